@@ -1,0 +1,52 @@
+# Two commands set up a fresh machine: `make run` (the platform on localhost)
+# and `make test` (lint, types, unit + moto integration + end-to-end tests).
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+PORT ?= 8000
+STAGE ?= prod
+TENANT ?= acme
+SCOPES ?=
+export AWS_DEFAULT_REGION ?= us-east-1
+
+.PHONY: venv run token test lint typecheck unit package bench clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+
+$(VENV)/.installed: $(BIN)/python requirements.txt requirements-dev.txt
+	$(BIN)/pip install --quiet -r requirements-dev.txt
+	touch $@
+
+venv: $(VENV)/.installed
+
+run: venv
+	PORT=$(PORT) $(BIN)/python -m infra.local.runtime
+
+token: venv
+	@$(BIN)/python -m infra.local.token --tenant "$(TENANT)" --scopes "$(SCOPES)"
+
+lint: venv
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+typecheck: venv
+	$(BIN)/mypy
+
+unit: venv
+	$(BIN)/python -m pytest -n 2 --dist loadfile
+
+test: lint typecheck unit
+
+package: venv
+	rm -rf build && mkdir -p build
+	$(BIN)/chalice package --stage $(STAGE) --pkg-format cloudformation --template-format json \
+		--merge-template infra/template.json build
+	$(BIN)/cfn-lint build/sam.json
+
+bench: venv
+	$(BIN)/python -m bench.run_all
+
+clean:
+	rm -rf build $(VENV) .local

@@ -1,0 +1,1 @@
+"""HTTP surface: one Blueprint per resource plus the shared request pipeline."""

@@ -1,0 +1,1 @@
+"""Who is calling: bearer JWTs (and API keys) resolved to a tenant and scopes."""

@@ -1,0 +1,71 @@
+"""Bearer JWT validation against the issuer's JWKS (Cognito, Auth0, Okta, or the dev issuer).
+
+PyJWT and its crypto backend are imported on first use so that importing the
+app stays cheap; the JWKS client is kept per process and caches the key set.
+"""
+
+from __future__ import annotations
+
+import threading
+from typing import TYPE_CHECKING, Any
+
+from chalicelib.auth.principal import Principal
+from chalicelib.core.config import get_settings
+from chalicelib.core.errors import AuthenticationFailed
+
+if TYPE_CHECKING:
+    from jwt import PyJWKClient
+
+_jwks_clients: dict[str, PyJWKClient] = {}
+_lock = threading.Lock()
+ALGORITHMS = ["RS256", "ES256"]
+
+
+def _jwks_client(url: str) -> PyJWKClient:
+    client = _jwks_clients.get(url)
+    if client is None:
+        from jwt import PyJWKClient
+
+        with _lock:
+            client = _jwks_clients.setdefault(url, PyJWKClient(url, cache_keys=True, lifespan=300, timeout=5))
+    return client
+
+
+def _scopes(claims: dict[str, Any]) -> frozenset[str]:
+    raw: Any = claims.get("scope", claims.get("scp", ""))
+    if isinstance(raw, str):
+        return frozenset(raw.split())
+    if isinstance(raw, list):
+        return frozenset(str(s) for s in raw)
+    return frozenset()
+
+
+def principal_from_bearer(authorization: str | None) -> Principal:
+    if not authorization:
+        raise AuthenticationFailed("A bearer token is required.")
+    scheme, _, token = authorization.partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        raise AuthenticationFailed("The Authorization header must be 'Bearer <token>'.")
+    settings = get_settings()
+    if not settings.jwks_url or not settings.jwt_issuer:
+        raise AuthenticationFailed("Token validation is not configured for this stage.")
+    import jwt
+
+    try:
+        signing_key = _jwks_client(settings.jwks_url).get_signing_key_from_jwt(token.strip())
+        claims: dict[str, Any] = jwt.decode(
+            token.strip(),
+            key=signing_key.key,
+            algorithms=ALGORITHMS,
+            audience=settings.jwt_audience,
+            issuer=settings.jwt_issuer,
+            options={"require": ["exp", "iss", "aud"]},
+        )
+    except jwt.PyJWKClientConnectionError as exc:
+        raise AuthenticationFailed("The token issuer's keys could not be fetched.") from exc
+    except jwt.PyJWTError as exc:
+        raise AuthenticationFailed(f"The bearer token is not valid: {exc}.") from exc
+    tenant = claims.get(settings.tenant_claim)
+    if not isinstance(tenant, str) or not tenant:
+        raise AuthenticationFailed(f"The token carries no '{settings.tenant_claim}' claim.")
+    return Principal(tenant_id=tenant, subject=str(claims.get("sub", "")), scopes=_scopes(claims))

@@ -1,0 +1,1 @@
+"""Tenant connections to vendors: configuration, status, health, credential reference."""

@@ -1,0 +1,116 @@
+"""Connection shapes (004) and the one credential shape per auth mode."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from typing import Annotated, Any, Literal
+
+from pydantic import Field, HttpUrl, SecretStr, model_validator
+
+from chalicelib.core.models import RequestModel, WireModel
+from chalicelib.providers.models import AuthModel
+
+Name = Annotated[str, Field(min_length=1, max_length=200)]
+Secret = Annotated[SecretStr, Field(min_length=1, max_length=8192)]
+
+
+class BearerTokenCredentials(RequestModel):
+    token: Secret
+
+
+class ApiKeyCredentials(RequestModel):
+    api_key: Secret
+
+
+class BasicCredentials(RequestModel):
+    username: Annotated[str, Field(min_length=1, max_length=512)]
+    password: Secret
+
+
+class OAuth2ClientCredentials(RequestModel):
+    client_id: Annotated[str, Field(min_length=1, max_length=512)]
+    client_secret: Secret
+    token_url: HttpUrl | None = None
+    scope: Annotated[str, Field(max_length=1024)] | None = None
+
+
+Credentials = BearerTokenCredentials | ApiKeyCredentials | BasicCredentials | OAuth2ClientCredentials
+
+CREDENTIAL_SHAPES: dict[AuthModel, type[RequestModel]] = {
+    AuthModel.BEARER_TOKEN: BearerTokenCredentials,
+    AuthModel.API_KEY: ApiKeyCredentials,
+    AuthModel.BASIC: BasicCredentials,
+    AuthModel.OAUTH2_CLIENT_CREDENTIALS: OAuth2ClientCredentials,
+}
+
+
+def credentials_secret(credentials: Credentials) -> dict[str, Any]:
+    """The JSON written to Secrets Manager: real values, camelCase keys."""
+    plain: dict[str, Any] = {}
+    for name, value in credentials.model_dump(by_alias=True, exclude_none=True).items():
+        plain[name] = value.get_secret_value() if isinstance(value, SecretStr) else str(value)
+    return plain
+
+
+class ConnectionStatus(StrEnum):
+    ACTIVE = "Active"
+    INACTIVE = "Inactive"
+
+
+class Health(StrEnum):
+    HEALTHY = "Healthy"
+    UNHEALTHY = "Unhealthy"
+    UNKNOWN = "Unknown"
+
+
+class CreateConnectionRequest(RequestModel):
+    """Either ``credentialRef`` (an existing secret) or inline ``credentials``, never both."""
+
+    tenant_id: str | None = None
+    project_id: Annotated[str, Field(min_length=1, max_length=200)] | None = None
+    provider_id: Annotated[str, Field(min_length=1, max_length=80)]
+    display_name: Name
+    auth_mode: AuthModel | None = None
+    credential_ref: Annotated[str, Field(max_length=420)] | None = None
+    credentials: Credentials | None = None
+    configuration: dict[str, Any] = Field(default_factory=dict, json_schema_extra={"maxProperties": 50})
+
+    @model_validator(mode="after")
+    def _one_credential_source(self) -> CreateConnectionRequest:
+        if (self.credential_ref is None) == (self.credentials is None):
+            raise ValueError("give exactly one of credentialRef or credentials")
+        return self
+
+
+class Connection(WireModel):
+    connection_id: str
+    tenant_id: str
+    project_id: str | None = None
+    provider_id: str
+    display_name: str
+    auth_mode: AuthModel
+    status: ConnectionStatus
+    health: Health
+    established_at: str
+    last_checked_at: str | None = None
+    credential_ref: str
+    credential_id: str
+    last_run_id: str | None = None
+    configuration: dict[str, Any] = Field(default_factory=dict)
+    trace_id: str | None = None
+
+
+class ConnectionList(WireModel):
+    items: list[Connection]
+    next_cursor: str | None = None
+
+
+class ConnectionListQuery(WireModel):
+    limit: Annotated[int, Field(ge=1, le=100)] = 20
+    cursor: str | None = None
+    status: ConnectionStatus | None = None
+    provider_id: str | None = None
+    project_id: str | None = None
+
+
+CredentialShapeName = Literal["BearerToken", "ApiKey", "Basic", "OAuth2ClientCredentials"]

@@ -1,0 +1,1 @@
+"""Cross-cutting building blocks: settings, AWS clients, errors, request context."""

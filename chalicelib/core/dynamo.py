@@ -1,0 +1,192 @@
+"""Thin typed access to DynamoDB tables with tenant-first keys and opaque cursors.
+
+Items are plain dicts of JSON values. Nested free-form data (configuration,
+payloads, results) is stored as native maps; floats round-trip through
+``Decimal`` because DynamoDB has no binary float type.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+from chalicelib.core import aws
+from chalicelib.core.config import get_settings
+from chalicelib.core.errors import ValidationFailed
+
+Item = dict[str, Any]
+
+
+def _to_dynamo(value: Any) -> Any:
+    return json.loads(json.dumps(value), parse_float=Decimal)
+
+
+def _from_dynamo(value: Any) -> Any:
+    if isinstance(value, Decimal):
+        return int(value) if value == value.to_integral_value() else float(value)
+    if isinstance(value, dict):
+        return {k: _from_dynamo(v) for k, v in value.items()}
+    if isinstance(value, list | set | tuple):
+        return [_from_dynamo(v) for v in value]
+    return value
+
+
+def serialize(item: Item) -> dict[str, Any]:
+    from boto3.dynamodb.types import TypeSerializer
+
+    serializer = TypeSerializer()
+    return {k: serializer.serialize(v) for k, v in _to_dynamo(item).items() if v is not None}
+
+
+def deserialize(raw: dict[str, Any]) -> Item:
+    from boto3.dynamodb.types import TypeDeserializer
+
+    deserializer = TypeDeserializer()
+    return {k: _from_dynamo(deserializer.deserialize(v)) for k, v in raw.items()}
+
+
+@dataclass(frozen=True)
+class Page:
+    items: list[Item]
+    next_cursor: str | None
+
+
+def encode_cursor(last_key: dict[str, Any] | None, tenant_id: str) -> str | None:
+    """Drop the tenant from the cursor; ``decode_cursor`` puts the caller's back."""
+    if not last_key:
+        return None
+    plain = {k: v for k, v in deserialize(last_key).items() if k != "tenantId"}
+    return base64.urlsafe_b64encode(json.dumps(plain, sort_keys=True).encode()).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str | None, tenant_id: str) -> dict[str, Any] | None:
+    if not cursor:
+        return None
+    try:
+        padded = cursor + "=" * (-len(cursor) % 4)
+        plain = json.loads(base64.urlsafe_b64decode(padded.encode()))
+        if not isinstance(plain, dict) or not all(isinstance(v, str | int) for v in plain.values()):
+            raise ValueError("cursor is not a key")
+    except (ValueError, binascii.Error, UnicodeDecodeError) as exc:
+        raise ValidationFailed("The cursor is not valid.", []) from exc
+    plain["tenantId"] = tenant_id
+    return serialize(plain)
+
+
+class Table:
+    """One DynamoDB table whose partition key is ``tenantId`` (or starts with it)."""
+
+    def __init__(self, logical_name: str, sort_key: str) -> None:
+        self.logical_name = logical_name
+        self.sort_key = sort_key
+
+    @property
+    def name(self) -> str:
+        return get_settings().table_name(self.logical_name)
+
+    def key(self, tenant_id: str, sort_value: str) -> dict[str, Any]:
+        return serialize({"tenantId": tenant_id, self.sort_key: sort_value})
+
+    def get(self, tenant_id: str, sort_value: str) -> Item | None:
+        response = aws.dynamodb().get_item(TableName=self.name, Key=self.key(tenant_id, sort_value))
+        raw = response.get("Item")
+        return deserialize(raw) if raw else None
+
+    def put_new(self, item: Item) -> bool:
+        """Write only if absent; ``False`` means the key already exists."""
+        client = aws.dynamodb()
+        try:
+            client.put_item(
+                TableName=self.name,
+                Item=serialize(item),
+                ConditionExpression="attribute_not_exists(#sk)",
+                ExpressionAttributeNames={"#sk": self.sort_key},
+            )
+        except client.exceptions.ConditionalCheckFailedException:
+            return False
+        return True
+
+    def put(self, item: Item) -> None:
+        aws.dynamodb().put_item(TableName=self.name, Item=serialize(item))
+
+    def update(
+        self,
+        tenant_id: str,
+        sort_value: str,
+        changes: Item,
+        condition: str | None = None,
+        condition_values: Item | None = None,
+    ) -> Item | None:
+        """Set ``changes`` on an existing item; ``None`` when it is gone or the condition fails."""
+        names = {f"#f{i}": field for i, field in enumerate(changes)}
+        values = {f":v{i}": value for i, value in enumerate(changes.values())}
+        clauses = [f"#f{i} = :v{i}" for i in range(len(changes))]
+        expression = "attribute_exists(#sk)" + (f" AND ({condition})" if condition else "")
+        names["#sk"] = self.sort_key
+        values.update(condition_values or {})
+        client = aws.dynamodb()
+        try:
+            response = client.update_item(
+                TableName=self.name,
+                Key=self.key(tenant_id, sort_value),
+                UpdateExpression="SET " + ", ".join(clauses),
+                ConditionExpression=expression,
+                ExpressionAttributeNames=names,
+                ExpressionAttributeValues=serialize(values),
+                ReturnValues="ALL_NEW",
+            )
+        except client.exceptions.ConditionalCheckFailedException:
+            return None
+        return deserialize(response["Attributes"])
+
+    def delete(self, tenant_id: str, sort_value: str) -> None:
+        aws.dynamodb().delete_item(TableName=self.name, Key=self.key(tenant_id, sort_value))
+
+    def query(
+        self,
+        tenant_id: str,
+        *,
+        limit: int,
+        cursor: str | None,
+        filters: Item | None = None,
+        sort_prefix: str | None = None,
+    ) -> Page:
+        """One tenant's items, newest key order, equality filters applied server-side."""
+        names: dict[str, str] = {"#pk": "tenantId"}
+        values: Item = {":pk": tenant_id}
+        condition = "#pk = :pk"
+        if sort_prefix:
+            names["#sk"] = self.sort_key
+            values[":skp"] = sort_prefix
+            condition += " AND begins_with(#sk, :skp)"
+        params: dict[str, Any] = {
+            "TableName": self.name,
+            "KeyConditionExpression": condition,
+            "Limit": limit,
+        }
+        active_filters = {k: v for k, v in (filters or {}).items() if v is not None}
+        if active_filters:
+            clauses = []
+            for i, (field, value) in enumerate(active_filters.items()):
+                names[f"#q{i}"] = field
+                values[f":q{i}"] = value
+                clauses.append(f"#q{i} = :q{i}")
+            params["FilterExpression"] = " AND ".join(clauses)
+        params["ExpressionAttributeNames"] = names
+        params["ExpressionAttributeValues"] = serialize(values)
+        start = decode_cursor(cursor, tenant_id)
+        if start:
+            params["ExclusiveStartKey"] = start
+        client = aws.dynamodb()
+        try:
+            response = client.query(**params)
+        except client.exceptions.ClientError as exc:
+            if start and exc.response.get("Error", {}).get("Code") == "ValidationException":
+                raise ValidationFailed("The cursor is not valid.") from exc
+            raise
+        items = [deserialize(raw) for raw in response.get("Items", [])]
+        return Page(items=items, next_cursor=encode_cursor(response.get("LastEvaluatedKey"), tenant_id))

@@ -1,0 +1,98 @@
+"""The one error hierarchy. Every failure a caller can cause is an ``ApiError``.
+
+``ApiError`` derives from Chalice's ``ChaliceUnhandledError`` so that Chalice lets
+it propagate to our middleware, which renders the documented error shape.
+Domain code raises these without importing Chalice handlers or Responses.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from chalice.app import ChaliceUnhandledError
+
+
+@dataclass(frozen=True)
+class FieldError:
+    field: str
+    message: str
+
+
+class ApiError(ChaliceUnhandledError):
+    status = 500
+    code = "INTERNAL_ERROR"
+
+    def __init__(
+        self,
+        message: str,
+        details: list[FieldError] | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.message = message
+        self.details = details or []
+        self.headers = headers or {}
+
+
+class ValidationFailed(ApiError):
+    status = 400
+    code = "VALIDATION_ERROR"
+
+
+class AuthenticationFailed(ApiError):
+    status = 401
+    code = "AUTHENTICATION_FAILED"
+
+
+class AuthorizationDenied(ApiError):
+    status = 403
+    code = "AUTHORIZATION_DENIED"
+
+
+class NotFound(ApiError):
+    status = 404
+    code = "RESOURCE_NOT_FOUND"
+
+
+class MethodNotAllowed(ApiError):
+    status = 405
+    code = "METHOD_NOT_ALLOWED"
+
+
+class NotAcceptable(ApiError):
+    status = 406
+    code = "NOT_ACCEPTABLE"
+
+
+class Conflict(ApiError):
+    status = 409
+    code = "CONFLICT"
+
+
+class DuplicateResource(Conflict):
+    code = "DUPLICATE_RESOURCE"
+
+
+class PayloadTooLarge(ApiError):
+    status = 413
+    code = "PAYLOAD_TOO_LARGE"
+
+
+class UnsupportedMediaType(ApiError):
+    status = 415
+    code = "UNSUPPORTED_MEDIA_TYPE"
+
+
+class Unprocessable(ApiError):
+    status = 422
+    code = "UNPROCESSABLE_ENTITY"
+
+
+class RateLimitExceeded(ApiError):
+    status = 429
+    code = "RATE_LIMIT_EXCEEDED"
+
+
+class ServiceUnavailable(ApiError):
+    status = 503
+    code = "SERVICE_UNAVAILABLE"

@@ -1,0 +1,1 @@
+"""Credentials: values in Secrets Manager, only references anywhere else."""

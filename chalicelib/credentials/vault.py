@@ -1,0 +1,69 @@
+"""Secrets Manager access for credentials, keyed from the tenant.
+
+A reference ``kv://<path>`` always resolves inside the caller's tenant:
+``<resource-prefix>/<tenantId>/<path>``. A tenant therefore cannot name another
+tenant's secret, and the IAM policy grants only the resource prefix.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from typing import Any
+
+from chalicelib.core import aws
+from chalicelib.core.config import get_settings
+from chalicelib.core.errors import FieldError, ValidationFailed
+
+REF_SCHEME = "kv://"
+_PATH = re.compile(r"^[A-Za-z0-9_+=.@-]+(/[A-Za-z0-9_+=.@-]+)*$")
+
+
+def path_from_ref(ref: str, field: str = "credentialRef") -> str:
+    if not ref.startswith(REF_SCHEME):
+        raise ValidationFailed(f"{field} must look like kv://<path>.", [FieldError(field, "must start with kv://")])
+    path = ref[len(REF_SCHEME) :].split("?", 1)[0]
+    if not _PATH.match(path) or ".." in path.split("/") or len(path) > 400:
+        raise ValidationFailed(f"{field} has an invalid path.", [FieldError(field, "invalid path")])
+    return path
+
+
+def ref_for(path: str) -> str:
+    return f"{REF_SCHEME}{path}"
+
+
+def secret_name(tenant_id: str, path: str) -> str:
+    return f"{get_settings().secret_prefix}{tenant_id}/{path}"
+
+
+def credential_id(tenant_id: str, path: str) -> str:
+    """Stable id for the credential behind a path (the same secret, the same id)."""
+    digest = hashlib.sha256(f"{tenant_id}/{path}".encode()).hexdigest()[:12]
+    return f"cred-{digest}"
+
+
+def exists(tenant_id: str, path: str) -> bool:
+    client = aws.secretsmanager()
+    try:
+        client.describe_secret(SecretId=secret_name(tenant_id, path))
+    except client.exceptions.ResourceNotFoundException:
+        return False
+    return True
+
+
+def store_new(tenant_id: str, path: str, value: dict[str, Any], description: str) -> str:
+    """Create the secret and return its version id."""
+    response = aws.secretsmanager().create_secret(
+        Name=secret_name(tenant_id, path),
+        SecretString=json.dumps(value),
+        Description=description,
+        Tags=[{"Key": "tenantId", "Value": tenant_id}],
+    )
+    return str(response["VersionId"])
+
+
+def read_current(tenant_id: str, path: str) -> dict[str, Any]:
+    response = aws.secretsmanager().get_secret_value(SecretId=secret_name(tenant_id, path), VersionStage="AWSCURRENT")
+    value: dict[str, Any] = json.loads(response["SecretString"])
+    return value

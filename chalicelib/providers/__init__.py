@@ -1,0 +1,1 @@
+"""The provider catalog: built-in vendors plus each tenant's own registrations."""

@@ -1,0 +1,90 @@
+"""Provider shapes: the 004 registration request/response and the full resource."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from typing import Annotated, Literal
+
+from pydantic import Field, HttpUrl
+
+from chalicelib.core.models import RequestModel, WireModel
+
+
+class AuthModel(StrEnum):
+    BEARER_TOKEN = "BearerToken"
+    API_KEY = "ApiKey"
+    BASIC = "Basic"
+    OAUTH2_CLIENT_CREDENTIALS = "OAuth2ClientCredentials"
+
+
+class Category(StrEnum):
+    SOURCE_CONTROL = "SourceControl"
+    COMMUNICATION = "Communication"
+    PAYMENTS = "Payments"
+    COMMERCE = "Commerce"
+    PROJECT_MANAGEMENT = "ProjectManagement"
+    CRM = "Crm"
+    SUPPORT = "Support"
+    CLOUD = "Cloud"
+    GENERIC = "Generic"
+
+
+SignatureSchemeName = Literal["github", "stripe", "slack", "shopify", "standard-webhooks", "hmac", "jws", "none"]
+
+
+class WebhookSignature(WireModel):
+    """How the vendor signs the webhooks it sends; ``hmac``/``jws`` take the extra settings."""
+
+    scheme: SignatureSchemeName = "none"
+    header: str | None = None
+    algorithm: Literal["sha1", "sha256", "sha512", "HS256", "RS256", "ES256"] | None = None
+    encoding: Literal["hex", "base64"] | None = None
+    prefix: str | None = None
+    jwks_url: HttpUrl | None = None
+
+
+ProviderKey = Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9-]{0,62}$", description="lowercase, digits, hyphens")]
+
+
+class RegisterProviderRequest(RequestModel):
+    tenant_id: str | None = None
+    key: ProviderKey
+    display_name: Annotated[str, Field(min_length=1, max_length=200)]
+    category: Category = Category.GENERIC
+    auth_model: AuthModel
+    api_client: Annotated[str, Field(max_length=200)] | None = None
+    capabilities: Annotated[list[Annotated[str, Field(min_length=1, max_length=100)]], Field(max_length=100)] = []
+    base_url: HttpUrl
+    webhook_signature: WebhookSignature | None = None
+
+
+class RegisteredProvider(WireModel):
+    """The 004 registration response."""
+
+    provider_id: str
+    status: Literal["Registered"] = "Registered"
+    api_client_id: str
+    registered_at: str
+    trace_id: str | None = None
+
+
+class Provider(WireModel):
+    provider_id: str
+    key: str
+    display_name: str
+    category: Category
+    auth_model: AuthModel
+    api_client: str | None = None
+    api_client_id: str
+    capabilities: list[str]
+    base_url: str
+    webhook_signature: WebhookSignature = WebhookSignature()
+    built_in: bool
+    status: Literal["Registered"] = "Registered"
+    registered_at: str | None = None
+    trace_id: str | None = None
+
+
+class ProviderList(WireModel):
+    items: list[Provider]
+    next_cursor: str | None = None

@@ -1,0 +1,58 @@
+"""Registering and finding providers for a tenant."""
+
+from __future__ import annotations
+
+from chalicelib.core.errors import DuplicateResource, NotFound
+from chalicelib.core.ids import iso_now
+from chalicelib.providers import store
+from chalicelib.providers.catalog import BUILTIN_PROVIDERS
+from chalicelib.providers.models import Provider, RegisterProviderRequest
+
+
+def provider_id_for(key: str) -> str:
+    return f"prov-{key}"
+
+
+def register(tenant_id: str, request: RegisterProviderRequest) -> Provider:
+    provider_id = provider_id_for(request.key)
+    if provider_id in BUILTIN_PROVIDERS:
+        raise DuplicateResource(f"'{provider_id}' is a built-in provider; choose another key.")
+    provider = Provider(
+        provider_id=provider_id,
+        key=request.key,
+        display_name=request.display_name,
+        category=request.category,
+        auth_model=request.auth_model,
+        api_client=request.api_client,
+        api_client_id=f"client-{request.key}-v1",
+        capabilities=request.capabilities,
+        base_url=str(request.base_url).rstrip("/"),
+        webhook_signature=request.webhook_signature or Provider.model_fields["webhook_signature"].default,
+        built_in=False,
+        registered_at=iso_now(),
+    )
+    if not store.insert(tenant_id, provider):
+        raise DuplicateResource(f"A provider with key '{request.key}' is already registered.")
+    return provider
+
+
+def find(tenant_id: str, provider_id: str) -> Provider | None:
+    builtin = BUILTIN_PROVIDERS.get(provider_id)
+    if builtin is not None:
+        return builtin
+    return store.get(tenant_id, provider_id)
+
+
+def get(tenant_id: str, provider_id: str) -> Provider:
+    provider = find(tenant_id, provider_id)
+    if provider is None:
+        raise NotFound(f"Provider '{provider_id}' was not found.")
+    return provider
+
+
+def list_page(tenant_id: str, limit: int, cursor: str | None) -> tuple[list[Provider], str | None]:
+    """Built-ins come first on the first page; the tenant's own follow, paged by cursor."""
+    own, next_cursor = store.list_page(tenant_id, limit, cursor)
+    if cursor is None:
+        return [*BUILTIN_PROVIDERS.values(), *own], next_cursor
+    return own, next_cursor

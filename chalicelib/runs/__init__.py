@@ -1,0 +1,1 @@
+"""Runs: operations executed against vendor APIs, and their inspectable records."""

@@ -1,0 +1,1 @@
+"""Platform self-checks and API description."""

@@ -1,0 +1,1 @@
+"""The local runtime: moto as AWS, the API over HTTP, SQS pollers and schedules."""

@@ -1,0 +1,47 @@
+"""Create the resources of ``infra/template.json`` in the local AWS (moto).
+
+The template is deployed as a CloudFormation stack against the moto endpoint,
+so the local runtime and the tests run on exactly the tables and queues that
+a deployed stage gets. Only the resources Chalice does not generate are in the
+merge template, so nothing Lambda- or API-Gateway-shaped is sent to moto.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import boto3
+
+TEMPLATE = Path(__file__).resolve().parents[1] / "template.json"
+STACK_NAME = "integration-platform-local"
+LOCAL_TYPES = ("AWS::DynamoDB::", "AWS::SQS::")
+
+
+def local_template() -> dict[str, Any]:
+    """The merge template's data resources (DynamoDB, SQS) with their parameters."""
+    template = json.loads(TEMPLATE.read_text())
+    resources = {
+        name: resource for name, resource in template["Resources"].items() if resource["Type"].startswith(LOCAL_TYPES)
+    }
+    return {
+        "AWSTemplateFormatVersion": "2010-09-09",
+        "Parameters": template.get("Parameters", {}),
+        "Resources": resources,
+    }
+
+
+def provision(resource_prefix: str, visibility_timeout: int = 30, region: str = "us-east-1") -> list[str]:
+    """Deploy the stack and return the logical ids it created."""
+    cloudformation = boto3.client("cloudformation", region_name=region)
+    cloudformation.create_stack(
+        StackName=STACK_NAME,
+        TemplateBody=json.dumps(local_template()),
+        Parameters=[
+            {"ParameterKey": "ResourcePrefix", "ParameterValue": resource_prefix},
+            {"ParameterKey": "QueueVisibilityTimeout", "ParameterValue": str(visibility_timeout)},
+        ],
+    )
+    resources = cloudformation.describe_stack_resources(StackName=STACK_NAME)["StackResources"]
+    return sorted(r["LogicalResourceId"] for r in resources)

@@ -1,0 +1,76 @@
+"""Shared fixtures: moto as AWS with the template's resources, the dev issuer, the app.
+
+The environment is fixed before the app is imported, because settings are read
+once per process exactly as in Lambda. Each test works in its own tenant, so
+tests never see each other's data without resetting the shared moto state.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+os.environ.update(
+    {
+        "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing",
+        "AWS_DEFAULT_REGION": "us-east-1",
+        "AWS_REGION": "us-east-1",
+        "STAGE": "dev",
+        "RESOURCE_PREFIX": "integration-platform-test",
+        "ALLOW_INSECURE_URLS": "true",
+        "POWERTOOLS_SERVICE_NAME": "integration-platform",
+    }
+)
+os.environ.pop("AWS_ENDPOINT_URL", None)
+
+from moto import mock_aws
+
+from infra.local.dev_issuer import DEV_AUDIENCE, DEV_ISSUER, DevIssuer
+from tests.support.jwks_server import serve_jwks
+
+
+@pytest.fixture(scope="session")
+def issuer(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DevIssuer]:
+    dev_issuer = DevIssuer(Path(tmp_path_factory.mktemp("issuer")) / "dev-issuer.pem")
+    with serve_jwks(dev_issuer.jwks()) as jwks_url:
+        os.environ.update({"JWKS_URL": jwks_url, "JWT_ISSUER": DEV_ISSUER, "JWT_AUDIENCE": DEV_AUDIENCE})
+        yield dev_issuer
+
+
+@pytest.fixture(scope="session")
+def aws(issuer: DevIssuer) -> Iterator[None]:
+    from chalicelib.core.aws import reset_clients
+    from chalicelib.core.config import get_settings
+    from infra.local.provision import provision
+
+    get_settings.cache_clear()
+    with mock_aws():
+        reset_clients()
+        provision(get_settings().resource_prefix)
+        yield
+    reset_clients()
+
+
+@pytest.fixture(scope="session")
+def local_api(aws: None) -> object:
+    from app import app
+    from infra.local.gateway import LocalApi
+
+    return LocalApi(app)
+
+
+@pytest.fixture
+def tenant() -> str:
+    return f"tenant-{secrets.token_hex(4)}"
+
+
+@pytest.fixture
+def client(local_api: object, issuer: DevIssuer, tenant: str) -> object:
+    from tests.support.api_client import ApiClient
+
+    return ApiClient(local_api, issuer.token(tenant))  # type: ignore[arg-type]

@@ -1,0 +1,1 @@
+"""Test helpers: real servers and clients, no mocks of platform code."""
