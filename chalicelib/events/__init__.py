@@ -1,0 +1,1 @@
+"""Platform events: every inbound delivery, lifecycle change and run outcome, recorded once."""
