@@ -39,11 +39,14 @@ unit: venv
 
 test: lint typecheck unit
 
+# build/sam.json (one JSON SAM template: Chalice's functions and API merged with
+# infra/template.json) and build/deployment.zip; docs/deploy.md takes it from there.
 package: venv
-	rm -rf build && mkdir -p build
+	rm -rf build
 	$(BIN)/chalice package --stage $(STAGE) --pkg-format cloudformation --template-format json \
 		--merge-template infra/template.json build
 	$(BIN)/cfn-lint build/sam.json
+	@ls -l build/sam.json build/deployment.zip
 
 bench: venv
 	$(BIN)/python -m bench.run_all

@@ -2,13 +2,21 @@
 
 from __future__ import annotations
 
-from chalice.app import Chalice
+from typing import Any
+
+from chalice.app import Chalice, SQSEvent
 
 from chalicelib.api.connections import connections
+from chalicelib.api.event_publishing import event_publishing
+from chalicelib.api.events import events
 from chalicelib.api.middleware import http_middleware
+from chalicelib.api.operations import operations
 from chalicelib.api.providers import providers
 from chalicelib.api.runs import runs
+from chalicelib.api.subscriptions import subscriptions
 from chalicelib.api.system import system
+from chalicelib.api.webhooks import webhooks
+from chalicelib.core.config import get_settings
 
 app = Chalice(app_name="integration-platform")
 app.register_middleware(http_middleware, "http")
@@ -16,3 +24,36 @@ app.register_blueprint(system)
 app.register_blueprint(providers)
 app.register_blueprint(connections)
 app.register_blueprint(runs)
+app.register_blueprint(operations)
+app.register_blueprint(webhooks)
+app.register_blueprint(events)
+app.register_blueprint(subscriptions)
+app.register_blueprint(event_publishing)
+
+
+@app.on_sqs_message(queue=get_settings().queue_name("inbound-events"), batch_size=10)
+def inbound_events(event: SQSEvent) -> dict[str, Any]:
+    from chalicelib.inbound.consumer import handle_batch
+
+    return handle_batch(event.to_dict())
+
+
+@app.on_sqs_message(queue=get_settings().queue_name("outbound-dispatch"), batch_size=10)
+def outbound_dispatch(event: SQSEvent) -> dict[str, Any]:
+    from chalicelib.outbound.dispatcher import handle
+
+    return handle(event.to_dict())
+
+
+@app.on_sqs_message(queue=get_settings().queue_name("runs"), batch_size=5)
+def run_operations(event: SQSEvent) -> dict[str, Any]:
+    from chalicelib.runs.worker import handle_runs
+
+    return handle_runs(event.to_dict(), event.context)
+
+
+@app.on_sqs_message(queue=get_settings().dead_letter_queue_name("runs"), batch_size=10)
+def run_dead_letters(event: SQSEvent) -> dict[str, Any]:
+    from chalicelib.runs.worker import handle_dead_letters
+
+    return handle_dead_letters(event.to_dict(), event.context)

@@ -28,6 +28,10 @@ def check_size(raw_body: bytes) -> None:
         raise PayloadTooLarge(f"The request body is larger than {limit} bytes.")
 
 
+def _reject_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not valid JSON")
+
+
 def parse_json_body(headers: Mapping[str, str], raw_body: bytes, model: type[ModelT]) -> ModelT:
     check_size(raw_body)
     content_type = (headers.get("content-type") or "").split(";")[0].strip().lower()
@@ -36,7 +40,9 @@ def parse_json_body(headers: Mapping[str, str], raw_body: bytes, model: type[Mod
     if content_type and content_type != "application/json" and not content_type.endswith("+json"):
         raise UnsupportedMediaType(f"Send the body as application/json, not {content_type}.")
     try:
-        document: Any = json.loads(raw_body)
+        document: Any = json.loads(raw_body, parse_constant=_reject_constant)
+    except RecursionError as exc:
+        raise ValidationFailed("The request body is nested too deeply.", [FieldError("body", "too deep")]) from exc
     except (ValueError, UnicodeDecodeError) as exc:
         raise ValidationFailed("The request body is not valid JSON.", [FieldError("body", str(exc))]) from exc
     if not isinstance(document, dict):

@@ -34,6 +34,7 @@ class Operation:
     status: int
     errors: tuple[int, ...]
     raw_body: bool
+    operation_id: str
 
 
 OPERATIONS: list[Operation] = []
@@ -87,7 +88,9 @@ def endpoint(
 
     def decorator(handler: Handler) -> Handler:
         OPERATIONS.append(
-            Operation(method, path, summary, tag, scope, request, response, query, status, errors, raw_body)
+            Operation(
+                method, path, summary, tag, scope, request, response, query, status, errors, raw_body, handler.__name__
+            )
         )
 
         def view(**path_params: str) -> Response:

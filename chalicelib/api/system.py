@@ -1,8 +1,8 @@
-"""Public system routes: platform health."""
+"""Public system routes: platform health and the API description (document and docs page)."""
 
 from __future__ import annotations
 
-from chalice.app import Blueprint
+from chalice.app import Blueprint, Response
 
 from chalicelib.api.routing import Call, Reply, endpoint
 from chalicelib.system.health import PlatformHealth, check_platform
@@ -24,3 +24,17 @@ TAG = "System"
 def platform_health(call: Call) -> Reply:
     health = check_platform()
     return Reply(health, status=200 if health.status == "Healthy" else 503)
+
+
+@endpoint(system, "/openapi.json", "GET", summary="The OpenAPI 3.1 description of this API", tag=TAG, scope=None)
+def openapi_document(call: Call) -> Response:
+    from chalicelib.system.openapi import document_json  # pydantic's schema generator: first request only
+
+    return Response(body=document_json(), status_code=200, headers={"Content-Type": "application/json"})
+
+
+@endpoint(system, "/docs", "GET", summary="Browsable API reference (renders /openapi.json)", tag=TAG, scope=None)
+def api_docs(call: Call) -> Response:
+    from chalicelib.system.docs_page import docs_html
+
+    return Response(body=docs_html(), status_code=200, headers={"Content-Type": "text/html; charset=utf-8"})

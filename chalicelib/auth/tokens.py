@@ -32,12 +32,15 @@ def _jwks_client(url: str) -> PyJWKClient:
 
 
 def _scopes(claims: dict[str, Any]) -> frozenset[str]:
-    raw: Any = claims.get("scope", claims.get("scp", ""))
-    if isinstance(raw, str):
-        return frozenset(raw.split())
-    if isinstance(raw, list):
-        return frozenset(str(s) for s in raw)
-    return frozenset()
+    """OAuth2 issuers use ``scope`` (space-separated), Okta and Entra ``scp`` (list or string); read both."""
+    found: set[str] = set()
+    for name in ("scope", "scp"):
+        raw: Any = claims.get(name)
+        if isinstance(raw, str):
+            found.update(raw.split())
+        elif isinstance(raw, list):
+            found.update(str(s) for s in raw)
+    return frozenset(found)
 
 
 def principal_from_bearer(authorization: str | None) -> Principal:

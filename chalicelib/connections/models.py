@@ -7,7 +7,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import Field, HttpUrl, SecretStr, model_validator
 
-from chalicelib.core.models import RequestModel, WireModel
+from chalicelib.core.models import JsonObject, RequestModel, WireModel
 from chalicelib.providers.models import AuthModel
 
 Name = Annotated[str, Field(min_length=1, max_length=200)]
@@ -73,12 +73,16 @@ class CreateConnectionRequest(RequestModel):
     auth_mode: AuthModel | None = None
     credential_ref: Annotated[str, Field(max_length=420)] | None = None
     credentials: Credentials | None = None
-    configuration: dict[str, Any] = Field(default_factory=dict, json_schema_extra={"maxProperties": 50})
+    configuration: JsonObject = Field(default_factory=dict, max_length=50)
+    webhook_secret: Secret | None = Field(default=None, description="Inbound webhook secret; generated if absent.")
+    webhook_secret_ref: Annotated[str, Field(max_length=420)] | None = None
 
     @model_validator(mode="after")
     def _one_credential_source(self) -> CreateConnectionRequest:
         if (self.credential_ref is None) == (self.credentials is None):
             raise ValueError("give exactly one of credentialRef or credentials")
+        if self.webhook_secret is not None and self.webhook_secret_ref is not None:
+            raise ValueError("give at most one of webhookSecret or webhookSecretRef")
         return self
 
 
@@ -97,6 +101,41 @@ class Connection(WireModel):
     credential_id: str
     last_run_id: str | None = None
     configuration: dict[str, Any] = Field(default_factory=dict)
+    webhook_secret_ref: str | None = None
+    webhook_url: str | None = None
+    trace_id: str | None = None
+    # A secret generated at creation, handed to the route once; never dumped, so never stored.
+    generated_webhook_secret: SecretStr | None = Field(default=None, exclude=True)
+
+
+class EstablishedConnection(WireModel):
+    """The 004 establish response, plus where the credential lives."""
+
+    connection_id: str
+    status: ConnectionStatus
+    provider_id: str
+    health: Health
+    established_at: str
+    credential_ref: str
+    credential_id: str
+    webhook_url: str | None = None
+    webhook_secret_ref: str | None = None
+    webhook_secret: str | None = Field(default=None, description="Only when generated, and only in this response.")
+    trace_id: str | None = None
+
+
+class WebhookSecretChange(RequestModel):
+    """A new inbound secret (generated if absent); the old one verifies for ``overlapSeconds`` more."""
+
+    webhook_secret: Secret | None = None
+    overlap_seconds: Annotated[int, Field(ge=0, le=7 * 24 * 3600)] = 24 * 3600
+
+
+class WebhookSecretChanged(WireModel):
+    connection_id: str
+    webhook_secret_ref: str
+    webhook_secret: str | None = Field(default=None, description="Only when generated, and only in this response.")
+    previous_secret_expires_at: str | None = None
     trace_id: str | None = None
 
 

@@ -7,6 +7,10 @@ touches DynamoDB.
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
+from pydantic import SecretStr
+
 from chalicelib.connections import store
 from chalicelib.connections.models import (
     CREDENTIAL_SHAPES,
@@ -14,17 +18,24 @@ from chalicelib.connections.models import (
     ConnectionListQuery,
     ConnectionStatus,
     CreateConnectionRequest,
+    Credentials,
     Health,
+    WebhookSecretChange,
+    WebhookSecretChanged,
     credentials_secret,
 )
+from chalicelib.core.config import get_settings
+from chalicelib.core.context import current_trace_id
 from chalicelib.core.errors import FieldError, NotFound, Unprocessable, ValidationFailed
-from chalicelib.core.ids import iso_now, new_id
+from chalicelib.core.ids import iso_now, new_id, to_iso
 from chalicelib.core.urls import check_url
 from chalicelib.credentials import vault
+from chalicelib.inbound import lookup, webhook_secrets
 from chalicelib.providers import service as providers
+from chalicelib.providers.models import AuthModel, Provider
 
 
-def _check_configuration(configuration: dict[str, object]) -> None:
+def check_configuration(configuration: dict[str, object]) -> None:
     base_url = configuration.get("baseUrl")
     if base_url is None:
         return
@@ -35,6 +46,15 @@ def _check_configuration(configuration: dict[str, object]) -> None:
     check_url(base_url, "configuration.baseUrl", resolve_host=False)
 
 
+def check_shape(auth_mode: AuthModel, credentials: Credentials, field: str = "credentials") -> None:
+    shape = CREDENTIAL_SHAPES[auth_mode]
+    if not isinstance(credentials, shape):
+        raise ValidationFailed(
+            f"{field} do not fit authMode '{auth_mode}'.",
+            [FieldError(field, f"expected the {shape.__name__} shape for {auth_mode}")],
+        )
+
+
 def create(tenant_id: str, request: CreateConnectionRequest) -> Connection:
     provider = providers.find(tenant_id, request.provider_id)
     if provider is None:
@@ -43,15 +63,10 @@ def create(tenant_id: str, request: CreateConnectionRequest) -> Connection:
             [FieldError("providerId", "unknown provider")],
         )
     auth_mode = request.auth_mode or provider.auth_model
-    _check_configuration(request.configuration)
+    check_configuration(request.configuration)
     connection_id = new_id("conn")
     if request.credentials is not None:
-        shape = CREDENTIAL_SHAPES[auth_mode]
-        if not isinstance(request.credentials, shape):
-            raise ValidationFailed(
-                f"credentials do not fit authMode '{auth_mode}'.",
-                [FieldError("credentials", f"expected the {shape.__name__} shape for {auth_mode}")],
-            )
+        check_shape(auth_mode, request.credentials)
         path = f"connections/{connection_id}"
         vault.store_new(
             tenant_id,
@@ -80,17 +95,90 @@ def create(tenant_id: str, request: CreateConnectionRequest) -> Connection:
         credential_id=vault.credential_id(tenant_id, path),
         configuration=request.configuration,
     )
+    webhook_ref, generated = _webhook_secret(tenant_id, connection_id, provider, request)
+    connection.webhook_secret_ref = webhook_ref
     store.insert(connection)
-    return connection
+    return connection.model_copy(
+        update={
+            "webhook_url": _webhook_url(connection),
+            "generated_webhook_secret": SecretStr(generated) if generated else None,
+        }
+    )
+
+
+def _needs_shared_secret(provider: Provider) -> bool:
+    signature = provider.webhook_signature
+    return signature.scheme != "none" and not (signature.scheme == "jws" and signature.algorithm in {"RS256", "ES256"})
+
+
+def _webhook_secret(
+    tenant_id: str, connection_id: str, provider: Provider, request: CreateConnectionRequest
+) -> tuple[str | None, str | None]:
+    """The inbound secret's reference, and the secret itself when it was generated here."""
+    if not _needs_shared_secret(provider):
+        if request.webhook_secret is not None or request.webhook_secret_ref is not None:
+            raise Unprocessable(
+                f"Provider '{provider.provider_id}' does not sign webhooks with a shared secret.",
+                [FieldError("webhookSecret", "not used by this provider")],
+            )
+        return None, None
+    scheme = provider.webhook_signature.scheme
+    if request.webhook_secret_ref is not None:
+        webhook_secrets.check_ref(tenant_id, request.webhook_secret_ref)
+        return request.webhook_secret_ref, None
+    generated = None
+    if request.webhook_secret is not None:
+        value = request.webhook_secret.get_secret_value()
+        webhook_secrets.check_value(scheme, value)
+    else:
+        value = generated = webhook_secrets.generate(scheme)
+    return webhook_secrets.store_initial(tenant_id, connection_id, value), generated
+
+
+def _webhook_url(connection: Connection) -> str | None:
+    """Where the vendor is pointed; relative when the stage has no public base URL configured."""
+    if connection.webhook_secret_ref is None:
+        return None
+    return f"{get_settings().public_base_url}/webhooks/deliveries/{connection.connection_id}"
 
 
 def get(tenant_id: str, connection_id: str) -> Connection:
     connection = store.get(tenant_id, connection_id)
     if connection is None:
         raise NotFound(f"Connection '{connection_id}' was not found.")
-    return connection
+    return connection.model_copy(update={"webhook_url": _webhook_url(connection)})
 
 
 def list_page(tenant_id: str, query: ConnectionListQuery) -> tuple[list[Connection], str | None]:
     filters = {"status": query.status, "providerId": query.provider_id, "projectId": query.project_id}
-    return store.list_page(tenant_id, query.limit, query.cursor, filters)
+    items, cursor = store.list_page(tenant_id, query.limit, query.cursor, filters)
+    return [c.model_copy(update={"webhook_url": _webhook_url(c)}) for c in items], cursor
+
+
+def change_webhook_secret(tenant_id: str, connection_id: str, request: WebhookSecretChange) -> WebhookSecretChanged:
+    """New secret current at once; the old one keeps verifying until the overlap ends."""
+    connection = get(tenant_id, connection_id)
+    provider = providers.get(tenant_id, connection.provider_id)
+    if not _needs_shared_secret(provider):
+        raise Unprocessable(f"Provider '{provider.provider_id}' does not sign webhooks with a shared secret.")
+    scheme = provider.webhook_signature.scheme
+    generated = None
+    if request.webhook_secret is not None:
+        value = request.webhook_secret.get_secret_value()
+        webhook_secrets.check_value(scheme, value)
+    else:
+        value = generated = webhook_secrets.generate(scheme)
+    expires = webhook_secrets.change(
+        tenant_id, connection_id, connection.webhook_secret_ref, value, request.overlap_seconds
+    )
+    ref = vault.ref_for(webhook_secrets.own_path(connection_id))
+    if connection.webhook_secret_ref != ref:
+        store.TABLE.update(tenant_id, connection_id, {"webhookSecretRef": ref})
+    lookup.forget_connection(connection_id)
+    return WebhookSecretChanged(
+        connection_id=connection_id,
+        webhook_secret_ref=ref,
+        webhook_secret=generated,
+        previous_secret_expires_at=to_iso(datetime.fromtimestamp(expires, UTC)) if expires else None,
+        trace_id=current_trace_id(),
+    )

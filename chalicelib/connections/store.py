@@ -1,17 +1,37 @@
-"""Connection items; the partition key is the tenant, the sort key the connection id."""
+"""Connection items; the partition key is the tenant, the sort key the connection id.
+
+Active connections also carry ``sweepPartition`` (one of ``SWEEP_SHARDS`` values
+derived from the id), the partition key of the sparse ``activeSweep`` index:
+the health sweep pages through that index, so it reads only active connections
+and never scans. Deactivating removes the attribute, which drops the item from
+the index.
+"""
 
 from __future__ import annotations
 
+import hashlib
 from typing import Any
 
-from chalicelib.connections.models import Connection
-from chalicelib.core.dynamo import Table
+from chalicelib.connections.models import Connection, ConnectionStatus
+from chalicelib.core import aws
+from chalicelib.core.dynamo import Table, deserialize, serialize
 
 TABLE = Table("connections", sort_key="connectionId")
+SWEEP_INDEX = "activeSweep"
+SWEEP_SHARDS = 8
+
+
+def sweep_partition(connection_id: str) -> str:
+    """Spreads active connections over a few index partitions so one sweep can page them in parallel."""
+    shard = int(hashlib.sha256(connection_id.encode()).hexdigest()[:8], 16) % SWEEP_SHARDS
+    return f"sweep-{shard}"
 
 
 def _item(connection: Connection) -> dict[str, Any]:
-    return connection.model_dump(mode="json", by_alias=True, exclude_none=True, exclude={"trace_id"})
+    item = connection.model_dump(mode="json", by_alias=True, exclude_none=True, exclude={"trace_id"})
+    if connection.status == ConnectionStatus.ACTIVE:
+        item["sweepPartition"] = sweep_partition(connection.connection_id)
+    return item
 
 
 def insert(connection: Connection) -> bool:
@@ -28,3 +48,84 @@ def list_page(
 ) -> tuple[list[Connection], str | None]:
     page = TABLE.query(tenant_id, limit=limit, cursor=cursor, filters=filters)
     return [Connection.model_validate(item) for item in page.items], page.next_cursor
+
+
+def record_last_run(tenant_id: str, connection_id: str, run_id: str, run_created_at: str) -> bool:
+    """Point ``lastRunId`` at a finished run unless a newer run already finished (runs complete out of order)."""
+    client = aws.dynamodb()
+    try:
+        client.update_item(
+            TableName=TABLE.name,
+            Key=TABLE.key(tenant_id, connection_id),
+            UpdateExpression="SET lastRunId = :run, lastRunCreatedAt = :created",
+            ConditionExpression=(
+                "attribute_exists(connectionId) AND "
+                "(attribute_not_exists(lastRunCreatedAt) OR lastRunCreatedAt <= :created)"
+            ),
+            ExpressionAttributeValues=serialize({":run": run_id, ":created": run_created_at}),
+        )
+    except client.exceptions.ConditionalCheckFailedException:
+        return False
+    return True
+
+
+def get_item(tenant_id: str, connection_id: str) -> dict[str, Any] | None:
+    """The raw item, with the health attributes the ``Connection`` shape does not carry."""
+    return TABLE.get(tenant_id, connection_id)
+
+
+def set_status(tenant_id: str, connection_id: str, status: ConnectionStatus, at: str) -> Connection | None:
+    """Flip Active <-> Inactive only from the other state; ``None`` when it is gone or already there."""
+    client = aws.dynamodb()
+    values: dict[str, Any] = {":to": status.value, ":at": at}
+    if status == ConnectionStatus.ACTIVE:
+        expression = "SET #status = :to, activatedAt = :at, updatedAt = :at, sweepPartition = :shard"
+        values[":shard"] = sweep_partition(connection_id)
+    else:
+        expression = "SET #status = :to, deactivatedAt = :at, updatedAt = :at REMOVE sweepPartition"
+    try:
+        response = client.update_item(
+            TableName=TABLE.name,
+            Key=TABLE.key(tenant_id, connection_id),
+            UpdateExpression=expression,
+            ConditionExpression="attribute_exists(connectionId) AND #status <> :to",
+            ExpressionAttributeNames={"#status": "status"},
+            ExpressionAttributeValues=serialize(values),
+            ReturnValues="ALL_NEW",
+        )
+    except client.exceptions.ConditionalCheckFailedException:
+        return None
+    return Connection.model_validate(deserialize(response["Attributes"]))
+
+
+def delete(tenant_id: str, connection_id: str) -> Connection | None:
+    """Remove the item; the deleted connection, or ``None`` if another request removed it first."""
+    client = aws.dynamodb()
+    try:
+        response = client.delete_item(
+            TableName=TABLE.name,
+            Key=TABLE.key(tenant_id, connection_id),
+            ConditionExpression="attribute_exists(connectionId)",
+            ReturnValues="ALL_OLD",
+        )
+    except client.exceptions.ConditionalCheckFailedException:
+        return None
+    return Connection.model_validate(deserialize(response["Attributes"]))
+
+
+def using_credential(tenant_id: str, credential_id: str) -> list[Connection]:
+    """Every connection of the tenant on one credential: a Query of the tenant's partition, all pages."""
+    found: list[Connection] = []
+    params: dict[str, Any] = {
+        "TableName": TABLE.name,
+        "KeyConditionExpression": "tenantId = :t",
+        "FilterExpression": "credentialId = :c",
+        "ExpressionAttributeValues": serialize({":t": tenant_id, ":c": credential_id}),
+    }
+    client = aws.dynamodb()
+    while True:
+        response = client.query(**params)
+        found += [Connection.model_validate(deserialize(raw)) for raw in response.get("Items", [])]
+        if "LastEvaluatedKey" not in response:
+            return found
+        params["ExclusiveStartKey"] = response["LastEvaluatedKey"]

@@ -46,6 +46,17 @@ class Settings:
     allow_insecure_urls: bool
     max_body_bytes: int
     public_base_url: str
+    run_max_attempts: int = 5
+    run_result_max_bytes: int = 64 * 1024
+    run_retry_base_seconds: float = 2.0
+    vendor_timeout_seconds: float = 10.0
+    # "secretsmanager": RotateSecret makes Secrets Manager invoke the rotation function (AWS);
+    # "local": the local runtime invokes the registered function itself, as Secrets Manager would.
+    rotation_invoker: str = "secretsmanager"
+    rotation_function_arn: str = ""
+    credential_rotation_days: int = 0
+    secret_recovery_days: int = 7
+    health_check_timeout_seconds: float = 5.0
 
     def table_name(self, table: str) -> str:
         if table not in ALL_TABLES:
@@ -56,6 +67,9 @@ class Settings:
         if queue not in ALL_QUEUES:
             raise KeyError(f"unknown queue {queue!r}")
         return f"{self.resource_prefix}-{queue}"
+
+    def dead_letter_queue_name(self, queue: str) -> str:
+        return f"{self.queue_name(queue)}-dlq"
 
     @property
     def secret_prefix(self) -> str:
@@ -77,4 +91,13 @@ def get_settings() -> Settings:
         allow_insecure_urls=_flag("ALLOW_INSECURE_URLS"),
         max_body_bytes=int(os.environ.get("MAX_BODY_BYTES", str(1024 * 1024))),
         public_base_url=os.environ.get("PUBLIC_BASE_URL", "").rstrip("/"),
+        run_max_attempts=int(os.environ.get("RUN_MAX_ATTEMPTS", "5")),
+        run_result_max_bytes=int(os.environ.get("RUN_RESULT_MAX_BYTES", str(64 * 1024))),
+        run_retry_base_seconds=float(os.environ.get("RUN_RETRY_BASE_SECONDS", "2")),
+        vendor_timeout_seconds=float(os.environ.get("VENDOR_TIMEOUT_SECONDS", "10")),
+        rotation_invoker=os.environ.get("ROTATION_INVOKER", "secretsmanager"),
+        rotation_function_arn=os.environ.get("ROTATION_FUNCTION_ARN", ""),
+        credential_rotation_days=int(os.environ.get("CREDENTIAL_ROTATION_DAYS", "0")),
+        secret_recovery_days=int(os.environ.get("SECRET_RECOVERY_DAYS", "7")),
+        health_check_timeout_seconds=float(os.environ.get("HEALTH_CHECK_TIMEOUT_SECONDS", "5")),
     )

@@ -19,6 +19,7 @@ from chalicelib.core.config import get_settings
 from chalicelib.core.errors import ValidationFailed
 
 Item = dict[str, Any]
+MAX_SORT_KEY_BYTES = 1024
 
 
 def _to_dynamo(value: Any) -> Any:
@@ -92,6 +93,8 @@ class Table:
         return serialize({"tenantId": tenant_id, self.sort_key: sort_value})
 
     def get(self, tenant_id: str, sort_value: str) -> Item | None:
+        if not sort_value or len(sort_value.encode()) > MAX_SORT_KEY_BYTES:
+            return None  # DynamoDB rejects such a key; no item can have it
         response = aws.dynamodb().get_item(TableName=self.name, Key=self.key(tenant_id, sort_value))
         raw = response.get("Item")
         return deserialize(raw) if raw else None
@@ -179,6 +182,8 @@ class Table:
         params["ExpressionAttributeNames"] = names
         params["ExpressionAttributeValues"] = serialize(values)
         start = decode_cursor(cursor, tenant_id)
+        if start is not None and set(start) != {"tenantId", self.sort_key}:
+            raise ValidationFailed("The cursor is not valid.")  # a cursor from another list
         if start:
             params["ExclusiveStartKey"] = start
         client = aws.dynamodb()

@@ -88,6 +88,14 @@ class Unprocessable(ApiError):
     code = "UNPROCESSABLE_ENTITY"
 
 
+class ParameterValidationFailed(Unprocessable):
+    code = "PARAMETER_VALIDATION_ERROR"
+
+
+class OperationNotFound(NotFound):
+    code = "OPERATION_NOT_FOUND"
+
+
 class RateLimitExceeded(ApiError):
     status = 429
     code = "RATE_LIMIT_EXCEEDED"

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Generic, TypeVar
+import json
+import math
+from typing import Annotated, Any, Generic, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 from pydantic.alias_generators import to_camel
 
 
@@ -18,6 +20,40 @@ class RequestModel(WireModel):
     """A request body: unknown fields are an error so typos never pass silently."""
 
     model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True, extra="forbid")
+
+
+MAX_DOCUMENT_BYTES = 64 * 1024
+MAX_DOCUMENT_DEPTH = 16
+
+
+def _check_storable(value: Any, depth: int = 0) -> None:
+    if depth > MAX_DOCUMENT_DEPTH:
+        raise ValueError(f"nested deeper than {MAX_DOCUMENT_DEPTH} levels")
+    if isinstance(value, dict):
+        for key, item in value.items():
+            if not key:
+                raise ValueError("keys must not be empty")
+            _check_storable(item, depth + 1)
+    elif isinstance(value, list):
+        for item in value:
+            _check_storable(item, depth + 1)
+    elif isinstance(value, bool):
+        return
+    elif isinstance(value, int) and abs(value) >= 10**38:
+        raise ValueError("integers must have at most 38 digits")
+    elif isinstance(value, float) and not (value == 0 or (math.isfinite(value) and 1e-128 < abs(value) < 1e125)):
+        raise ValueError("numbers must lie between 1e-128 and 1e125")
+
+
+def _storable(value: dict[str, Any]) -> dict[str, Any]:
+    """Free-form JSON must fit DynamoDB's number, nesting and item limits, or it fails later as a 500."""
+    _check_storable(value)
+    if len(json.dumps(value, separators=(",", ":"))) > MAX_DOCUMENT_BYTES:
+        raise ValueError(f"larger than {MAX_DOCUMENT_BYTES} bytes")
+    return value
+
+
+JsonObject = Annotated[dict[str, Any], AfterValidator(_storable)]
 
 
 class ErrorDetail(WireModel):

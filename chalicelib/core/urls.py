@@ -52,7 +52,11 @@ def resolve(host: str) -> list[str]:
 def check_url(url: str, field: str, *, resolve_host: bool = True) -> str:
     """Return ``url`` if the platform may call it, else raise ``UnsafeUrl``."""
     insecure_ok = get_settings().allow_insecure_urls
-    parts = urlsplit(url)
+    try:
+        parts = urlsplit(url)
+        parts.port  # noqa: B018 -- raises ValueError for a port outside 0..65535
+    except ValueError as exc:
+        raise UnsafeUrl(f"{field} is not a valid URL.", [FieldError(field, "malformed URL")]) from exc
     allowed_schemes = {"https", "http"} if insecure_ok else {"https"}
     if parts.scheme not in allowed_schemes:
         raise UnsafeUrl(f"{field} must use https.", [FieldError(field, "scheme not allowed")])

@@ -10,6 +10,8 @@ from __future__ import annotations
 import hashlib
 import json
 import re
+import threading
+import time
 from typing import Any
 
 from chalicelib.core import aws
@@ -17,6 +19,9 @@ from chalicelib.core.config import get_settings
 from chalicelib.core.errors import FieldError, ValidationFailed
 
 REF_SCHEME = "kv://"
+CACHE_SECONDS = 60.0
+_cache: dict[tuple[str, str], tuple[float, dict[str, Any]]] = {}
+_cache_lock = threading.Lock()
 _PATH = re.compile(r"^[A-Za-z0-9_+=.@-]+(/[A-Za-z0-9_+=.@-]+)*$")
 
 
@@ -67,3 +72,63 @@ def read_current(tenant_id: str, path: str) -> dict[str, Any]:
     response = aws.secretsmanager().get_secret_value(SecretId=secret_name(tenant_id, path), VersionStage="AWSCURRENT")
     value: dict[str, Any] = json.loads(response["SecretString"])
     return value
+
+
+def read_cached(tenant_id: str, path: str, *, refresh: bool = False) -> dict[str, Any]:
+    """AWSCURRENT, kept in-process briefly so a batch of runs costs one Secrets Manager call.
+
+    ``refresh`` skips the cache: a vendor 401 usually means the secret was rotated since it was cached.
+    """
+    key = (tenant_id, path)
+    now = time.monotonic()
+    with _cache_lock:
+        cached = _cache.get(key)
+    if cached is not None and not refresh and cached[0] > now:
+        return dict(cached[1])
+    value = read_current(tenant_id, path)
+    with _cache_lock:
+        _cache[key] = (now + CACHE_SECONDS, value)
+    return dict(value)
+
+
+def put_value(tenant_id: str, path: str, value: dict[str, Any], description: str) -> str:
+    """Create the secret, or make ``value`` its new AWSCURRENT version; returns the version id."""
+    client = aws.secretsmanager()
+    try:
+        response = client.put_secret_value(SecretId=secret_name(tenant_id, path), SecretString=json.dumps(value))
+    except client.exceptions.ResourceNotFoundException:
+        return store_new(tenant_id, path, value, description)
+    return str(response["VersionId"])
+
+
+def read_text(tenant_id: str, path: str) -> str:
+    """The current secret string as stored (JSON or a bare value)."""
+    response = aws.secretsmanager().get_secret_value(SecretId=secret_name(tenant_id, path), VersionStage="AWSCURRENT")
+    return str(response["SecretString"])
+
+
+def delete(tenant_id: str, path: str) -> None:
+    """Delete a platform-generated secret at once (it can be regenerated, never recovered)."""
+    client = aws.secretsmanager()
+    try:
+        client.delete_secret(SecretId=secret_name(tenant_id, path), ForceDeleteWithoutRecovery=True)
+    except client.exceptions.ResourceNotFoundException:
+        return
+
+
+def forget(tenant_id: str, path: str) -> None:
+    """Drop this process's cached value (after a change here); other processes see it within ``CACHE_SECONDS``."""
+    with _cache_lock:
+        _cache.pop((tenant_id, path), None)
+
+
+def schedule_deletion(tenant_id: str, path: str, recovery_days: int) -> str | None:
+    """Delete a tenant credential recoverably (``RestoreSecret`` within the window); the deletion date."""
+    client = aws.secretsmanager()
+    try:
+        response = client.delete_secret(SecretId=secret_name(tenant_id, path), RecoveryWindowInDays=recovery_days)
+    except client.exceptions.ResourceNotFoundException:
+        return None
+    forget(tenant_id, path)
+    deletion = response.get("DeletionDate")
+    return deletion.isoformat() if deletion is not None else None

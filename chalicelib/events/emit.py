@@ -2,7 +2,10 @@
 
 Callers name the event id when they have a natural one (a delivery id, a run
 id plus outcome) so that a retried handler records the same event, not a
-second one. Fan-out to subscriptions hangs off this one function.
+second one. Fan-out to subscriptions hangs off this one function: the event is
+recorded first, then fanned out; if fan-out fails the error reaches the caller,
+whose retry finds the recorded event and completes its fan-out
+(``chalicelib.outbound.fanout``). A repeated emit returns the recorded event.
 """
 
 from __future__ import annotations
@@ -14,12 +17,14 @@ from chalicelib.core.context import current_trace_id
 from chalicelib.core.ids import iso_now, new_id
 from chalicelib.events import store
 from chalicelib.events.models import PlatformEvent
+from chalicelib.outbound import fanout
 
 RETENTION_SECONDS = 30 * 24 * 3600
 
 
-def emit(tenant_id: str, event_type: str, data: dict[str, Any], *, source: str,
-         event_id: str | None = None) -> PlatformEvent:
+def emit(
+    tenant_id: str, event_type: str, data: dict[str, Any], *, source: str, event_id: str | None = None
+) -> PlatformEvent:
     event = PlatformEvent(
         event_id=event_id or new_id("evt"),
         tenant_id=tenant_id,
@@ -30,5 +35,7 @@ def emit(tenant_id: str, event_type: str, data: dict[str, Any], *, source: str,
         trace_id=current_trace_id(),
         expires_at=int(time.time()) + RETENTION_SECONDS,
     )
-    store.insert(event)
-    return event
+    if store.insert(event):
+        fanout.fan_out(event)
+        return event
+    return fanout.resume(tenant_id, event.event_id) or event

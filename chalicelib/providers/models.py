@@ -36,10 +36,10 @@ class WebhookSignature(WireModel):
     """How the vendor signs the webhooks it sends; ``hmac``/``jws`` take the extra settings."""
 
     scheme: SignatureSchemeName = "none"
-    header: str | None = None
+    header: Annotated[str, Field(min_length=1, max_length=100)] | None = None
     algorithm: Literal["sha1", "sha256", "sha512", "HS256", "RS256", "ES256"] | None = None
     encoding: Literal["hex", "base64"] | None = None
-    prefix: str | None = None
+    prefix: Annotated[str, Field(max_length=64)] | None = None
     jwks_url: HttpUrl | None = None
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from chalicelib.core.errors import DuplicateResource, NotFound
 from chalicelib.core.ids import iso_now
+from chalicelib.core.urls import check_url
 from chalicelib.providers import store
 from chalicelib.providers.catalog import BUILTIN_PROVIDERS
 from chalicelib.providers.models import Provider, RegisterProviderRequest
@@ -17,6 +18,9 @@ def register(tenant_id: str, request: RegisterProviderRequest) -> Provider:
     provider_id = provider_id_for(request.key)
     if provider_id in BUILTIN_PROVIDERS:
         raise DuplicateResource(f"'{provider_id}' is a built-in provider; choose another key.")
+    base_url = check_url(str(request.base_url).rstrip("/"), "baseUrl", resolve_host=False)
+    if request.webhook_signature and request.webhook_signature.jwks_url:
+        check_url(str(request.webhook_signature.jwks_url), "webhookSignature.jwksUrl", resolve_host=False)
     provider = Provider(
         provider_id=provider_id,
         key=request.key,
@@ -26,7 +30,7 @@ def register(tenant_id: str, request: RegisterProviderRequest) -> Provider:
         api_client=request.api_client,
         api_client_id=f"client-{request.key}-v1",
         capabilities=request.capabilities,
-        base_url=str(request.base_url).rstrip("/"),
+        base_url=base_url,
         webhook_signature=request.webhook_signature or Provider.model_fields["webhook_signature"].default,
         built_in=False,
         registered_at=iso_now(),

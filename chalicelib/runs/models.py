@@ -1,11 +1,14 @@
-"""The run record (004 shape plus ``result`` or ``error``)."""
+"""The run record (004 shape plus ``parameters`` and ``result`` or ``error``) and the run API shapes."""
 
 from __future__ import annotations
 
 from enum import StrEnum
-from typing import Any
+from typing import Annotated, Any
 
-from chalicelib.core.models import WireModel
+from pydantic import Field
+
+from chalicelib.adapters.base import OperationSpec
+from chalicelib.core.models import JsonObject, RequestModel, WireModel
 
 
 class RunStatus(StrEnum):
@@ -20,8 +23,12 @@ FINAL_STATUSES = frozenset({RunStatus.COMPLETED, RunStatus.FAILED, RunStatus.CAN
 
 
 class RunError(WireModel):
+    """Why a run failed: a platform code (``EXTERNAL_SERVICE_ERROR`` 502, ``EXTERNAL_SERVICE_TIMEOUT`` 504, ...)
+    with its HTTP-equivalent ``status``, and the vendor's own status when the vendor answered."""
+
     code: str
     message: str
+    status: int | None = None
     vendor_status: int | None = None
 
 
@@ -35,7 +42,33 @@ class Run(WireModel):
     created_at: str
     started_at: str | None = None
     completed_at: str | None = None
+    provider_id: str | None = None
+    parameters: dict[str, Any] | None = None
     result: Any = None
     result_truncated: bool | None = None
     error: RunError | None = None
+    trace_id: str | None = None
+
+
+class ExecuteOperationRequest(RequestModel):
+    tenant_id: str | None = None
+    parameters: JsonObject = Field(default_factory=dict)
+
+
+class RunListQuery(WireModel):
+    limit: Annotated[int, Field(ge=1, le=100)] = 20
+    cursor: str | None = None
+    connection_id: Annotated[str, Field(min_length=1, max_length=200)] | None = None
+    status: RunStatus | None = None
+
+
+class RunList(WireModel):
+    items: list[Run]
+    next_cursor: str | None = None
+
+
+class OperationCatalog(WireModel):
+    connection_id: str
+    provider_id: str
+    items: list[OperationSpec]
     trace_id: str | None = None

@@ -1,10 +1,48 @@
-"""Reading runs for a tenant."""
+"""Starting, reading, listing and cancelling runs.
+
+``start`` validates everything a caller can get wrong (connection, operation,
+status, parameters) before it writes the run and enqueues it, so a 202 always
+names a run the worker can execute. With an ``Idempotency-Key`` the run id is
+derived from the key, which makes the conditional put itself the duplicate check.
+"""
 
 from __future__ import annotations
 
-from chalicelib.core.errors import NotFound
-from chalicelib.runs import store
-from chalicelib.runs.models import Run
+import hashlib
+import json
+from dataclasses import dataclass
+from typing import Any
+
+from chalicelib.adapters.base import Adapter
+from chalicelib.adapters.registry import adapter_for
+from chalicelib.connections import service as connections
+from chalicelib.connections.models import Connection, ConnectionStatus
+from chalicelib.core.context import current_trace_id
+from chalicelib.core.errors import (
+    Conflict,
+    FieldError,
+    NotFound,
+    ServiceUnavailable,
+    Unprocessable,
+    ValidationFailed,
+)
+from chalicelib.core.ids import iso_now, new_id
+from chalicelib.core.logging import logger
+from chalicelib.providers import service as providers
+from chalicelib.runs import queue, store
+from chalicelib.runs.models import OperationCatalog, Run, RunError, RunListQuery, RunStatus
+
+MAX_IDEMPOTENCY_KEY = 255
+
+
+class IdempotencyKeyReused(Unprocessable):
+    code = "IDEMPOTENCY_KEY_REUSED"
+
+
+@dataclass(frozen=True)
+class Accepted:
+    run: Run
+    replayed: bool
 
 
 def get(tenant_id: str, run_id: str) -> Run:
@@ -12,3 +50,114 @@ def get(tenant_id: str, run_id: str) -> Run:
     if run is None:
         raise NotFound(f"Run '{run_id}' was not found.")
     return run
+
+
+def list_page(tenant_id: str, query: RunListQuery) -> tuple[list[Run], str | None]:
+    return store.list_page(tenant_id, query.limit, query.cursor, query.connection_id, query.status)
+
+
+def _adapter(tenant_id: str, connection: Connection) -> Adapter:
+    return adapter_for(providers.get(tenant_id, connection.provider_id))
+
+
+def catalog(tenant_id: str, connection_id: str) -> OperationCatalog:
+    connection = connections.get(tenant_id, connection_id)
+    items = _adapter(tenant_id, connection).operations()
+    return OperationCatalog(connection_id=connection_id, provider_id=connection.provider_id, items=items)
+
+
+def _run_id(tenant_id: str, connection_id: str, operation: str, idempotency_key: str | None) -> str:
+    if idempotency_key is None:
+        return new_id("run")
+    material = "\0".join((tenant_id, connection_id, operation, idempotency_key))
+    return "run-" + hashlib.sha256(material.encode()).hexdigest()[:16]
+
+
+def _check_key(idempotency_key: str | None) -> None:
+    if idempotency_key is None:
+        return
+    if not 0 < len(idempotency_key) <= MAX_IDEMPOTENCY_KEY or not idempotency_key.isprintable():
+        raise ValidationFailed(
+            "Idempotency-Key must be 1 to 255 printable characters.",
+            [FieldError("Idempotency-Key", "invalid header value")],
+        )
+
+
+def start(
+    tenant_id: str, connection_id: str, operation: str, parameters: dict[str, Any], idempotency_key: str | None
+) -> Accepted:
+    _check_key(idempotency_key)
+    connection = connections.get(tenant_id, connection_id)
+    adapter = _adapter(tenant_id, connection)
+    spec = adapter.operation(operation)
+    validated = spec.validate(parameters).model_dump(mode="json", by_alias=True, exclude_none=True)
+    fingerprint = hashlib.sha256(json.dumps(validated, sort_keys=True).encode()).hexdigest()
+    run_id = _run_id(tenant_id, connection_id, operation, idempotency_key)
+    if idempotency_key is not None:
+        earlier = store.get_stored(tenant_id, run_id)
+        if earlier is not None:  # the same request again answers with its run, whatever changed since
+            return _replay(earlier, fingerprint)
+    if connection.status != ConnectionStatus.ACTIVE:
+        raise Conflict(f"Connection '{connection_id}' is {connection.status}; runs need an Active connection.")
+    run = Run(
+        run_id=run_id,
+        tenant_id=tenant_id,
+        connection_id=connection_id,
+        operation=operation,
+        status=RunStatus.PENDING,
+        created_at=iso_now(),
+        provider_id=connection.provider_id,
+        parameters=validated,
+        trace_id=current_trace_id(),
+    )
+    if not store.insert(run, fingerprint):
+        concurrent = store.get_stored(tenant_id, run_id)  # the same key, sent twice at once
+        if concurrent is None:
+            raise ServiceUnavailable("The run could not be recorded; retry the request.")
+        return _replay(concurrent, fingerprint)
+    _enqueue_or_fail(run)
+    return Accepted(run, replayed=False)
+
+
+def _replay(stored: store.StoredRun, fingerprint: str) -> Accepted:
+    if stored.fingerprint != fingerprint:
+        raise IdempotencyKeyReused(
+            "This Idempotency-Key was already used with different parameters.",
+            [FieldError("Idempotency-Key", "reused with different parameters")],
+        )
+    if stored.run.status == RunStatus.PENDING:
+        # The first request may have died between writing the run and enqueueing it; a duplicate message is
+        # harmless (the worker claims a run once), a missing one would leave the run Pending forever.
+        _enqueue_or_fail(stored.run)
+    return Accepted(stored.run, replayed=True)
+
+
+def _enqueue_or_fail(run: Run) -> None:
+    try:
+        queue.enqueue(queue.RunMessage(tenant_id=run.tenant_id, run_id=run.run_id, trace_id=run.trace_id))
+    except Exception as exc:
+        logger.exception("enqueueing run failed", extra={"runId": run.run_id})
+        error = RunError(code="SERVICE_UNAVAILABLE", message="The run could not be queued.", status=503)
+        store.transition(
+            run.tenant_id,
+            run.run_id,
+            {"status": RunStatus.FAILED.value, "completedAt": iso_now(), "error": error.model_dump(by_alias=True)},
+            from_status=RunStatus.PENDING,
+        )
+        raise ServiceUnavailable("The run could not be queued; retry the request.") from exc
+
+
+def cancel(tenant_id: str, run_id: str) -> Run:
+    """Only a run no worker has started can be cancelled; cancelling a cancelled run is a no-op."""
+    cancelled = store.transition(
+        tenant_id,
+        run_id,
+        {"status": RunStatus.CANCELLED.value, "completedAt": iso_now()},
+        from_status=RunStatus.PENDING,
+    )
+    if cancelled is not None:
+        return cancelled
+    run = get(tenant_id, run_id)
+    if run.status == RunStatus.CANCELLED:
+        return run
+    raise Conflict(f"Run '{run_id}' is {run.status}; only a Pending run can be cancelled.")

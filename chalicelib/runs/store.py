@@ -1,17 +1,127 @@
-"""Run items; the partition key is the tenant, the sort key the run id."""
+"""Run items; the partition key is the tenant, the sort key the run id.
+
+Besides the ``Run`` fields an item carries three internal attributes:
+``connectionKey`` (``<tenantId>#<connectionId>``, the ``byConnection`` index's
+partition key), ``requestFingerprint`` (what an ``Idempotency-Key`` was first
+used with) and ``ownerMessageId`` (the SQS message that moved the run to
+Running: only its redelivery may re-execute the run). Every status change is a
+conditional update, so two workers can never both move one run.
+"""
 
 from __future__ import annotations
 
-from chalicelib.core.dynamo import Table
-from chalicelib.runs.models import Run
+from dataclasses import dataclass
+from typing import Any
+
+from chalicelib.core import aws
+from chalicelib.core.dynamo import Table, decode_cursor, deserialize, encode_cursor, serialize
+from chalicelib.core.errors import ValidationFailed
+from chalicelib.runs.models import Run, RunStatus
 
 TABLE = Table("runs", sort_key="runId")
+BY_CONNECTION = "byConnection"
 
 
-def insert(run: Run) -> bool:
-    return TABLE.put_new(run.model_dump(mode="json", by_alias=True, exclude_none=True))
+@dataclass(frozen=True)
+class StoredRun:
+    run: Run
+    fingerprint: str | None
+    owner_message_id: str | None
+
+
+def connection_key(tenant_id: str, connection_id: str) -> str:
+    return f"{tenant_id}#{connection_id}"
+
+
+def _stored(item: dict[str, Any]) -> StoredRun:
+    return StoredRun(Run.model_validate(item), item.get("requestFingerprint"), item.get("ownerMessageId"))
+
+
+def insert(run: Run, fingerprint: str | None = None) -> bool:
+    item = run.model_dump(mode="json", by_alias=True, exclude_none=True)
+    item["connectionKey"] = connection_key(run.tenant_id, run.connection_id)
+    if fingerprint:
+        item["requestFingerprint"] = fingerprint
+    return TABLE.put_new(item)
 
 
 def get(tenant_id: str, run_id: str) -> Run | None:
+    stored = get_stored(tenant_id, run_id)
+    return stored.run if stored else None
+
+
+def get_stored(tenant_id: str, run_id: str) -> StoredRun | None:
     item = TABLE.get(tenant_id, run_id)
-    return Run.model_validate(item) if item else None
+    return _stored(item) if item else None
+
+
+def transition(
+    tenant_id: str,
+    run_id: str,
+    changes: dict[str, Any],
+    *,
+    from_status: RunStatus,
+    owner_message_id: str | None = None,
+    attempts: int | None = None,
+) -> Run | None:
+    """Apply ``changes`` only if the run is still in ``from_status`` (and owned, at ``attempts``); else ``None``."""
+    names = {f"#f{i}": name for i, name in enumerate(changes)} | {"#status": "status", "#sk": "runId"}
+    values: dict[str, Any] = {f":v{i}": value for i, value in enumerate(changes.values())}
+    values[":from"] = from_status.value
+    conditions = ["attribute_exists(#sk)", "#status = :from"]
+    if owner_message_id is not None:
+        names["#owner"] = "ownerMessageId"
+        values[":owner"] = owner_message_id
+        conditions.append("#owner = :owner")
+    if attempts is not None:
+        names["#attempts"] = "attempts"
+        values[":attempts"] = attempts
+        conditions.append("#attempts = :attempts")
+    client = aws.dynamodb()
+    try:
+        response = client.update_item(
+            TableName=TABLE.name,
+            Key=TABLE.key(tenant_id, run_id),
+            UpdateExpression="SET " + ", ".join(f"#f{i} = :v{i}" for i in range(len(changes))),
+            ConditionExpression=" AND ".join(conditions),
+            ExpressionAttributeNames=names,
+            ExpressionAttributeValues=serialize(values),
+            ReturnValues="ALL_NEW",
+        )
+    except client.exceptions.ConditionalCheckFailedException:
+        return None
+    return Run.model_validate(deserialize(response["Attributes"]))
+
+
+def list_page(
+    tenant_id: str, limit: int, cursor: str | None, connection_id: str | None, status: RunStatus | None
+) -> tuple[list[Run], str | None]:
+    """One connection's runs newest first (``byConnection``), or all of the tenant's runs by id."""
+    if connection_id is None:
+        page = TABLE.query(tenant_id, limit=limit, cursor=cursor, filters={"status": status})
+        return [Run.model_validate(item) for item in page.items], page.next_cursor
+    key = connection_key(tenant_id, connection_id)
+    names = {"#ck": "connectionKey"}
+    values: dict[str, Any] = {":ck": key}
+    params: dict[str, Any] = {
+        "TableName": TABLE.name,
+        "IndexName": BY_CONNECTION,
+        "KeyConditionExpression": "#ck = :ck",
+        "ScanIndexForward": False,
+        "Limit": limit,
+    }
+    if status is not None:
+        names["#status"] = "status"
+        values[":status"] = status.value
+        params["FilterExpression"] = "#status = :status"
+    params["ExpressionAttributeNames"] = names
+    params["ExpressionAttributeValues"] = serialize(values)
+    start = decode_cursor(cursor, tenant_id)
+    if start is not None:
+        fields = {"tenantId", "runId", "connectionKey", "createdAt"}
+        if set(start) != fields or deserialize(start)["connectionKey"] != key:
+            raise ValidationFailed("The cursor is not valid.")  # a cursor from another list
+        params["ExclusiveStartKey"] = start
+    response = aws.dynamodb().query(**params)
+    items = [deserialize(raw) for raw in response.get("Items", [])]
+    return [Run.model_validate(item) for item in items], encode_cursor(response.get("LastEvaluatedKey"), tenant_id)

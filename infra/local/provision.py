@@ -20,14 +20,20 @@ LOCAL_TYPES = ("AWS::DynamoDB::", "AWS::SQS::")
 
 
 def local_template() -> dict[str, Any]:
-    """The merge template's data resources (DynamoDB, SQS) with their parameters."""
+    """The merge template's data resources (DynamoDB, SQS) with their parameters.
+
+    Entries without a ``Type`` only patch what Chalice generates (SQS event sources, the API), and
+    parameters without a default (the JWT issuer) belong to a deployed stage, not to moto.
+    """
     template = json.loads(TEMPLATE.read_text())
     resources = {
-        name: resource for name, resource in template["Resources"].items() if resource["Type"].startswith(LOCAL_TYPES)
+        name: resource
+        for name, resource in template["Resources"].items()
+        if resource.get("Type", "").startswith(LOCAL_TYPES)
     }
     return {
         "AWSTemplateFormatVersion": "2010-09-09",
-        "Parameters": template.get("Parameters", {}),
+        "Parameters": {name: p for name, p in template.get("Parameters", {}).items() if "Default" in p},
         "Resources": resources,
     }
 

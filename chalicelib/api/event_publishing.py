@@ -1,0 +1,62 @@
+"""Publishing events (``POST /events``) and redelivering them to subscribers."""
+
+from __future__ import annotations
+
+from chalice.app import Blueprint
+
+from chalicelib.api.requests import parse_json_body
+from chalicelib.api.routing import Call, Reply, endpoint
+from chalicelib.core.context import current_trace_id
+from chalicelib.outbound import publishing, recovery
+from chalicelib.outbound.models import PublishedEvent, PublishEventRequest, Queued, RedeliverRequest
+
+event_publishing = Blueprint(__name__)
+TAG = "Events"
+
+
+@endpoint(
+    event_publishing,
+    "/events",
+    "POST",
+    summary="Publish an event to the tenant's subscribers (Idempotency-Key honoured)",
+    tag=TAG,
+    scope="events.write",
+    request=PublishEventRequest,
+    response=PublishedEvent,
+    status=201,
+    errors=(400, 422, 503),
+)
+def publish_event(call: Call) -> Reply:
+    key = call.headers.get("idempotency-key")
+    event, created = publishing.publish(call.tenant_id, call.body, key, f"api:{call.principal.subject}")
+    published = PublishedEvent(
+        event_id=event.event_id,
+        type=event.type,
+        source=event.source,
+        timestamp=event.timestamp,
+        data=event.data,
+        trace_id=current_trace_id(),
+    )
+    headers = {"Location": f"/events/{event.event_id}"}
+    if not created:
+        headers["Idempotent-Replayed"] = "true"
+    return Reply(published, 201 if created else 200, headers)
+
+
+@endpoint(
+    event_publishing,
+    "/events/{eventId}/redeliver",
+    "POST",
+    summary="Send an event again to every matching subscription, or to one",
+    tag=TAG,
+    scope="events.write",
+    response=Queued,
+    status=202,
+    errors=(400, 404, 409, 422),
+)
+def redeliver_event(call: Call) -> Queued:
+    request = (
+        parse_json_body(call.headers, call.raw_body, RedeliverRequest) if call.raw_body.strip() else RedeliverRequest()
+    )
+    queued = recovery.redeliver(call.tenant_id, call.path["eventId"], request.subscription_id)
+    return queued.model_copy(update={"trace_id": current_trace_id()})

@@ -1,0 +1,57 @@
+"""Operation routes: a connection's catalog, and executing an operation as an asynchronous run."""
+
+from __future__ import annotations
+
+from chalice.app import Blueprint
+
+from chalicelib.api.routing import Call, Reply, endpoint
+from chalicelib.core.context import current_trace_id
+from chalicelib.runs import service
+from chalicelib.runs.models import ExecuteOperationRequest, OperationCatalog, Run
+
+operations = Blueprint(__name__)
+TAG = "Operations"
+
+
+@endpoint(
+    operations,
+    "/integrations/connections/{connectionId}/operations",
+    "GET",
+    summary="List the operations a connection's provider offers, with parameter and result schemas",
+    tag=TAG,
+    scope="integration.connections.read",
+    response=OperationCatalog,
+    errors=(404,),
+)
+def list_operations(call: Call) -> OperationCatalog:
+    catalog = service.catalog(call.tenant_id, call.path["connectionId"])
+    return catalog.model_copy(update={"trace_id": current_trace_id()})
+
+
+@endpoint(
+    operations,
+    "/integrations/connections/{connectionId}/operations/{operation}",
+    "POST",
+    summary="Execute an operation asynchronously (202 with the run to poll; honours Idempotency-Key)",
+    tag=TAG,
+    scope="integration.runs.write",
+    request=ExecuteOperationRequest,
+    response=Run,
+    status=202,
+    errors=(400, 404, 409, 422, 503),
+)
+def execute_operation(call: Call) -> Reply:
+    body: ExecuteOperationRequest = call.body
+    call.principal.require_tenant(body.tenant_id)
+    accepted = service.start(
+        call.tenant_id,
+        call.path["connectionId"],
+        call.path["operation"],
+        body.parameters,
+        call.headers.get("idempotency-key"),
+    )
+    headers = {"Location": f"/integrations/runs/{accepted.run.run_id}"}
+    if accepted.replayed:
+        headers["Idempotent-Replayed"] = "true"
+    run = accepted.run if accepted.run.trace_id else accepted.run.model_copy(update={"trace_id": current_trace_id()})
+    return Reply(run, headers=headers)

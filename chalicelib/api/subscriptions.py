@@ -1,0 +1,152 @@
+"""Outbound webhook subscription routes: CRUD, secret rotation, attempt log, recovery."""
+
+from __future__ import annotations
+
+from chalice.app import Blueprint, Response
+
+from chalicelib.api.requests import parse_json_body
+from chalicelib.api.routing import Call, Reply, endpoint
+from chalicelib.core.context import current_trace_id
+from chalicelib.outbound import recovery, service
+from chalicelib.outbound.models import (
+    AttemptList,
+    AttemptListQuery,
+    CreateSubscriptionRequest,
+    Queued,
+    RecoverRequest,
+    RotatedSecret,
+    RotateSecretRequest,
+    Subscription,
+    SubscriptionList,
+    SubscriptionListQuery,
+    UpdateSubscriptionRequest,
+)
+
+subscriptions = Blueprint(__name__)
+TAG = "Webhook subscriptions"
+READ = "webhooks.subscriptions.read"
+WRITE = "webhooks.subscriptions.write"
+ONE = "/webhooks/subscriptions/{subscriptionId}"
+
+
+def _traced(subscription: Subscription) -> Subscription:
+    return subscription.model_copy(update={"trace_id": current_trace_id()})
+
+
+@endpoint(
+    subscriptions,
+    "/webhooks/subscriptions",
+    "POST",
+    summary="Create an outbound webhook subscription",
+    tag=TAG,
+    scope=WRITE,
+    request=CreateSubscriptionRequest,
+    response=Subscription,
+    status=201,
+    errors=(400, 403, 422),
+)
+def create_subscription(call: Call) -> Reply:
+    body: CreateSubscriptionRequest = call.body
+    call.principal.require_tenant(body.tenant_id)
+    subscription = service.create(call.tenant_id, body)
+    return Reply(_traced(subscription), headers={"Location": f"/webhooks/subscriptions/{subscription.subscription_id}"})
+
+
+@endpoint(
+    subscriptions,
+    "/webhooks/subscriptions",
+    "GET",
+    summary="List webhook subscriptions",
+    tag=TAG,
+    scope=READ,
+    query=SubscriptionListQuery,
+    response=SubscriptionList,
+    errors=(400,),
+)
+def list_subscriptions(call: Call) -> SubscriptionList:
+    items, next_cursor = service.list_page(call.tenant_id, call.query)
+    return SubscriptionList(items=items, next_cursor=next_cursor)
+
+
+@endpoint(
+    subscriptions, ONE, "GET", summary="Get a subscription", tag=TAG, scope=READ, response=Subscription, errors=(404,)
+)
+def get_subscription(call: Call) -> Subscription:
+    return _traced(service.get(call.tenant_id, call.path["subscriptionId"]))
+
+
+@endpoint(
+    subscriptions,
+    ONE,
+    "PATCH",
+    summary="Change a subscription's URL, event types or state; active=true re-enables a disabled one",
+    tag=TAG,
+    scope=WRITE,
+    request=UpdateSubscriptionRequest,
+    response=Subscription,
+    errors=(400, 404),
+)
+def update_subscription(call: Call) -> Subscription:
+    return _traced(service.update(call.tenant_id, call.path["subscriptionId"], call.body))
+
+
+@endpoint(
+    subscriptions, ONE, "DELETE", summary="Delete a subscription", tag=TAG, scope=WRITE, status=204, errors=(404,)
+)
+def delete_subscription(call: Call) -> Response:
+    service.delete(call.tenant_id, call.path["subscriptionId"])
+    return Response(body="", status_code=204, headers={})
+
+
+@endpoint(
+    subscriptions,
+    ONE + "/rotate-secret",
+    "POST",
+    summary="Rotate the signing secret; the old one keeps signing through the overlap",
+    tag=TAG,
+    scope=WRITE,
+    response=RotatedSecret,
+    errors=(400, 404, 409, 422),
+)
+def rotate_secret(call: Call) -> RotatedSecret:
+    request = (
+        parse_json_body(call.headers, call.raw_body, RotateSecretRequest)
+        if call.raw_body.strip()
+        else RotateSecretRequest()
+    )
+    rotated = service.rotate(call.tenant_id, call.path["subscriptionId"], request)
+    return rotated.model_copy(update={"trace_id": current_trace_id()})
+
+
+@endpoint(
+    subscriptions,
+    ONE + "/attempts",
+    "GET",
+    summary="List delivery attempts, newest first",
+    tag=TAG,
+    scope=READ,
+    query=AttemptListQuery,
+    response=AttemptList,
+    errors=(400, 404),
+)
+def list_attempts(call: Call) -> AttemptList:
+    items, next_cursor = recovery.list_attempts(call.tenant_id, call.path["subscriptionId"], call.query)
+    return AttemptList(items=items, next_cursor=next_cursor)
+
+
+@endpoint(
+    subscriptions,
+    ONE + "/recover",
+    "POST",
+    summary="Requeue every delivery that finally failed since a time",
+    tag=TAG,
+    scope=WRITE,
+    request=RecoverRequest,
+    response=Queued,
+    status=202,
+    errors=(400, 404, 409),
+)
+def recover_subscription(call: Call) -> Queued:
+    body: RecoverRequest = call.body
+    queued = recovery.recover(call.tenant_id, call.path["subscriptionId"], body.since)
+    return queued.model_copy(update={"trace_id": current_trace_id()})

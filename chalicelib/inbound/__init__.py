@@ -1,0 +1,1 @@
+"""Inbound webhooks: verify each vendor's signature, dedupe, store, normalize, hand on."""

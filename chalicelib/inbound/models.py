@@ -1,0 +1,75 @@
+"""Inbound delivery shapes: the 004 envelope and receipt, the stored delivery, the catalog listing."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from typing import Annotated, Any, Literal
+
+from pydantic import Field
+
+from chalicelib.core.models import RequestModel, WireModel
+
+VendorId = Annotated[str, Field(min_length=1, max_length=256)]
+
+
+class DeliveryStatus(StrEnum):
+    RECEIVED = "Received"
+    PROCESSED = "Processed"
+
+
+class Envelope(RequestModel):
+    """The 004 body of ``POST /webhooks/deliveries``."""
+
+    provider_delivery_id: VendorId
+    event_name: VendorId
+    payload: dict[str, Any]
+
+
+class DeliveryReceipt(WireModel):
+    """The 004 answer: 202 Accepted for a new delivery, 200 Duplicate for a repeat."""
+
+    delivery_id: str
+    status: Literal["Accepted", "Duplicate"]
+    normalized_event_type: str
+    trace_id: str | None = None
+
+
+class Delivery(WireModel):
+    delivery_id: str
+    tenant_id: str
+    connection_id: str
+    provider_id: str
+    provider_delivery_id: str
+    event_name: str
+    normalized_event_type: str
+    status: DeliveryStatus
+    received_at: str
+    processed_at: str | None = None
+    event_id: str | None = None
+    headers: dict[str, str] = Field(default_factory=dict)
+    payload: Any = None
+    expires_at: int | None = None
+    trace_id: str | None = None
+
+
+class DeliveryList(WireModel):
+    items: list[Delivery]
+    next_cursor: str | None = None
+
+
+class DeliveryListQuery(WireModel):
+    connection_id: Annotated[str, Field(min_length=1, max_length=200)]
+    limit: Annotated[int, Field(ge=1, le=100)] = 20
+    cursor: str | None = None
+
+
+class EventTypeRule(WireModel):
+    provider: str
+    event_name: str
+    when: dict[str, Any] = Field(default_factory=dict)
+    event_type: str
+
+
+class EventTypeCatalog(WireModel):
+    items: list[EventTypeRule]
+    unmapped: str = "<providerKey>.<eventName>"

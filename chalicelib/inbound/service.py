@@ -1,0 +1,235 @@
+"""Receiving a vendor delivery: verify, dedupe, store, normalize, hand on; and the consumer side.
+
+The request path does at most two AWS calls when warm (see ``lookup``): the
+conditional put that stores and dedupes, and the SQS send. A delivery is
+stored as ``Received`` before the send. If the send fails the vendor gets a
+503 and retries; the retry finds the stored delivery still ``Received`` and,
+once it is older than ``RESEND_AFTER_SECONDS``, sends it again. The consumer
+is idempotent (deterministic event id), so a repeat send never makes a
+second event, and nothing accepted is ever lost.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from chalicelib.connections.models import Connection, ConnectionStatus
+from chalicelib.core.context import current_trace_id
+from chalicelib.core.errors import AuthenticationFailed, Conflict, NotFound, ServiceUnavailable
+from chalicelib.core.ids import iso_now, utc_now
+from chalicelib.core.logging import logger
+from chalicelib.events.emit import emit
+from chalicelib.inbound import extract, lookup, queue, store, webhook_secrets
+from chalicelib.inbound.catalog import RULES, normalize
+from chalicelib.inbound.metrics import count_rejection
+from chalicelib.inbound.models import (
+    Delivery,
+    DeliveryReceipt,
+    DeliveryStatus,
+    EventTypeCatalog,
+    EventTypeRule,
+)
+from chalicelib.inbound.signatures import SignatureRejected, SignedRequest, verify
+from chalicelib.providers.models import Provider
+
+RESEND_AFTER_SECONDS = 10
+# The event item is bounded like any DynamoDB item (400 KB, 32 levels of nesting); a payload
+# beyond either stays on the delivery only.
+MAX_EVENT_PAYLOAD = 200 * 1024
+MAX_EVENT_PAYLOAD_DEPTH = 28
+REDACTED = "[redacted]"
+_SENSITIVE = ("signature", "secret", "token", "authorization", "cookie", "hmac", "api-key", "apikey")
+
+
+def retention_seconds() -> int:
+    return int(os.environ.get("DELIVERY_RETENTION_DAYS", "30")) * 24 * 3600
+
+
+def delivery_id_for(tenant_id: str, connection_id: str, provider_delivery_id: str) -> str:
+    """Deterministic, so the same vendor delivery always lands on the same item."""
+    digest = hashlib.sha256(f"{tenant_id}/{connection_id}/{provider_delivery_id}".encode()).hexdigest()
+    return f"del-{digest[:24]}"
+
+
+def event_id_for(delivery_id: str) -> str:
+    return f"evt-{hashlib.sha256(delivery_id.encode()).hexdigest()[:24]}"
+
+
+def redact_headers(headers: Mapping[str, str], signature_header: str | None) -> dict[str, str]:
+    extra = (signature_header or "").lower()
+    return {
+        name.lower(): REDACTED if any(s in name.lower() for s in _SENSITIVE) or name.lower() == extra else value
+        for name, value in headers.items()
+    }
+
+
+@dataclass(frozen=True)
+class Inbound:
+    """A delivery as it arrived; ``envelope`` says it is the 004 form."""
+
+    connection_id: str
+    headers: Mapping[str, str]
+    body: bytes
+    envelope: bool
+    provider_hint: str | None = None
+    caller_tenant: str | None = None
+
+
+@dataclass(frozen=True)
+class Outcome:
+    payload: DeliveryReceipt | dict[str, Any]
+    status: int
+
+
+def _connection(inbound: Inbound) -> tuple[Connection, Provider]:
+    connection = lookup.connection(inbound.connection_id)
+    if connection is None or (inbound.caller_tenant and inbound.caller_tenant != connection.tenant_id):
+        raise NotFound(f"Connection '{inbound.connection_id}' was not found.")
+    provider = lookup.provider(connection.tenant_id, connection.provider_id)
+    hint = inbound.provider_hint
+    if provider is None or (hint is not None and hint not in {provider.key, provider.provider_id}):
+        raise NotFound(f"Connection '{inbound.connection_id}' was not found for provider '{hint}'.")
+    return connection, provider
+
+
+def _authenticate(connection: Connection, provider: Provider, request: SignedRequest) -> dict[str, Any] | None:
+    stored = (
+        webhook_secrets.read(connection.tenant_id, connection.webhook_secret_ref)
+        if connection.webhook_secret_ref
+        else None
+    )
+    try:
+        return verify(request, provider.webhook_signature, stored.valid(request.now) if stored else [])
+    except SignatureRejected as rejected:
+        count_rejection(provider.key, provider.webhook_signature.scheme)
+        logger.warning(
+            "inbound delivery rejected",
+            extra={
+                "connection_id": connection.connection_id,
+                "tenant_id": connection.tenant_id,
+                "provider": provider.key,
+                "reason": rejected.reason,
+            },
+        )
+        raise AuthenticationFailed("The webhook signature could not be verified.") from rejected
+
+
+def ingest(inbound: Inbound) -> Outcome:
+    connection, provider = _connection(inbound)
+    request = SignedRequest(inbound.headers, inbound.body, time.time())
+    claims = _authenticate(connection, provider, request)
+    if connection.status != ConnectionStatus.ACTIVE:
+        raise Conflict(f"Connection '{connection.connection_id}' is {connection.status}; deliveries are refused.")
+    found = (
+        extract.envelope(inbound.body)
+        if inbound.envelope
+        else extract.vendor(provider.webhook_signature.scheme, request, claims)
+    )
+    if isinstance(found, extract.Challenge):
+        return Outcome({"challenge": found.challenge}, 200)
+    delivery = Delivery(
+        delivery_id=delivery_id_for(connection.tenant_id, connection.connection_id, found.provider_delivery_id),
+        tenant_id=connection.tenant_id,
+        connection_id=connection.connection_id,
+        provider_id=provider.provider_id,
+        provider_delivery_id=found.provider_delivery_id,
+        event_name=found.event_name,
+        normalized_event_type=normalize(provider.key, found.event_name, found.payload),
+        status=DeliveryStatus.RECEIVED,
+        received_at=utc_now().isoformat(timespec="milliseconds").replace("+00:00", "Z"),
+        headers=redact_headers(inbound.headers, provider.webhook_signature.header),
+        payload=found.payload,
+        expires_at=int(request.now) + retention_seconds(),
+        trace_id=current_trace_id(),
+    )
+    existing = store.insert(delivery)
+    if existing is None:
+        _hand_on(delivery)
+        return Outcome(_receipt(delivery, "Accepted"), 202)
+    if existing.status == DeliveryStatus.RECEIVED and _age(existing) > RESEND_AFTER_SECONDS:
+        logger.info("re-sending a delivery never handed on", extra={"delivery_id": existing.delivery_id})
+        _hand_on(existing)
+    return Outcome(_receipt(existing, "Duplicate"), 200)
+
+
+def _age(delivery: Delivery) -> float:
+    received = datetime.fromisoformat(delivery.received_at.replace("Z", "+00:00"))
+    return (utc_now() - received).total_seconds()
+
+
+def _hand_on(delivery: Delivery) -> None:
+    try:
+        queue.send({"tenantId": delivery.tenant_id, "deliveryId": delivery.delivery_id, "traceId": delivery.trace_id})
+    except Exception as exc:
+        logger.exception("inbound hand-off failed; a retry re-sends", extra={"delivery_id": delivery.delivery_id})
+        raise ServiceUnavailable("The delivery was stored but could not be queued; retry it.") from exc
+
+
+def _receipt(delivery: Delivery, status: str) -> DeliveryReceipt:
+    return DeliveryReceipt(
+        delivery_id=delivery.delivery_id,
+        status="Accepted" if status == "Accepted" else "Duplicate",
+        normalized_event_type=delivery.normalized_event_type,
+        trace_id=current_trace_id(),
+    )
+
+
+def process(message: Mapping[str, Any]) -> str | None:
+    """Consumer side: record the platform event once and mark the delivery ``Processed``."""
+    tenant_id, delivery_id = str(message["tenantId"]), str(message["deliveryId"])
+    delivery = store.get(tenant_id, delivery_id)
+    if delivery is None:
+        logger.warning("queued delivery no longer exists", extra={"delivery_id": delivery_id})
+        return None
+    data: dict[str, Any] = {
+        "deliveryId": delivery.delivery_id,
+        "connectionId": delivery.connection_id,
+        "providerId": delivery.provider_id,
+        "providerDeliveryId": delivery.provider_delivery_id,
+        "eventName": delivery.event_name,
+    }
+    size = len(json.dumps(delivery.payload, ensure_ascii=False).encode())
+    if size <= MAX_EVENT_PAYLOAD and _depth(delivery.payload) <= MAX_EVENT_PAYLOAD_DEPTH:
+        data["payload"] = delivery.payload
+    else:
+        data["payloadOmitted"] = True
+    event_id = event_id_for(delivery.delivery_id)
+    emit(tenant_id, delivery.normalized_event_type, data, source=f"inbound:{delivery.provider_id}", event_id=event_id)
+    if delivery.status != DeliveryStatus.PROCESSED:
+        store.mark_processed(tenant_id, delivery_id, event_id, iso_now())
+    return event_id
+
+
+def _depth(value: Any) -> int:
+    if isinstance(value, dict):
+        return 1 + max((_depth(v) for v in value.values()), default=0)
+    if isinstance(value, list):
+        return 1 + max((_depth(v) for v in value), default=0)
+    return 0
+
+
+def get(tenant_id: str, delivery_id: str) -> Delivery:
+    delivery = store.get(tenant_id, delivery_id)
+    if delivery is None:
+        raise NotFound(f"Delivery '{delivery_id}' was not found.")
+    return delivery
+
+
+def list_page(tenant_id: str, connection_id: str, limit: int, cursor: str | None) -> tuple[list[Delivery], str | None]:
+    return store.list_by_connection(tenant_id, connection_id, limit, cursor)
+
+
+def event_types() -> EventTypeCatalog:
+    return EventTypeCatalog(
+        items=[
+            EventTypeRule(provider=r.provider, event_name=r.event, when=r.describe(), event_type=r.event_type)
+            for r in RULES
+        ]
+    )

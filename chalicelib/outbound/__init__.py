@@ -1,0 +1,1 @@
+"""Outbound webhooks: subscriptions, signed fan-out through SQS, retries, dead letters, replay."""

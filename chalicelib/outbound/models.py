@@ -1,0 +1,231 @@
+"""Subscription, attempt and dispatch-message shapes.
+
+``eventType`` (004) and ``eventTypes`` (a list with ``*`` and prefix wildcards)
+are both accepted; the stored subscription always holds the list, and
+``eventType`` echoes its first entry so 004 clients see what they sent.
+"""
+
+from __future__ import annotations
+
+import re
+from enum import StrEnum
+from typing import Annotated, Any
+
+from pydantic import Field, field_validator, model_validator
+
+from chalicelib.core.models import RequestModel, WireModel
+
+TYPE_PATTERN = re.compile(r"^(\*|[A-Za-z][A-Za-z0-9_.:-]{0,127}\*?)$")
+EVENT_TYPE = re.compile(r"^[A-Za-z][A-Za-z0-9_.:-]{0,127}$")
+Url = Annotated[str, Field(min_length=8, max_length=2048)]
+SecretRef = Annotated[str, Field(min_length=6, max_length=420)]
+Overlap = Annotated[int, Field(ge=0, le=7 * 24 * 3600)]
+
+
+def matches(patterns: list[str], event_type: str) -> bool:
+    """``*`` matches everything, ``Prefix*`` a prefix, anything else itself."""
+    for pattern in patterns:
+        if pattern == "*" or pattern == event_type:
+            return True
+        if pattern.endswith("*") and event_type.startswith(pattern[:-1]):
+            return True
+    return False
+
+
+def _check_patterns(patterns: list[str] | None) -> list[str] | None:
+    if patterns is None:
+        return None
+    if not 1 <= len(patterns) <= 50:
+        raise ValueError("give between 1 and 50 event types")
+    for pattern in patterns:
+        if not TYPE_PATTERN.match(pattern):
+            raise ValueError(f"'{pattern}' is not an event type, '*' or a 'Prefix*' wildcard")
+    return list(dict.fromkeys(patterns))
+
+
+class SubscriptionStatus(StrEnum):
+    ACTIVE = "Active"
+    INACTIVE = "Inactive"
+    DISABLED = "Disabled"
+
+
+class CreateSubscriptionRequest(RequestModel):
+    tenant_id: str | None = None
+    project_id: Annotated[str, Field(min_length=1, max_length=200)] | None = None
+    event_type: Annotated[str, Field(max_length=129)] | None = None
+    event_types: list[str] | None = None
+    endpoint_url: Url
+    signing_secret_ref: SecretRef | None = None
+    active: bool = True
+    description: Annotated[str, Field(max_length=500)] | None = None
+
+    @field_validator("event_types")
+    @classmethod
+    def _valid_patterns(cls, value: list[str] | None) -> list[str] | None:
+        return _check_patterns(value)
+
+    @model_validator(mode="after")
+    def _some_type(self) -> CreateSubscriptionRequest:
+        if self.event_type is None and self.event_types is None:
+            raise ValueError("give eventType or eventTypes")
+        if self.event_type is not None:
+            _check_patterns([self.event_type])
+        return self
+
+    def patterns(self) -> list[str]:
+        listed = ([self.event_type] if self.event_type else []) + (self.event_types or [])
+        return list(dict.fromkeys(listed))
+
+
+class UpdateSubscriptionRequest(RequestModel):
+    endpoint_url: Url | None = None
+    event_types: list[str] | None = None
+    active: bool | None = None
+    description: Annotated[str, Field(max_length=500)] | None = None
+
+    @field_validator("event_types")
+    @classmethod
+    def _valid_patterns(cls, value: list[str] | None) -> list[str] | None:
+        return _check_patterns(value)
+
+
+class RotateSecretRequest(RequestModel):
+    overlap_seconds: Overlap | None = None
+    signing_secret_ref: SecretRef | None = None
+
+
+class SigningSecretEntry(WireModel):
+    """A reference to one signing secret; the value lives only in Secrets Manager."""
+
+    ref: str
+    managed: bool
+    created_at: str
+    expires_at: str | None = None
+
+
+class Subscription(WireModel):
+    subscription_id: str
+    tenant_id: str
+    project_id: str | None = None
+    status: SubscriptionStatus
+    active: bool
+    event_type: str
+    event_types: list[str]
+    endpoint_url: str
+    signing_secret_ref: str
+    description: str | None = None
+    created_at: str
+    updated_at: str
+    disabled_at: str | None = None
+    disabled_reason: str | None = None
+    failing_since: str | None = None
+    signing_secret: str | None = Field(default=None, description="Returned once, when the platform generated it.")
+    trace_id: str | None = None
+
+
+class SubscriptionList(WireModel):
+    items: list[Subscription]
+    next_cursor: str | None = None
+
+
+class SubscriptionListQuery(WireModel):
+    limit: Annotated[int, Field(ge=1, le=100)] = 20
+    cursor: str | None = None
+
+
+class RotatedSecret(WireModel):
+    subscription_id: str
+    signing_secret_ref: str
+    signing_secret: str | None = None
+    previous_secret_expires_at: str | None = None
+    trace_id: str | None = None
+
+
+class AttemptStatus(StrEnum):
+    SUCCEEDED = "Succeeded"
+    RETRYING = "Retrying"
+    FAILED = "Failed"
+
+
+class Attempt(WireModel):
+    attempt_id: str
+    subscription_id: str
+    event_id: str
+    event_type: str
+    attempt: int
+    status: AttemptStatus
+    attempted_at: str
+    status_code: int | None = None
+    latency_ms: int | None = None
+    response_body: str | None = None
+    error: str | None = None
+    next_retry_at: str | None = None
+
+
+class AttemptList(WireModel):
+    items: list[Attempt]
+    next_cursor: str | None = None
+
+
+class AttemptListQuery(WireModel):
+    limit: Annotated[int, Field(ge=1, le=100)] = 20
+    cursor: str | None = None
+
+
+class DeliveryStatus(WireModel):
+    """The latest outcome of one event at one subscription (``GET /events/{id}``)."""
+
+    subscription_id: str
+    status: AttemptStatus
+    attempts: int
+    last_attempt_at: str
+    status_code: int | None = None
+    error: str | None = None
+    next_retry_at: str | None = None
+
+
+class RecoverRequest(RequestModel):
+    since: Annotated[str, Field(min_length=10, max_length=40)]
+
+
+class RedeliverRequest(RequestModel):
+    subscription_id: Annotated[str, Field(min_length=1, max_length=80)] | None = None
+
+
+class Queued(WireModel):
+    event_ids: list[str]
+    subscription_ids: list[str]
+    queued: int
+    trace_id: str | None = None
+
+
+class PublishEventRequest(RequestModel):
+    type: Annotated[str, Field(pattern=EVENT_TYPE.pattern)]
+    data: dict[str, Any] = Field(default_factory=dict)
+    source: Annotated[str, Field(min_length=1, max_length=200)] | None = None
+
+
+class PublishedEvent(WireModel):
+    event_id: str
+    type: str
+    source: str
+    timestamp: str
+    data: dict[str, Any]
+    trace_id: str | None = None
+
+
+class DispatchMessage(WireModel):
+    """One delivery of one event to one subscription, as carried on the dispatch queue.
+
+    ``payload`` is the exact body sent (so retries sign the same bytes) unless
+    it is too large for SQS, in which case the dispatcher reads the event.
+    ``due_at`` lets a retry wait longer than SQS's 15-minute delay cap.
+    """
+
+    tenant_id: str
+    subscription_id: str
+    event_id: str
+    event_type: str
+    attempt: int = 1
+    due_at: float | None = None
+    payload: dict[str, Any] | None = None

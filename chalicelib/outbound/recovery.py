@@ -1,0 +1,85 @@
+"""Inspect and recover: the attempt log, per-event delivery status, redelivery, recovery.
+
+Recovery reads the subscription's own attempt log rather than the DLQ: the DLQ
+is shared by every tenant, while the log is keyed by tenant and subscription,
+so "every failed message since T" is one Query range. Requeued deliveries
+start a fresh retry schedule.
+"""
+
+from __future__ import annotations
+
+from chalicelib.core.errors import Conflict, FieldError, NotFound, Unprocessable
+from chalicelib.events import store as events
+from chalicelib.outbound import fanout, queue, service, store
+from chalicelib.outbound.clock import iso_ms, parse_iso
+from chalicelib.outbound.models import (
+    Attempt,
+    AttemptListQuery,
+    AttemptStatus,
+    DeliveryStatus,
+    DispatchMessage,
+    Queued,
+    matches,
+)
+
+MAX_RECOVERED_EVENTS = 1000
+
+
+def list_attempts(tenant_id: str, subscription_id: str, query: AttemptListQuery) -> tuple[list[Attempt], str | None]:
+    service.get_item(tenant_id, subscription_id)
+    items, cursor = store.query_attempts(tenant_id, subscription_id, limit=query.limit, cursor=query.cursor)
+    return [Attempt.model_validate(item) for item in items], cursor
+
+
+def delivery_status(tenant_id: str, event_id: str) -> list[DeliveryStatus]:
+    """The latest outcome of the event at each subscription it was sent to."""
+    return [DeliveryStatus.model_validate(item) for item in store.event_statuses(tenant_id, event_id)]
+
+
+def _require_active(item: dict[str, object]) -> None:
+    if not item.get("active"):
+        raise Conflict(f"Subscription '{item['subscriptionId']}' is {item.get('status')}; enable it first.")
+
+
+def redeliver(tenant_id: str, event_id: str, subscription_id: str | None) -> Queued:
+    event = events.get(tenant_id, event_id)
+    if event is None:
+        raise NotFound(f"Event '{event_id}' does not exist.")
+    if subscription_id:
+        item = service.get_item(tenant_id, subscription_id)
+        _require_active(item)
+        if not matches(item["eventTypes"], event.type):
+            raise Unprocessable(
+                f"Subscription '{subscription_id}' does not subscribe to {event.type}.",
+                [FieldError("subscriptionId", "event type not subscribed")],
+            )
+        chosen = [subscription_id]
+    else:
+        fanout.forget_tenant(tenant_id)
+        chosen = [item["subscriptionId"] for item in fanout.targets(tenant_id, event.type)]
+    queued = fanout.enqueue(event, chosen) if chosen else 0
+    return Queued(event_ids=[event_id], subscription_ids=chosen, queued=queued)
+
+
+def recover(tenant_id: str, subscription_id: str, since: str) -> Queued:
+    """Requeue every event whose delivery finally failed since ``since`` and has not succeeded after."""
+    item = service.get_item(tenant_id, subscription_id)
+    _require_active(item)
+    start = iso_ms(parse_iso(since, "since"))
+    outcome: dict[str, tuple[AttemptStatus, str]] = {}
+    cursor: str | None = None
+    while True:
+        page, cursor = store.query_attempts(
+            tenant_id, subscription_id, limit=100, cursor=cursor, since=start, newest_first=False
+        )
+        for attempt in page:
+            outcome[attempt["eventId"]] = (AttemptStatus(attempt["status"]), attempt["eventType"])
+        if cursor is None:
+            break
+    failed = [(eid, etype) for eid, (status, etype) in outcome.items() if status is AttemptStatus.FAILED]
+    failed = failed[:MAX_RECOVERED_EVENTS]
+    queued = queue.send_batch(
+        DispatchMessage(tenant_id=tenant_id, subscription_id=subscription_id, event_id=eid, event_type=etype)
+        for eid, etype in failed
+    )
+    return Queued(event_ids=[eid for eid, _ in failed], subscription_ids=[subscription_id], queued=queued)

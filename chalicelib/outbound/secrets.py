@@ -1,0 +1,100 @@
+"""Signing secrets: generated in the Standard Webhooks format, kept only in Secrets Manager.
+
+A subscription stores references (``kv://...``) to its secrets, never values.
+Every generated secret gets its own path (``webhooks/<subscriptionId>/<n>``), so
+a reference always names the same value and the dispatcher may cache values by
+reference. A caller-supplied ``signingSecretRef`` may hold either a bare
+``whsec_...`` string or JSON ``{"signingSecret": "whsec_..."}``.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+import secrets
+import threading
+import time
+
+from chalicelib.core.errors import FieldError, Unprocessable
+from chalicelib.credentials import vault
+from chalicelib.outbound.config import get_outbound_settings
+
+PREFIX = "whsec_"
+_cache: dict[tuple[str, str], tuple[float, str]] = {}
+_lock = threading.Lock()
+
+
+def generate() -> str:
+    return PREFIX + base64.b64encode(secrets.token_bytes(32)).decode()
+
+
+def key_bytes(secret: str) -> bytes:
+    """The HMAC key of the Standard Webhooks signature: the base64 part decoded."""
+    raw = secret[len(PREFIX) :] if secret.startswith(PREFIX) else secret
+    return base64.b64decode(raw + "==", validate=False)
+
+
+def is_valid(secret: str) -> bool:
+    try:
+        raw = secret[len(PREFIX) :] if secret.startswith(PREFIX) else secret
+        return len(base64.b64decode(raw + "=" * (-len(raw) % 4), validate=True)) >= 16
+    except (binascii.Error, ValueError):
+        return False
+
+
+def managed_path(subscription_id: str, version: int) -> str:
+    return f"webhooks/{subscription_id}/{version}"
+
+
+def store_generated(tenant_id: str, subscription_id: str, version: int) -> tuple[str, str]:
+    """Create a new secret; return its reference and (once) its value."""
+    value = generate()
+    path = managed_path(subscription_id, version)
+    vault.store_new(tenant_id, path, {"signingSecret": value}, description=f"webhook signing secret {subscription_id}")
+    return vault.ref_for(path), value
+
+
+def _parse(text: str) -> str:
+    try:
+        document = json.loads(text)
+    except ValueError:
+        return text.strip()
+    if isinstance(document, dict) and isinstance(document.get("signingSecret"), str):
+        return str(document["signingSecret"])
+    return text.strip()
+
+
+def check_ref(tenant_id: str, ref: str, field: str = "signingSecretRef") -> str:
+    """A caller's reference must exist in the tenant and hold a usable secret."""
+    path = vault.path_from_ref(ref, field)
+    if not vault.exists(tenant_id, path):
+        raise Unprocessable(f"No secret exists at {ref}.", [FieldError(field, "secret not found")])
+    if not is_valid(_parse(vault.read_text(tenant_id, path))):
+        raise Unprocessable(
+            f"The secret at {ref} is not a base64 signing secret (whsec_...).",
+            [FieldError(field, "not a base64 secret of at least 16 bytes")],
+        )
+    return vault.ref_for(path)
+
+
+def read(tenant_id: str, ref: str) -> str:
+    """The secret behind ``ref``, cached briefly so a batch reads it once."""
+    key = (tenant_id, ref)
+    now = time.monotonic()
+    with _lock:
+        hit = _cache.get(key)
+    if hit and now - hit[0] < get_outbound_settings().secret_cache_seconds:
+        return hit[1]
+    value = _parse(vault.read_text(tenant_id, vault.path_from_ref(ref)))
+    with _lock:
+        _cache[key] = (now, value)
+    return value
+
+
+def forget(tenant_id: str, ref: str, *, managed: bool) -> None:
+    """Drop a secret from the cache and, if the platform made it, from Secrets Manager."""
+    with _lock:
+        _cache.pop((tenant_id, ref), None)
+    if managed:
+        vault.delete(tenant_id, vault.path_from_ref(ref))

@@ -1,0 +1,225 @@
+"""Subscription lifecycle: create, read, list, change, delete, rotate the secret, disable.
+
+Endpoint URLs pass the platform URL policy (``chalicelib.core.urls``) when they
+are stored and again before every send. Secrets are referenced, never stored:
+the subscription keeps a list of secret references, newest last, each with an
+optional expiry so a rotated-out secret keeps signing through the overlap.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from chalicelib.core.dynamo import Item
+from chalicelib.core.errors import Conflict, NotFound
+from chalicelib.core.ids import new_id
+from chalicelib.core.urls import check_url
+from chalicelib.events.emit import emit
+from chalicelib.outbound import fanout, store
+from chalicelib.outbound import secrets as signing_secrets
+from chalicelib.outbound.clock import iso_ms, parse_iso
+from chalicelib.outbound.config import get_outbound_settings
+from chalicelib.outbound.models import (
+    CreateSubscriptionRequest,
+    RotatedSecret,
+    RotateSecretRequest,
+    SigningSecretEntry,
+    Subscription,
+    SubscriptionListQuery,
+    SubscriptionStatus,
+    UpdateSubscriptionRequest,
+)
+
+DISABLED_EVENT = "WebhookSubscriptionDisabled"
+
+
+def to_model(item: Item, signing_secret: str | None = None) -> Subscription:
+    return Subscription.model_validate(
+        {**item, "eventType": item["eventTypes"][0], "signingSecret": signing_secret}, by_alias=True
+    )
+
+
+def get_item(tenant_id: str, subscription_id: str) -> Item:
+    item = store.SUBSCRIPTIONS.get(tenant_id, subscription_id)
+    if item is None:
+        raise NotFound(f"Subscription '{subscription_id}' does not exist.")
+    return item
+
+
+def get(tenant_id: str, subscription_id: str) -> Subscription:
+    return to_model(get_item(tenant_id, subscription_id))
+
+
+def list_page(tenant_id: str, query: SubscriptionListQuery) -> tuple[list[Subscription], str | None]:
+    page = store.SUBSCRIPTIONS.query(tenant_id, limit=query.limit, cursor=query.cursor)
+    return [to_model(item) for item in page.items], page.next_cursor
+
+
+def create(tenant_id: str, request: CreateSubscriptionRequest) -> Subscription:
+    check_url(request.endpoint_url, "endpointUrl")
+    subscription_id = new_id("sub")
+    now = iso_ms()
+    generated: str | None = None
+    if request.signing_secret_ref:
+        entry = SigningSecretEntry(
+            ref=signing_secrets.check_ref(tenant_id, request.signing_secret_ref), managed=False, created_at=now
+        )
+    else:
+        ref, generated = signing_secrets.store_generated(tenant_id, subscription_id, 1)
+        entry = SigningSecretEntry(ref=ref, managed=True, created_at=now)
+    item: Item = {
+        "tenantId": tenant_id,
+        "subscriptionId": subscription_id,
+        "projectId": request.project_id,
+        "status": SubscriptionStatus.ACTIVE if request.active else SubscriptionStatus.INACTIVE,
+        "active": request.active,
+        "eventTypes": request.patterns(),
+        "endpointUrl": request.endpoint_url,
+        "signingSecretRef": entry.ref,
+        "signingSecrets": [entry.model_dump(mode="json", by_alias=True, exclude_none=True)],
+        "secretVersion": 1,
+        "description": request.description,
+        "createdAt": now,
+        "updatedAt": now,
+    }
+    store.SUBSCRIPTIONS.put_new(item)
+    fanout.forget_tenant(tenant_id)
+    return to_model(item, generated)
+
+
+def update(tenant_id: str, subscription_id: str, request: UpdateSubscriptionRequest) -> Subscription:
+    """``active: true`` also re-enables a subscription the platform disabled."""
+    current = get_item(tenant_id, subscription_id)
+    changes: dict[str, Any] = {"updatedAt": iso_ms()}
+    if request.endpoint_url is not None:
+        changes["endpointUrl"] = check_url(request.endpoint_url, "endpointUrl")
+    if request.event_types is not None:
+        changes["eventTypes"] = request.event_types
+    if request.description is not None:
+        changes["description"] = request.description
+    removals: list[str] = []
+    if request.active is not None:
+        changes["active"] = request.active
+        changes["status"] = SubscriptionStatus.ACTIVE if request.active else SubscriptionStatus.INACTIVE
+        if request.active:
+            removals = [f for f in ("disabledAt", "disabledReason", "failingSince") if f in current]
+    if removals:
+        store.remove_fields(tenant_id, subscription_id, removals)
+    item = store.SUBSCRIPTIONS.update(tenant_id, subscription_id, changes)
+    if item is None:
+        raise NotFound(f"Subscription '{subscription_id}' does not exist.")
+    fanout.forget_tenant(tenant_id)
+    return to_model(item)
+
+
+def delete(tenant_id: str, subscription_id: str) -> None:
+    item = get_item(tenant_id, subscription_id)
+    store.SUBSCRIPTIONS.delete(tenant_id, subscription_id)
+    fanout.forget_tenant(tenant_id)
+    for entry in _entries(item):
+        signing_secrets.forget(tenant_id, entry.ref, managed=entry.managed)
+
+
+def _entries(item: Item) -> list[SigningSecretEntry]:
+    return [SigningSecretEntry.model_validate(raw) for raw in item.get("signingSecrets", [])]
+
+
+def active_secret_refs(item: Item, now: datetime) -> list[str]:
+    """References that still sign, oldest first, so the newest is last."""
+    refs = []
+    for entry in _entries(item):
+        if entry.expires_at is None or parse_iso(entry.expires_at) > now:
+            refs.append(entry.ref)
+    return refs or [item["signingSecretRef"]]
+
+
+def rotate(tenant_id: str, subscription_id: str, request: RotateSecretRequest) -> RotatedSecret:
+    item = get_item(tenant_id, subscription_id)
+    now = datetime.now(UTC)
+    overlap = request.overlap_seconds
+    if overlap is None:
+        overlap = get_outbound_settings().secret_overlap_seconds
+    version = int(item.get("secretVersion", 1)) + 1
+    generated: str | None = None
+    if request.signing_secret_ref:
+        new_entry = SigningSecretEntry(
+            ref=signing_secrets.check_ref(tenant_id, request.signing_secret_ref), managed=False, created_at=iso_ms(now)
+        )
+    else:
+        ref, generated = signing_secrets.store_generated(tenant_id, subscription_id, version)
+        new_entry = SigningSecretEntry(ref=ref, managed=True, created_at=iso_ms(now))
+    expires = iso_ms(now + timedelta(seconds=overlap))
+    kept: list[SigningSecretEntry] = []
+    dropped: list[SigningSecretEntry] = []
+    for entry in _entries(item):
+        if entry.expires_at is None:
+            entry.expires_at = expires
+        (kept if overlap > 0 and parse_iso(entry.expires_at) > now else dropped).append(entry)
+    entries = [*kept, new_entry]
+    updated = store.SUBSCRIPTIONS.update(
+        tenant_id,
+        subscription_id,
+        {
+            "signingSecretRef": new_entry.ref,
+            "signingSecrets": [e.model_dump(mode="json", by_alias=True, exclude_none=True) for e in entries],
+            "secretVersion": version,
+            "updatedAt": iso_ms(now),
+        },
+        condition="secretVersion = :previous",
+        condition_values={":previous": version - 1},
+    )
+    if updated is None:
+        raise Conflict("The secret was rotated concurrently; read the subscription and try again.")
+    for entry in dropped:
+        signing_secrets.forget(tenant_id, entry.ref, managed=entry.managed and entry.ref != new_entry.ref)
+    return RotatedSecret(
+        subscription_id=subscription_id,
+        signing_secret_ref=new_entry.ref,
+        signing_secret=generated,
+        previous_secret_expires_at=expires if kept else None,
+    )
+
+
+def disable(tenant_id: str, item: Item, reason: str) -> bool:
+    """Disable once (the first caller wins) and tell the tenant with an operator event.
+
+    The event id derives from the subscription version the caller read, so
+    concurrent records of one batch that saw the same version announce one
+    event (receivers dedupe by ``webhook-id``) even if both pass the condition.
+    """
+    subscription_id = item["subscriptionId"]
+    now = iso_ms()
+    updated = store.SUBSCRIPTIONS.update(
+        tenant_id,
+        subscription_id,
+        {
+            "status": SubscriptionStatus.DISABLED,
+            "active": False,
+            "disabledAt": now,
+            "disabledReason": reason,
+            "updatedAt": now,
+        },
+        condition="active = :on",
+        condition_values={":on": True},
+    )
+    if updated is None:
+        return False
+    fanout.forget_tenant(tenant_id)
+    version = f"{tenant_id}/{subscription_id}/{item['updatedAt']}"
+    announcement_id = "evt-" + hashlib.sha256(version.encode()).hexdigest()[:20]
+    emit(
+        tenant_id,
+        DISABLED_EVENT,
+        {
+            "subscriptionId": subscription_id,
+            "endpointUrl": item["endpointUrl"],
+            "reason": reason,
+            "failingSince": updated.get("failingSince"),
+            "disabledAt": now,
+        },
+        source="platform.webhooks",
+        event_id=announcement_id,
+    )
+    return True

@@ -1,0 +1,205 @@
+"""Subscription items and the attempts log.
+
+Subscriptions: partition ``tenantId``, sort ``subscriptionId``. The attempts
+table holds two kinds of tenant-first partitions: ``<tenantId>#<subscriptionId>``
+is a subscription's attempt log (sort ``<iso time>#<attemptId>``, newest last),
+and ``<tenantId>#<eventId>`` holds one latest-status item per subscription for
+that event, so ``GET /events/{id}`` needs one Query and no Scan. Both items of
+an attempt are written with one BatchWriteItem call.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+import time
+from typing import Any
+
+from chalicelib.core import aws
+from chalicelib.core.config import get_settings
+from chalicelib.core.dynamo import Item, Table, deserialize, serialize
+from chalicelib.core.errors import ValidationFailed
+from chalicelib.outbound.config import get_outbound_settings
+from chalicelib.outbound.models import Attempt, DeliveryStatus
+
+SUBSCRIPTIONS = Table("subscriptions", sort_key="subscriptionId")
+
+
+def attempts_table() -> str:
+    return get_settings().table_name("attempts")
+
+
+def subscription_key(tenant_id: str, subscription_id: str) -> str:
+    return f"{tenant_id}#{subscription_id}"
+
+
+def all_subscriptions(tenant_id: str) -> list[Item]:
+    """Every subscription of the tenant: the fan-out Query (a tenant has few)."""
+    items: list[Item] = []
+    cursor: str | None = None
+    while True:
+        page = SUBSCRIPTIONS.query(tenant_id, limit=100, cursor=cursor)
+        items.extend(page.items)
+        cursor = page.next_cursor
+        if cursor is None:
+            return items
+
+
+def batch_get_subscriptions(keys: set[tuple[str, str]]) -> dict[tuple[str, str], Item]:
+    """The subscriptions a dispatcher batch names, in one call per 100 keys."""
+    found: dict[tuple[str, str], Item] = {}
+    pending = [SUBSCRIPTIONS.key(tenant, sub) for tenant, sub in sorted(keys)]
+    client = aws.dynamodb()
+    while pending:
+        chunk, pending = pending[:100], pending[100:]
+        request: Any = {SUBSCRIPTIONS.name: {"Keys": chunk, "ConsistentRead": True}}
+        while request:
+            response = client.batch_get_item(RequestItems=request)
+            for raw in response.get("Responses", {}).get(SUBSCRIPTIONS.name, []):
+                item = deserialize(raw)
+                found[(item["tenantId"], item["subscriptionId"])] = item
+            request = response.get("UnprocessedKeys") or None
+    return found
+
+
+def mark_failing(tenant_id: str, subscription_id: str, now_iso: str) -> str:
+    """Start the failing clock if it is not running; return when it started."""
+    response = aws.dynamodb().update_item(
+        TableName=SUBSCRIPTIONS.name,
+        Key=SUBSCRIPTIONS.key(tenant_id, subscription_id),
+        UpdateExpression="SET failingSince = if_not_exists(failingSince, :now)",
+        ConditionExpression="attribute_exists(subscriptionId)",
+        ExpressionAttributeValues=serialize({":now": now_iso}),
+        ReturnValues="ALL_NEW",
+    )
+    return str(deserialize(response["Attributes"])["failingSince"])
+
+
+def clear_failing(tenant_id: str, subscription_id: str) -> None:
+    client = aws.dynamodb()
+    try:
+        client.update_item(
+            TableName=SUBSCRIPTIONS.name,
+            Key=SUBSCRIPTIONS.key(tenant_id, subscription_id),
+            UpdateExpression="REMOVE failingSince",
+            ConditionExpression="attribute_exists(subscriptionId)",
+        )
+    except client.exceptions.ConditionalCheckFailedException:
+        return
+
+
+def remove_fields(tenant_id: str, subscription_id: str, fields: list[str]) -> None:
+    if not fields:
+        return
+    names = {f"#r{i}": field for i, field in enumerate(fields)}
+    client = aws.dynamodb()
+    try:
+        client.update_item(
+            TableName=SUBSCRIPTIONS.name,
+            Key=SUBSCRIPTIONS.key(tenant_id, subscription_id),
+            UpdateExpression="REMOVE " + ", ".join(names),
+            ConditionExpression="attribute_exists(subscriptionId)",
+            ExpressionAttributeNames=names,
+        )
+    except client.exceptions.ConditionalCheckFailedException:
+        return
+
+
+def record_attempt(tenant_id: str, attempt: Attempt) -> None:
+    """Append to the subscription's log and overwrite the event's latest status."""
+    expires_at = int(time.time()) + get_outbound_settings().attempt_retention_days * 86400
+    log_item = attempt.model_dump(mode="json", by_alias=True, exclude_none=True)
+    log_item.update(
+        {
+            "subscriptionKey": subscription_key(tenant_id, attempt.subscription_id),
+            "attemptKey": f"{attempt.attempted_at}#{attempt.attempt_id}",
+            "tenantId": tenant_id,
+            "expiresAt": expires_at,
+        }
+    )
+    status_item = DeliveryStatus(
+        subscription_id=attempt.subscription_id,
+        status=attempt.status,
+        attempts=attempt.attempt,
+        last_attempt_at=attempt.attempted_at,
+        status_code=attempt.status_code,
+        error=attempt.error,
+        next_retry_at=attempt.next_retry_at,
+    ).model_dump(mode="json", by_alias=True, exclude_none=True)
+    status_item.update(
+        {
+            "subscriptionKey": f"{tenant_id}#{attempt.event_id}",
+            "attemptKey": attempt.subscription_id,
+            "tenantId": tenant_id,
+            "expiresAt": expires_at,
+        }
+    )
+    request: Any = {attempts_table(): [{"PutRequest": {"Item": serialize(i)}} for i in (log_item, status_item)]}
+    client = aws.dynamodb()
+    while request:
+        request = client.batch_write_item(RequestItems=request).get("UnprocessedItems") or None
+
+
+def _encode(last_key: dict[str, Any] | None) -> str | None:
+    """Only the sort key goes into the cursor; the partition is rebuilt from the caller."""
+    if not last_key:
+        return None
+    sort_value = deserialize(last_key)["attemptKey"]
+    return base64.urlsafe_b64encode(json.dumps(sort_value).encode()).decode().rstrip("=")
+
+
+def _decode(cursor: str | None) -> str | None:
+    if not cursor:
+        return None
+    try:
+        value = json.loads(base64.urlsafe_b64decode((cursor + "=" * (-len(cursor) % 4)).encode()))
+    except (ValueError, binascii.Error, UnicodeDecodeError) as exc:
+        raise ValidationFailed("The cursor is not valid.") from exc
+    if not isinstance(value, str):
+        raise ValidationFailed("The cursor is not valid.")
+    return value
+
+
+def query_attempts(
+    tenant_id: str,
+    subscription_id: str,
+    *,
+    limit: int,
+    cursor: str | None = None,
+    since: str | None = None,
+    newest_first: bool = True,
+) -> tuple[list[Item], str | None]:
+    partition = subscription_key(tenant_id, subscription_id)
+    params: dict[str, Any] = {
+        "TableName": attempts_table(),
+        "KeyConditionExpression": "subscriptionKey = :pk",
+        "ExpressionAttributeValues": {":pk": {"S": partition}},
+        "ScanIndexForward": not newest_first,
+        "Limit": limit,
+    }
+    if since:
+        params["KeyConditionExpression"] += " AND attemptKey >= :since"
+        params["ExpressionAttributeValues"][":since"] = {"S": since}
+    start = _decode(cursor)
+    if start:
+        params["ExclusiveStartKey"] = {"subscriptionKey": {"S": partition}, "attemptKey": {"S": start}}
+    response = aws.dynamodb().query(**params)
+    items = [deserialize(raw) for raw in response.get("Items", [])]
+    return items, _encode(response.get("LastEvaluatedKey"))
+
+
+def event_statuses(tenant_id: str, event_id: str) -> list[Item]:
+    items: list[Item] = []
+    params: dict[str, Any] = {
+        "TableName": attempts_table(),
+        "KeyConditionExpression": "subscriptionKey = :pk",
+        "ExpressionAttributeValues": {":pk": {"S": f"{tenant_id}#{event_id}"}},
+    }
+    client = aws.dynamodb()
+    while True:
+        response = client.query(**params)
+        items.extend(deserialize(raw) for raw in response.get("Items", []))
+        if "LastEvaluatedKey" not in response:
+            return items
+        params["ExclusiveStartKey"] = response["LastEvaluatedKey"]

@@ -1,0 +1,112 @@
+"""Calling the vendor for one claimed run and classifying what came back.
+
+Nothing here changes the run record: the worker decides from the ``Outcome``
+whether to complete, fail or retry, so this module has no ordering concerns.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import random
+from dataclasses import dataclass
+from typing import Any
+
+from chalicelib.adapters.auth import Credential
+from chalicelib.adapters.base import ExecutionContext
+from chalicelib.adapters.errors import VendorError, VendorUnauthorized
+from chalicelib.adapters.registry import adapter_for
+from chalicelib.connections import store as connections
+from chalicelib.connections.models import ConnectionStatus
+from chalicelib.core import aws
+from chalicelib.core.config import get_settings
+from chalicelib.core.errors import ApiError
+from chalicelib.credentials import vault
+from chalicelib.providers import service as providers
+from chalicelib.runs.models import Run, RunError
+
+MAX_BACKOFF_SECONDS = 900
+MAX_STORED_DEPTH = 24  # DynamoDB refuses documents nested deeper than 32 levels; leave room for the item itself
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """Exactly one of: a result, a final error, or a retry after ``retry_in`` seconds."""
+
+    result: Any = None
+    truncated: bool = False
+    error: RunError | None = None
+    retry_in: int | None = None
+
+
+def backoff_seconds(attempt: int, retry_after: float | None) -> int:
+    """Exponential with equal jitter, never sooner than the vendor's ``Retry-After``."""
+    ceiling = get_settings().run_retry_base_seconds * 2.0 ** (attempt - 1)
+    delay = ceiling / 2 + random.uniform(0, ceiling / 2)
+    return min(MAX_BACKOFF_SECONDS, math.ceil(max(delay, retry_after or 0.0)))
+
+
+def _depth(value: Any, level: int = 0) -> int:
+    if level > MAX_STORED_DEPTH:
+        return level
+    if isinstance(value, dict):
+        return max((_depth(v, level + 1) for v in value.values()), default=level)
+    if isinstance(value, list):
+        return max((_depth(v, level + 1) for v in value), default=level)
+    return level
+
+
+def cap_result(result: Any) -> tuple[Any, bool]:
+    """Results over ``RUN_RESULT_MAX_BYTES`` (or too deep to store) are kept as a prefix of their JSON text."""
+    text = json.dumps(result, separators=(",", ":"), ensure_ascii=False)
+    limit = get_settings().run_result_max_bytes
+    encoded = text.encode()
+    if len(encoded) <= limit and _depth(result) <= MAX_STORED_DEPTH:
+        return result, False
+    return encoded[:limit].decode("utf-8", errors="ignore"), True
+
+
+def _failure(code: str, message: str, status: int) -> Outcome:
+    return Outcome(error=RunError(code=code, message=message, status=status))
+
+
+def execute(run: Run) -> Outcome:
+    connection = connections.get(run.tenant_id, run.connection_id)
+    if connection is None:
+        return _failure("RESOURCE_NOT_FOUND", f"Connection '{run.connection_id}' no longer exists.", 404)
+    if connection.status != ConnectionStatus.ACTIVE:
+        return _failure("CONFLICT", f"Connection '{run.connection_id}' is {connection.status}.", 409)
+    provider = providers.find(run.tenant_id, connection.provider_id)
+    if provider is None:
+        return _failure("RESOURCE_NOT_FOUND", f"Provider '{connection.provider_id}' no longer exists.", 404)
+    adapter = adapter_for(provider)
+    settings = get_settings()
+    context = ExecutionContext(
+        base_url=provider.base_url,
+        configuration=connection.configuration,
+        run_id=run.run_id,
+        timeout=settings.vendor_timeout_seconds,
+        attempt=run.attempts,
+    )
+    path = vault.path_from_ref(connection.credential_ref)
+    secrets = aws.secretsmanager()
+    try:
+        try:
+            credential = Credential(connection.auth_mode, vault.read_cached(run.tenant_id, path))
+            result = adapter.execute(run.operation, run.parameters or {}, credential, context)
+        except VendorUnauthorized:
+            # The cached secret may predate a rotation: read AWSCURRENT again and try once more.
+            credential = Credential(connection.auth_mode, vault.read_cached(run.tenant_id, path, refresh=True))
+            result = adapter.execute(run.operation, run.parameters or {}, credential, context)
+    except secrets.exceptions.ResourceNotFoundException:
+        return _failure("CREDENTIAL_NOT_FOUND", f"The secret behind {connection.credential_ref} is gone.", 422)
+    except VendorError as exc:
+        if exc.retryable and run.attempts < settings.run_max_attempts:
+            return Outcome(retry_in=backoff_seconds(run.attempts, exc.retry_after))
+        return Outcome(
+            error=RunError(code=exc.code, message=exc.message, status=exc.status, vendor_status=exc.vendor_status)
+        )
+    except ApiError as exc:  # parameters valid when accepted but not for the adapter deployed now
+        return _failure(exc.code, exc.message, exc.status)
+    capped, truncated = cap_result(result)
+    return Outcome(result=capped, truncated=truncated)

@@ -1,0 +1,157 @@
+"""The runs queue consumer and its dead-letter handler.
+
+Each message names a run. The worker claims it with a conditional update
+(Pending -> Running, ``attempts`` + 1, ``ownerMessageId`` = this message), calls
+the vendor, and finishes it with another conditional update (Running ->
+Completed | Failed). A redelivery of the owning message (a crashed worker, or a
+retry we postponed) re-executes with the run id as the vendor idempotency key;
+any other message for a run that is already Running, or finished, is
+acknowledged without work. Retries are SQS redeliveries: the record's
+visibility is set to the backoff and the record is reported failed.
+
+Announcing a finished run (connection ``lastRunId``, ``run.completed`` /
+``run.failed`` event) is idempotent and repeated when the owning message is
+seen again, so a crash between finishing and announcing loses nothing.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from typing import Any
+
+from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
+from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
+
+from chalicelib.connections import store as connections
+from chalicelib.core.config import get_settings
+from chalicelib.core.context import set_trace_id
+from chalicelib.core.ids import iso_now
+from chalicelib.core.logging import logger
+from chalicelib.events.emit import emit
+from chalicelib.runs import execution, queue, store
+from chalicelib.runs.models import FINAL_STATUSES, Run, RunError, RunStatus
+
+EVENT_TYPES = {RunStatus.COMPLETED: "run.completed", RunStatus.FAILED: "run.failed"}
+
+
+class RetryScheduled(Exception):
+    """Reported to the batch processor so SQS keeps the message; its visibility is already the backoff."""
+
+
+def _processor() -> BatchProcessor:
+    # A batch whose every record is postponed is a normal outcome here, not an error to raise.
+    return BatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failure=False)
+
+
+def handle_runs(event: dict[str, Any], context: Any = None) -> dict[str, Any]:
+    processor = _processor()
+    return dict(process_partial_response(event=event, record_handler=_run_record, processor=processor, context=context))
+
+
+def handle_dead_letters(event: dict[str, Any], context: Any = None) -> dict[str, Any]:
+    processor = _processor()
+    return dict(
+        process_partial_response(event=event, record_handler=_dead_record, processor=processor, context=context)
+    )
+
+
+def _run_record(record: SQSRecord) -> None:
+    message = queue.parse(record.body)
+    if message is None:
+        logger.error("discarding a runs message that names no run", extra={"messageId": record.message_id})
+        return
+    if message.trace_id:
+        set_trace_id(message.trace_id)
+    retry_in = process(message.tenant_id, message.run_id, record.message_id)
+    if retry_in is not None:
+        queue.postpone(record.receipt_handle, retry_in)
+        raise RetryScheduled(f"run {message.run_id} retries in {retry_in}s")
+
+
+def process(tenant_id: str, run_id: str, message_id: str) -> int | None:
+    """Drive one run as far as this message may; the seconds until a retry, or ``None`` when done."""
+    run = claim(tenant_id, run_id, message_id)
+    if run is None:
+        return None
+    outcome = execution.execute(run)
+    if outcome.retry_in is not None:
+        logger.info("run attempt failed; retrying", extra={"runId": run_id, "attempt": run.attempts})
+        return outcome.retry_in
+    changes: dict[str, Any] = {"completedAt": iso_now()}
+    if outcome.error is not None:
+        changes |= {"status": RunStatus.FAILED.value, "error": outcome.error.model_dump(by_alias=True)}
+    else:
+        changes |= {"status": RunStatus.COMPLETED.value, "result": outcome.result}
+        if outcome.truncated:
+            changes["resultTruncated"] = True
+    finished = store.transition(
+        tenant_id, run_id, changes, from_status=RunStatus.RUNNING, owner_message_id=message_id, attempts=run.attempts
+    )
+    if finished is not None:
+        announce(finished)
+    return None
+
+
+def claim(tenant_id: str, run_id: str, message_id: str) -> Run | None:
+    """Move the run to Running for this message (or count a redelivery's attempt); ``None`` if not ours to run."""
+    stored = store.get_stored(tenant_id, run_id)
+    if stored is None:
+        logger.warning("runs message for an unknown run", extra={"runId": run_id})
+        return None
+    run = stored.run
+    if run.status in FINAL_STATUSES:
+        if run.status != RunStatus.CANCELLED and stored.owner_message_id == message_id:
+            announce(run)
+        return None
+    started: dict[str, Any] = {"attempts": run.attempts + 1}
+    if run.status == RunStatus.PENDING:
+        started |= {"status": RunStatus.RUNNING.value, "startedAt": iso_now(), "ownerMessageId": message_id}
+        return store.transition(tenant_id, run_id, started, from_status=RunStatus.PENDING)
+    if stored.owner_message_id != message_id:
+        return None  # a duplicate message; the owning message finishes this run
+    if run.attempts >= get_settings().run_max_attempts:
+        _fail_abandoned(run, "The run's attempts are exhausted.", owner_message_id=message_id)
+        return None
+    return store.transition(
+        tenant_id, run_id, started, from_status=RunStatus.RUNNING, owner_message_id=message_id, attempts=run.attempts
+    )
+
+
+def _dead_record(record: SQSRecord) -> None:
+    message = queue.parse(record.body)
+    if message is None:
+        return
+    run = store.get(message.tenant_id, message.run_id)
+    if run is None or run.status in FINAL_STATUSES:
+        return
+    _fail_abandoned(run, "The run's message exhausted its deliveries before the run finished.")
+
+
+def _fail_abandoned(run: Run, message: str, owner_message_id: str | None = None) -> None:
+    error = RunError(code="RUN_ABANDONED", message=message, status=500)
+    changes = {"status": RunStatus.FAILED.value, "completedAt": iso_now(), "error": error.model_dump(by_alias=True)}
+    failed = store.transition(
+        run.tenant_id, run.run_id, changes, from_status=run.status, owner_message_id=owner_message_id
+    )
+    if failed is not None:
+        announce(failed)
+
+
+def event_id(run_id: str, status: RunStatus) -> str:
+    return "evt-" + hashlib.sha256(f"{run_id}:{status.value}".encode()).hexdigest()[:24]
+
+
+def announce(run: Run) -> None:
+    """Tell the connection and the subscribers; safe to repeat (conditional update, fixed event id)."""
+    connections.record_last_run(run.tenant_id, run.connection_id, run.run_id, run.created_at)
+    data: dict[str, Any] = {
+        "runId": run.run_id,
+        "connectionId": run.connection_id,
+        "operation": run.operation,
+        "status": run.status.value,
+        "attempts": run.attempts,
+        "completedAt": run.completed_at,
+    }
+    if run.error is not None:
+        data["error"] = run.error.model_dump(by_alias=True, exclude_none=True)
+    emit(run.tenant_id, EVENT_TYPES[run.status], data, source="runs", event_id=event_id(run.run_id, run.status))

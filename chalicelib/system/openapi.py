@@ -1,0 +1,227 @@
+"""The OpenAPI 3.1 document, derived from the ``endpoint`` declarations and their pydantic models.
+
+Nothing here is written by hand per route: paths, parameters, bodies, security
+and error responses all follow from ``Operation`` so the document cannot drift
+from what the handlers accept and return. Building it walks every model, so it
+happens on the first request for it, never at import (cold start).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterable
+from functools import cache
+from typing import TYPE_CHECKING, Any
+
+from pydantic import BaseModel
+from pydantic.json_schema import JsonSchemaMode, models_json_schema
+
+from chalicelib.core.models import ErrorResponse
+
+if TYPE_CHECKING:
+    from chalicelib.api.routing import Operation
+
+TITLE = "Integration Platform API"
+VERSION = "1.0.0"
+REF_TEMPLATE = "#/components/schemas/{model}"
+TRACE_HEADER = {"X-Trace-Id": {"$ref": "#/components/headers/X-Trace-Id"}}
+_PATH_PARAM = re.compile(r"\{(\w+)\}")
+Refs = dict[tuple[type[Any], JsonSchemaMode], dict[str, Any]]
+
+# Statuses every operation of a kind can answer without declaring them: the
+# middleware (406, 500), the endpoint wrapper (401, 403, 400/413/415 for bodies).
+_COMMON = {406: "The Accept header names no version this API serves.", 500: "Unexpected failure."}
+_AUTHENTICATED = {
+    401: "Missing, expired or invalid credentials.",
+    403: "The credentials lack the required scope or tenant.",
+    429: "Too many requests; retry after the Retry-After header.",
+}
+_WITH_BODY = {
+    400: "The request is not valid; details name each field.",
+    413: "The request body is too large.",
+    415: "The request body is not JSON.",
+}
+_DESCRIPTIONS = {
+    **_COMMON,
+    **_AUTHENTICATED,
+    **_WITH_BODY,
+    404: "No such resource in the caller's tenant.",
+    409: "The resource conflicts with an existing one.",
+    422: "The request is well formed but cannot be carried out.",
+    503: "A dependency is unavailable.",
+}
+
+# The system package's own routes, whose bodies are not models: documented here
+# because only this package knows what they serve.
+_NON_MODEL_BODIES: dict[str, tuple[str, dict[str, Any]]] = {
+    "openapi_document": ("application/json", {"type": "object"}),
+    "api_docs": ("text/html", {"type": "string"}),
+}
+# Statuses whose body is the operation's own model rather than the error shape.
+_MODEL_STATUSES: dict[str, tuple[int, ...]] = {"platform_health": (503,)}
+
+INFO_DESCRIPTION = (
+    "Tenant-scoped REST API of the integration platform. Send "
+    "`Accept: application/vnd.connectsoft.integration.v1+json` (or `application/json`) to pick the major "
+    "version. Every error is `{error: {code, message, details: [{field, message}]}, traceId}` and every "
+    "response carries `X-Trace-Id`. Lists page with `limit` and an opaque `cursor`; the next page's cursor "
+    "is `nextCursor`."
+)
+
+
+def _schemas(operations: list[Operation]) -> tuple[Refs, dict[str, Any]]:
+    wanted: dict[tuple[type[BaseModel], JsonSchemaMode], None] = {(ErrorResponse, "serialization"): None}
+    for op in operations:
+        declared: list[tuple[type[BaseModel] | None, JsonSchemaMode]] = [
+            (op.request_model, "validation"),
+            (op.query_model, "validation"),
+            (op.response_model, "serialization"),
+        ]
+        wanted.update({(model, mode): None for model, mode in declared if model is not None})
+    refs, definitions = models_json_schema(list(wanted), by_alias=True, ref_template=REF_TEMPLATE)
+    schemas: dict[str, Any] = definitions.get("$defs", {})
+    for schema in schemas.values():
+        # Pydantic titles each field from its alias ("Providerid"): noise in a reference document.
+        for prop in schema.get("properties", {}).values():
+            prop.pop("title", None)
+    return dict(refs), schemas
+
+
+def _query_schema(schema: dict[str, Any]) -> dict[str, Any]:
+    """A query value is absent rather than null, so the null branch and null default go."""
+    branches = [branch for branch in schema.get("anyOf", []) if branch != {"type": "null"}]
+    if not branches:
+        return schema
+    cleaned = {
+        key: value for key, value in schema.items() if key != "anyOf" and not (key == "default" and value is None)
+    }
+    return {**cleaned, **branches[0]} if len(branches) == 1 else {**cleaned, "anyOf": branches}
+
+
+def _parameters(op: Operation, refs: Refs, definitions: dict[str, Any]) -> list[dict[str, Any]]:
+    parameters: list[dict[str, Any]] = [
+        {"name": name, "in": "path", "required": True, "schema": {"type": "string", "minLength": 1}}
+        for name in _PATH_PARAM.findall(op.path)
+    ]
+    if op.query_model is not None:
+        query = definitions[refs[(op.query_model, "validation")]["$ref"].rsplit("/", 1)[-1]]
+        required = set(query.get("required", []))
+        for name, schema in query.get("properties", {}).items():
+            parameter: dict[str, Any] = {"name": name, "in": "query", "required": name in required}
+            parameter["schema"] = _query_schema(schema)
+            if "description" in schema:
+                parameter["description"] = schema["description"]
+            parameters.append(parameter)
+    return parameters
+
+
+def _json(schema: dict[str, Any], media: str = "application/json") -> dict[str, Any]:
+    return {media: {"schema": schema}}
+
+
+def _responses(op: Operation, refs: Refs) -> dict[str, Any]:
+    error_ref = refs[(ErrorResponse, "serialization")]
+    model_ref = refs[(op.response_model, "serialization")] if op.response_model is not None else None
+    success: dict[str, Any] = {"description": "Success.", "headers": dict(TRACE_HEADER)}
+    if model_ref is not None:
+        success["content"] = _json(model_ref)
+    elif op.operation_id in _NON_MODEL_BODIES:
+        media, schema = _NON_MODEL_BODIES[op.operation_id]
+        success["content"] = _json(schema, media)
+    if op.status in (201, 202):
+        where = "The created resource." if op.status == 201 else "Where to follow the accepted work."
+        success["headers"]["Location"] = {"description": where, "schema": {"type": "string"}}
+    statuses = set(op.errors) | set(_COMMON)
+    if op.scope is not None:
+        statuses |= set(_AUTHENTICATED)
+    if op.request_model is not None or op.raw_body:
+        statuses |= set(_WITH_BODY)
+    if op.query_model is not None:
+        statuses.add(400)
+    responses = {str(op.status): success}
+    for status in sorted(statuses - {op.status}):
+        own_model = model_ref is not None and status in _MODEL_STATUSES.get(op.operation_id, ())
+        response: dict[str, Any] = {
+            "description": _DESCRIPTIONS.get(status, "Error."),
+            "headers": dict(TRACE_HEADER),
+            "content": _json({"anyOf": [model_ref, error_ref]} if own_model else error_ref),
+        }
+        if status == 429:
+            response["headers"]["Retry-After"] = {"description": "Seconds to wait.", "schema": {"type": "integer"}}
+        responses[str(status)] = response
+    return responses
+
+
+def _request_body(op: Operation, refs: Refs) -> dict[str, Any] | None:
+    if op.request_model is not None:
+        return {"required": True, "content": _json(refs[(op.request_model, "validation")])}
+    if op.raw_body:
+        return {
+            "required": True,
+            "description": "Verified as the exact bytes received.",
+            "content": _json({"type": "object"}),
+        }
+    return None
+
+
+def _operation(op: Operation, refs: Refs, definitions: dict[str, Any]) -> dict[str, Any]:
+    document: dict[str, Any] = {"operationId": op.operation_id, "summary": op.summary, "tags": [op.tag]}
+    if op.scope is None:
+        document["description"] = (
+            "Authenticated by the sender's signature over the raw body, not by a bearer token or API key."
+            if op.raw_body
+            else "Public: no credentials are required."
+        )
+        document["security"] = []
+    else:
+        document["description"] = f"Requires the scope `{op.scope}` (bearer token or API key)."
+        document["security"] = [{"bearerAuth": [op.scope]}, {"apiKeyAuth": [op.scope]}]
+        document["x-required-scope"] = op.scope
+    parameters = _parameters(op, refs, definitions)
+    if parameters:
+        document["parameters"] = parameters
+    body = _request_body(op, refs)
+    if body is not None:
+        document["requestBody"] = body
+    document["responses"] = _responses(op, refs)
+    return document
+
+
+def build_document(operations: Iterable[Operation]) -> dict[str, Any]:
+    ops = list(operations)
+    refs, definitions = _schemas(ops)
+    paths: dict[str, dict[str, Any]] = {}
+    tags: dict[str, None] = {}
+    for op in ops:
+        paths.setdefault(op.path, {})[op.method.lower()] = _operation(op, refs, definitions)
+        tags[op.tag] = None
+    return {
+        "openapi": "3.1.0",
+        "info": {"title": TITLE, "version": VERSION, "description": INFO_DESCRIPTION},
+        "servers": [{"url": "/"}],
+        "tags": [{"name": tag} for tag in tags],
+        "paths": dict(sorted(paths.items())),
+        "components": {
+            "schemas": dict(sorted(definitions.items())),
+            "headers": {
+                "X-Trace-Id": {
+                    "description": "The request's trace id (from traceparent or X-Correlation-Id when sent).",
+                    "required": True,
+                    "schema": {"type": "string"},
+                }
+            },
+            "securitySchemes": {
+                "bearerAuth": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"},
+                "apiKeyAuth": {"type": "apiKey", "in": "header", "name": "X-API-Key"},
+            },
+        },
+    }
+
+
+@cache
+def document_json() -> str:
+    """Built once per process from the operations registered by then (all of them, after ``app`` imports)."""
+    from chalicelib.api.routing import OPERATIONS
+
+    return json.dumps(build_document(OPERATIONS), separators=(",", ":"))

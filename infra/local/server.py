@@ -1,0 +1,124 @@
+"""The HTTP front of the local runtime: API Gateway on 127.0.0.1.
+
+Every request goes, raw body and all, to ``LocalApi`` (the same event
+conversion ``chalice local`` uses); the dev issuer's JWKS is served beside it,
+so the API validates tokens over HTTP exactly as it would against a real IdP.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any, cast
+
+from chalicelib.api.rendering import error_response
+from chalicelib.core.context import set_trace_id, trace_id_from_headers
+from chalicelib.core.errors import ApiError, PayloadTooLarge, ValidationFailed
+from infra.local.gateway import GatewayResponse, LocalApi
+
+log = logging.getLogger(__name__)
+JWKS_PATH = "/.well-known/jwks.json"
+MAX_REQUEST_BYTES = 10 * 1024 * 1024  # API Gateway's payload limit
+HOP_BY_HOP = {"content-length", "transfer-encoding", "connection"}
+
+
+class LocalHttpServer(ThreadingHTTPServer):
+    # Keep-alive connections must not hold up shutdown.
+    block_on_close = False
+
+    def __init__(self, port: int) -> None:
+        super().__init__(("127.0.0.1", port), _Handler)
+        self.api: LocalApi | None = None
+        self.jwks = b"{}"
+
+    def attach(self, api: LocalApi, jwks: dict[str, Any]) -> None:
+        self.jwks = json.dumps(jwks).encode()
+        self.api = api
+
+
+class _Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+
+    def _serve(self) -> None:
+        server = cast(LocalHttpServer, self.server)
+        if self.command == "GET" and self.path.split("?", 1)[0] == JWKS_PATH:
+            self._reply(GatewayResponse(200, {"Content-Type": "application/json"}, server.jwks))
+            return
+        headers: dict[str, str] = {}
+        for name, value in self.headers.items():
+            headers[name] = f"{headers[name]}, {value}" if name in headers else value
+        try:
+            body = self._read_body()
+        except ApiError as error:
+            self.close_connection = True
+            self._reply(_error(error, headers))
+            return
+        if server.api is None:
+            self._reply(GatewayResponse(503, {"Content-Type": "application/json"}, b'{"message": "Starting"}'))
+            return
+        try:
+            response = server.api.handle(self.command, self.path, headers, body)
+        except Exception:
+            log.exception("%s %s crashed the handler", self.command, self.path)
+            # What API Gateway answers when the Lambda function itself fails.
+            response = GatewayResponse(
+                502, {"Content-Type": "application/json"}, b'{"message": "Internal server error"}'
+            )
+        self._reply(response)
+
+    # BaseHTTPRequestHandler dispatches on these names; every method goes the same way.
+    do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = do_OPTIONS = do_HEAD = _serve  # noqa: N815
+
+    def _read_body(self) -> bytes:
+        if "chunked" in self.headers.get("Transfer-Encoding", "").lower():
+            return self._read_chunked()
+        raw = self.headers.get("Content-Length", "0").strip() or "0"
+        if not raw.isdigit():
+            raise ValidationFailed("Content-Length must be a non-negative integer.")
+        length = int(raw)
+        if length > MAX_REQUEST_BYTES:
+            raise PayloadTooLarge(f"Request bodies are limited to {MAX_REQUEST_BYTES} bytes.")
+        return self.rfile.read(length)
+
+    def _read_chunked(self) -> bytes:
+        body = bytearray()
+        while True:
+            size_line = self.rfile.readline(1024).split(b";", 1)[0].strip()
+            try:
+                size = int(size_line, 16)
+            except ValueError:
+                raise ValidationFailed("Malformed chunked request body.") from None
+            if size == 0:
+                while self.rfile.readline(1024) not in (b"\r\n", b"\n", b""):
+                    pass
+                return bytes(body)
+            if len(body) + size > MAX_REQUEST_BYTES:
+                raise PayloadTooLarge(f"Request bodies are limited to {MAX_REQUEST_BYTES} bytes.")
+            body += self.rfile.read(size)
+            self.rfile.readline(1024)
+
+    def _reply(self, response: GatewayResponse) -> None:
+        self.send_response(response.status)
+        for name, value in response.headers.items():
+            if name.lower() not in HOP_BY_HOP:
+                self.send_header(name, value)
+        self.send_header("Content-Length", str(len(response.body)))
+        if self.close_connection:
+            self.send_header("Connection", "close")
+        self.end_headers()
+        if self.command != "HEAD":
+            self.wfile.write(response.body)
+
+    def log_message(self, format: str, *args: Any) -> None:
+        log.info("%s " + format, self.address_string(), *args)
+
+
+def _error(error: ApiError, headers: dict[str, str]) -> GatewayResponse:
+    lowered = {k.lower(): v for k, v in headers.items()}
+    trace_id = trace_id_from_headers(lowered.get("traceparent"), lowered.get("x-correlation-id"))
+    set_trace_id(trace_id)
+    raw = error_response(error).to_dict()
+    response_headers = {k: str(v) for k, v in (raw.get("headers") or {}).items()}
+    response_headers["X-Trace-Id"] = trace_id
+    return GatewayResponse(error.status, response_headers, str(raw.get("body") or "").encode())

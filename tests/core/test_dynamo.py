@@ -1,0 +1,52 @@
+"""Cursors are opaque, carry no tenant, and a bad one is a 400, never a 500."""
+
+from __future__ import annotations
+
+import base64
+import json
+
+import pytest
+
+from chalicelib.core.dynamo import Table, decode_cursor, encode_cursor, serialize
+from chalicelib.core.errors import ValidationFailed
+
+
+def test_cursor_round_trip_drops_and_restores_the_tenant() -> None:
+    cursor = encode_cursor(serialize({"tenantId": "tenant-a", "connectionId": "conn-1"}), "tenant-a")
+    assert cursor is not None and "tenant-a" not in base64.urlsafe_b64decode(cursor + "==").decode()
+    assert decode_cursor(cursor, "tenant-b") == serialize({"tenantId": "tenant-b", "connectionId": "conn-1"})
+
+
+def test_no_cursor_means_first_page() -> None:
+    assert encode_cursor(None, "t") is None
+    assert decode_cursor(None, "t") is None
+    assert decode_cursor("", "t") is None
+
+
+@pytest.mark.parametrize(
+    "cursor",
+    [
+        "***",
+        "abc",
+        base64.urlsafe_b64encode(b"[1, 2]").decode(),
+        base64.urlsafe_b64encode(json.dumps({"k": {"nested": 1}}).encode()).decode(),
+        base64.urlsafe_b64encode(json.dumps({"k": 1.5}).encode()).decode(),
+    ],
+)
+def test_garbage_cursor_is_a_validation_error(cursor: str) -> None:
+    with pytest.raises(ValidationFailed):
+        decode_cursor(cursor, "t")
+
+
+@pytest.mark.usefixtures("aws")
+def test_cursor_of_another_table_is_refused() -> None:
+    table = Table("providers", sort_key="providerId")
+    foreign = encode_cursor(serialize({"tenantId": "t", "connectionId": "conn-1"}), "t")
+    with pytest.raises(ValidationFailed):
+        table.query("t", limit=5, cursor=foreign)
+
+
+@pytest.mark.usefixtures("aws")
+@pytest.mark.parametrize("sort_value", ["", "x" * 1025, "é" * 600])
+def test_impossible_keys_are_simply_absent(sort_value: str) -> None:
+    assert Table("runs", sort_key="runId").get("t", sort_value) is None

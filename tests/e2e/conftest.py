@@ -1,0 +1,155 @@
+"""The local runtime as a user runs it: ``python -m infra.local.runtime`` in a subprocess.
+
+One runtime serves the whole e2e session over real HTTP; ``start_runtime``
+gives a test its own when it must stop it. Tokens come from the token command,
+signed with a key kept in the test's temporary directory.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.support.api_client import Reply
+
+PROJECT_DIR = Path(__file__).resolve().parents[2]
+READY_TIMEOUT = 60.0
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def port_open(port: int) -> bool:
+    with socket.socket() as sock:
+        sock.settimeout(1)
+        return sock.connect_ex(("127.0.0.1", port)) == 0
+
+
+@dataclass
+class LocalRuntime:
+    process: subprocess.Popen[bytes]
+    port: int
+    moto_port: int
+    log_path: Path
+    env: dict[str, str]
+    ready_seconds: float = 0.0
+
+    @property
+    def base_url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    @property
+    def moto_url(self) -> str:
+        return f"http://127.0.0.1:{self.moto_port}"
+
+    @property
+    def output(self) -> str:
+        return self.log_path.read_text(errors="replace")
+
+    def token(self, tenant: str, scopes: str = "") -> str:
+        """A token from ``python -m infra.local.token``, exactly as ``make token`` prints it."""
+        done = subprocess.run(
+            [sys.executable, "-m", "infra.local.token", "--tenant", tenant, "--scopes", scopes],
+            cwd=PROJECT_DIR,
+            env=self.env,
+            capture_output=True,
+            check=True,
+            timeout=30,
+        )
+        return done.stdout.decode().strip().splitlines()[-1]
+
+    def request(
+        self,
+        method: str,
+        path: str,
+        *,
+        json_body: Any = None,
+        token: str | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> Reply:
+        all_headers = {"Content-Type": "application/json"} if json_body is not None else {}
+        if token:
+            all_headers["Authorization"] = f"Bearer {token}"
+        all_headers.update(headers or {})
+        data = json.dumps(json_body).encode() if json_body is not None else None
+        request = urllib.request.Request(self.base_url + path, data=data, method=method, headers=all_headers)
+        try:
+            with urllib.request.urlopen(request, timeout=30) as response:
+                return Reply(response.status, dict(response.headers.items()), response.read())
+        except urllib.error.HTTPError as error:
+            return Reply(error.code, dict(error.headers.items()), error.read())
+
+    def stop(self, signum: int = signal.SIGINT, timeout: float = 10.0) -> int:
+        if self.process.poll() is None:
+            self.process.send_signal(signum)
+        try:
+            return self.process.wait(timeout)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()
+            raise
+
+    def sqs_handlers(self) -> dict[str, str]:
+        """Queue name -> handler, from the runtime's startup lines."""
+        return dict(re.findall(r"^  SQS (\S+) -> (\S+) ", self.output, flags=re.MULTILINE))
+
+
+def start_runtime(workdir: Path) -> LocalRuntime:
+    workdir.mkdir(parents=True, exist_ok=True)
+    port, moto_port = free_port(), free_port()
+    env = {
+        **os.environ,
+        "PORT": str(port),
+        "MOTO_PORT": str(moto_port),
+        "DEV_ISSUER_KEY": str(workdir / "dev-issuer.pem"),
+        "PYTHONUNBUFFERED": "1",
+    }
+    log_path = workdir / "runtime.log"
+    started = time.monotonic()
+    with log_path.open("wb") as log:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "infra.local.runtime"],
+            cwd=PROJECT_DIR,
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+    runtime = LocalRuntime(process, port, moto_port, log_path, env)
+    while time.monotonic() - started < READY_TIMEOUT:
+        if process.poll() is not None:
+            pytest.fail(f"the runtime exited with {process.returncode}:\n{runtime.output}")
+        if "Ready in" in runtime.output:
+            runtime.ready_seconds = time.monotonic() - started
+            return runtime
+        time.sleep(0.05)
+    runtime.stop(signal.SIGKILL)
+    pytest.fail(f"the runtime was not ready within {READY_TIMEOUT}s:\n{runtime.output}")
+
+
+@pytest.fixture(scope="session")
+def local_runtime(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalRuntime]:
+    runtime = start_runtime(tmp_path_factory.mktemp("runtime"))
+    yield runtime
+    runtime.stop()
+
+
+@pytest.fixture(scope="session")
+def base_url(local_runtime: LocalRuntime) -> str:
+    return local_runtime.base_url

@@ -1,0 +1,65 @@
+"""Inbound end to end over the local runtime: a delivery signed as GitHub signs becomes a visible event."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import secrets
+import time
+import urllib.error
+import urllib.request
+import uuid
+
+from tests.e2e.conftest import LocalRuntime
+from tests.support.api_client import Reply
+
+POLL_SECONDS = 30.0
+
+
+def post_raw(runtime: LocalRuntime, path: str, body: bytes, headers: dict[str, str]) -> Reply:
+    request = urllib.request.Request(runtime.base_url + path, data=body, method="POST", headers=headers)
+    try:
+        with urllib.request.urlopen(request, timeout=30) as response:
+            return Reply(response.status, dict(response.headers.items()), response.read())
+    except urllib.error.HTTPError as error:
+        return Reply(error.code, dict(error.headers.items()), error.read())
+
+
+def test_github_delivery_is_accepted_and_its_event_becomes_visible(local_runtime: LocalRuntime) -> None:
+    token = local_runtime.token(f"tenant-{secrets.token_hex(4)}")
+    created = local_runtime.request(
+        "POST",
+        "/integrations/connections",
+        token=token,
+        json_body={"providerId": "prov-github", "displayName": "repo hooks", "credentials": {"token": "ghp_e2e"}},
+    )
+    assert created.status == 201, created.body
+    secret, webhook_url = created.json["webhookSecret"], created.json["webhookUrl"]
+
+    # As GitHub sends it: its own JSON bytes, its headers, HMAC-SHA256 of exactly those bytes.
+    body = json.dumps({"action": "closed", "pull_request": {"merged": True, "title": "Ünïcode ✓"}}, indent=2).encode()
+    headers = {
+        "Content-Type": "application/json",
+        "User-Agent": "GitHub-Hookshot/e2e",
+        "X-GitHub-Event": "pull_request",
+        "X-GitHub-Delivery": str(uuid.uuid4()),
+        "X-Hub-Signature-256": "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest(),
+    }
+    path = webhook_url.removeprefix(local_runtime.base_url)
+    accepted = post_raw(local_runtime, path, body, headers)
+    assert accepted.status == 202, accepted.body
+    assert accepted.json["normalizedEventType"] == "PullRequestMerged"
+    assert post_raw(local_runtime, path, body, headers).json["status"] == "Duplicate"
+
+    delivery_path = f"/webhooks/deliveries/{accepted.json['deliveryId']}"
+    deadline = time.monotonic() + POLL_SECONDS
+    delivery = local_runtime.request("GET", delivery_path, token=token)
+    while delivery.json.get("status") != "Processed" and time.monotonic() < deadline:
+        time.sleep(0.2)
+        delivery = local_runtime.request("GET", delivery_path, token=token)
+    assert delivery.json.get("status") == "Processed", delivery.body
+    event = local_runtime.request("GET", f"/events/{delivery.json['eventId']}", token=token)
+    assert event.status == 200, event.body
+    assert event.json["type"] == "PullRequestMerged"
+    assert event.json["data"]["payload"]["pull_request"]["title"] == "Ünïcode ✓"

@@ -1,0 +1,72 @@
+"""Over the local runtime: a signed GitHub delivery reaches a subscribed receiver, signed again.
+
+Everything runs in the runtime process as a user would run it: the vendor-facing
+route, the inbound-events poller and consumer, ``emit`` and fan-out, the
+outbound-dispatch poller and the dispatcher. The receiver verifies the message
+with the ``standardwebhooks`` library and ``X-Signature-256``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import secrets
+import time
+import urllib.request
+import uuid
+
+from tests.e2e.conftest import LocalRuntime
+from tests.support.receiver import serve_receiver
+
+
+def test_github_pull_request_merged_reaches_a_subscriber(local_runtime: LocalRuntime) -> None:
+    tenant = f"tenant-{secrets.token_hex(4)}"
+    token = local_runtime.token(tenant)
+    connection = local_runtime.request(
+        "POST",
+        "/integrations/connections",
+        token=token,
+        json_body={"providerId": "prov-github", "displayName": "GitHub e2e", "credentials": {"token": "ghp-e2e"}},
+    )
+    assert connection.status == 201, connection.body
+    vendor_secret = connection.json["webhookSecret"]
+
+    with serve_receiver() as receiver:
+        subscription = local_runtime.request(
+            "POST",
+            "/webhooks/subscriptions",
+            token=token,
+            json_body={"eventType": "PullRequestMerged", "endpointUrl": receiver.url},
+        )
+        assert subscription.status == 201, subscription.body
+        receiver.trust(subscription.json["signingSecret"])
+
+        body = json.dumps({"action": "closed", "number": 42, "pull_request": {"merged": True}}).encode()
+        signature = "sha256=" + hmac.new(vendor_secret.encode(), body, hashlib.sha256).hexdigest()
+        vendor_post = urllib.request.Request(
+            f"{local_runtime.base_url}/webhooks/deliveries/{connection.json['connectionId']}",
+            data=body,
+            method="POST",
+            headers={
+                "Content-Type": "application/json",
+                "X-GitHub-Event": "pull_request",
+                "X-GitHub-Delivery": str(uuid.uuid4()),
+                "X-Hub-Signature-256": signature,
+            },
+        )
+        with urllib.request.urlopen(vendor_post, timeout=30) as delivered:
+            assert delivered.status == 202
+
+        deadline = time.monotonic() + 30
+        while not receiver.received and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert receiver.verification_errors == []
+        [message] = receiver.accepted()
+        assert message.body["type"] == "PullRequestMerged"
+        assert message.headers["webhook-id"] == message.body["id"]
+
+    logged = local_runtime.request(
+        "GET", f"/webhooks/subscriptions/{subscription.json['subscriptionId']}/attempts", token=token
+    )
+    assert logged.status == 200 and logged.json["items"][0]["status"] == "Succeeded"

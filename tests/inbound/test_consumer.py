@@ -1,0 +1,147 @@
+"""The hand-off: duplicate storms, the consumer through the real Chalice SQS handler, lost sends."""
+
+from __future__ import annotations
+
+import threading
+import uuid
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from chalicelib.core import aws
+from chalicelib.core.config import get_settings
+from chalicelib.core.dynamo import serialize
+from tests.inbound import signers
+from tests.inbound.conftest import Hook, events_of, json_bytes, post_delivery
+from tests.support.api_client import ApiClient, Reply
+
+STORM = 24
+
+
+def test_concurrent_duplicate_storm_yields_one_accepted_and_one_event(
+    client: ApiClient, connect: Callable[..., Hook], drain: Callable[..., Any], tenant: str
+) -> None:
+    hook = connect("prov-github")
+    body = json_bytes({"action": "opened", "issue": {"number": 1}})
+    headers = {"X-GitHub-Event": "issues", "X-GitHub-Delivery": str(uuid.uuid4()), **signers.github(hook.secret, body)}
+    barrier = threading.Barrier(STORM)
+    replies: list[Reply] = []
+    lock = threading.Lock()
+
+    def send() -> None:
+        barrier.wait()
+        reply = post_delivery(client, hook.connection_id, body, headers)
+        with lock:
+            replies.append(reply)
+
+    threads = [threading.Thread(target=send) for _ in range(STORM)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    statuses = sorted((r.status, r.json["status"]) for r in replies)
+    assert statuses == [(200, "Duplicate")] * (STORM - 1) + [(202, "Accepted")]
+    assert len({r.json["deliveryId"] for r in replies}) == 1
+    drain()
+    events = events_of(tenant)
+    assert len(events) == 1 and events[0]["type"] == "IssueOpened"
+    delivery = client.get(f"/webhooks/deliveries/{replies[0].json['deliveryId']}").json
+    assert delivery["status"] == "Processed" and delivery["eventId"] == events[0]["eventId"]
+
+
+def test_consumer_is_idempotent_and_reports_partial_batch_failures(
+    client: ApiClient, connect: Callable[..., Hook], drain: Callable[..., Any], tenant: str
+) -> None:
+    hook = connect("prov-stripe")
+    body = json_bytes({"id": "evt_idem", "type": "charge.refunded"})
+    accepted = post_delivery(client, hook.connection_id, body, signers.stripe(hook.secret, body))
+    assert accepted.status == 202
+    message = f'{{"tenantId":"{tenant}","deliveryId":"{accepted.json["deliveryId"]}"}}'
+    replayed = {
+        "messageId": "replayed-1",
+        "receiptHandle": "r",
+        "body": message,
+        "attributes": {},
+        "eventSource": "aws:sqs",
+    }
+    broken = {**replayed, "messageId": "broken-1", "body": "not json"}
+    responses = drain([replayed, broken])
+    failures = [item["itemIdentifier"] for response in responses for item in response["batchItemFailures"]]
+    assert failures == ["broken-1"]
+    assert [e["type"] for e in events_of(tenant)] == ["ChargeRefunded"]
+
+
+@contextmanager
+def sqs_send_failing() -> Iterator[None]:
+    """The AWS side fails the SendMessage call (moto is the AWS; our code runs unchanged)."""
+    events = aws.sqs().meta.events
+
+    def fail(**_: Any) -> None:
+        raise ConnectionError("SQS is unreachable")
+
+    events.register("before-call.sqs.SendMessage", fail, unique_id="inbound-test-fail")
+    try:
+        yield
+    finally:
+        events.unregister("before-call.sqs.SendMessage", unique_id="inbound-test-fail")
+
+
+def test_a_stored_delivery_whose_send_failed_is_resent_by_the_vendors_retry(
+    client: ApiClient, connect: Callable[..., Hook], drain: Callable[..., Any], tenant: str
+) -> None:
+    hook = connect("prov-shopify")
+    body = json_bytes({"id": 1, "total_price": "9.99"})
+    headers = {
+        "X-Shopify-Topic": "orders/paid",
+        "X-Shopify-Webhook-Id": str(uuid.uuid4()),
+        **signers.shopify(hook.secret, body),
+    }
+    drain()
+    with sqs_send_failing():
+        failed = post_delivery(client, hook.connection_id, body, headers)
+    assert failed.status == 503 and failed.json["error"]["code"] == "SERVICE_UNAVAILABLE"
+    delivery_id = client.get(f"/webhooks/deliveries?connectionId={hook.connection_id}").json["items"][0]["deliveryId"]
+
+    too_soon = post_delivery(client, hook.connection_id, body, headers)
+    assert (too_soon.status, too_soon.json["deliveryId"]) == (200, delivery_id)
+    drain()
+    assert events_of(tenant) == []  # a fresh Received delivery may still be in flight: not re-sent yet
+
+    earlier = (datetime.now(UTC) - timedelta(minutes=1)).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+    aws.dynamodb().update_item(
+        TableName=get_settings().table_name("deliveries"),
+        Key=serialize({"tenantId": tenant, "deliveryId": delivery_id}),
+        UpdateExpression="SET receivedAt = :r",
+        ExpressionAttributeValues=serialize({":r": earlier}),
+    )
+    retried = post_delivery(client, hook.connection_id, body, headers)
+    assert (retried.status, retried.json["status"]) == (200, "Duplicate")
+    drain()
+    assert [e["type"] for e in events_of(tenant)] == ["OrderPaid"]
+    assert client.get(f"/webhooks/deliveries/{delivery_id}").json["status"] == "Processed"
+    after = post_delivery(client, hook.connection_id, body, headers)
+    assert after.status == 200
+    drain()
+    assert len(events_of(tenant)) == 1
+
+
+def test_payloads_an_event_item_cannot_hold_stay_on_the_delivery(
+    client: ApiClient, connect: Callable[..., Hook], drain: Callable[..., Any], tenant: str
+) -> None:
+    hook = connect("prov-github")
+    deep: dict[str, Any] = {"leaf": True}
+    for _ in range(40):
+        deep = {"n": deep}
+    body = json_bytes({"action": "opened", "deep": deep})
+    headers = {"X-GitHub-Event": "issues", "X-GitHub-Delivery": "deep-1", **signers.github(hook.secret, body)}
+    accepted = post_delivery(client, hook.connection_id, body, headers)
+    assert accepted.status == 202, accepted.body
+    nan = b'{"action":"opened","n":NaN}'
+    headers = {"X-GitHub-Event": "issues", "X-GitHub-Delivery": "nan-1", **signers.github(hook.secret, nan)}
+    assert post_delivery(client, hook.connection_id, nan, headers).status == 400
+    drain()
+    [event] = events_of(tenant)
+    assert event["data"]["payloadOmitted"] is True and "payload" not in event["data"]
+    assert client.get(f"/webhooks/deliveries/{accepted.json['deliveryId']}").json["payload"]["deep"] == deep

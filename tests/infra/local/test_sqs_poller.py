@@ -1,0 +1,214 @@
+"""The local SQS event source mapping against moto, with a real Chalice app.
+
+The queues here have a one-second visibility timeout and ``maxReceiveCount``
+2, so redelivery and dead-lettering happen within the test.
+"""
+
+from __future__ import annotations
+
+import json
+import secrets
+import threading
+import time
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from chalice.app import Chalice, SQSEvent
+
+from chalicelib.core.aws import sqs
+from infra.local.sqs_poller import SqsPoller, discover_pollers, failed_ids
+
+REGION = "us-east-1"
+VISIBILITY = 1
+
+
+class Queue:
+    def __init__(self) -> None:
+        self.name = f"integration-platform-test-poller-{secrets.token_hex(4)}"
+        self.dlq_url = sqs().create_queue(QueueName=f"{self.name}-dlq")["QueueUrl"]
+        dlq_arn = sqs().get_queue_attributes(QueueUrl=self.dlq_url, AttributeNames=["QueueArn"])["Attributes"][
+            "QueueArn"
+        ]
+        self.url = sqs().create_queue(
+            QueueName=self.name,
+            Attributes={
+                "VisibilityTimeout": str(VISIBILITY),
+                "RedrivePolicy": json.dumps({"deadLetterTargetArn": dlq_arn, "maxReceiveCount": 2}),
+            },
+        )["QueueUrl"]
+        self.arn = sqs().get_queue_attributes(QueueUrl=self.url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+
+    def send(self, *bodies: str) -> dict[str, str]:
+        """Body -> the message id SQS assigned."""
+        return {body: sqs().send_message(QueueUrl=self.url, MessageBody=body)["MessageId"] for body in bodies}
+
+    def counts(self) -> tuple[int, int]:
+        attributes = sqs().get_queue_attributes(
+            QueueUrl=self.url,
+            AttributeNames=["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"],
+        )["Attributes"]
+        return int(attributes["ApproximateNumberOfMessages"]), int(attributes["ApproximateNumberOfMessagesNotVisible"])
+
+    def dead_letters(self) -> list[str]:
+        messages = sqs().receive_message(QueueUrl=self.dlq_url, MaxNumberOfMessages=10).get("Messages", [])
+        return sorted(m["MessageId"] for m in messages)
+
+
+class Consumer:
+    """A real Chalice app whose handler fails every record whose body starts with "fail"."""
+
+    def __init__(self, queue: Queue, batch_size: int = 10, raises: bool = False) -> None:
+        self.batches: list[list[dict[str, Any]]] = []
+        self.contexts: list[Any] = []
+        self.app = Chalice(app_name="poller-test")
+
+        @self.app.on_sqs_message(queue=queue.name, batch_size=batch_size)
+        def consume(event: SQSEvent) -> dict[str, Any]:
+            records = [record.to_dict() for record in event]
+            self.batches.append(records)
+            self.contexts.append(event.context)
+            if raises:
+                raise RuntimeError("handler crashed")
+            failures = [{"itemIdentifier": r["messageId"]} for r in records if r["body"].startswith("fail")]
+            return {"batchItemFailures": failures}
+
+    def poller(self) -> SqsPoller:
+        (poller,) = discover_pollers(self.app, sqs(), "test", REGION)
+        return poller
+
+
+@pytest.fixture
+def queue(aws: None) -> Iterator[Queue]:
+    created = Queue()
+    yield created
+    sqs().delete_queue(QueueUrl=created.url)
+    sqs().delete_queue(QueueUrl=created.dlq_url)
+
+
+def test_failed_records_return_after_the_visibility_timeout_and_then_dead_letter(queue: Queue) -> None:
+    consumer = Consumer(queue)
+    poller = consumer.poller()
+    sent = queue.send("ok-1", "ok-2", "fail-1", "fail-2")
+    sqs().send_message(
+        QueueUrl=queue.url,
+        MessageBody="ok-attrs",
+        MessageAttributes={"tenant": {"DataType": "String", "StringValue": "acme"}},
+    )
+
+    outcome = poller.poll_once(wait_seconds=0)
+
+    assert outcome is not None
+    (batch,) = consumer.batches
+    assert len({r["messageId"] for r in batch}) == 5
+    assert {r["body"]: r["messageId"] for r in batch if r["body"] != "ok-attrs"} == sent
+    assert sorted(outcome.failed) == sorted([sent["fail-1"], sent["fail-2"]])
+    for record in batch:
+        assert record["eventSource"] == "aws:sqs"
+        assert record["eventSourceARN"] == queue.arn
+        assert record["awsRegion"] == REGION
+        assert record["attributes"]["ApproximateReceiveCount"] == "1"
+        assert record["receiptHandle"]
+    (with_attrs,) = [r for r in batch if r["body"] == "ok-attrs"]
+    assert with_attrs["messageAttributes"]["tenant"]["stringValue"] == "acme"
+    assert with_attrs["messageAttributes"]["tenant"]["dataType"] == "String"
+    assert consumer.contexts[0].function_name == "poller-test-test-consume"
+    assert 0 < consumer.contexts[0].get_remaining_time_in_millis() <= 60_000
+    # Successes are deleted; failures are in flight, hidden until the visibility timeout.
+    assert queue.counts() == (0, 2)
+    assert poller.poll_once(wait_seconds=0) is None
+
+    time.sleep(VISIBILITY + 0.2)
+    again = poller.poll_once(wait_seconds=0)
+
+    assert again is not None
+    assert sorted(again.received) == sorted([sent["fail-1"], sent["fail-2"]])
+    assert {r["attributes"]["ApproximateReceiveCount"] for r in consumer.batches[1]} == {"2"}
+
+    # maxReceiveCount is 2: SQS (moto) moves them to the DLQ instead of delivering a third time.
+    time.sleep(VISIBILITY + 0.2)
+    assert poller.poll_once(wait_seconds=0) is None
+    assert queue.dead_letters() == sorted([sent["fail-1"], sent["fail-2"]])
+    assert queue.counts() == (0, 0)
+
+
+def test_an_exception_leaves_the_whole_batch_for_redelivery(queue: Queue) -> None:
+    consumer = Consumer(queue, raises=True)
+    poller = consumer.poller()
+    sent = queue.send("ok-1", "ok-2", "ok-3")
+
+    outcome = poller.poll_once(wait_seconds=0)
+
+    assert outcome is not None
+    assert sorted(outcome.failed) == sorted(sent.values())
+    assert queue.counts() == (0, 3)
+    time.sleep(VISIBILITY + 0.2)
+    again = poller.poll_once(wait_seconds=0)
+    assert again is not None
+    assert sorted(again.received) == sorted(sent.values())
+
+
+def test_a_batch_larger_than_one_receive_reaches_the_handler_whole(queue: Queue) -> None:
+    consumer = Consumer(queue, batch_size=15)
+    poller = consumer.poller()
+    sent = queue.send(*(f"ok-{i}" for i in range(15)))
+
+    outcome = poller.poll_once(wait_seconds=0)
+
+    assert outcome is not None
+    assert len(consumer.batches) == 1
+    assert sorted(r["messageId"] for r in consumer.batches[0]) == sorted(sent.values())
+    assert queue.counts() == (0, 0)
+
+
+def test_the_poller_thread_consumes_and_stops(queue: Queue) -> None:
+    consumer = Consumer(queue)
+    poller = consumer.poller()
+    stop = threading.Event()
+    thread = threading.Thread(target=poller.run, args=(stop,), daemon=True)
+    thread.start()
+    sent = queue.send("ok-threaded")
+    deadline = time.monotonic() + 5
+    while not consumer.batches and time.monotonic() < deadline:
+        time.sleep(0.05)
+    stop.set()
+    thread.join(3)
+
+    assert not thread.is_alive()
+    assert [r["messageId"] for r in consumer.batches[0]] == [sent["ok-threaded"]]
+    assert queue.counts() == (0, 0)
+
+
+def test_discovery_finds_handlers_by_queue_arn_and_rejects_unknown_queues(queue: Queue) -> None:
+    app = Chalice(app_name="poller-test")
+
+    @app.on_sqs_message(queue_arn=queue.arn, name="by_arn")
+    def by_arn(event: SQSEvent) -> None:
+        return None
+
+    (poller,) = discover_pollers(app, sqs(), "test", REGION)
+    assert (poller.queue_url, poller.function.name, poller.batch_size) == (queue.url, "by_arn", 1)
+
+    @app.on_sqs_message(queue="integration-platform-test-no-such-queue")
+    def lost(event: SQSEvent) -> None:
+        return None
+
+    with pytest.raises(LookupError, match="no-such-queue"):
+        discover_pollers(app, sqs(), "test", REGION)
+
+
+@pytest.mark.parametrize(
+    ("result", "expected"),
+    [
+        (None, set()),
+        ({}, set()),
+        ({"batchItemFailures": []}, set()),
+        ({"batchItemFailures": [{"itemIdentifier": "b"}]}, {"b"}),
+        ({"batchItemFailures": [{"itemIdentifier": "zzz"}]}, {"a", "b", "c"}),
+        ({"batchItemFailures": [{"itemIdentifier": ""}]}, {"a", "b", "c"}),
+        ({"batchItemFailures": [{"id": "b"}]}, {"a", "b", "c"}),
+        ({"batchItemFailures": "b"}, {"a", "b", "c"}),
+    ],
+)
+def test_batch_item_failures_follow_lambda_rules(result: Any, expected: set[str]) -> None:
+    assert failed_ids(result, ["a", "b", "c"]) == expected

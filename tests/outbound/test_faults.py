@@ -1,0 +1,76 @@
+"""Faults: a flaky, slow receiver loses nothing; a dead one ends in the DLQ and is disabled."""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from collections.abc import Callable
+
+from chalicelib.events.emit import emit
+from tests.outbound.conftest import QueueDriver
+from tests.outbound.helpers import all_accepted, attempts, publish, subscribe
+from tests.support.api_client import ApiClient
+from tests.support.receiver import Behaviour, serve_receiver
+
+EVENTS = 200
+WAVE = 40
+
+
+def test_a_flaky_receiver_eventually_gets_every_event(
+    client: ApiClient, driver: QueueDriver, outbound_env: Callable[..., None], tenant: str
+) -> None:
+    # Fifteen quick retries: a third of requests fail and 5% hang, so losing one of
+    # 200 events to sixteen failures in a row is out of reach (about 1e-5).
+    outbound_env(WEBHOOK_RETRY_SCHEDULE=",".join(["0.01"] * 15), WEBHOOK_TIMEOUT_SECONDS="0.3")
+    behaviour = Behaviour(fail_ratio=1 / 3, hang_ratio=0.05, hang_seconds=0.6)
+    with serve_receiver(behaviour, seed=11) as receiver:
+        sub = subscribe(client, receiver, ["Load*"])
+        published: set[str] = set()
+        for wave in range(0, EVENTS, WAVE):
+            # Waves keep moto's queue short: its receive cost grows with the queue length.
+            published |= {emit(tenant, "LoadTest", {"n": n}, source="test").event_id for n in range(wave, wave + WAVE)}
+            driver.drain(until=all_accepted(receiver, set(published)), timeout=120)
+        driver.drain()
+        assert receiver.verification_errors == []
+        assert published <= receiver.accepted_ids
+        answers = Counter(500 if r.answered == 500 else ("hung" if r.hung else "ok") for r in receiver.received)
+        assert answers[500] > EVENTS // 5 and answers["hung"] > 0
+
+    logged = attempts(client, sub["subscriptionId"], limit=100)
+    assert len(logged) == len(receiver.received)
+    succeeded = Counter(a["eventId"] for a in logged if a["status"] == "Succeeded")
+    assert set(succeeded) == published
+    failures = [a for a in logged if a["status"] == "Retrying"]
+    assert any(a.get("statusCode") == 500 and a.get("responseBody") for a in failures)
+    assert any(a.get("error", "").startswith("timed out") for a in failures)
+    assert all(a["nextRetryAt"] for a in failures)
+    assert driver.reported_failures == 0
+    assert not [m for m in driver.dead_letters() if json.loads(m["Body"])["tenantId"] == tenant]
+
+
+def test_a_dead_endpoint_ends_in_the_dlq_and_is_disabled(
+    client: ApiClient, driver: QueueDriver, outbound_env: Callable[..., None], tenant: str
+) -> None:
+    outbound_env(WEBHOOK_RETRY_SCHEDULE="1,1", WEBHOOK_DISABLE_AFTER_SECONDS="1.5")
+    with serve_receiver(Behaviour(status=500)) as dead, serve_receiver() as operator:
+        sub = subscribe(client, dead, ["Order*"])
+        subscribe(client, operator, ["WebhookSubscriptionDisabled"])
+        sent = {publish(client, "OrderPlaced", {"n": n})["eventId"] for n in range(3)}
+        driver.drain(until=lambda: bool(operator.accepted()), timeout=30)
+        driver.drain()
+
+        fetched = client.get(f"/webhooks/subscriptions/{sub['subscriptionId']}").json
+        assert fetched["status"] == "Disabled" and fetched["active"] is False
+        assert "failed since" in fetched["disabledReason"]
+        notices = operator.accepted()
+        assert len({n.message_id for n in notices}) == 1, "one operator event (delivered at least once)"
+        notice = notices[0]
+        assert notice.body["type"] == "WebhookSubscriptionDisabled"
+        assert notice.body["data"]["subscriptionId"] == sub["subscriptionId"]
+
+    parked = [json.loads(m["Body"]) for m in driver.dead_letters()]
+    assert {m["eventId"] for m in parked if m["tenantId"] == tenant} == sent
+    logged = attempts(client, sub["subscriptionId"])
+    final = [a for a in logged if a["status"] == "Failed"]
+    assert {a["eventId"] for a in final} == sent
+    assert max(a["attempt"] for a in logged) == 3

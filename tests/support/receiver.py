@@ -1,0 +1,158 @@
+"""A real webhook receiver on 127.0.0.1 that verifies every message it gets.
+
+Each request is checked twice and independently: with the ``standardwebhooks``
+library against every secret in ``secrets`` (during a rotation overlap both the
+old and the new one must verify) and by recomputing ``X-Signature-256`` with
+``current_secret``. A failed check is recorded in ``verification_errors`` and
+answered 400. Faults are drawn from a seeded random generator so a run is
+repeatable: a fraction of requests fail with 500, some hang past the client
+timeout, and a fixed status (410, or 429 with ``Retry-After``) or a delay can
+be imposed.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import random
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+from standardwebhooks import Webhook
+
+
+@dataclass
+class Behaviour:
+    fail_ratio: float = 0.0
+    hang_ratio: float = 0.0
+    hang_seconds: float = 1.0
+    delay_seconds: float = 0.0
+    status: int | None = None
+    retry_after: str | None = None
+
+
+@dataclass
+class Received:
+    message_id: str
+    body: dict[str, Any]
+    headers: dict[str, str]
+    answered: int
+    hung: bool = False
+
+    @property
+    def ok(self) -> bool:
+        """Answered 2xx in time, so the platform saw a success."""
+        return 200 <= self.answered < 300 and not self.hung
+
+
+@dataclass
+class Receiver:
+    behaviour: Behaviour = field(default_factory=Behaviour)
+    secrets: list[str] = field(default_factory=list)
+    current_secret: str = ""
+    seed: int = 7
+    url: str = ""
+    received: list[Received] = field(default_factory=list)
+    verification_errors: list[str] = field(default_factory=list)
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def __post_init__(self) -> None:
+        self._random = random.Random(self.seed)
+
+    def trust(self, *secrets: str) -> None:
+        """Verify with all of ``secrets``; the last one is the current ``X-Signature-256`` key."""
+        self.secrets = list(secrets)
+        self.current_secret = secrets[-1]
+
+    @property
+    def accepted_ids(self) -> set[str]:
+        with self._lock:
+            return {r.message_id for r in self.received if r.ok}
+
+    def accepted(self) -> list[Received]:
+        with self._lock:
+            return [r for r in self.received if r.ok]
+
+    def verify(self, raw: bytes, headers: dict[str, str]) -> str | None:
+        for secret in self.secrets:
+            try:
+                Webhook(secret).verify(raw, headers)
+            except Exception as exc:
+                return f"standardwebhooks rejected with secret #{self.secrets.index(secret)}: {exc}"
+        expected = "sha256=" + hmac.new(self.current_secret.encode(), raw, hashlib.sha256).hexdigest()
+        if not hmac.compare_digest(expected, headers.get("x-signature-256", "")):
+            return "X-Signature-256 does not match"
+        return None
+
+    def decide(self) -> tuple[int, float]:
+        """The status to answer and how long to wait first."""
+        behaviour = self.behaviour
+        with self._lock:
+            roll = self._random.random()
+        if behaviour.status is not None:
+            return behaviour.status, behaviour.delay_seconds
+        if roll < behaviour.hang_ratio:
+            return 200, behaviour.hang_seconds
+        if roll < behaviour.hang_ratio + behaviour.fail_ratio:
+            return 500, behaviour.delay_seconds
+        return 200, behaviour.delay_seconds
+
+
+def _handler(receiver: Receiver) -> type[BaseHTTPRequestHandler]:
+    class Handler(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+
+        def do_POST(self) -> None:
+            raw = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+            headers = {k.lower(): v for k, v in self.headers.items()}
+            error = receiver.verify(raw, headers)
+            status, wait = (400, 0.0) if error else receiver.decide()
+            hung = wait >= receiver.behaviour.hang_seconds
+            with receiver._lock:
+                if error:
+                    receiver.verification_errors.append(error)
+                receiver.received.append(
+                    Received(headers.get("webhook-id", ""), json.loads(raw), headers, status, hung)
+                )
+            if wait:
+                time.sleep(wait)
+            try:
+                self._answer(status)
+            except OSError:
+                return
+
+        def _answer(self, status: int) -> None:
+            payload = json.dumps({"status": status}).encode()
+            self.send_response(status)
+            if receiver.behaviour.retry_after is not None:
+                self.send_header("Retry-After", receiver.behaviour.retry_after)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(payload)))
+            self.end_headers()
+            self.wfile.write(payload)
+
+        def log_message(self, format: str, *args: Any) -> None:
+            return
+
+    return Handler
+
+
+@contextmanager
+def serve_receiver(behaviour: Behaviour | None = None, seed: int = 7) -> Iterator[Receiver]:
+    receiver = Receiver(behaviour=behaviour or Behaviour(), seed=seed)
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(receiver))
+    server.daemon_threads = True
+    receiver.url = f"http://127.0.0.1:{server.server_address[1]}/hooks"
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield receiver
+    finally:
+        server.shutdown()
+        server.server_close()
