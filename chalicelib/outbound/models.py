@@ -14,6 +14,7 @@ from typing import Annotated, Any
 from pydantic import Field, field_validator, model_validator
 
 from chalicelib.core.models import RequestModel, WireModel
+from chalicelib.events.models import PlatformEvent
 
 TYPE_PATTERN = re.compile(r"^(\*|[A-Za-z][A-Za-z0-9_.:-]{0,127}\*?)$")
 EVENT_TYPE = re.compile(r"^[A-Za-z][A-Za-z0-9_.:-]{0,127}$")
@@ -182,6 +183,12 @@ class DeliveryStatus(WireModel):
     status_code: int | None = None
     error: str | None = None
     next_retry_at: str | None = None
+
+
+class EventDetail(PlatformEvent):
+    """A recorded event with where it went (``GET /events/{id}``)."""
+
+    deliveries: list[DeliveryStatus] = Field(default_factory=list)
 
 
 class RecoverRequest(RequestModel):

@@ -13,7 +13,7 @@ from chalicelib.outbound.clock import iso_ms
 from chalicelib.outbound.recovery import delivery_status
 from infra.local.dev_issuer import DevIssuer
 from tests.outbound.conftest import QueueDriver
-from tests.outbound.helpers import attempts, publish, subscribe
+from tests.outbound.helpers import all_accepted, attempts, publish, subscribe
 from tests.support.api_client import ApiClient
 from tests.support.receiver import Behaviour, serve_receiver
 
@@ -135,3 +135,17 @@ def test_recover_requeues_what_failed_since_a_time(
         assert client.post(path, {"since": before}).json["queued"] == 0, "nothing is left failed"
         statuses = {a["status"] for a in attempts(client, sub["subscriptionId"])}
         assert statuses == {"Retrying", "Failed", "Succeeded"}
+
+
+def test_get_event_shows_its_delivery_status_per_subscription(client: ApiClient, driver: QueueDriver) -> None:
+    with serve_receiver() as receiver:
+        sub = subscribe(client, receiver, ["Order*"])
+        event_id = publish(client, "OrderShipped", {"order": 7})["eventId"]
+        before = client.get(f"/events/{event_id}")
+        assert before.status == 200 and before.json["type"] == "OrderShipped"
+        driver.drain(all_accepted(receiver, {event_id}))
+        after = client.get(f"/events/{event_id}").json
+        assert [(d["subscriptionId"], d["status"]) for d in after["deliveries"]] == [
+            (sub["subscriptionId"], "Succeeded")
+        ]
+        assert client.get("/events/evt-000000000000").status == 404
