@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import os
 from typing import Any
 
-from chalice.app import Chalice, SQSEvent
+from chalice.app import Chalice, CloudWatchEvent, Rate, SQSEvent
 
+from chalicelib.api.api_keys import api_keys
 from chalicelib.api.connections import connections
+from chalicelib.api.credentials import credentials
 from chalicelib.api.event_publishing import event_publishing
 from chalicelib.api.events import events
 from chalicelib.api.middleware import http_middleware
@@ -29,6 +32,11 @@ app.register_blueprint(webhooks)
 app.register_blueprint(events)
 app.register_blueprint(subscriptions)
 app.register_blueprint(event_publishing)
+app.register_blueprint(api_keys)
+app.register_blueprint(credentials)
+
+# Per stage in .chalice/config.json; read at import because the schedule is part of the deployed template.
+HEALTH_CHECK_RATE_MINUTES = int(os.environ.get("HEALTH_CHECK_RATE_MINUTES", "15"))
 
 
 @app.on_sqs_message(queue=get_settings().queue_name("inbound-events"), batch_size=10)
@@ -57,3 +65,25 @@ def run_dead_letters(event: SQSEvent) -> dict[str, Any]:
     from chalicelib.runs.worker import handle_dead_letters
 
     return handle_dead_letters(event.to_dict(), event.context)
+
+
+@app.schedule(Rate(HEALTH_CHECK_RATE_MINUTES, unit=Rate.MINUTES))
+def health_sweep(event: CloudWatchEvent) -> None:
+    from chalicelib.health.sweep import start
+
+    start()
+
+
+@app.on_sqs_message(queue=get_settings().queue_name("health-checks"), batch_size=10)
+def health_checks(event: SQSEvent) -> dict[str, Any]:
+    from chalicelib.health.sweep import handle
+
+    return handle(event.to_dict(), event.context)
+
+
+@app.lambda_function(name="credential_rotation")
+def credential_rotation(event: dict[str, Any], context: Any) -> None:
+    """Secrets Manager's rotation function: ``{"SecretId", "ClientRequestToken", "Step"}``."""
+    from chalicelib.credentials.steps import handle
+
+    handle(event)

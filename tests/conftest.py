@@ -24,6 +24,7 @@ os.environ.update(
         "RESOURCE_PREFIX": "integration-platform-test",
         "ALLOW_INSECURE_URLS": "true",
         "POWERTOOLS_SERVICE_NAME": "integration-platform",
+        "ROTATION_INVOKER": "local",
     }
 )
 os.environ.pop("AWS_ENDPOINT_URL", None)

@@ -1,15 +1,24 @@
-"""Connection routes: establish, get, list."""
+"""Connection routes: establish, get, list, change, activate/deactivate, test, health, delete."""
 
 from __future__ import annotations
 
 from chalice.app import Blueprint
 
 from chalicelib.api.routing import Call, Reply, endpoint
-from chalicelib.connections import service
+from chalicelib.connections import health, lifecycle, service
+from chalicelib.connections.health import ConnectionHealth, ConnectionTest
+from chalicelib.connections.lifecycle import (
+    ConnectionDeleted,
+    CredentialsChange,
+    CredentialsChanged,
+    StatusChanged,
+    UpdateConnectionRequest,
+)
 from chalicelib.connections.models import (
     Connection,
     ConnectionList,
     ConnectionListQuery,
+    ConnectionStatus,
     CreateConnectionRequest,
     EstablishedConnection,
     WebhookSecretChange,
@@ -32,6 +41,7 @@ TAG = "Connections"
     response=EstablishedConnection,
     status=201,
     errors=(400, 409, 422),
+    idempotent=True,
 )
 def create_connection(call: Call) -> Reply:
     body: CreateConnectionRequest = call.body
@@ -102,3 +112,117 @@ def get_connection(call: Call) -> Connection:
 )
 def change_webhook_secret(call: Call) -> WebhookSecretChanged:
     return service.change_webhook_secret(call.tenant_id, call.path["connectionId"], call.body)
+
+
+@endpoint(
+    connections,
+    "/integrations/connections/{connectionId}",
+    "PATCH",
+    summary="Change a connection's display name, configuration or project",
+    tag=TAG,
+    scope="integration.connections.write",
+    request=UpdateConnectionRequest,
+    response=Connection,
+    errors=(400, 404),
+)
+def update_connection(call: Call) -> Connection:
+    return lifecycle.update(call.tenant_id, call.path["connectionId"], call.body)
+
+
+@endpoint(
+    connections,
+    "/integrations/connections/{connectionId}",
+    "DELETE",
+    summary="Delete a connection; its credential is scheduled for deletion unless another connection uses it",
+    tag=TAG,
+    scope="integration.connections.write",
+    response=ConnectionDeleted,
+    errors=(404,),
+)
+def delete_connection(call: Call) -> ConnectionDeleted:
+    return lifecycle.delete(call.tenant_id, call.path["connectionId"])
+
+
+@endpoint(
+    connections,
+    "/integrations/connections/{connectionId}/credentials",
+    "PUT",
+    summary="Replace the connection's credential with a new Secrets Manager version (never echoed)",
+    tag=TAG,
+    scope="integration.connections.write",
+    request=CredentialsChange,
+    response=CredentialsChanged,
+    errors=(400, 404, 409),
+)
+def change_credentials(call: Call) -> CredentialsChanged:
+    return lifecycle.change_credentials(call.tenant_id, call.path["connectionId"], call.body)
+
+
+@endpoint(
+    connections,
+    "/integrations/connections/{connectionId}/activate",
+    "POST",
+    summary="Activate an inactive connection",
+    tag=TAG,
+    scope="integration.connections.write",
+    response=StatusChanged,
+    errors=(404, 409),
+)
+def activate_connection(call: Call) -> StatusChanged:
+    return lifecycle.set_status(call.tenant_id, call.path["connectionId"], ConnectionStatus.ACTIVE)
+
+
+@endpoint(
+    connections,
+    "/integrations/connections/{connectionId}/deactivate",
+    "POST",
+    summary="Deactivate a connection: no runs, no health checks, inbound deliveries refused",
+    tag=TAG,
+    scope="integration.connections.write",
+    response=StatusChanged,
+    errors=(404, 409),
+)
+def deactivate_connection(call: Call) -> StatusChanged:
+    return lifecycle.set_status(call.tenant_id, call.path["connectionId"], ConnectionStatus.INACTIVE)
+
+
+@endpoint(
+    connections,
+    "/integrations/connections/{connectionId}/test",
+    "POST",
+    summary="Call the vendor now with the connection's credential; latency and message, nothing recorded",
+    tag=TAG,
+    scope="integration.connections.write",
+    response=ConnectionTest,
+    errors=(404,),
+)
+def test_connection(call: Call) -> ConnectionTest:
+    return health.try_connection(call.tenant_id, call.path["connectionId"])
+
+
+@endpoint(
+    connections,
+    "/integrations/connections/{connectionId}/health",
+    "GET",
+    summary="The connection's last recorded health and its individual checks",
+    tag=TAG,
+    scope="integration.connections.read",
+    response=ConnectionHealth,
+    errors=(404,),
+)
+def get_health(call: Call) -> ConnectionHealth:
+    return health.view(call.tenant_id, call.path["connectionId"])
+
+
+@endpoint(
+    connections,
+    "/integrations/connections/{connectionId}/health/check",
+    "POST",
+    summary="Run the health check now and record it",
+    tag=TAG,
+    scope="integration.connections.write",
+    response=ConnectionHealth,
+    errors=(404, 409),
+)
+def check_health(call: Call) -> ConnectionHealth:
+    return health.check_now(call.tenant_id, call.path["connectionId"])

@@ -68,14 +68,23 @@ def claim(state: RotationState) -> bool:
 
 def finish(tenant_id: str, credential_id: str, token: str, changes: dict[str, Any]) -> RotationState | None:
     """Apply ``changes`` to the rotation with this token while it is still Rotating; ``None`` otherwise."""
-    updated = TABLE.update(
-        tenant_id,
-        credential_id,
-        changes,
-        condition="#tok = :tok AND #st = :rotating",
-        condition_values={":tok": token, ":rotating": RotationStatus.ROTATING.value},
-    )
-    return RotationState.model_validate(updated) if updated else None
+    names = {f"#f{i}": name for i, name in enumerate(changes)} | {"#tok": "token", "#st": "status"}
+    values = {f":v{i}": value for i, value in enumerate(changes.values())}
+    values |= {":tok": token, ":rotating": RotationStatus.ROTATING.value}
+    client = aws.dynamodb()
+    try:
+        response = client.update_item(
+            TableName=TABLE.name,
+            Key=TABLE.key(tenant_id, credential_id),
+            UpdateExpression="SET " + ", ".join(f"#f{i} = :v{i}" for i in range(len(changes))),
+            ConditionExpression="#tok = :tok AND #st = :rotating",
+            ExpressionAttributeNames=names,
+            ExpressionAttributeValues=serialize(values),
+            ReturnValues="ALL_NEW",
+        )
+    except client.exceptions.ConditionalCheckFailedException:
+        return None
+    return RotationState.model_validate(deserialize(response["Attributes"]))
 
 
 def delete(tenant_id: str, credential_id: str) -> None:
@@ -84,7 +93,3 @@ def delete(tenant_id: str, credential_id: str) -> None:
 
 def _item(state: RotationState) -> dict[str, Any]:
     return serialize(state.model_dump(mode="json", by_alias=True, exclude_none=True))
-
-
-def from_item(raw: dict[str, Any]) -> RotationState:
-    return RotationState.model_validate(deserialize(raw))

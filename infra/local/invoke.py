@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from chalice.app import BaseEventSourceConfig, Chalice
+from chalice.app import BaseEventSourceConfig, Chalice, LambdaFunction
 from chalice.config import Config
 
 PROJECT_DIR = Path(__file__).resolve().parents[2]
@@ -45,9 +45,9 @@ class LambdaContext:
 
 
 class LocalFunction:
-    """One event handler of the app, deployed as its own Lambda function."""
+    """One event handler (or plain ``lambda_function``) of the app, deployed as its own Lambda function."""
 
-    def __init__(self, app: Chalice, source: BaseEventSourceConfig, stage: str, region: str) -> None:
+    def __init__(self, app: Chalice, source: BaseEventSourceConfig | LambdaFunction, stage: str, region: str) -> None:
         self.name = source.name
         self.handler = app.handler_map[source.name]
         config_path = PROJECT_DIR / ".chalice" / "config.json"

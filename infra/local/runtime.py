@@ -41,6 +41,7 @@ def _environment(port: int, moto_url: str, region: str) -> dict[str, str]:
         "JWT_ISSUER": DEV_ISSUER,
         "JWT_AUDIENCE": DEV_AUDIENCE,
         "JWKS_URL": f"http://127.0.0.1:{port}/.well-known/jwks.json",
+        "ROTATION_INVOKER": "local",
     }
 
 
@@ -89,6 +90,7 @@ def main() -> int:
     from infra.local.dev_issuer import DevIssuer
     from infra.local.gateway import LocalApi
     from infra.local.provision import provision
+    from infra.local.rotation import install as install_rotation
     from infra.local.scheduler import discover_schedules
     from infra.local.server import LocalHttpServer
     from infra.local.sqs_poller import discover_pollers
@@ -105,6 +107,7 @@ def main() -> int:
         provision(RESOURCE_PREFIX, region=region)
         pollers = discover_pollers(app, aws.sqs(), STAGE, region)
         scheduler = discover_schedules(app, STAGE, region, float(os.environ.get("LOCAL_SCHEDULE_SCALE", "1")))
+        rotation = install_rotation(app, STAGE, region)
     except (LookupError, ValueError) as exc:
         print(f"Cannot start: {exc}", file=sys.stderr)
         moto.stop()
@@ -121,6 +124,7 @@ def main() -> int:
         *[f"  SQS {p.queue_name} -> {p.function.name} (batch {p.batch_size})" for p in pollers],
         *[f"  schedule {s.function.name} {s.expression} -> every {s.period:g}s" for s in scheduler.schedules],
         *[f"  schedule {entry}: cron is not run locally" for entry in scheduler.unsupported],
+        *([f"  rotation -> {rotation.name} (the four Secrets Manager steps)"] if rotation else []),
         'Get a token:  make token TENANT=acme   (SCOPES="a b" to narrow; default is every scope)',
         'Then:         curl -H "Authorization: Bearer $(make -s token TENANT=acme)" '
         f"http://127.0.0.1:{port}/integrations/connections",

@@ -1,0 +1,45 @@
+"""Credential routes: rotate (202, verified before promotion) and inspect (versions and stages, never values)."""
+
+from __future__ import annotations
+
+from chalice.app import Blueprint
+
+from chalicelib.api.routing import Call, Reply, endpoint
+from chalicelib.credentials import rotation
+from chalicelib.credentials.rotation import CredentialView, RotateRequest, RotationAccepted
+
+credentials = Blueprint(__name__)
+TAG = "Credentials"
+
+
+@endpoint(
+    credentials,
+    "/integrations/credentials/rotate",
+    "POST",
+    summary="Rotate a stored credential; the new version becomes current only after its verification run",
+    tag=TAG,
+    scope="integration.credentials.rotate",
+    request=RotateRequest,
+    response=RotationAccepted,
+    status=202,
+    errors=(400, 404, 409, 422, 503),
+)
+def rotate_credential(call: Call) -> Reply:
+    body: RotateRequest = call.body
+    call.principal.require_tenant(body.tenant_id)
+    accepted = rotation.start(call.tenant_id, body)
+    return Reply(accepted, headers={"Location": f"/integrations/credentials/{accepted.credential_id}"})
+
+
+@endpoint(
+    credentials,
+    "/integrations/credentials/{credentialId}",
+    "GET",
+    summary="A credential's versions and stages, the connections using it, and its rotation status",
+    tag=TAG,
+    scope="integration.credentials.read",
+    response=CredentialView,
+    errors=(404,),
+)
+def get_credential(call: Call) -> CredentialView:
+    return rotation.describe(call.tenant_id, call.path["credentialId"])

@@ -1,0 +1,238 @@
+"""A connection's health: probing the vendor with the adapter's health check, and recording the outcome.
+
+The API (``/test``, ``/health/check``) and the scheduled sweep call the same
+``probe``. Recording is a conditional update that never lets an older check
+overwrite a newer one and never revives a deactivated or deleted connection;
+``ConnectionHealthChanged`` is emitted only when the recorded status changes.
+A vendor that is down is an ``Unhealthy`` result, never an exception.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import time
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from chalicelib.adapters.auth import Credential
+from chalicelib.adapters.base import ExecutionContext, HealthReport
+from chalicelib.adapters.registry import adapter_for
+from chalicelib.connections import store
+from chalicelib.connections.models import Connection, ConnectionStatus, Health
+from chalicelib.core import aws
+from chalicelib.core.config import get_settings
+from chalicelib.core.context import current_trace_id
+from chalicelib.core.dynamo import serialize
+from chalicelib.core.errors import Conflict, NotFound
+from chalicelib.core.ids import iso_now
+from chalicelib.core.models import WireModel
+from chalicelib.credentials import vault
+from chalicelib.events.emit import emit
+from chalicelib.providers import service as providers
+
+HEALTH_CHANGED = "ConnectionHealthChanged"
+CheckStatus = Literal["Pass", "Fail", "Skipped"]
+
+
+class HealthCheck(WireModel):
+    status: CheckStatus
+    message: str
+
+
+class ConnectionHealth(WireModel):
+    connection_id: str
+    status: Health
+    last_checked_at: str | None = None
+    message: str | None = None
+    latency_ms: int | None = None
+    checks: dict[str, HealthCheck] = {}
+    trace_id: str | None = None
+
+
+class ConnectionTestResult(WireModel):
+    success: bool
+    latency_ms: int
+    message: str
+    timestamp: str
+
+
+class ConnectionTest(WireModel):
+    """001's ``connection_test`` shape in camelCase; nothing is recorded."""
+
+    connection_id: str
+    connection_test: ConnectionTestResult
+    trace_id: str | None = None
+
+
+@dataclass(frozen=True)
+class Probe:
+    status: Health
+    message: str
+    latency_ms: int
+    checks: dict[str, HealthCheck]
+    checked_at: str
+
+
+def _checks(report: HealthReport) -> dict[str, HealthCheck]:
+    """Split one vendor answer into the checks a person reads: reached it, was let in, not throttled."""
+    status = report.vendor_status
+    if status is None and not report.healthy:
+        return {
+            "connection": HealthCheck(status="Fail", message=report.message),
+            "authentication": HealthCheck(status="Skipped", message="The vendor was not reached."),
+        }
+    checks = {"connection": HealthCheck(status="Pass", message=f"The vendor answered {status}.")}
+    if status in (401, 403):
+        checks["authentication"] = HealthCheck(status="Fail", message=report.message)
+    else:
+        checks["authentication"] = HealthCheck(status="Pass", message="The vendor accepted the credential.")
+    if status == 429:
+        checks["rateLimit"] = HealthCheck(status="Fail", message=report.message)
+    return checks
+
+
+def _report(connection: Connection, credential_values: dict[str, Any]) -> HealthReport:
+    provider = providers.find(connection.tenant_id, connection.provider_id)
+    if provider is None:
+        return HealthReport(False, f"Provider '{connection.provider_id}' no longer exists.")
+    context = ExecutionContext(
+        base_url=provider.base_url,
+        configuration=connection.configuration,
+        timeout=get_settings().health_check_timeout_seconds,
+    )
+    return adapter_for(provider).health_check(Credential(connection.auth_mode, credential_values), context)
+
+
+def verify(connection: Connection, credential_values: dict[str, Any]) -> tuple[HealthReport, int]:
+    """One health check with the given credential value (rotation verifies a pending one); latency in ms."""
+    started = time.monotonic()
+    report = _report(connection, credential_values)
+    return report, round((time.monotonic() - started) * 1000)
+
+
+def probe(connection: Connection) -> Probe:
+    """Check with AWSCURRENT; a 401 re-reads it once, since a cached value may predate a rotation."""
+    path = vault.path_from_ref(connection.credential_ref)
+    secrets = aws.secretsmanager()
+    started = time.monotonic()
+    try:
+        report = _report(connection, vault.read_cached(connection.tenant_id, path))
+        if report.vendor_status == 401:
+            report = _report(connection, vault.read_cached(connection.tenant_id, path, refresh=True))
+    except secrets.exceptions.ResourceNotFoundException:
+        report = HealthReport(False, f"The secret behind {connection.credential_ref} is gone.")
+    latency = round((time.monotonic() - started) * 1000)
+    checks = _checks(report)
+    # A throttled vendor still answered and accepted the credential: the connection works, slowly.
+    healthy = report.healthy or report.vendor_status == 429
+    status = Health.HEALTHY if healthy else Health.UNHEALTHY
+    return Probe(status, report.message, latency, checks, iso_now())
+
+
+def record(connection: Connection, result: Probe, sweep_id: str | None = None) -> bool:
+    """Store the result unless a newer one is stored; emit on a status transition. ``False`` if not stored."""
+    changes: dict[str, Any] = {
+        "health": result.status.value,
+        "lastCheckedAt": result.checked_at,
+        "healthMessage": result.message,
+        "healthLatencyMs": result.latency_ms,
+        "healthChecks": {name: check.model_dump() for name, check in result.checks.items()},
+    }
+    if sweep_id is not None:
+        changes["lastSweepId"] = sweep_id
+    names = {f"#f{i}": name for i, name in enumerate(changes)} | {"#status": "status", "#checked": "lastCheckedAt"}
+    values = {f":v{i}": value for i, value in enumerate(changes.values())}
+    values |= {":active": ConnectionStatus.ACTIVE.value, ":at": result.checked_at}
+    client = aws.dynamodb()
+    try:
+        response = client.update_item(
+            TableName=store.TABLE.name,
+            Key=store.TABLE.key(connection.tenant_id, connection.connection_id),
+            UpdateExpression="SET " + ", ".join(f"#f{i} = :v{i}" for i in range(len(changes))),
+            ConditionExpression=(
+                "attribute_exists(connectionId) AND #status = :active AND "
+                "(attribute_not_exists(#checked) OR #checked <= :at)"
+            ),
+            ExpressionAttributeNames=names,
+            ExpressionAttributeValues=serialize(values),
+            ReturnValues="ALL_OLD",
+        )
+    except client.exceptions.ConditionalCheckFailedException:
+        return False
+    previous = response.get("Attributes", {}).get("health", {}).get("S", Health.UNKNOWN.value)
+    if previous != result.status.value:
+        _announce(connection, previous, result)
+    return True
+
+
+def _announce(connection: Connection, previous: str, result: Probe) -> None:
+    material = f"{connection.tenant_id}/{connection.connection_id}/{result.checked_at}/{previous}/{result.status.value}"
+    emit(
+        connection.tenant_id,
+        HEALTH_CHANGED,
+        {
+            "connectionId": connection.connection_id,
+            "providerId": connection.provider_id,
+            "previousStatus": previous,
+            "status": result.status.value,
+            "message": result.message,
+            "checkedAt": result.checked_at,
+        },
+        source="platform.health",
+        event_id="evt-" + hashlib.sha256(material.encode()).hexdigest()[:24],
+    )
+
+
+def _connection(tenant_id: str, connection_id: str) -> Connection:
+    connection = store.get(tenant_id, connection_id)
+    if connection is None:
+        raise NotFound(f"Connection '{connection_id}' was not found.")
+    return connection
+
+
+def view(tenant_id: str, connection_id: str) -> ConnectionHealth:
+    item = store.get_item(tenant_id, connection_id)
+    if item is None:
+        raise NotFound(f"Connection '{connection_id}' was not found.")
+    return ConnectionHealth(
+        connection_id=connection_id,
+        status=Health(item.get("health", Health.UNKNOWN.value)),
+        last_checked_at=item.get("lastCheckedAt"),
+        message=item.get("healthMessage"),
+        latency_ms=item.get("healthLatencyMs"),
+        checks={name: HealthCheck.model_validate(check) for name, check in item.get("healthChecks", {}).items()},
+        trace_id=current_trace_id(),
+    )
+
+
+def check_now(tenant_id: str, connection_id: str) -> ConnectionHealth:
+    """``POST .../health/check``: probe and record synchronously, as the sweep would."""
+    connection = _connection(tenant_id, connection_id)
+    if connection.status != ConnectionStatus.ACTIVE:
+        raise Conflict(f"Connection '{connection_id}' is {connection.status}; health checks need an Active one.")
+    record(connection, probe(connection))
+    return view(tenant_id, connection_id)
+
+
+def try_connection(tenant_id: str, connection_id: str) -> ConnectionTest:
+    """``POST .../test``: one vendor call, reported and not recorded, allowed while Inactive (test before use)."""
+    result = probe(_connection(tenant_id, connection_id))
+    return ConnectionTest(
+        connection_id=connection_id,
+        connection_test=ConnectionTestResult(
+            success=result.status == Health.HEALTHY,
+            latency_ms=result.latency_ms,
+            message=result.message,
+            timestamp=result.checked_at,
+        ),
+        trace_id=current_trace_id(),
+    )
+
+
+def check_for_sweep(tenant_id: str, connection_id: str, sweep_id: str) -> bool:
+    """One sweep job: skipped when the connection went away, went inactive, or this sweep already checked it."""
+    item = store.get_item(tenant_id, connection_id)
+    if item is None or item.get("status") != ConnectionStatus.ACTIVE.value or item.get("lastSweepId") == sweep_id:
+        return False
+    connection = Connection.model_validate(item)
+    return record(connection, probe(connection), sweep_id)

@@ -1,0 +1,239 @@
+"""Rotating a credential: the API side (start, describe) and how the rotation function is triggered.
+
+Starting claims the rotation in the ``credentials`` table (a conditional
+write: a second request gets 409), records the verification run as Pending,
+parks a supplied value under a custom stage, and triggers the rotation
+function with a fresh ``ClientRequestToken``; the function
+(``chalicelib.credentials.steps``) does the rest exactly as Secrets Manager
+drives it. The trigger is the one seam between AWS and the local runtime:
+
+- ``secretsmanager`` (deployed): ``RotateSecret`` makes Secrets Manager invoke
+  the function with the four steps. moto cannot stand in here: with a Lambda
+  ARN it looks the function up in its own Lambda backend and fails, and without
+  one it moves AWSCURRENT to an empty version.
+- ``local``: the local runtime registers an invoker that calls the registered
+  ``lambda_function`` the way Secrets Manager would (``infra/local/rotation.py``).
+"""
+
+from __future__ import annotations
+
+import time
+import uuid
+from collections.abc import Callable
+from typing import Annotated, Any, Literal
+
+from pydantic import Field
+
+from chalicelib.connections import service as connections_service
+from chalicelib.connections import store as connections
+from chalicelib.connections.models import Connection, ConnectionStatus, Credentials, credentials_secret
+from chalicelib.core import aws
+from chalicelib.core.config import get_settings
+from chalicelib.core.context import current_trace_id
+from chalicelib.core.errors import Conflict, FieldError, NotFound, ServiceUnavailable, Unprocessable
+from chalicelib.core.ids import iso_now, new_id
+from chalicelib.core.logging import logger
+from chalicelib.core.models import RequestModel, WireModel
+from chalicelib.credentials import store, vault, versions
+from chalicelib.credentials.store import RotationState, RotationStatus
+from chalicelib.providers.models import AuthModel
+from chalicelib.runs import store as runs
+from chalicelib.runs.models import Run, RunError, RunStatus
+
+VERIFY_OPERATION = "VerifyCredential"
+# Without a supplied value the platform can only re-issue OAuth2 client credentials (verified by fetching a
+# fresh access token); the other modes need the vendor to mint a new value, which none of our adapters can.
+SELF_RENEWING = frozenset({AuthModel.OAUTH2_CLIENT_CREDENTIALS})
+
+Invoker = Callable[[str, str], None]
+_local_invoker: list[Invoker] = []
+
+
+def register_local_invoker(invoker: Invoker) -> None:
+    """The local runtime (and tests) say how the rotation function is invoked when there is no Secrets Manager."""
+    _local_invoker[:] = [invoker]
+
+
+class RotateRequest(RequestModel):
+    tenant_id: str | None = None
+    credential_id: Annotated[str, Field(min_length=1, max_length=100)]
+    reason: Annotated[str, Field(min_length=1, max_length=200)] = "Manual"
+    credentials: Credentials | None = Field(default=None, description="The new value, in the connection's shape.")
+
+
+class RotationAccepted(WireModel):
+    credential_id: str
+    status: Literal["Rotating"] = "Rotating"
+    new_version_ref: str
+    verification_run_id: str
+    trace_id: str | None = None
+
+
+class CredentialVersion(WireModel):
+    version_id: str
+    stages: list[str]
+    created_at: str | None = None
+
+
+class RotationView(WireModel):
+    status: RotationStatus
+    reason: str
+    new_version_ref: str
+    verification_run_id: str
+    started_at: str
+    completed_at: str | None = None
+    failure_reason: str | None = None
+
+
+class CredentialView(WireModel):
+    credential_id: str
+    credential_ref: str
+    versions: list[CredentialVersion]
+    last_rotated_at: str | None = None
+    connection_ids: list[str]
+    rotation: RotationView | None = None
+    trace_id: str | None = None
+
+
+def version_ref(path: str, version_id: str) -> str:
+    return f"{vault.ref_for(path)}?version={version_id}"
+
+
+def _users(tenant_id: str, credential_id: str) -> list[Connection]:
+    users = connections.using_credential(tenant_id, credential_id)
+    if not users:
+        raise NotFound(f"Credential '{credential_id}' was not found (no connection uses it).")
+    return sorted(users, key=lambda c: (c.status != ConnectionStatus.ACTIVE, c.connection_id))
+
+
+def verification_run(state: RotationState, provider_id: str) -> Run:
+    return Run(
+        run_id=state.verification_run_id,
+        tenant_id=state.tenant_id,
+        connection_id=state.connection_id,
+        operation=VERIFY_OPERATION,
+        status=RunStatus.PENDING,
+        created_at=state.started_at,
+        provider_id=provider_id,
+        parameters={"credentialId": state.credential_id, "versionId": state.token},
+        trace_id=current_trace_id(),
+    )
+
+
+def new_state(
+    tenant_id: str, credential_id: str, path: str, verifier: Connection, reason: str, token: str
+) -> RotationState:
+    previous = store.get(tenant_id, credential_id)
+    return RotationState(
+        tenant_id=tenant_id,
+        credential_id=credential_id,
+        path=path,
+        status=RotationStatus.ROTATING,
+        token=token,
+        verification_run_id=new_id("run"),
+        connection_id=verifier.connection_id,
+        reason=reason,
+        started_at=iso_now(),
+        started_epoch=int(time.time()),
+        last_rotated_at=previous.last_rotated_at if previous else None,
+    )
+
+
+def start(tenant_id: str, request: RotateRequest) -> RotationAccepted:
+    users = _users(tenant_id, request.credential_id)
+    verifier = users[0]
+    if request.credentials is not None:
+        connections_service.check_shape(verifier.auth_mode, request.credentials)
+    elif verifier.auth_mode not in SELF_RENEWING:
+        raise Unprocessable(
+            f"A {verifier.auth_mode} credential cannot be renewed by the platform; supply the new value.",
+            [FieldError("credentials", "required for this authMode")],
+        )
+    path = vault.path_from_ref(verifier.credential_ref)
+    secret_id = vault.secret_name(tenant_id, path)
+    if versions.describe(secret_id).pending_elsewhere():
+        raise Conflict(f"Credential '{request.credential_id}' already has a rotation in progress.")
+    state = new_state(tenant_id, request.credential_id, path, verifier, request.reason, str(uuid.uuid4()))
+    if request.credentials is not None:
+        state.supplied_version_id = str(uuid.uuid4())
+    if not store.claim(state):
+        raise Conflict(f"Credential '{request.credential_id}' already has a rotation in progress.")
+    if request.credentials is not None and state.supplied_version_id is not None:
+        versions.put(secret_id, state.supplied_version_id, credentials_secret(request.credentials), versions.SUPPLIED)
+    runs.insert(verification_run(state, verifier.provider_id))
+    try:
+        trigger(secret_id, state.token, verifier.auth_mode)
+    except Exception as exc:
+        logger.exception("triggering rotation failed", extra={"credentialId": state.credential_id})
+        abandon(state, "The rotation function could not be started.")
+        raise ServiceUnavailable("The rotation could not be started; retry the request.") from exc
+    return RotationAccepted(
+        credential_id=request.credential_id,
+        new_version_ref=version_ref(path, state.token),
+        verification_run_id=state.verification_run_id,
+        trace_id=current_trace_id(),
+    )
+
+
+def trigger(secret_id: str, token: str, auth_mode: AuthModel) -> None:
+    settings = get_settings()
+    if settings.rotation_invoker == "local":
+        if not _local_invoker:
+            raise RuntimeError("ROTATION_INVOKER is local but no local invoker is registered")
+        _local_invoker[0](secret_id, token)
+        return
+    params: dict[str, Any] = {"SecretId": secret_id, "ClientRequestToken": token, "RotateImmediately": True}
+    if settings.rotation_function_arn:
+        params["RotationLambdaARN"] = settings.rotation_function_arn
+    if settings.credential_rotation_days > 0 and auth_mode in SELF_RENEWING:
+        params["RotationRules"] = {"AutomaticallyAfterDays": settings.credential_rotation_days}
+    aws.secretsmanager().rotate_secret(**params)
+
+
+def abandon(state: RotationState, reason: str, vendor_status: int | None = None) -> None:
+    """End a rotation that cannot proceed: state Failed, verification run Failed, nothing promoted."""
+    store.finish(
+        state.tenant_id,
+        state.credential_id,
+        state.token,
+        {"status": RotationStatus.FAILED.value, "completedAt": iso_now(), "failureReason": reason},
+    )
+    error = RunError(code="CREDENTIAL_VERIFICATION_FAILED", message=reason, status=422, vendor_status=vendor_status)
+    changes = {"status": RunStatus.FAILED.value, "completedAt": iso_now(), "error": error.model_dump(by_alias=True)}
+    for status in (RunStatus.PENDING, RunStatus.RUNNING):
+        if runs.transition(state.tenant_id, state.verification_run_id, changes, from_status=status) is not None:
+            break
+
+
+def describe(tenant_id: str, credential_id: str) -> CredentialView:
+    users = connections.using_credential(tenant_id, credential_id)
+    state = store.get(tenant_id, credential_id)
+    if not users and state is None:
+        raise NotFound(f"Credential '{credential_id}' was not found.")
+    path = state.path if state is not None else vault.path_from_ref(users[0].credential_ref)
+    secret_id = vault.secret_name(tenant_id, path)
+    client = aws.secretsmanager()
+    try:
+        listed = versions.listed(secret_id)
+    except client.exceptions.ResourceNotFoundException:
+        listed = []
+    rotation = None
+    if state is not None:
+        rotation = RotationView(
+            status=state.status,
+            reason=state.reason,
+            new_version_ref=version_ref(path, state.token),
+            verification_run_id=state.verification_run_id,
+            started_at=state.started_at,
+            completed_at=state.completed_at,
+            failure_reason=state.failure_reason,
+        )
+    return CredentialView(
+        credential_id=credential_id,
+        credential_ref=vault.ref_for(path),
+        versions=[CredentialVersion.model_validate(v) for v in listed if v["stages"]],
+        last_rotated_at=state.last_rotated_at if state else None,
+        connection_ids=sorted(c.connection_id for c in users),
+        rotation=rotation,
+        trace_id=current_trace_id(),
+    )

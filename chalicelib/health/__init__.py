@@ -1,0 +1,1 @@
+"""The scheduled health sweep: pages of active connections fanned out as one SQS check job each."""

@@ -1,0 +1,143 @@
+"""Health: checks on demand, events only on transitions, and the scheduled sweep over 500+ connections."""
+
+from __future__ import annotations
+
+import json
+import socket
+import time
+from collections import Counter
+from collections.abc import Iterator
+
+import pytest
+
+from chalicelib.connections import service, store
+from chalicelib.connections.models import ConnectionStatus, CreateConnectionRequest
+from chalicelib.core import aws
+from chalicelib.core.config import get_settings
+from chalicelib.credentials import vault
+from chalicelib.events import store as events
+from chalicelib.health import sweep
+from tests.support.api_client import ApiClient
+from tests.support.fake_vendor import FakeVendor, rate_limited, serve_vendor, server_error
+from tests.support.run_driver import connect, invoke, queue_url
+
+TOKEN = "vendor-token-1"
+BASE = "/integrations/connections"
+
+
+@pytest.fixture
+def vendor() -> Iterator[FakeVendor]:
+    with serve_vendor() as fake:
+        fake.expect_bearer(TOKEN)
+        yield fake
+
+
+def health_events(tenant: str) -> list[dict[str, object]]:
+    found, cursor = [], None
+    while True:
+        page = events.TABLE.query(tenant, limit=100, cursor=cursor)
+        found += [item["data"] for item in page.items if item["type"] == "ConnectionHealthChanged"]
+        if page.next_cursor is None:
+            return found
+        cursor = page.next_cursor
+
+
+def closed_port_url() -> str:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return f"http://127.0.0.1:{sock.getsockname()[1]}"
+
+
+def test_check_records_checks_and_emits_only_on_transitions(client: ApiClient, vendor: FakeVendor, tenant: str) -> None:
+    connection_id = connect(client, vendor.url)
+    assert client.get(f"{BASE}/{connection_id}/health").json["status"] == "Unknown"
+    first = client.post(f"{BASE}/{connection_id}/health/check").json
+    assert first["status"] == "Healthy" and first["lastCheckedAt"]
+    assert first["checks"]["connection"]["status"] == "Pass" and first["checks"]["authentication"]["status"] == "Pass"
+    client.post(f"{BASE}/{connection_id}/health/check")
+    assert [(e["previousStatus"], e["status"]) for e in health_events(tenant)] == [("Unknown", "Healthy")]
+    vendor.expect_bearer("revoked-elsewhere")
+    down = client.post(f"{BASE}/{connection_id}/health/check").json
+    assert down["status"] == "Unhealthy" and down["checks"]["authentication"]["status"] == "Fail"
+    assert client.get(f"{BASE}/{connection_id}").json["health"] == "Unhealthy"
+    vendor.expect_bearer(TOKEN)
+    vendor.fail_next(rate_limited(30))
+    throttled = client.post(f"{BASE}/{connection_id}/health/check").json
+    assert throttled["status"] == "Healthy" and throttled["checks"]["rateLimit"]["status"] == "Fail"
+    transitions = [(e["previousStatus"], e["status"]) for e in health_events(tenant)]
+    assert sorted(transitions) == sorted([("Unknown", "Healthy"), ("Healthy", "Unhealthy"), ("Unhealthy", "Healthy")])
+
+
+def test_a_vendor_that_is_down_is_unhealthy_not_an_error(client: ApiClient, tenant: str) -> None:
+    connection_id = connect(client, closed_port_url())
+    reply = client.post(f"{BASE}/{connection_id}/health/check")
+    assert reply.status == 200
+    assert reply.json["status"] == "Unhealthy" and reply.json["checks"]["connection"]["status"] == "Fail"
+    assert reply.json["checks"]["authentication"]["status"] == "Skipped"
+
+
+def test_a_401_rereads_the_secret_once(client: ApiClient, vendor: FakeVendor, tenant: str) -> None:
+    """A value cached before a change elsewhere is dropped when the vendor refuses it."""
+    connection_id = connect(client, vendor.url)
+    path = vault.path_from_ref(client.get(f"{BASE}/{connection_id}").json["credentialRef"])
+    assert vault.read_cached(tenant, path) == {"token": TOKEN}
+    aws.secretsmanager().put_secret_value(SecretId=vault.secret_name(tenant, path), SecretString='{"token": "t2"}')
+    assert vault.read_cached(tenant, path) == {"token": TOKEN}  # still cached
+    vendor.expect_bearer("t2")
+    assert client.post(f"{BASE}/{connection_id}/health/check").json["status"] == "Healthy"
+
+
+def drain(tenant: str) -> Counter[str]:
+    """Run the health-checks handler over the queue until it is empty; count the jobs by kind (and shard).
+
+    Other tests' connections share this moto and the sweep index: their check jobs are dropped here."""
+    from app import health_checks
+
+    url = queue_url(get_settings().queue_name("health-checks"))
+    seen: Counter[str] = Counter()
+    while True:
+        messages = aws.sqs().receive_message(QueueUrl=url, MaxNumberOfMessages=10).get("Messages", [])
+        if not messages:
+            return seen
+        mine = []
+        for message in messages:
+            job = json.loads(message["Body"])
+            if job["kind"] == "page":
+                seen[f"page:{job['shard']}"] += 1
+                mine.append(message)
+            elif job["tenantId"] == tenant:
+                seen["check"] += 1
+                mine.append(message)
+            else:
+                aws.sqs().delete_message(QueueUrl=url, ReceiptHandle=message["ReceiptHandle"])
+        assert invoke(health_checks, url, mine) == set()
+
+
+def test_sweep_pages_every_shard_and_one_vendor_down_does_not_stop_the_rest(vendor: FakeVendor, tenant: str) -> None:
+    vault.store_new(tenant, "sweep/token", {"token": TOKEN}, description="sweep test")
+    down = closed_port_url()
+    started = time.monotonic()
+    ids = []
+    for n in range(520):
+        request = CreateConnectionRequest(
+            provider_id="prov-generic-http",
+            display_name=f"sweep {n}",
+            credential_ref="kv://sweep/token",
+            configuration={"baseUrl": down if n % 10 == 0 else vendor.url},
+        )
+        ids.append(service.create(tenant, request).connection_id)
+    service_time = time.monotonic() - started
+    inactive = ids[1]
+    store.set_status(tenant, inactive, ConnectionStatus.INACTIVE, "2026-01-01T00:00:00Z")
+    vendor.fail_next(server_error())  # one more vendor failure in the middle of the sweep
+
+    started = time.monotonic()
+    sweep.start(page_size=10)
+    seen = drain(tenant)
+    print(f"created 520 connections in {service_time:.1f}s; swept in {time.monotonic() - started:.1f}s; {seen}")
+    assert seen["check"] == 519
+    pages = {key: count for key, count in seen.items() if key.startswith("page:")}
+    assert len(pages) == store.SWEEP_SHARDS and min(pages.values()) > 1  # every shard took several pages
+    health = Counter(store.get_item(tenant, cid)["health"] for cid in ids)  # type: ignore[index]
+    assert health["Unhealthy"] in (52, 53) and health["Unknown"] == 1 and sum(health.values()) == 520
+    assert len(health_events(tenant)) == 519
