@@ -15,9 +15,9 @@ def iso_ms(moment: datetime | None = None) -> str:
 def parse_iso(value: str, field: str = "timestamp") -> datetime:
     try:
         moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError as exc:
+        return (moment if moment.tzinfo else moment.replace(tzinfo=UTC)).astimezone(UTC)
+    except (ValueError, OverflowError) as exc:
         raise ValidationFailed(f"{field} is not an ISO 8601 time.", [FieldError(field, "not ISO 8601")]) from exc
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
 def from_epoch(seconds: float) -> str:

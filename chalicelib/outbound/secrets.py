@@ -1,9 +1,9 @@
 """Signing secrets: generated in the Standard Webhooks format, kept only in Secrets Manager.
 
 A subscription stores references (``kv://...``) to its secrets, never values.
-Every generated secret gets its own path (``webhooks/<subscriptionId>/<n>``), so
-a reference always names the same value and the dispatcher may cache values by
-reference. A caller-supplied ``signingSecretRef`` may hold either a bare
+Every generated secret gets its own path (``webhooks/<subscriptionId>/<n>-<random>``),
+so a reference always names the same value, the dispatcher may cache values by
+reference, and two rotations racing for the same version never collide on a name. A caller-supplied ``signingSecretRef`` may hold either a bare
 ``whsec_...`` string or JSON ``{"signingSecret": "whsec_..."}``.
 """
 
@@ -44,7 +44,7 @@ def is_valid(secret: str) -> bool:
 
 
 def managed_path(subscription_id: str, version: int) -> str:
-    return f"webhooks/{subscription_id}/{version}"
+    return f"webhooks/{subscription_id}/{version}-{secrets.token_hex(4)}"
 
 
 def store_generated(tenant_id: str, subscription_id: str, version: int) -> tuple[str, str]:

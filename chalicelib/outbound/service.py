@@ -171,6 +171,8 @@ def rotate(tenant_id: str, subscription_id: str, request: RotateSecretRequest) -
         condition_values={":previous": version - 1},
     )
     if updated is None:
+        if generated is not None:
+            signing_secrets.forget(tenant_id, new_entry.ref, managed=True)
         raise Conflict("The secret was rotated concurrently; read the subscription and try again.")
     for entry in dropped:
         signing_secrets.forget(tenant_id, entry.ref, managed=entry.managed and entry.ref != new_entry.ref)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import json
+from concurrent.futures import ThreadPoolExecutor
 
 from chalicelib.core import aws
 from chalicelib.core.config import get_settings
@@ -138,3 +139,13 @@ def test_rotation_keeps_the_old_secret_for_the_overlap(client: ApiClient) -> Non
     assert rotated.json["signingSecretRef"] != created["signingSecretRef"]
     assert client.post(path, {"overlapSeconds": -1}).status == 400
     assert client.post("/webhooks/subscriptions/sub-missing/rotate-secret").status == 404
+
+
+def test_concurrent_rotations_answer_200_or_409_and_never_collide(client: ApiClient) -> None:
+    created = create(client)
+    path = f"/webhooks/subscriptions/{created['subscriptionId']}/rotate-secret"
+    with ThreadPoolExecutor(max_workers=6) as pool:
+        statuses = list(pool.map(lambda _: client.post(path).status, range(6)))
+    assert set(statuses) <= {200, 409} and 200 in statuses, statuses
+    again = client.post(path)
+    assert again.status == 200, again.json
