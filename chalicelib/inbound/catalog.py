@@ -40,7 +40,6 @@ def _action(value: str) -> tuple[tuple[str, ...], Any]:
 
 
 MERGED = (("pull_request.merged", "merged"), True)
-NOT_MERGED = (("pull_request.merged", "merged"), False)
 
 RULES: tuple[Rule, ...] = (
     # GitHub: https://docs.github.com/en/webhooks/webhook-events-and-payloads

@@ -99,9 +99,3 @@ def provider(tenant_id: str, provider_id: str) -> Provider | None:
 def forget_connection(connection_id: str) -> None:
     """This process sees a change at once; other warm containers within ``TTL_SECONDS``."""
     _connections.forget(connection_id)
-
-
-def forget_all() -> None:
-    """Drop every cached lookup; the bench and tests use it to measure a cold path."""
-    _connections.clear()
-    _providers.clear()

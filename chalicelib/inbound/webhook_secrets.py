@@ -20,8 +20,6 @@ from chalicelib.core.errors import FieldError, Unprocessable
 from chalicelib.credentials import vault
 from chalicelib.inbound.signatures.standard_webhooks import SECRET_PREFIX, secret_key
 
-MAX_OVERLAP_SECONDS = 7 * 24 * 3600
-
 
 def own_path(connection_id: str) -> str:
     return f"connections/{connection_id}/webhook"

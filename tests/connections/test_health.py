@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import socket
-import time
 from collections import Counter
 from collections.abc import Iterator
 
@@ -116,7 +115,6 @@ def drain(tenant: str) -> Counter[str]:
 def test_sweep_pages_every_shard_and_one_vendor_down_does_not_stop_the_rest(vendor: FakeVendor, tenant: str) -> None:
     vault.store_new(tenant, "sweep/token", {"token": TOKEN}, description="sweep test")
     down = closed_port_url()
-    started = time.monotonic()
     ids = []
     for n in range(520):
         request = CreateConnectionRequest(
@@ -126,15 +124,12 @@ def test_sweep_pages_every_shard_and_one_vendor_down_does_not_stop_the_rest(vend
             configuration={"baseUrl": down if n % 10 == 0 else vendor.url},
         )
         ids.append(service.create(tenant, request).connection_id)
-    service_time = time.monotonic() - started
     inactive = ids[1]
     store.set_status(tenant, inactive, ConnectionStatus.INACTIVE, "2026-01-01T00:00:00Z")
     vendor.fail_next(server_error())  # one more vendor failure in the middle of the sweep
 
-    started = time.monotonic()
     sweep.start(page_size=10)
     seen = drain(tenant)
-    print(f"created 520 connections in {service_time:.1f}s; swept in {time.monotonic() - started:.1f}s; {seen}")
     assert seen["check"] == 519
     pages = {key: count for key, count in seen.items() if key.startswith("page:")}
     assert len(pages) == store.SWEEP_SHARDS and min(pages.values()) > 1  # every shard took several pages
