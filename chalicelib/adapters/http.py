@@ -9,11 +9,10 @@ policy that ``check_url`` applies to every request at send time.
 from __future__ import annotations
 
 import json
+import threading
 from dataclasses import dataclass, field, replace
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlencode
-
-import urllib3
 
 from chalicelib.adapters.errors import (
     ConfigurationError,
@@ -27,8 +26,27 @@ from chalicelib.adapters.errors import (
 )
 from chalicelib.core.urls import UnsafeUrl, check_url
 
-_pool = urllib3.PoolManager(num_pools=32, maxsize=8, retries=False, headers={"User-Agent": "integration-platform/1"})
+if TYPE_CHECKING:
+    import urllib3
+
+_pools: list[urllib3.PoolManager] = []
+_lock = threading.Lock()
 MAX_RESPONSE_BYTES = 8 * 1024 * 1024
+
+
+def _pool() -> urllib3.PoolManager:
+    """Created on the first vendor call: importing urllib3 is not free and API requests never need it."""
+    if not _pools:
+        import urllib3
+
+        with _lock:
+            if not _pools:
+                _pools.append(
+                    urllib3.PoolManager(
+                        num_pools=32, maxsize=8, retries=False, headers={"User-Agent": "integration-platform/1"}
+                    )
+                )
+    return _pools[0]
 
 
 @dataclass(frozen=True)
@@ -86,8 +104,10 @@ def send(base_url: str, request: VendorRequest, timeout: float) -> VendorRespons
     elif request.form is not None:
         body = urlencode(request.form).encode()
         headers.setdefault("Content-Type", "application/x-www-form-urlencoded")
+    import urllib3
+
     try:
-        raw = _pool.request(
+        raw = _pool().request(
             request.method,
             url,
             body=body,

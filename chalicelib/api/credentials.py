@@ -23,6 +23,7 @@ TAG = "Credentials"
     response=RotationAccepted,
     status=202,
     errors=(400, 404, 409, 422, 503),
+    idempotent=True,
 )
 def rotate_credential(call: Call) -> Reply:
     body: RotateRequest = call.body

@@ -25,6 +25,7 @@ TAG = "Events"
     response=PublishedEvent,
     status=201,
     errors=(400, 422, 503),
+    idempotent=True,
 )
 def publish_event(call: Call) -> Reply:
     key = call.headers.get("idempotency-key")

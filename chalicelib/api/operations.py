@@ -39,19 +39,10 @@ def list_operations(call: Call) -> OperationCatalog:
     response=Run,
     status=202,
     errors=(400, 404, 409, 422, 503),
+    idempotent=True,
 )
 def execute_operation(call: Call) -> Reply:
     body: ExecuteOperationRequest = call.body
     call.principal.require_tenant(body.tenant_id)
-    accepted = service.start(
-        call.tenant_id,
-        call.path["connectionId"],
-        call.path["operation"],
-        body.parameters,
-        call.headers.get("idempotency-key"),
-    )
-    headers = {"Location": f"/integrations/runs/{accepted.run.run_id}"}
-    if accepted.replayed:
-        headers["Idempotent-Replayed"] = "true"
-    run = accepted.run if accepted.run.trace_id else accepted.run.model_copy(update={"trace_id": current_trace_id()})
-    return Reply(run, headers=headers)
+    run = service.start(call.tenant_id, call.path["connectionId"], call.path["operation"], body.parameters)
+    return Reply(run, headers={"Location": f"/integrations/runs/{run.run_id}"})

@@ -25,6 +25,7 @@ TAG = "Providers"
     response=RegisteredProvider,
     status=201,
     errors=(400, 409),
+    idempotent=True,
 )
 def register_provider(call: Call) -> Reply:
     body: RegisterProviderRequest = call.body

@@ -1,8 +1,11 @@
 """Declaring an endpoint once: the Chalice route, its auth, its models and its OpenAPI entry.
 
-Handlers stay thin: ``endpoint`` authenticates, checks the scope, parses the
-body and query into models, and renders what the handler returns, so a handler
-only calls the domain service. The same declarations feed ``/openapi.json``.
+Handlers stay thin: ``endpoint`` authenticates (bearer token or ``X-API-Key``),
+counts the request against the rate limits, checks the scope, parses the body
+and query into models, honours ``Idempotency-Key`` on creating routes, and
+renders what the handler returns, so a handler only calls the domain service.
+Every response to an authenticated request, errors included, carries the
+``X-RateLimit-*`` headers. The same declarations feed ``/openapi.json``.
 """
 
 from __future__ import annotations
@@ -18,7 +21,8 @@ from chalicelib.api.rendering import json_response
 from chalicelib.api.requests import check_size, parse_json_body, parse_query
 from chalicelib.auth.principal import Principal
 from chalicelib.auth.tokens import principal_from_bearer
-from chalicelib.core.errors import AuthenticationFailed
+from chalicelib.core.errors import ApiError, AuthenticationFailed
+from chalicelib.ratelimit import limiter
 
 
 @dataclass(frozen=True)
@@ -35,6 +39,7 @@ class Operation:
     errors: tuple[int, ...]
     raw_body: bool
     operation_id: str
+    idempotent: bool = False
 
 
 OPERATIONS: list[Operation] = []
@@ -83,13 +88,29 @@ def endpoint(
     status: int = 200,
     errors: tuple[int, ...] = (),
     raw_body: bool = False,
+    idempotent: bool = False,
 ) -> Callable[[Handler], Handler]:
-    """Register ``handler`` for ``method path``; ``scope=None`` makes it public."""
+    """Register ``handler`` for ``method path``; ``scope=None`` makes it public.
+
+    ``idempotent=True`` (creating POSTs) replays the first response to a repeated ``Idempotency-Key``.
+    """
 
     def decorator(handler: Handler) -> Handler:
         OPERATIONS.append(
             Operation(
-                method, path, summary, tag, scope, request, response, query, status, errors, raw_body, handler.__name__
+                method,
+                path,
+                summary,
+                tag,
+                scope,
+                request,
+                response,
+                query,
+                status,
+                errors,
+                raw_body,
+                handler.__name__,
+                idempotent,
             )
         )
 
@@ -99,24 +120,54 @@ def endpoint(
             raw = http.raw_body or b""
             body_bytes = raw.encode() if isinstance(raw, str) else raw
             principal = ANONYMOUS
+            quota: limiter.Quota | None = None
             if scope is not None:
                 principal = authenticate(headers)
+                quota = limiter.for_request(principal.tenant_id, principal.api_key_id)
+            try:
+                response = _serve(principal, path_params, headers, body_bytes, http.query_params)
+            except ApiError as error:
+                if quota is not None:
+                    error.headers.update(quota.headers())
+                raise
+            if quota is not None:
+                response.headers.update(quota.headers())
+            return response
+
+        def _serve(
+            principal: Principal,
+            path_params: dict[str, str],
+            headers: Mapping[str, str],
+            body_bytes: bytes,
+            query_params: Mapping[str, str] | None,
+        ) -> Response:
+            if scope is not None:
                 principal.require(scope)
             check_size(body_bytes)
             call = Call(
                 principal=principal,
                 path=path_params,
                 body=parse_json_body(headers, body_bytes, request) if request else None,
-                query=parse_query(http.query_params, query) if query else None,
+                query=parse_query(query_params, query) if query else None,
                 headers=headers,
                 raw_body=body_bytes,
             )
-            result = handler(call)
-            if isinstance(result, Response):
-                return result
-            if isinstance(result, Reply):
-                return json_response(result.payload, result.status or status, result.headers)
-            return json_response(result, status)
+
+            def produce() -> Response:
+                result = handler(call)
+                if isinstance(result, Response):
+                    return result
+                if isinstance(result, Reply):
+                    return json_response(result.payload, result.status or status, result.headers)
+                return json_response(result, status)
+
+            key = headers.get("idempotency-key") if idempotent else None
+            if key is None:
+                return produce()
+            from chalicelib.idempotency import replay
+
+            route = f"{path} {sorted(path_params.items())}"
+            return replay.once(principal.tenant_id, method, route, key, body_bytes, produce, blueprint.lambda_context)
 
         view.__name__ = handler.__name__
         blueprint.route(path, methods=[method], content_types=["*/*"])(view)
@@ -126,7 +177,15 @@ def endpoint(
 
 
 def authenticate(headers: Mapping[str, str]) -> Principal:
+    """A bearer token or an API key, never both: the two must not disagree about who is calling."""
     authorization = headers.get("authorization")
+    api_key = headers.get("x-api-key")
+    if api_key is not None:
+        if authorization is not None:
+            raise AuthenticationFailed("Send either a bearer token or an API key, not both.")
+        from chalicelib.auth.api_keys import principal_from_api_key
+
+        return principal_from_api_key(api_key)
     if authorization is None:
-        raise AuthenticationFailed("A bearer token is required.")
+        raise AuthenticationFailed("A bearer token or an API key is required.")
     return principal_from_bearer(authorization)

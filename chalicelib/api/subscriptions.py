@@ -44,6 +44,7 @@ def _traced(subscription: Subscription) -> Subscription:
     response=Subscription,
     status=201,
     errors=(400, 403, 422),
+    idempotent=True,
 )
 def create_subscription(call: Call) -> Reply:
     body: CreateSubscriptionRequest = call.body

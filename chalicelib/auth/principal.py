@@ -33,6 +33,7 @@ class Principal:
     tenant_id: str
     subject: str
     scopes: frozenset[str]
+    api_key_id: str | None = None  # set when an API key, not a token, authenticated the request
 
     def require(self, scope: str) -> None:
         if scope not in self.scopes:

@@ -73,6 +73,12 @@ class DuplicateResource(Conflict):
     code = "DUPLICATE_RESOURCE"
 
 
+class IdempotencyInProgress(Conflict):
+    """The first request with this Idempotency-Key has not finished yet."""
+
+    code = "IDEMPOTENCY_KEY_IN_PROGRESS"
+
+
 class PayloadTooLarge(ApiError):
     status = 413
     code = "PAYLOAD_TOO_LARGE"
@@ -90,6 +96,12 @@ class Unprocessable(ApiError):
 
 class ParameterValidationFailed(Unprocessable):
     code = "PARAMETER_VALIDATION_ERROR"
+
+
+class IdempotencyKeyReused(Unprocessable):
+    """An Idempotency-Key sent again with a different request."""
+
+    code = "IDEMPOTENCY_KEY_REUSED"
 
 
 class OperationNotFound(NotFound):

@@ -13,13 +13,13 @@ from pydantic.alias_generators import to_camel
 class WireModel(BaseModel):
     """A response or stored shape: camelCase aliases, snake_case in Python."""
 
-    model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True, frozen=False)
+    model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True, frozen=False, defer_build=True)
 
 
 class RequestModel(WireModel):
     """A request body: unknown fields are an error so typos never pass silently."""
 
-    model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True, extra="forbid")
+    model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True, extra="forbid", defer_build=True)
 
 
 MAX_DOCUMENT_BYTES = 64 * 1024

@@ -1,7 +1,10 @@
 """Receiving a vendor delivery: verify, dedupe, store, normalize, hand on; and the consumer side.
 
 The request path does at most two AWS calls when warm (see ``lookup``): the
-conditional put that stores and dedupes, and the SQS send. A delivery is
+conditional put that stores and dedupes, and the SQS send; a third, the
+rate-limit counter, when ``RATE_LIMIT_INBOUND_PER_MINUTE`` is set. The limit
+is counted per connection after the signature verifies, so forged requests
+cannot spend a connection's budget. A delivery is
 stored as ``Received`` before the send. If the send fails the vendor gets a
 503 and retries; the retry finds the stored delivery still ``Received`` and,
 once it is older than ``RESEND_AFTER_SECONDS``, sends it again. The consumer
@@ -38,6 +41,7 @@ from chalicelib.inbound.models import (
 )
 from chalicelib.inbound.signatures import SignatureRejected, SignedRequest, verify
 from chalicelib.providers.models import Provider
+from chalicelib.ratelimit import limiter
 
 RESEND_AFTER_SECONDS = 10
 # The event item is bounded like any DynamoDB item (400 KB, 32 levels of nesting); a payload
@@ -125,6 +129,7 @@ def ingest(inbound: Inbound) -> Outcome:
     connection, provider = _connection(inbound)
     request = SignedRequest(inbound.headers, inbound.body, time.time())
     claims = _authenticate(connection, provider, request)
+    limiter.for_inbound(connection.tenant_id, connection.connection_id, request.now)
     if connection.status != ConnectionStatus.ACTIVE:
         raise Conflict(f"Connection '{connection.connection_id}' is {connection.status}; deliveries are refused.")
     found = (
@@ -150,13 +155,18 @@ def ingest(inbound: Inbound) -> Outcome:
         trace_id=current_trace_id(),
     )
     existing = store.insert(delivery)
-    if existing is None:
+    if existing is None or _own_write(existing, delivery):
         _hand_on(delivery)
         return Outcome(_receipt(delivery, "Accepted"), 202)
     if existing.status == DeliveryStatus.RECEIVED and _age(existing) > RESEND_AFTER_SECONDS:
         logger.info("re-sending a delivery never handed on", extra={"delivery_id": existing.delivery_id})
         _hand_on(existing)
     return Outcome(_receipt(existing, "Duplicate"), 200)
+
+
+def _own_write(existing: Delivery, delivery: Delivery) -> bool:
+    """The SDK retries a put whose response was lost; the retry then finds this very request's item."""
+    return existing.trace_id == delivery.trace_id and existing.received_at == delivery.received_at
 
 
 def _age(delivery: Delivery) -> float:

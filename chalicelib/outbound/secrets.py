@@ -3,8 +3,9 @@
 A subscription stores references (``kv://...``) to its secrets, never values.
 Every generated secret gets its own path (``webhooks/<subscriptionId>/<n>-<random>``),
 so a reference always names the same value, the dispatcher may cache values by
-reference, and two rotations racing for the same version never collide on a name. A caller-supplied ``signingSecretRef`` may hold either a bare
-``whsec_...`` string or JSON ``{"signingSecret": "whsec_..."}``.
+reference, and two rotations racing for the same version never collide on a name.
+A caller-supplied ``signingSecretRef`` may hold either a bare ``whsec_...`` string
+or JSON ``{"signingSecret": "whsec_..."}``.
 """
 
 from __future__ import annotations

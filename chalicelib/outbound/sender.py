@@ -14,12 +14,14 @@ import ipaddress
 import threading
 import time
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
-
-import urllib3
 
 from chalicelib.core.config import get_settings
 from chalicelib.core.urls import UnsafeUrl, address_refusal, check_url, resolve
+
+if TYPE_CHECKING:
+    import urllib3
 
 RESPONSE_BODY_LIMIT = 1024
 USER_AGENT = "integration-platform-webhooks/1"
@@ -45,6 +47,8 @@ class Outcome:
 def _manager() -> urllib3.PoolManager:
     global _pool
     if _pool is None:
+        import urllib3  # on the first send: the API's request path never needs it
+
         with _lock:
             if _pool is None:
                 _pool = urllib3.PoolManager(num_pools=100, maxsize=10, retries=False)
@@ -87,6 +91,8 @@ def retry_after(value: str | None) -> float | None:
 
 
 def post(url: str, body: bytes, headers: dict[str, str], timeout: float) -> Outcome:
+    import urllib3
+
     started = time.monotonic()
 
     def elapsed() -> int:

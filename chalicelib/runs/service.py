@@ -2,15 +2,13 @@
 
 ``start`` validates everything a caller can get wrong (connection, operation,
 status, parameters) before it writes the run and enqueues it, so a 202 always
-names a run the worker can execute. With an ``Idempotency-Key`` the run id is
-derived from the key, which makes the conditional put itself the duplicate check.
+names a run the worker can execute. ``Idempotency-Key`` is the route's concern
+(``endpoint(idempotent=True)``): a repeat is answered with the first 202 before
+this module is reached.
 """
 
 from __future__ import annotations
 
-import hashlib
-import json
-from dataclasses import dataclass
 from typing import Any
 
 from chalicelib.adapters.base import Adapter
@@ -18,31 +16,12 @@ from chalicelib.adapters.registry import adapter_for
 from chalicelib.connections import service as connections
 from chalicelib.connections.models import Connection, ConnectionStatus
 from chalicelib.core.context import current_trace_id
-from chalicelib.core.errors import (
-    Conflict,
-    FieldError,
-    NotFound,
-    ServiceUnavailable,
-    Unprocessable,
-    ValidationFailed,
-)
+from chalicelib.core.errors import Conflict, NotFound, ServiceUnavailable
 from chalicelib.core.ids import iso_now, new_id
 from chalicelib.core.logging import logger
 from chalicelib.providers import service as providers
 from chalicelib.runs import queue, store
 from chalicelib.runs.models import OperationCatalog, Run, RunError, RunListQuery, RunStatus
-
-MAX_IDEMPOTENCY_KEY = 255
-
-
-class IdempotencyKeyReused(Unprocessable):
-    code = "IDEMPOTENCY_KEY_REUSED"
-
-
-@dataclass(frozen=True)
-class Accepted:
-    run: Run
-    replayed: bool
 
 
 def get(tenant_id: str, run_id: str) -> Run:
@@ -66,41 +45,15 @@ def catalog(tenant_id: str, connection_id: str) -> OperationCatalog:
     return OperationCatalog(connection_id=connection_id, provider_id=connection.provider_id, items=items)
 
 
-def _run_id(tenant_id: str, connection_id: str, operation: str, idempotency_key: str | None) -> str:
-    if idempotency_key is None:
-        return new_id("run")
-    material = "\0".join((tenant_id, connection_id, operation, idempotency_key))
-    return "run-" + hashlib.sha256(material.encode()).hexdigest()[:16]
-
-
-def _check_key(idempotency_key: str | None) -> None:
-    if idempotency_key is None:
-        return
-    if not 0 < len(idempotency_key) <= MAX_IDEMPOTENCY_KEY or not idempotency_key.isprintable():
-        raise ValidationFailed(
-            "Idempotency-Key must be 1 to 255 printable characters.",
-            [FieldError("Idempotency-Key", "invalid header value")],
-        )
-
-
-def start(
-    tenant_id: str, connection_id: str, operation: str, parameters: dict[str, Any], idempotency_key: str | None
-) -> Accepted:
-    _check_key(idempotency_key)
+def start(tenant_id: str, connection_id: str, operation: str, parameters: dict[str, Any]) -> Run:
     connection = connections.get(tenant_id, connection_id)
     adapter = _adapter(tenant_id, connection)
     spec = adapter.operation(operation)
     validated = spec.validate(parameters).model_dump(mode="json", by_alias=True, exclude_none=True)
-    fingerprint = hashlib.sha256(json.dumps(validated, sort_keys=True).encode()).hexdigest()
-    run_id = _run_id(tenant_id, connection_id, operation, idempotency_key)
-    if idempotency_key is not None:
-        earlier = store.get_stored(tenant_id, run_id)
-        if earlier is not None:  # the same request again answers with its run, whatever changed since
-            return _replay(earlier, fingerprint)
     if connection.status != ConnectionStatus.ACTIVE:
         raise Conflict(f"Connection '{connection_id}' is {connection.status}; runs need an Active connection.")
     run = Run(
-        run_id=run_id,
+        run_id=new_id("run"),
         tenant_id=tenant_id,
         connection_id=connection_id,
         operation=operation,
@@ -110,26 +63,10 @@ def start(
         parameters=validated,
         trace_id=current_trace_id(),
     )
-    if not store.insert(run, fingerprint):
-        concurrent = store.get_stored(tenant_id, run_id)  # the same key, sent twice at once
-        if concurrent is None:
-            raise ServiceUnavailable("The run could not be recorded; retry the request.")
-        return _replay(concurrent, fingerprint)
+    if not store.insert(run):
+        raise ServiceUnavailable("The run could not be recorded; retry the request.")
     _enqueue_or_fail(run)
-    return Accepted(run, replayed=False)
-
-
-def _replay(stored: store.StoredRun, fingerprint: str) -> Accepted:
-    if stored.fingerprint != fingerprint:
-        raise IdempotencyKeyReused(
-            "This Idempotency-Key was already used with different parameters.",
-            [FieldError("Idempotency-Key", "reused with different parameters")],
-        )
-    if stored.run.status == RunStatus.PENDING:
-        # The first request may have died between writing the run and enqueueing it; a duplicate message is
-        # harmless (the worker claims a run once), a missing one would leave the run Pending forever.
-        _enqueue_or_fail(stored.run)
-    return Accepted(stored.run, replayed=True)
+    return run
 
 
 def _enqueue_or_fail(run: Run) -> None:

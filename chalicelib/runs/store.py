@@ -1,9 +1,8 @@
 """Run items; the partition key is the tenant, the sort key the run id.
 
-Besides the ``Run`` fields an item carries three internal attributes:
+Besides the ``Run`` fields an item carries two internal attributes:
 ``connectionKey`` (``<tenantId>#<connectionId>``, the ``byConnection`` index's
-partition key), ``requestFingerprint`` (what an ``Idempotency-Key`` was first
-used with) and ``ownerMessageId`` (the SQS message that moved the run to
+partition key) and ``ownerMessageId`` (the SQS message that moved the run to
 Running: only its redelivery may re-execute the run). Every status change is a
 conditional update, so two workers can never both move one run.
 """
@@ -25,7 +24,6 @@ BY_CONNECTION = "byConnection"
 @dataclass(frozen=True)
 class StoredRun:
     run: Run
-    fingerprint: str | None
     owner_message_id: str | None
 
 
@@ -34,14 +32,12 @@ def connection_key(tenant_id: str, connection_id: str) -> str:
 
 
 def _stored(item: dict[str, Any]) -> StoredRun:
-    return StoredRun(Run.model_validate(item), item.get("requestFingerprint"), item.get("ownerMessageId"))
+    return StoredRun(Run.model_validate(item), item.get("ownerMessageId"))
 
 
-def insert(run: Run, fingerprint: str | None = None) -> bool:
+def insert(run: Run) -> bool:
     item = run.model_dump(mode="json", by_alias=True, exclude_none=True)
     item["connectionKey"] = connection_key(run.tenant_id, run.connection_id)
-    if fingerprint:
-        item["requestFingerprint"] = fingerprint
     return TABLE.put_new(item)
 
 

@@ -26,6 +26,24 @@ TITLE = "Integration Platform API"
 VERSION = "1.0.0"
 REF_TEMPLATE = "#/components/schemas/{model}"
 TRACE_HEADER = {"X-Trace-Id": {"$ref": "#/components/headers/X-Trace-Id"}}
+RATE_LIMIT_HEADERS = {
+    name: {"$ref": f"#/components/headers/{name}"}
+    for name in ("X-RateLimit-Limit", "X-RateLimit-Remaining", "X-RateLimit-Reset")
+}
+IDEMPOTENCY_KEY = {
+    "name": "Idempotency-Key",
+    "in": "header",
+    "required": False,
+    "description": "Repeat a creation safely: the same key and body within 24 h replay the first response "
+    "(with `Idempotent-Replayed: true`); another body is 422 `IDEMPOTENCY_KEY_REUSED`, a repeat while the "
+    "first is still running 409 `IDEMPOTENCY_KEY_IN_PROGRESS`.",
+    "schema": {"type": "string", "minLength": 1, "maxLength": 255},
+}
+_RATE_LIMIT_COMPONENTS = {
+    "X-RateLimit-Limit": "Requests allowed in the current window (present when limits are on).",
+    "X-RateLimit-Remaining": "Requests left in the current window.",
+    "X-RateLimit-Reset": "Epoch seconds when the window resets.",
+}
 _PATH_PARAM = re.compile(r"\{(\w+)\}")
 Refs = dict[tuple[type[Any], JsonSchemaMode], dict[str, Any]]
 
@@ -123,7 +141,8 @@ def _json(schema: dict[str, Any], media: str = "application/json") -> dict[str, 
 def _responses(op: Operation, refs: Refs) -> dict[str, Any]:
     error_ref = refs[(ErrorResponse, "serialization")]
     model_ref = refs[(op.response_model, "serialization")] if op.response_model is not None else None
-    success: dict[str, Any] = {"description": "Success.", "headers": dict(TRACE_HEADER)}
+    common_headers = {**TRACE_HEADER, **(RATE_LIMIT_HEADERS if op.scope is not None else {})}
+    success: dict[str, Any] = {"description": "Success.", "headers": dict(common_headers)}
     if model_ref is not None:
         success["content"] = _json(model_ref)
     elif op.operation_id in _NON_MODEL_BODIES:
@@ -139,16 +158,21 @@ def _responses(op: Operation, refs: Refs) -> dict[str, Any]:
         statuses |= set(_WITH_BODY)
     if op.query_model is not None:
         statuses.add(400)
+    if op.idempotent:
+        statuses |= {400, 409, 422}
     responses = {str(op.status): success}
     for status in sorted(statuses - {op.status}):
         own_model = model_ref is not None and status in _MODEL_STATUSES.get(op.operation_id, ())
         response: dict[str, Any] = {
             "description": _DESCRIPTIONS.get(status, "Error."),
-            "headers": dict(TRACE_HEADER),
+            "headers": dict(common_headers),
             "content": _json({"anyOf": [model_ref, error_ref]} if own_model else error_ref),
         }
         if status == 429:
-            response["headers"]["Retry-After"] = {"description": "Seconds to wait.", "schema": {"type": "integer"}}
+            response["headers"]["Retry-After"] = {
+                "description": "Seconds to wait; also in the error's details as `retry_after`.",
+                "schema": {"type": "integer"},
+            }
         responses[str(status)] = response
     return responses
 
@@ -179,6 +203,8 @@ def _operation(op: Operation, refs: Refs, definitions: dict[str, Any]) -> dict[s
         document["security"] = [{"bearerAuth": [op.scope]}, {"apiKeyAuth": [op.scope]}]
         document["x-required-scope"] = op.scope
     parameters = _parameters(op, refs, definitions)
+    if op.idempotent:
+        parameters.append(dict(IDEMPOTENCY_KEY))
     if parameters:
         document["parameters"] = parameters
     body = _request_body(op, refs)
@@ -209,7 +235,11 @@ def build_document(operations: Iterable[Operation]) -> dict[str, Any]:
                     "description": "The request's trace id (from traceparent or X-Correlation-Id when sent).",
                     "required": True,
                     "schema": {"type": "string"},
-                }
+                },
+                **{
+                    name: {"description": text, "schema": {"type": "integer"}}
+                    for name, text in _RATE_LIMIT_COMPONENTS.items()
+                },
             },
             "securitySchemes": {
                 "bearerAuth": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"},

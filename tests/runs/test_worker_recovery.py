@@ -15,7 +15,7 @@ from chalicelib.adapters.base import ExecutionContext
 from chalicelib.core import aws
 from chalicelib.events import store as events
 from chalicelib.providers.models import AuthModel
-from chalicelib.runs import store, worker
+from chalicelib.runs import queue, store, worker
 from chalicelib.runs.models import Run, RunStatus
 from tests.support.api_client import ApiClient
 from tests.support.fake_vendor import FakeVendor, serve_vendor
@@ -101,8 +101,7 @@ def test_a_duplicate_message_does_not_run_the_run_twice(
 ) -> None:
     connection_id = connect(client, vendor.url)
     first = start(client, connection_id, "Request", CHARGE, key="charge-1")
-    again = start(client, connection_id, "Request", CHARGE, key="charge-1")  # replaying a Pending run enqueues again
-    assert again["runId"] == first["runId"]
+    queue.enqueue(queue.RunMessage(tenant_id=tenant, run_id=first["runId"], trace_id=first["traceId"]))  # a duplicate
     messages, failed = deliver(handler, runs_queue(), tenant)
     assert len(messages) == 2 and failed == set()
     assert run_of(tenant, first["runId"]).attempts == 1

@@ -1,0 +1,160 @@
+"""``make bench``: every figure, measured afresh, written to ``docs/performance.md``.
+
+Each bench runs as its own process (as a user would run it alone), so their
+environments and moto sessions never mix; this module only collects their
+output, checks the figures against the design targets, and writes the page with
+the command, the machine and the date.
+
+    .venv/bin/python -m bench.run_all [--deliveries 200]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import re
+import subprocess
+import sys
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+PAGE = ROOT / "docs" / "performance.md"
+ZIP = ROOT / "build" / "deployment.zip"
+ZIP_TARGET_MB = 10.0
+
+
+@dataclass
+class Ran:
+    command: str
+    output: str
+
+    def find(self, pattern: str) -> re.Match[str]:
+        match = re.search(pattern, self.output, re.MULTILINE)
+        if match is None:
+            raise SystemExit(f"`{self.command}` printed no line matching {pattern!r}:\n{self.output}")
+        return match
+
+    def result(self) -> dict[str, Any]:
+        parsed: dict[str, Any] = json.loads(self.find(r"^RESULT (.*)$").group(1))
+        return parsed
+
+
+def run(*args: str, env: dict[str, str] | None = None) -> Ran:
+    command = " ".join(args)
+    print(f"$ {command}", flush=True)
+    done = subprocess.run(
+        args, cwd=ROOT, capture_output=True, text=True, env={**os.environ, **(env or {})}, check=False
+    )
+    print(done.stdout, end="", flush=True)
+    ran = Ran(command, done.stdout.rstrip())
+    if done.returncode not in (0, 1) or not ran.output:  # 1: a bench that printed its figures but missed its target
+        raise SystemExit(f"`{command}` failed ({done.returncode}):\n{done.stdout}{done.stderr}")
+    return ran
+
+
+def package() -> tuple[Ran | None, float]:
+    """``make package`` when the zip is missing or older than the code it packages."""
+    sources = [*(ROOT / "chalicelib").rglob("*.py"), ROOT / "app.py", ROOT / "requirements.txt"]
+    newest = max(p.stat().st_mtime for p in sources)
+    ran = None
+    if not ZIP.exists() or ZIP.stat().st_mtime < newest:
+        ran = run("make", "package")
+    return ran, ZIP.stat().st_size / (1024 * 1024)
+
+
+def machine() -> str:
+    uname = platform.uname()
+    return (
+        f"{uname.system} {uname.release} {uname.machine}, {os.cpu_count()} CPUs, "
+        f"Python {platform.python_version()} ({sys.executable.replace(str(ROOT) + '/', '')})"
+    )
+
+
+def verdict(ok: bool) -> str:
+    return "met" if ok else "**missed**"
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
+    parser.add_argument("--deliveries", type=int, default=200)
+    args = parser.parse_args()
+    python = sys.executable
+    cold = run(python, "-m", "bench.cold_start", "--runs", "7", "--importtime", "10")
+    calls = run(python, "-m", "bench.api_calls")
+    inbound = run(python, "-m", "bench.inbound_calls")
+    dispatch = run(python, "-m", "bench.dispatch_batch")
+    packaged, zip_mb = package()
+    throughput = run(python, "-m", "bench.throughput", "--deliveries", str(args.deliveries))
+
+    wall, cpu = (float(cold.find(rf"^ratio \({kind}\): ([0-9.]+)").group(1)) for kind in ("wall", "cpu"))
+    per_request = calls.result()
+    warm_inbound = float(inbound.find(r"^warm deliveries:\s+([0-9.]+)").group(1))
+    batch_ratio = float(dispatch.find(r"^warm invocations: median \d+ ms\s+ratio ([0-9.]+)").group(1))
+    rate = throughput.result()
+    inbound_on = per_request["POST /webhooks/deliveries/{id} (inbound, signed)"]["on"]
+    rows = [
+        ("Cold import of `app` / floor (CPU; wall)", f"{cpu:.2f}; {wall:.2f}", "<= 1.3", verdict(cpu <= 1.3)),
+        (
+            "AWS calls, inbound delivery (warm; limit off, on)",
+            f"{warm_inbound:.0f}, {inbound_on}",
+            "2 (+1 with the limit)",
+            verdict(warm_inbound <= 2),
+        ),
+        ("Dispatcher batch of 10 / receiver latency", f"{batch_ratio:.2f}", "<= 1.5", verdict(batch_ratio <= 1.5)),
+        ("`build/deployment.zip`", f"{zip_mb:.2f} MB", f"< {ZIP_TARGET_MB:.0f} MB", verdict(zip_mb < ZIP_TARGET_MB)),
+        ("End to end, inbound to received webhook", f"{rate['events_per_second']} events/s", "(figure)", ""),
+    ]
+    runs = [cold, calls, inbound, dispatch, *([packaged] if packaged else []), throughput]
+    write_page(rows, per_request, runs, zip_mb)
+    print(f"wrote {PAGE.relative_to(ROOT)}")
+    return 0
+
+
+def write_page(
+    rows: list[tuple[str, str, str, str]], per_request: dict[str, Any], runs: list[Ran], zip_mb: float
+) -> None:
+    lines = [
+        "# Performance",
+        "",
+        "Written by `make bench` (`python -m bench.run_all`); do not edit by hand, run it again.",
+        "",
+        f"- Date: {datetime.now(UTC).strftime('%Y-%m-%d %H:%M UTC')}",
+        f"- Machine: {machine()}",
+        "- AWS: moto, in memory, in process (the local runtime for the end-to-end figure); the call counts hold",
+        "  for AWS, the times are this machine's.",
+        "",
+        "## Summary",
+        "",
+        "| Figure | Measured | Target | |",
+        "|---|---|---|---|",
+        *(f"| {name} | {value} | {target} | {ok} |" for name, value, target, ok in rows),
+        "",
+        "## AWS calls per request",
+        "",
+        "One warm request per endpoint, counted with botocore `before-call` hooks on the clients from",
+        "`chalicelib.core.aws` (`python -m bench.api_calls`). With rate limits on, every authenticated request",
+        "and every inbound delivery adds one `UpdateItem` on the rate-limits table (the tenant's and the API",
+        "key's counters share one item, so an API-key request still adds one). An API key costs two reads",
+        "(the `byKeyHash` index, then a consistent read of the key item, so a revocation applies at once).",
+        "",
+        "| Request | Limits off | Limits on |",
+        "|---|---|---|",
+        *(f"| `{label}` | {counts['off']} | {counts['on']} |" for label, counts in per_request.items()),
+        "",
+        "## How each figure was measured",
+        "",
+        f"`deployment.zip`: {zip_mb:.2f} MB, from `make package` (`build/deployment.zip`).",
+        "",
+    ]
+    for ran in runs:
+        lines += [f"### `{ran.command.replace(sys.executable, 'python')}`", "", "```", ran.output, "```", ""]
+    PAGE.write_text("\n".join(lines))
+
+
+if __name__ == "__main__":
+    sys.exit(main())

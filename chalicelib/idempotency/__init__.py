@@ -1,0 +1,1 @@
+"""``Idempotency-Key`` for every creating POST, through powertools' idempotency utility."""

@@ -1,0 +1,1 @@
+"""Fixed-window request limits per tenant, per API key and per inbound connection."""
