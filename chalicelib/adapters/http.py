@@ -1,17 +1,17 @@
-"""The one outbound HTTP client for vendor calls: urllib3, one shared pool, no hidden retries.
+"""Vendor requests and responses over the platform's one HTTP transport.
 
-urllib3 ships in the Lambda runtime (botocore depends on it), so vendor calls add
-no package. Retries and redirects are off: the worker owns retrying (with
-backoff across SQS deliveries), and following a redirect would bypass the URL
-policy that ``check_url`` applies to every request at send time.
+``chalicelib.core.http`` checks the URL policy at send time and pins the
+connection to the checked address, so a tenant's ``configuration.baseUrl``
+cannot be rebound to an internal address between check and connect. Retries
+and redirects are off: the worker owns retrying, with backoff across SQS
+deliveries.
 """
 
 from __future__ import annotations
 
 import json
-import threading
 from dataclasses import dataclass, field, replace
-from typing import TYPE_CHECKING, Any
+from typing import Any
 from urllib.parse import urlencode
 
 from chalicelib.adapters.errors import (
@@ -24,29 +24,10 @@ from chalicelib.adapters.errors import (
     VendorUnavailable,
     redact,
 )
-from chalicelib.core.urls import UnsafeUrl, check_url
+from chalicelib.core import http
+from chalicelib.core.urls import UnsafeUrl
 
-if TYPE_CHECKING:
-    import urllib3
-
-_pools: list[urllib3.PoolManager] = []
-_lock = threading.Lock()
 MAX_RESPONSE_BYTES = 8 * 1024 * 1024
-
-
-def _pool() -> urllib3.PoolManager:
-    """Created on the first vendor call: importing urllib3 is not free and API requests never need it."""
-    if not _pools:
-        import urllib3
-
-        with _lock:
-            if not _pools:
-                _pools.append(
-                    urllib3.PoolManager(
-                        num_pools=32, maxsize=8, retries=False, headers={"User-Agent": "integration-platform/1"}
-                    )
-                )
-    return _pools[0]
 
 
 @dataclass(frozen=True)
@@ -92,10 +73,6 @@ def url_for(base_url: str, request: VendorRequest) -> str:
 def send(base_url: str, request: VendorRequest, timeout: float) -> VendorResponse:
     """One HTTP exchange; transport failures become retryable ``VendorError``s."""
     url = url_for(base_url, request)
-    try:
-        check_url(url, "configuration.baseUrl")
-    except UnsafeUrl as exc:
-        raise ConfigurationError(exc.message) from exc
     headers = dict(request.headers)
     body: bytes | None = request.raw_body
     if request.json_body is not None:
@@ -104,42 +81,30 @@ def send(base_url: str, request: VendorRequest, timeout: float) -> VendorRespons
     elif request.form is not None:
         body = urlencode(request.form).encode()
         headers.setdefault("Content-Type", "application/x-www-form-urlencoded")
-    import urllib3
-
     try:
-        raw = _pool().request(
+        result = http.exchange(
             request.method,
             url,
+            field="configuration.baseUrl",
             body=body,
             headers=headers,
-            timeout=urllib3.Timeout(connect=min(timeout, 5.0), read=timeout),
-            redirect=False,
-            preload_content=False,
+            connect_timeout=min(timeout, 5.0),
+            read_timeout=timeout,
+            max_body=MAX_RESPONSE_BYTES,
         )
-        try:
-            content = raw.read(MAX_RESPONSE_BYTES + 1, decode_content=True)
-        finally:
-            raw.release_conn()
-    except urllib3.exceptions.NewConnectionError as exc:  # listed first: urllib3 derives it from ConnectTimeoutError
-        raise VendorUnavailable("The vendor refused the connection.") from exc
-    except urllib3.exceptions.TimeoutError as exc:
+    except UnsafeUrl as exc:
+        raise ConfigurationError(exc.message) from exc
+    except http.TransportTimeout as exc:
         raise VendorTimeout(f"The vendor did not answer within {timeout:g} seconds.") from exc
-    except urllib3.exceptions.HTTPError as exc:
-        raise VendorUnavailable(f"The vendor could not be reached ({type(exc).__name__}).") from exc
-    if len(content) > MAX_RESPONSE_BYTES:
+    except http.TransportError as exc:
+        raise VendorUnavailable(f"The vendor could not be reached: {exc}.") from exc
+    if result.truncated:
         raise VendorBadResponse(f"The vendor's response is larger than {MAX_RESPONSE_BYTES} bytes.")
-    return VendorResponse(raw.status, {k.lower(): v for k, v in raw.headers.items()}, content)
+    return VendorResponse(result.status, result.headers, result.body)
 
 
 def retry_after(response: VendorResponse) -> float | None:
-    """``Retry-After`` in seconds (delta form only; vendors send dates rarely and a date needs a clock we trust)."""
-    value = response.header("retry-after")
-    if value is None:
-        return None
-    try:
-        return max(0.0, float(value.strip()))
-    except ValueError:
-        return None
+    return http.retry_after(response.header("retry-after"))
 
 
 def vendor_message(response: VendorResponse) -> str:

@@ -73,6 +73,9 @@ def main() -> int:
 
     from moto.server import ThreadedMotoServer
 
+    from infra.local.atomic_writes import make_dynamodb_writes_atomic
+
+    make_dynamodb_writes_atomic()
     port = int(os.environ.get("PORT", "8000"))
     moto = ThreadedMotoServer("127.0.0.1", int(os.environ.get("MOTO_PORT", "0")), verbose=False)
     moto.start()

@@ -5,9 +5,9 @@ from __future__ import annotations
 from email.utils import formatdate
 from time import time
 
+from chalicelib.core.http import retry_after
 from chalicelib.outbound.config import DEFAULT_SCHEDULE, get_outbound_settings
 from chalicelib.outbound.retry import next_delay
-from chalicelib.outbound.sender import retry_after
 
 
 def test_default_schedule_has_seven_retries_with_twenty_percent_jitter() -> None:
