@@ -6,9 +6,9 @@ rate-limit counter, when ``RATE_LIMIT_INBOUND_PER_MINUTE`` is set. The limit
 is counted per connection after the signature verifies, so forged requests
 cannot spend a connection's budget. A delivery is
 stored as ``Received`` before the send. If the send fails the vendor gets a
-503 and retries; the retry finds the stored delivery still ``Received`` and,
-once it is older than ``RESEND_AFTER_SECONDS``, sends it again. The consumer
-is idempotent (deterministic event id), so a repeat send never makes a
+503 and retries; every retry that finds the stored delivery still ``Received``
+sends it again, however soon it comes (a vendor may retry once, at once). The
+consumer is idempotent (deterministic event id), so a repeat send never makes a
 second event, and nothing accepted is ever lost.
 """
 
@@ -20,7 +20,6 @@ import os
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import datetime
 from typing import Any
 
 from chalicelib.connections.models import Connection, ConnectionStatus
@@ -43,7 +42,6 @@ from chalicelib.inbound.signatures import SignatureRejected, SignedRequest, veri
 from chalicelib.providers.models import Provider
 from chalicelib.ratelimit import limiter
 
-RESEND_AFTER_SECONDS = 10
 # The event item is bounded like any DynamoDB item (400 KB, 32 levels of nesting); a payload
 # beyond either stays on the delivery only.
 MAX_EVENT_PAYLOAD = 200 * 1024
@@ -158,7 +156,7 @@ def ingest(inbound: Inbound) -> Outcome:
     if existing is None or _own_write(existing, delivery):
         _hand_on(delivery)
         return Outcome(_receipt(delivery, "Accepted"), 202)
-    if existing.status == DeliveryStatus.RECEIVED and _age(existing) > RESEND_AFTER_SECONDS:
+    if existing.status == DeliveryStatus.RECEIVED:
         logger.info("re-sending a delivery never handed on", extra={"delivery_id": existing.delivery_id})
         _hand_on(existing)
     return Outcome(_receipt(existing, "Duplicate"), 200)
@@ -167,11 +165,6 @@ def ingest(inbound: Inbound) -> Outcome:
 def _own_write(existing: Delivery, delivery: Delivery) -> bool:
     """The SDK retries a put whose response was lost; the retry then finds this very request's item."""
     return existing.trace_id == delivery.trace_id and existing.received_at == delivery.received_at
-
-
-def _age(delivery: Delivery) -> float:
-    received = datetime.fromisoformat(delivery.received_at.replace("Z", "+00:00"))
-    return (utc_now() - received).total_seconds()
 
 
 def _hand_on(delivery: Delivery) -> None:
