@@ -78,6 +78,19 @@ def decode_cursor(cursor: str | None, tenant_id: str) -> dict[str, Any] | None:
     return serialize(plain)
 
 
+def query_from(params: dict[str, Any], start_key: dict[str, Any] | None) -> dict[str, Any]:
+    """Run one Query page from a decoded cursor; a cursor DynamoDB rejects is the caller's 400, not a 500."""
+    if start_key:
+        params = {**params, "ExclusiveStartKey": start_key}
+    client = aws.dynamodb()
+    try:
+        return dict(client.query(**params))
+    except client.exceptions.ClientError as exc:
+        if start_key and exc.response.get("Error", {}).get("Code") == "ValidationException":
+            raise ValidationFailed("The cursor is not valid.") from exc
+        raise
+
+
 class Table:
     """One DynamoDB table whose partition key is ``tenantId`` (or starts with it)."""
 
@@ -184,14 +197,6 @@ class Table:
         start = decode_cursor(cursor, tenant_id)
         if start is not None and set(start) != {"tenantId", self.sort_key}:
             raise ValidationFailed("The cursor is not valid.")  # a cursor from another list
-        if start:
-            params["ExclusiveStartKey"] = start
-        client = aws.dynamodb()
-        try:
-            response = client.query(**params)
-        except client.exceptions.ClientError as exc:
-            if start and exc.response.get("Error", {}).get("Code") == "ValidationException":
-                raise ValidationFailed("The cursor is not valid.") from exc
-            raise
+        response = query_from(params, start)
         items = [deserialize(raw) for raw in response.get("Items", [])]
         return Page(items=items, next_cursor=encode_cursor(response.get("LastEvaluatedKey"), tenant_id))

@@ -15,7 +15,7 @@ from typing import Any, cast
 
 from chalicelib.core import aws
 from chalicelib.core.config import get_settings
-from chalicelib.core.dynamo import decode_cursor, deserialize, encode_cursor, serialize
+from chalicelib.core.dynamo import decode_cursor, deserialize, encode_cursor, query_from, serialize
 from chalicelib.core.errors import PayloadTooLarge, ValidationFailed
 from chalicelib.inbound.models import Delivery
 
@@ -99,14 +99,8 @@ def list_by_connection(
     if start is not None:
         if set(start) != {"tenantId", "deliveryId", "receivedAt"}:
             raise ValidationFailed("The cursor is not valid.")
-        params["ExclusiveStartKey"] = {**start, "connectionKey": {"S": key}}
-    client = aws.dynamodb()
-    try:
-        response = client.query(**params)
-    except client.exceptions.ClientError as exc:
-        if start is not None and exc.response.get("Error", {}).get("Code") == "ValidationException":
-            raise ValidationFailed("The cursor is not valid.") from exc
-        raise
+        start = {**start, "connectionKey": {"S": key}}
+    response = query_from(params, start)
     last = response.get("LastEvaluatedKey")
     if last:
         last = {k: v for k, v in last.items() if k != "connectionKey"}

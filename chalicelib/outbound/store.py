@@ -18,7 +18,7 @@ from typing import Any
 
 from chalicelib.core import aws
 from chalicelib.core.config import get_settings
-from chalicelib.core.dynamo import Item, Table, deserialize, serialize
+from chalicelib.core.dynamo import Item, Table, deserialize, query_from, serialize
 from chalicelib.core.errors import ValidationFailed
 from chalicelib.outbound.config import get_outbound_settings
 from chalicelib.outbound.models import Attempt, DeliveryStatus
@@ -156,7 +156,7 @@ def _decode(cursor: str | None) -> str | None:
         value = json.loads(base64.urlsafe_b64decode((cursor + "=" * (-len(cursor) % 4)).encode()))
     except (ValueError, binascii.Error, UnicodeDecodeError) as exc:
         raise ValidationFailed("The cursor is not valid.") from exc
-    if not isinstance(value, str):
+    if not isinstance(value, str) or not 0 < len(value.encode()) <= 1024:  # DynamoDB's sort-key limit
         raise ValidationFailed("The cursor is not valid.")
     return value
 
@@ -182,9 +182,8 @@ def query_attempts(
         params["KeyConditionExpression"] += " AND attemptKey >= :since"
         params["ExpressionAttributeValues"][":since"] = {"S": since}
     start = _decode(cursor)
-    if start:
-        params["ExclusiveStartKey"] = {"subscriptionKey": {"S": partition}, "attemptKey": {"S": start}}
-    response = aws.dynamodb().query(**params)
+    start_key = {"subscriptionKey": {"S": partition}, "attemptKey": {"S": start}} if start else None
+    response = query_from(params, start_key)
     items = [deserialize(raw) for raw in response.get("Items", [])]
     return items, _encode(response.get("LastEvaluatedKey"))
 

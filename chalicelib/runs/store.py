@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from chalicelib.core import aws
-from chalicelib.core.dynamo import Table, decode_cursor, deserialize, encode_cursor, serialize
+from chalicelib.core.dynamo import Table, decode_cursor, deserialize, encode_cursor, query_from, serialize
 from chalicelib.core.errors import ValidationFailed
 from chalicelib.runs.models import Run, RunStatus
 
@@ -117,7 +117,6 @@ def list_page(
         fields = {"tenantId", "runId", "connectionKey", "createdAt"}
         if set(start) != fields or deserialize(start)["connectionKey"] != key:
             raise ValidationFailed("The cursor is not valid.")  # a cursor from another list
-        params["ExclusiveStartKey"] = start
-    response = aws.dynamodb().query(**params)
+    response = query_from(params, start)
     items = [deserialize(raw) for raw in response.get("Items", [])]
     return [Run.model_validate(item) for item in items], encode_cursor(response.get("LastEvaluatedKey"), tenant_id)

@@ -149,3 +149,13 @@ def test_concurrent_rotations_answer_200_or_409_and_never_collide(client: ApiCli
     assert set(statuses) <= {200, 409} and 200 in statuses, statuses
     again = client.post(path)
     assert again.status == 200, again.json
+
+
+def test_an_attempts_cursor_dynamodb_would_refuse_is_a_400(client: ApiClient) -> None:
+    import base64
+    import json
+
+    created = create(client)
+    oversized = base64.urlsafe_b64encode(json.dumps("k" * 2048).encode()).decode().rstrip("=")
+    reply = client.get(f"/webhooks/subscriptions/{created['subscriptionId']}/attempts?cursor={oversized}")
+    assert reply.status == 400 and reply.json["error"]["code"] == "VALIDATION_ERROR"
