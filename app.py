@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from typing import Any
 
 from chalice.app import Chalice, CloudWatchEvent, Rate, SQSEvent
@@ -35,9 +34,6 @@ app.register_blueprint(event_publishing)
 app.register_blueprint(api_keys)
 app.register_blueprint(credentials)
 
-# Per stage in .chalice/config.json; read at import because the schedule is part of the deployed template.
-HEALTH_CHECK_RATE_MINUTES = int(os.environ.get("HEALTH_CHECK_RATE_MINUTES", "15"))
-
 
 @app.on_sqs_message(queue=get_settings().queue_name("inbound-events"), batch_size=10)
 def inbound_events(event: SQSEvent) -> dict[str, Any]:
@@ -67,7 +63,8 @@ def run_dead_letters(event: SQSEvent) -> dict[str, Any]:
     return handle_dead_letters(event.to_dict(), event.context)
 
 
-@app.schedule(Rate(HEALTH_CHECK_RATE_MINUTES, unit=Rate.MINUTES))
+# The rate is per stage (.chalice/config.json) and part of the packaged template, so it is read at import.
+@app.schedule(Rate(get_settings().health_check_rate_minutes, unit=Rate.MINUTES))
 def health_sweep(event: CloudWatchEvent) -> None:
     from chalicelib.health.sweep import start
 

@@ -57,6 +57,7 @@ class Settings:
     credential_rotation_days: int = 0
     secret_recovery_days: int = 7
     health_check_timeout_seconds: float = 5.0
+    health_check_rate_minutes: int = 15
     # Requests per fixed minute window; 0 turns a limit off (docs/rate-limits.md).
     rate_limit_tenant_per_minute: int = 0
     rate_limit_key_per_minute: int = 0
@@ -104,6 +105,7 @@ def get_settings() -> Settings:
         credential_rotation_days=int(os.environ.get("CREDENTIAL_ROTATION_DAYS", "0")),
         secret_recovery_days=int(os.environ.get("SECRET_RECOVERY_DAYS", "7")),
         health_check_timeout_seconds=float(os.environ.get("HEALTH_CHECK_TIMEOUT_SECONDS", "5")),
+        health_check_rate_minutes=int(os.environ.get("HEALTH_CHECK_RATE_MINUTES", "15")),
         rate_limit_tenant_per_minute=int(os.environ.get("RATE_LIMIT_TENANT_PER_MINUTE", "0")),
         rate_limit_key_per_minute=int(os.environ.get("RATE_LIMIT_KEY_PER_MINUTE", "0")),
         rate_limit_inbound_per_minute=int(os.environ.get("RATE_LIMIT_INBOUND_PER_MINUTE", "0")),
