@@ -77,3 +77,23 @@ def client(local_api: object, issuer: DevIssuer, tenant: str) -> object:
     from tests.support.api_client import ApiClient
 
     return ApiClient(local_api, issuer.token(tenant))  # type: ignore[arg-type]
+
+
+# Set by tests/reliability/test_schemathesis.py on its reports. The summary hook lives here, in the
+# root conftest, because under xdist only the controller prints and it loads no sub-package conftest.
+CASES_PROPERTY = "schemathesis_cases"
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    per_operation = [
+        int(value)
+        for reports in terminalreporter.stats.values()
+        for report in reports
+        if getattr(report, "when", "") == "call"
+        for name, value in getattr(report, "user_properties", [])
+        if name == CASES_PROPERTY
+    ]
+    if per_operation:
+        terminalreporter.write_sep(
+            "-", f"schemathesis: {sum(per_operation)} generated cases over {len(per_operation)} operations"
+        )

@@ -1,9 +1,4 @@
-"""The API over real HTTP on 127.0.0.1 (the local runtime's front, in a thread, inside the moto session).
-
-``pytest_terminal_summary`` prints how many cases schemathesis generated: the
-count travels as a test report property, so it also reaches the summary when
-xdist runs the suite in worker processes.
-"""
+"""The API over real HTTP on 127.0.0.1 (the local runtime's front, in a thread, inside the moto session)."""
 
 from __future__ import annotations
 
@@ -16,7 +11,6 @@ from infra.local.dev_issuer import DevIssuer
 from tests.outbound.conftest import driver, outbound_env
 
 __all__ = ["driver", "outbound_env"]  # the outbound package's fixtures, for the secret scan's workflow
-CASES_PROPERTY = "schemathesis_cases"
 
 
 @pytest.fixture(scope="session")
@@ -34,18 +28,3 @@ def http_api(local_api: object, issuer: DevIssuer) -> Iterator[str]:
     finally:
         server.shutdown()
         server.server_close()
-
-
-def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
-    per_operation = [
-        int(value)
-        for reports in terminalreporter.stats.values()
-        for report in reports
-        if getattr(report, "when", "") == "call"
-        for name, value in getattr(report, "user_properties", [])
-        if name == CASES_PROPERTY
-    ]
-    if per_operation:
-        terminalreporter.write_sep(
-            "-", f"schemathesis: {sum(per_operation)} generated cases over {len(per_operation)} operations"
-        )

@@ -23,7 +23,7 @@ from schemathesis.checks import (
 )
 
 from infra.local.dev_issuer import DevIssuer
-from tests.reliability.conftest import CASES_PROPERTY
+from tests.conftest import CASES_PROPERTY
 
 MAX_EXAMPLES = 20
 CHECKS = [
