@@ -4,44 +4,18 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Iterator
 from typing import Any
-
-import pytest
 
 from chalicelib.connections import store as connections
 from chalicelib.core import aws
 from chalicelib.credentials import vault
 from chalicelib.events import store as events
-from chalicelib.runs import store
-from chalicelib.runs.models import Run, RunStatus
+from chalicelib.runs.models import RunStatus
 from chalicelib.runs.worker import event_id
+from tests.runs.conftest import PR, TOKEN, run_of
 from tests.support.api_client import ApiClient
-from tests.support.fake_vendor import FakeVendor, malformed_json, rate_limited, serve_vendor, server_error, slow
+from tests.support.fake_vendor import FakeVendor, malformed_json, rate_limited, server_error, slow
 from tests.support.run_driver import connect, deliver, receive, runs_queue, settings, start
-
-TOKEN = "vendor-token-1"
-PR = {"owner": "octo", "repo": "hello", "title": "Add feature", "head": "feature", "base": "main"}
-
-
-@pytest.fixture
-def vendor() -> Iterator[FakeVendor]:
-    with serve_vendor() as fake:
-        fake.expect_bearer(TOKEN)
-        yield fake
-
-
-@pytest.fixture
-def handler(local_api: object) -> Any:
-    from app import run_operations
-
-    return run_operations
-
-
-def run_of(tenant: str, run_id: str) -> Run:
-    run = store.get(tenant, run_id)
-    assert run is not None
-    return run
 
 
 def test_open_pull_request_completes_and_is_announced(

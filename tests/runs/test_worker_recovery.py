@@ -4,10 +4,7 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Iterator
 from typing import Any
-
-import pytest
 
 from chalicelib.adapters import generic_http, github
 from chalicelib.adapters.auth import Credential
@@ -15,36 +12,15 @@ from chalicelib.adapters.base import ExecutionContext
 from chalicelib.core import aws
 from chalicelib.events import store as events
 from chalicelib.providers.models import AuthModel
-from chalicelib.runs import queue, store, worker
+from chalicelib.runs import queue, worker
 from chalicelib.runs.models import Run, RunStatus
+from tests.runs.conftest import PR, TOKEN, run_of
 from tests.support.api_client import ApiClient
-from tests.support.fake_vendor import FakeVendor, serve_vendor
+from tests.support.fake_vendor import FakeVendor
 from tests.support.run_driver import connect, deliver, invoke, receive, runs_dlq, runs_queue, settings, start
 
-TOKEN = "vendor-token-1"
 CREDENTIAL = Credential(AuthModel.BEARER_TOKEN, {"token": TOKEN})
 CHARGE = {"method": "POST", "path": "/charges", "body": {"amount": 1200, "currency": "eur"}}
-PR = {"owner": "octo", "repo": "hello", "title": "Add feature", "head": "feature", "base": "main"}
-
-
-@pytest.fixture
-def vendor() -> Iterator[FakeVendor]:
-    with serve_vendor() as fake:
-        fake.expect_bearer(TOKEN)
-        yield fake
-
-
-@pytest.fixture
-def handler(local_api: object) -> Any:
-    from app import run_operations
-
-    return run_operations
-
-
-def run_of(tenant: str, run_id: str) -> Run:
-    run = store.get(tenant, run_id)
-    assert run is not None
-    return run
 
 
 def crash_mid_run(tenant: str, run_id: str, side_effect: Any) -> str:
