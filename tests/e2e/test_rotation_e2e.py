@@ -4,7 +4,6 @@ would, the verification run completes against the fake vendor, and the next run 
 from __future__ import annotations
 
 import secrets
-import time
 from collections.abc import Iterator
 from typing import Any
 
@@ -12,9 +11,9 @@ import pytest
 
 from tests.e2e.conftest import LocalRuntime
 from tests.support.fake_vendor import FakeVendor, serve_vendor
+from tests.support.waiting import poll
 
 OLD, NEW = "old-e2e-token", "new-e2e-token"
-POLL_SECONDS = 30.0
 
 
 @pytest.fixture
@@ -22,16 +21,6 @@ def vendor() -> Iterator[FakeVendor]:
     with serve_vendor() as fake:
         fake.expect_bearer(OLD)
         yield fake
-
-
-def poll(check: Any, what: str) -> Any:
-    deadline = time.monotonic() + POLL_SECONDS
-    while time.monotonic() < deadline:
-        found = check()
-        if found:
-            return found
-        time.sleep(0.2)
-    pytest.fail(f"{what} did not happen within {POLL_SECONDS}s")
 
 
 def test_rotated_credential_is_verified_then_used_by_the_next_run(

@@ -16,10 +16,10 @@ import pytest
 from tests.e2e.conftest import LocalRuntime
 from tests.support.fake_vendor import FakeVendor, serve_vendor
 from tests.support.receiver import Receiver, serve_receiver
+from tests.support.waiting import poll
 
 TOKEN = "ghp_e2e0000000000000000000000000000000"
 PR = {"owner": "octo", "repo": "hello", "title": "Add feature", "head": "feature", "base": "main", "body": "Why."}
-POLL_SECONDS = 30.0
 
 
 @pytest.fixture
@@ -33,16 +33,6 @@ def vendor() -> Iterator[FakeVendor]:
 def receiver() -> Iterator[Receiver]:
     with serve_receiver() as fake:
         yield fake
-
-
-def poll(check: Any, what: str) -> Any:
-    deadline = time.monotonic() + POLL_SECONDS
-    while time.monotonic() < deadline:
-        value = check()
-        if value:
-            return value
-        time.sleep(0.2)
-    pytest.fail(f"{what} did not happen within {POLL_SECONDS}s")
 
 
 def test_open_pull_request_runs_to_completed_and_is_delivered(
