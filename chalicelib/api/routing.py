@@ -164,10 +164,12 @@ def endpoint(
             key = headers.get("idempotency-key") if idempotent else None
             if key is None:
                 return produce()
-            from chalicelib.idempotency import replay
+            from chalicelib.api import idempotency
 
             route = f"{path} {sorted(path_params.items())}"
-            return replay.once(principal.tenant_id, method, route, key, body_bytes, produce, blueprint.lambda_context)
+            return idempotency.once(
+                principal.tenant_id, method, route, key, body_bytes, produce, blueprint.lambda_context
+            )
 
         view.__name__ = handler.__name__
         blueprint.route(path, methods=[method], content_types=["*/*"])(view)

@@ -15,9 +15,9 @@ from typing import Any
 
 import pytest
 
+from chalicelib.api.idempotency import ONCE_ONLY_FIELDS
 from chalicelib.core import aws
 from chalicelib.core.config import ALL_TABLES, get_settings
-from chalicelib.idempotency.replay import ONCE_ONLY_FIELDS
 from tests.outbound.conftest import QueueDriver
 from tests.reliability.resources import drain_inbound, make_resources
 from tests.support.api_client import ApiClient, Reply

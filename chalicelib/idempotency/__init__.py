@@ -1,1 +1,0 @@
-"""``Idempotency-Key`` for every creating POST, through powertools' idempotency utility."""
