@@ -41,6 +41,7 @@ def _environment(port: int, moto_url: str, region: str) -> dict[str, str]:
         "JWT_ISSUER": DEV_ISSUER,
         "JWT_AUDIENCE": DEV_AUDIENCE,
         "JWKS_URL": f"http://127.0.0.1:{port}/.well-known/jwks.json",
+        "PUBLIC_BASE_URL": f"http://127.0.0.1:{port}",  # so webhookUrl is a URL a local sender can post to
         "ROTATION_INVOKER": "local",
     }
 

@@ -46,6 +46,7 @@ def test_github_delivery_is_accepted_and_its_event_becomes_visible(local_runtime
         "X-GitHub-Delivery": str(uuid.uuid4()),
         "X-Hub-Signature-256": "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest(),
     }
+    assert webhook_url.startswith(local_runtime.base_url + "/webhooks/deliveries/conn-"), webhook_url
     path = webhook_url.removeprefix(local_runtime.base_url)
     accepted = post_raw(local_runtime, path, body, headers)
     assert accepted.status == 202, accepted.body
