@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from chalice.app import Chalice, CloudWatchEvent, Rate, SQSEvent
+from chalice.app import Chalice, CloudWatchEvent, DynamoDBEvent, Rate, SQSEvent
 
 from chalicelib.api.api_keys import api_keys
 from chalicelib.api.connections import connections
@@ -45,6 +45,21 @@ def inbound_events(event: SQSEvent) -> dict[str, Any]:
 @app.on_sqs_message(queue=get_settings().queue_name("outbound-dispatch"), batch_size=10)
 def outbound_dispatch(event: SQSEvent) -> dict[str, Any]:
     from chalicelib.outbound.dispatcher import handle
+
+    return handle(event.to_dict())
+
+
+# The stream ARN is known only once the table exists: the merge template puts the real one in.
+@app.on_dynamodb_record(stream_arn=get_settings().events_stream_arn, batch_size=100, starting_position="TRIM_HORIZON")
+def events_stream(event: DynamoDBEvent) -> dict[str, Any]:
+    from chalicelib.outbound.stream import handle
+
+    return handle(event.to_dict())
+
+
+@app.on_sqs_message(queue=get_settings().queue_name("bus-events"), batch_size=10)
+def bus_events(event: SQSEvent) -> dict[str, Any]:
+    from chalicelib.events.receiver import handle
 
     return handle(event.to_dict())
 

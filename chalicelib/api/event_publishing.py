@@ -6,6 +6,7 @@ from chalice.app import Blueprint
 
 from chalicelib.api.requests import parse_json_body
 from chalicelib.api.routing import Call, Reply, endpoint
+from chalicelib.core import jsontext
 from chalicelib.core.context import current_trace_id
 from chalicelib.outbound import publishing, recovery
 from chalicelib.outbound.models import PublishedEvent, PublishEventRequest, Queued, RedeliverRequest
@@ -35,7 +36,7 @@ def publish_event(call: Call) -> Reply:
         type=event.type,
         source=event.source,
         timestamp=event.timestamp,
-        data=event.data,
+        data=jsontext.for_api(event.data),
         trace_id=current_trace_id(),
     )
     headers = {"Location": f"/events/{event.event_id}"}

@@ -5,6 +5,7 @@ from __future__ import annotations
 from chalice.app import Blueprint
 
 from chalicelib.api.routing import Call, endpoint
+from chalicelib.core import jsontext
 from chalicelib.core.errors import NotFound
 from chalicelib.events import store
 from chalicelib.outbound.models import EventDetail
@@ -29,4 +30,4 @@ def get_event(call: Call) -> EventDetail:
     if event is None:
         raise NotFound(f"Event '{call.path['eventId']}' was not found.")
     deliveries = delivery_status(call.tenant_id, event.event_id)
-    return EventDetail(**event.model_dump(), deliveries=deliveries)
+    return EventDetail(**(event.model_dump() | {"data": jsontext.for_api(event.data)}), deliveries=deliveries)

@@ -22,15 +22,15 @@ from chalicelib.connections.models import Connection, ConnectionStatus, Health
 from chalicelib.core import aws
 from chalicelib.core.config import get_settings
 from chalicelib.core.context import current_trace_id
-from chalicelib.core.dynamo import serialize
 from chalicelib.core.errors import Conflict, NotFound
 from chalicelib.core.ids import iso_now
 from chalicelib.core.models import WireModel
 from chalicelib.credentials import vault
-from chalicelib.events.emit import emit
+from chalicelib.events import catalog
+from chalicelib.events.emit import commit, new_event
+from chalicelib.events.models import PlatformEvent
 from chalicelib.providers import service as providers
 
-HEALTH_CHANGED = "ConnectionHealthChanged"
 CheckStatus = Literal["Pass", "Fail", "Skipped"]
 
 
@@ -130,7 +130,11 @@ def probe(connection: Connection) -> Probe:
 
 
 def record(connection: Connection, result: Probe, sweep_id: str | None = None) -> bool:
-    """Store the result unless a newer one is stored; emit on a status transition. ``False`` if not stored."""
+    """Store the result unless a newer one is; a status transition commits its event with it. ``False`` if not stored.
+
+    The transition is judged against the health the caller read with the connection: the write is
+    conditional on it still being there, so two concurrent checks cannot both announce one transition.
+    """
     changes: dict[str, Any] = {
         "health": result.status.value,
         "lastCheckedAt": result.checked_at,
@@ -140,36 +144,27 @@ def record(connection: Connection, result: Probe, sweep_id: str | None = None) -
     }
     if sweep_id is not None:
         changes["lastSweepId"] = sweep_id
-    names = {f"#f{i}": name for i, name in enumerate(changes)} | {"#status": "status", "#checked": "lastCheckedAt"}
-    values = {f":v{i}": value for i, value in enumerate(changes.values())}
-    values |= {":active": ConnectionStatus.ACTIVE.value, ":at": result.checked_at}
-    client = aws.dynamodb()
-    try:
-        response = client.update_item(
-            TableName=store.TABLE.name,
-            Key=store.TABLE.key(connection.tenant_id, connection.connection_id),
-            UpdateExpression="SET " + ", ".join(f"#f{i} = :v{i}" for i in range(len(changes))),
-            ConditionExpression=(
-                "attribute_exists(connectionId) AND #status = :active AND "
-                "(attribute_not_exists(#checked) OR #checked <= :at)"
-            ),
-            ExpressionAttributeNames=names,
-            ExpressionAttributeValues=serialize(values),
-            ReturnValues="ALL_OLD",
-        )
-    except client.exceptions.ConditionalCheckFailedException:
-        return False
-    previous = response.get("Attributes", {}).get("health", {}).get("S", Health.UNKNOWN.value)
-    if previous != result.status.value:
-        _announce(connection, previous, result)
-    return True
-
-
-def _announce(connection: Connection, previous: str, result: Probe) -> None:
-    material = f"{connection.tenant_id}/{connection.connection_id}/{result.checked_at}/{previous}/{result.status.value}"
-    emit(
+    previous = connection.health.value if connection.health else Health.UNKNOWN.value
+    entry = store.TABLE.update_entry(
         connection.tenant_id,
-        HEALTH_CHANGED,
+        connection.connection_id,
+        changes,
+        condition=(
+            "#status = :active AND (attribute_not_exists(#checked) OR #checked <= :at) AND "
+            "(attribute_not_exists(#health) OR #health = :previous)"
+        ),
+        condition_values={":active": ConnectionStatus.ACTIVE.value, ":at": result.checked_at, ":previous": previous},
+        condition_names={"#status": "status", "#checked": "lastCheckedAt", "#health": "health"},
+    )
+    event = _transition(connection, previous, result) if previous != result.status.value else None
+    return commit(entry, event)
+
+
+def _transition(connection: Connection, previous: str, result: Probe) -> PlatformEvent:
+    material = f"{connection.tenant_id}/{connection.connection_id}/{result.checked_at}/{previous}/{result.status.value}"
+    return new_event(
+        connection.tenant_id,
+        catalog.CONNECTION_HEALTH_CHANGED,
         {
             "connectionId": connection.connection_id,
             "providerId": connection.provider_id,

@@ -1,7 +1,8 @@
 """Changing a connection after it is established: update, new credentials, activate, deactivate, delete.
 
-Every change is one conditional write, so a concurrent change or a repeated
-request cannot apply twice, and each emits its platform event. Status changes
+Every change is one conditional write committed in one transaction with its
+platform event, so a concurrent change or a repeated request cannot apply
+twice, and no change stands without its event. Status changes
 take effect for runs at once (the runs service and worker read the item), for
 inbound deliveries within the lookup cache's 30 s in other warm containers, and
 for the health sweep at its next page (inactive connections leave the sweep
@@ -23,7 +24,9 @@ from chalicelib.core.ids import iso_now
 from chalicelib.core.models import JsonObject, RequestModel, WireModel
 from chalicelib.credentials import store as rotations
 from chalicelib.credentials import vault
-from chalicelib.events.emit import emit
+from chalicelib.events import catalog
+from chalicelib.events.emit import commit, emit, new_event
+from chalicelib.events.models import PlatformEvent
 from chalicelib.inbound import lookup, webhook_secrets
 
 SOURCE = "platform.connections"
@@ -80,8 +83,10 @@ class ConnectionDeleted(WireModel):
     trace_id: str | None = None
 
 
-def _event(connection: Connection, event_type: str, data: dict[str, Any]) -> None:
-    emit(connection.tenant_id, event_type, {"connectionId": connection.connection_id, **data}, source=SOURCE)
+def connection_event(connection: Connection, event_type: str, data: dict[str, Any]) -> PlatformEvent:
+    return new_event(
+        connection.tenant_id, event_type, {"connectionId": connection.connection_id, **data}, source=SOURCE
+    )
 
 
 def update(tenant_id: str, connection_id: str, request: UpdateConnectionRequest) -> Connection:
@@ -94,11 +99,13 @@ def update(tenant_id: str, connection_id: str, request: UpdateConnectionRequest)
     if "project_id" in request.model_fields_set:
         changes["projectId"] = request.project_id
     changes["updatedAt"] = iso_now()
-    if store.TABLE.update(tenant_id, connection_id, changes) is None:
+    connection = service.get(tenant_id, connection_id)
+    changed = sorted(k for k in changes if k != "updatedAt")
+    event = connection_event(connection, catalog.CONNECTION_UPDATED, {"changedFields": changed})
+    if not commit(store.TABLE.update_entry(tenant_id, connection_id, changes), event):
         raise NotFound(f"Connection '{connection_id}' was not found.")
     lookup.forget_connection(connection_id)
     connection = service.get(tenant_id, connection_id)
-    _event(connection, "ConnectionUpdated", {"changedFields": sorted(k for k in changes if k != "updatedAt")})
     return connection.model_copy(update={"trace_id": current_trace_id()})
 
 
@@ -122,10 +129,18 @@ def change_credentials(tenant_id: str, connection_id: str, request: CredentialsC
     )
     vault.forget(tenant_id, path)
     users = sorted(c.connection_id for c in store.using_credential(tenant_id, connection.credential_id))
-    _event(
-        connection,
-        "CredentialUpdated",
-        {"credentialId": connection.credential_id, "versionId": version_id, "affectedConnectionIds": users},
+    # The state is in Secrets Manager, outside any DynamoDB transaction: if this record fails the caller
+    # gets a 5xx and its retry writes the value again and records the event then (no 409 stands in the way).
+    emit(
+        tenant_id,
+        catalog.CONNECTION_CREDENTIALS_UPDATED,
+        {
+            "connectionId": connection_id,
+            "credentialId": connection.credential_id,
+            "versionId": version_id,
+            "affectedConnectionIds": users,
+        },
+        source=SOURCE,
     )
     return CredentialsChanged(
         connection_id=connection_id,
@@ -141,13 +156,14 @@ def change_credentials(tenant_id: str, connection_id: str, request: CredentialsC
 def set_status(tenant_id: str, connection_id: str, status: ConnectionStatus) -> StatusChanged:
     """Activate or deactivate; asking for the state it is already in is a 409."""
     at = iso_now()
-    changed = store.set_status(tenant_id, connection_id, status, at)
-    if changed is None:
+    current = service.get(tenant_id, connection_id)
+    active = status == ConnectionStatus.ACTIVE
+    event_type = catalog.CONNECTION_ACTIVATED if active else catalog.CONNECTION_DEACTIVATED
+    event = connection_event(current, event_type, {"status": status.value, "at": at})
+    if not commit(store.set_status_entry(tenant_id, connection_id, status, at), event):
         current = service.get(tenant_id, connection_id)
         raise Conflict(f"Connection '{connection_id}' is already {current.status}.")
     lookup.forget_connection(connection_id)
-    active = status == ConnectionStatus.ACTIVE
-    _event(changed, "ConnectionActivated" if active else "ConnectionDeactivated", {"status": status.value, "at": at})
     return StatusChanged(
         connection_id=connection_id,
         status=status,
@@ -159,30 +175,30 @@ def set_status(tenant_id: str, connection_id: str, status: ConnectionStatus) -> 
 
 
 def delete(tenant_id: str, connection_id: str) -> ConnectionDeleted:
-    """The connection goes; its credential is scheduled for deletion unless another connection uses it."""
-    deleted = store.delete(tenant_id, connection_id)
-    if deleted is None:
+    """The connection goes with its event; then its credential is scheduled for deletion unless another uses it."""
+    deleted = service.get(tenant_id, connection_id)
+    shared = [c for c in store.using_credential(tenant_id, deleted.credential_id) if c.connection_id != connection_id]
+    deletion = "Retained" if shared else "Scheduled"
+    event = connection_event(
+        deleted,
+        catalog.CONNECTION_DELETED,
+        {"credentialId": deleted.credential_id, "credentialDeletion": deletion},
+    )
+    if not commit(store.delete_entry(tenant_id, connection_id), event):
         raise NotFound(f"Connection '{connection_id}' was not found.")
     lookup.forget_connection(connection_id)
     own_webhook_path = webhook_secrets.own_path(connection_id)
     if deleted.webhook_secret_ref == vault.ref_for(own_webhook_path):
         vault.delete(tenant_id, own_webhook_path)  # generated for this connection alone
     deletion_date = None
-    shared = store.using_credential(tenant_id, deleted.credential_id)
     if not shared:
         path = vault.path_from_ref(deleted.credential_ref)
         deletion_date = vault.schedule_deletion(tenant_id, path, get_settings().secret_recovery_days)
         rotations.delete(tenant_id, deleted.credential_id)
-    result = ConnectionDeleted(
+    return ConnectionDeleted(
         connection_id=connection_id,
         credential_id=deleted.credential_id,
-        credential_deletion="Retained" if shared else "Scheduled",
+        credential_deletion=deletion,
         credential_deletion_date=deletion_date,
         trace_id=current_trace_id(),
     )
-    _event(
-        deleted,
-        "ConnectionDeleted",
-        {"credentialId": deleted.credential_id, "credentialDeletion": result.credential_deletion},
-    )
-    return result

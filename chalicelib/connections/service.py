@@ -30,6 +30,8 @@ from chalicelib.core.errors import FieldError, NotFound, Unprocessable, Validati
 from chalicelib.core.ids import iso_now, new_id, to_iso
 from chalicelib.core.urls import check_url
 from chalicelib.credentials import vault
+from chalicelib.events import catalog
+from chalicelib.events.emit import commit, new_event
 from chalicelib.inbound import lookup, webhook_secrets
 from chalicelib.providers import service as providers
 from chalicelib.providers.models import AuthModel, Provider
@@ -97,7 +99,20 @@ def create(tenant_id: str, request: CreateConnectionRequest) -> Connection:
     )
     webhook_ref, generated = _webhook_secret(tenant_id, connection_id, provider, request)
     connection.webhook_secret_ref = webhook_ref
-    store.insert(connection)
+    created = new_event(
+        tenant_id,
+        catalog.CONNECTION_CREATED,
+        {
+            "connectionId": connection_id,
+            "providerId": provider.provider_id,
+            "displayName": connection.display_name,
+            "authMode": auth_mode,
+            "status": connection.status.value,
+            "projectId": connection.project_id,
+        },
+        source="platform.connections",
+    )
+    commit(store.insert_entry(connection), created)
     return connection.model_copy(
         update={
             "webhook_url": _webhook_url(connection),

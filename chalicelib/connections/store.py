@@ -34,8 +34,9 @@ def _item(connection: Connection) -> dict[str, Any]:
     return item
 
 
-def insert(connection: Connection) -> bool:
-    return TABLE.put_new(_item(connection))
+def insert_entry(connection: Connection) -> dict[str, Any]:
+    """The new connection's ``Put``, committed together with its ``ConnectionCreated`` event."""
+    return TABLE.put_new_entry(_item(connection))
 
 
 def get(tenant_id: str, connection_id: str) -> Connection | None:
@@ -74,43 +75,35 @@ def get_item(tenant_id: str, connection_id: str) -> dict[str, Any] | None:
     return TABLE.get(tenant_id, connection_id)
 
 
-def set_status(tenant_id: str, connection_id: str, status: ConnectionStatus, at: str) -> Connection | None:
-    """Flip Active <-> Inactive only from the other state; ``None`` when it is gone or already there."""
-    client = aws.dynamodb()
-    values: dict[str, Any] = {":to": status.value, ":at": at}
+def set_status_entry(tenant_id: str, connection_id: str, status: ConnectionStatus, at: str) -> dict[str, Any]:
+    """Flip Active <-> Inactive only from the other state (the sweep index follows the status)."""
+    changes: dict[str, Any] = {"status": status.value, "updatedAt": at}
     if status == ConnectionStatus.ACTIVE:
-        expression = "SET #status = :to, activatedAt = :at, updatedAt = :at, sweepPartition = :shard"
-        values[":shard"] = sweep_partition(connection_id)
+        changes |= {"activatedAt": at, "sweepPartition": sweep_partition(connection_id)}
+        remove = None
     else:
-        expression = "SET #status = :to, deactivatedAt = :at, updatedAt = :at REMOVE sweepPartition"
-    try:
-        response = client.update_item(
-            TableName=TABLE.name,
-            Key=TABLE.key(tenant_id, connection_id),
-            UpdateExpression=expression,
-            ConditionExpression="attribute_exists(connectionId) AND #status <> :to",
-            ExpressionAttributeNames={"#status": "status"},
-            ExpressionAttributeValues=serialize(values),
-            ReturnValues="ALL_NEW",
-        )
-    except client.exceptions.ConditionalCheckFailedException:
-        return None
-    return Connection.model_validate(deserialize(response["Attributes"]))
+        changes["deactivatedAt"] = at
+        remove = ["sweepPartition"]
+    return TABLE.update_entry(
+        tenant_id,
+        connection_id,
+        changes,
+        condition="#st <> :to",
+        condition_values={":to": status.value},
+        condition_names={"#st": "status"},
+        remove=remove,
+    )
 
 
-def delete(tenant_id: str, connection_id: str) -> Connection | None:
-    """Remove the item; the deleted connection, or ``None`` if another request removed it first."""
-    client = aws.dynamodb()
-    try:
-        response = client.delete_item(
-            TableName=TABLE.name,
-            Key=TABLE.key(tenant_id, connection_id),
-            ConditionExpression="attribute_exists(connectionId)",
-            ReturnValues="ALL_OLD",
-        )
-    except client.exceptions.ConditionalCheckFailedException:
-        return None
-    return Connection.model_validate(deserialize(response["Attributes"]))
+def delete_entry(tenant_id: str, connection_id: str) -> dict[str, Any]:
+    """Remove the item only if it is there, committed together with its ``ConnectionDeleted`` event."""
+    return {
+        "Delete": {
+            "TableName": TABLE.name,
+            "Key": TABLE.key(tenant_id, connection_id),
+            "ConditionExpression": "attribute_exists(connectionId)",
+        }
+    }
 
 
 def using_credential(tenant_id: str, credential_id: str) -> list[Connection]:

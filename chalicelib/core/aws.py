@@ -14,6 +14,7 @@ from chalicelib.core.config import get_settings
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
+    from mypy_boto3_events import EventBridgeClient
     from mypy_boto3_secretsmanager import SecretsManagerClient
     from mypy_boto3_sqs import SQSClient
 
@@ -49,6 +50,10 @@ def sqs() -> SQSClient:
 
 def secretsmanager() -> SecretsManagerClient:
     return _client("secretsmanager")  # type: ignore[no-any-return]
+
+
+def events() -> EventBridgeClient:
+    return _client("events")  # type: ignore[no-any-return]
 
 
 def reset_clients() -> None:

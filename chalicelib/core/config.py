@@ -24,7 +24,7 @@ ALL_TABLES = (
     "rate-limits",
     "idempotency",
 )
-ALL_QUEUES = ("inbound-events", "outbound-dispatch", "runs", "health-checks")
+ALL_QUEUES = ("inbound-events", "outbound-dispatch", "runs", "health-checks", "bus-events")
 
 
 def _flag(name: str, default: bool = False) -> bool:
@@ -80,6 +80,19 @@ class Settings:
     def secret_prefix(self) -> str:
         """Secrets Manager names start here; the IAM policy grants nothing else."""
         return f"{self.resource_prefix}/"
+
+    @property
+    def events_stream_arn(self) -> str:
+        """A stand-in at packaging time; ``infra/template.json`` wires the events table's real stream."""
+        return os.environ.get(
+            "EVENTS_STREAM_ARN",
+            f"arn:aws:dynamodb:{self.region}:000000000000:table/{self.table_name('events')}/stream/packaged",
+        )
+
+    @property
+    def event_bus_name(self) -> str:
+        """The custom EventBridge bus that carries every platform event out and other services' in."""
+        return f"{self.resource_prefix}-events"
 
 
 @lru_cache(maxsize=1)

@@ -1,8 +1,8 @@
 """Thin typed access to DynamoDB tables with tenant-first keys and opaque cursors.
 
-Items are plain dicts of JSON values. Nested free-form data (configuration,
-payloads, results) is stored as native maps; floats round-trip through
-``Decimal`` because DynamoDB has no binary float type.
+Items are plain dicts of JSON values (and ``bytes`` for compressed blobs).
+Nested free-form data (configuration, results) is stored as native maps; floats
+round-trip through ``Decimal`` because DynamoDB has no binary float type.
 """
 
 from __future__ import annotations
@@ -23,12 +23,22 @@ MAX_SORT_KEY_BYTES = 1024
 
 
 def _to_dynamo(value: Any) -> Any:
-    return json.loads(json.dumps(value), parse_float=Decimal)
+    if isinstance(value, float):
+        return Decimal(repr(value))
+    if isinstance(value, dict):
+        return {str(k): _to_dynamo(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_to_dynamo(v) for v in value]
+    return value
 
 
 def _from_dynamo(value: Any) -> Any:
+    from boto3.dynamodb.types import Binary
+
     if isinstance(value, Decimal):
         return int(value) if value == value.to_integral_value() else float(value)
+    if isinstance(value, Binary):
+        return value.value  # type: ignore[attr-defined]
     if isinstance(value, dict):
         return {k: _from_dynamo(v) for k, v in value.items()}
     if isinstance(value, list | set | tuple):
@@ -138,26 +148,55 @@ class Table:
         condition_values: Item | None = None,
     ) -> Item | None:
         """Set ``changes`` on an existing item; ``None`` when it is gone or the condition fails."""
-        names = {f"#f{i}": field for i, field in enumerate(changes)}
-        values = {f":v{i}": value for i, value in enumerate(changes.values())}
-        clauses = [f"#f{i} = :v{i}" for i in range(len(changes))]
-        expression = "attribute_exists(#sk)" + (f" AND ({condition})" if condition else "")
-        names["#sk"] = self.sort_key
-        values.update(condition_values or {})
+        entry = self.update_entry(tenant_id, sort_value, changes, condition, condition_values)["Update"]
         client = aws.dynamodb()
         try:
-            response = client.update_item(
-                TableName=self.name,
-                Key=self.key(tenant_id, sort_value),
-                UpdateExpression="SET " + ", ".join(clauses),
-                ConditionExpression=expression,
-                ExpressionAttributeNames=names,
-                ExpressionAttributeValues=serialize(values),
-                ReturnValues="ALL_NEW",
-            )
+            response = client.update_item(**entry, ReturnValues="ALL_NEW")
         except client.exceptions.ConditionalCheckFailedException:
             return None
         return deserialize(response["Attributes"])
+
+    def update_entry(
+        self,
+        tenant_id: str,
+        sort_value: str,
+        changes: Item,
+        condition: str | None = None,
+        condition_values: Item | None = None,
+        remove: list[str] | None = None,
+        condition_names: dict[str, str] | None = None,
+    ) -> dict[str, Any]:
+        """The ``Update`` of an existing item, for ``update`` or for one step of a ``transact``."""
+        names = {f"#f{i}": field for i, field in enumerate(changes)}
+        values = {f":v{i}": value for i, value in enumerate(changes.values())}
+        expression = "SET " + ", ".join(f"#f{i} = :v{i}" for i in range(len(changes)))
+        if remove:
+            names |= {f"#r{i}": field for i, field in enumerate(remove)}
+            expression += " REMOVE " + ", ".join(f"#r{i}" for i in range(len(remove)))
+        names["#sk"] = self.sort_key
+        names.update(condition_names or {})
+        values.update(condition_values or {})
+        return {
+            "Update": {
+                "TableName": self.name,
+                "Key": self.key(tenant_id, sort_value),
+                "UpdateExpression": expression,
+                "ConditionExpression": "attribute_exists(#sk)" + (f" AND ({condition})" if condition else ""),
+                "ExpressionAttributeNames": names,
+                "ExpressionAttributeValues": serialize(values),
+            }
+        }
+
+    def put_new_entry(self, item: Item) -> dict[str, Any]:
+        """The ``Put`` of an item that must not exist yet, for one step of a ``transact``."""
+        return {
+            "Put": {
+                "TableName": self.name,
+                "Item": serialize(item),
+                "ConditionExpression": "attribute_not_exists(#sk)",
+                "ExpressionAttributeNames": {"#sk": self.sort_key},
+            }
+        }
 
     def delete(self, tenant_id: str, sort_value: str) -> None:
         aws.dynamodb().delete_item(TableName=self.name, Key=self.key(tenant_id, sort_value))
@@ -200,3 +239,23 @@ class Table:
         response = query_from(params, start)
         items = [deserialize(raw) for raw in response.get("Items", [])]
         return Page(items=items, next_cursor=encode_cursor(response.get("LastEvaluatedKey"), tenant_id))
+
+
+def transact(entries: list[dict[str, Any]]) -> set[int]:
+    """Commit every entry or none: the indices whose condition failed, empty when committed.
+
+    A state change and its platform event go through here together, so neither
+    can exist without the other. Any other cancellation (a conflicting
+    transaction, throttling) is raised: nothing was written and the caller's
+    retry starts over.
+    """
+    client = aws.dynamodb()
+    try:
+        client.transact_write_items(TransactItems=entries)  # type: ignore[arg-type]
+    except client.exceptions.TransactionCanceledException as exc:
+        reasons = exc.response.get("CancellationReasons", [])
+        failed = {i for i, reason in enumerate(reasons) if reason.get("Code") == "ConditionalCheckFailed"}
+        if not failed or any(r.get("Code") not in ("None", "ConditionalCheckFailed", None) for r in reasons):
+            raise
+        return failed
+    return set()

@@ -17,6 +17,7 @@ drives it. The trigger is the one seam between AWS and the local runtime:
 
 from __future__ import annotations
 
+import hashlib
 import time
 import uuid
 from collections.abc import Callable
@@ -36,6 +37,9 @@ from chalicelib.core.logging import logger
 from chalicelib.core.models import RequestModel, WireModel
 from chalicelib.credentials import store, vault, versions
 from chalicelib.credentials.store import RotationState, RotationStatus
+from chalicelib.events import catalog
+from chalicelib.events.emit import commit, new_event
+from chalicelib.events.models import PlatformEvent
 from chalicelib.providers.models import AuthModel
 from chalicelib.runs import store as runs
 from chalicelib.runs.models import Run, RunError, RunStatus
@@ -190,13 +194,29 @@ def trigger(secret_id: str, token: str, auth_mode: AuthModel) -> None:
     aws.secretsmanager().rotate_secret(**params)
 
 
-def abandon(state: RotationState, reason: str, vendor_status: int | None = None) -> None:
-    """End a rotation that cannot proceed: state Failed, verification run Failed, nothing promoted."""
-    store.finish(
+def rotation_event(state: RotationState, event_type: str, data: dict[str, Any]) -> PlatformEvent:
+    """The rotation's outcome event, with an id fixed by the rotation so a repeated step records it once."""
+    material = f"{state.tenant_id}/{state.credential_id}/{state.token}/{event_type}"
+    return new_event(
         state.tenant_id,
-        state.credential_id,
-        state.token,
-        {"status": RotationStatus.FAILED.value, "completedAt": iso_now(), "failureReason": reason},
+        event_type,
+        {"credentialId": state.credential_id, "verificationRunId": state.verification_run_id, "reason": state.reason}
+        | data,
+        source="platform.credentials",
+        event_id="evt-" + hashlib.sha256(material.encode()).hexdigest()[:24],
+    )
+
+
+def abandon(state: RotationState, reason: str, vendor_status: int | None = None) -> None:
+    """End a rotation that cannot proceed: state Failed with its event, verification run Failed, nothing promoted."""
+    commit(
+        store.finish_entry(
+            state.tenant_id,
+            state.credential_id,
+            state.token,
+            {"status": RotationStatus.FAILED.value, "completedAt": iso_now(), "failureReason": reason},
+        ),
+        rotation_event(state, catalog.CREDENTIAL_ROTATION_FAILED, {"failureReason": reason}),
     )
     error = RunError(code="CREDENTIAL_VERIFICATION_FAILED", message=reason, status=422, vendor_status=vendor_status)
     changes = {"status": RunStatus.FAILED.value, "completedAt": iso_now(), "error": error.model_dump(by_alias=True)}

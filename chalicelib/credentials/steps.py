@@ -23,7 +23,6 @@ pending version and does nothing.
 
 from __future__ import annotations
 
-import hashlib
 from typing import Any
 
 from chalicelib.connections import health
@@ -34,7 +33,8 @@ from chalicelib.core.ids import iso_now
 from chalicelib.core.logging import logger
 from chalicelib.credentials import rotation, store, vault, versions
 from chalicelib.credentials.store import RotationState, RotationStatus
-from chalicelib.events.emit import emit
+from chalicelib.events import catalog
+from chalicelib.events.emit import commit
 from chalicelib.runs import store as runs
 from chalicelib.runs.models import RunStatus
 
@@ -102,7 +102,6 @@ def _fail(secret_id: str, state: RotationState, reason: str, vendor_status: int 
     if versions.PENDING in versions.describe(secret_id).stages.get(state.token, []):
         versions.remove_stage(secret_id, versions.PENDING, state.token)
     rotation.abandon(state, reason, vendor_status)
-    _announce(state, "CredentialRotationFailed", {"failureReason": reason})
 
 
 def _create(secret_id: str, secret: versions.SecretVersions, state: RotationState) -> None:
@@ -160,27 +159,13 @@ def _finish(secret_id: str, state: RotationState) -> None:
         versions.promote(secret_id, state.token, current)
     versions.remove_stage(secret_id, versions.PENDING, state.token)
     now = iso_now()
-    store.finish(
-        state.tenant_id,
-        state.credential_id,
-        state.token,
-        {"status": RotationStatus.ROTATED.value, "completedAt": now, "lastRotatedAt": now},
+    commit(
+        store.finish_entry(
+            state.tenant_id,
+            state.credential_id,
+            state.token,
+            {"status": RotationStatus.ROTATED.value, "completedAt": now, "lastRotatedAt": now},
+        ),
+        rotation.rotation_event(state, catalog.CREDENTIAL_ROTATED, {"versionId": state.token}),
     )
     vault.forget(state.tenant_id, state.path)
-    _announce(state, "CredentialRotated", {"versionId": state.token})
-
-
-def _announce(state: RotationState, event_type: str, data: dict[str, Any]) -> None:
-    material = f"{state.tenant_id}/{state.credential_id}/{state.token}/{event_type}"
-    emit(
-        state.tenant_id,
-        event_type,
-        {
-            "credentialId": state.credential_id,
-            "verificationRunId": state.verification_run_id,
-            "reason": state.reason,
-            **data,
-        },
-        source="platform.credentials",
-        event_id="evt-" + hashlib.sha256(material.encode()).hexdigest()[:24],
-    )

@@ -12,7 +12,7 @@ from enum import StrEnum
 from typing import Any
 
 from chalicelib.core import aws
-from chalicelib.core.dynamo import Table, deserialize, serialize
+from chalicelib.core.dynamo import Table, serialize
 from chalicelib.core.models import WireModel
 
 TABLE = Table("credentials", sort_key="credentialId")
@@ -66,25 +66,16 @@ def claim(state: RotationState) -> bool:
     return True
 
 
-def finish(tenant_id: str, credential_id: str, token: str, changes: dict[str, Any]) -> RotationState | None:
-    """Apply ``changes`` to the rotation with this token while it is still Rotating; ``None`` otherwise."""
-    names = {f"#f{i}": name for i, name in enumerate(changes)} | {"#tok": "token", "#st": "status"}
-    values = {f":v{i}": value for i, value in enumerate(changes.values())}
-    values |= {":tok": token, ":rotating": RotationStatus.ROTATING.value}
-    client = aws.dynamodb()
-    try:
-        response = client.update_item(
-            TableName=TABLE.name,
-            Key=TABLE.key(tenant_id, credential_id),
-            UpdateExpression="SET " + ", ".join(f"#f{i} = :v{i}" for i in range(len(changes))),
-            ConditionExpression="#tok = :tok AND #st = :rotating",
-            ExpressionAttributeNames=names,
-            ExpressionAttributeValues=serialize(values),
-            ReturnValues="ALL_NEW",
-        )
-    except client.exceptions.ConditionalCheckFailedException:
-        return None
-    return RotationState.model_validate(deserialize(response["Attributes"]))
+def finish_entry(tenant_id: str, credential_id: str, token: str, changes: dict[str, Any]) -> dict[str, Any]:
+    """The ``Update`` that ends the rotation with this token, only while it is still Rotating."""
+    return TABLE.update_entry(
+        tenant_id,
+        credential_id,
+        changes,
+        condition="#tok = :tok AND #st = :rotating",
+        condition_values={":tok": token, ":rotating": RotationStatus.ROTATING.value},
+        condition_names={"#tok": "token", "#st": "status"},
+    )
 
 
 def delete(tenant_id: str, credential_id: str) -> None:

@@ -1,11 +1,14 @@
-"""Emitting a platform event.
+"""Recording platform events: alone, or committed with the state change they announce.
+
+Nothing is fanned out from here. An event item written to the events table is
+picked up by the table's stream (``chalicelib.outbound.stream``), which fans it
+out to subscriptions and puts it on the EventBridge bus. So a state change and
+its event are one transaction (``commit``): if it fails nothing changed and the
+caller's retry starts over; if it succeeds the event will be delivered.
 
 Callers name the event id when they have a natural one (a delivery id, a run
 id plus outcome) so that a retried handler records the same event, not a
-second one. Fan-out to subscriptions hangs off this one function: the event is
-recorded first, then fanned out; if fan-out fails the error reaches the caller,
-whose retry finds the recorded event and completes its fan-out
-(``chalicelib.outbound.fanout``). A repeated emit returns the recorded event.
+second one.
 """
 
 from __future__ import annotations
@@ -14,18 +17,24 @@ import time
 from typing import Any
 
 from chalicelib.core.context import current_trace_id
+from chalicelib.core.dynamo import transact
 from chalicelib.core.ids import iso_now, new_id
 from chalicelib.events import store
 from chalicelib.events.models import PlatformEvent
-from chalicelib.outbound import fanout
 
 RETENTION_SECONDS = 30 * 24 * 3600
 
 
-def emit(
-    tenant_id: str, event_type: str, data: dict[str, Any], *, source: str, event_id: str | None = None
+def new_event(
+    tenant_id: str,
+    event_type: str,
+    data: dict[str, Any],
+    *,
+    source: str,
+    event_id: str | None = None,
+    origin: str | None = None,
 ) -> PlatformEvent:
-    event = PlatformEvent(
+    return PlatformEvent(
         event_id=event_id or new_id("evt"),
         tenant_id=tenant_id,
         type=event_type,
@@ -34,8 +43,31 @@ def emit(
         data=data,
         trace_id=current_trace_id(),
         expires_at=int(time.time()) + RETENTION_SECONDS,
+        origin=origin,
     )
+
+
+def emit(
+    tenant_id: str,
+    event_type: str,
+    data: dict[str, Any],
+    *,
+    source: str,
+    event_id: str | None = None,
+    origin: str | None = None,
+) -> PlatformEvent:
+    """Record an event that announces no state of its own; a repeated id returns the recorded event."""
+    event = new_event(tenant_id, event_type, data, source=source, event_id=event_id, origin=origin)
     if store.insert(event):
-        fanout.fan_out(event)
         return event
-    return fanout.resume(tenant_id, event.event_id) or event
+    return store.get(tenant_id, event.event_id) or event
+
+
+def commit(state_change: dict[str, Any], event: PlatformEvent | None) -> bool:
+    """Write the state change and its event together; ``False`` when a condition failed and nothing was written.
+
+    ``state_change`` is one ``TransactWriteItems`` entry (``Table.update_entry`` and friends). With no
+    event (a change that announces nothing, such as a run's retry) it is still one atomic write.
+    """
+    entries = [state_change] + ([store.record_entry(event)] if event is not None else [])
+    return not transact(entries)

@@ -15,7 +15,6 @@ second event, and nothing accepted is ever lost.
 from __future__ import annotations
 
 import hashlib
-import json
 import os
 import time
 from collections.abc import Mapping
@@ -23,11 +22,12 @@ from dataclasses import dataclass
 from typing import Any
 
 from chalicelib.connections.models import Connection, ConnectionStatus
+from chalicelib.core import jsontext
 from chalicelib.core.context import current_trace_id
 from chalicelib.core.errors import AuthenticationFailed, Conflict, NotFound, ServiceUnavailable
 from chalicelib.core.ids import iso_now, utc_now
 from chalicelib.core.logging import logger
-from chalicelib.events.emit import emit
+from chalicelib.events.emit import commit, new_event
 from chalicelib.inbound import extract, lookup, queue, store, webhook_secrets
 from chalicelib.inbound.catalog import RULES, normalize
 from chalicelib.inbound.metrics import count_rejection
@@ -42,10 +42,9 @@ from chalicelib.inbound.signatures import SignatureRejected, SignedRequest, veri
 from chalicelib.providers.models import Provider
 from chalicelib.ratelimit import limiter
 
-# The event item is bounded like any DynamoDB item (400 KB, 32 levels of nesting); a payload
-# beyond either stays on the delivery only.
+# A payload beyond this stays on the delivery only: the event is also an SQS message and an
+# EventBridge entry (256 KB each).
 MAX_EVENT_PAYLOAD = 200 * 1024
-MAX_EVENT_PAYLOAD_DEPTH = 28
 REDACTED = "[redacted]"
 _SENSITIVE = ("signature", "secret", "token", "authorization", "cookie", "hmac", "api-key", "apikey")
 
@@ -185,12 +184,19 @@ def _receipt(delivery: Delivery, status: str) -> DeliveryReceipt:
 
 
 def process(message: Mapping[str, Any]) -> str | None:
-    """Consumer side: record the platform event once and mark the delivery ``Processed``."""
+    """Consumer side: the delivery becomes ``Processed`` and its event is recorded, in one transaction.
+
+    The payload goes into the event exactly as the vendor sent it (``jsontext``), so subscribers get
+    the vendor's numbers and strings untouched; one too large for a webhook stays on the delivery.
+    """
     tenant_id, delivery_id = str(message["tenantId"]), str(message["deliveryId"])
     delivery = store.get(tenant_id, delivery_id)
     if delivery is None:
         logger.warning("queued delivery no longer exists", extra={"delivery_id": delivery_id})
         return None
+    event_id = event_id_for(delivery.delivery_id)
+    if delivery.status != DeliveryStatus.RECEIVED:
+        return delivery.event_id or event_id
     data: dict[str, Any] = {
         "deliveryId": delivery.delivery_id,
         "connectionId": delivery.connection_id,
@@ -198,35 +204,33 @@ def process(message: Mapping[str, Any]) -> str | None:
         "providerDeliveryId": delivery.provider_delivery_id,
         "eventName": delivery.event_name,
     }
-    size = len(json.dumps(delivery.payload, ensure_ascii=False).encode())
-    if size <= MAX_EVENT_PAYLOAD and _depth(delivery.payload) <= MAX_EVENT_PAYLOAD_DEPTH:
+    if len(jsontext.dumps(delivery.payload)) <= MAX_EVENT_PAYLOAD:
         data["payload"] = delivery.payload
     else:
         data["payloadOmitted"] = True
-    event_id = event_id_for(delivery.delivery_id)
-    emit(tenant_id, delivery.normalized_event_type, data, source=f"inbound:{delivery.provider_id}", event_id=event_id)
-    if delivery.status != DeliveryStatus.PROCESSED:
-        store.mark_processed(tenant_id, delivery_id, event_id, iso_now())
+    event = new_event(
+        tenant_id, delivery.normalized_event_type, data, source=f"inbound:{delivery.provider_id}", event_id=event_id
+    )
+    if not commit(store.processed_entry(tenant_id, delivery_id, event_id, iso_now()), event):
+        logger.info("delivery was processed by another receive", extra={"delivery_id": delivery_id})
     return event_id
 
 
-def _depth(value: Any) -> int:
-    if isinstance(value, dict):
-        return 1 + max((_depth(v) for v in value.values()), default=0)
-    if isinstance(value, list):
-        return 1 + max((_depth(v) for v in value), default=0)
-    return 0
+def _for_api(delivery: Delivery) -> Delivery:
+    """Numbers no float holds are shown as their literal text; the stored payload stays exact."""
+    return delivery.model_copy(update={"payload": jsontext.for_api(delivery.payload)})
 
 
 def get(tenant_id: str, delivery_id: str) -> Delivery:
     delivery = store.get(tenant_id, delivery_id)
     if delivery is None:
         raise NotFound(f"Delivery '{delivery_id}' was not found.")
-    return delivery
+    return _for_api(delivery)
 
 
 def list_page(tenant_id: str, connection_id: str, limit: int, cursor: str | None) -> tuple[list[Delivery], str | None]:
-    return store.list_by_connection(tenant_id, connection_id, limit, cursor)
+    items, cursor = store.list_by_connection(tenant_id, connection_id, limit, cursor)
+    return [_for_api(item) for item in items], cursor
 
 
 def event_types() -> EventTypeCatalog:

@@ -3,17 +3,17 @@
 The partition key is the tenant and the sort key the deterministic delivery
 id, so ``attribute_not_exists`` on the put is the whole duplicate check, race
 free under any concurrency. The payload is kept zlib-compressed in a binary
-attribute: vendor JSON compresses well under DynamoDB's 400 KB item limit, key
-order and unicode survive untouched, and deep nesting is not a problem.
+attribute as exact JSON text (``chalicelib.core.jsontext``): vendor JSON compresses
+well under DynamoDB's 400 KB item limit, key order, unicode (even a lone
+surrogate) and every number (even one DynamoDB or a float cannot hold) survive
+untouched, and deep nesting is not a problem.
 """
 
 from __future__ import annotations
 
-import json
-import zlib
 from typing import Any, cast
 
-from chalicelib.core import aws
+from chalicelib.core import aws, jsontext
 from chalicelib.core.config import get_settings
 from chalicelib.core.dynamo import decode_cursor, deserialize, encode_cursor, query_from, serialize
 from chalicelib.core.errors import PayloadTooLarge, ValidationFailed
@@ -39,7 +39,7 @@ def _to_item(delivery: Delivery) -> dict[str, Any]:
     if delivery.trace_id:
         plain["traceId"] = delivery.trace_id
     raw = serialize(plain)
-    blob = zlib.compress(json.dumps(delivery.payload, ensure_ascii=False, separators=(",", ":")).encode())
+    blob = jsontext.compress(delivery.payload)
     if len(blob) > MAX_STORED_PAYLOAD:
         raise PayloadTooLarge(f"The payload is too large to retain ({len(blob)} bytes compressed).")
     raw[PAYLOAD] = {"B": blob}
@@ -52,7 +52,7 @@ def _from_item(raw: dict[str, Any]) -> Delivery:
     item = deserialize(raw)
     item.pop("connectionKey", None)
     if blob is not None:
-        item["payload"] = json.loads(zlib.decompress(bytes(blob["B"])))
+        item["payload"] = jsontext.decompress(bytes(blob["B"]))
     return Delivery.model_validate(item)
 
 
@@ -107,12 +107,17 @@ def list_by_connection(
     return [_from_item(raw) for raw in response.get("Items", [])], encode_cursor(last, tenant_id)
 
 
-def mark_processed(tenant_id: str, delivery_id: str, event_id: str, processed_at: str) -> None:
-    aws.dynamodb().update_item(
-        TableName=_table(),
-        Key=serialize({"tenantId": tenant_id, "deliveryId": delivery_id}),
-        UpdateExpression="SET #s = :s, eventId = :e, processedAt = :p",
-        ConditionExpression="attribute_exists(deliveryId)",
-        ExpressionAttributeNames={"#s": "status"},
-        ExpressionAttributeValues=serialize({":s": "Processed", ":e": event_id, ":p": processed_at}),
-    )
+def processed_entry(tenant_id: str, delivery_id: str, event_id: str, processed_at: str) -> dict[str, Any]:
+    """Received -> Processed, committed together with the delivery's event."""
+    return {
+        "Update": {
+            "TableName": _table(),
+            "Key": serialize({"tenantId": tenant_id, "deliveryId": delivery_id}),
+            "UpdateExpression": "SET #s = :s, eventId = :e, processedAt = :p",
+            "ConditionExpression": "#s = :received",
+            "ExpressionAttributeNames": {"#s": "status"},
+            "ExpressionAttributeValues": serialize(
+                {":s": "Processed", ":e": event_id, ":p": processed_at, ":received": "Received"}
+            ),
+        }
+    }

@@ -14,7 +14,6 @@ again (at least once); a follow-up is never enqueued twice for one attempt.
 
 from __future__ import annotations
 
-import json
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -83,11 +82,11 @@ def handle(event: dict[str, Any]) -> dict[str, Any]:
     return dict(process_partial_response(event=event, record_handler=record_handler, processor=processor))
 
 
-def _payload(message: DispatchMessage) -> dict[str, Any] | None:
-    if message.payload is not None:
-        return message.payload
+def _body(message: DispatchMessage) -> str | None:
+    if message.body is not None:
+        return message.body
     recorded = events.get(message.tenant_id, message.event_id)
-    return fanout.payload(recorded) if recorded else None
+    return fanout.body(recorded) if recorded else None
 
 
 def deliver(message: DispatchMessage, subscription: Item | None) -> None:
@@ -95,15 +94,15 @@ def deliver(message: DispatchMessage, subscription: Item | None) -> None:
     if message.due_at is not None and message.due_at > now + NOT_DUE_SLACK:
         queue.send_delayed(message, message.due_at - now)
         return
-    payload = _payload(message)
-    if subscription is None or payload is None:
+    text = _body(message)
+    if subscription is None or text is None:
         logger.info("dropping a delivery whose subscription or event is gone", extra={"eventId": message.event_id})
         return
     if not subscription.get("active"):
         outcome = sender.Outcome(None, 0, error=f"subscription is {subscription.get('status', 'inactive')}")
         _finish(message, subscription, outcome, final=True)
         return
-    body = json.dumps(payload, separators=(",", ":")).encode()
+    body = text.encode()
     refs = service.active_secret_refs(subscription, datetime.now(UTC))
     secret_values = [signing_secrets.read(message.tenant_id, ref) for ref in refs]
     headers = signing.headers(message.event_id, int(now), body, secret_values)

@@ -224,7 +224,7 @@ class PublishedEvent(WireModel):
 class DispatchMessage(WireModel):
     """One delivery of one event to one subscription, as carried on the dispatch queue.
 
-    ``payload`` is the exact body sent (so retries sign the same bytes) unless
+    ``body`` is the exact JSON text sent (so retries sign the same bytes) unless
     it is too large for SQS, in which case the dispatcher reads the event.
     ``due_at`` lets a retry wait longer than SQS's 15-minute delay cap.
     """
@@ -235,4 +235,4 @@ class DispatchMessage(WireModel):
     event_type: str
     attempt: int = 1
     due_at: float | None = None
-    payload: dict[str, Any] | None = None
+    body: str | None = None

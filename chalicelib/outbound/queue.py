@@ -44,8 +44,8 @@ def queue_url(name: str) -> str:
 
 def encode(message: DispatchMessage) -> str:
     body = message.model_dump_json(by_alias=True, exclude_none=True)
-    if len(body) > MAX_INLINE_PAYLOAD and message.payload is not None:
-        body = message.model_copy(update={"payload": None}).model_dump_json(by_alias=True, exclude_none=True)
+    if len(body) > MAX_INLINE_PAYLOAD and message.body is not None:
+        body = message.model_copy(update={"body": None}).model_dump_json(by_alias=True, exclude_none=True)
     return body
 
 

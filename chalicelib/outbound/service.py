@@ -16,7 +16,8 @@ from chalicelib.core.dynamo import Item
 from chalicelib.core.errors import Conflict, NotFound
 from chalicelib.core.ids import new_id
 from chalicelib.core.urls import check_url
-from chalicelib.events.emit import emit
+from chalicelib.events import catalog
+from chalicelib.events.emit import commit, new_event
 from chalicelib.outbound import fanout, store
 from chalicelib.outbound import secrets as signing_secrets
 from chalicelib.outbound.clock import iso_ms, parse_iso
@@ -31,8 +32,6 @@ from chalicelib.outbound.models import (
     SubscriptionStatus,
     UpdateSubscriptionRequest,
 )
-
-DISABLED_EVENT = "WebhookSubscriptionDisabled"
 
 
 def to_model(item: Item, signing_secret: str | None = None) -> Subscription:
@@ -193,7 +192,21 @@ def disable(tenant_id: str, item: Item, reason: str) -> bool:
     """
     subscription_id = item["subscriptionId"]
     now = iso_ms()
-    updated = store.SUBSCRIPTIONS.update(
+    version = f"{tenant_id}/{subscription_id}/{item['updatedAt']}"
+    announcement = new_event(
+        tenant_id,
+        catalog.SUBSCRIPTION_DISABLED,
+        {
+            "subscriptionId": subscription_id,
+            "endpointUrl": item["endpointUrl"],
+            "reason": reason,
+            "failingSince": item.get("failingSince"),
+            "disabledAt": now,
+        },
+        source="platform.webhooks",
+        event_id="evt-" + hashlib.sha256(version.encode()).hexdigest()[:20],
+    )
+    disabled = store.SUBSCRIPTIONS.update_entry(
         tenant_id,
         subscription_id,
         {
@@ -206,22 +219,7 @@ def disable(tenant_id: str, item: Item, reason: str) -> bool:
         condition="active = :on",
         condition_values={":on": True},
     )
-    if updated is None:
+    if not commit(disabled, announcement):
         return False
     fanout.forget_tenant(tenant_id)
-    version = f"{tenant_id}/{subscription_id}/{item['updatedAt']}"
-    announcement_id = "evt-" + hashlib.sha256(version.encode()).hexdigest()[:20]
-    emit(
-        tenant_id,
-        DISABLED_EVENT,
-        {
-            "subscriptionId": subscription_id,
-            "endpointUrl": item["endpointUrl"],
-            "reason": reason,
-            "failingSince": updated.get("failingSince"),
-            "disabledAt": now,
-        },
-        source="platform.webhooks",
-        event_id=announcement_id,
-    )
     return True

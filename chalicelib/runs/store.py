@@ -61,10 +61,30 @@ def transition(
     attempts: int | None = None,
 ) -> Run | None:
     """Apply ``changes`` only if the run is still in ``from_status`` (and owned, at ``attempts``); else ``None``."""
-    names = {f"#f{i}": name for i, name in enumerate(changes)} | {"#status": "status", "#sk": "runId"}
-    values: dict[str, Any] = {f":v{i}": value for i, value in enumerate(changes.values())}
-    values[":from"] = from_status.value
-    conditions = ["attribute_exists(#sk)", "#status = :from"]
+    entry = transition_entry(
+        tenant_id, run_id, changes, from_status=from_status, owner_message_id=owner_message_id, attempts=attempts
+    )
+    client = aws.dynamodb()
+    try:
+        response = client.update_item(**entry["Update"], ReturnValues="ALL_NEW")
+    except client.exceptions.ConditionalCheckFailedException:
+        return None
+    return Run.model_validate(deserialize(response["Attributes"]))
+
+
+def transition_entry(
+    tenant_id: str,
+    run_id: str,
+    changes: dict[str, Any],
+    *,
+    from_status: RunStatus,
+    owner_message_id: str | None = None,
+    attempts: int | None = None,
+) -> dict[str, Any]:
+    """The conditional ``Update`` behind ``transition``, for a transaction with the run's event."""
+    names: dict[str, str] = {"#status": "status"}
+    values: dict[str, Any] = {":from": from_status.value}
+    conditions = ["#status = :from"]
     if owner_message_id is not None:
         names["#owner"] = "ownerMessageId"
         values[":owner"] = owner_message_id
@@ -73,20 +93,9 @@ def transition(
         names["#attempts"] = "attempts"
         values[":attempts"] = attempts
         conditions.append("#attempts = :attempts")
-    client = aws.dynamodb()
-    try:
-        response = client.update_item(
-            TableName=TABLE.name,
-            Key=TABLE.key(tenant_id, run_id),
-            UpdateExpression="SET " + ", ".join(f"#f{i} = :v{i}" for i in range(len(changes))),
-            ConditionExpression=" AND ".join(conditions),
-            ExpressionAttributeNames=names,
-            ExpressionAttributeValues=serialize(values),
-            ReturnValues="ALL_NEW",
-        )
-    except client.exceptions.ConditionalCheckFailedException:
-        return None
-    return Run.model_validate(deserialize(response["Attributes"]))
+    return TABLE.update_entry(
+        tenant_id, run_id, changes, " AND ".join(conditions), condition_values=values, condition_names=names
+    )
 
 
 def list_page(

@@ -9,9 +9,10 @@ any other message for a run that is already Running, or finished, is
 acknowledged without work. Retries are SQS redeliveries: the record's
 visibility is set to the backoff and the record is reported failed.
 
-Announcing a finished run (connection ``lastRunId``, ``run.completed`` /
-``run.failed`` event) is idempotent and repeated when the owning message is
-seen again, so a crash between finishing and announcing loses nothing.
+Every status change that starts or ends a run is one transaction with its
+event (``RunStarted``, ``RunCompleted``, ``RunFailed``), so no run finishes
+unannounced. Pointing the connection at its latest run (``lastRunId``) is
+idempotent and repeated when the owning message is seen again.
 """
 
 from __future__ import annotations
@@ -27,11 +28,17 @@ from chalicelib.core.config import get_settings
 from chalicelib.core.context import set_trace_id
 from chalicelib.core.ids import iso_now
 from chalicelib.core.logging import logger
-from chalicelib.events.emit import emit
+from chalicelib.events import catalog
+from chalicelib.events.emit import commit, new_event
+from chalicelib.events.models import PlatformEvent
 from chalicelib.runs import execution, queue, store
 from chalicelib.runs.models import FINAL_STATUSES, Run, RunError, RunStatus
 
-EVENT_TYPES = {RunStatus.COMPLETED: "run.completed", RunStatus.FAILED: "run.failed"}
+EVENT_TYPES = {
+    RunStatus.RUNNING: catalog.RUN_STARTED,
+    RunStatus.COMPLETED: catalog.RUN_COMPLETED,
+    RunStatus.FAILED: catalog.RUN_FAILED,
+}
 
 
 class RetryScheduled(Exception):
@@ -84,9 +91,7 @@ def process(tenant_id: str, run_id: str, message_id: str) -> int | None:
         changes |= {"status": RunStatus.COMPLETED.value, "result": outcome.result}
         if outcome.truncated:
             changes["resultTruncated"] = True
-    finished = store.transition(
-        tenant_id, run_id, changes, from_status=RunStatus.RUNNING, owner_message_id=message_id, attempts=run.attempts
-    )
+    finished = _move(run, changes, from_status=RunStatus.RUNNING, owner_message_id=message_id, attempts=run.attempts)
     if finished is not None:
         announce(finished)
     return None
@@ -106,7 +111,7 @@ def claim(tenant_id: str, run_id: str, message_id: str) -> Run | None:
     started: dict[str, Any] = {"attempts": run.attempts + 1}
     if run.status == RunStatus.PENDING:
         started |= {"status": RunStatus.RUNNING.value, "startedAt": iso_now(), "ownerMessageId": message_id}
-        return store.transition(tenant_id, run_id, started, from_status=RunStatus.PENDING)
+        return _move(run, started, from_status=RunStatus.PENDING)
     if stored.owner_message_id != message_id:
         return None  # a duplicate message; the owning message finishes this run
     if run.attempts >= get_settings().run_max_attempts:
@@ -130,28 +135,58 @@ def _dead_record(record: SQSRecord) -> None:
 def _fail_abandoned(run: Run, message: str, owner_message_id: str | None = None) -> None:
     error = RunError(code="RUN_ABANDONED", message=message, status=500)
     changes = {"status": RunStatus.FAILED.value, "completedAt": iso_now(), "error": error.model_dump(by_alias=True)}
-    failed = store.transition(
-        run.tenant_id, run.run_id, changes, from_status=run.status, owner_message_id=owner_message_id
-    )
+    logger.warning("run abandoned", extra={"runId": run.run_id, "reason": message})
+    failed = _move(run, changes, from_status=run.status, owner_message_id=owner_message_id)
     if failed is not None:
         announce(failed)
+
+
+def _move(
+    run: Run,
+    changes: dict[str, Any],
+    *,
+    from_status: RunStatus,
+    owner_message_id: str | None = None,
+    attempts: int | None = None,
+) -> Run | None:
+    """One conditional status change and, when it starts or ends the run, its event: one transaction."""
+    entry = store.transition_entry(
+        run.tenant_id,
+        run.run_id,
+        changes,
+        from_status=from_status,
+        owner_message_id=owner_message_id,
+        attempts=attempts,
+    )
+    moved = Run.model_validate(run.model_dump(by_alias=True) | changes)
+    if not commit(entry, run_event(moved) if moved.status != from_status else None):
+        return None
+    return moved
 
 
 def event_id(run_id: str, status: RunStatus) -> str:
     return "evt-" + hashlib.sha256(f"{run_id}:{status.value}".encode()).hexdigest()[:24]
 
 
-def announce(run: Run) -> None:
-    """Tell the connection and the subscribers; safe to repeat (conditional update, fixed event id)."""
-    connections.record_last_run(run.tenant_id, run.connection_id, run.run_id, run.created_at)
+def run_event(run: Run) -> PlatformEvent | None:
+    """``RunStarted``, ``RunCompleted`` or ``RunFailed``, with an id fixed by the run and its status."""
+    event_type = EVENT_TYPES.get(run.status)
+    if event_type is None:
+        return None
     data: dict[str, Any] = {
         "runId": run.run_id,
         "connectionId": run.connection_id,
         "operation": run.operation,
         "status": run.status.value,
         "attempts": run.attempts,
+        "startedAt": run.started_at,
         "completedAt": run.completed_at,
     }
     if run.error is not None:
         data["error"] = run.error.model_dump(by_alias=True, exclude_none=True)
-    emit(run.tenant_id, EVENT_TYPES[run.status], data, source="runs", event_id=event_id(run.run_id, run.status))
+    return new_event(run.tenant_id, event_type, data, source="runs", event_id=event_id(run.run_id, run.status))
+
+
+def announce(run: Run) -> None:
+    """Point the connection at its latest finished run; safe to repeat (conditional update)."""
+    connections.record_last_run(run.tenant_id, run.connection_id, run.run_id, run.created_at)

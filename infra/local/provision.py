@@ -16,11 +16,13 @@ import boto3
 
 TEMPLATE = Path(__file__).resolve().parents[1] / "template.json"
 STACK_NAME = "integration-platform-local"
-LOCAL_TYPES = ("AWS::DynamoDB::", "AWS::SQS::")
+LOCAL_TYPES = ("AWS::DynamoDB::", "AWS::SQS::", "AWS::Events::")
+# moto's CloudFormation cannot create these, and moto enforces no resource policies anyway.
+NOT_LOCAL = ("AWS::SQS::QueuePolicy",)
 
 
 def local_template() -> dict[str, Any]:
-    """The merge template's data resources (DynamoDB, SQS) with their parameters.
+    """The merge template's data resources (DynamoDB, SQS, the EventBridge bus and rule) with their parameters.
 
     Entries without a ``Type`` only patch what Chalice generates (SQS event sources, the API), and
     parameters without a default (the JWT issuer) belong to a deployed stage, not to moto.
@@ -29,7 +31,7 @@ def local_template() -> dict[str, Any]:
     resources = {
         name: resource
         for name, resource in template["Resources"].items()
-        if resource.get("Type", "").startswith(LOCAL_TYPES)
+        if resource.get("Type", "").startswith(LOCAL_TYPES) and resource["Type"] not in NOT_LOCAL
     }
     return {
         "AWSTemplateFormatVersion": "2010-09-09",

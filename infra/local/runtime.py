@@ -89,6 +89,8 @@ def main() -> int:
     os.environ.update(_environment(port, moto_url, region))
 
     # Only now may chalicelib be imported: its settings and loggers read the environment once.
+    import boto3
+
     from app import app
     from chalicelib.core import aws
     from infra.local.dev_issuer import DevIssuer
@@ -98,6 +100,7 @@ def main() -> int:
     from infra.local.scheduler import discover_schedules
     from infra.local.server import LocalHttpServer
     from infra.local.sqs_poller import discover_pollers
+    from infra.local.stream_poller import discover_stream_pollers
     from infra.local.token import key_path
 
     threads = []
@@ -110,6 +113,9 @@ def main() -> int:
     try:
         provision(RESOURCE_PREFIX, region=region)
         pollers = discover_pollers(app, aws.sqs(), STAGE, region)
+        streams = discover_stream_pollers(
+            app, aws.dynamodb(), boto3.client("dynamodbstreams", region_name=region), STAGE, region
+        )
         scheduler = discover_schedules(app, STAGE, region, float(os.environ.get("LOCAL_SCHEDULE_SCALE", "1")))
         rotation = install_rotation(app, STAGE, region)
     except (LookupError, ValueError) as exc:
@@ -120,12 +126,14 @@ def main() -> int:
     http.attach(LocalApi(app), DevIssuer(key_path()).jwks())
     threads.append(_start(lambda _: http.serve_forever(), stop, "http"))
     threads += [_start(p.run, stop, f"sqs:{p.queue_name}") for p in pollers]
+    threads += [_start(p.run, stop, f"stream:{p.table_name}") for p in streams]
     threads.append(_start(scheduler.run, stop, "scheduler"))
 
     lines = [
         f"Integration platform (stage {STAGE}) listening on http://127.0.0.1:{port}",
         f"  AWS (moto) endpoint {moto_url}, region {region}",
         *[f"  SQS {p.queue_name} -> {p.function.name} (batch {p.batch_size})" for p in pollers],
+        *[f"  DynamoDB stream {p.table_name} -> {p.function.name} (batch {p.batch_size})" for p in streams],
         *[f"  schedule {s.function.name} {s.expression} -> every {s.period:g}s" for s in scheduler.schedules],
         *[f"  schedule {entry}: cron is not run locally" for entry in scheduler.unsupported],
         *([f"  rotation -> {rotation.name} (the four Secrets Manager steps)"] if rotation else []),

@@ -9,7 +9,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from chalicelib.connections import service, store
+from chalicelib.connections import lifecycle, service, store
 from chalicelib.connections.models import ConnectionStatus, CreateConnectionRequest
 from chalicelib.core import aws
 from chalicelib.core.config import get_settings
@@ -35,7 +35,11 @@ def health_events(tenant: str) -> list[dict[str, object]]:
     found, cursor = [], None
     while True:
         page = events.TABLE.query(tenant, limit=100, cursor=cursor)
-        found += [item["data"] for item in page.items if item["type"] == "ConnectionHealthChanged"]
+        found += [
+            events.get(tenant, item["eventId"]).data  # type: ignore[union-attr]
+            for item in page.items
+            if item["type"] == "ConnectionHealthChanged"
+        ]
         if page.next_cursor is None:
             return found
         cursor = page.next_cursor
@@ -125,7 +129,7 @@ def test_sweep_pages_every_shard_and_one_vendor_down_does_not_stop_the_rest(vend
         )
         ids.append(service.create(tenant, request).connection_id)
     inactive = ids[1]
-    store.set_status(tenant, inactive, ConnectionStatus.INACTIVE, "2026-01-01T00:00:00Z")
+    lifecycle.set_status(tenant, inactive, ConnectionStatus.INACTIVE)
     vendor.fail_next(server_error())  # one more vendor failure in the middle of the sweep
 
     sweep.start(page_size=10)

@@ -91,7 +91,7 @@ def test_new_credentials_become_a_new_version_and_are_never_echoed(
     vendor.expect_bearer("new-1")
     checked = client.post(f"{BASE}/{connection_id}/health/check")
     assert checked.json["status"] == "Healthy", checked.body
-    assert "CredentialUpdated" in event_types(tenant)
+    assert "ConnectionCredentialsUpdated" in event_types(tenant)
 
 
 def test_new_credentials_must_fit_the_auth_mode(client: ApiClient, vendor: FakeVendor) -> None:
@@ -120,6 +120,7 @@ def test_deactivate_then_activate_and_the_invalid_repeats(client: ApiClient, ven
     assert client.post(f"{BASE}/conn-missing/activate").status == 404
     assert [t for t in event_types(tenant) if t.startswith("Connection")] == [
         "ConnectionActivated",
+        "ConnectionCreated",
         "ConnectionDeactivated",
     ]
 

@@ -1,7 +1,7 @@
 """A run end to end over the local runtime: real HTTP in, the runs queue poller, a real vendor call out.
 
 Connect GitHub to the fake vendor, ask for OpenPullRequest, poll the run to
-Completed, and see ``run.completed`` arrive, signed, at a subscribed receiver.
+Completed, and see ``RunCompleted`` arrive, signed, at a subscribed receiver.
 """
 
 from __future__ import annotations
@@ -44,7 +44,7 @@ def test_open_pull_request_runs_to_completed_and_is_delivered(
         "POST",
         "/webhooks/subscriptions",
         token=token,
-        json_body={"eventTypes": ["run.completed"], "endpointUrl": receiver.url},
+        json_body={"eventTypes": ["RunCompleted"], "endpointUrl": receiver.url},
     )
     assert subscription.status == 201, subscription.body
     receiver.trust(subscription.json["signingSecret"])
@@ -96,8 +96,8 @@ def test_open_pull_request_runs_to_completed_and_is_delivered(
     assert [item["runId"] for item in listed["items"]] == [run["runId"]]
 
     delivered = poll(
-        lambda: [r for r in receiver.accepted() if r.body.get("type") == "run.completed"], "run.completed delivery"
+        lambda: [r for r in receiver.accepted() if r.body.get("type") == "RunCompleted"], "RunCompleted delivery"
     )
     assert receiver.verification_errors == []
     assert delivered[0].body["data"]["runId"] == run["runId"]
-    print(f"run.completed delivered after {time.monotonic() - started:.2f}s")
+    print(f"RunCompleted delivered after {time.monotonic() - started:.2f}s")

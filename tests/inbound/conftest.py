@@ -116,9 +116,11 @@ def drain(local_api: object) -> Callable[[], list[dict[str, Any]]]:
 
 
 def events_of(tenant: str) -> list[dict[str, Any]]:
+    """The tenant's events recorded from inbound deliveries, as the API reads them (``data`` decompressed)."""
     from chalicelib.events import store
 
-    return store.TABLE.query(tenant, limit=100, cursor=None).items
+    items = [i for i in store.TABLE.query(tenant, limit=100, cursor=None).items if i["source"].startswith("inbound:")]
+    return [store.get(tenant, item["eventId"]).model_dump(by_alias=True) for item in items]  # type: ignore[union-attr]
 
 
 def json_bytes(document: Any) -> bytes:

@@ -113,7 +113,7 @@ def test_a_stored_delivery_whose_send_failed_is_resent_by_the_vendors_retry(
     assert len(events_of(tenant)) == 1
 
 
-def test_payloads_an_event_item_cannot_hold_stay_on_the_delivery(
+def test_deep_payloads_travel_in_the_event_and_only_oversized_ones_stay_on_the_delivery(
     client: ApiClient, connect: Callable[..., Hook], drain: Callable[..., Any], tenant: str
 ) -> None:
     hook = connect("prov-github")
@@ -122,12 +122,17 @@ def test_payloads_an_event_item_cannot_hold_stay_on_the_delivery(
         deep = {"n": deep}
     body = json_bytes({"action": "opened", "deep": deep})
     headers = {"X-GitHub-Event": "issues", "X-GitHub-Delivery": "deep-1", **signers.github(hook.secret, body)}
-    accepted = post_delivery(client, hook.connection_id, body, headers)
+    assert post_delivery(client, hook.connection_id, body, headers).status == 202
+    large = json_bytes({"action": "opened", "blob": "x" * (210 * 1024)})
+    headers = {"X-GitHub-Event": "issues", "X-GitHub-Delivery": "large-1", **signers.github(hook.secret, large)}
+    accepted = post_delivery(client, hook.connection_id, large, headers)
     assert accepted.status == 202, accepted.body
     nan = b'{"action":"opened","n":NaN}'
     headers = {"X-GitHub-Event": "issues", "X-GitHub-Delivery": "nan-1", **signers.github(hook.secret, nan)}
     assert post_delivery(client, hook.connection_id, nan, headers).status == 400
     drain()
-    [event] = events_of(tenant)
-    assert event["data"]["payloadOmitted"] is True and "payload" not in event["data"]
-    assert client.get(f"/webhooks/deliveries/{accepted.json['deliveryId']}").json["payload"]["deep"] == deep
+    by_delivery = {e["data"]["providerDeliveryId"]: e["data"] for e in events_of(tenant)}
+    assert by_delivery["deep-1"]["payload"]["deep"] == deep
+    assert by_delivery["large-1"]["payloadOmitted"] is True and "payload" not in by_delivery["large-1"]
+    delivery = client.get(f"/webhooks/deliveries/{accepted.json['deliveryId']}").json
+    assert len(delivery["payload"]["blob"]) == 210 * 1024

@@ -1,8 +1,9 @@
 """Fixtures for outbound webhooks: fast retry settings and a driver for the dispatch queue.
 
-``QueueDriver`` plays Lambda's part: it receives from the moto queue, builds
-the Lambda SQS event, calls the real Chalice handler from ``app.py``, deletes
-what succeeded and makes reported failures visible again.
+``QueueDriver`` plays Lambda's part: it pumps the events table's stream into
+the real stream handler (which fans events out), receives from the moto
+queue, builds the Lambda SQS event, calls the real Chalice handler from
+``app.py``, deletes what succeeded and makes reported failures visible again.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from chalicelib.core import aws
 from chalicelib.core.config import get_settings
 from chalicelib.outbound import queue
 from chalicelib.outbound.config import get_outbound_settings
+from tests.support.streams import StreamPump
 
 FAST = {
     "WEBHOOK_RETRY_SCHEDULE": "0.01,0.01,0.01,0.01,0.01,0.01,0.01",
@@ -79,12 +81,15 @@ class QueueDriver:
         from app import outbound_dispatch
 
         self.handler = outbound_dispatch
+        self.stream = StreamPump()
         self.name = queue.dispatch_queue_name()
         self.url = queue.queue_url(self.name)
         self.invocations = 0
         self.reported_failures = 0
 
     def receive(self, queue_name: str | None = None, limit: int = 10) -> list[dict[str, Any]]:
+        """Fan out what the events stream holds (Lambda's stream mapping), then receive."""
+        self.stream.pump()
         response = aws.sqs().receive_message(
             QueueUrl=queue.queue_url(queue_name or self.name),
             MaxNumberOfMessages=limit,

@@ -35,13 +35,14 @@ def test_open_pull_request_completes_and_is_announced(
     connection = connections.get(tenant, connection_id)
     assert connection is not None and connection.last_run_id == accepted["runId"]
     event = events.get(tenant, event_id(accepted["runId"], RunStatus.COMPLETED))
-    assert event is not None and event.type == "run.completed" and event.trace_id == accepted["traceId"]
+    assert event is not None and event.type == "RunCompleted" and event.trace_id == accepted["traceId"]
     assert event.data == {
         "runId": accepted["runId"],
         "connectionId": connection_id,
         "operation": "OpenPullRequest",
         "status": "Completed",
         "attempts": 1,
+        "startedAt": polled["startedAt"],
         "completedAt": polled["completedAt"],
     }
     assert TOKEN not in json.dumps(polled) + event.model_dump_json()
@@ -83,7 +84,7 @@ def test_5xx_is_retried_up_to_the_limit_then_fails_502(
     assert failed["error"]["vendorStatus"] == 500 and "Internal Server Error" in failed["error"]["message"]
     assert len(vendor.api_requests()) == 3
     event = events.get(tenant, event_id(accepted["runId"], RunStatus.FAILED))
-    assert event is not None and event.type == "run.failed" and event.data["error"]["code"] == "EXTERNAL_SERVICE_ERROR"
+    assert event is not None and event.type == "RunFailed" and event.data["error"]["code"] == "EXTERNAL_SERVICE_ERROR"
     connection = connections.get(tenant, connection_id)
     assert connection is not None and connection.last_run_id == accepted["runId"]
 

@@ -44,6 +44,7 @@ class Received:
     headers: dict[str, str]
     answered: int
     hung: bool = False
+    raw: bytes = b""
 
     @property
     def ok(self) -> bool:
@@ -118,7 +119,7 @@ def _handler(receiver: Receiver) -> type[BaseHTTPRequestHandler]:
                 if error:
                     receiver.verification_errors.append(error)
                 receiver.received.append(
-                    Received(headers.get("webhook-id", ""), json.loads(raw), headers, status, hung)
+                    Received(headers.get("webhook-id", ""), json.loads(raw), headers, status, hung, raw)
                 )
             if wait:
                 time.sleep(wait)

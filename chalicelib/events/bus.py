@@ -1,0 +1,93 @@
+"""The platform's EventBridge bus: every platform event out, other services' events in.
+
+Out: the events table's stream handler puts each recorded event on
+``<prefix>-events`` with ``source`` the platform and ``detail-type`` the event
+type; the detail carries the tenant and ``cs-schema-version`` (004's envelope
+rule), so AWS users route platform events to any target with rules.
+
+In: a rule on the same bus matches events from any other ``source`` whose
+detail names a ``tenantId`` and a ``type``, and sends them to the bus-events
+queue; ``receive`` records each as a platform event of that tenant (its id
+derived from EventBridge's, so a redelivered message records it once), and the
+stream fans it out to subscriptions like any other. Events that came in from
+the bus are not put back on it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from typing import Any
+
+from chalicelib.core import aws, jsontext
+from chalicelib.core.config import get_settings
+from chalicelib.core.logging import logger
+from chalicelib.events.emit import emit
+from chalicelib.events.models import PlatformEvent
+
+SOURCE = "integration-platform"
+SCHEMA_VERSION = "1.0"
+ORIGIN = "eventbridge"
+# PutEvents takes 256 KB per entry; the data of a larger event is left out (GET /events/{id} has it).
+MAX_DETAIL_BYTES = 240 * 1024
+TENANT = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.:-]{0,127}$")
+EVENT_TYPE = re.compile(r"^[A-Za-z][A-Za-z0-9_.:-]{0,127}$")
+
+
+class BusEventRejected(ValueError):
+    """An event from the bus that names no valid tenant, type or data: logged and counted, not recorded."""
+
+
+def detail(event: PlatformEvent) -> str:
+    body: dict[str, Any] = {
+        "cs-schema-version": SCHEMA_VERSION,
+        "tenantId": event.tenant_id,
+        "eventId": event.event_id,
+        "type": event.type,
+        "source": event.source,
+        "timestamp": event.timestamp,
+        "traceId": event.trace_id,
+        "data": event.data,
+    }
+    text = jsontext.dumps(body)
+    if len(text) > MAX_DETAIL_BYTES:
+        text = jsontext.dumps({**body, "data": None, "dataOmitted": True})
+    return text
+
+
+def publish(events: list[PlatformEvent]) -> None:
+    """Put platform events on the bus, ten per call; raise if any entry was refused."""
+    outgoing = [e for e in events if e.origin != ORIGIN]
+    client = aws.events()
+    bus = get_settings().event_bus_name
+    for start in range(0, len(outgoing), 10):
+        chunk = outgoing[start : start + 10]
+        entries: Any = [
+            {"Source": SOURCE, "DetailType": e.type, "Detail": detail(e), "EventBusName": bus, "Resources": []}
+            for e in chunk
+        ]
+        response = client.put_events(Entries=entries)
+        if response.get("FailedEntryCount"):
+            failed = next(e for e in response["Entries"] if e.get("ErrorCode"))
+            raise RuntimeError(f"EventBridge refused {response['FailedEntryCount']} events: {failed.get('ErrorCode')}")
+
+
+def receive(message: dict[str, Any]) -> PlatformEvent:
+    """Record one EventBridge event (as delivered by the rule's SQS target) as a platform event."""
+    body = message.get("detail")
+    if not isinstance(body, dict):
+        raise BusEventRejected("the detail is not an object")
+    tenant_id, event_type, data = body.get("tenantId"), body.get("type"), body.get("data", {})
+    if not isinstance(tenant_id, str) or not TENANT.match(tenant_id):
+        raise BusEventRejected("detail.tenantId is missing or not a tenant id")
+    if not isinstance(event_type, str) or not EVENT_TYPE.match(event_type):
+        raise BusEventRejected("detail.type is missing or not an event type")
+    if not isinstance(data, dict):
+        raise BusEventRejected("detail.data is not an object")
+    source = str(message.get("source") or "eventbridge")[:128]
+    material = f"{tenant_id}/{message.get('id') or json.dumps(message, sort_keys=True)}"
+    event_id = "evt-" + hashlib.sha256(material.encode()).hexdigest()[:24]
+    event = emit(tenant_id, event_type, data, source=f"eventbridge:{source}", event_id=event_id, origin=ORIGIN)
+    logger.info("event received from the bus", extra={"eventId": event.event_id, "source": source})
+    return event

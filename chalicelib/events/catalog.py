@@ -1,0 +1,43 @@
+"""The platform's own event types: one catalogue, one naming style (004's PascalCase).
+
+A received vendor delivery is announced under its normalized type
+(``PullRequestMerged``, from ``chalicelib.inbound.catalog``); everything the
+platform itself does is announced under one of these. ``docs/events.md``
+shows each payload.
+"""
+
+from __future__ import annotations
+
+CONNECTION_CREATED = "ConnectionCreated"
+CONNECTION_UPDATED = "ConnectionUpdated"
+CONNECTION_CREDENTIALS_UPDATED = "ConnectionCredentialsUpdated"
+CONNECTION_ACTIVATED = "ConnectionActivated"
+CONNECTION_DEACTIVATED = "ConnectionDeactivated"
+CONNECTION_DELETED = "ConnectionDeleted"
+CONNECTION_HEALTH_CHANGED = "ConnectionHealthChanged"
+CONNECTION_HEALTH_CHECK_FAILED = "ConnectionHealthCheckFailed"
+RUN_STARTED = "RunStarted"
+RUN_COMPLETED = "RunCompleted"
+RUN_FAILED = "RunFailed"
+CREDENTIAL_ROTATED = "CredentialRotated"
+CREDENTIAL_ROTATION_FAILED = "CredentialRotationFailed"
+SUBSCRIPTION_DISABLED = "WebhookSubscriptionDisabled"  # Stripe's SubscriptionCreated etc. are billing
+DELIVERY_FAILED = "DeliveryFailed"
+
+PLATFORM_EVENT_TYPES = (
+    CONNECTION_CREATED,
+    CONNECTION_UPDATED,
+    CONNECTION_CREDENTIALS_UPDATED,
+    CONNECTION_ACTIVATED,
+    CONNECTION_DEACTIVATED,
+    CONNECTION_DELETED,
+    CONNECTION_HEALTH_CHANGED,
+    CONNECTION_HEALTH_CHECK_FAILED,
+    RUN_STARTED,
+    RUN_COMPLETED,
+    RUN_FAILED,
+    CREDENTIAL_ROTATED,
+    CREDENTIAL_ROTATION_FAILED,
+    SUBSCRIPTION_DISABLED,
+    DELIVERY_FAILED,
+)

@@ -1,0 +1,33 @@
+"""The bus-events SQS handler: other services' EventBridge events recorded as platform events.
+
+A malformed event (no tenant, type or data object) cannot be attributed to
+anyone: it is logged with the reason and acknowledged, never retried. An AWS
+failure is a batch item failure, so SQS redelivers it (and its dead-letter
+queue keeps it after ``maxReceiveCount``).
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
+from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
+
+from chalicelib.core.logging import logger
+from chalicelib.events import bus
+
+
+def _record(record: SQSRecord) -> None:
+    try:
+        message = json.loads(record.body)
+        if not isinstance(message, dict):
+            raise bus.BusEventRejected("the message is not an EventBridge event")
+        bus.receive(message)
+    except (bus.BusEventRejected, ValueError) as rejected:
+        logger.warning("event from the bus rejected", extra={"reason": str(rejected), "messageId": record.message_id})
+
+
+def handle(event: dict[str, Any]) -> dict[str, Any]:
+    processor = BatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failure=False)
+    return dict(process_partial_response(event=event, record_handler=_record, processor=processor))

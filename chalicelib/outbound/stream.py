@@ -1,0 +1,45 @@
+"""The events table's stream handler: the one place events leave the platform.
+
+Every event item is written by a transaction with the state it announces (or
+alone, for events with no state of their own). Its INSERT on the stream is
+turned into dispatch messages for the tenant's matching subscriptions and an
+entry on the EventBridge bus. A record that fails is reported as a batch item
+failure, and Lambda retries the stream from it, so an event is delivered at
+least once; a retry may enqueue it again, with the same ``webhook-id`` (the
+event id) for subscribers to drop. Modifications and TTL removals of event
+items are ignored.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
+from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import DynamoDBRecord
+
+from chalicelib.core.context import set_trace_id
+from chalicelib.core.logging import logger
+from chalicelib.events import bus
+from chalicelib.events import store as events
+from chalicelib.outbound import fanout
+
+
+def _record(record: DynamoDBRecord) -> None:
+    raw: dict[str, Any] = record.raw_event
+    if raw.get("eventName") != "INSERT":
+        return
+    image = raw.get("dynamodb", {}).get("NewImage")
+    if not image:
+        return
+    event = events.from_stream_image(image)
+    if event.trace_id:
+        set_trace_id(event.trace_id)
+    queued = fanout.fan_out(event)
+    bus.publish([event])
+    logger.info("event fanned out", extra={"eventId": event.event_id, "type": event.type, "queued": queued})
+
+
+def handle(event: dict[str, Any]) -> dict[str, Any]:
+    """Lambda entry for the stream: ``{"batchItemFailures": [...]}`` names the first record to retry from."""
+    processor = BatchProcessor(event_type=EventType.DynamoDBStreams, raise_on_entire_batch_failure=False)
+    return dict(process_partial_response(event=event, record_handler=_record, processor=processor))

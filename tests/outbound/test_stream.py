@@ -1,0 +1,149 @@
+"""The events table's stream handler: fan-out to subscriptions and the EventBridge bus, both ways."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from chalicelib.core import aws
+from chalicelib.core.config import get_settings
+from chalicelib.events import store as events
+from tests.outbound.conftest import QueueDriver, lambda_event
+from tests.outbound.helpers import publish, subscribe
+from tests.support.api_client import ApiClient
+from tests.support.receiver import serve_receiver
+
+
+@pytest.fixture
+def bus_tap(local_api: object) -> Iterator[str]:
+    """A queue behind a rule on the platform bus that takes every platform event, as an AWS user would add."""
+    bus = get_settings().event_bus_name
+    sqs, bridge = aws.sqs(), aws.events()
+    url = sqs.create_queue(QueueName=f"{get_settings().resource_prefix}-tap")["QueueUrl"]
+    arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    bridge.put_rule(Name="tap", EventBusName=bus, EventPattern=json.dumps({"source": ["integration-platform"]}))
+    bridge.put_targets(Rule="tap", EventBusName=bus, Targets=[{"Id": "tap", "Arn": arn}])
+    yield url
+    bridge.remove_targets(Rule="tap", EventBusName=bus, Ids=["tap"])
+    bridge.delete_rule(Name="tap", EventBusName=bus)
+    sqs.delete_queue(QueueUrl=url)
+
+
+def tapped(url: str, tenant: str) -> list[dict[str, Any]]:
+    found: list[dict[str, Any]] = []
+    while messages := aws.sqs().receive_message(QueueUrl=url, MaxNumberOfMessages=10).get("Messages", []):
+        for message in messages:
+            aws.sqs().delete_message(QueueUrl=url, ReceiptHandle=message["ReceiptHandle"])
+            body = json.loads(message["Body"])
+            if body["detail"]["tenantId"] == tenant:
+                found.append(body)
+    return found
+
+
+def test_every_platform_event_is_put_on_the_bus(
+    client: ApiClient, driver: QueueDriver, bus_tap: str, tenant: str
+) -> None:
+    published = publish(client, "OrderShipped", {"order": 7, "ratio": 0.25})
+    driver.stream.pump()
+    [entry] = tapped(bus_tap, tenant)
+    assert entry["source"] == "integration-platform" and entry["detail-type"] == "OrderShipped"
+    detail = entry["detail"]
+    assert detail["cs-schema-version"] == "1.0" and detail["eventId"] == published["eventId"]
+    assert detail["data"] == {"order": 7, "ratio": 0.25}
+
+
+def test_a_stream_record_that_fails_is_retried_until_delivered(client: ApiClient, driver: QueueDriver) -> None:
+    from botocore.exceptions import ClientError
+
+    def refuse(**_: Any) -> None:
+        raise ClientError({"Error": {"Code": "ThrottlingException", "Message": "injected"}}, "PutEvents")
+
+    with serve_receiver() as receiver:
+        subscribe(client, receiver, ["*"])
+        published = publish(client, "OrderShipped", {"order": 8})
+        hooks = aws.events().meta.events
+        hooks.register("before-call.events.PutEvents", refuse, unique_id="bus-down")
+        try:
+            assert driver.stream.pump() == 0  # reported as a batch item failure: the shard waits on it
+        finally:
+            hooks.unregister("before-call.events.PutEvents", unique_id="bus-down")
+        driver.drain(until=lambda: published["eventId"] in receiver.accepted_ids)
+        # the failed try had already queued the webhook; the retry queues it again, under the same webhook-id
+        assert {r.message_id for r in receiver.accepted()} == {published["eventId"]}
+
+
+def test_modifications_and_removals_of_event_items_are_not_fanned_out(
+    client: ApiClient, driver: QueueDriver, tenant: str
+) -> None:
+    with serve_receiver() as receiver:
+        subscribe(client, receiver, ["*"])
+        published = publish(client, "OrderShipped", {"order": 9})
+        driver.drain(until=lambda: bool(receiver.accepted()))
+        events.TABLE.update(tenant, published["eventId"], {"note": "touched"})
+        events.TABLE.delete(tenant, published["eventId"])
+        driver.drain()
+        assert len(receiver.received) == 1
+
+
+def bus_event(detail: dict[str, Any], source: str = "billing") -> str:
+    """Put one event on the platform bus as another service would; the rule routes it to the bus-events queue."""
+    response = aws.events().put_events(
+        Entries=[
+            {
+                "Source": source,
+                "DetailType": "x",
+                "Detail": json.dumps(detail),
+                "EventBusName": get_settings().event_bus_name,
+            }
+        ]
+    )
+    return str(response["Entries"][0]["EventId"])
+
+
+def run_bus_events() -> None:
+    from app import bus_events
+
+    name = get_settings().queue_name("bus-events")
+    url = aws.sqs().get_queue_url(QueueName=name)["QueueUrl"]
+    while messages := aws.sqs().receive_message(QueueUrl=url, MaxNumberOfMessages=10).get("Messages", []):
+        result = bus_events(lambda_event([dict(m) for m in messages], name), None)
+        assert result == {"batchItemFailures": []}
+        for message in messages:
+            aws.sqs().delete_message(QueueUrl=url, ReceiptHandle=message["ReceiptHandle"])
+
+
+def test_events_other_services_put_on_the_bus_reach_subscriptions_once(
+    client: ApiClient, driver: QueueDriver, tenant: str
+) -> None:
+    with serve_receiver() as receiver:
+        subscribe(client, receiver, ["InvoicePaid"])
+        bus_event({"tenantId": tenant, "type": "InvoicePaid", "data": {"invoice": "in_1"}})
+        bus_event({"tenantId": tenant, "type": "Ignored", "data": {}}, source="integration-platform")  # our own
+        bus_event({"tenantId": tenant, "data": {}})  # no type: the rule does not match
+        run_bus_events()
+        driver.drain(until=lambda: bool(receiver.accepted()))
+        [received] = receiver.accepted()
+        assert received.body["type"] == "InvoicePaid" and received.body["data"] == {"invoice": "in_1"}
+        recorded = events.get(tenant, received.message_id)
+        assert recorded is not None and recorded.source == "eventbridge:billing" and recorded.origin == "eventbridge"
+
+
+def test_a_redelivered_bus_event_is_recorded_once_and_a_malformed_one_is_dropped(
+    client: ApiClient, driver: QueueDriver, tenant: str
+) -> None:
+    from chalicelib.events import bus
+
+    message = {"id": "eb-1", "source": "billing", "detail": {"tenantId": tenant, "type": "InvoicePaid", "data": {}}}
+    first, again = bus.receive(message), bus.receive(message)
+    assert first.event_id == again.event_id
+    assert [e["type"] for e in events.TABLE.query(tenant, limit=10, cursor=None).items] == ["InvoicePaid"]
+    for malformed in (
+        {"detail": {"tenantId": tenant, "type": "X", "data": []}},
+        {"detail": {"tenantId": "bad tenant!", "type": "X"}},
+        {"detail": "text"},
+    ):
+        with pytest.raises(bus.BusEventRejected):
+            bus.receive(malformed)
