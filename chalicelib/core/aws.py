@@ -48,6 +48,13 @@ def _session_locked() -> boto3.session.Session:
     return _session
 
 
+def faults_on() -> faults.Faults | None:
+    """What ``AWS_FAULTS`` injects into this process's clients, or None."""
+    with _lock:
+        _session_locked()
+        return _injector.faults if _injector else None
+
+
 def _client(service: str) -> Any:
     client = _clients.get(service)
     if client is None:
