@@ -1,25 +1,59 @@
 """The one place that creates boto3 clients.
 
 Clients are created lazily, once per process, so importing the app stays cheap
-(cold start) and every module shares connection pools. ``AWS_ENDPOINT_URL`` (read
-by boto3 itself) points every client at the local runtime's moto server.
+(cold start) and every module shares connection pools. All of them come from
+one boto3 Session (creating clients from a Session is not thread-safe, hence
+the lock). ``AWS_ENDPOINT_URL`` (read by boto3 itself) points every client at
+the local runtime's moto server. ``AWS_FAULTS`` makes a fraction of every
+client's calls fail (``chalicelib.core.faults``, docs/reliability.md); unset, no
+hook is registered and calls cost nothing extra.
 """
 
 from __future__ import annotations
 
+import os
 import threading
 from typing import TYPE_CHECKING, Any
 
+from chalicelib.core import faults
 from chalicelib.core.config import get_settings
 
 if TYPE_CHECKING:
+    import boto3
     from mypy_boto3_dynamodb import DynamoDBClient
     from mypy_boto3_events import EventBridgeClient
     from mypy_boto3_secretsmanager import SecretsManagerClient
     from mypy_boto3_sqs import SQSClient
 
 _clients: dict[str, Any] = {}
+_session: boto3.session.Session | None = None
+_injector: faults.FaultInjector | None = None
 _lock = threading.Lock()
+
+
+def session() -> boto3.session.Session:
+    """The Session every client comes from; creating it reads ``AWS_FAULTS`` (a bad value raises here)."""
+    with _lock:
+        return _session_locked()
+
+
+def _session_locked() -> boto3.session.Session:
+    global _session, _injector
+    if _session is None:
+        import boto3
+
+        created = boto3.session.Session(region_name=get_settings().region)
+        switch = faults.from_environment(os.environ, created.get_available_services)
+        _injector = faults.FaultInjector(switch) if switch else None
+        _session = created
+    return _session
+
+
+def faults_on() -> faults.Faults | None:
+    """What ``AWS_FAULTS`` injects into this process's clients, or None."""
+    with _lock:
+        _session_locked()
+        return _injector.faults if _injector else None
 
 
 def _client(service: str) -> Any:
@@ -28,14 +62,15 @@ def _client(service: str) -> Any:
         with _lock:
             client = _clients.get(service)
             if client is None:
-                import boto3
                 from botocore.config import Config
 
-                client = boto3.session.Session().client(
+                client = _session_locked().client(
                     service,  # type: ignore[call-overload]
-                    region_name=get_settings().region,
                     config=Config(retries={"mode": "standard", "max_attempts": 3}, max_pool_connections=32),
                 )
+                if _injector is not None:
+                    _injector.instrument(client)
+                faults.watch_for_crashes(client)
                 _clients[service] = client
     return client
 
@@ -57,6 +92,9 @@ def events() -> EventBridgeClient:
 
 
 def reset_clients() -> None:
-    """Forget cached clients; tests call this when they switch AWS endpoints."""
+    """Forget the Session and its clients; tests call this when they switch AWS endpoints or ``AWS_FAULTS``."""
+    global _session, _injector
     with _lock:
         _clients.clear()
+        _session = None
+        _injector = None

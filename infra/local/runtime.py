@@ -111,10 +111,16 @@ def main() -> int:
         moto.stop()
         return 1
     try:
+        aws.session()  # reads AWS_FAULTS: a bad value stops the start with its message
         provision(RESOURCE_PREFIX, region=region)
-        pollers = discover_pollers(app, aws.sqs(), STAGE, region)
+        # The pollers play Lambda's event source mappings, which are AWS, not our code: AWS_FAULTS spares them.
+        pollers = discover_pollers(app, boto3.client("sqs", region_name=region), STAGE, region)
         streams = discover_stream_pollers(
-            app, aws.dynamodb(), boto3.client("dynamodbstreams", region_name=region), STAGE, region
+            app,
+            boto3.client("dynamodb", region_name=region),
+            boto3.client("dynamodbstreams", region_name=region),
+            STAGE,
+            region,
         )
         scheduler = discover_schedules(app, STAGE, region, float(os.environ.get("LOCAL_SCHEDULE_SCALE", "1")))
         rotation = install_rotation(app, STAGE, region)
@@ -129,6 +135,7 @@ def main() -> int:
     threads += [_start(p.run, stop, f"stream:{p.table_name}") for p in streams]
     threads.append(_start(scheduler.run, stop, "scheduler"))
 
+    switch = aws.faults_on()
     lines = [
         f"Integration platform (stage {STAGE}) listening on http://127.0.0.1:{port}",
         f"  AWS (moto) endpoint {moto_url}, region {region}",
@@ -137,6 +144,11 @@ def main() -> int:
         *[f"  schedule {s.function.name} {s.expression} -> every {s.period:g}s" for s in scheduler.schedules],
         *[f"  schedule {entry}: cron is not run locally" for entry in scheduler.unsupported],
         *([f"  rotation -> {rotation.name} (the four Secrets Manager steps)"] if rotation else []),
+        *(
+            [f"  injecting AWS faults: {switch.describe()} (docs/reliability.md)"]
+            if (switch := aws.faults_on())
+            else []
+        ),
         'Get a token:  make token TENANT=acme   (SCOPES="a b" to narrow; default is every scope)',
         'Then:         curl -H "Authorization: Bearer $(make -s token TENANT=acme)" '
         f"http://127.0.0.1:{port}/integrations/connections",

@@ -111,16 +111,22 @@ class LocalRuntime:
         return dict(re.findall(r"^  SQS (\S+) -> (\S+) ", self.output, flags=re.MULTILINE))
 
 
-def start_runtime(workdir: Path) -> LocalRuntime:
-    workdir.mkdir(parents=True, exist_ok=True)
-    port, moto_port = free_port(), free_port()
-    env = {
+def runtime_env(workdir: Path, **extra: str) -> dict[str, str]:
+    """The environment ``make run`` gets: ours, free ports, a key in ``workdir``, and ``extra``."""
+    return {
         **os.environ,
-        "PORT": str(port),
-        "MOTO_PORT": str(moto_port),
+        "PORT": str(free_port()),
+        "MOTO_PORT": str(free_port()),
         "DEV_ISSUER_KEY": str(workdir / "dev-issuer.pem"),
         "PYTHONUNBUFFERED": "1",
+        **extra,
     }
+
+
+def start_runtime(workdir: Path, **extra_env: str) -> LocalRuntime:
+    workdir.mkdir(parents=True, exist_ok=True)
+    env = runtime_env(workdir, **extra_env)
+    port, moto_port = int(env["PORT"]), int(env["MOTO_PORT"])
     log_path = workdir / "runtime.log"
     started = time.monotonic()
     with log_path.open("wb") as log:
