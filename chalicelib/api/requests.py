@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
 from typing import Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
+from chalicelib.core import json_input
 from chalicelib.core.config import get_settings
 from chalicelib.core.errors import FieldError, PayloadTooLarge, UnsupportedMediaType, ValidationFailed
 
@@ -28,10 +28,6 @@ def check_size(raw_body: bytes) -> None:
         raise PayloadTooLarge(f"The request body is larger than {limit} bytes.")
 
 
-def _reject_constant(name: str) -> Any:
-    raise ValueError(f"{name} is not valid JSON")
-
-
 def parse_json_body(headers: Mapping[str, str], raw_body: bytes, model: type[ModelT]) -> ModelT:
     check_size(raw_body)
     content_type = (headers.get("content-type") or "").split(";")[0].strip().lower()
@@ -39,12 +35,7 @@ def parse_json_body(headers: Mapping[str, str], raw_body: bytes, model: type[Mod
         raise ValidationFailed("A JSON request body is required.", [FieldError("body", "required")])
     if content_type and content_type != "application/json" and not content_type.endswith("+json"):
         raise UnsupportedMediaType(f"Send the body as application/json, not {content_type}.")
-    try:
-        document: Any = json.loads(raw_body, parse_constant=_reject_constant)
-    except RecursionError as exc:
-        raise ValidationFailed("The request body is nested too deeply.", [FieldError("body", "too deep")]) from exc
-    except (ValueError, UnicodeDecodeError) as exc:
-        raise ValidationFailed("The request body is not valid JSON.", [FieldError("body", str(exc))]) from exc
+    document: Any = json_input.decode(raw_body)  # valid Unicode, storable numbers, bounded depth
     if not isinstance(document, dict):
         raise ValidationFailed("The request body must be a JSON object.", [FieldError("body", "not an object")])
     try:

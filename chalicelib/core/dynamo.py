@@ -20,6 +20,7 @@ from chalicelib.core.errors import ValidationFailed
 
 Item = dict[str, Any]
 MAX_SORT_KEY_BYTES = 1024
+MAX_INTEGER_DIGITS = 38  # DynamoDB's number precision
 
 
 def _to_dynamo(value: Any) -> Any:
@@ -36,7 +37,9 @@ def _from_dynamo(value: Any) -> Any:
     from boto3.dynamodb.types import Binary
 
     if isinstance(value, Decimal):
-        return int(value) if value == value.to_integral_value() else float(value)
+        # 1e40 was sent (and stored) as a float: as an int it would come back as 41 digits the API refuses.
+        whole = value == value.to_integral_value() and value.adjusted() < MAX_INTEGER_DIGITS
+        return int(value) if whole else float(value)
     if isinstance(value, Binary):
         return value.value  # type: ignore[attr-defined]
     if isinstance(value, dict):

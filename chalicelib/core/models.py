@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import math
 from typing import Annotated, Any, Generic, TypeVar
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
@@ -37,16 +36,14 @@ def _check_storable(value: Any, depth: int = 0) -> None:
     elif isinstance(value, list):
         for item in value:
             _check_storable(item, depth + 1)
-    elif isinstance(value, bool):
-        return
-    elif isinstance(value, int) and abs(value) >= 10**38:
-        raise ValueError("integers must have at most 38 digits")
-    elif isinstance(value, float) and not (value == 0 or (math.isfinite(value) and 1e-128 < abs(value) < 1e125)):
-        raise ValueError("numbers must lie between 1e-128 and 1e125")
 
 
 def _storable(value: dict[str, Any]) -> dict[str, Any]:
-    """Free-form JSON must fit DynamoDB's number, nesting and item limits, or it fails later as a 500."""
+    """A free-form document's own limits: size, depth and non-empty keys.
+
+    Strings and numbers are checked once for every request body, before any model
+    (``chalicelib/core/json_input.py``), so they are not checked again here.
+    """
     _check_storable(value)
     if len(json.dumps(value, separators=(",", ":"))) > MAX_DOCUMENT_BYTES:
         raise ValueError(f"larger than {MAX_DOCUMENT_BYTES} bytes")

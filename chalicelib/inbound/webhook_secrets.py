@@ -17,6 +17,7 @@ from typing import Any
 
 from chalicelib.core import aws
 from chalicelib.core.errors import FieldError, Unprocessable
+from chalicelib.core.json_input import valid_unicode
 from chalicelib.credentials import vault
 from chalicelib.inbound.signatures.standard_webhooks import SECRET_PREFIX, secret_key
 
@@ -33,12 +34,13 @@ class WebhookSecrets:
 
     @classmethod
     def from_document(cls, document: dict[str, Any]) -> WebhookSecrets | None:
+        """``None`` when there is no current secret a signature could use (a lone surrogate has no bytes)."""
         current = document.get("current", document.get("webhookSecret"))
-        if not isinstance(current, str) or not current:
+        if not isinstance(current, str) or not current or not valid_unicode(current):
             return None
         previous = document.get("previous")
         expires = document.get("previousExpiresAt")
-        if not isinstance(previous, str) or not isinstance(expires, int):
+        if not isinstance(previous, str) or not valid_unicode(previous) or not isinstance(expires, int):
             return cls(current)
         return cls(current, previous, expires)
 

@@ -208,7 +208,7 @@ class Queued(WireModel):
 
 class PublishEventRequest(RequestModel):
     type: Annotated[str, Field(pattern=EVENT_TYPE.pattern)]
-    data: JsonObject = Field(default_factory=dict)  # stored in DynamoDB: out-of-range numbers are a 400, not a 500
+    data: JsonObject = Field(default_factory=dict)
     source: Annotated[str, Field(min_length=1, max_length=200)] | None = None
 
 

@@ -7,7 +7,7 @@ import json
 
 import pytest
 
-from chalicelib.core.dynamo import Table, decode_cursor, encode_cursor, serialize
+from chalicelib.core.dynamo import Table, decode_cursor, deserialize, encode_cursor, serialize
 from chalicelib.core.errors import ValidationFailed
 
 
@@ -50,3 +50,11 @@ def test_cursor_of_another_table_is_refused() -> None:
 @pytest.mark.parametrize("sort_value", ["", "x" * 1025, "é" * 600])
 def test_impossible_keys_are_simply_absent(sort_value: str) -> None:
     assert Table("runs", sort_key="runId").get("t", sort_value) is None
+
+
+def test_numbers_come_back_as_the_api_accepts_them() -> None:
+    """A float sent as 1e40 must not come back as a 41-digit integer, which the API would refuse."""
+    values = {"max": 10**38 - 1, "big": 1e40, "whole": 1500.0, "tenth": 0.1, "tiny": 1e-130}
+    back = deserialize(serialize(values))
+    assert back == values and isinstance(back["big"], float) and isinstance(back["max"], int)
+    assert json.dumps(back["big"]) == "1e+40"

@@ -1,4 +1,4 @@
-"""Free-form JSON documents are refused at the edge when DynamoDB could not store them."""
+"""Free-form JSON documents keep to their size, depth and key limits (values: tests/core/test_json_input.py)."""
 
 from __future__ import annotations
 
@@ -33,12 +33,6 @@ def test_storable_documents_pass(document: dict[str, object]) -> None:
 @pytest.mark.parametrize(
     ("document", "reason"),
     [
-        ({"n": 10**38}, "38 digits"),
-        ({"n": [-(10**40)]}, "38 digits"),
-        ({"n": 1e200}, "between"),
-        ({"n": 1e-200}, "between"),
-        ({"n": float("nan")}, "between"),
-        ({"n": float("inf")}, "between"),
         ({"": 1}, "empty"),
         ({"a": {"": 1}}, "empty"),
         (nested(MAX_DOCUMENT_DEPTH + 1), "deeper"),
