@@ -43,6 +43,7 @@ class ConnectionHealth(WireModel):
     connection_id: str
     status: Health
     last_checked_at: str | None = None
+    last_check_failed_at: str | None = None
     message: str | None = None
     latency_ms: int | None = None
     checks: dict[str, HealthCheck] = {}
@@ -165,6 +166,42 @@ def record(connection: Connection, result: Probe, sweep_id: str | None = None) -
     return True
 
 
+def record_unchecked(tenant_id: str, connection_id: str, message: str, failed_at: str, enqueued_at: str) -> str | None:
+    """The check job for this connection failed every try: health ``Unknown``, with why and when.
+
+    Skipped (``None``) when the connection is gone or not Active, or when a check recorded
+    since the job was enqueued already knows better. Returns the health it had before.
+    """
+    client = aws.dynamodb()
+    try:
+        response = client.update_item(
+            TableName=store.TABLE.name,
+            Key=store.TABLE.key(tenant_id, connection_id),
+            UpdateExpression=(
+                "SET health = :unknown, healthMessage = :message, lastCheckFailedAt = :failed "
+                "REMOVE healthChecks, healthLatencyMs"
+            ),
+            ConditionExpression=(
+                "attribute_exists(connectionId) AND #status = :active AND "
+                "(attribute_not_exists(#checked) OR #checked < :enqueued)"
+            ),
+            ExpressionAttributeNames={"#status": "status", "#checked": "lastCheckedAt"},
+            ExpressionAttributeValues=serialize(
+                {
+                    ":unknown": Health.UNKNOWN.value,
+                    ":message": message,
+                    ":failed": failed_at,
+                    ":active": ConnectionStatus.ACTIVE.value,
+                    ":enqueued": enqueued_at,
+                }
+            ),
+            ReturnValues="ALL_OLD",
+        )
+    except client.exceptions.ConditionalCheckFailedException:
+        return None
+    return str(response.get("Attributes", {}).get("health", {}).get("S", Health.UNKNOWN.value))
+
+
 def _announce(connection: Connection, previous: str, result: Probe) -> None:
     material = f"{connection.tenant_id}/{connection.connection_id}/{result.checked_at}/{previous}/{result.status.value}"
     emit(
@@ -198,6 +235,7 @@ def view(tenant_id: str, connection_id: str) -> ConnectionHealth:
         connection_id=connection_id,
         status=Health(item.get("health", Health.UNKNOWN.value)),
         last_checked_at=item.get("lastCheckedAt"),
+        last_check_failed_at=item.get("lastCheckFailedAt"),
         message=item.get("healthMessage"),
         latency_ms=item.get("healthLatencyMs"),
         checks={name: HealthCheck.model_validate(check) for name, check in item.get("healthChecks", {}).items()},
