@@ -99,3 +99,17 @@ def credential_rotation(event: dict[str, Any], context: Any) -> None:
     from chalicelib.credentials.steps import handle
 
     handle(event)
+
+
+@app.on_sqs_message(queue=get_settings().dead_letter_queue_name("inbound-events"), batch_size=10)
+def inbound_dead_letters(event: SQSEvent) -> dict[str, Any]:
+    from chalicelib.inbound.dead_letters import handle_dead_letters
+
+    return handle_dead_letters(event.to_dict(), event.context)
+
+
+@app.on_sqs_message(queue=get_settings().dead_letter_queue_name("health-checks"), batch_size=10)
+def health_check_dead_letters(event: SQSEvent) -> dict[str, Any]:
+    from chalicelib.health.dead_letters import handle_dead_letters
+
+    return handle_dead_letters(event.to_dict(), event.context)

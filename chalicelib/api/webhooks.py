@@ -1,4 +1,4 @@
-"""Inbound webhook routes: the 004 ingest form, the vendor-facing form, delivery reads, the catalog.
+"""Inbound webhook routes: the 004 ingest form, the vendor-facing form, delivery reads and redrive, the catalog.
 
 The two ingest routes are public: a delivery authenticates by the vendor's
 signature with the connection's secret. A bearer token, when one is sent
@@ -19,7 +19,7 @@ from chalicelib.api.routing import Call, Reply, authenticate, endpoint
 from chalicelib.core.context import current_trace_id
 from chalicelib.core.errors import FieldError, ValidationFailed
 from chalicelib.core.models import WireModel
-from chalicelib.inbound import service
+from chalicelib.inbound import dead_letters, service
 from chalicelib.inbound.models import Delivery, DeliveryList, DeliveryListQuery, DeliveryReceipt, EventTypeCatalog
 
 webhooks = Blueprint(__name__)
@@ -148,3 +148,20 @@ def list_deliveries(call: Call) -> DeliveryList:
 )
 def list_event_types(call: Call) -> EventTypeCatalog:
     return service.event_types()
+
+
+@endpoint(
+    webhooks,
+    "/webhooks/deliveries/{id}/redrive",
+    "POST",
+    summary="Put a Failed delivery back to the consumer (Failed -> Received, queued again)",
+    tag=TAG,
+    scope=INGEST_SCOPE,
+    response=Delivery,
+    status=202,
+    errors=(404, 409, 503),
+    idempotent=True,
+)
+def redrive_delivery(call: Call) -> Delivery:
+    delivery = dead_letters.redrive(call.tenant_id, call.path["id"])
+    return delivery.model_copy(update={"trace_id": current_trace_id()})

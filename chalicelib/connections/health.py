@@ -43,6 +43,7 @@ class ConnectionHealth(WireModel):
     connection_id: str
     status: Health
     last_checked_at: str | None = None
+    last_check_failed_at: str | None = None
     message: str | None = None
     latency_ms: int | None = None
     checks: dict[str, HealthCheck] = {}
@@ -178,6 +179,26 @@ def _transition(connection: Connection, previous: str, result: Probe) -> Platfor
     )
 
 
+def unchecked_entry(
+    tenant_id: str, connection_id: str, message: str, failed_at: str, enqueued_at: str
+) -> dict[str, Any]:
+    """The check job for this connection failed every try: health ``Unknown``, with why and when.
+
+    Conditional on the connection being there and Active, and on no check recorded since the job
+    was enqueued (that one knows better); committed together with its event.
+    """
+    entry = store.TABLE.update_entry(
+        tenant_id,
+        connection_id,
+        {"health": Health.UNKNOWN.value, "healthMessage": message, "lastCheckFailedAt": failed_at},
+        condition="#status = :active AND (attribute_not_exists(#checked) OR #checked < :enqueued)",
+        condition_values={":active": ConnectionStatus.ACTIVE.value, ":enqueued": enqueued_at},
+        condition_names={"#status": "status", "#checked": "lastCheckedAt"},
+        remove=["healthChecks", "healthLatencyMs"],
+    )
+    return entry
+
+
 def _connection(tenant_id: str, connection_id: str) -> Connection:
     connection = store.get(tenant_id, connection_id)
     if connection is None:
@@ -193,6 +214,7 @@ def view(tenant_id: str, connection_id: str) -> ConnectionHealth:
         connection_id=connection_id,
         status=Health(item.get("health", Health.UNKNOWN.value)),
         last_checked_at=item.get("lastCheckedAt"),
+        last_check_failed_at=item.get("lastCheckFailedAt"),
         message=item.get("healthMessage"),
         latency_ms=item.get("healthLatencyMs"),
         checks={name: HealthCheck.model_validate(check) for name, check in item.get("healthChecks", {}).items()},

@@ -25,6 +25,7 @@ from chalicelib.connections import health
 from chalicelib.connections import store as connections
 from chalicelib.core import aws
 from chalicelib.core.config import get_settings
+from chalicelib.core.context import set_trace_id
 from chalicelib.core.dynamo import serialize
 from chalicelib.core.ids import new_id
 from chalicelib.core.logging import logger
@@ -105,10 +106,18 @@ def _record(record: SQSRecord) -> None:
     except (ValueError, ValidationError):
         logger.error("discarding a health-checks message that is not a job", extra={"messageId": record.message_id})
         return
-    if job.kind == "page":
-        page(job)
-    elif job.tenant_id and job.connection_id:
-        health.check_for_sweep(job.tenant_id, job.connection_id, job.sweep_id)
+    set_trace_id(job.sweep_id)  # the sweep's trace id: its dead letters point at it (chalicelib.health.dead_letters)
+    try:
+        if job.kind == "page":
+            page(job)
+        elif job.tenant_id and job.connection_id:
+            health.check_for_sweep(job.tenant_id, job.connection_id, job.sweep_id)
+    except Exception:
+        logger.exception(
+            "health-checks job failed; SQS retries it",
+            extra={"trace_id": job.sweep_id, "kind": job.kind, "connectionId": job.connection_id},
+        )
+        raise
 
 
 def handle(event: dict[str, Any], context: Any = None) -> dict[str, Any]:

@@ -9,14 +9,25 @@ from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, pro
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 
 from chalicelib.core.context import set_trace_id
+from chalicelib.core.logging import logger
 from chalicelib.inbound import service
 
 
 def _record(record: SQSRecord) -> None:
     message = json.loads(record.body)
-    if message.get("traceId"):
-        set_trace_id(str(message["traceId"]))
-    service.process(message)
+    trace_id = str(message.get("traceId") or "")
+    if trace_id:
+        set_trace_id(trace_id)
+    try:
+        service.process(message)
+    except Exception:
+        # The error lives only here: the dead-letter consumer's failureReason points at this trace id.
+        receives = record.attributes.approximate_receive_count
+        logger.exception(
+            "inbound delivery processing failed; SQS retries it",
+            extra={"trace_id": trace_id, "delivery_id": message.get("deliveryId"), "receive_count": receives},
+        )
+        raise
 
 
 def handle_batch(event: dict[str, Any]) -> dict[str, Any]:

@@ -1,13 +1,14 @@
-"""The counter of rejected deliveries, written as CloudWatch EMF on stdout (no AWS call)."""
+"""The inbound counters (EMF on stdout, see ``chalicelib.core.metrics``)."""
 
 from __future__ import annotations
 
-from aws_lambda_powertools.metrics import MetricUnit, single_metric
-
-NAMESPACE = "IntegrationPlatform"
+from chalicelib.core.metrics import count
 
 
 def count_rejection(provider_key: str, scheme: str) -> None:
-    with single_metric(name="InboundSignatureRejected", unit=MetricUnit.Count, value=1, namespace=NAMESPACE) as metric:
-        metric.add_dimension(name="provider", value=provider_key)
-        metric.add_dimension(name="scheme", value=scheme)
+    count("InboundSignatureRejected", provider=provider_key, scheme=scheme)
+
+
+def count_failed_delivery() -> None:
+    """A delivery whose processing exhausted its receives and was marked ``Failed``."""
+    count("InboundDeliveryFailed")

@@ -15,6 +15,8 @@ VendorId = Annotated[str, Field(min_length=1, max_length=256)]
 class DeliveryStatus(StrEnum):
     RECEIVED = "Received"
     PROCESSED = "Processed"
+    # Processing exhausted the inbound-events queue's receives; ``POST .../redrive`` puts it back.
+    FAILED = "Failed"
 
 
 class Envelope(RequestModel):
@@ -46,6 +48,9 @@ class Delivery(WireModel):
     received_at: str
     processed_at: str | None = None
     event_id: str | None = None
+    failure_reason: str | None = None
+    failed_at: str | None = None
+    redrive_count: int | None = None
     headers: dict[str, str] = Field(default_factory=dict)
     payload: Any = None
     expires_at: int | None = None

@@ -17,7 +17,7 @@ from chalicelib.core import aws, jsontext
 from chalicelib.core.config import get_settings
 from chalicelib.core.dynamo import decode_cursor, deserialize, encode_cursor, query_from, serialize
 from chalicelib.core.errors import PayloadTooLarge, ValidationFailed
-from chalicelib.inbound.models import Delivery
+from chalicelib.inbound.models import Delivery, DeliveryStatus
 
 INDEX = "byConnection"
 PAYLOAD = "payloadZ"
@@ -46,12 +46,12 @@ def _to_item(delivery: Delivery) -> dict[str, Any]:
     return raw
 
 
-def _from_item(raw: dict[str, Any]) -> Delivery:
+def _from_item(raw: dict[str, Any], with_payload: bool = True) -> Delivery:
     raw = dict(raw)
     blob = raw.pop(PAYLOAD, None)
     item = deserialize(raw)
     item.pop("connectionKey", None)
-    if blob is not None:
+    if blob is not None and with_payload:
         item["payload"] = jsontext.decompress(bytes(blob["B"]))
     return Delivery.model_validate(item)
 
@@ -72,14 +72,17 @@ def insert(delivery: Delivery) -> Delivery | None:
     return None
 
 
-def get(tenant_id: str, delivery_id: str) -> Delivery | None:
+def _key(tenant_id: str, delivery_id: str) -> dict[str, Any]:
+    return serialize({"tenantId": tenant_id, "deliveryId": delivery_id})
+
+
+def get(tenant_id: str, delivery_id: str, *, with_payload: bool = True) -> Delivery | None:
+    """``with_payload=False`` reads a delivery even when its payload is what processing chokes on."""
     if not delivery_id or len(delivery_id) > 200:
         return None
-    response = aws.dynamodb().get_item(
-        TableName=_table(), Key=serialize({"tenantId": tenant_id, "deliveryId": delivery_id})
-    )
+    response = aws.dynamodb().get_item(TableName=_table(), Key=_key(tenant_id, delivery_id))
     raw = response.get("Item")
-    return _from_item(raw) if raw else None
+    return _from_item(raw, with_payload) if raw else None
 
 
 def list_by_connection(
@@ -113,7 +116,7 @@ def processed_entry(tenant_id: str, delivery_id: str, event_id: str, processed_a
         "Update": {
             "TableName": _table(),
             "Key": serialize({"tenantId": tenant_id, "deliveryId": delivery_id}),
-            "UpdateExpression": "SET #s = :s, eventId = :e, processedAt = :p",
+            "UpdateExpression": "SET #s = :s, eventId = :e, processedAt = :p REMOVE failureReason, failedAt",
             "ConditionExpression": "#s = :received",
             "ExpressionAttributeNames": {"#s": "status"},
             "ExpressionAttributeValues": serialize(
@@ -121,3 +124,53 @@ def processed_entry(tenant_id: str, delivery_id: str, event_id: str, processed_a
             ),
         }
     }
+
+
+def _transition(
+    tenant_id: str, delivery_id: str, expected: DeliveryStatus, update: str, values: dict[str, Any], with_payload: bool
+) -> Delivery | None:
+    """Apply ``update`` only while the delivery is ``expected``; the updated delivery, or ``None``."""
+    client = aws.dynamodb()
+    try:
+        response = client.update_item(
+            TableName=_table(),
+            Key=_key(tenant_id, delivery_id),
+            UpdateExpression=update,
+            ConditionExpression="#s = :expected",
+            ExpressionAttributeNames={"#s": "status"},
+            ExpressionAttributeValues=serialize({":expected": expected.value, **values}),
+            ReturnValues="ALL_NEW",
+        )
+    except client.exceptions.ConditionalCheckFailedException:
+        return None
+    return _from_item(response["Attributes"], with_payload)
+
+
+def failed_entry(tenant_id: str, delivery_id: str, reason: str, failed_at: str) -> dict[str, Any]:
+    """``Received`` -> ``Failed``, committed together with the ``DeliveryFailed`` event."""
+    return {
+        "Update": {
+            "TableName": _table(),
+            "Key": _key(tenant_id, delivery_id),
+            "UpdateExpression": "SET #s = :s, failureReason = :r, failedAt = :f",
+            "ConditionExpression": "#s = :expected",
+            "ExpressionAttributeNames": {"#s": "status"},
+            "ExpressionAttributeValues": serialize(
+                {":s": DeliveryStatus.FAILED.value, ":r": reason, ":f": failed_at, ":expected": "Received"}
+            ),
+        }
+    }
+
+
+def mark_failed(tenant_id: str, delivery_id: str, reason: str, failed_at: str) -> Delivery | None:
+    """``Received`` -> ``Failed``; ``None`` when it is not ``Received`` (processed meanwhile, or already failed)."""
+    update = "SET #s = :s, failureReason = :r, failedAt = :f"
+    values = {":s": DeliveryStatus.FAILED.value, ":r": reason, ":f": failed_at}
+    return _transition(tenant_id, delivery_id, DeliveryStatus.RECEIVED, update, values, with_payload=False)
+
+
+def mark_redriven(tenant_id: str, delivery_id: str) -> Delivery | None:
+    """``Failed`` -> ``Received``, counting the redrive; ``None`` when it is not ``Failed`` (or not there)."""
+    update = "SET #s = :s, redriveCount = if_not_exists(redriveCount, :zero) + :one REMOVE failureReason, failedAt"
+    values = {":s": DeliveryStatus.RECEIVED.value, ":zero": 0, ":one": 1}
+    return _transition(tenant_id, delivery_id, DeliveryStatus.FAILED, update, values, with_payload=True)

@@ -1,0 +1,116 @@
+"""Inbound deliveries whose processing never succeeded: the dead-letter consumer, and redrive.
+
+A message reaches the inbound-events DLQ after ``MaxReceiveCount`` receives that
+all failed. Its delivery would otherwise stay ``Received`` for ever, looking
+in flight. The DLQ consumer marks it ``Failed`` with a reason a person can act
+on (the consumer's own error is not in the message, so the reason points at
+the delivery's trace id in the logs), counts it and emits ``DeliveryFailed``.
+
+The change is conditional (``Received`` -> ``Failed``): a delivery processed
+meanwhile stays ``Processed``. The event id is derived from the delivery id
+and its redrive count, so a repeated DLQ message never emits twice, while a
+delivery that fails again after a redrive announces its new failure.
+
+Redrive is the way back: ``Failed`` -> ``Received`` (conditional, counted),
+then the usual hand-off message to the inbound-events queue; if that send
+fails the delivery goes back to ``Failed`` and the caller gets a 503 to retry.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from typing import Any
+
+from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
+from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
+
+from chalicelib.core.context import set_trace_id
+from chalicelib.core.errors import Conflict, NotFound, ServiceUnavailable
+from chalicelib.core.ids import iso_now
+from chalicelib.core.logging import logger
+from chalicelib.events import catalog
+from chalicelib.events.emit import commit, new_event
+from chalicelib.inbound import queue, store
+from chalicelib.inbound.metrics import count_failed_delivery
+from chalicelib.inbound.models import Delivery, DeliveryStatus
+
+
+def handle_dead_letters(event: dict[str, Any], context: Any = None) -> dict[str, Any]:
+    processor = BatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failure=False)
+    return dict(
+        process_partial_response(event=event, record_handler=_dead_record, processor=processor, context=context)
+    )
+
+
+def _dead_record(record: SQSRecord) -> None:
+    try:
+        message = json.loads(record.body)
+        tenant_id, delivery_id = str(message["tenantId"]), str(message["deliveryId"])
+    except (ValueError, TypeError, KeyError):
+        logger.error("discarding an inbound dead letter that names no delivery", extra={"messageId": record.message_id})
+        return
+    trace_id = str(message.get("traceId") or "")
+    if trace_id:
+        set_trace_id(trace_id)
+    fail(tenant_id, delivery_id, int(record.attributes.approximate_receive_count or 0), trace_id)
+
+
+def failure_reason(receive_count: int, trace_id: str) -> str:
+    where = f"see logs with traceId {trace_id}" if trace_id else "see the inbound-events consumer's logs"
+    return f"processing failed on every try (SQS ApproximateReceiveCount {receive_count}); {where}"
+
+
+def failed_event_id(delivery: Delivery) -> str:
+    """The same for every copy of one failure, different after each redrive."""
+    material = f"{delivery.tenant_id}/{delivery.delivery_id}/{catalog.DELIVERY_FAILED}/{delivery.redrive_count or 0}"
+    return "evt-" + hashlib.sha256(material.encode()).hexdigest()[:24]
+
+
+def fail(tenant_id: str, delivery_id: str, receive_count: int, trace_id: str) -> Delivery | None:
+    """Mark the delivery ``Failed`` with its event, in one transaction; safe to repeat (``None`` if not Received)."""
+    context = {"trace_id": trace_id, "tenant_id": tenant_id, "delivery_id": delivery_id}
+    current = store.get(tenant_id, delivery_id, with_payload=False)
+    if current is None or current.status != DeliveryStatus.RECEIVED:
+        status = current.status.value if current else "gone"
+        logger.info("inbound dead letter for a delivery not Received; left as is", extra={**context, "status": status})
+        return None
+    reason = failure_reason(receive_count, trace_id)
+    failed = current.model_copy(
+        update={"status": DeliveryStatus.FAILED, "failure_reason": reason, "failed_at": iso_now()}
+    )
+    data = {
+        "deliveryId": delivery_id,
+        "connectionId": failed.connection_id,
+        "providerId": failed.provider_id,
+        "reason": reason,
+    }
+    event = new_event(tenant_id, catalog.DELIVERY_FAILED, data, source="inbound", event_id=failed_event_id(failed))
+    if not commit(store.failed_entry(tenant_id, delivery_id, reason, str(failed.failed_at)), event):
+        logger.info("inbound dead letter: the delivery changed meanwhile; left as is", extra=context)
+        return None
+    logger.error("inbound delivery failed", extra={**context, "receive_count": receive_count, "reason": reason})
+    count_failed_delivery()
+    return failed
+
+
+def redrive(tenant_id: str, delivery_id: str) -> Delivery:
+    """``POST /webhooks/deliveries/{id}/redrive``: a ``Failed`` delivery goes back to the consumer."""
+    redriven = store.mark_redriven(tenant_id, delivery_id)
+    if redriven is None:
+        current = store.get(tenant_id, delivery_id, with_payload=False)
+        if current is None:
+            raise NotFound(f"Delivery '{delivery_id}' was not found.")
+        raise Conflict(f"Delivery '{delivery_id}' is {current.status.value}; only a Failed delivery can be redriven.")
+    logger.info(
+        "inbound delivery redriven",
+        extra={"trace_id": redriven.trace_id, "delivery_id": delivery_id, "redrive_count": redriven.redrive_count},
+    )
+    try:
+        queue.send({"tenantId": tenant_id, "deliveryId": delivery_id, "traceId": redriven.trace_id})
+    except Exception as exc:
+        # Back to Failed, so the caller's retry of the redrive is not refused as "not Failed".
+        logger.exception("inbound redrive could not queue the delivery", extra={"delivery_id": delivery_id})
+        store.mark_failed(tenant_id, delivery_id, "a redrive could not queue the delivery; redrive it again", iso_now())
+        raise ServiceUnavailable("The delivery could not be queued; redrive it again.") from exc
+    return redriven

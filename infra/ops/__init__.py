@@ -1,0 +1,1 @@
+"""Operator commands run by hand against a stage (AWS) or the local runtime (moto)."""
