@@ -14,9 +14,9 @@ from chalicelib.connections.models import ConnectionStatus, CreateConnectionRequ
 from chalicelib.core import aws
 from chalicelib.core.config import get_settings
 from chalicelib.credentials import vault
-from chalicelib.events import store as events
 from chalicelib.health import sweep
 from tests.support.api_client import ApiClient
+from tests.support.events import recorded
 from tests.support.fake_vendor import FakeVendor, rate_limited, serve_vendor, server_error
 from tests.support.run_driver import connect, invoke, queue_url
 
@@ -32,17 +32,7 @@ def vendor() -> Iterator[FakeVendor]:
 
 
 def health_events(tenant: str) -> list[dict[str, object]]:
-    found, cursor = [], None
-    while True:
-        page = events.TABLE.query(tenant, limit=100, cursor=cursor)
-        found += [
-            events.get(tenant, item["eventId"]).data  # type: ignore[union-attr]
-            for item in page.items
-            if item["type"] == "ConnectionHealthChanged"
-        ]
-        if page.next_cursor is None:
-            return found
-        cursor = page.next_cursor
+    return [event["data"] for event in recorded(tenant, "ConnectionHealthChanged")]
 
 
 def closed_port_url() -> str:

@@ -18,8 +18,8 @@ import pytest
 from chalicelib.core import aws
 from chalicelib.core.config import get_settings
 from chalicelib.core.ids import new_id
-from chalicelib.events import store as events
 from tests.support.api_client import ApiClient
+from tests.support.events import recorded
 from tests.support.fake_vendor import FakeVendor, serve_vendor
 from tests.support.run_driver import connect, invoke, queue_url
 
@@ -99,8 +99,7 @@ def consume_dead_letters(messages: list[MessageTypeDef]) -> set[str]:
 
 
 def failed_events(tenant: str) -> list[dict[str, Any]]:
-    items = events.TABLE.query(tenant, limit=100, cursor=None).items
-    return [item for item in items if item["type"] == "ConnectionHealthCheckFailed"]
+    return recorded(tenant, "ConnectionHealthCheckFailed")
 
 
 def test_a_check_that_failed_every_try_leaves_the_connection_unknown_with_why_and_one_event(

@@ -119,7 +119,7 @@ def events_of(tenant: str) -> list[dict[str, Any]]:
     """The tenant's events recorded from inbound deliveries, as the API reads them (``data`` decompressed)."""
     from chalicelib.events import store
 
-    items = [i for i in store.TABLE.query(tenant, limit=100, cursor=None).items if i["source"].startswith("inbound:")]
+    items = [i for i in store.TABLE.query(tenant, limit=100, cursor=None).items if i["source"].startswith("inbound")]
     return [store.get(tenant, item["eventId"]).model_dump(by_alias=True) for item in items]  # type: ignore[union-attr]
 
 

@@ -38,14 +38,17 @@ def event_writes_failing() -> Iterator[None]:
     table = get_settings().table_name("events")
 
     def fail(params: dict[str, Any], **_: Any) -> None:
-        if params.get("TableName") == table:
+        steps = [step for entry in params.get("TransactItems", []) for step in entry.values()]
+        if table in {params.get("TableName")} | {step.get("TableName") for step in steps}:
             raise ConnectionError("DynamoDB is unreachable")
 
-    events.register("provide-client-params.dynamodb.PutItem", fail, unique_id="dead-letter-test-fail")
+    for operation in ("PutItem", "TransactWriteItems"):
+        events.register(f"provide-client-params.dynamodb.{operation}", fail, unique_id=f"dlq-test-{operation}")
     try:
         yield
     finally:
-        events.unregister("provide-client-params.dynamodb.PutItem", unique_id="dead-letter-test-fail")
+        for operation in ("PutItem", "TransactWriteItems"):
+            events.unregister(f"provide-client-params.dynamodb.{operation}", unique_id=f"dlq-test-{operation}")
 
 
 def main_queue() -> str:
