@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import secrets
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -65,6 +66,24 @@ def local_api(aws: None) -> object:
     from infra.local.gateway import LocalApi
 
     return LocalApi(app)
+
+
+@pytest.fixture(scope="session")
+def http_api(local_api: object, issuer: DevIssuer) -> Iterator[str]:
+    """The API over real HTTP on 127.0.0.1: the local runtime's front, in a thread, inside the moto session."""
+    from infra.local.gateway import LocalApi
+    from infra.local.server import LocalHttpServer
+
+    assert isinstance(local_api, LocalApi)
+    server = LocalHttpServer(0)
+    server.attach(local_api, issuer.jwks())
+    thread = threading.Thread(target=server.serve_forever, name="test-http", daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}"
+    finally:
+        server.shutdown()
+        server.server_close()
 
 
 @pytest.fixture

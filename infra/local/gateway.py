@@ -3,15 +3,21 @@
 Wraps Chalice's ``LocalGateway`` (the same event conversion ``chalice local``
 uses) and answers unmatched routes in the platform's error shape, as the
 deployed API does through its gateway responses in ``infra/template.json``.
+
+Chalice keeps the request being served in ``app.current_request``, one
+attribute of the app object. Lambda never runs two invocations in one process
+at once; the local server does, one thread per connection, so ``LocalApi``
+keeps that attribute (and ``app.lambda_context``) per thread.
 """
 
 from __future__ import annotations
 
 import base64
+import threading
 from dataclasses import dataclass, field
 from typing import Any
 
-from chalice.app import Chalice
+from chalice.app import Chalice, Request
 from chalice.config import Config
 from chalice.local import LocalGateway, LocalGatewayException
 
@@ -27,8 +33,52 @@ class GatewayResponse:
     body: bytes = b""
 
 
+class _Invocation(threading.local):
+    """What Chalice stores on the app for the one invocation it is serving; each thread sees its own."""
+
+    current_request: Request | None = None
+    lambda_context: Any = None
+
+
+class _InvocationPerThread:
+    """Put in front of the app's class: ``current_request`` and ``lambda_context`` read and write per thread."""
+
+    _invocation: _Invocation
+
+    @property
+    def current_request(self) -> Request | None:
+        return self._invocation.current_request
+
+    @current_request.setter
+    def current_request(self, request: Request | None) -> None:
+        self._invocation.current_request = request
+
+    @property
+    def lambda_context(self) -> Any:
+        return self._invocation.lambda_context
+
+    @lambda_context.setter
+    def lambda_context(self, context: Any) -> None:
+        self._invocation.lambda_context = context
+
+
+def isolate_threads(app: Chalice) -> None:
+    """Make ``app`` serve concurrent threads as Lambda serves concurrent invocations: each with its own request.
+
+    Only this app object changes (its class gains the mixin above); routes, handlers and everything else
+    Chalice reads stay shared, so the local SQS pollers and schedules call the same handlers as before.
+    """
+    if isinstance(app, _InvocationPerThread):
+        return
+    for name in ("current_request", "lambda_context"):
+        app.__dict__.pop(name, None)
+    app.__dict__["_invocation"] = _Invocation()
+    app.__class__ = type(f"{type(app).__name__}PerThread", (_InvocationPerThread, type(app)), {})
+
+
 class LocalApi:
     def __init__(self, app: Chalice) -> None:
+        isolate_threads(app)
         self._gateway = LocalGateway(app, Config.create(chalice_app=app, app_name=app.app_name, lambda_timeout=60))
 
     def handle(self, method: str, path: str, headers: dict[str, str], body: bytes) -> GatewayResponse:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import logging
+from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, cast
 
@@ -21,11 +22,14 @@ log = logging.getLogger(__name__)
 JWKS_PATH = "/.well-known/jwks.json"
 MAX_REQUEST_BYTES = 10 * 1024 * 1024  # API Gateway's payload limit
 HOP_BY_HOP = {"content-length", "transfer-encoding", "connection"}
+LISTEN_BACKLOG = 128
 
 
 class LocalHttpServer(ThreadingHTTPServer):
     # Keep-alive connections must not hold up shutdown.
     block_on_close = False
+    # The listen backlog: a burst of connects waits here for the accept loop instead of being dropped.
+    request_queue_size = LISTEN_BACKLOG
 
     def __init__(self, port: int) -> None:
         super().__init__(("127.0.0.1", port), _Handler)
@@ -67,8 +71,12 @@ class _Handler(BaseHTTPRequestHandler):
             )
         self._reply(response)
 
-    # BaseHTTPRequestHandler dispatches on these names; every method goes the same way.
-    do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = do_OPTIONS = do_HEAD = _serve  # noqa: N815
+    def __getattr__(self, name: str) -> Callable[[], None]:
+        """BaseHTTPRequestHandler looks up ``do_<METHOD>``: every method, TRACE and PROPFIND too, goes to the API,
+        which answers a method it has no route for with 405 in the error shape (not http.server's 501 page)."""
+        if name.startswith("do_"):
+            return self._serve
+        raise AttributeError(name)
 
     def _read_body(self) -> bytes:
         if "chunked" in self.headers.get("Transfer-Encoding", "").lower():
