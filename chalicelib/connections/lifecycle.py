@@ -15,7 +15,7 @@ from typing import Annotated, Any, Literal
 from pydantic import Field, model_validator
 
 from chalicelib.connections import service, store
-from chalicelib.connections.models import Connection, ConnectionStatus, Credentials, credentials_secret
+from chalicelib.connections.models import Connection, ConnectionStatus, Credentials, SecretOwner, credentials_secret
 from chalicelib.core.config import get_settings
 from chalicelib.core.context import current_trace_id
 from chalicelib.core.errors import Conflict, NotFound
@@ -77,6 +77,10 @@ class ConnectionDeleted(WireModel):
     credential_id: str
     credential_deletion: Literal["Scheduled", "Retained"]
     credential_deletion_date: str | None = None
+    credential_retained_reason: Literal["SharedCredential", "CallerOwned"] | None = Field(
+        default=None, description="Why a Retained secret was kept: another connection uses it, or it is the caller's."
+    )
+    webhook_secret_deletion: Literal["Deleted", "Retained"] | None = None
     trace_id: str | None = None
 
 
@@ -159,25 +163,34 @@ def set_status(tenant_id: str, connection_id: str, status: ConnectionStatus) -> 
 
 
 def delete(tenant_id: str, connection_id: str) -> ConnectionDeleted:
-    """The connection goes; its credential is scheduled for deletion unless another connection uses it."""
+    """The connection goes. Only secrets the platform wrote are destroyed: its credential secret is scheduled for
+    deletion when no other connection uses it, its webhook secret deleted; a secret the caller owns is kept."""
     deleted = store.delete(tenant_id, connection_id)
     if deleted is None:
         raise NotFound(f"Connection '{connection_id}' was not found.")
     lookup.forget_connection(connection_id)
-    own_webhook_path = webhook_secrets.own_path(connection_id)
-    if deleted.webhook_secret_ref == vault.ref_for(own_webhook_path):
-        vault.delete(tenant_id, own_webhook_path)  # generated for this connection alone
+    webhook_deletion: Literal["Deleted", "Retained"] | None = None
+    if deleted.webhook_secret_ref is not None:
+        webhook_deletion = "Deleted" if deleted.webhook_secret_owner == SecretOwner.PLATFORM else "Retained"
+    if webhook_deletion == "Deleted":
+        vault.delete(tenant_id, webhook_secrets.own_path(connection_id))  # generated for this connection alone
     deletion_date = None
     shared = store.using_credential(tenant_id, deleted.credential_id)
+    retained_reason: Literal["SharedCredential", "CallerOwned"] | None = "SharedCredential" if shared else None
     if not shared:
-        path = vault.path_from_ref(deleted.credential_ref)
-        deletion_date = vault.schedule_deletion(tenant_id, path, get_settings().secret_recovery_days)
         rotations.delete(tenant_id, deleted.credential_id)
+        if deleted.credential_owner == SecretOwner.PLATFORM:
+            path = vault.path_from_ref(deleted.credential_ref)
+            deletion_date = vault.schedule_deletion(tenant_id, path, get_settings().secret_recovery_days)
+        else:
+            retained_reason = "CallerOwned"
     result = ConnectionDeleted(
         connection_id=connection_id,
         credential_id=deleted.credential_id,
-        credential_deletion="Retained" if shared else "Scheduled",
+        credential_deletion="Retained" if retained_reason else "Scheduled",
         credential_deletion_date=deletion_date,
+        credential_retained_reason=retained_reason,
+        webhook_secret_deletion=webhook_deletion,
         trace_id=current_trace_id(),
     )
     _event(
