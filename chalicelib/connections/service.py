@@ -111,14 +111,16 @@ def create(tenant_id: str, request: CreateConnectionRequest) -> Connection:
 def _referenced_owner(tenant_id: str, auth_mode: AuthModel, path: str) -> SecretOwner:
     """A ``credentialRef`` must be usable now (not deleted or scheduled for deletion, JSON in the auth mode's
     shape): otherwise 422 on the field, before anything is stored. The secret stays the caller's unless it is
-    one the platform wrote for another connection, which then shares it (and its fate) with that one."""
+    the one the platform wrote for another connection's inline credentials (one GetItem, no partition Query):
+    the new connection then shares that secret, and its fate, with that one."""
     ref = vault.ref_for(path)
     try:
         secret.check_shape(auth_mode, ref, vault.read_current(tenant_id, path))
     except CredentialUnavailable as exc:
         raise Unprocessable(exc.message, [FieldError("credentialRef", "secret not usable")]) from exc
-    users = store.using_credential(tenant_id, vault.credential_id(tenant_id, path))
-    platform = any(user.credential_owner == SecretOwner.PLATFORM for user in users)
+    _, _, writer_id = path.partition("/")
+    writer = store.get(tenant_id, writer_id) if path == platform_credential_path(writer_id) else None
+    platform = writer is not None and writer.credential_ref == ref and writer.credential_owner == SecretOwner.PLATFORM
     return SecretOwner.PLATFORM if platform else SecretOwner.CALLER
 
 

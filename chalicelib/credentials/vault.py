@@ -77,17 +77,25 @@ _UNUSABLE = {
 }
 
 
-def _state(name: str) -> str | None:
-    """Why the secret itself is unusable (missing, scheduled for deletion), or ``None`` when it is there."""
+def _described(name: str) -> dict[str, Any] | None:
+    """``DescribeSecret``, or ``None`` when there is no such secret."""
     client = aws.secretsmanager()
     try:
-        described = client.describe_secret(SecretId=name)
+        return dict(client.describe_secret(SecretId=name))
     except client.exceptions.ResourceNotFoundException:
-        return "does not exist"
-    except client.exceptions.ClientError as exc:
+        return None
+
+
+def _state(name: str) -> str | None:
+    """Why the secret itself is unusable (missing, scheduled for deletion), or ``None`` when it is there."""
+    try:
+        described = _described(name)
+    except aws.secretsmanager().exceptions.ClientError as exc:
         if exc.response.get("Error", {}).get("Code") == "AccessDeniedException":
             return "cannot be described (access denied)"
         raise
+    if described is None:
+        return "does not exist"
     deleted = described.get("DeletedDate")
     if deleted is not None:
         return f"is scheduled for deletion ({deleted.isoformat()}); restore it or give the connection a new secret"
@@ -147,11 +155,15 @@ def read_cached(tenant_id: str, path: str, *, refresh: bool = False) -> dict[str
 def put_value(tenant_id: str, path: str, value: dict[str, Any], description: str) -> str:
     """Create the secret, or make ``value`` its new AWSCURRENT version; returns the version id."""
     client = aws.secretsmanager()
+    name = secret_name(tenant_id, path)
+    described = _described(name)
+    if described is not None and described.get("DeletedDate") is not None:
+        raise _unavailable(tenant_id, path, "is scheduled for deletion")  # a write would fail: restore it first
     try:
-        response = client.put_secret_value(SecretId=secret_name(tenant_id, path), SecretString=json.dumps(value))
+        response = client.put_secret_value(SecretId=name, SecretString=json.dumps(value))
     except client.exceptions.ResourceNotFoundException:
         return store_new(tenant_id, path, value, description)
-    except client.exceptions.InvalidRequestException as exc:  # scheduled for deletion: restore it first
+    except client.exceptions.InvalidRequestException as exc:  # scheduled for deletion since we looked
         raise _unavailable(tenant_id, path, "cannot be written now") from exc
     return str(response["VersionId"])
 
