@@ -194,7 +194,7 @@ def deactivate_connection(call: Call) -> StatusChanged:
     tag=TAG,
     scope="integration.connections.write",
     response=ConnectionTest,
-    errors=(404,),
+    errors=(404, 409),
 )
 def test_connection(call: Call) -> ConnectionTest:
     return health.try_connection(call.tenant_id, call.path["connectionId"])

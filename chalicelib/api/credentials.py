@@ -40,7 +40,7 @@ def rotate_credential(call: Call) -> Reply:
     tag=TAG,
     scope="integration.credentials.read",
     response=CredentialView,
-    errors=(404,),
+    errors=(404, 409),
 )
 def get_credential(call: Call) -> CredentialView:
     return rotation.describe(call.tenant_id, call.path["credentialId"])

@@ -17,15 +17,13 @@ from typing import Any, Literal
 from chalicelib.adapters.auth import Credential
 from chalicelib.adapters.base import ExecutionContext, HealthReport
 from chalicelib.adapters.registry import adapter_for
-from chalicelib.connections import store
+from chalicelib.connections import secret, store
 from chalicelib.connections.models import Connection, ConnectionStatus, Health
-from chalicelib.core import aws
 from chalicelib.core.config import get_settings
 from chalicelib.core.context import current_trace_id
-from chalicelib.core.errors import Conflict, NotFound
+from chalicelib.core.errors import Conflict, CredentialUnavailable, NotFound
 from chalicelib.core.ids import iso_now
 from chalicelib.core.models import WireModel
-from chalicelib.credentials import vault
 from chalicelib.events import catalog
 from chalicelib.events.emit import commit, new_event
 from chalicelib.events.models import PlatformEvent
@@ -112,22 +110,29 @@ def verify(connection: Connection, credential_values: dict[str, Any]) -> tuple[H
 
 
 def probe(connection: Connection) -> Probe:
-    """Check with AWSCURRENT; a 401 re-reads it once, since a cached value may predate a rotation."""
-    path = vault.path_from_ref(connection.credential_ref)
-    secrets = aws.secretsmanager()
+    """Check with AWSCURRENT; a 401 re-reads it once, since a cached value may predate a rotation.
+
+    ``CredentialUnavailable`` when the secret cannot be used: the vendor is not called.
+    """
     started = time.monotonic()
-    try:
-        report = _report(connection, vault.read_cached(connection.tenant_id, path))
-        if report.vendor_status == 401:
-            report = _report(connection, vault.read_cached(connection.tenant_id, path, refresh=True))
-    except secrets.exceptions.ResourceNotFoundException:
-        report = HealthReport(False, f"The secret behind {connection.credential_ref} is gone.")
+    report = _report(connection, secret.credential(connection).values)
+    if report.vendor_status == 401:
+        report = _report(connection, secret.credential(connection, refresh=True).values)
     latency = round((time.monotonic() - started) * 1000)
     checks = _checks(report)
     # A throttled vendor still answered and accepted the credential: the connection works, slowly.
     healthy = report.healthy or report.vendor_status == 429
     status = Health.HEALTHY if healthy else Health.UNHEALTHY
     return Probe(status, report.message, latency, checks, iso_now())
+
+
+def unusable(reason: CredentialUnavailable) -> Probe:
+    """The result recorded when the secret cannot be used: Unhealthy, with the reason; the vendor was not called."""
+    checks = {
+        "credential": HealthCheck(status="Fail", message=reason.message),
+        "connection": HealthCheck(status="Skipped", message="The vendor was not called."),
+    }
+    return Probe(Health.UNHEALTHY, reason.message, 0, checks, iso_now())
 
 
 def record(connection: Connection, result: Probe, sweep_id: str | None = None) -> bool:
@@ -227,7 +232,12 @@ def check_now(tenant_id: str, connection_id: str) -> ConnectionHealth:
     connection = _connection(tenant_id, connection_id)
     if connection.status != ConnectionStatus.ACTIVE:
         raise Conflict(f"Connection '{connection_id}' is {connection.status}; health checks need an Active one.")
-    record(connection, probe(connection))
+    try:
+        result = probe(connection)
+    except CredentialUnavailable as reason:
+        record(connection, unusable(reason))  # GET .../health shows it, as after a sweep
+        raise
+    record(connection, result)
     return view(tenant_id, connection_id)
 
 
@@ -252,4 +262,8 @@ def check_for_sweep(tenant_id: str, connection_id: str, sweep_id: str) -> bool:
     if item is None or item.get("status") != ConnectionStatus.ACTIVE.value or item.get("lastSweepId") == sweep_id:
         return False
     connection = Connection.model_validate(item)
-    return record(connection, probe(connection), sweep_id)
+    try:
+        result = probe(connection)
+    except CredentialUnavailable as reason:
+        result = unusable(reason)  # recorded, not retried: the job would fail the same way every time
+    return record(connection, result, sweep_id)

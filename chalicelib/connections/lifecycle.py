@@ -16,7 +16,7 @@ from typing import Annotated, Any, Literal
 from pydantic import Field, model_validator
 
 from chalicelib.connections import service, store
-from chalicelib.connections.models import Connection, ConnectionStatus, Credentials, credentials_secret
+from chalicelib.connections.models import Connection, ConnectionStatus, Credentials, SecretOwner, credentials_secret
 from chalicelib.core.config import get_settings
 from chalicelib.core.context import current_trace_id
 from chalicelib.core.errors import Conflict, NotFound
@@ -80,6 +80,10 @@ class ConnectionDeleted(WireModel):
     credential_id: str
     credential_deletion: Literal["Scheduled", "Retained"]
     credential_deletion_date: str | None = None
+    credential_retained_reason: Literal["SharedCredential", "CallerOwned"] | None = Field(
+        default=None, description="Why a Retained secret was kept: another connection uses it, or it is the caller's."
+    )
+    webhook_secret_deletion: Literal["Deleted", "Retained"] | None = None
     trace_id: str | None = None
 
 
@@ -175,10 +179,15 @@ def set_status(tenant_id: str, connection_id: str, status: ConnectionStatus) -> 
 
 
 def delete(tenant_id: str, connection_id: str) -> ConnectionDeleted:
-    """The connection goes with its event; then its credential is scheduled for deletion unless another uses it."""
+    """The connection goes with its event. Only secrets the platform wrote are then destroyed: its credential
+    secret is scheduled for deletion when no other connection uses it, its webhook secret deleted; a secret the
+    caller owns is kept."""
     deleted = service.get(tenant_id, connection_id)
     shared = [c for c in store.using_credential(tenant_id, deleted.credential_id) if c.connection_id != connection_id]
-    deletion = "Retained" if shared else "Scheduled"
+    retained_reason: Literal["SharedCredential", "CallerOwned"] | None = "SharedCredential" if shared else None
+    if not shared and deleted.credential_owner != SecretOwner.PLATFORM:
+        retained_reason = "CallerOwned"
+    deletion: Literal["Retained", "Scheduled"] = "Retained" if retained_reason else "Scheduled"
     event = connection_event(
         deleted,
         catalog.CONNECTION_DELETED,
@@ -187,18 +196,23 @@ def delete(tenant_id: str, connection_id: str) -> ConnectionDeleted:
     if not commit(store.delete_entry(tenant_id, connection_id), event):
         raise NotFound(f"Connection '{connection_id}' was not found.")
     lookup.forget_connection(connection_id)
-    own_webhook_path = webhook_secrets.own_path(connection_id)
-    if deleted.webhook_secret_ref == vault.ref_for(own_webhook_path):
-        vault.delete(tenant_id, own_webhook_path)  # generated for this connection alone
+    webhook_deletion: Literal["Deleted", "Retained"] | None = None
+    if deleted.webhook_secret_ref is not None:
+        webhook_deletion = "Deleted" if deleted.webhook_secret_owner == SecretOwner.PLATFORM else "Retained"
+    if webhook_deletion == "Deleted":
+        vault.delete(tenant_id, webhook_secrets.own_path(connection_id))  # generated for this connection alone
     deletion_date = None
     if not shared:
-        path = vault.path_from_ref(deleted.credential_ref)
-        deletion_date = vault.schedule_deletion(tenant_id, path, get_settings().secret_recovery_days)
         rotations.delete(tenant_id, deleted.credential_id)
+        if deletion == "Scheduled":
+            path = vault.path_from_ref(deleted.credential_ref)
+            deletion_date = vault.schedule_deletion(tenant_id, path, get_settings().secret_recovery_days)
     return ConnectionDeleted(
         connection_id=connection_id,
         credential_id=deleted.credential_id,
         credential_deletion=deletion,
         credential_deletion_date=deletion_date,
+        credential_retained_reason=retained_reason,
+        webhook_secret_deletion=webhook_deletion,
         trace_id=current_trace_id(),
     )

@@ -52,6 +52,30 @@ def credentials_secret(credentials: Credentials) -> dict[str, Any]:
     return plain
 
 
+def missing_credential_fields(auth_mode: AuthModel, values: dict[str, Any]) -> list[str]:
+    """The fields the auth mode's shape requires that ``values`` (a secret's JSON) lacks or leaves empty."""
+    shape = CREDENTIAL_SHAPES[auth_mode]
+    required = [field.alias or name for name, field in shape.model_fields.items() if field.is_required()]
+    return [name for name in required if not isinstance(values.get(name), str) or not values[name]]
+
+
+class SecretOwner(StrEnum):
+    """Who created a secret, and so who may destroy it: the platform deletes only what it wrote itself."""
+
+    PLATFORM = "Platform"
+    CALLER = "Caller"
+
+
+def platform_credential_path(connection_id: str) -> str:
+    """Where the platform writes a connection's inline ``credentials``."""
+    return f"connections/{connection_id}"
+
+
+def platform_webhook_path(connection_id: str) -> str:
+    """Where the platform writes a connection's inbound webhook secret (generated, given inline, or changed)."""
+    return f"connections/{connection_id}/webhook"
+
+
 class ConnectionStatus(StrEnum):
     ACTIVE = "Active"
     INACTIVE = "Inactive"
@@ -99,13 +123,27 @@ class Connection(WireModel):
     last_checked_at: str | None = None
     credential_ref: str
     credential_id: str
+    credential_owner: SecretOwner | None = None
     last_run_id: str | None = None
     configuration: dict[str, Any] = Field(default_factory=dict)
     webhook_secret_ref: str | None = None
+    webhook_secret_owner: SecretOwner | None = None
     webhook_url: str | None = None
     trace_id: str | None = None
     # A secret generated at creation, handed to the route once; never dumped, so never stored.
     generated_webhook_secret: SecretStr | None = Field(default=None, exclude=True)
+
+    @model_validator(mode="after")
+    def _owners(self) -> Connection:
+        """Items stored before owners were recorded: the platform owns only the paths it writes for this
+        connection; anything else may be the caller's, and keeping a secret is safer than destroying one."""
+        if self.credential_owner is None:
+            own = self.credential_ref == f"kv://{platform_credential_path(self.connection_id)}"
+            self.credential_owner = SecretOwner.PLATFORM if own else SecretOwner.CALLER
+        if self.webhook_secret_owner is None and self.webhook_secret_ref is not None:
+            own = self.webhook_secret_ref == f"kv://{platform_webhook_path(self.connection_id)}"
+            self.webhook_secret_owner = SecretOwner.PLATFORM if own else SecretOwner.CALLER
+        return self
 
 
 class EstablishedConnection(WireModel):

@@ -11,7 +11,7 @@ from datetime import UTC, datetime
 
 from pydantic import SecretStr
 
-from chalicelib.connections import store
+from chalicelib.connections import secret, store
 from chalicelib.connections.models import (
     CREDENTIAL_SHAPES,
     Connection,
@@ -20,13 +20,15 @@ from chalicelib.connections.models import (
     CreateConnectionRequest,
     Credentials,
     Health,
+    SecretOwner,
     WebhookSecretChange,
     WebhookSecretChanged,
     credentials_secret,
+    platform_credential_path,
 )
 from chalicelib.core.config import get_settings
 from chalicelib.core.context import current_trace_id
-from chalicelib.core.errors import FieldError, NotFound, Unprocessable, ValidationFailed
+from chalicelib.core.errors import CredentialUnavailable, FieldError, NotFound, Unprocessable, ValidationFailed
 from chalicelib.core.ids import iso_now, new_id, to_iso
 from chalicelib.core.urls import check_url
 from chalicelib.credentials import vault
@@ -69,20 +71,17 @@ def create(tenant_id: str, request: CreateConnectionRequest) -> Connection:
     connection_id = new_id("conn")
     if request.credentials is not None:
         check_shape(auth_mode, request.credentials)
-        path = f"connections/{connection_id}"
+        path = platform_credential_path(connection_id)
         vault.store_new(
             tenant_id,
             path,
             credentials_secret(request.credentials),
             description=f"{provider.provider_id} credential for {connection_id}",
         )
+        owner = SecretOwner.PLATFORM
     else:
         path = vault.path_from_ref(request.credential_ref or "")
-        if not vault.exists(tenant_id, path):
-            raise Unprocessable(
-                f"No secret exists at {request.credential_ref}.",
-                [FieldError("credentialRef", "secret not found")],
-            )
+        owner = _referenced_owner(tenant_id, auth_mode, path)
     connection = Connection(
         connection_id=connection_id,
         tenant_id=tenant_id,
@@ -95,10 +94,13 @@ def create(tenant_id: str, request: CreateConnectionRequest) -> Connection:
         established_at=iso_now(),
         credential_ref=vault.ref_for(path),
         credential_id=vault.credential_id(tenant_id, path),
+        credential_owner=owner,
         configuration=request.configuration,
     )
     webhook_ref, generated = _webhook_secret(tenant_id, connection_id, provider, request)
     connection.webhook_secret_ref = webhook_ref
+    if webhook_ref is not None:
+        connection.webhook_secret_owner = SecretOwner.CALLER if request.webhook_secret_ref else SecretOwner.PLATFORM
     created = new_event(
         tenant_id,
         catalog.CONNECTION_CREATED,
@@ -119,6 +121,22 @@ def create(tenant_id: str, request: CreateConnectionRequest) -> Connection:
             "generated_webhook_secret": SecretStr(generated) if generated else None,
         }
     )
+
+
+def _referenced_owner(tenant_id: str, auth_mode: AuthModel, path: str) -> SecretOwner:
+    """A ``credentialRef`` must be usable now (not deleted or scheduled for deletion, JSON in the auth mode's
+    shape): otherwise 422 on the field, before anything is stored. The secret stays the caller's unless it is
+    the one the platform wrote for another connection's inline credentials (one GetItem, no partition Query):
+    the new connection then shares that secret, and its fate, with that one."""
+    ref = vault.ref_for(path)
+    try:
+        secret.check_shape(auth_mode, ref, vault.read_current(tenant_id, path))
+    except CredentialUnavailable as exc:
+        raise Unprocessable(exc.message, [FieldError("credentialRef", "secret not usable")]) from exc
+    _, _, writer_id = path.partition("/")
+    writer = store.get(tenant_id, writer_id) if path == platform_credential_path(writer_id) else None
+    platform = writer is not None and writer.credential_ref == ref and writer.credential_owner == SecretOwner.PLATFORM
+    return SecretOwner.PLATFORM if platform else SecretOwner.CALLER
 
 
 def _needs_shared_secret(provider: Provider) -> bool:
@@ -187,8 +205,9 @@ def change_webhook_secret(tenant_id: str, connection_id: str, request: WebhookSe
         tenant_id, connection_id, connection.webhook_secret_ref, value, request.overlap_seconds
     )
     ref = vault.ref_for(webhook_secrets.own_path(connection_id))
-    if connection.webhook_secret_ref != ref:
-        store.TABLE.update(tenant_id, connection_id, {"webhookSecretRef": ref})
+    if connection.webhook_secret_ref != ref or connection.webhook_secret_owner != SecretOwner.PLATFORM:
+        changes = {"webhookSecretRef": ref, "webhookSecretOwner": SecretOwner.PLATFORM.value}
+        store.TABLE.update(tenant_id, connection_id, changes)
     lookup.forget_connection(connection_id)
     return WebhookSecretChanged(
         connection_id=connection_id,

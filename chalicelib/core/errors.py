@@ -79,6 +79,14 @@ class IdempotencyInProgress(Conflict):
     code = "IDEMPOTENCY_KEY_IN_PROGRESS"
 
 
+class CredentialUnavailable(Conflict):
+    """The request is fine, but the secret it needs cannot be used now (gone, scheduled for deletion, denied,
+    not JSON, not the auth mode's shape): the caller fixes the secret (restore it, or give new credentials)
+    and retries. The message says why and names the ``kv://`` reference, never a value."""
+
+    code = "CREDENTIAL_UNAVAILABLE"
+
+
 class PayloadTooLarge(ApiError):
     status = 413
     code = "PAYLOAD_TOO_LARGE"

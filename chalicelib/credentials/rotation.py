@@ -155,6 +155,7 @@ def start(tenant_id: str, request: RotateRequest) -> RotationAccepted:
         )
     path = vault.path_from_ref(verifier.credential_ref)
     secret_id = vault.secret_name(tenant_id, path)
+    vault.read_current(tenant_id, path)  # gone, scheduled for deletion or unreadable: 409, nothing claimed
     if versions.describe(secret_id).pending_elsewhere():
         raise Conflict(f"Credential '{request.credential_id}' already has a rotation in progress.")
     state = new_state(tenant_id, request.credential_id, path, verifier, request.reason, str(uuid.uuid4()))
@@ -231,12 +232,8 @@ def describe(tenant_id: str, credential_id: str) -> CredentialView:
     if not users and state is None:
         raise NotFound(f"Credential '{credential_id}' was not found.")
     path = state.path if state is not None else vault.path_from_ref(users[0].credential_ref)
-    secret_id = vault.secret_name(tenant_id, path)
-    client = aws.secretsmanager()
-    try:
-        listed = versions.listed(secret_id)
-    except client.exceptions.ResourceNotFoundException:
-        listed = []
+    vault.check_present(tenant_id, path)  # gone or scheduled for deletion: 409 with the reason
+    listed = versions.listed(vault.secret_name(tenant_id, path))
     rotation = None
     if state is not None:
         rotation = RotationView(

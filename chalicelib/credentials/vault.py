@@ -16,7 +16,7 @@ from typing import Any
 
 from chalicelib.core import aws
 from chalicelib.core.config import get_settings
-from chalicelib.core.errors import FieldError, ValidationFailed
+from chalicelib.core.errors import CredentialUnavailable, FieldError, ValidationFailed
 
 REF_SCHEME = "kv://"
 CACHE_SECONDS = 60.0
@@ -68,9 +68,70 @@ def store_new(tenant_id: str, path: str, value: dict[str, Any], description: str
     return str(response["VersionId"])
 
 
+# Why a read failed, when the secret cannot be used as it stands; other errors (throttling, AWS down) stay 5xx.
+_UNUSABLE = {
+    "ResourceNotFoundException": "has no AWSCURRENT value",
+    "InvalidRequestException": "cannot be read now",
+    "AccessDeniedException": "cannot be read (access denied)",
+    "DecryptionFailure": "cannot be decrypted (KMS)",
+}
+
+
+def _described(name: str) -> dict[str, Any] | None:
+    """``DescribeSecret``, or ``None`` when there is no such secret."""
+    client = aws.secretsmanager()
+    try:
+        return dict(client.describe_secret(SecretId=name))
+    except client.exceptions.ResourceNotFoundException:
+        return None
+
+
+def _state(name: str) -> str | None:
+    """Why the secret itself is unusable (missing, scheduled for deletion), or ``None`` when it is there."""
+    try:
+        described = _described(name)
+    except aws.secretsmanager().exceptions.ClientError as exc:
+        if exc.response.get("Error", {}).get("Code") == "AccessDeniedException":
+            return "cannot be described (access denied)"
+        raise
+    if described is None:
+        return "does not exist"
+    deleted = described.get("DeletedDate")
+    if deleted is not None:
+        return f"is scheduled for deletion ({deleted.isoformat()}); restore it or give the connection a new secret"
+    return None
+
+
+def _unavailable(tenant_id: str, path: str, fallback: str) -> CredentialUnavailable:
+    """The error for a failed read or write: the secret's own state when that explains it, else ``fallback``."""
+    why = _state(secret_name(tenant_id, path)) or fallback
+    return CredentialUnavailable(f"The secret behind {ref_for(path)} {why}.")
+
+
+def check_present(tenant_id: str, path: str) -> None:
+    """``CredentialUnavailable`` unless the secret exists and is not scheduled for deletion."""
+    why = _state(secret_name(tenant_id, path))
+    if why is not None:
+        raise CredentialUnavailable(f"The secret behind {ref_for(path)} {why}.")
+
+
 def read_current(tenant_id: str, path: str) -> dict[str, Any]:
-    response = aws.secretsmanager().get_secret_value(SecretId=secret_name(tenant_id, path), VersionStage="AWSCURRENT")
-    value: dict[str, Any] = json.loads(response["SecretString"])
+    """AWSCURRENT as a JSON object; ``CredentialUnavailable`` (409) saying why it cannot be used otherwise."""
+    client = aws.secretsmanager()
+    name = secret_name(tenant_id, path)
+    try:
+        response = client.get_secret_value(SecretId=name, VersionStage="AWSCURRENT")
+    except client.exceptions.ClientError as exc:
+        code = exc.response.get("Error", {}).get("Code", "")
+        if code not in _UNUSABLE:
+            raise
+        raise _unavailable(tenant_id, path, _UNUSABLE[code]) from exc
+    try:
+        value = json.loads(response.get("SecretString") or "")
+    except ValueError:
+        value = None
+    if not isinstance(value, dict):
+        raise CredentialUnavailable(f"The secret behind {ref_for(path)} does not hold a JSON object.")
     return value
 
 
@@ -94,10 +155,16 @@ def read_cached(tenant_id: str, path: str, *, refresh: bool = False) -> dict[str
 def put_value(tenant_id: str, path: str, value: dict[str, Any], description: str) -> str:
     """Create the secret, or make ``value`` its new AWSCURRENT version; returns the version id."""
     client = aws.secretsmanager()
+    name = secret_name(tenant_id, path)
+    described = _described(name)
+    if described is not None and described.get("DeletedDate") is not None:
+        raise _unavailable(tenant_id, path, "is scheduled for deletion")  # a write would fail: restore it first
     try:
-        response = client.put_secret_value(SecretId=secret_name(tenant_id, path), SecretString=json.dumps(value))
+        response = client.put_secret_value(SecretId=name, SecretString=json.dumps(value))
     except client.exceptions.ResourceNotFoundException:
         return store_new(tenant_id, path, value, description)
+    except client.exceptions.InvalidRequestException as exc:  # scheduled for deletion since we looked
+        raise _unavailable(tenant_id, path, "cannot be written now") from exc
     return str(response["VersionId"])
 
 

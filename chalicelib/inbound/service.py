@@ -24,7 +24,7 @@ from typing import Any
 from chalicelib.connections.models import Connection, ConnectionStatus
 from chalicelib.core import jsontext
 from chalicelib.core.context import current_trace_id
-from chalicelib.core.errors import AuthenticationFailed, Conflict, NotFound, ServiceUnavailable
+from chalicelib.core.errors import AuthenticationFailed, Conflict, CredentialUnavailable, NotFound, ServiceUnavailable
 from chalicelib.core.ids import iso_now, utc_now
 from chalicelib.core.logging import logger
 from chalicelib.events.emit import commit, new_event
@@ -101,11 +101,23 @@ def _connection(inbound: Inbound) -> tuple[Connection, Provider]:
 
 
 def _authenticate(connection: Connection, provider: Provider, request: SignedRequest) -> dict[str, Any] | None:
-    stored = (
-        webhook_secrets.read(connection.tenant_id, connection.webhook_secret_ref)
-        if connection.webhook_secret_ref
-        else None
-    )
+    stored = None
+    if connection.webhook_secret_ref:
+        try:
+            stored = webhook_secrets.read(connection.tenant_id, connection.webhook_secret_ref)
+        except CredentialUnavailable as exc:
+            # The sender learns only that the delivery cannot be verified now; the tenant's log has the reason.
+            logger.warning(
+                "inbound webhook secret unavailable",
+                extra={
+                    "connection_id": connection.connection_id,
+                    "tenant_id": connection.tenant_id,
+                    "reason": exc.message,
+                },
+            )
+            raise CredentialUnavailable(
+                "This connection's webhook secret cannot be read; deliveries are refused until it is fixed."
+            ) from exc
     try:
         return verify(request, provider.webhook_signature, stored.valid(request.now) if stored else [])
     except SignatureRejected as rejected:

@@ -12,18 +12,19 @@ from __future__ import annotations
 import base64
 import secrets
 import time
+from contextlib import suppress
 from dataclasses import dataclass
 from typing import Any
 
-from chalicelib.core import aws
-from chalicelib.core.errors import FieldError, Unprocessable
+from chalicelib.connections.models import platform_webhook_path
+from chalicelib.core.errors import CredentialUnavailable, FieldError, Unprocessable
 from chalicelib.core.json_input import valid_unicode
 from chalicelib.credentials import vault
 from chalicelib.inbound.signatures.standard_webhooks import SECRET_PREFIX, secret_key
 
 
 def own_path(connection_id: str) -> str:
-    return f"connections/{connection_id}/webhook"
+    return platform_webhook_path(connection_id)
 
 
 @dataclass(frozen=True)
@@ -80,28 +81,34 @@ def store_initial(tenant_id: str, connection_id: str, value: str) -> str:
     return vault.ref_for(path)
 
 
-def read(tenant_id: str, ref: str, *, refresh: bool = False) -> WebhookSecrets | None:
-    """Cached for ``vault.CACHE_SECONDS``: warm deliveries make no Secrets Manager call."""
-    client = aws.secretsmanager()
-    try:
-        document = vault.read_cached(tenant_id, vault.path_from_ref(ref, "webhookSecretRef"), refresh=refresh)
-    except (ValueError, client.exceptions.ResourceNotFoundException):
-        return None
-    return WebhookSecrets.from_document(document)
+def read(tenant_id: str, ref: str, *, refresh: bool = False) -> WebhookSecrets:
+    """Cached for ``vault.CACHE_SECONDS``: warm deliveries make no Secrets Manager call.
+
+    ``CredentialUnavailable`` (409) when the secret is gone, scheduled for deletion, unreadable or holds no secret.
+    """
+    document = vault.read_cached(tenant_id, vault.path_from_ref(ref, "webhookSecretRef"), refresh=refresh)
+    found = WebhookSecrets.from_document(document)
+    if found is None:
+        raise CredentialUnavailable(f'The secret behind {ref} holds no webhook secret ({{"webhookSecret": "..."}}).')
+    return found
 
 
 def check_ref(tenant_id: str, ref: str) -> None:
-    path = vault.path_from_ref(ref, "webhookSecretRef")
-    if not vault.exists(tenant_id, path) or read(tenant_id, ref, refresh=True) is None:
+    try:
+        read(tenant_id, ref, refresh=True)
+    except CredentialUnavailable as exc:
         raise Unprocessable(
-            f'No usable webhook secret at {ref}; store {{"webhookSecret": "..."}} there.',
+            f'No usable webhook secret at {ref}; store {{"webhookSecret": "..."}} there. {exc.message}',
             [FieldError("webhookSecretRef", "secret not found or not in the expected shape")],
-        )
+        ) from exc
 
 
 def change(tenant_id: str, connection_id: str, current_ref: str | None, value: str, overlap_seconds: int) -> int | None:
     """Make ``value`` current and keep the old one valid for ``overlap_seconds``; returns that expiry."""
-    old = read(tenant_id, current_ref, refresh=True) if current_ref else None
+    old = None
+    if current_ref:
+        with suppress(CredentialUnavailable):  # nothing readable to keep verifying; the new secret replaces it
+            old = read(tenant_id, current_ref, refresh=True)
     expires = int(time.time()) + overlap_seconds if old is not None and overlap_seconds > 0 else None
     updated = WebhookSecrets(value, old.current if old and expires else None, expires)
     path = own_path(connection_id)

@@ -12,16 +12,14 @@ import random
 from dataclasses import dataclass
 from typing import Any
 
-from chalicelib.adapters.auth import Credential
 from chalicelib.adapters.base import ExecutionContext
 from chalicelib.adapters.errors import VendorError, VendorUnauthorized
 from chalicelib.adapters.registry import adapter_for
+from chalicelib.connections import secret
 from chalicelib.connections import store as connections
 from chalicelib.connections.models import ConnectionStatus
-from chalicelib.core import aws
 from chalicelib.core.config import get_settings
 from chalicelib.core.errors import ApiError
-from chalicelib.credentials import vault
 from chalicelib.providers import service as providers
 from chalicelib.runs.models import Run, RunError
 
@@ -88,25 +86,20 @@ def execute(run: Run) -> Outcome:
         timeout=settings.vendor_timeout_seconds,
         attempt=run.attempts,
     )
-    path = vault.path_from_ref(connection.credential_ref)
-    secrets = aws.secretsmanager()
     try:
         try:
-            credential = Credential(connection.auth_mode, vault.read_cached(run.tenant_id, path))
-            result = adapter.execute(run.operation, run.parameters or {}, credential, context)
+            result = adapter.execute(run.operation, run.parameters or {}, secret.credential(connection), context)
         except VendorUnauthorized:
             # The cached secret may predate a rotation: read AWSCURRENT again and try once more.
-            credential = Credential(connection.auth_mode, vault.read_cached(run.tenant_id, path, refresh=True))
+            credential = secret.credential(connection, refresh=True)
             result = adapter.execute(run.operation, run.parameters or {}, credential, context)
-    except secrets.exceptions.ResourceNotFoundException:
-        return _failure("CREDENTIAL_NOT_FOUND", f"The secret behind {connection.credential_ref} is gone.", 422)
     except VendorError as exc:
         if exc.retryable and run.attempts < settings.run_max_attempts:
             return Outcome(retry_in=backoff_seconds(run.attempts, exc.retry_after))
         return Outcome(
             error=RunError(code=exc.code, message=exc.message, status=exc.status, vendor_status=exc.vendor_status)
         )
-    except ApiError as exc:  # parameters valid when accepted but not for the adapter deployed now
+    except ApiError as exc:  # an unusable secret (409), or parameters valid when accepted but not for this adapter
         return _failure(exc.code, exc.message, exc.status)
     capped, truncated = cap_result(result)
     return Outcome(result=capped, truncated=truncated)

@@ -1,7 +1,7 @@
 """Starting, reading, listing and cancelling runs.
 
 ``start`` validates everything a caller can get wrong (connection, operation,
-status, parameters) before it writes the run and enqueues it, so a 202 always
+status, parameters, a usable credential) before it writes the run and enqueues it, so a 202 always
 names a run the worker can execute. ``Idempotency-Key`` is the route's concern
 (``endpoint(idempotent=True)``): a repeat is answered with the first 202 before
 this module is reached.
@@ -13,6 +13,7 @@ from typing import Any
 
 from chalicelib.adapters.base import Adapter
 from chalicelib.adapters.registry import adapter_for
+from chalicelib.connections import secret
 from chalicelib.connections import service as connections
 from chalicelib.connections.models import Connection, ConnectionStatus
 from chalicelib.core.context import current_trace_id
@@ -52,6 +53,7 @@ def start(tenant_id: str, connection_id: str, operation: str, parameters: dict[s
     validated = spec.validate(parameters).model_dump(mode="json", by_alias=True, exclude_none=True)
     if connection.status != ConnectionStatus.ACTIVE:
         raise Conflict(f"Connection '{connection_id}' is {connection.status}; runs need an Active connection.")
+    secret.credential(connection)  # an unusable secret is the caller's 409 now, not a Failed run later
     run = Run(
         run_id=new_id("run"),
         tenant_id=tenant_id,

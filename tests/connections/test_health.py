@@ -130,3 +130,19 @@ def test_sweep_pages_every_shard_and_one_vendor_down_does_not_stop_the_rest(vend
     health = Counter(store.get_item(tenant, cid)["health"] for cid in ids)  # type: ignore[index]
     assert health["Unhealthy"] in (52, 53) and health["Unknown"] == 1 and sum(health.values()) == 520
     assert len(health_events(tenant)) == 519
+
+
+def test_a_sweep_check_records_an_unusable_secret_as_unhealthy(
+    client: ApiClient, vendor: FakeVendor, tenant: str
+) -> None:
+    """The check job succeeds (no redelivery loop) and records why: the secret is scheduled for deletion."""
+    connection_id = connect(client, vendor.url)
+    name = vault.secret_name(tenant, f"connections/{connection_id}")
+    aws.secretsmanager().delete_secret(SecretId=name, RecoveryWindowInDays=7)
+    url = queue_url(get_settings().queue_name("health-checks"))
+    job = {"kind": "check", "tenantId": tenant, "connectionId": connection_id, "sweepId": "sweep-test"}
+    aws.sqs().send_message(QueueUrl=url, MessageBody=json.dumps(job))
+    drain(tenant)
+    health = client.get(f"{BASE}/{connection_id}/health").json
+    assert health["status"] == "Unhealthy" and "scheduled for deletion" in health["message"]
+    assert health["checks"]["credential"]["status"] == "Fail" and vendor.api_requests() == []

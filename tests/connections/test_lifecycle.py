@@ -186,9 +186,22 @@ def test_delete_keeps_a_secret_another_connection_uses(client: ApiClient, vendor
         for n in range(2)
     ]
     first = client.request("DELETE", f"{BASE}/{ids[0]}").json
-    assert first["credentialDeletion"] == "Retained"
+    assert (first["credentialDeletion"], first["credentialRetainedReason"]) == ("Retained", "SharedCredential")
     assert vault.read_text(tenant, "shared/token") == f'{{"token": "{TOKEN}"}}'
     second = client.request("DELETE", f"{BASE}/{ids[1]}").json
-    assert second["credentialDeletion"] == "Scheduled"
+    assert (second["credentialDeletion"], second["credentialRetainedReason"]) == ("Retained", "CallerOwned")
     name = f"{get_settings().secret_prefix}{tenant}/shared/token"
-    assert "DeletedDate" in aws.secretsmanager().describe_secret(SecretId=name)
+    assert "DeletedDate" not in aws.secretsmanager().describe_secret(SecretId=name)
+
+
+def test_a_shared_platform_secret_is_scheduled_when_its_last_user_goes(client: ApiClient, vendor: FakeVendor) -> None:
+    """A credentialRef to a secret the platform wrote for another connection shares that secret's fate."""
+    first = connect(client, vendor.url)
+    ref = client.get(f"{BASE}/{first}").json["credentialRef"]
+    body = {"providerId": "prov-generic-http", "displayName": "second", "credentialRef": ref}
+    second = client.post(BASE, {**body, "configuration": {"baseUrl": vendor.url}}).json["connectionId"]
+    assert client.get(f"{BASE}/{second}").json["credentialOwner"] == "Platform"
+    kept = client.request("DELETE", f"{BASE}/{first}").json
+    assert (kept["credentialDeletion"], kept["credentialRetainedReason"]) == ("Retained", "SharedCredential")
+    assert client.post(f"{BASE}/{second}/test").json["connectionTest"]["success"] is True
+    assert client.request("DELETE", f"{BASE}/{second}").json["credentialDeletion"] == "Scheduled"

@@ -11,7 +11,10 @@ from typing import Any
 import pytest
 
 from chalicelib.connections import store as connection_store
+from chalicelib.core import aws
+from chalicelib.credentials import vault
 from chalicelib.inbound import lookup
+from tests.api.expect import error_of
 from tests.inbound import signers
 from tests.inbound.conftest import Hook, json_bytes, post_delivery
 from tests.support.api_client import ApiClient
@@ -382,3 +385,29 @@ def test_providers_without_a_signing_scheme_get_no_webhook_secret(
     assert unknown.status == 404
     refused = post_delivery(client, twilio.connection_id, b"{}", {})
     assert refused.status == 401
+
+
+@pytest.mark.parametrize(
+    "breaker",
+    [
+        {"ForceDeleteWithoutRecovery": True},
+        {"RecoveryWindowInDays": 7},
+        {"SecretString": "not json"},
+        {"SecretString": '{"other": "shape"}'},
+    ],
+    ids=["deleted", "scheduled", "not-json", "wrong-shape"],
+)
+def test_an_unreadable_webhook_secret_is_409_not_500(
+    client: ApiClient, connect: Callable[..., Hook], tenant: str, breaker: dict[str, Any]
+) -> None:
+    hook = connect("prov-github")
+    path = f"connections/{hook.connection_id}/webhook"
+    secrets_manager = aws.secretsmanager()
+    if "SecretString" in breaker:
+        secrets_manager.put_secret_value(SecretId=vault.secret_name(tenant, path), **breaker)
+    else:
+        secrets_manager.delete_secret(SecretId=vault.secret_name(tenant, path), **breaker)
+    vault.forget(tenant, path)  # as in any other warm container, once the cache has expired
+    reply = github_delivery(client, hook, MERGED_PR)
+    message = error_of(reply, 409, "CREDENTIAL_UNAVAILABLE")["message"]
+    assert "kv://" not in message  # the sender is told nothing about where the tenant keeps secrets

@@ -180,3 +180,20 @@ def test_partial_batch_failure_reports_only_the_failed_record(
     with settings(RUN_RETRY_BASE_SECONDS="0"):
         deliver(handler, runs_queue(), tenant)
     assert run_of(tenant, first["runId"]).status == run_of(tenant, second["runId"]).status == RunStatus.COMPLETED
+
+
+def test_a_secret_scheduled_for_deletion_after_the_run_was_accepted_fails_the_run_once(
+    client: ApiClient, tenant: str, vendor: FakeVendor, handler: Any
+) -> None:
+    """Not a crash loop: the run ends Failed with the reason and its message leaves the queue."""
+    connection_id = connect(client, vendor.url, provider_id="prov-github")
+    accepted = start(client, connection_id, "OpenPullRequest", PR)
+    path = f"connections/{connection_id}"
+    aws.secretsmanager().delete_secret(SecretId=vault.secret_name(tenant, path), RecoveryWindowInDays=7)
+    vault.forget(tenant, path)  # the worker is another process, with nothing cached
+    messages, failed = deliver(handler, runs_queue(), tenant)
+    assert len(messages) == 1 and failed == set()
+    run = client.get(f"/integrations/runs/{accepted['runId']}").json
+    assert run["status"] == "Failed" and run["error"]["code"] == "CREDENTIAL_UNAVAILABLE"
+    assert run["error"]["status"] == 409 and "scheduled for deletion" in run["error"]["message"]
+    assert vendor.api_requests() == [] and receive(runs_queue(), tenant) == []
