@@ -84,3 +84,11 @@ def credential_rotation(event: dict[str, Any], context: Any) -> None:
     from chalicelib.credentials.steps import handle
 
     handle(event)
+
+
+# Re-queues, re-sends or fails what stayed in flight past its deadline (docs/adapters.md "Sweeper").
+@app.schedule(Rate(get_settings().inflight_sweep_rate_minutes, unit=Rate.MINUTES))
+def inflight_sweep(event: CloudWatchEvent) -> None:
+    from chalicelib.sweeper.sweep import run
+
+    run()

@@ -17,6 +17,7 @@ drives it. The trigger is the one seam between AWS and the local runtime:
 
 from __future__ import annotations
 
+import hashlib
 import time
 import uuid
 from collections.abc import Callable
@@ -36,6 +37,7 @@ from chalicelib.core.logging import logger
 from chalicelib.core.models import RequestModel, WireModel
 from chalicelib.credentials import store, vault, versions
 from chalicelib.credentials.store import RotationState, RotationStatus
+from chalicelib.events.emit import emit
 from chalicelib.providers.models import AuthModel
 from chalicelib.runs import store as runs
 from chalicelib.runs.models import Run, RunError, RunStatus
@@ -160,7 +162,7 @@ def start(tenant_id: str, request: RotateRequest) -> RotationAccepted:
         raise Conflict(f"Credential '{request.credential_id}' already has a rotation in progress.")
     if request.credentials is not None and state.supplied_version_id is not None:
         versions.put(secret_id, state.supplied_version_id, credentials_secret(request.credentials), versions.SUPPLIED)
-    runs.insert(verification_run(state, verifier.provider_id))
+    runs.insert(verification_run(state, verifier.provider_id), swept=False)
     try:
         trigger(secret_id, state.token, verifier.auth_mode)
     except Exception as exc:
@@ -191,8 +193,9 @@ def trigger(secret_id: str, token: str, auth_mode: AuthModel) -> None:
 
 
 def abandon(state: RotationState, reason: str, vendor_status: int | None = None) -> None:
-    """End a rotation that cannot proceed: state Failed, verification run Failed, nothing promoted."""
-    store.finish(
+    """End a rotation that cannot proceed: state Failed, verification run Failed, nothing promoted, and
+    ``credential.rotation_failed`` emitted (a fixed event id, so a repeated abandon records one event)."""
+    ended = store.finish(
         state.tenant_id,
         state.credential_id,
         state.token,
@@ -203,6 +206,28 @@ def abandon(state: RotationState, reason: str, vendor_status: int | None = None)
     for status in (RunStatus.PENDING, RunStatus.RUNNING):
         if runs.transition(state.tenant_id, state.verification_run_id, changes, from_status=status) is not None:
             break
+    if ended is None:  # finished before: announce again only a failure of this very rotation (a repeat)
+        ended = store.get(state.tenant_id, state.credential_id)
+        if ended is None or ended.token != state.token or ended.status != RotationStatus.FAILED:
+            return
+    logger.warning("credential rotation failed", extra={"credentialId": state.credential_id, "reason": reason})
+    announce(ended, "credential.rotation_failed", {"failureReason": ended.failure_reason or reason})
+
+
+def announce(state: RotationState, event_type: str, data: dict[str, Any]) -> None:
+    material = f"{state.tenant_id}/{state.credential_id}/{state.token}/{event_type}"
+    emit(
+        state.tenant_id,
+        event_type,
+        {
+            "credentialId": state.credential_id,
+            "verificationRunId": state.verification_run_id,
+            "reason": state.reason,
+            **data,
+        },
+        source="platform.credentials",
+        event_id="evt-" + hashlib.sha256(material.encode()).hexdigest()[:24],
+    )
 
 
 def describe(tenant_id: str, credential_id: str) -> CredentialView:

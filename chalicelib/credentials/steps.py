@@ -16,14 +16,14 @@ Secrets Manager calls ``handle`` with ``{"SecretId", "ClientRequestToken",
 
 A failed verification ends the rotation here: AWSPENDING is removed (so the
 next RotateSecret is not refused as "in progress"), AWSCURRENT is untouched,
-the state and the run say why, and the step returns normally: raising would
+the state and the run say why, ``credential.rotation_failed`` is emitted, and
+the step returns normally: raising would
 make Secrets Manager retry the same bad value. ``finishSecret`` then finds no
 pending version and does nothing.
 """
 
 from __future__ import annotations
 
-import hashlib
 from typing import Any
 
 from chalicelib.connections import health
@@ -34,7 +34,6 @@ from chalicelib.core.ids import iso_now
 from chalicelib.core.logging import logger
 from chalicelib.credentials import rotation, store, vault, versions
 from chalicelib.credentials.store import RotationState, RotationStatus
-from chalicelib.events.emit import emit
 from chalicelib.runs import store as runs
 from chalicelib.runs.models import RunStatus
 
@@ -94,15 +93,14 @@ def _scheduled(tenant_id: str, credential_id: str, path: str, token: str) -> Rot
     state = rotation.new_state(tenant_id, credential_id, path, verifier, "ScheduledRotation", token)
     if not store.claim(state):
         raise RotationContractError(f"another rotation of {credential_id} is in progress")
-    runs.insert(rotation.verification_run(state, verifier.provider_id))
+    runs.insert(rotation.verification_run(state, verifier.provider_id), swept=False)
     return state
 
 
 def _fail(secret_id: str, state: RotationState, reason: str, vendor_status: int | None = None) -> None:
     if versions.PENDING in versions.describe(secret_id).stages.get(state.token, []):
         versions.remove_stage(secret_id, versions.PENDING, state.token)
-    rotation.abandon(state, reason, vendor_status)
-    _announce(state, "CredentialRotationFailed", {"failureReason": reason})
+    rotation.abandon(state, reason, vendor_status)  # emits credential.rotation_failed
 
 
 def _create(secret_id: str, secret: versions.SecretVersions, state: RotationState) -> None:
@@ -167,20 +165,4 @@ def _finish(secret_id: str, state: RotationState) -> None:
         {"status": RotationStatus.ROTATED.value, "completedAt": now, "lastRotatedAt": now},
     )
     vault.forget(state.tenant_id, state.path)
-    _announce(state, "CredentialRotated", {"versionId": state.token})
-
-
-def _announce(state: RotationState, event_type: str, data: dict[str, Any]) -> None:
-    material = f"{state.tenant_id}/{state.credential_id}/{state.token}/{event_type}"
-    emit(
-        state.tenant_id,
-        event_type,
-        {
-            "credentialId": state.credential_id,
-            "verificationRunId": state.verification_run_id,
-            "reason": state.reason,
-            **data,
-        },
-        source="platform.credentials",
-        event_id="evt-" + hashlib.sha256(material.encode()).hexdigest()[:24],
-    )
+    rotation.announce(state, "CredentialRotated", {"versionId": state.token})

@@ -4,7 +4,10 @@ The partition key is the tenant and the sort key the deterministic delivery
 id, so ``attribute_not_exists`` on the put is the whole duplicate check, race
 free under any concurrency. The payload is kept zlib-compressed in a binary
 attribute: vendor JSON compresses well under DynamoDB's 400 KB item limit, key
-order and unicode survive untouched, and deep nesting is not a problem.
+order and unicode survive untouched, and deep nesting is not a problem. A
+Received delivery is in the sparse ``inflight`` index
+(``chalicelib.core.inflight``) until it is Processed, so the sweeper re-sends one
+whose hand-off failed and whose vendor never retried.
 """
 
 from __future__ import annotations
@@ -13,11 +16,11 @@ import json
 import zlib
 from typing import Any, cast
 
-from chalicelib.core import aws
+from chalicelib.core import aws, inflight
 from chalicelib.core.config import get_settings
 from chalicelib.core.dynamo import decode_cursor, deserialize, encode_cursor, query_from, serialize
 from chalicelib.core.errors import PayloadTooLarge, ValidationFailed
-from chalicelib.inbound.models import Delivery
+from chalicelib.inbound.models import Delivery, DeliveryStatus
 
 INDEX = "byConnection"
 PAYLOAD = "payloadZ"
@@ -25,7 +28,7 @@ PAYLOAD = "payloadZ"
 MAX_STORED_PAYLOAD = 360 * 1024
 
 
-def _table() -> str:
+def table_name() -> str:
     return get_settings().table_name("deliveries")
 
 
@@ -38,6 +41,7 @@ def _to_item(delivery: Delivery) -> dict[str, Any]:
     plain["connectionKey"] = connection_key(delivery.tenant_id, delivery.connection_id)
     if delivery.trace_id:
         plain["traceId"] = delivery.trace_id
+    plain |= inflight.marker(delivery.delivery_id, get_settings().delivery_received_deadline_seconds)
     raw = serialize(plain)
     blob = zlib.compress(json.dumps(delivery.payload, ensure_ascii=False, separators=(",", ":")).encode())
     if len(blob) > MAX_STORED_PAYLOAD:
@@ -61,7 +65,7 @@ def insert(delivery: Delivery) -> Delivery | None:
     client = aws.dynamodb()
     try:
         client.put_item(
-            TableName=_table(),
+            TableName=table_name(),
             Item=_to_item(delivery),
             ConditionExpression="attribute_not_exists(deliveryId)",
             ReturnValuesOnConditionCheckFailure="ALL_OLD",
@@ -76,7 +80,7 @@ def get(tenant_id: str, delivery_id: str) -> Delivery | None:
     if not delivery_id or len(delivery_id) > 200:
         return None
     response = aws.dynamodb().get_item(
-        TableName=_table(), Key=serialize({"tenantId": tenant_id, "deliveryId": delivery_id})
+        TableName=table_name(), Key=serialize({"tenantId": tenant_id, "deliveryId": delivery_id})
     )
     raw = response.get("Item")
     return _from_item(raw) if raw else None
@@ -88,7 +92,7 @@ def list_by_connection(
     """Newest first. The cursor carries neither tenant nor connection: both are put back from the query."""
     key = connection_key(tenant_id, connection_id)
     params: dict[str, Any] = {
-        "TableName": _table(),
+        "TableName": table_name(),
         "IndexName": INDEX,
         "KeyConditionExpression": "connectionKey = :k",
         "ExpressionAttributeValues": serialize({":k": key}),
@@ -109,10 +113,31 @@ def list_by_connection(
 
 def mark_processed(tenant_id: str, delivery_id: str, event_id: str, processed_at: str) -> None:
     aws.dynamodb().update_item(
-        TableName=_table(),
+        TableName=table_name(),
         Key=serialize({"tenantId": tenant_id, "deliveryId": delivery_id}),
-        UpdateExpression="SET #s = :s, eventId = :e, processedAt = :p",
+        UpdateExpression="SET #s = :s, eventId = :e, processedAt = :p " + inflight.REMOVE,
         ConditionExpression="attribute_exists(deliveryId)",
         ExpressionAttributeNames={"#s": "status"},
         ExpressionAttributeValues=serialize({":s": "Processed", ":e": event_id, ":p": processed_at}),
     )
+
+
+def postpone_resend(tenant_id: str, delivery_id: str, now: float) -> bool:
+    """Push a Received delivery's passed deadline out before the sweeper re-sends it; ``False`` if it is no
+    longer Received or no longer due (the index is eventually consistent; this condition is not)."""
+    later = inflight.deadline(get_settings().delivery_received_deadline_seconds, now)
+    client = aws.dynamodb()
+    try:
+        client.update_item(
+            TableName=table_name(),
+            Key=serialize({"tenantId": tenant_id, "deliveryId": delivery_id}),
+            UpdateExpression="SET #d = :d",
+            ConditionExpression="#s = :received AND #d < :now",
+            ExpressionAttributeNames={"#s": "status", "#d": inflight.DEADLINE},
+            ExpressionAttributeValues=serialize(
+                {":d": later, ":received": DeliveryStatus.RECEIVED.value, ":now": round(now, 3)}
+            ),
+        )
+    except client.exceptions.ConditionalCheckFailedException:
+        return False
+    return True
