@@ -113,3 +113,11 @@ def health_check_dead_letters(event: SQSEvent) -> dict[str, Any]:
     from chalicelib.health.dead_letters import handle_dead_letters
 
     return handle_dead_letters(event.to_dict(), event.context)
+
+
+# Re-queues, re-sends or fails what stayed in flight past its deadline (docs/adapters.md "Sweeper").
+@app.schedule(Rate(get_settings().inflight_sweep_rate_minutes, unit=Rate.MINUTES))
+def inflight_sweep(event: CloudWatchEvent) -> None:
+    from chalicelib.sweeper.sweep import run
+
+    run()

@@ -62,6 +62,15 @@ class Settings:
     rate_limit_tenant_per_minute: int = 0
     rate_limit_key_per_minute: int = 0
     rate_limit_inbound_per_minute: int = 0
+    # The in-flight sweeper (docs/adapters.md, docs/lifecycle-health-rotation.md "Sweeper"): how long an item may
+    # stay in flight before it is re-queued, re-sent or failed. Running is the runs worker's lambda_timeout
+    # (60 s in .chalice/config.json) plus a margin, so a run past it has no live invocation.
+    inflight_sweep_rate_minutes: int = 1
+    run_pending_deadline_seconds: float = 120.0
+    run_max_requeues: int = 3
+    run_running_deadline_seconds: float = 180.0
+    delivery_received_deadline_seconds: float = 300.0
+    rotation_deadline_seconds: float = 900.0
 
     def table_name(self, table: str) -> str:
         if table not in ALL_TABLES:
@@ -122,4 +131,10 @@ def get_settings() -> Settings:
         rate_limit_tenant_per_minute=int(os.environ.get("RATE_LIMIT_TENANT_PER_MINUTE", "0")),
         rate_limit_key_per_minute=int(os.environ.get("RATE_LIMIT_KEY_PER_MINUTE", "0")),
         rate_limit_inbound_per_minute=int(os.environ.get("RATE_LIMIT_INBOUND_PER_MINUTE", "0")),
+        inflight_sweep_rate_minutes=int(os.environ.get("INFLIGHT_SWEEP_RATE_MINUTES", "1")),
+        run_pending_deadline_seconds=float(os.environ.get("RUN_PENDING_DEADLINE_SECONDS", "120")),
+        run_max_requeues=int(os.environ.get("RUN_MAX_REQUEUES", "3")),
+        run_running_deadline_seconds=float(os.environ.get("RUN_RUNNING_DEADLINE_SECONDS", "180")),
+        delivery_received_deadline_seconds=float(os.environ.get("DELIVERY_RECEIVED_DEADLINE_SECONDS", "300")),
+        rotation_deadline_seconds=float(os.environ.get("ROTATION_DEADLINE_SECONDS", "900")),
     )

@@ -165,7 +165,7 @@ def start(tenant_id: str, request: RotateRequest) -> RotationAccepted:
         raise Conflict(f"Credential '{request.credential_id}' already has a rotation in progress.")
     if request.credentials is not None and state.supplied_version_id is not None:
         versions.put(secret_id, state.supplied_version_id, credentials_secret(request.credentials), versions.SUPPLIED)
-    runs.insert(verification_run(state, verifier.provider_id))
+    runs.insert(verification_run(state, verifier.provider_id), swept=False)
     try:
         trigger(secret_id, state.token, verifier.auth_mode)
     except Exception as exc:
@@ -210,6 +210,7 @@ def rotation_event(state: RotationState, event_type: str, data: dict[str, Any]) 
 
 def abandon(state: RotationState, reason: str, vendor_status: int | None = None) -> None:
     """End a rotation that cannot proceed: state Failed with its event, verification run Failed, nothing promoted."""
+    logger.warning("credential rotation failed", extra={"credentialId": state.credential_id, "reason": reason})
     commit(
         store.finish_entry(
             state.tenant_id,
@@ -224,6 +225,20 @@ def abandon(state: RotationState, reason: str, vendor_status: int | None = None)
     for status in (RunStatus.PENDING, RunStatus.RUNNING):
         if runs.transition(state.tenant_id, state.verification_run_id, changes, from_status=status) is not None:
             break
+
+
+def record_rotated(state: RotationState) -> bool:
+    """The rotation's new version holds AWSCURRENT: state Rotated with its event; ``False`` if it had ended."""
+    now = iso_now()
+    return commit(
+        store.finish_entry(
+            state.tenant_id,
+            state.credential_id,
+            state.token,
+            {"status": RotationStatus.ROTATED.value, "completedAt": now, "lastRotatedAt": now},
+        ),
+        rotation_event(state, catalog.CREDENTIAL_ROTATED, {"versionId": state.token}),
+    )
 
 
 def describe(tenant_id: str, credential_id: str) -> CredentialView:

@@ -16,7 +16,8 @@ Secrets Manager calls ``handle`` with ``{"SecretId", "ClientRequestToken",
 
 A failed verification ends the rotation here: AWSPENDING is removed (so the
 next RotateSecret is not refused as "in progress"), AWSCURRENT is untouched,
-the state and the run say why, and the step returns normally: raising would
+the state and the run say why, ``CredentialRotationFailed`` is emitted, and
+the step returns normally: raising would
 make Secrets Manager retry the same bad value. ``finishSecret`` then finds no
 pending version and does nothing.
 """
@@ -33,8 +34,6 @@ from chalicelib.core.ids import iso_now
 from chalicelib.core.logging import logger
 from chalicelib.credentials import rotation, store, vault, versions
 from chalicelib.credentials.store import RotationState, RotationStatus
-from chalicelib.events import catalog
-from chalicelib.events.emit import commit
 from chalicelib.runs import store as runs
 from chalicelib.runs.models import RunStatus
 
@@ -94,7 +93,7 @@ def _scheduled(tenant_id: str, credential_id: str, path: str, token: str) -> Rot
     state = rotation.new_state(tenant_id, credential_id, path, verifier, "ScheduledRotation", token)
     if not store.claim(state):
         raise RotationContractError(f"another rotation of {credential_id} is in progress")
-    runs.insert(rotation.verification_run(state, verifier.provider_id))
+    runs.insert(rotation.verification_run(state, verifier.provider_id), swept=False)
     return state
 
 
@@ -158,14 +157,5 @@ def _finish(secret_id: str, state: RotationState) -> None:
     if current is not None and current != state.token:
         versions.promote(secret_id, state.token, current)
     versions.remove_stage(secret_id, versions.PENDING, state.token)
-    now = iso_now()
-    commit(
-        store.finish_entry(
-            state.tenant_id,
-            state.credential_id,
-            state.token,
-            {"status": RotationStatus.ROTATED.value, "completedAt": now, "lastRotatedAt": now},
-        ),
-        rotation.rotation_event(state, catalog.CREDENTIAL_ROTATED, {"versionId": state.token}),
-    )
+    rotation.record_rotated(state)
     vault.forget(state.tenant_id, state.path)

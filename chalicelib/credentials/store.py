@@ -3,7 +3,11 @@
 One item per credential records the rotation in progress or the last one:
 which ``ClientRequestToken`` (the pending version id) it is, its verification
 run, why it was asked for, and how it ended. Starting a rotation is a
-conditional write, so two requests cannot both start one.
+conditional write, so two requests cannot both start one. A Rotating item is in
+the sparse ``inflight`` index (``chalicelib.core.inflight``), due
+``ROTATION_DEADLINE_SECONDS`` after it started; finishing it (Rotated or Failed)
+REMOVEs the index attributes. Past the deadline the sweeper
+(``chalicelib.sweeper.rotations``) cleans it up and a new rotation may claim it.
 """
 
 from __future__ import annotations
@@ -11,13 +15,12 @@ from __future__ import annotations
 from enum import StrEnum
 from typing import Any
 
-from chalicelib.core import aws
+from chalicelib.core import aws, inflight
+from chalicelib.core.config import get_settings
 from chalicelib.core.dynamo import Table, serialize
 from chalicelib.core.models import WireModel
 
 TABLE = Table("credentials", sort_key="credentialId")
-# A rotation that has not finished after this long was abandoned (its invocation died); a new one may start.
-STALE_SECONDS = 15 * 60
 
 
 class RotationStatus(StrEnum):
@@ -49,16 +52,22 @@ def get(tenant_id: str, credential_id: str) -> RotationState | None:
 
 
 def claim(state: RotationState) -> bool:
-    """Record a new rotation unless one is in progress (and not abandoned); ``False`` means one is."""
+    """Record a new rotation unless one is in progress (and not abandoned); ``False`` means one is.
+
+    A rotation still Rotating ``ROTATION_DEADLINE_SECONDS`` after it started was abandoned (its invocation
+    died), so a new one may replace it even before the sweeper has cleaned it up.
+    """
+    stale = get_settings().rotation_deadline_seconds
+    item = _item(state) | serialize(inflight.marker(state.credential_id, stale, now=state.started_epoch))
     client = aws.dynamodb()
     try:
         client.put_item(
             TableName=TABLE.name,
-            Item=_item(state),
+            Item=item,
             ConditionExpression="attribute_not_exists(credentialId) OR #status <> :rotating OR startedEpoch < :stale",
             ExpressionAttributeNames={"#status": "status"},
             ExpressionAttributeValues=serialize(
-                {":rotating": RotationStatus.ROTATING.value, ":stale": state.started_epoch - STALE_SECONDS}
+                {":rotating": RotationStatus.ROTATING.value, ":stale": state.started_epoch - int(stale)}
             ),
         )
     except client.exceptions.ConditionalCheckFailedException:
@@ -75,6 +84,7 @@ def finish_entry(tenant_id: str, credential_id: str, token: str, changes: dict[s
         condition="#tok = :tok AND #st = :rotating",
         condition_values={":tok": token, ":rotating": RotationStatus.ROTATING.value},
         condition_names={"#tok": "token", "#st": "status"},
+        remove=[inflight.SHARD, inflight.DEADLINE],  # a final state leaves the sweeper's index
     )
 
 

@@ -9,7 +9,10 @@ stored as ``Received`` before the send. If the send fails the vendor gets a
 503 and retries; every retry that finds the stored delivery still ``Received``
 sends it again, however soon it comes (a vendor may retry once, at once). The
 consumer is idempotent (deterministic event id), so a repeat send never makes a
-second event, and nothing accepted is ever lost.
+second event. A vendor that never retries is covered by the sweeper
+(``chalicelib.sweeper.deliveries``): a delivery still Received after
+``DELIVERY_RECEIVED_DEADLINE_SECONDS`` is sent again, so nothing accepted is
+ever lost.
 """
 
 from __future__ import annotations
@@ -178,9 +181,14 @@ def _own_write(existing: Delivery, delivery: Delivery) -> bool:
     return existing.trace_id == delivery.trace_id and existing.received_at == delivery.received_at
 
 
+def queue_message(delivery: Delivery) -> dict[str, Any]:
+    """What the inbound-events queue carries: ids only; the consumer reads the stored delivery."""
+    return {"tenantId": delivery.tenant_id, "deliveryId": delivery.delivery_id, "traceId": delivery.trace_id}
+
+
 def _hand_on(delivery: Delivery) -> None:
     try:
-        queue.send({"tenantId": delivery.tenant_id, "deliveryId": delivery.delivery_id, "traceId": delivery.trace_id})
+        queue.send(queue_message(delivery))
     except Exception as exc:
         logger.exception("inbound hand-off failed; a retry re-sends", extra={"delivery_id": delivery.delivery_id})
         raise ServiceUnavailable("The delivery was stored but could not be queued; retry it.") from exc

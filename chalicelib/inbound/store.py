@@ -6,14 +6,17 @@ free under any concurrency. The payload is kept zlib-compressed in a binary
 attribute as exact JSON text (``chalicelib.core.jsontext``): vendor JSON compresses
 well under DynamoDB's 400 KB item limit, key order, unicode (even a lone
 surrogate) and every number (even one DynamoDB or a float cannot hold) survive
-untouched, and deep nesting is not a problem.
+untouched, and deep nesting is not a problem. A
+Received delivery is in the sparse ``inflight`` index
+(``chalicelib.core.inflight``) until it is Processed or Failed, so the sweeper
+re-sends one whose hand-off failed and whose vendor never retried.
 """
 
 from __future__ import annotations
 
 from typing import Any, cast
 
-from chalicelib.core import aws, jsontext
+from chalicelib.core import aws, inflight, jsontext
 from chalicelib.core.config import get_settings
 from chalicelib.core.dynamo import decode_cursor, deserialize, encode_cursor, query_from, serialize
 from chalicelib.core.errors import PayloadTooLarge, ValidationFailed
@@ -22,10 +25,12 @@ from chalicelib.inbound.models import Delivery, DeliveryStatus
 INDEX = "byConnection"
 PAYLOAD = "payloadZ"
 # DynamoDB's item limit is 400 KB; leave room for the headers and the other attributes.
+# The attributes that hold a delivery in the sweeper's index, dropped when it reaches a final state.
+_INFLIGHT = f"{inflight.SHARD}, {inflight.DEADLINE}"
 MAX_STORED_PAYLOAD = 360 * 1024
 
 
-def _table() -> str:
+def table_name() -> str:
     return get_settings().table_name("deliveries")
 
 
@@ -38,6 +43,7 @@ def _to_item(delivery: Delivery) -> dict[str, Any]:
     plain["connectionKey"] = connection_key(delivery.tenant_id, delivery.connection_id)
     if delivery.trace_id:
         plain["traceId"] = delivery.trace_id
+    plain |= inflight.marker(delivery.delivery_id, get_settings().delivery_received_deadline_seconds)
     raw = serialize(plain)
     blob = jsontext.compress(delivery.payload)
     if len(blob) > MAX_STORED_PAYLOAD:
@@ -61,7 +67,7 @@ def insert(delivery: Delivery) -> Delivery | None:
     client = aws.dynamodb()
     try:
         client.put_item(
-            TableName=_table(),
+            TableName=table_name(),
             Item=_to_item(delivery),
             ConditionExpression="attribute_not_exists(deliveryId)",
             ReturnValuesOnConditionCheckFailure="ALL_OLD",
@@ -80,7 +86,7 @@ def get(tenant_id: str, delivery_id: str, *, with_payload: bool = True) -> Deliv
     """``with_payload=False`` reads a delivery even when its payload is what processing chokes on."""
     if not delivery_id or len(delivery_id) > 200:
         return None
-    response = aws.dynamodb().get_item(TableName=_table(), Key=_key(tenant_id, delivery_id))
+    response = aws.dynamodb().get_item(TableName=table_name(), Key=_key(tenant_id, delivery_id))
     raw = response.get("Item")
     return _from_item(raw, with_payload) if raw else None
 
@@ -91,7 +97,7 @@ def list_by_connection(
     """Newest first. The cursor carries neither tenant nor connection: both are put back from the query."""
     key = connection_key(tenant_id, connection_id)
     params: dict[str, Any] = {
-        "TableName": _table(),
+        "TableName": table_name(),
         "IndexName": INDEX,
         "KeyConditionExpression": "connectionKey = :k",
         "ExpressionAttributeValues": serialize({":k": key}),
@@ -114,9 +120,10 @@ def processed_entry(tenant_id: str, delivery_id: str, event_id: str, processed_a
     """Received -> Processed, committed together with the delivery's event."""
     return {
         "Update": {
-            "TableName": _table(),
+            "TableName": table_name(),
             "Key": serialize({"tenantId": tenant_id, "deliveryId": delivery_id}),
-            "UpdateExpression": "SET #s = :s, eventId = :e, processedAt = :p REMOVE failureReason, failedAt",
+            "UpdateExpression": "SET #s = :s, eventId = :e, processedAt = :p REMOVE failureReason, failedAt, "
+            + _INFLIGHT,
             "ConditionExpression": "#s = :received",
             "ExpressionAttributeNames": {"#s": "status"},
             "ExpressionAttributeValues": serialize(
@@ -133,7 +140,7 @@ def _transition(
     client = aws.dynamodb()
     try:
         response = client.update_item(
-            TableName=_table(),
+            TableName=table_name(),
             Key=_key(tenant_id, delivery_id),
             UpdateExpression=update,
             ConditionExpression="#s = :expected",
@@ -150,9 +157,9 @@ def failed_entry(tenant_id: str, delivery_id: str, reason: str, failed_at: str) 
     """``Received`` -> ``Failed``, committed together with the ``DeliveryFailed`` event."""
     return {
         "Update": {
-            "TableName": _table(),
+            "TableName": table_name(),
             "Key": _key(tenant_id, delivery_id),
-            "UpdateExpression": "SET #s = :s, failureReason = :r, failedAt = :f",
+            "UpdateExpression": "SET #s = :s, failureReason = :r, failedAt = :f REMOVE " + _INFLIGHT,
             "ConditionExpression": "#s = :expected",
             "ExpressionAttributeNames": {"#s": "status"},
             "ExpressionAttributeValues": serialize(
@@ -164,13 +171,44 @@ def failed_entry(tenant_id: str, delivery_id: str, reason: str, failed_at: str) 
 
 def mark_failed(tenant_id: str, delivery_id: str, reason: str, failed_at: str) -> Delivery | None:
     """``Received`` -> ``Failed``; ``None`` when it is not ``Received`` (processed meanwhile, or already failed)."""
-    update = "SET #s = :s, failureReason = :r, failedAt = :f"
+    update = "SET #s = :s, failureReason = :r, failedAt = :f REMOVE " + _INFLIGHT
     values = {":s": DeliveryStatus.FAILED.value, ":r": reason, ":f": failed_at}
     return _transition(tenant_id, delivery_id, DeliveryStatus.RECEIVED, update, values, with_payload=False)
 
 
 def mark_redriven(tenant_id: str, delivery_id: str) -> Delivery | None:
     """``Failed`` -> ``Received``, counting the redrive; ``None`` when it is not ``Failed`` (or not there)."""
-    update = "SET #s = :s, redriveCount = if_not_exists(redriveCount, :zero) + :one REMOVE failureReason, failedAt"
-    values = {":s": DeliveryStatus.RECEIVED.value, ":zero": 0, ":one": 1}
+    update = (
+        "SET #s = :s, redriveCount = if_not_exists(redriveCount, :zero) + :one, "
+        f"{inflight.SHARD} = :shard, {inflight.DEADLINE} = :deadline REMOVE failureReason, failedAt"
+    )
+    marker = inflight.marker(delivery_id, get_settings().delivery_received_deadline_seconds)
+    values = {
+        ":s": DeliveryStatus.RECEIVED.value,
+        ":zero": 0,
+        ":one": 1,
+        ":shard": marker[inflight.SHARD],
+        ":deadline": marker[inflight.DEADLINE],
+    }
     return _transition(tenant_id, delivery_id, DeliveryStatus.FAILED, update, values, with_payload=True)
+
+
+def postpone_resend(tenant_id: str, delivery_id: str, now: float) -> bool:
+    """Push a Received delivery's passed deadline out before the sweeper re-sends it; ``False`` if it is no
+    longer Received or no longer due (the index is eventually consistent; this condition is not)."""
+    later = inflight.deadline(get_settings().delivery_received_deadline_seconds, now)
+    client = aws.dynamodb()
+    try:
+        client.update_item(
+            TableName=table_name(),
+            Key=serialize({"tenantId": tenant_id, "deliveryId": delivery_id}),
+            UpdateExpression="SET #d = :d",
+            ConditionExpression="#s = :received AND #d < :now",
+            ExpressionAttributeNames={"#s": "status", "#d": inflight.DEADLINE},
+            ExpressionAttributeValues=serialize(
+                {":d": later, ":received": DeliveryStatus.RECEIVED.value, ":now": round(now, 3)}
+            ),
+        )
+    except client.exceptions.ConditionalCheckFailedException:
+        return False
+    return True

@@ -4,7 +4,11 @@ Besides the ``Run`` fields an item carries two internal attributes:
 ``connectionKey`` (``<tenantId>#<connectionId>``, the ``byConnection`` index's
 partition key) and ``ownerMessageId`` (the SQS message that moved the run to
 Running: only its redelivery may re-execute the run). Every status change is a
-conditional update, so two workers can never both move one run.
+conditional update, so two workers can never both move one run. While a run is
+Pending or Running it is in the sparse ``inflight`` index
+(``chalicelib.core.inflight``) with the deadline the sweeper acts on, and
+``requeues`` counts the sweeper's re-sends of a Pending run; a final status
+REMOVEs the index attributes.
 """
 
 from __future__ import annotations
@@ -12,10 +16,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from chalicelib.core import aws
+from chalicelib.core import aws, inflight
+from chalicelib.core.config import get_settings
 from chalicelib.core.dynamo import Table, decode_cursor, deserialize, encode_cursor, query_from, serialize
 from chalicelib.core.errors import ValidationFailed
-from chalicelib.runs.models import Run, RunStatus
+from chalicelib.runs.models import FINAL_STATUSES, Run, RunStatus
 
 TABLE = Table("runs", sort_key="runId")
 BY_CONNECTION = "byConnection"
@@ -25,6 +30,8 @@ BY_CONNECTION = "byConnection"
 class StoredRun:
     run: Run
     owner_message_id: str | None
+    requeues: int = 0
+    deadline: float | None = None  # ``inflightDeadline``; ``None`` once final (or never swept)
 
 
 def connection_key(tenant_id: str, connection_id: str) -> str:
@@ -32,12 +39,22 @@ def connection_key(tenant_id: str, connection_id: str) -> str:
 
 
 def _stored(item: dict[str, Any]) -> StoredRun:
-    return StoredRun(Run.model_validate(item), item.get("ownerMessageId"))
+    deadline = item.get(inflight.DEADLINE)
+    return StoredRun(
+        Run.model_validate(item),
+        item.get("ownerMessageId"),
+        int(item.get("requeues", 0)),
+        float(deadline) if deadline is not None else None,
+    )
 
 
-def insert(run: Run) -> bool:
+def insert(run: Run, *, swept: bool = True) -> bool:
+    """Write a new Pending run; ``swept`` puts it in the ``inflight`` index (a credential's verification run is
+    driven by its rotation, and the rotation's own deadline ends it, so it is not)."""
     item = run.model_dump(mode="json", by_alias=True, exclude_none=True)
     item["connectionKey"] = connection_key(run.tenant_id, run.connection_id)
+    if swept:
+        item |= inflight.marker(run.run_id, get_settings().run_pending_deadline_seconds)
     return TABLE.put_new(item)
 
 
@@ -60,7 +77,10 @@ def transition(
     owner_message_id: str | None = None,
     attempts: int | None = None,
 ) -> Run | None:
-    """Apply ``changes`` only if the run is still in ``from_status`` (and owned, at ``attempts``); else ``None``."""
+    """Apply ``changes`` only if the run is still in ``from_status`` (and owned, at ``attempts``); else ``None``.
+
+    A change to a final status also drops the run from the ``inflight`` index.
+    """
     entry = transition_entry(
         tenant_id, run_id, changes, from_status=from_status, owner_message_id=owner_message_id, attempts=attempts
     )
@@ -93,8 +113,15 @@ def transition_entry(
         names["#attempts"] = "attempts"
         values[":attempts"] = attempts
         conditions.append("#attempts = :attempts")
+    final = changes.get("status") in FINAL_STATUSES
     return TABLE.update_entry(
-        tenant_id, run_id, changes, " AND ".join(conditions), condition_values=values, condition_names=names
+        tenant_id,
+        run_id,
+        changes,
+        " AND ".join(conditions),
+        condition_values=values,
+        condition_names=names,
+        remove=[inflight.SHARD, inflight.DEADLINE] if final else None,
     )
 
 

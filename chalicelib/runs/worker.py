@@ -13,6 +13,12 @@ Every status change that starts or ends a run is one transaction with its
 event (``RunStarted``, ``RunCompleted``, ``RunFailed``), so no run finishes
 unannounced. Pointing the connection at its latest run (``lastRunId``) is
 idempotent and repeated when the owning message is seen again.
+
+While a run is Running its ``inflightDeadline`` is the worker's lambda timeout
+plus a margin from the claim (``RUN_RUNNING_DEADLINE_SECONDS``), pushed out by
+the backoff when a retry is scheduled; past it the sweeper
+(``chalicelib.sweeper.runs``) re-queues or fails the run. An AWS error while
+driving a run is logged with the run id before the message goes back to SQS.
 """
 
 from __future__ import annotations
@@ -24,6 +30,7 @@ from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, pro
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 
 from chalicelib.connections import store as connections
+from chalicelib.core import inflight
 from chalicelib.core.config import get_settings
 from chalicelib.core.context import set_trace_id
 from chalicelib.core.ids import iso_now
@@ -69,7 +76,12 @@ def _run_record(record: SQSRecord) -> None:
         return
     if message.trace_id:
         set_trace_id(message.trace_id)
-    retry_in = process(message.tenant_id, message.run_id, record.message_id)
+    try:
+        retry_in = process(message.tenant_id, message.run_id, record.message_id)
+    except Exception:
+        # Nothing else records why: SQS redelivers the message, and the run may end in the sweeper or the DLQ.
+        logger.exception("driving a run failed; SQS redelivers it", extra={"runId": message.run_id})
+        raise
     if retry_in is not None:
         queue.postpone(record.receipt_handle, retry_in)
         raise RetryScheduled(f"run {message.run_id} retries in {retry_in}s")
@@ -83,6 +95,10 @@ def process(tenant_id: str, run_id: str, message_id: str) -> int | None:
     outcome = execution.execute(run)
     if outcome.retry_in is not None:
         logger.info("run attempt failed; retrying", extra={"runId": run_id, "attempt": run.attempts})
+        later = {inflight.DEADLINE: _running_deadline(outcome.retry_in)}
+        store.transition(
+            tenant_id, run_id, later, from_status=RunStatus.RUNNING, owner_message_id=message_id, attempts=run.attempts
+        )
         return outcome.retry_in
     changes: dict[str, Any] = {"completedAt": iso_now()}
     if outcome.error is not None:
@@ -108,7 +124,7 @@ def claim(tenant_id: str, run_id: str, message_id: str) -> Run | None:
         if run.status != RunStatus.CANCELLED and stored.owner_message_id == message_id:
             announce(run)
         return None
-    started: dict[str, Any] = {"attempts": run.attempts + 1}
+    started: dict[str, Any] = {"attempts": run.attempts + 1, inflight.DEADLINE: _running_deadline()}
     if run.status == RunStatus.PENDING:
         started |= {"status": RunStatus.RUNNING.value, "startedAt": iso_now(), "ownerMessageId": message_id}
         return _move(run, started, from_status=RunStatus.PENDING)
@@ -122,6 +138,10 @@ def claim(tenant_id: str, run_id: str, message_id: str) -> Run | None:
     )
 
 
+def _running_deadline(backoff: float = 0) -> float:
+    return inflight.deadline(backoff + get_settings().run_running_deadline_seconds)
+
+
 def _dead_record(record: SQSRecord) -> None:
     message = queue.parse(record.body)
     if message is None:
@@ -133,12 +153,21 @@ def _dead_record(record: SQSRecord) -> None:
 
 
 def _fail_abandoned(run: Run, message: str, owner_message_id: str | None = None) -> None:
-    error = RunError(code="RUN_ABANDONED", message=message, status=500)
+    fail(run, RunError(code="RUN_ABANDONED", message=message, status=500), owner_message_id=owner_message_id)
+
+
+def fail(run: Run, error: RunError, *, owner_message_id: str | None = None, attempts: int | None = None) -> bool:
+    """Fail a run that is still as read (status, owner, attempts) with a reason, log it, and announce it."""
     changes = {"status": RunStatus.FAILED.value, "completedAt": iso_now(), "error": error.model_dump(by_alias=True)}
-    logger.warning("run abandoned", extra={"runId": run.run_id, "reason": message})
-    failed = _move(run, changes, from_status=run.status, owner_message_id=owner_message_id)
-    if failed is not None:
-        announce(failed)
+    failed = _move(run, changes, from_status=run.status, owner_message_id=owner_message_id, attempts=attempts)
+    if failed is None:
+        return False
+    logger.warning(
+        "run failed without a result",
+        extra={"runId": run.run_id, "tenantId": run.tenant_id, "code": error.code, "reason": error.message},
+    )
+    announce(failed)
+    return True
 
 
 def _move(
