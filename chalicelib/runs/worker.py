@@ -198,9 +198,12 @@ def event_id(run_id: str, status: RunStatus) -> str:
 
 
 def run_event(run: Run) -> PlatformEvent | None:
-    """``RunStarted``, ``RunCompleted`` or ``RunFailed``, with an id fixed by the run and its status."""
+    """``RunStarted`` (first start only), ``RunCompleted`` or ``RunFailed``, with an id fixed by the run and status.
+
+    A run the sweeper put back to Pending starts again without a second ``RunStarted``.
+    """
     event_type = EVENT_TYPES.get(run.status)
-    if event_type is None:
+    if event_type is None or (run.status == RunStatus.RUNNING and run.attempts > 1):
         return None
     data: dict[str, Any] = {
         "runId": run.run_id,
