@@ -1,0 +1,56 @@
+"""A handler that dies between any two of its AWS calls leaves state and event together, and its retry finishes.
+
+``crash_points`` runs the operation once per AWS call it makes, killing it
+right after that call (as a Lambda timeout or out-of-memory would). After each
+crash the state and its events must agree: either the change happened with
+exactly one event, or neither did. Then the retry (the client's, or SQS's
+redelivery) must reach the final state with exactly one event.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable
+from typing import Any
+
+from chalicelib.inbound import service as inbound
+from chalicelib.inbound import store as deliveries
+from tests.inbound import signers
+from tests.inbound.conftest import Hook, json_bytes, post_delivery
+from tests.support.api_client import ApiClient
+from tests.support.crashes import crash_points
+from tests.support.events import recorded
+
+
+def _each_crash_then_retry(operation: Callable[[], Any], check: Callable[[int], None]) -> int:
+    """Kill ``operation`` after each of its AWS calls in turn; ``check`` the invariant after each crash."""
+    crashes = 0
+    for crash in crash_points(operation):
+        check(crash)
+        crashes += 1
+    return crashes
+
+
+def test_the_inbound_consumer_killed_after_any_call_is_redelivered_to_exactly_one_event(
+    client: ApiClient, connect: Callable[..., Hook], tenant: str
+) -> None:
+    hook = connect("prov-github")
+    body = json_bytes({"action": "opened", "issue": {"number": 5}})
+    headers = {"X-GitHub-Event": "issues", "X-GitHub-Delivery": str(uuid.uuid4()), **signers.github(hook.secret, body)}
+    accepted = post_delivery(client, hook.connection_id, body, headers)
+    assert accepted.status == 202
+    delivery_id = accepted.json["deliveryId"]
+    message = {"tenantId": tenant, "deliveryId": delivery_id, "traceId": "trace-crash"}
+
+    def agree(crash: int) -> None:
+        delivery = deliveries.get(tenant, delivery_id)
+        assert delivery is not None
+        events = recorded(tenant, "IssueOpened")
+        assert (delivery.status.value == "Processed") == (len(events) == 1), crash
+
+    crashes = _each_crash_then_retry(lambda: inbound.process(message), agree)
+    assert crashes >= 2
+    inbound.process(message)  # SQS's redelivery after the last crash
+    delivery = deliveries.get(tenant, delivery_id)
+    assert delivery is not None and delivery.status.value == "Processed"
+    assert [e["eventId"] for e in recorded(tenant, "IssueOpened")] == [delivery.event_id]
