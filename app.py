@@ -101,6 +101,13 @@ def credential_rotation(event: dict[str, Any], context: Any) -> None:
     handle(event)
 
 
+@app.on_sqs_message(queue=get_settings().dead_letter_queue_name("bus-events"), batch_size=10)
+def bus_event_dead_letters(event: SQSEvent) -> dict[str, Any]:
+    from chalicelib.events.receiver import handle_dead_letters
+
+    return handle_dead_letters(event.to_dict())
+
+
 @app.on_sqs_message(queue=get_settings().dead_letter_queue_name("inbound-events"), batch_size=10)
 def inbound_dead_letters(event: SQSEvent) -> dict[str, Any]:
     from chalicelib.inbound.dead_letters import handle_dead_letters

@@ -1,9 +1,12 @@
-"""The bus-events SQS handler: other services' EventBridge events recorded as platform events.
+"""The bus-events SQS handlers: other services' EventBridge events recorded as platform events.
 
 A malformed event (no tenant, type or data object) cannot be attributed to
 anyone: it is logged with the reason and acknowledged, never retried. An AWS
-failure is a batch item failure, so SQS redelivers it (and its dead-letter
-queue keeps it after ``maxReceiveCount``).
+failure is a batch item failure, so SQS redelivers it. One that failed every
+try reaches the dead-letter queue, whose consumer logs and counts it and
+records it once more (recording is idempotent on EventBridge's id); if that
+fails too, it stays in the dead-letter queue for ``python -m infra.ops.redrive
+bus-events`` once the cause is fixed.
 """
 
 from __future__ import annotations
@@ -15,6 +18,7 @@ from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, pro
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 
 from chalicelib.core.logging import logger
+from chalicelib.core.metrics import count
 from chalicelib.events import bus
 
 
@@ -28,6 +32,21 @@ def _record(record: SQSRecord) -> None:
         logger.warning("event from the bus rejected", extra={"reason": str(rejected), "messageId": record.message_id})
 
 
+def _dead_record(record: SQSRecord) -> None:
+    receives = record.attributes.approximate_receive_count
+    logger.error(
+        "a bus event failed every try; recording it from its dead letter",
+        extra={"messageId": record.message_id, "receiveCount": receives},
+    )
+    count("BusEventDeadLettered")
+    _record(record)
+
+
 def handle(event: dict[str, Any]) -> dict[str, Any]:
     processor = BatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failure=False)
     return dict(process_partial_response(event=event, record_handler=_record, processor=processor))
+
+
+def handle_dead_letters(event: dict[str, Any]) -> dict[str, Any]:
+    processor = BatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failure=False)
+    return dict(process_partial_response(event=event, record_handler=_dead_record, processor=processor))

@@ -147,3 +147,20 @@ def test_a_redelivered_bus_event_is_recorded_once_and_a_malformed_one_is_dropped
     ):
         with pytest.raises(bus.BusEventRejected):
             bus.receive(malformed)
+
+
+def test_a_bus_event_that_failed_every_try_is_recorded_from_its_dead_letter(
+    client: ApiClient, driver: QueueDriver, tenant: str
+) -> None:
+    from app import bus_event_dead_letters
+
+    name = get_settings().dead_letter_queue_name("bus-events")
+    url = aws.sqs().get_queue_url(QueueName=name)["QueueUrl"]
+    body = {"id": "eb-dead-1", "source": "billing", "detail": {"tenantId": tenant, "type": "InvoicePaid", "data": {}}}
+    aws.sqs().send_message(QueueUrl=url, MessageBody=json.dumps(body))
+    messages = aws.sqs().receive_message(QueueUrl=url, MaxNumberOfMessages=10, AttributeNames=["All"])["Messages"]
+    mine = [dict(m) for m in messages if tenant in m["Body"]]
+    assert bus_event_dead_letters(lambda_event(mine, name), None) == {"batchItemFailures": []}
+    for message in messages:
+        aws.sqs().delete_message(QueueUrl=url, ReceiptHandle=message["ReceiptHandle"])
+    assert [e["type"] for e in events.TABLE.query(tenant, limit=10, cursor=None).items] == ["InvoicePaid"]
