@@ -10,14 +10,12 @@ redelivery) must reach the final state with exactly one event.
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Callable
-from typing import Any
 
 from chalicelib.connections import lifecycle, store
 from chalicelib.connections.models import ConnectionStatus
 from chalicelib.core.errors import Conflict
 from tests.support.api_client import ApiClient
-from tests.support.crashes import crash_points
+from tests.support.crashes import each_crash
 from tests.support.events import recorded
 
 
@@ -32,15 +30,6 @@ def create(client: ApiClient) -> str:
 
 def count(tenant: str, event_type: str) -> int:
     return len(recorded(tenant, event_type))
-
-
-def _each_crash_then_retry(operation: Callable[[], Any], check: Callable[[int], None]) -> int:
-    """Kill ``operation`` after each of its AWS calls in turn; ``check`` the invariant after each crash."""
-    crashes = 0
-    for crash in crash_points(operation):
-        check(crash)
-        crashes += 1
-    return crashes
 
 
 def test_lifecycle_changes_killed_after_any_call_keep_state_and_event_together(client: ApiClient, tenant: str) -> None:
@@ -61,5 +50,5 @@ def test_lifecycle_changes_killed_after_any_call_keep_state_and_event_together(c
         expected = ConnectionStatus.INACTIVE if off > on else ConnectionStatus.ACTIVE
         assert connection.status == expected, (crash, off, on)
 
-    crashes = _each_crash_then_retry(toggle, agree)
+    crashes = each_crash(toggle, agree)
     assert crashes >= 2  # it reads, then commits: both were crash points

@@ -11,24 +11,14 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable
-from typing import Any
 
 from chalicelib.inbound import service as inbound
 from chalicelib.inbound import store as deliveries
 from tests.inbound import signers
 from tests.inbound.conftest import Hook, json_bytes, post_delivery
 from tests.support.api_client import ApiClient
-from tests.support.crashes import crash_points
+from tests.support.crashes import each_crash
 from tests.support.events import recorded
-
-
-def _each_crash_then_retry(operation: Callable[[], Any], check: Callable[[int], None]) -> int:
-    """Kill ``operation`` after each of its AWS calls in turn; ``check`` the invariant after each crash."""
-    crashes = 0
-    for crash in crash_points(operation):
-        check(crash)
-        crashes += 1
-    return crashes
 
 
 def test_the_inbound_consumer_killed_after_any_call_is_redelivered_to_exactly_one_event(
@@ -48,7 +38,7 @@ def test_the_inbound_consumer_killed_after_any_call_is_redelivered_to_exactly_on
         events = recorded(tenant, "IssueOpened")
         assert (delivery.status.value == "Processed") == (len(events) == 1), crash
 
-    crashes = _each_crash_then_retry(lambda: inbound.process(message), agree)
+    crashes = each_crash(lambda: inbound.process(message), agree)
     assert crashes >= 2
     inbound.process(message)  # SQS's redelivery after the last crash
     delivery = deliveries.get(tenant, delivery_id)

@@ -25,3 +25,12 @@ def crash_points(
         else:
             return
     raise AssertionError(f"fn still crashed after {limit} AWS calls; does it ever finish?")
+
+
+def each_crash(operation: Callable[[], object], check: Callable[[int], None]) -> int:
+    """Kill ``operation`` after each of its AWS calls in turn, ``check`` the invariant after each; the crash count."""
+    crashes = 0
+    for crash in crash_points(operation):
+        check(crash)
+        crashes += 1
+    return crashes
