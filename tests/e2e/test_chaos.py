@@ -1,0 +1,363 @@
+"""Nothing accepted is ever lost: ``make run`` with injected AWS faults, driven as vendors and clients drive it.
+
+One runtime of its own with ``AWS_FAULTS`` (10% of DynamoDB, SQS and EventBridge
+attempts, 5% of Secrets Manager's; a fixed seed), fast webhook retries, a fast
+in-flight sweeper with short deadlines, and a receiver subscribed to ``*`` that
+answers 500 to a seeded 5% of messages. Over HTTP, in a thread pool: signed GitHub
+deliveries (the sender retries any non-2xx, as vendors do), runs against a fake
+vendor, connection lifecycle changes and credential rotations (a client retries a
+5xx with the same ``Idempotency-Key``). Then, once things settle, every request
+answered 2xx must have reached a final state visible in the API, have its event
+recorded, and every event recorded for the tenant must have reached the receiver.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import random
+import re
+import secrets
+import time
+import uuid
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from functools import partial
+from pathlib import Path
+from typing import Any
+
+from tests.e2e.conftest import LocalRuntime, start_runtime
+from tests.support.chaos import (
+    Ledger,
+    api_call,
+    must,
+    not_2xx,
+    pages,
+    post_raw,
+    recorded_events,
+    retrying,
+)
+from tests.support.fake_vendor import FakeVendor, serve_vendor
+from tests.support.receiver import Behaviour, Receiver, serve_receiver
+
+FAULTS = "dynamodb=0.1,sqs=0.1,secretsmanager=0.05,events=0.1"
+SEED = "20240611"
+ENVIRONMENT = {
+    "AWS_FAULTS": FAULTS,
+    "AWS_FAULTS_SEED": SEED,
+    "WEBHOOK_RETRY_SCHEDULE": "1,1,2,2,3,3,5",
+    "WEBHOOK_TIMEOUT_SECONDS": "5",
+    "LOCAL_SCHEDULE_SCALE": "0.05",  # inflight_sweep every 3 s
+    "INFLIGHT_SWEEP_RATE_MINUTES": "1",
+    "HEALTH_CHECK_RATE_MINUTES": "60",  # no health sweep during the test (180 s at this scale)
+    "DELIVERY_RECEIVED_DEADLINE_SECONDS": "40",  # past the backlog, so it re-sends only what was lost
+    "RUN_PENDING_DEADLINE_SECONDS": "15",
+    "RUN_RUNNING_DEADLINE_SECONDS": "30",
+    "ROTATION_DEADLINE_SECONDS": "30",
+    "RUN_RETRY_BASE_SECONDS": "0.5",
+}
+INBOUND = 300
+RUNS = 50
+LIFECYCLE_CONNECTIONS = 6  # five changes each: 30
+ROTATIONS = 5
+GITHUB_CONNECTIONS = 3
+WORKERS = 8
+SETTLE_SECONDS = 100.0
+FINAL_RUN = {"Completed", "Failed", "Cancelled"}
+
+
+@dataclass
+class Accepted:
+    """What the platform answered 2xx to, by kind."""
+
+    deliveries: dict[str, str] = field(default_factory=dict)  # deliveryId -> connectionId
+    runs: set[str] = field(default_factory=set)
+    rotations: dict[str, str] = field(default_factory=dict)  # credentialId -> verificationRunId
+    lifecycle: dict[str, int] = field(default_factory=dict)  # connectionId -> changes answered 2xx
+
+
+@dataclass
+class Setup:
+    tenant: str
+    token: str
+    github: list[tuple[str, str]]  # (connectionId, webhook secret)
+    runner: str
+    rotating: list[tuple[str, str]]  # (connectionId, credentialId)
+    lifecycle: list[str]
+
+    @property
+    def connection_ids(self) -> list[str]:
+        return [c for c, _ in self.github] + [self.runner] + [c for c, _ in self.rotating] + self.lifecycle
+
+
+def connect(runtime: LocalRuntime, token: str, vendor: FakeVendor, provider: str, name: str) -> dict[str, Any]:
+    body = {
+        "providerId": provider,
+        "displayName": name,
+        "credentials": {"token": f"old-{name}"},
+        "configuration": {"baseUrl": vendor.url},
+    }
+    created: dict[str, Any] = must(
+        api_call(runtime, token, "POST", "/integrations/connections", body, f"create-{name}"), 201
+    )
+    return created
+
+
+def set_up(runtime: LocalRuntime, vendor: FakeVendor, receiver: Receiver) -> Setup:
+    tenant = f"tenant-chaos-{secrets.token_hex(4)}"
+    token = runtime.token(tenant)
+    subscription = must(
+        api_call(
+            runtime,
+            token,
+            "POST",
+            "/webhooks/subscriptions",
+            {"eventTypes": ["*"], "endpointUrl": receiver.url},
+            "chaos-subscription",
+        ),
+        201,
+    )
+    receiver.trust(subscription["signingSecret"])
+    names = (
+        [("prov-github", f"github-{n}") for n in range(GITHUB_CONNECTIONS)]
+        + [("prov-generic-http", "runner")]
+        + [("prov-generic-http", f"rotating-{n}") for n in range(ROTATIONS)]
+        + [("prov-generic-http", f"lifecycle-{n}") for n in range(LIFECYCLE_CONNECTIONS)]
+    )
+    vendor.bearer_tokens = {f"old-{name}" for _, name in names} | {f"new-rotating-{n}" for n in range(ROTATIONS)}
+    with ThreadPoolExecutor(WORKERS) as pool:
+        made = dict(
+            zip([n for _, n in names], pool.map(lambda pn: connect(runtime, token, vendor, *pn), names), strict=True)
+        )
+    return Setup(
+        tenant=tenant,
+        token=token,
+        github=[
+            (made[f"github-{n}"]["connectionId"], made[f"github-{n}"]["webhookSecret"])
+            for n in range(GITHUB_CONNECTIONS)
+        ],
+        runner=made["runner"]["connectionId"],
+        rotating=[
+            (made[f"rotating-{n}"]["connectionId"], made[f"rotating-{n}"]["credentialId"]) for n in range(ROTATIONS)
+        ],
+        lifecycle=[made[f"lifecycle-{n}"]["connectionId"] for n in range(LIFECYCLE_CONNECTIONS)],
+    )
+
+
+def jobs(runtime: LocalRuntime, setup: Setup, ledger: Ledger, accepted: Accepted) -> list[Callable[[], None]]:
+    token = setup.token
+
+    def deliver(n: int) -> None:
+        connection_id, secret = setup.github[n % len(setup.github)]
+        body = json.dumps({"action": "closed", "number": n, "pull_request": {"merged": n % 2 == 0}}).encode()
+        headers = {
+            "Content-Type": "application/json",
+            "User-Agent": "GitHub-Hookshot/chaos",
+            "X-GitHub-Event": "pull_request",
+            "X-GitHub-Delivery": str(uuid.uuid4()),
+            "X-Hub-Signature-256": "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest(),
+        }
+        path = f"/webhooks/deliveries/{connection_id}"
+        reply, statuses = retrying(lambda: post_raw(runtime, path, body, headers), not_2xx)
+        ok = 200 <= reply.status < 300
+        ledger.record("inbound", ok, statuses)
+        if ok:
+            accepted.deliveries[reply.json["deliveryId"]] = connection_id
+
+    def run(n: int) -> None:
+        path = f"/integrations/connections/{setup.runner}/operations/Request"
+        body = {"parameters": {"path": f"/chaos/run-{n}"}}
+        reply, statuses = api_call(runtime, token, "POST", path, body, f"chaos-run-{n}")
+        ok = reply.status == 202
+        ledger.record("runs", ok, statuses)
+        if ok:
+            accepted.runs.add(reply.json["runId"])
+
+    def rotate(n: int) -> None:
+        credential_id = setup.rotating[n][1]
+        body = {"credentialId": credential_id, "reason": "Chaos", "credentials": {"token": f"new-rotating-{n}"}}
+        reply, statuses = api_call(runtime, token, "POST", "/integrations/credentials/rotate", body, f"rot-{n}")
+        run_id = reply.json.get("verificationRunId") if reply.status == 202 else None
+        if reply.status == 409 and statuses:  # the 5xx'd try had claimed it: the rotation is under way
+            detail = must(api_call(runtime, token, "GET", f"/integrations/credentials/{credential_id}"))
+            run_id = (detail.get("rotation") or {}).get("verificationRunId")
+        ledger.record("rotations", run_id is not None, statuses)
+        if run_id is not None:
+            accepted.rotations[credential_id] = run_id
+
+    def change(n: int) -> None:
+        connection_id = setup.lifecycle[n]
+        path = f"/integrations/connections/{connection_id}"
+        steps: list[tuple[str, str, Any, str | None]] = [
+            ("POST", path + "/deactivate", None, "Inactive"),
+            ("PATCH", path, {"displayName": f"lifecycle-{n} renamed"}, None),
+            ("POST", path + "/activate", None, "Active"),
+            ("PATCH", path, {"displayName": f"lifecycle-{n} again"}, None),
+            ("POST", path + "/deactivate", None, "Inactive"),
+        ]
+        for method, url, body, wanted in steps:
+            reply, statuses = api_call(runtime, token, method, url, body)
+            ok = 200 <= reply.status < 300
+            if reply.status == 409 and statuses and wanted is not None:  # the 5xx'd try had applied it
+                ok = must(api_call(runtime, token, "GET", path))["status"] == wanted
+            ledger.record("lifecycle", ok, statuses)
+            if ok:
+                accepted.lifecycle[connection_id] = accepted.lifecycle.get(connection_id, 0) + 1
+
+    work: list[Callable[[], None]] = [partial(deliver, n) for n in range(INBOUND)]
+    work += [partial(run, n) for n in range(RUNS)]
+    work += [partial(rotate, n) for n in range(ROTATIONS)]
+    work += [partial(change, n) for n in range(LIFECYCLE_CONNECTIONS)]
+    random.Random(int(SEED)).shuffle(work)
+    return work
+
+
+@dataclass
+class Snapshot:
+    """Where every accepted item stands, and what is still missing."""
+
+    deliveries: dict[str, dict[str, Any]]
+    runs: dict[str, dict[str, Any]]
+    rotations: dict[str, dict[str, Any]]
+    events: dict[str, Any]
+    received: set[str]
+    problems: list[str]
+
+
+def look(runtime: LocalRuntime, setup: Setup, accepted: Accepted, receiver: Receiver) -> Snapshot:
+    token = setup.token
+    deliveries = {
+        item["deliveryId"]: item
+        for connection_id, _ in setup.github
+        for item in pages(runtime, token, f"/webhooks/deliveries?connectionId={connection_id}")
+    }
+    runs = {item["runId"]: item for item in pages(runtime, token, "/integrations/runs")}
+    rotations = {
+        credential_id: must(api_call(runtime, token, "GET", f"/integrations/credentials/{credential_id}"))
+        for credential_id in accepted.rotations
+    }
+    events = {e.event_id: e for e in recorded_events(runtime, setup.tenant)}
+    by_kind_and_key: dict[tuple[str, str], list[str]] = {}
+    for event in events.values():
+        for key in ("runId", "credentialId", "connectionId"):
+            if isinstance(event.data.get(key), str):
+                by_kind_and_key.setdefault((event.kind, event.data[key]), []).append(event.event_id)
+    received = receiver.accepted_ids
+    problems: list[str] = []
+    for delivery_id in accepted.deliveries:
+        item = deliveries.get(delivery_id, {})
+        if item.get("status") != "Processed":
+            problems.append(f"delivery {delivery_id} is {item.get('status')} {item.get('failureReason') or ''}")
+        elif item.get("eventId") not in events:
+            problems.append(f"delivery {delivery_id}: its event {item.get('eventId')} is not recorded")
+    for run_id in accepted.runs | set(accepted.rotations.values()):  # a verification run's event is the rotation's
+        status = runs.get(run_id, {}).get("status")
+        if status not in FINAL_RUN:
+            problems.append(f"run {run_id} is {status}")
+        elif run_id in accepted.runs and not by_kind_and_key.get((f"run{str(status).lower()}", run_id)):
+            problems.append(f"run {run_id} is {status} but no Run{status} event is recorded")
+    for credential_id, detail in rotations.items():
+        status = (detail.get("rotation") or {}).get("status")
+        kind = {"Rotated": "credentialrotated", "Failed": "credentialrotationfailed"}.get(status or "")
+        if kind is None:
+            problems.append(f"rotation of {credential_id} is {status}")
+        elif not by_kind_and_key.get((kind, credential_id)):
+            problems.append(f"rotation of {credential_id} is {status} but its event is not recorded")
+    for connection_id, changes in accepted.lifecycle.items():
+        recorded = sum(
+            len(by_kind_and_key.get((kind, connection_id), []))
+            for kind in ("connectionactivated", "connectiondeactivated", "connectionupdated")
+        )
+        if recorded < changes:
+            problems.append(f"connection {connection_id}: {changes} changes accepted, {recorded} events recorded")
+    problems += [
+        f"event {e.event_id} ({e.type}) never reached the receiver"
+        for e in events.values()
+        if e.event_id not in received
+    ]
+    return Snapshot(deliveries, runs, rotations, events, received, problems)
+
+
+def credentials_readable(runtime: LocalRuntime, setup: Setup) -> list[str]:
+    unreadable = []
+    for connection_id in setup.connection_ids:
+        got = must(api_call(runtime, setup.token, "GET", f"/integrations/connections/{connection_id}"))
+        detail, _ = api_call(runtime, setup.token, "GET", f"/integrations/credentials/{got['credentialId']}")
+        tried, _ = api_call(runtime, setup.token, "POST", f"/integrations/connections/{connection_id}/test")
+        if detail.status != 200 or b"CREDENTIAL_UNAVAILABLE" in tried.body:
+            unreadable.append(f"{connection_id}: credential {detail.status}, test {tried.status} {tried.body[:200]!r}")
+    return unreadable
+
+
+def test_nothing_accepted_is_lost_under_injected_aws_faults(tmp_path: Path) -> None:
+    started = time.monotonic()
+    with serve_vendor() as vendor, serve_receiver(Behaviour(fail_ratio=0.05), seed=int(SEED)) as receiver:
+        runtime = start_runtime(tmp_path, **ENVIRONMENT)
+        try:
+            setup = set_up(runtime, vendor, receiver)
+            ledger, accepted = Ledger(), Accepted()
+            driving = time.monotonic()
+            with ThreadPoolExecutor(WORKERS) as pool:
+                for future in [pool.submit(job) for job in jobs(runtime, setup, ledger, accepted)]:
+                    future.result()
+            driven = time.monotonic() - driving
+            deadline = time.monotonic() + SETTLE_SECONDS
+            snapshot = look(runtime, setup, accepted, receiver)
+            while snapshot.problems and time.monotonic() < deadline:
+                time.sleep(3)
+                snapshot = look(runtime, setup, accepted, receiver)
+                print(
+                    f"chaos: {time.monotonic() - driving:.0f}s: {len(snapshot.problems)} open: {snapshot.problems[:2]}"
+                )
+            settled = time.monotonic() - driving - driven
+            unreadable = credentials_readable(runtime, setup)
+        finally:
+            runtime.stop()
+    log = runtime.output
+    faults = len(re.findall(r"injected AWS fault", log))
+    report(ledger, accepted, snapshot, faults, driven, settled, time.monotonic() - started)
+    assert receiver.verification_errors == []
+    assert not unreadable, unreadable
+    assert not snapshot.problems, snapshot.problems[:20]
+    failed = [d for d in accepted.deliveries if snapshot.deliveries[d]["status"] == "Failed"]
+    assert failed == []
+    assert faults > 0, "the runtime reported no injected fault: AWS_FAULTS did not reach it"
+
+
+def report(
+    ledger: Ledger, accepted: Accepted, snapshot: Snapshot, faults: int, driven: float, settled: float, wall: float
+) -> None:
+    runs = [snapshot.runs.get(r, {}) for r in accepted.runs | set(accepted.rotations.values())]
+    final = (
+        sum(1 for d in accepted.deliveries if snapshot.deliveries.get(d, {}).get("status") in ("Processed", "Failed"))
+        + sum(1 for r in runs if r.get("status") in FINAL_RUN)
+        + sum(
+            1 for d in snapshot.rotations.values() if (d.get("rotation") or {}).get("status") in ("Rotated", "Failed")
+        )
+        + sum(accepted.lifecycle.values())
+    )
+    delivered = len(set(snapshot.events) & snapshot.received)
+    lost = len(snapshot.problems)
+    print(
+        f"chaos: tried={sum(ledger.tried.values())} accepted={sum(ledger.accepted.values())} final={final} "
+        f"delivered={delivered} lost={lost}"
+    )
+    for kind in ("inbound", "runs", "lifecycle", "rotations"):
+        print(f"chaos: {kind} tried={ledger.tried[kind]} accepted={ledger.accepted[kind]}")
+    statuses: dict[str, int] = {}
+    for r in runs:
+        statuses[str(r.get("status"))] = statuses.get(str(r.get("status")), 0) + 1
+    rotation_states = [str((d.get("rotation") or {}).get("status")) for d in snapshot.rotations.values()]
+    print(f"chaos: runs by status {statuses}; rotations {sorted(rotation_states)}")
+    failed_runs = [f"{r.get('runId')}: {r.get('error')}" for r in runs if r.get("status") == "Failed"]
+    if failed_runs:
+        print("chaos: failed runs " + "; ".join(failed_runs[:5]))
+    print(
+        f"chaos: events recorded={len(snapshot.events)} received(distinct ids)={len(snapshot.received)} "
+        f"client retries by status={dict(ledger.retried_statuses)} injected AWS faults={faults}"
+    )
+    print(f"chaos: drive {driven:.1f}s, settle {settled:.1f}s, wall {wall:.1f}s")
+    for problem in snapshot.problems[:20]:
+        print(f"chaos: PROBLEM {problem}")
