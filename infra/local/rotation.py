@@ -3,8 +3,10 @@
 moto's ``RotateSecret`` cannot do this (it looks the function up in its own
 Lambda backend), so with ``ROTATION_INVOKER=local`` the API hands the request
 here instead. Steps run on one background thread, as Secrets Manager runs them
-after ``RotateSecret`` has returned; a step that raises ends the rotation, as
-it does in AWS.
+after ``RotateSecret`` has returned. A step that raises is invoked again up to
+``STEP_RETRIES`` times (the steps are idempotent per token, and Lambda retries a
+failed asynchronous invocation twice); one that still fails ends the rotation,
+as it does in AWS, and the sweeper then closes it with the reason.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ from __future__ import annotations
 import logging
 import queue
 import threading
+import time
 
 from chalice.app import Chalice
 
@@ -19,6 +22,8 @@ from infra.local.invoke import LocalFunction
 
 log = logging.getLogger(__name__)
 STEPS = ("createSecret", "setSecret", "testSecret", "finishSecret")
+STEP_RETRIES = 2
+RETRY_PAUSE_SECONDS = 1.0
 
 
 class LocalRotation:
@@ -34,11 +39,19 @@ class LocalRotation:
         while True:
             secret_id, token = self._requests.get()
             for step in STEPS:
-                try:
-                    self.function.invoke({"SecretId": secret_id, "ClientRequestToken": token, "Step": step})
-                except Exception:
-                    log.exception("rotation step %s failed for %s", step, secret_id)
+                if not self._step(secret_id, token, step):
                     break
+
+    def _step(self, secret_id: str, token: str, step: str) -> bool:
+        for attempt in range(1 + STEP_RETRIES):
+            try:
+                self.function.invoke({"SecretId": secret_id, "ClientRequestToken": token, "Step": step})
+            except Exception:
+                log.exception("rotation step %s failed for %s (try %d)", step, secret_id, attempt + 1)
+                time.sleep(RETRY_PAUSE_SECONDS)
+            else:
+                return True
+        return False
 
 
 def install(app: Chalice, stage: str, region: str) -> LocalFunction | None:
