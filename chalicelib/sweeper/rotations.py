@@ -43,7 +43,7 @@ def handle(key: dict[str, Any], now: float) -> str | None:
     stages = secret.stages.get(state.token, [])
     if versions.CURRENT in stages:
         return _record_rotated(state)
-    stopped = "after createSecret" if versions.PENDING in stages else "before createSecret"
+    stopped = "after createSecret, before finishSecret" if versions.PENDING in stages else "before createSecret"
     if versions.PENDING in stages:
         versions.remove_stage(secret_id, versions.PENDING, state.token)
     supplied = state.supplied_version_id
