@@ -67,8 +67,25 @@ def principal_from_bearer(authorization: str | None) -> Principal:
     except jwt.PyJWKClientConnectionError as exc:
         raise AuthenticationFailed("The token issuer's keys could not be fetched.") from exc
     except jwt.PyJWTError as exc:
-        raise AuthenticationFailed(f"The bearer token is not valid: {exc}.") from exc
+        raise AuthenticationFailed(_why_invalid(exc)) from exc
     tenant = claims.get(settings.tenant_claim)
     if not isinstance(tenant, str) or not tenant:
         raise AuthenticationFailed(f"The token carries no '{settings.tenant_claim}' claim.")
     return Principal(tenant_id=tenant, subject=str(claims.get("sub", "")), scopes=_scopes(claims))
+
+
+def _why_invalid(error: Exception) -> str:
+    """What the caller can act on, never the decoder's internals (which echo parts of the token)."""
+    import jwt
+
+    reasons: list[tuple[type[Exception], str]] = [
+        (jwt.ExpiredSignatureError, "The bearer token has expired."),
+        (jwt.ImmatureSignatureError, "The bearer token is not valid yet."),
+        (jwt.InvalidAudienceError, "The bearer token is not meant for this API (audience)."),
+        (jwt.InvalidIssuerError, "The bearer token was not issued by the accepted issuer."),
+        (jwt.MissingRequiredClaimError, "The bearer token lacks a required claim (exp, iss or aud)."),
+        (jwt.InvalidSignatureError, "The bearer token's signature does not verify."),
+        (jwt.DecodeError, "The bearer token is malformed."),
+        (jwt.PyJWKClientError, "The bearer token's signing key is not one of the issuer's keys."),
+    ]
+    return next((message for kind, message in reasons if isinstance(error, kind)), "The bearer token is not valid.")

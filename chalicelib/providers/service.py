@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
-from chalicelib.core.errors import DuplicateResource, NotFound
+from chalicelib.core.errors import DuplicateResource, NotFound, ValidationFailed
 from chalicelib.core.ids import iso_now
 from chalicelib.core.urls import check_url
 from chalicelib.providers import store
 from chalicelib.providers.catalog import BUILTIN_PROVIDERS
 from chalicelib.providers.models import Provider, RegisterProviderRequest
+
+BUILTIN_CURSOR = "builtin."
 
 
 def provider_id_for(key: str) -> str:
@@ -55,8 +57,28 @@ def get(tenant_id: str, provider_id: str) -> Provider:
 
 
 def list_page(tenant_id: str, limit: int, cursor: str | None) -> tuple[list[Provider], str | None]:
-    """Built-ins come first on the first page; the tenant's own follow, paged by cursor."""
-    own, next_cursor = store.list_page(tenant_id, limit, cursor)
+    """Built-ins first, then the tenant's own, ``limit`` at a time across both.
+
+    A cursor inside the built-ins is ``builtin.<offset>``; past them it is the tenant table's cursor.
+    """
+    builtins = list(BUILTIN_PROVIDERS.values())
+    if cursor is not None and not cursor.startswith(BUILTIN_CURSOR):
+        return store.list_page(tenant_id, limit, cursor)
+    offset = _builtin_offset(cursor, len(builtins))
+    served = builtins[offset : offset + limit]
+    if len(served) < limit:
+        own, next_cursor = store.list_page(tenant_id, limit - len(served), None)
+        return [*served, *own], next_cursor
+    end = offset + len(served)
+    if end < len(builtins) or store.list_page(tenant_id, 1, None)[0]:
+        return served, f"{BUILTIN_CURSOR}{end}"  # more built-ins, or the tenant's own start next
+    return served, None
+
+
+def _builtin_offset(cursor: str | None, total: int) -> int:
     if cursor is None:
-        return [*BUILTIN_PROVIDERS.values(), *own], next_cursor
-    return own, next_cursor
+        return 0
+    text = cursor[len(BUILTIN_CURSOR) :]
+    if not text.isdigit() or int(text) > total:
+        raise ValidationFailed("The cursor is not valid.")
+    return int(text)

@@ -113,19 +113,30 @@ def test_list_shows_built_ins_and_own_registrations_only(
     assert ids == BUILT_INS | {f"prov-{mine['key']}"}
 
 
-def test_pagination_covers_own_providers_exactly_once(client: ApiClient) -> None:
+def test_pagination_honours_limit_on_every_page_and_covers_everything_once(client: ApiClient) -> None:
     keys = [f"k{i}-{secrets.token_hex(2)}" for i in range(7)]
     for key in keys:
         assert client.post(PROVIDERS, registration(key)).status == 201
     pages = all_pages(client, 2)
-    assert len(pages) >= 4
+    assert all(len(page) <= 2 for page in pages) and all(pages)  # the first page too (it held every built-in)
     seen = [item["providerId"] for page in pages for item in page]
-    own = [pid for pid in seen if pid not in BUILT_INS]
-    assert sorted(own) == sorted(f"prov-{key}" for key in keys)
-    assert len(own) == len(set(own))
-    assert {item["providerId"] for item in pages[0]} >= BUILT_INS
-    assert all(item["providerId"] not in BUILT_INS for page in pages[1:] for item in page)
-    assert all(len([i for i in page if not i["builtIn"]]) <= 2 for page in pages)
+    assert len(seen) == len(set(seen))
+    assert set(seen) == BUILT_INS | {f"prov-{key}" for key in keys}
+    assert seen[: len(BUILT_INS)] == [p for p in seen if p in BUILT_INS]  # built-ins first
+
+
+@pytest.mark.parametrize("limit", [1, 3, len(BUILT_INS), len(BUILT_INS) + 1, 100])
+def test_every_limit_walks_builtins_then_own_without_an_empty_page(client: ApiClient, limit: int) -> None:
+    key = f"own-{secrets.token_hex(2)}"
+    assert client.post(PROVIDERS, registration(key)).status == 201
+    pages = all_pages(client, limit)
+    assert all(0 < len(page) <= limit for page in pages)
+    assert [p["providerId"] for page in pages for p in page][-1] == f"prov-{key}"
+
+
+def test_a_forged_builtin_cursor_is_a_400(client: ApiClient) -> None:
+    for cursor in ("builtin.x", "builtin.999", "builtin.-1"):
+        error_of(client.get(f"{PROVIDERS}?cursor={cursor}"), 400, "VALIDATION_ERROR")
 
 
 def test_get_built_in_and_own(client: ApiClient) -> None:
