@@ -87,10 +87,8 @@ class ConnectionDeleted(WireModel):
     trace_id: str | None = None
 
 
-def connection_event(connection: Connection, event_type: str, data: dict[str, Any]) -> PlatformEvent:
-    return new_event(
-        connection.tenant_id, event_type, {"connectionId": connection.connection_id, **data}, source=SOURCE
-    )
+def connection_event(tenant_id: str, connection_id: str, event_type: str, data: dict[str, Any]) -> PlatformEvent:
+    return new_event(tenant_id, event_type, {"connectionId": connection_id, **data}, source=SOURCE)
 
 
 def update(tenant_id: str, connection_id: str, request: UpdateConnectionRequest) -> Connection:
@@ -103,9 +101,8 @@ def update(tenant_id: str, connection_id: str, request: UpdateConnectionRequest)
     if "project_id" in request.model_fields_set:
         changes["projectId"] = request.project_id
     changes["updatedAt"] = iso_now()
-    connection = service.get(tenant_id, connection_id)
     changed = sorted(k for k in changes if k != "updatedAt")
-    event = connection_event(connection, catalog.CONNECTION_UPDATED, {"changedFields": changed})
+    event = connection_event(tenant_id, connection_id, catalog.CONNECTION_UPDATED, {"changedFields": changed})
     if not commit(store.TABLE.update_entry(tenant_id, connection_id, changes), event):
         raise NotFound(f"Connection '{connection_id}' was not found.")
     lookup.forget_connection(connection_id)
@@ -160,10 +157,9 @@ def change_credentials(tenant_id: str, connection_id: str, request: CredentialsC
 def set_status(tenant_id: str, connection_id: str, status: ConnectionStatus) -> StatusChanged:
     """Activate or deactivate; asking for the state it is already in is a 409."""
     at = iso_now()
-    current = service.get(tenant_id, connection_id)
     active = status == ConnectionStatus.ACTIVE
     event_type = catalog.CONNECTION_ACTIVATED if active else catalog.CONNECTION_DEACTIVATED
-    event = connection_event(current, event_type, {"status": status.value, "at": at})
+    event = connection_event(tenant_id, connection_id, event_type, {"status": status.value, "at": at})
     if not commit(store.set_status_entry(tenant_id, connection_id, status, at), event):
         current = service.get(tenant_id, connection_id)
         raise Conflict(f"Connection '{connection_id}' is already {current.status}.")
@@ -189,7 +185,8 @@ def delete(tenant_id: str, connection_id: str) -> ConnectionDeleted:
         retained_reason = "CallerOwned"
     deletion: Literal["Retained", "Scheduled"] = "Retained" if retained_reason else "Scheduled"
     event = connection_event(
-        deleted,
+        tenant_id,
+        connection_id,
         catalog.CONNECTION_DELETED,
         {"credentialId": deleted.credential_id, "credentialDeletion": deletion},
     )

@@ -129,12 +129,7 @@ class Table:
         """Write only if absent; ``False`` means the key already exists."""
         client = aws.dynamodb()
         try:
-            client.put_item(
-                TableName=self.name,
-                Item=serialize(item),
-                ConditionExpression="attribute_not_exists(#sk)",
-                ExpressionAttributeNames={"#sk": self.sort_key},
-            )
+            client.put_item(**self.put_new_entry(item)["Put"])
         except client.exceptions.ConditionalCheckFailedException:
             return False
         return True

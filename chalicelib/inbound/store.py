@@ -170,10 +170,15 @@ def failed_entry(tenant_id: str, delivery_id: str, reason: str, failed_at: str) 
 
 
 def mark_failed(tenant_id: str, delivery_id: str, reason: str, failed_at: str) -> Delivery | None:
-    """``Received`` -> ``Failed``; ``None`` when it is not ``Received`` (processed meanwhile, or already failed)."""
-    update = "SET #s = :s, failureReason = :r, failedAt = :f REMOVE " + _INFLIGHT
-    values = {":s": DeliveryStatus.FAILED.value, ":r": reason, ":f": failed_at}
-    return _transition(tenant_id, delivery_id, DeliveryStatus.RECEIVED, update, values, with_payload=False)
+    """``Received`` -> ``Failed`` with no event (a redrive that could not queue: the failure was announced)."""
+    client = aws.dynamodb()
+    try:
+        response = client.update_item(
+            **failed_entry(tenant_id, delivery_id, reason, failed_at)["Update"], ReturnValues="ALL_NEW"
+        )
+    except client.exceptions.ConditionalCheckFailedException:
+        return None
+    return _from_item(response["Attributes"], with_payload=False)
 
 
 def mark_redriven(tenant_id: str, delivery_id: str) -> Delivery | None:
