@@ -22,8 +22,8 @@ from chalicelib.connections.models import Connection, ConnectionStatus, Health
 from chalicelib.core.config import get_settings
 from chalicelib.core.context import current_trace_id
 from chalicelib.core.errors import Conflict, CredentialUnavailable, NotFound
-from chalicelib.core.ids import iso_now
 from chalicelib.core.models import WireModel
+from chalicelib.core.timestamps import Timestamp, now_text
 from chalicelib.events import catalog
 from chalicelib.events.emit import commit, new_event
 from chalicelib.events.models import PlatformEvent
@@ -40,8 +40,8 @@ class HealthCheck(WireModel):
 class ConnectionHealth(WireModel):
     connection_id: str
     status: Health
-    last_checked_at: str | None = None
-    last_check_failed_at: str | None = None
+    last_checked_at: Timestamp | None = None
+    last_check_failed_at: Timestamp | None = None
     message: str | None = None
     latency_ms: int | None = None
     checks: dict[str, HealthCheck] = {}
@@ -52,7 +52,7 @@ class ConnectionTestResult(WireModel):
     success: bool
     latency_ms: int
     message: str
-    timestamp: str
+    timestamp: Timestamp
 
 
 class ConnectionTest(WireModel):
@@ -123,7 +123,7 @@ def probe(connection: Connection) -> Probe:
     # A throttled vendor still answered and accepted the credential: the connection works, slowly.
     healthy = report.healthy or report.vendor_status == 429
     status = Health.HEALTHY if healthy else Health.UNHEALTHY
-    return Probe(status, report.message, latency, checks, iso_now())
+    return Probe(status, report.message, latency, checks, now_text())
 
 
 def unusable(reason: CredentialUnavailable) -> Probe:
@@ -132,7 +132,7 @@ def unusable(reason: CredentialUnavailable) -> Probe:
         "credential": HealthCheck(status="Fail", message=reason.message),
         "connection": HealthCheck(status="Skipped", message="The vendor was not called."),
     }
-    return Probe(Health.UNHEALTHY, reason.message, 0, checks, iso_now())
+    return Probe(Health.UNHEALTHY, reason.message, 0, checks, now_text())
 
 
 def record(connection: Connection, result: Probe, sweep_id: str | None = None) -> bool:

@@ -8,6 +8,7 @@ from typing import Annotated, Any, Literal
 from pydantic import Field, HttpUrl, SecretStr, model_validator
 
 from chalicelib.core.models import JsonObject, RequestModel, WireModel
+from chalicelib.core.timestamps import Timestamp
 from chalicelib.providers.models import AuthModel
 
 Name = Annotated[str, Field(min_length=1, max_length=200)]
@@ -119,8 +120,8 @@ class Connection(WireModel):
     auth_mode: AuthModel
     status: ConnectionStatus
     health: Health
-    established_at: str
-    last_checked_at: str | None = None
+    established_at: Timestamp
+    last_checked_at: Timestamp | None = None
     credential_ref: str
     credential_id: str
     credential_owner: SecretOwner | None = None
@@ -153,7 +154,7 @@ class EstablishedConnection(WireModel):
     status: ConnectionStatus
     provider_id: str
     health: Health
-    established_at: str
+    established_at: Timestamp
     credential_ref: str
     credential_id: str
     webhook_url: str | None = None
@@ -173,7 +174,7 @@ class WebhookSecretChanged(WireModel):
     connection_id: str
     webhook_secret_ref: str
     webhook_secret: str | None = Field(default=None, description="Only when generated, and only in this response.")
-    previous_secret_expires_at: str | None = None
+    previous_secret_expires_at: Timestamp | None = None
     trace_id: str | None = None
 
 

@@ -7,8 +7,6 @@ touches DynamoDB.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-
 from pydantic import SecretStr
 
 from chalicelib.connections import secret, store
@@ -29,7 +27,8 @@ from chalicelib.connections.models import (
 from chalicelib.core.config import get_settings
 from chalicelib.core.context import current_trace_id
 from chalicelib.core.errors import CredentialUnavailable, FieldError, NotFound, Unprocessable, ValidationFailed
-from chalicelib.core.ids import iso_now, new_id, to_iso
+from chalicelib.core.ids import new_id
+from chalicelib.core.timestamps import from_epoch, now_text
 from chalicelib.core.urls import check_url
 from chalicelib.credentials import vault
 from chalicelib.events import catalog
@@ -91,7 +90,7 @@ def create(tenant_id: str, request: CreateConnectionRequest) -> Connection:
         auth_mode=auth_mode,
         status=ConnectionStatus.ACTIVE,
         health=Health.UNKNOWN,
-        established_at=iso_now(),
+        established_at=now_text(),
         credential_ref=vault.ref_for(path),
         credential_id=vault.credential_id(tenant_id, path),
         credential_owner=owner,
@@ -213,6 +212,6 @@ def change_webhook_secret(tenant_id: str, connection_id: str, request: WebhookSe
         connection_id=connection_id,
         webhook_secret_ref=ref,
         webhook_secret=generated,
-        previous_secret_expires_at=to_iso(datetime.fromtimestamp(expires, UTC)) if expires else None,
+        previous_secret_expires_at=from_epoch(expires) if expires else None,
         trace_id=current_trace_id(),
     )

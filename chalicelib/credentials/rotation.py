@@ -32,9 +32,10 @@ from chalicelib.core import aws
 from chalicelib.core.config import get_settings
 from chalicelib.core.context import current_trace_id
 from chalicelib.core.errors import Conflict, FieldError, NotFound, ServiceUnavailable, Unprocessable
-from chalicelib.core.ids import iso_now, new_id
+from chalicelib.core.ids import new_id
 from chalicelib.core.logging import logger
 from chalicelib.core.models import RequestModel, WireModel
+from chalicelib.core.timestamps import Timestamp, now_text
 from chalicelib.credentials import store, vault, versions
 from chalicelib.credentials.store import RotationState, RotationStatus
 from chalicelib.events import catalog
@@ -76,7 +77,7 @@ class RotationAccepted(WireModel):
 class CredentialVersion(WireModel):
     version_id: str
     stages: list[str]
-    created_at: str | None = None
+    created_at: Timestamp | None = None
 
 
 class RotationView(WireModel):
@@ -84,8 +85,8 @@ class RotationView(WireModel):
     reason: str
     new_version_ref: str
     verification_run_id: str
-    started_at: str
-    completed_at: str | None = None
+    started_at: Timestamp
+    completed_at: Timestamp | None = None
     failure_reason: str | None = None
 
 
@@ -93,7 +94,7 @@ class CredentialView(WireModel):
     credential_id: str
     credential_ref: str
     versions: list[CredentialVersion]
-    last_rotated_at: str | None = None
+    last_rotated_at: Timestamp | None = None
     connection_ids: list[str]
     rotation: RotationView | None = None
     trace_id: str | None = None
@@ -137,7 +138,7 @@ def new_state(
         verification_run_id=new_id("run"),
         connection_id=verifier.connection_id,
         reason=reason,
-        started_at=iso_now(),
+        started_at=now_text(),
         started_epoch=int(time.time()),
         last_rotated_at=previous.last_rotated_at if previous else None,
     )
@@ -216,12 +217,12 @@ def abandon(state: RotationState, reason: str, vendor_status: int | None = None)
             state.tenant_id,
             state.credential_id,
             state.token,
-            {"status": RotationStatus.FAILED.value, "completedAt": iso_now(), "failureReason": reason},
+            {"status": RotationStatus.FAILED.value, "completedAt": now_text(), "failureReason": reason},
         ),
         rotation_event(state, catalog.CREDENTIAL_ROTATION_FAILED, {"failureReason": reason}),
     )
     error = RunError(code="CREDENTIAL_VERIFICATION_FAILED", message=reason, status=422, vendor_status=vendor_status)
-    changes = {"status": RunStatus.FAILED.value, "completedAt": iso_now(), "error": error.model_dump(by_alias=True)}
+    changes = {"status": RunStatus.FAILED.value, "completedAt": now_text(), "error": error.model_dump(by_alias=True)}
     for status in (RunStatus.PENDING, RunStatus.RUNNING):
         if runs.transition(state.tenant_id, state.verification_run_id, changes, from_status=status) is not None:
             break
@@ -229,7 +230,7 @@ def abandon(state: RotationState, reason: str, vendor_status: int | None = None)
 
 def record_rotated(state: RotationState) -> bool:
     """The rotation's new version holds AWSCURRENT: state Rotated with its event; ``False`` if it had ended."""
-    now = iso_now()
+    now = now_text()
     return commit(
         store.finish_entry(
             state.tenant_id,

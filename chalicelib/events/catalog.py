@@ -41,3 +41,10 @@ PLATFORM_EVENT_TYPES = (
     SUBSCRIPTION_DISABLED,
     DELIVERY_FAILED,
 )
+
+# Where the platform's own events come from, and the times their payloads carry
+# (``docs/events.md``): a stored event's times render in the one form on read.
+PLATFORM_SOURCES = frozenset(
+    {"platform.connections", "platform.health", "platform.credentials", "platform.webhooks", "runs", "inbound"}
+)
+PLATFORM_TIME_FIELDS = frozenset({"startedAt", "completedAt", "checkedAt", "failedAt", "disabledAt", "failingSince"})

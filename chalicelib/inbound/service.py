@@ -28,8 +28,8 @@ from chalicelib.connections.models import Connection, ConnectionStatus
 from chalicelib.core import jsontext
 from chalicelib.core.context import current_trace_id
 from chalicelib.core.errors import AuthenticationFailed, Conflict, CredentialUnavailable, NotFound, ServiceUnavailable
-from chalicelib.core.ids import iso_now, utc_now
 from chalicelib.core.logging import logger
+from chalicelib.core.timestamps import now_text
 from chalicelib.events.emit import commit, new_event
 from chalicelib.inbound import extract, lookup, queue, store, webhook_secrets
 from chalicelib.inbound.catalog import RULES, normalize
@@ -160,7 +160,7 @@ def ingest(inbound: Inbound) -> Outcome:
         event_name=found.event_name,
         normalized_event_type=normalize(provider.key, found.event_name, found.payload),
         status=DeliveryStatus.RECEIVED,
-        received_at=utc_now().isoformat(timespec="milliseconds").replace("+00:00", "Z"),
+        received_at=now_text(),
         headers=redact_headers(inbound.headers, provider.webhook_signature.header),
         payload=found.payload,
         expires_at=int(request.now) + retention_seconds(),
@@ -231,7 +231,7 @@ def process(message: Mapping[str, Any]) -> str | None:
     event = new_event(
         tenant_id, delivery.normalized_event_type, data, source=f"inbound:{delivery.provider_id}", event_id=event_id
     )
-    if not commit(store.processed_entry(tenant_id, delivery_id, event_id, iso_now()), event):
+    if not commit(store.processed_entry(tenant_id, delivery_id, event_id, now_text()), event):
         logger.info("delivery was processed by another receive", extra={"delivery_id": delivery_id})
     return event_id
 

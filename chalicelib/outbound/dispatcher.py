@@ -26,10 +26,10 @@ from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from chalicelib.core.dynamo import Item
 from chalicelib.core.ids import new_id
 from chalicelib.core.logging import logger
+from chalicelib.core.timestamps import from_epoch, now_text, parse_time
 from chalicelib.events import store as events
 from chalicelib.outbound import fanout, queue, retry, sender, service, signing, store
 from chalicelib.outbound import secrets as signing_secrets
-from chalicelib.outbound.clock import from_epoch, iso_ms, parse_iso
 from chalicelib.outbound.config import get_outbound_settings
 from chalicelib.outbound.models import Attempt, AttemptStatus, DispatchMessage
 
@@ -129,7 +129,7 @@ def _finish(message: DispatchMessage, subscription: Item, outcome: sender.Outcom
         event_type=message.event_type,
         attempt=message.attempt,
         status=status,
-        attempted_at=iso_ms(),
+        attempted_at=now_text(),
         status_code=outcome.status_code,
         latency_ms=outcome.latency_ms,
         response_body=outcome.response_body,
@@ -168,8 +168,8 @@ def _track_health(message: DispatchMessage, subscription: Item, outcome: sender.
         if outcome.status_code == 410:
             service.disable(tenant_id, subscription, "the endpoint answered 410 Gone")
             return
-        since = subscription.get("failingSince") or store.mark_failing(tenant_id, subscription_id, iso_ms())
-        failing_for = (datetime.now(UTC) - parse_iso(since)).total_seconds()
+        since = subscription.get("failingSince") or store.mark_failing(tenant_id, subscription_id, now_text())
+        failing_for = (datetime.now(UTC) - parse_time(since)).total_seconds()
         if failing_for >= get_outbound_settings().disable_after_seconds:
             service.disable(tenant_id, subscription, f"deliveries have failed since {since}")
     except Exception:

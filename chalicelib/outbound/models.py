@@ -14,6 +14,7 @@ from typing import Annotated, Any
 from pydantic import Field, field_validator, model_validator
 
 from chalicelib.core.models import JsonObject, RequestModel, WireModel
+from chalicelib.core.timestamps import Timestamp
 from chalicelib.events.models import PlatformEvent
 
 TYPE_PATTERN = re.compile(r"^(\*|[A-Za-z][A-Za-z0-9_.:-]{0,127}\*?)$")
@@ -100,8 +101,8 @@ class SigningSecretEntry(WireModel):
 
     ref: str
     managed: bool
-    created_at: str
-    expires_at: str | None = None
+    created_at: Timestamp
+    expires_at: Timestamp | None = None
 
 
 class Subscription(WireModel):
@@ -115,11 +116,11 @@ class Subscription(WireModel):
     endpoint_url: str
     signing_secret_ref: str
     description: str | None = None
-    created_at: str
-    updated_at: str
-    disabled_at: str | None = None
+    created_at: Timestamp
+    updated_at: Timestamp
+    disabled_at: Timestamp | None = None
     disabled_reason: str | None = None
-    failing_since: str | None = None
+    failing_since: Timestamp | None = None
     signing_secret: str | None = Field(default=None, description="Returned once, when the platform generated it.")
     trace_id: str | None = None
 
@@ -138,7 +139,7 @@ class RotatedSecret(WireModel):
     subscription_id: str
     signing_secret_ref: str
     signing_secret: str | None = None
-    previous_secret_expires_at: str | None = None
+    previous_secret_expires_at: Timestamp | None = None
     trace_id: str | None = None
 
 
@@ -155,12 +156,12 @@ class Attempt(WireModel):
     event_type: str
     attempt: int
     status: AttemptStatus
-    attempted_at: str
+    attempted_at: Timestamp
     status_code: int | None = None
     latency_ms: int | None = None
     response_body: str | None = None
     error: str | None = None
-    next_retry_at: str | None = None
+    next_retry_at: Timestamp | None = None
 
 
 class AttemptList(WireModel):
@@ -179,10 +180,10 @@ class DeliveryStatus(WireModel):
     subscription_id: str
     status: AttemptStatus
     attempts: int
-    last_attempt_at: str
+    last_attempt_at: Timestamp
     status_code: int | None = None
     error: str | None = None
-    next_retry_at: str | None = None
+    next_retry_at: Timestamp | None = None
 
 
 class EventDetail(PlatformEvent):
@@ -216,7 +217,7 @@ class PublishedEvent(WireModel):
     event_id: str
     type: str
     source: str
-    timestamp: str
+    timestamp: Timestamp
     data: dict[str, Any]
     trace_id: str | None = None
 

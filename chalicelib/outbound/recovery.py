@@ -9,9 +9,9 @@ start a fresh retry schedule.
 from __future__ import annotations
 
 from chalicelib.core.errors import Conflict, FieldError, NotFound, Unprocessable
+from chalicelib.core.timestamps import format_time, parse_time
 from chalicelib.events import store as events
 from chalicelib.outbound import fanout, queue, service, store
-from chalicelib.outbound.clock import iso_ms, parse_iso
 from chalicelib.outbound.models import (
     Attempt,
     AttemptListQuery,
@@ -65,7 +65,7 @@ def recover(tenant_id: str, subscription_id: str, since: str) -> Queued:
     """Requeue every event whose delivery finally failed since ``since`` and has not succeeded after."""
     item = service.get_item(tenant_id, subscription_id)
     _require_active(item)
-    start = iso_ms(parse_iso(since, "since"))
+    start = format_time(parse_time(since, "since"))
     outcome: dict[str, tuple[AttemptStatus, str]] = {}
     cursor: str | None = None
     while True:

@@ -15,12 +15,12 @@ from typing import Any
 from chalicelib.core.dynamo import Item
 from chalicelib.core.errors import Conflict, NotFound
 from chalicelib.core.ids import new_id
+from chalicelib.core.timestamps import format_time, now_text, parse_time
 from chalicelib.core.urls import check_url
 from chalicelib.events import catalog
 from chalicelib.events.emit import commit, new_event
 from chalicelib.outbound import fanout, store
 from chalicelib.outbound import secrets as signing_secrets
-from chalicelib.outbound.clock import iso_ms, parse_iso
 from chalicelib.outbound.config import get_outbound_settings
 from chalicelib.outbound.models import (
     CreateSubscriptionRequest,
@@ -59,7 +59,7 @@ def list_page(tenant_id: str, query: SubscriptionListQuery) -> tuple[list[Subscr
 def create(tenant_id: str, request: CreateSubscriptionRequest) -> Subscription:
     check_url(request.endpoint_url, "endpointUrl")
     subscription_id = new_id("sub")
-    now = iso_ms()
+    now = now_text()
     generated: str | None = None
     if request.signing_secret_ref:
         entry = SigningSecretEntry(
@@ -91,7 +91,7 @@ def create(tenant_id: str, request: CreateSubscriptionRequest) -> Subscription:
 def update(tenant_id: str, subscription_id: str, request: UpdateSubscriptionRequest) -> Subscription:
     """``active: true`` also re-enables a subscription the platform disabled."""
     current = get_item(tenant_id, subscription_id)
-    changes: dict[str, Any] = {"updatedAt": iso_ms()}
+    changes: dict[str, Any] = {"updatedAt": now_text()}
     if request.endpoint_url is not None:
         changes["endpointUrl"] = check_url(request.endpoint_url, "endpointUrl")
     if request.event_types is not None:
@@ -129,7 +129,7 @@ def active_secret_refs(item: Item, now: datetime) -> list[str]:
     """References that still sign, oldest first, so the newest is last."""
     refs = []
     for entry in _entries(item):
-        if entry.expires_at is None or parse_iso(entry.expires_at) > now:
+        if entry.expires_at is None or parse_time(entry.expires_at) > now:
             refs.append(entry.ref)
     return refs or [item["signingSecretRef"]]
 
@@ -144,18 +144,20 @@ def rotate(tenant_id: str, subscription_id: str, request: RotateSecretRequest) -
     generated: str | None = None
     if request.signing_secret_ref:
         new_entry = SigningSecretEntry(
-            ref=signing_secrets.check_ref(tenant_id, request.signing_secret_ref), managed=False, created_at=iso_ms(now)
+            ref=signing_secrets.check_ref(tenant_id, request.signing_secret_ref),
+            managed=False,
+            created_at=format_time(now),
         )
     else:
         ref, generated = signing_secrets.store_generated(tenant_id, subscription_id, version)
-        new_entry = SigningSecretEntry(ref=ref, managed=True, created_at=iso_ms(now))
-    expires = iso_ms(now + timedelta(seconds=overlap))
+        new_entry = SigningSecretEntry(ref=ref, managed=True, created_at=format_time(now))
+    expires = format_time(now + timedelta(seconds=overlap))
     kept: list[SigningSecretEntry] = []
     dropped: list[SigningSecretEntry] = []
     for entry in _entries(item):
         if entry.expires_at is None:
             entry.expires_at = expires
-        (kept if overlap > 0 and parse_iso(entry.expires_at) > now else dropped).append(entry)
+        (kept if overlap > 0 and parse_time(entry.expires_at) > now else dropped).append(entry)
     entries = [*kept, new_entry]
     updated = store.SUBSCRIPTIONS.update(
         tenant_id,
@@ -164,7 +166,7 @@ def rotate(tenant_id: str, subscription_id: str, request: RotateSecretRequest) -
             "signingSecretRef": new_entry.ref,
             "signingSecrets": [e.model_dump(mode="json", by_alias=True, exclude_none=True) for e in entries],
             "secretVersion": version,
-            "updatedAt": iso_ms(now),
+            "updatedAt": format_time(now),
         },
         condition="secretVersion = :previous",
         condition_values={":previous": version - 1},
@@ -191,7 +193,7 @@ def disable(tenant_id: str, item: Item, reason: str) -> bool:
     event (receivers dedupe by ``webhook-id``) even if both pass the condition.
     """
     subscription_id = item["subscriptionId"]
-    now = iso_ms()
+    now = now_text()
     version = f"{tenant_id}/{subscription_id}/{item['updatedAt']}"
     announcement = new_event(
         tenant_id,

@@ -8,6 +8,7 @@ from typing import Annotated, Literal
 from pydantic import Field, HttpUrl
 
 from chalicelib.core.models import RequestModel, WireModel
+from chalicelib.core.timestamps import Timestamp
 
 
 class AuthModel(StrEnum):
@@ -64,7 +65,7 @@ class RegisteredProvider(WireModel):
     provider_id: str
     status: Literal["Registered"] = "Registered"
     api_client_id: str
-    registered_at: str
+    registered_at: Timestamp
     trace_id: str | None = None
 
 
@@ -81,7 +82,7 @@ class Provider(WireModel):
     webhook_signature: WebhookSignature = WebhookSignature()
     built_in: bool
     status: Literal["Registered"] = "Registered"
-    registered_at: str | None = None
+    registered_at: Timestamp | None = None
     trace_id: str | None = None
 
 

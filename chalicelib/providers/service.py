@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from chalicelib.core.errors import DuplicateResource, NotFound, ValidationFailed
-from chalicelib.core.ids import iso_now
+from chalicelib.core.timestamps import now_text
 from chalicelib.core.urls import check_url
 from chalicelib.providers import store
 from chalicelib.providers.catalog import BUILTIN_PROVIDERS
@@ -35,7 +35,7 @@ def register(tenant_id: str, request: RegisterProviderRequest) -> Provider:
         base_url=base_url,
         webhook_signature=request.webhook_signature or Provider.model_fields["webhook_signature"].default,
         built_in=False,
-        registered_at=iso_now(),
+        registered_at=now_text(),
     )
     if not store.insert(tenant_id, provider):
         raise DuplicateResource(f"A provider with key '{request.key}' is already registered.")

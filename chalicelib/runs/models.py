@@ -9,6 +9,7 @@ from pydantic import Field
 
 from chalicelib.adapters.base import OperationSpec
 from chalicelib.core.models import JsonObject, RequestModel, WireModel
+from chalicelib.core.timestamps import Timestamp
 
 
 class RunStatus(StrEnum):
@@ -39,9 +40,9 @@ class Run(WireModel):
     operation: str
     status: RunStatus
     attempts: int = 0
-    created_at: str
-    started_at: str | None = None
-    completed_at: str | None = None
+    created_at: Timestamp
+    started_at: Timestamp | None = None
+    completed_at: Timestamp | None = None
     provider_id: str | None = None
     parameters: dict[str, Any] | None = None
     result: Any = None

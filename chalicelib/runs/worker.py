@@ -33,8 +33,8 @@ from chalicelib.connections import store as connections
 from chalicelib.core import inflight
 from chalicelib.core.config import get_settings
 from chalicelib.core.context import set_trace_id
-from chalicelib.core.ids import iso_now
 from chalicelib.core.logging import logger
+from chalicelib.core.timestamps import now_text
 from chalicelib.events import catalog
 from chalicelib.events.emit import commit, new_event
 from chalicelib.events.models import PlatformEvent
@@ -100,7 +100,7 @@ def process(tenant_id: str, run_id: str, message_id: str) -> int | None:
             tenant_id, run_id, later, from_status=RunStatus.RUNNING, owner_message_id=message_id, attempts=run.attempts
         )
         return outcome.retry_in
-    changes: dict[str, Any] = {"completedAt": iso_now()}
+    changes: dict[str, Any] = {"completedAt": now_text()}
     if outcome.error is not None:
         changes |= {"status": RunStatus.FAILED.value, "error": outcome.error.model_dump(by_alias=True)}
     else:
@@ -126,7 +126,7 @@ def claim(tenant_id: str, run_id: str, message_id: str) -> Run | None:
         return None
     started: dict[str, Any] = {"attempts": run.attempts + 1, inflight.DEADLINE: _running_deadline()}
     if run.status == RunStatus.PENDING:
-        started |= {"status": RunStatus.RUNNING.value, "startedAt": iso_now(), "ownerMessageId": message_id}
+        started |= {"status": RunStatus.RUNNING.value, "startedAt": now_text(), "ownerMessageId": message_id}
         return _move(run, started, from_status=RunStatus.PENDING)
     if stored.owner_message_id != message_id:
         return None  # a duplicate message; the owning message finishes this run
@@ -158,7 +158,7 @@ def _fail_abandoned(run: Run, message: str, owner_message_id: str | None = None)
 
 def fail(run: Run, error: RunError, *, owner_message_id: str | None = None, attempts: int | None = None) -> bool:
     """Fail a run that is still as read (status, owner, attempts) with a reason, log it, and announce it."""
-    changes = {"status": RunStatus.FAILED.value, "completedAt": iso_now(), "error": error.model_dump(by_alias=True)}
+    changes = {"status": RunStatus.FAILED.value, "completedAt": now_text(), "error": error.model_dump(by_alias=True)}
     failed = _move(run, changes, from_status=run.status, owner_message_id=owner_message_id, attempts=attempts)
     if failed is None:
         return False

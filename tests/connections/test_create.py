@@ -85,7 +85,7 @@ def test_inline_credentials_for_each_auth_mode(
     assert created["status"] == "Active"
     assert created["providerId"] == provider_id
     assert created["health"] in {"Healthy", "Unknown"}
-    assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ", created["establishedAt"])
+    assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z", created["establishedAt"])
     assert created["credentialRef"] == f"kv://connections/{connection_id}"
     assert created["credentialId"] == vault.credential_id(tenant, f"connections/{connection_id}")
     assert created["traceId"] == reply.header("X-Trace-Id")

@@ -12,6 +12,7 @@ import pytest
 
 from chalicelib.connections import store as connection_store
 from chalicelib.core import aws
+from chalicelib.core.timestamps import parse_time
 from chalicelib.credentials import vault
 from chalicelib.inbound import lookup
 from tests.api.expect import error_of
@@ -65,7 +66,7 @@ def test_github_delivery_accepted_normalized_stored_and_handed_on(
     assert delivery["payload"] == MERGED_PR and delivery["eventName"] == "pull_request"
     assert delivery["headers"]["x-hub-signature-256"] == "[redacted]"
     assert delivery["headers"]["x-github-event"] == "pull_request"
-    assert delivery["expiresAt"] > time.time() + 29 * 86400
+    assert parse_time(delivery["expiresAt"]).timestamp() > time.time() + 29 * 86400
     event = client.get(f"/events/{delivery['eventId']}")
     assert event.status == 200, event.body
     assert event.json["type"] == "PullRequestMerged"

@@ -5,8 +5,8 @@ from __future__ import annotations
 import time
 
 from chalicelib.core import aws
+from chalicelib.core.timestamps import parse_time
 from chalicelib.outbound import queue
-from chalicelib.outbound.clock import parse_iso
 from chalicelib.outbound.models import DispatchMessage
 from chalicelib.outbound.recovery import delivery_status
 from tests.outbound.conftest import QueueDriver, lambda_event
@@ -109,7 +109,7 @@ def test_retry_after_is_honoured(client: ApiClient, driver: QueueDriver) -> None
         driver.invoke(driver.receive())
         [attempt] = attempts(client, sub["subscriptionId"])
         assert attempt["status"] == "Retrying" and attempt["statusCode"] == 429
-        wait = parse_iso(attempt["nextRetryAt"]) - parse_iso(attempt["attemptedAt"])
+        wait = parse_time(attempt["nextRetryAt"]) - parse_time(attempt["attemptedAt"])
         assert wait.total_seconds() >= 119
         assert driver.receive() == [], "the retry waits in SQS as a delayed message"
         client.request("DELETE", f"/webhooks/subscriptions/{sub['subscriptionId']}")
