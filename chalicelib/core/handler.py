@@ -19,4 +19,4 @@ API_HANDLER = "app.app"
 
 def serves_api(environ: Mapping[str, str] = os.environ) -> bool:
     """Whether this process must register the API's routes."""
-    return environ.get("_HANDLER", API_HANDLER) == API_HANDLER
+    return (environ.get("_HANDLER") or API_HANDLER) == API_HANDLER
