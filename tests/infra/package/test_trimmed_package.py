@@ -33,7 +33,7 @@ handlers = [name for name, value in vars(app).items() if type(value).__module__ 
 
 from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
 sqs = {"messageId": "m", "receiptHandle": "h", "body": "{}", "attributes": {}, "messageAttributes": {},
-       "md5OfBody": "", "eventSource": "aws:sqs", "eventSourceARN": "arn:aws:sqs:us-east-1:1:q", "awsRegion": "us-east-1"}
+       "md5OfBody": "", "eventSource": "aws:sqs", "eventSourceARN": "arn:aws:sqs:us-east-1:1:q"}
 stream = {"eventID": "1", "eventName": "INSERT", "eventSource": "aws:dynamodb", "dynamodb": {"SequenceNumber": "1"}}
 for event_type, record in ((EventType.SQS, sqs), (EventType.DynamoDBStreams, stream)):
     process_partial_response(event={"Records": [record]}, record_handler=lambda record: None,
