@@ -179,7 +179,8 @@ def event_for(attribute: str, source: str) -> dict[str, Any]:
         }
         return {"Records": [record]}
     if source == "DynamoDB":
-        image: dict[str, Any] = {k: {"S": v} for k, v in ids.items()} | {"type": {"S": "bench.event"}, "source": {"S": "bench"}}
+        image: dict[str, Any] = {k: {"S": v} for k, v in ids.items()}
+        image |= {"type": {"S": "bench.event"}, "source": {"S": "bench"}}
         image |= {"timestamp": {"S": "2025-01-01T00:00:00.000Z"}, "data": {"M": {}}}
         change = {"Keys": {"tenantId": {"S": "acme"}, "eventId": {"S": "e-1"}}, "NewImage": image}
         return {"Records": [{"eventID": "1", "eventName": "INSERT", "eventSource": "aws:dynamodb", "dynamodb": change}]}
