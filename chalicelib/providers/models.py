@@ -26,6 +26,7 @@ class Category(StrEnum):
     CRM = "Crm"
     SUPPORT = "Support"
     CLOUD = "Cloud"
+    AI = "Ai"
     GENERIC = "Generic"
 
 

@@ -46,6 +46,7 @@ class Run(WireModel):
     parameters: dict[str, Any] | None = None
     result: Any = None
     result_truncated: bool | None = None
+    partial_result: Any = None
     error: RunError | None = None
     trace_id: str | None = None
 
