@@ -185,7 +185,7 @@ class StreamedResult:
 
         try:
             pending = b""
-            for chunk in self._response.stream(4096, decode_content=True):
+            for chunk in self._chunks():
                 pending += chunk
                 *complete, pending = pending.split(b"\n")
                 yield from complete
@@ -195,6 +195,16 @@ class StreamedResult:
             raise TransportTimeout("the stream stalled") from exc
         except urllib3.exceptions.HTTPError as exc:
             raise TransportError(f"the stream broke ({type(exc).__name__})") from exc
+
+    def _chunks(self) -> Iterator[bytes]:
+        """What has arrived, as it arrives: urllib3 2's ``read1``; urllib3 1.26 (an older Lambda runtime) has
+        only ``stream``, which waits for a full buffer unless the answer is chunked, as vendors' streams are."""
+        read1 = getattr(self._response, "read1", None)
+        if read1 is None:
+            yield from self._response.stream(4096, decode_content=True)
+            return
+        while chunk := read1(4096):
+            yield chunk
 
     def read(self, max_body: int) -> bytes:
         """The whole (bounded) body, for an answer that is not a stream (an error document)."""
