@@ -67,7 +67,8 @@ class Operation(Generic[ParamsT]):
     description: str
     parameters: type[ParamsT]
     result_schema: dict[str, Any]
-    build: Callable[[ParamsT, ExecutionContext], VendorRequest]
+    # A ``VendorRequest`` for an HTTP vendor; the platform's own AWS services build an ``aws_services.AwsCall``.
+    build: Callable[[ParamsT, ExecutionContext], Any]
     # True when a repeated call cannot repeat the side effect (reads, or the vendor honours our idempotency key).
     idempotent: bool = False
 
@@ -91,7 +92,7 @@ class Operation(Generic[ParamsT]):
             ]
             raise ParameterValidationFailed(f"The parameters of {self.id} are not valid.", details) from exc
 
-    def request(self, parameters: Mapping[str, Any], context: ExecutionContext) -> VendorRequest:
+    def request(self, parameters: Mapping[str, Any], context: ExecutionContext) -> Any:
         return self.build(self.validate(parameters), context)
 
 
@@ -126,7 +127,7 @@ class Adapter:
         self, operation: str, parameters: Mapping[str, Any], credential: Credential, context: ExecutionContext
     ) -> Any:
         """Run one operation; the result is the vendor's JSON, or raises a ``VendorError``."""
-        request = self.operation(operation).request(parameters, context)
+        request: VendorRequest = self.operation(operation).request(parameters, context)
         response = self.call(request, credential, context)
         return self.interpret(response, credential)
 

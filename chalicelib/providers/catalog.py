@@ -83,7 +83,7 @@ BUILTIN_PROVIDERS: dict[str, Provider] = {
             AuthModel.BASIC,
             "https://api.twilio.com",
             ["sms.send", "sms.status"],
-            WebhookSignature(scheme="none"),
+            WebhookSignature(scheme="twilio", header="X-Twilio-Signature"),
         ),
         _builtin(
             "jira",
@@ -119,6 +119,24 @@ BUILTIN_PROVIDERS: dict[str, Provider] = {
             AuthModel.BEARER_TOKEN,
             "http://localhost:11434/v1",
             ["models.complete", "models.embed", "models.stream"],
+            WebhookSignature(scheme="none"),
+        ),
+        _builtin(
+            "aws-ses",
+            "Amazon SES",
+            Category.COMMUNICATION,
+            AuthModel.BEARER_TOKEN,
+            "https://email.amazonaws.com",
+            ["email.send", "email.status"],
+            WebhookSignature(scheme="aws-sns"),
+        ),
+        _builtin(
+            "aws-sns",
+            "Amazon SNS SMS",
+            Category.COMMUNICATION,
+            AuthModel.BEARER_TOKEN,
+            "https://sns.amazonaws.com",
+            ["sms.send"],
             WebhookSignature(scheme="none"),
         ),
         _builtin(

@@ -30,7 +30,9 @@ class Category(StrEnum):
     GENERIC = "Generic"
 
 
-SignatureSchemeName = Literal["github", "stripe", "slack", "shopify", "standard-webhooks", "hmac", "jws", "none"]
+SignatureSchemeName = Literal[
+    "github", "stripe", "slack", "shopify", "standard-webhooks", "hmac", "jws", "twilio", "aws-sns", "none"
+]
 
 
 class WebhookSignature(WireModel):
