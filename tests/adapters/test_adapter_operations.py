@@ -144,6 +144,8 @@ def test_catalog_entries_carry_json_schemas_from_the_parameter_models() -> None:
         "openai",
         "azure-openai",
         "ollama",
+        "aws-ses",
+        "aws-sns",
     }
 
 
