@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from botocore.exceptions import ClientError
-from moto.core import DEFAULT_ACCOUNT_ID
+from moto.core.models import DEFAULT_ACCOUNT_ID
 from moto.ses.models import ses_backends
 from moto.sns.models import sns_backends
 
@@ -83,9 +83,8 @@ def test_a_bad_phone_number_is_refused_when_the_run_is_started(client: ApiClient
 
 def test_aws_throttling_is_retried_and_a_rejection_is_final() -> None:
     def error(code: str, status: int) -> ClientError:
-        return ClientError(
-            {"Error": {"Code": code, "Message": "m"}, "ResponseMetadata": {"HTTPStatusCode": status}}, "Op"
-        )
+        response: Any = {"Error": {"Code": code, "Message": "m"}, "ResponseMetadata": {"HTTPStatusCode": status}}
+        return ClientError(response, "Op")
 
     assert isinstance(classify(error("Throttling", 400)), VendorUnavailable)
     assert isinstance(classify(error("InternalFailure", 500)), VendorUnavailable)
