@@ -91,6 +91,16 @@ def events() -> EventBridgeClient:
     return _client("events")  # type: ignore[no-any-return]
 
 
+def ses() -> Any:
+    """SES (v1 API) for ``SendEmail`` under the platform's own role."""
+    return _client("ses")
+
+
+def sns() -> Any:
+    """SNS for ``SendSms`` (Publish to a phone number) under the platform's own role."""
+    return _client("sns")
+
+
 def reset_clients() -> None:
     """Forget the Session and its clients; tests call this when they switch AWS endpoints or ``AWS_FAULTS``."""
     global _session, _injector

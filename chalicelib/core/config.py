@@ -71,6 +71,10 @@ class Settings:
     run_running_deadline_seconds: float = 180.0
     delivery_received_deadline_seconds: float = 300.0
     rotation_deadline_seconds: float = 900.0
+    # A streaming run writes its text so far to the run item after this many text chunks or seconds (one
+    # UpdateItem each; docs/adapters.md "Stream").
+    stream_partial_every_chunks: int = 20
+    stream_partial_every_seconds: float = 2.0
 
     def table_name(self, table: str) -> str:
         if table not in ALL_TABLES:
@@ -137,4 +141,6 @@ def get_settings() -> Settings:
         run_running_deadline_seconds=float(os.environ.get("RUN_RUNNING_DEADLINE_SECONDS", "180")),
         delivery_received_deadline_seconds=float(os.environ.get("DELIVERY_RECEIVED_DEADLINE_SECONDS", "300")),
         rotation_deadline_seconds=float(os.environ.get("ROTATION_DEADLINE_SECONDS", "900")),
+        stream_partial_every_chunks=int(os.environ.get("STREAM_PARTIAL_EVERY_CHUNKS", "20")),
+        stream_partial_every_seconds=float(os.environ.get("STREAM_PARTIAL_EVERY_SECONDS", "2")),
     )

@@ -31,7 +31,7 @@ from chalicelib.core.errors import AuthenticationFailed, Conflict, CredentialUna
 from chalicelib.core.logging import logger
 from chalicelib.core.timestamps import now_text
 from chalicelib.events.emit import commit, new_event
-from chalicelib.inbound import extract, lookup, queue, store, webhook_secrets
+from chalicelib.inbound import delivery_status, extract, lookup, queue, sns, store, webhook_secrets
 from chalicelib.inbound.catalog import RULES, normalize
 from chalicelib.inbound.metrics import count_rejection
 from chalicelib.inbound.models import (
@@ -84,6 +84,8 @@ class Inbound:
     envelope: bool
     provider_hint: str | None = None
     caller_tenant: str | None = None
+    url: str = ""  # as the vendor addressed it, for schemes that sign the URL
+    run_id: str | None = None  # ``?runId=`` of a status callback URL the platform gave the vendor (Twilio)
 
 
 @dataclass(frozen=True)
@@ -139,8 +141,12 @@ def _authenticate(connection: Connection, provider: Provider, request: SignedReq
 
 def ingest(inbound: Inbound) -> Outcome:
     connection, provider = _connection(inbound)
-    request = SignedRequest(inbound.headers, inbound.body, time.time())
+    request = SignedRequest(inbound.headers, inbound.body, time.time(), inbound.url)
     claims = _authenticate(connection, provider, request)
+    if provider.webhook_signature.scheme == "aws-sns":
+        answered = sns.admit(connection, claims or {})
+        if answered is not None:
+            return Outcome(answered, 200)
     limiter.for_inbound(connection.tenant_id, connection.connection_id, request.now)
     if connection.status != ConnectionStatus.ACTIVE:
         raise Conflict(f"Connection '{connection.connection_id}' is {connection.status}; deliveries are refused.")
@@ -151,6 +157,10 @@ def ingest(inbound: Inbound) -> Outcome:
     )
     if isinstance(found, extract.Challenge):
         return Outcome({"challenge": found.challenge}, 200)
+    if inbound.run_id and provider.webhook_signature.scheme == "twilio":  # signed as part of the URL
+        found = extract.Extracted(
+            found.provider_delivery_id, found.event_name, {**found.payload, "runId": inbound.run_id}
+        )
     delivery = Delivery(
         delivery_id=delivery_id_for(connection.tenant_id, connection.connection_id, found.provider_delivery_id),
         tenant_id=connection.tenant_id,
@@ -231,6 +241,7 @@ def process(message: Mapping[str, Any]) -> str | None:
     event = new_event(
         tenant_id, delivery.normalized_event_type, data, source=f"inbound:{delivery.provider_id}", event_id=event_id
     )
+    delivery_status.record(delivery)
     if not commit(store.processed_entry(tenant_id, delivery_id, event_id, now_text()), event):
         logger.info("delivery was processed by another receive", extra={"delivery_id": delivery_id})
     return event_id

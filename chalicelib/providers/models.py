@@ -27,10 +27,13 @@ class Category(StrEnum):
     CRM = "Crm"
     SUPPORT = "Support"
     CLOUD = "Cloud"
+    AI = "Ai"
     GENERIC = "Generic"
 
 
-SignatureSchemeName = Literal["github", "stripe", "slack", "shopify", "standard-webhooks", "hmac", "jws", "none"]
+SignatureSchemeName = Literal[
+    "github", "stripe", "slack", "shopify", "standard-webhooks", "hmac", "jws", "twilio", "aws-sns", "none"
+]
 
 
 class WebhookSignature(WireModel):

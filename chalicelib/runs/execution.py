@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import math
 import random
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -68,7 +69,8 @@ def _failure(code: str, message: str, status: int) -> Outcome:
     return Outcome(error=RunError(code=code, message=message, status=status))
 
 
-def execute(run: Run) -> Outcome:
+def execute(run: Run, progress: Callable[[Any], None] | None = None) -> Outcome:
+    """Call the vendor once for ``run``; ``progress`` receives a streaming operation's partial result."""
     connection = connections.get(run.tenant_id, run.connection_id)
     if connection is None:
         return _failure("RESOURCE_NOT_FOUND", f"Connection '{run.connection_id}' no longer exists.", 404)
@@ -85,6 +87,8 @@ def execute(run: Run) -> Outcome:
         run_id=run.run_id,
         timeout=settings.vendor_timeout_seconds,
         attempt=run.attempts,
+        connection_id=run.connection_id,
+        progress=progress,
     )
     try:
         try:

@@ -47,6 +47,9 @@ class Run(WireModel):
     parameters: dict[str, Any] | None = None
     result: Any = None
     result_truncated: bool | None = None
+    partial_result: Any = None
+    # A message's delivery status from the vendor's notifications (chalicelib.inbound.delivery_status).
+    delivery: dict[str, Any] | None = None
     error: RunError | None = None
     trace_id: str | None = None
 

@@ -40,6 +40,7 @@ from chalicelib.events.emit import commit, new_event
 from chalicelib.events.models import PlatformEvent
 from chalicelib.runs import execution, queue, store
 from chalicelib.runs.models import FINAL_STATUSES, Run, RunError, RunStatus
+from chalicelib.runs.progress import PartialWriter
 
 EVENT_TYPES = {
     RunStatus.RUNNING: catalog.RUN_STARTED,
@@ -92,7 +93,7 @@ def process(tenant_id: str, run_id: str, message_id: str) -> int | None:
     run = claim(tenant_id, run_id, message_id)
     if run is None:
         return None
-    outcome = execution.execute(run)
+    outcome = execution.execute(run, PartialWriter(run, message_id))
     if outcome.retry_in is not None:
         logger.info("run attempt failed; retrying", extra={"runId": run_id, "attempt": run.attempts})
         later = {inflight.DEADLINE: _running_deadline(outcome.retry_in)}

@@ -264,8 +264,10 @@ def test_stage_policy_grants_only_the_stage_resources(stage: str, chalice_config
         assert len(services) == 1, statement["Sid"]
         by_service.setdefault(services.pop(), set()).update(resources)
         if resources == ["*"]:
+            # sns:Publish to a phone number (SendSms) has no resource ARN to scope it to.
             assert set(statement["Action"]) <= {"secretsmanager:ListSecrets", "xray:PutTraceSegments"} | {
-                "xray:PutTelemetryRecords"
+                "xray:PutTelemetryRecords",
+                "sns:Publish",
             }, statement["Sid"]
     assert by_service["dynamodb"] == {
         f"arn:aws:dynamodb:*:*:table/{prefix}-*",
@@ -274,3 +276,4 @@ def test_stage_policy_grants_only_the_stage_resources(stage: str, chalice_config
     assert by_service["sqs"] == {f"arn:aws:sqs:*:*:{prefix}-*"}
     assert by_service["secretsmanager"] == {f"arn:aws:secretsmanager:*:*:secret:{prefix}/*", "*"}
     assert "logs" in by_service and "xray" in by_service
+    assert by_service["ses"] == {"arn:aws:ses:*:*:identity/*", "arn:aws:ses:*:*:configuration-set/*"}
