@@ -79,7 +79,7 @@ def verify(
     tolerance: float = DEFAULT_TOLERANCE,
     now: float | None = None,
 ) -> dict[str, Any]:
-    """Check the Standard Webhooks signature and timestamp; return the event (``id``, ``type``, ``timestamp``, ``data``).
+    """Check the Standard Webhooks signature and timestamp; return the event (id, type, timestamp, data).
 
     Dedupe on the event's ``id`` (also ``webhook-id``): retries and redeliveries repeat it.
     """
