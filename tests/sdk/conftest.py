@@ -6,7 +6,7 @@ import secrets
 from collections.abc import Iterator
 
 import pytest
-from integration_platform import Client, RetryPolicy
+from integration_platform import Client, RetryPolicy, models
 
 from tests.e2e.conftest import LocalRuntime, local_runtime
 from tests.support.fake_vendor import FakeVendor, serve_vendor
@@ -44,7 +44,7 @@ def receiver() -> Iterator[Receiver]:
         yield fake
 
 
-def github_connection(vendor: FakeVendor, name: str = "GitHub via the fake vendor") -> dict[str, object]:
+def github_connection(vendor: FakeVendor, name: str = "GitHub via the fake vendor") -> models.CreateConnectionRequest:
     """A create-connection body for the built-in GitHub provider pointed at the fake vendor."""
     return {
         "providerId": "prov-github",
