@@ -49,7 +49,7 @@ def test_every_operation_has_a_client_method_on_its_route(document: dict[str, An
         for path, item in document["paths"].items()
         for method, operation in item.items()
     }
-    assert models.OPERATIONS == routes
+    assert routes == models.OPERATIONS
     missing = sorted(name for name in routes if not callable(getattr(Client, name, None)))
     assert missing == []
 

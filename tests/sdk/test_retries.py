@@ -11,8 +11,8 @@ import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from email.utils import format_datetime
 from datetime import UTC, datetime, timedelta
+from email.utils import format_datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
@@ -50,7 +50,11 @@ def scripted(*answers: tuple[int, dict[str, str], Any]) -> Iterator[tuple[str, S
             self.end_headers()
             self.wfile.write(data)
 
-        do_GET = do_POST = _answer
+        def do_GET(self) -> None:
+            self._answer()
+
+        def do_POST(self) -> None:
+            self._answer()
 
         def log_message(self, format: str, *args: Any) -> None:
             pass
@@ -88,7 +92,12 @@ def test_a_503_with_an_http_date_waits_until_that_date() -> None:
 
 def test_without_retry_after_the_backoff_grows_and_is_bounded() -> None:
     slept: list[float] = []
-    with scripted((503, {}, {}),) as (url, script), pytest.raises(ServerError) as raised:
+    with (
+        scripted(
+            (503, {}, {}),
+        ) as (url, script),
+        pytest.raises(ServerError) as raised,
+    ):
         _client(url, slept, attempts=4).get_run("run-1")
     assert len(script.seen) == 4 and len(slept) == 3
     assert all(0 <= wait <= 0.5 * 2**i for i, wait in enumerate(slept))
@@ -99,7 +108,11 @@ def test_retries_spent_raise_the_typed_error_with_code_trace_and_retry_after() -
     slept: list[float] = []
     with scripted((429, {"Retry-After": "1"}, ERROR_429)) as (url, _), pytest.raises(RateLimitedError) as raised:
         _client(url, slept, attempts=2).list_connections()
-    assert (raised.value.code, raised.value.trace_id, raised.value.retry_after) == ("RATE_LIMIT_EXCEEDED", "trace-429", 1.0)
+    assert (raised.value.code, raised.value.trace_id, raised.value.retry_after) == (
+        "RATE_LIMIT_EXCEEDED",
+        "trace-429",
+        1.0,
+    )
 
 
 def test_every_retry_of_a_create_carries_the_same_idempotency_key() -> None:

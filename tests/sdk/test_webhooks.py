@@ -25,7 +25,11 @@ def test_a_received_delivery_verifies_with_both_helpers(client: Client, vendor: 
     assert secret
     receiver.trust(secret)
     connection = client.create_connection(github_connection(vendor))
-    run = client.execute_operation(connection["connectionId"], "OpenPullRequest", {"owner": "o", "repo": "r", "title": "t", "head": "h", "base": "main"})
+    run = client.execute_operation(
+        connection["connectionId"],
+        "OpenPullRequest",
+        {"owner": "o", "repo": "r", "title": "t", "head": "h", "base": "main"},
+    )
     delivered = poll(lambda: receiver.accepted(), "the RunCompleted delivery", seconds=60)[0]
 
     event = verify(delivered.raw, delivered.headers, secret)
@@ -69,5 +73,7 @@ def test_a_missing_header_is_refused(missing: str) -> None:
 
 def test_header_names_match_whatever_their_case() -> None:
     secret = new_secret()
-    headers = {name.upper(): value for name, value in signing.headers("evt-1", int(time.time()), BODY, [secret]).items()}
+    headers = {
+        name.upper(): value for name, value in signing.headers("evt-1", int(time.time()), BODY, [secret]).items()
+    }
     assert verify(BODY, headers, secret)["id"] == "evt-1"
