@@ -209,3 +209,9 @@ def test_the_console_script_is_installed() -> None:
         check=True,
     )
     assert done.stdout.strip().endswith("ipctl")
+
+
+def test_without_ipctl_url_the_local_runtime_on_port_is_used(local_runtime: LocalRuntime, token: str) -> None:
+    assert local_runtime.env["PORT"] == str(local_runtime.port)
+    done = ipctl(local_runtime, token, "providers", "get", "prov-github", "--json", env={"IPCTL_URL": ""})
+    assert _json(done)["providerId"] == "prov-github"

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import sys
 import time
 from collections.abc import Callable, Iterable, Sequence
@@ -132,7 +131,7 @@ def _connection_request(args: argparse.Namespace) -> models.CreateConnectionRequ
 
 def _build_parser() -> argparse.ArgumentParser:
     common = argparse.ArgumentParser(add_help=False)
-    common.add_argument("--url", default=argparse.SUPPRESS, help="platform URL (env IPCTL_URL)")
+    common.add_argument("--url", default=argparse.SUPPRESS, help="platform URL (env IPCTL_URL, else 127.0.0.1:$PORT)")
     common.add_argument("--token", default=argparse.SUPPRESS, help="bearer token (env IPCTL_TOKEN)")
     common.add_argument("--api-key", default=argparse.SUPPRESS, help="API key (env IPCTL_API_KEY)")
     common.add_argument("--json", action="store_true", default=argparse.SUPPRESS, help="print the API's JSON")
@@ -291,10 +290,8 @@ def exit_code(error: Exception) -> int:
 def main(argv: Sequence[str] | None = None) -> int:
     args = _build_parser().parse_args(argv)
     args.json = getattr(args, "json", False)
-    client = Client(
-        getattr(args, "url", None) or os.environ.get("IPCTL_URL", "http://127.0.0.1:8000"),
-        token=getattr(args, "token", None) or os.environ.get("IPCTL_TOKEN"),
-        api_key=getattr(args, "api_key", None) or os.environ.get("IPCTL_API_KEY"),
+    client = Client.from_env(
+        url=getattr(args, "url", None), token=getattr(args, "token", None), api_key=getattr(args, "api_key", None)
     )
     try:
         result = args.handler(client, args)

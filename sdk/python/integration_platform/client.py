@@ -46,12 +46,23 @@ class Client:
         self._sleep = sleep
 
     @classmethod
-    def from_env(cls, environ: Mapping[str, str] = os.environ, **options: Any) -> Client:
-        """``IPCTL_URL`` with ``IPCTL_TOKEN`` or ``IPCTL_API_KEY``, as the CLI reads them."""
+    def from_env(
+        cls,
+        environ: Mapping[str, str] = os.environ,
+        *,
+        url: str | None = None,
+        token: str | None = None,
+        api_key: str | None = None,
+        **options: Any,
+    ) -> Client:
+        """Arguments first, then ``IPCTL_URL``, ``IPCTL_TOKEN``, ``IPCTL_API_KEY``, as ``ipctl`` reads them.
+
+        Without a URL it is the local runtime on ``PORT`` (8000 when unset), as ``make run`` serves it.
+        """
         return cls(
-            environ.get("IPCTL_URL", "http://127.0.0.1:8000"),
-            token=environ.get("IPCTL_TOKEN"),
-            api_key=environ.get("IPCTL_API_KEY"),
+            url or environ.get("IPCTL_URL") or f"http://127.0.0.1:{environ.get('PORT') or '8000'}",
+            token=token or environ.get("IPCTL_TOKEN"),
+            api_key=api_key or environ.get("IPCTL_API_KEY"),
             **options,
         )
 
