@@ -1,0 +1,114 @@
+"""Verifying what the platform sends to a subscription's endpoint (docs/webhooks-outbound.md).
+
+Every delivery carries two signatures:
+
+- Standard Webhooks: ``webhook-signature`` holds ``v1,<base64>`` per active
+  secret (space separated) of HMAC-SHA256 over ``<webhook-id>.<webhook-timestamp>.<body>``,
+  keyed with the base64 part of ``whsec_...`` decoded. It covers the timestamp,
+  so a replay outside the tolerance is refused.
+- ``X-Signature-256: sha256=<hex>``: HMAC-SHA256 of the body alone, keyed with the
+  newest secret string as given (``whsec_...``). It does not cover the timestamp,
+  so ``verify_x_signature_256`` also checks the (unsigned) ``webhook-timestamp``.
+
+Pass every secret you still trust (newest last) while a rotation is under way.
+Verify the raw body bytes, before any JSON parsing.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hashlib
+import hmac
+import json
+import time
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+PREFIX = "whsec_"
+DEFAULT_TOLERANCE = 300.0
+
+
+class WebhookVerificationError(Exception):
+    """The delivery is not from the platform, was altered, or is too old (or too far in the future)."""
+
+
+def _secrets(secret: str | Sequence[str]) -> list[str]:
+    return [secret] if isinstance(secret, str) else list(secret)
+
+
+def _header(headers: Mapping[str, str], name: str) -> str:
+    for key, value in headers.items():
+        if key.lower() == name.lower():
+            return value
+    raise WebhookVerificationError(f"missing header {name}")
+
+
+def _key(secret: str) -> bytes:
+    raw = secret[len(PREFIX) :] if secret.startswith(PREFIX) else secret
+    try:
+        return base64.b64decode(raw + "==", validate=False)
+    except binascii.Error as error:
+        raise WebhookVerificationError("the signing secret is not a whsec_ secret") from error
+
+
+def _check_timestamp(headers: Mapping[str, str], tolerance: float, now: float | None) -> None:
+    stamp = _header(headers, "webhook-timestamp")
+    if not stamp.isdigit():
+        raise WebhookVerificationError("webhook-timestamp is not epoch seconds")
+    skew = abs((time.time() if now is None else now) - int(stamp))
+    if skew > tolerance:
+        raise WebhookVerificationError(f"webhook-timestamp is {skew:.0f}s away from now (tolerance {tolerance:g}s)")
+
+
+def _event(body: bytes) -> dict[str, Any]:
+    try:
+        event = json.loads(body)
+    except ValueError as error:
+        raise WebhookVerificationError("the body is not JSON") from error
+    if not isinstance(event, dict):
+        raise WebhookVerificationError("the body is not a JSON object")
+    return event
+
+
+def verify(
+    body: bytes,
+    headers: Mapping[str, str],
+    secret: str | Sequence[str],
+    *,
+    tolerance: float = DEFAULT_TOLERANCE,
+    now: float | None = None,
+) -> dict[str, Any]:
+    """Check the Standard Webhooks signature and timestamp; return the event (id, type, timestamp, data).
+
+    Dedupe on the event's ``id`` (also ``webhook-id``): retries and redeliveries repeat it.
+    """
+    _check_timestamp(headers, tolerance, now)
+    message_id, stamp = _header(headers, "webhook-id"), _header(headers, "webhook-timestamp")
+    signed = f"{message_id}.{stamp}.".encode() + body
+    expected = [
+        base64.b64encode(hmac.new(_key(key), signed, hashlib.sha256).digest()).decode() for key in _secrets(secret)
+    ]
+    for candidate in _header(headers, "webhook-signature").split():
+        version, _, value = candidate.partition(",")
+        if version == "v1" and any(hmac.compare_digest(value, digest) for digest in expected):
+            return _event(body)
+    raise WebhookVerificationError("no webhook-signature matches the secret")
+
+
+def verify_x_signature_256(
+    body: bytes,
+    headers: Mapping[str, str],
+    secret: str | Sequence[str],
+    *,
+    tolerance: float = DEFAULT_TOLERANCE,
+    now: float | None = None,
+) -> dict[str, Any]:
+    """Check ``X-Signature-256`` (003's scheme) and the freshness of ``webhook-timestamp``; return the event."""
+    _check_timestamp(headers, tolerance, now)
+    given = _header(headers, "X-Signature-256")
+    for key in _secrets(secret):
+        expected = "sha256=" + hmac.new(key.encode(), body, hashlib.sha256).hexdigest()
+        if hmac.compare_digest(given, expected):
+            return _event(body)
+    raise WebhookVerificationError("X-Signature-256 does not match the secret")
