@@ -9,7 +9,7 @@ TENANT ?= acme
 SCOPES ?=
 export AWS_DEFAULT_REGION ?= us-east-1
 
-.PHONY: venv run token test lint typecheck unit package bench clean
+.PHONY: venv run token test lint typecheck unit package bench clean sdk-models
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -49,6 +49,12 @@ package: venv
 	$(BIN)/cfn-lint build/sam.json
 	$(BIN)/python -m infra.package.finish build/deployment.zip
 	@ls -l build/sam.json build/deployment.zip
+
+# The SDK's typed models follow /openapi.json; tests/sdk fails until this is re-run after an API change.
+sdk-models: venv
+	mkdir -p build
+	$(BIN)/python -c "import app; from chalicelib.system.openapi import document_json; print(document_json())" > build/openapi.json
+	$(BIN)/python sdk/python/tools/generate.py build/openapi.json
 
 bench: venv
 	$(BIN)/python -m bench.run_all

@@ -34,7 +34,7 @@ def document() -> dict[str, Any]:
 def test_committed_models_match_the_current_openapi_document(document: dict[str, Any]) -> None:
     generated = _generator().render(document)
     committed = (SDK_DIR / "integration_platform" / "models.py").read_text()
-    assert committed == generated, "models.py drifted from /openapi.json: run python sdk/python/tools/generate.py"
+    assert committed == generated, "models.py drifted from /openapi.json: run make sdk-models"
 
 
 def test_a_changed_schema_is_caught(document: dict[str, Any]) -> None:

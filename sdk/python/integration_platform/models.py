@@ -24,6 +24,7 @@ Category: TypeAlias = Literal[
     "Crm",
     "Support",
     "Cloud",
+    "Ai",
     "Generic",
 ]
 
@@ -628,6 +629,8 @@ class Run(TypedDict, total=False):
     parameters: dict[str, Any] | None
     result: Any
     resultTruncated: bool | None
+    partialResult: Any
+    delivery: dict[str, Any] | None
     error: RunError | None
     traceId: str | None
 
@@ -721,6 +724,12 @@ class UpdateSubscriptionRequest(TypedDict, total=False):
     description: str | None
 
 
+class VendorQuery(TypedDict, total=False):
+    """VendorQuery"""
+
+    runId: str | None
+
+
 class WebhookSecretChange(TypedDict, total=False):
     """A new inbound secret (generated if absent); the old one verifies for ``overlapSeconds`` more."""
 
@@ -741,7 +750,7 @@ class WebhookSecretChanged(TypedDict, total=False):
 class WebhookSignature(TypedDict, total=False):
     """How the vendor signs the webhooks it sends; ``hmac``/``jws`` take the extra settings."""
 
-    scheme: Literal["github", "stripe", "slack", "shopify", "standard-webhooks", "hmac", "jws", "none"]
+    scheme: Literal["github", "stripe", "slack", "shopify", "standard-webhooks", "hmac", "jws", "twilio", "aws-sns", "none"]
     header: str | None
     algorithm: Literal["sha1", "sha256", "sha512", "HS256", "RS256", "ES256"] | None
     encoding: Literal["hex", "base64"] | None
