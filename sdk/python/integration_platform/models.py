@@ -750,7 +750,9 @@ class WebhookSecretChanged(TypedDict, total=False):
 class WebhookSignature(TypedDict, total=False):
     """How the vendor signs the webhooks it sends; ``hmac``/``jws`` take the extra settings."""
 
-    scheme: Literal["github", "stripe", "slack", "shopify", "standard-webhooks", "hmac", "jws", "twilio", "aws-sns", "none"]
+    scheme: Literal[
+        "github", "stripe", "slack", "shopify", "standard-webhooks", "hmac", "jws", "twilio", "aws-sns", "none"
+    ]
     header: str | None
     algorithm: Literal["sha1", "sha256", "sha512", "HS256", "RS256", "ES256"] | None
     encoding: Literal["hex", "base64"] | None

@@ -58,6 +58,17 @@ def alias(name: str, kind: str) -> str:
     return f"{name}: TypeAlias = Literal[\n" + "".join(f"    {member},\n" for member in members) + "]\n"
 
 
+def field_line(field: str, kind: str) -> str:
+    """``    field: kind``, split inside ``Literal[...]`` when too long, as ``ruff format`` would."""
+    line = f"    {field}: {kind}\n"
+    if len(line) <= LINE_LENGTH or not (kind.startswith("Literal[") and kind.endswith("]")):
+        return line
+    inner = kind[len("Literal[") : -1]
+    if len(f"        {inner}") <= LINE_LENGTH:
+        return f"    {field}: Literal[\n        {inner}\n    ]\n"
+    return f"    {field}: Literal[\n" + "".join(f"        {member},\n" for member in inner.split(", ")) + "    ]\n"
+
+
 def annotation(schema: dict[str, Any]) -> str:
     """The Python type of one JSON schema (as used by pydantic's generator)."""
     if "$ref" in schema:
@@ -89,7 +100,7 @@ def typed_dict(name: str, schema: dict[str, Any]) -> str:
     ]
     doc = (schema.get("description") or schema.get("title") or name).strip().splitlines()[0]
     if all(field.isidentifier() and not keyword.iskeyword(field) for field, _ in fields):
-        body = "".join(f"    {field}: {kind}\n" for field, kind in fields) or "    pass\n"
+        body = "".join(field_line(field, kind) for field, kind in fields) or "    pass\n"
         return f'class {name}(TypedDict, total=False):\n    """{doc}"""\n\n{body}'
     items = ", ".join(f"{literal(field)}: {literal(kind)}" for field, kind in fields)
     return f"{name} = TypedDict({literal(name)}, {{{items}}}, total=False)\n"
