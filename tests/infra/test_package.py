@@ -277,3 +277,31 @@ def test_stage_policy_grants_only_the_stage_resources(stage: str, chalice_config
     assert by_service["secretsmanager"] == {f"arn:aws:secretsmanager:*:*:secret:{prefix}/*", "*"}
     assert "logs" in by_service and "xray" in by_service
     assert by_service["ses"] == {"arn:aws:ses:*:*:identity/*", "arn:aws:ses:*:*:configuration-set/*"}
+
+
+def test_every_function_is_traced_actively(package: Package) -> None:
+    """X-Ray on (``xray`` in .chalice/config.json): Lambda writes each invocation's segment, no SDK needed."""
+    functions = package.resources("AWS::Serverless::Function")
+    assert functions
+    assert {name: f["Properties"].get("Tracing") for name, f in functions.items()} == dict.fromkeys(functions, "Active")
+
+
+def test_alarms_cover_dead_letters_dispatch_api_throttles_and_rotation(package: Package) -> None:
+    """Every alarm notifies the alarms topic; every dead-letter queue has one (docs/observability.md 'Alarms')."""
+    resources = package.template["Resources"]
+    alarms = package.resources("AWS::CloudWatch::Alarm")
+    assert all(a["Properties"]["AlarmActions"] == [{"Ref": "AlarmsTopic"}] for a in alarms.values())
+    dead_letter_queues = {
+        name for name, r in resources.items() if r["Type"] == "AWS::SQS::Queue" and name.endswith("DeadLetterQueue")
+    }
+    watched = {
+        a["Properties"]["Dimensions"][0]["Value"]["Fn::GetAtt"][0]
+        for a in alarms.values()
+        if a["Properties"].get("Namespace") == "AWS/SQS"
+    }
+    assert watched == dead_letter_queues
+    for name in ("DispatchFailureRateAlarm", "Api5xxRateAlarm", "LambdaThrottlesAlarm", "RotationFailedAlarm"):
+        assert name in alarms
+    assert resources["AlarmsEmailSubscription"]["Condition"] == "HasAlarmEmail"
+    dashboard = json.dumps(resources["OperationsDashboard"]["Properties"]["DashboardBody"])
+    assert all(f"${{{name}.Arn}}" in dashboard for name in alarms)
