@@ -46,3 +46,11 @@ def test_the_local_runtimes_own_variables_are_found() -> None:
         read_by_code()
     )
     assert {"WEBHOOK_RETRY_SCHEDULE", "RATE_LIMIT_TENANT_PER_MINUTE", "EVENTS_STREAM_ARN"} <= read_by_code()
+
+
+def test_the_readme_stands_alone_and_follows_port() -> None:
+    readme = (ROOT / "README.md").read_text()
+    targets = re.findall(r"\]\(([^)]+)\)", readme)
+    assert targets and all(not t.startswith(("..", "/", "http")) and (ROOT / t).exists() for t in targets), targets
+    assert "../" not in readme
+    assert re.findall(r"127\.0\.0\.1:(?!\$\{PORT:-8000\}|\$PORT)", readme) == []  # every URL follows PORT
