@@ -71,6 +71,9 @@ class Settings:
     run_running_deadline_seconds: float = 180.0
     delivery_received_deadline_seconds: float = 300.0
     rotation_deadline_seconds: float = 900.0
+    # How long ``tools/call`` on ``POST /mcp`` waits for its run before answering "still running" (docs/mcp.md);
+    # well inside API Gateway's 29 s integration timeout.
+    mcp_call_wait_seconds: float = 20.0
 
     def table_name(self, table: str) -> str:
         if table not in ALL_TABLES:
@@ -137,4 +140,5 @@ def get_settings() -> Settings:
         run_running_deadline_seconds=float(os.environ.get("RUN_RUNNING_DEADLINE_SECONDS", "180")),
         delivery_received_deadline_seconds=float(os.environ.get("DELIVERY_RECEIVED_DEADLINE_SECONDS", "300")),
         rotation_deadline_seconds=float(os.environ.get("ROTATION_DEADLINE_SECONDS", "900")),
+        mcp_call_wait_seconds=min(25.0, float(os.environ.get("MCP_CALL_WAIT_SECONDS", "20"))),
     )
