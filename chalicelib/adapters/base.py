@@ -101,6 +101,7 @@ class HealthReport:
     healthy: bool
     message: str
     vendor_status: int | None = None
+    tools: list[dict[str, Any]] | None = None  # what a server with a discovered catalogue (MCP) lists now
 
 
 class Adapter:
@@ -112,6 +113,10 @@ class Adapter:
 
     def __init__(self, *operations: Operation[Any]) -> None:
         self._operations = {operation.id: operation for operation in operations}
+
+    def with_tools(self, tools: list[dict[str, Any]] | None) -> Adapter:
+        """This adapter with a connection's discovered catalogue; only MCP's operations depend on it."""
+        return self
 
     def operations(self) -> list[OperationSpec]:
         return [operation.spec() for operation in self._operations.values()]

@@ -13,6 +13,7 @@ from chalicelib.api.connections import connections
 from chalicelib.api.credentials import credentials
 from chalicelib.api.event_publishing import event_publishing
 from chalicelib.api.events import events
+from chalicelib.api.mcp import mcp
 from chalicelib.api.middleware import http_middleware
 from chalicelib.api.operations import operations
 from chalicelib.api.providers import providers
@@ -33,6 +34,7 @@ BLUEPRINTS = (
     event_publishing,
     api_keys,
     credentials,
+    mcp,
 )
 
 

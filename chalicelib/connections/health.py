@@ -70,6 +70,7 @@ class Probe:
     latency_ms: int
     checks: dict[str, HealthCheck]
     checked_at: str
+    tools: list[dict[str, Any]] | None = None  # an MCP server's catalogue, stored with the result
 
 
 def _checks(report: HealthReport) -> dict[str, HealthCheck]:
@@ -123,7 +124,7 @@ def probe(connection: Connection) -> Probe:
     # A throttled vendor still answered and accepted the credential: the connection works, slowly.
     healthy = report.healthy or report.vendor_status == 429
     status = Health.HEALTHY if healthy else Health.UNHEALTHY
-    return Probe(status, report.message, latency, checks, now_text())
+    return Probe(status, report.message, latency, checks, now_text(), report.tools)
 
 
 def unusable(reason: CredentialUnavailable) -> Probe:
@@ -150,6 +151,8 @@ def record(connection: Connection, result: Probe, sweep_id: str | None = None) -
     }
     if sweep_id is not None:
         changes["lastSweepId"] = sweep_id
+    if result.tools is not None:
+        changes["discoveredTools"] = result.tools
     previous = connection.health.value if connection.health else Health.UNKNOWN.value
     entry = store.TABLE.update_entry(
         connection.tenant_id,
@@ -244,6 +247,8 @@ def check_now(tenant_id: str, connection_id: str) -> ConnectionHealth:
 def try_connection(tenant_id: str, connection_id: str) -> ConnectionTest:
     """``POST .../test``: one vendor call, reported and not recorded, allowed while Inactive (test before use)."""
     result = probe(_connection(tenant_id, connection_id))
+    if result.tools is not None:  # the health result is not recorded, but what the server offers now is
+        store.TABLE.update(tenant_id, connection_id, {"discoveredTools": result.tools})
     return ConnectionTest(
         connection_id=connection_id,
         connection_test=ConnectionTestResult(

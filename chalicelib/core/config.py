@@ -81,6 +81,9 @@ class Settings:
     # UpdateItem each; docs/adapters.md "Stream").
     stream_partial_every_chunks: int = 20
     stream_partial_every_seconds: float = 2.0
+    # How long ``tools/call`` on ``POST /mcp`` waits for its run before answering "still running" (docs/mcp.md);
+    # well inside API Gateway's 29 s integration timeout.
+    mcp_call_wait_seconds: float = 20.0
 
     def table_name(self, table: str) -> str:
         if table not in ALL_TABLES:
@@ -169,4 +172,5 @@ def get_settings() -> Settings:
         rotation_deadline_seconds=float(os.environ.get("ROTATION_DEADLINE_SECONDS", "900")),
         stream_partial_every_chunks=int(os.environ.get("STREAM_PARTIAL_EVERY_CHUNKS", "20")),
         stream_partial_every_seconds=float(os.environ.get("STREAM_PARTIAL_EVERY_SECONDS", "2")),
+        mcp_call_wait_seconds=min(25.0, float(os.environ.get("MCP_CALL_WAIT_SECONDS", "20"))),
     )

@@ -79,7 +79,7 @@ def execute(run: Run, progress: Callable[[Any], None] | None = None) -> Outcome:
     provider = providers.find(run.tenant_id, connection.provider_id)
     if provider is None:
         return _failure("RESOURCE_NOT_FOUND", f"Provider '{connection.provider_id}' no longer exists.", 404)
-    adapter = adapter_for(provider)
+    adapter = adapter_for(provider).with_tools(connection.discovered_tools)
     settings = get_settings()
     context = ExecutionContext(
         base_url=provider.base_url,

@@ -792,6 +792,7 @@ OPERATIONS: dict[str, tuple[str, str]] = {
     "list_providers": ("GET", "/integrations/providers"),
     "list_runs": ("GET", "/integrations/runs"),
     "list_subscriptions": ("GET", "/webhooks/subscriptions"),
+    "mcp_endpoint": ("POST", "/mcp"),
     "openapi_document": ("GET", "/openapi.json"),
     "platform_health": ("GET", "/health"),
     "publish_event": ("POST", "/events"),
