@@ -363,6 +363,12 @@ class Client:
     def revoke_api_key(self, api_key_id: str) -> None:
         self.call("revoke_api_key", {"apiKeyId": api_key_id})
 
+    # -- MCP --------------------------------------------------------------------------------------
+
+    def mcp_endpoint(self, message: Mapping[str, Any]) -> Any:
+        """One JSON-RPC message to ``POST /mcp`` (stateless: no session); an MCP client library is the usual caller."""
+        return self.call("mcp_endpoint", body=dict(message))
+
     # -- system -----------------------------------------------------------------------------------
 
     def platform_health(self) -> models.PlatformHealth:
