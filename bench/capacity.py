@@ -95,7 +95,8 @@ class Meter:
 
     def _after(self, model: Any, parsed: dict[str, Any], **_: Any) -> None:
         service = model.service_model.service_name
-        params, before = getattr(self._pending, "call", ({}, None))
+        pending: tuple[dict[str, Any], Any] = getattr(self._pending, "call", ({}, None))
+        params, before = pending
         call = Call(self.phase, f"{service}.{model.name}")
         if service == "dynamodb":
             failed = "Error" in parsed
@@ -212,7 +213,7 @@ def _index_units(table: Any, before: dict[str, Any] | None, after: dict[str, Any
     for index in table.global_indexes:
         old, new = _projection(index, table, before), _projection(index, table, after)
         keys = [k["AttributeName"] for k in index.schema]
-        if old is None and new is None or old == new:
+        if old == new:
             continue
         if old is not None and new is not None and all(old[k] == new[k] for k in keys):
             units += _chunks(item_size(new), 1024)

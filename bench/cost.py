@@ -112,7 +112,12 @@ def github_push(size: int, seed: int) -> dict[str, Any]:
         "name": "hello-world",
         "full_name": "octo-org/hello-world",
         "private": False,
-        "owner": {"login": "octo-org", "id": 9919, "type": "Organization", "url": "https://api.github.com/users/octo-org"},
+        "owner": {
+            "login": "octo-org",
+            "id": 9919,
+            "type": "Organization",
+            "url": "https://api.github.com/users/octo-org",
+        },
         **{f"{name}_url": f"{base}/{name}{{/number}}" for name in _URL_NAMES},
         "stargazers_count": 80,
         "default_branch": "main",
@@ -142,13 +147,14 @@ def github_push(size: int, seed: int) -> dict[str, Any]:
     return payload
 
 
-_URL_NAMES = (
-    "archive assignees blobs branches collaborators comments commits compare contents contributors deployments "
-    "downloads events forks git_commits git_refs git_tags hooks issue_comment issue_events issues keys labels "
-    "languages merges milestones notifications pulls releases stargazers statuses subscribers subscription tags "
-    "teams trees"
-).split()
-_WORDS = "parser cache retry handler token queue index window limit schema payload client".split()
+_URL_NAMES = [
+    *("archive", "assignees", "blobs", "branches", "collaborators", "comments", "commits", "compare", "contents"),
+    *("contributors", "deployments", "downloads", "events", "forks", "git_commits", "git_refs", "git_tags", "hooks"),
+    *("issue_comment", "issue_events", "issues", "keys", "labels", "languages", "merges", "milestones"),
+    *("notifications", "pulls", "releases", "stargazers", "statuses", "subscribers", "subscription", "tags", "teams"),
+    "trees",
+]
+_WORDS = ["parser", "cache", "retry", "handler", "token", "queue", "index", "window", "limit", "schema", "payload"]
 
 
 class World:
