@@ -22,6 +22,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from bench import cost_page
+
 ROOT = Path(__file__).resolve().parent.parent
 PAGE = ROOT / "docs" / "performance.md"
 ZIP = ROOT / "build" / "deployment.zip"
@@ -90,6 +92,7 @@ def main() -> int:
     dispatch = run(python, "-m", "bench.dispatch_batch")
     packaged, zip_mb = package()
     throughput = run(python, "-m", "bench.throughput", "--deliveries", str(args.deliveries))
+    cost = run(python, "-m", "bench.cost")
 
     wall, cpu = (float(cold.find(rf"^ratio \({kind}\): ([0-9.]+)").group(1)) for kind in ("wall", "cpu"))
     per_request = calls.result()
@@ -109,14 +112,18 @@ def main() -> int:
         ("`build/deployment.zip`", f"{zip_mb:.2f} MB", f"< {ZIP_TARGET_MB:.0f} MB", verdict(zip_mb < ZIP_TARGET_MB)),
         ("End to end, inbound to received webhook", f"{rate['events_per_second']} events/s", "(figure)", ""),
     ]
-    runs = [cold, calls, inbound, dispatch, *([packaged] if packaged else []), throughput]
-    write_page(rows, per_request, runs, zip_mb)
+    runs = [cold, calls, inbound, dispatch, *([packaged] if packaged else []), throughput, cost]
+    write_page(rows, per_request, runs, zip_mb, cost_page.section(cost.result()))
     print(f"wrote {PAGE.relative_to(ROOT)}")
     return 0
 
 
 def write_page(
-    rows: list[tuple[str, str, str, str]], per_request: dict[str, Any], runs: list[Ran], zip_mb: float
+    rows: list[tuple[str, str, str, str]],
+    per_request: dict[str, Any],
+    runs: list[Ran],
+    zip_mb: float,
+    cost_section: list[str],
 ) -> None:
     lines = [
         "# Performance",
@@ -146,6 +153,7 @@ def write_page(
         "|---|---|---|",
         *(f"| `{label}` | {counts['off']} | {counts['on']} |" for label, counts in per_request.items()),
         "",
+        *cost_section,
         "## How each figure was measured",
         "",
         f"`deployment.zip`: {zip_mb:.2f} MB, from `make package` (`build/deployment.zip`).",
