@@ -14,15 +14,13 @@ again (at least once); a follow-up is never enqueued twice for one attempt.
 
 from __future__ import annotations
 
-import threading
 import time
-from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 from typing import Any
 
-from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 
+from chalicelib.core.batch import handle_concurrently, pool
 from chalicelib.core.dynamo import Item
 from chalicelib.core.ids import new_id
 from chalicelib.core.logging import logger
@@ -33,25 +31,13 @@ from chalicelib.outbound import secrets as signing_secrets
 from chalicelib.outbound.config import get_outbound_settings
 from chalicelib.outbound.models import Attempt, AttemptStatus, DispatchMessage
 
-_executor: ThreadPoolExecutor | None = None
-_lock = threading.Lock()
 NOT_DUE_SLACK = 0.5
-
-
-def _pool() -> ThreadPoolExecutor:
-    global _executor
-    if _executor is None:
-        with _lock:
-            if _executor is None:
-                _executor = ThreadPoolExecutor(get_outbound_settings().max_concurrency, "dispatch")
-    return _executor
 
 
 def handle(event: dict[str, Any]) -> dict[str, Any]:
     """Lambda entry: returns ``{"batchItemFailures": [...]}`` for ReportBatchItemFailures."""
-    records: list[dict[str, Any]] = event.get("Records", [])
     parsed: dict[str, DispatchMessage | Exception] = {}
-    for record in records:
+    for record in event.get("Records", []):
         try:
             parsed[record["messageId"]] = DispatchMessage.model_validate_json(record["body"])
         except ValueError as exc:
@@ -59,27 +45,18 @@ def handle(event: dict[str, Any]) -> dict[str, Any]:
     keys = {(m.tenant_id, m.subscription_id) for m in parsed.values() if isinstance(m, DispatchMessage)}
     subscriptions = store.batch_get_subscriptions(keys)
 
-    def run(message_id: str) -> Exception | None:
-        message = parsed[message_id]
+    def run(record: SQSRecord) -> None:
+        message = parsed[record.message_id]
         if isinstance(message, Exception):
-            return message
+            raise message
         try:
             deliver(message, subscriptions.get((message.tenant_id, message.subscription_id)))
-        except Exception as exc:
-            logger.exception("dispatch record failed", extra={"messageId": message_id})
-            return exc
-        return None
+        except Exception:
+            logger.exception("dispatch record failed", extra={"messageId": record.message_id})
+            raise
 
-    ids = [record["messageId"] for record in records]
-    errors = dict(zip(ids, _pool().map(run, ids), strict=True))
-
-    def record_handler(record: SQSRecord) -> None:
-        error = errors.get(record.message_id)
-        if error is not None:
-            raise error
-
-    processor = BatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failure=False)
-    return dict(process_partial_response(event=event, record_handler=record_handler, processor=processor))
+    executor = pool("dispatch", get_outbound_settings().max_concurrency)
+    return handle_concurrently(event, run, executor, raise_on_entire_batch_failure=False)
 
 
 def _body(message: DispatchMessage) -> str | None:

@@ -1,0 +1,34 @@
+"""The documented AWS call chain: the most a warm path may spend, per phase (docs/performance.md, "Cost per event").
+
+``tests/bench/test_call_chain.py`` fails when a warm inbound delivery, a
+dispatch or a run takes a call or a write unit more than written here (a tiny
+body, one subscriber); ``bench.cost`` prints the chain as measured. Lower a
+figure when a change saves a call, so it stays saved.
+"""
+
+from __future__ import annotations
+
+Chain = dict[str, dict[str, int]]
+
+# A signed vendor delivery: stored and queued by the API, turned into its event by the consumer.
+INBOUND: Chain = {
+    "api": {"dynamodb.PutItem": 1, "sqs.SendMessage": 1},
+    "consumer": {"dynamodb.GetItem": 1, "dynamodb.TransactWriteItems": 1},
+}
+# delivery item 1 + its keys-only byConnection entry 1 + its inflight entry 1; the transaction:
+# delivery update 2 + inflight entry removed 1 + event put 2.
+INBOUND_WRU = 8.0
+
+# One event to one subscriber: fanned out by the stream, sent by the dispatcher.
+DISPATCH: Chain = {
+    "stream": {"sqs.SendMessageBatch": 1, "events.PutEvents": 1},
+    "dispatcher": {"dynamodb.BatchGetItem": 1, "dynamodb.BatchWriteItem": 1},
+}
+DISPATCH_WRU = 2.0  # the attempt log item and the event's status item
+
+# An operation run: started by the API, driven by the run worker (its events' dispatch is DISPATCH, per event).
+RUN: Chain = {
+    "api": {"dynamodb.GetItem": 1, "dynamodb.PutItem": 1, "sqs.SendMessage": 1},
+    "run worker": {"dynamodb.GetItem": 2, "dynamodb.TransactWriteItems": 2, "dynamodb.UpdateItem": 1},
+}
+RUN_WRU = 18.0
