@@ -20,6 +20,7 @@ from typing import Any
 
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 
+from chalicelib.core import metrics
 from chalicelib.core.batch import handle_concurrently, pool
 from chalicelib.core.dynamo import Item
 from chalicelib.core.ids import new_id
@@ -114,6 +115,9 @@ def _finish(message: DispatchMessage, subscription: Item, outcome: sender.Outcom
         next_retry_at=from_epoch(now + delay) if delay is not None else None,
     )
     store.record_attempt(message.tenant_id, attempt)
+    metrics.count(
+        "DeliveryAttempted", outcome="succeeded" if outcome.succeeded else "failed"
+    )  # DispatchFailureRateAlarm
     logger.info(
         "webhook attempt",
         extra={
