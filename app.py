@@ -11,6 +11,7 @@ from chalicelib.api.connections import connections
 from chalicelib.api.credentials import credentials
 from chalicelib.api.event_publishing import event_publishing
 from chalicelib.api.events import events
+from chalicelib.api.metrics import metrics
 from chalicelib.api.middleware import http_middleware
 from chalicelib.api.operations import operations
 from chalicelib.api.providers import providers
@@ -33,6 +34,7 @@ app.register_blueprint(subscriptions)
 app.register_blueprint(event_publishing)
 app.register_blueprint(api_keys)
 app.register_blueprint(credentials)
+app.register_blueprint(metrics)
 
 
 @app.on_sqs_message(queue=get_settings().queue_name("inbound-events"), batch_size=10)

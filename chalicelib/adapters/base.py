@@ -97,6 +97,8 @@ class HealthReport:
     healthy: bool
     message: str
     vendor_status: int | None = None
+    # The answer's headers (lower-case names): rate-limit and scope headers become health checks.
+    headers: Mapping[str, str] = field(default_factory=dict)
 
 
 class Adapter:
@@ -134,7 +136,7 @@ class Adapter:
             self.interpret(response, credential)
         except VendorError as exc:
             return HealthReport(False, exc.message, exc.vendor_status)
-        return HealthReport(True, f"The vendor answered {response.status}.", response.status)
+        return HealthReport(True, f"The vendor answered {response.status}.", response.status, response.headers)
 
     def call(self, request: VendorRequest, credential: Credential, context: ExecutionContext) -> VendorResponse:
         base_url = context.configuration.get("baseUrl") or context.base_url

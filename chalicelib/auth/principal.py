@@ -25,6 +25,7 @@ ALL_SCOPES = (
     "events.write",
     "auth.api-keys.read",
     "auth.api-keys.write",
+    "metrics.read",
 )
 
 

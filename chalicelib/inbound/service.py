@@ -44,6 +44,7 @@ from chalicelib.inbound.models import (
 from chalicelib.inbound.signatures import SignatureRejected, SignedRequest, verify
 from chalicelib.providers.models import Provider
 from chalicelib.ratelimit import limiter
+from chalicelib.stats import record as stats
 
 # A payload beyond this stays on the delivery only: the event is also an SQS message and an
 # EventBridge entry (256 KB each).
@@ -125,6 +126,7 @@ def _authenticate(connection: Connection, provider: Provider, request: SignedReq
         return verify(request, provider.webhook_signature, stored.valid(request.now) if stored else [])
     except SignatureRejected as rejected:
         count_rejection(provider.key, provider.webhook_signature.scheme)
+        _count(connection, "rejected")
         logger.warning(
             "inbound delivery rejected",
             extra={
@@ -143,6 +145,7 @@ def ingest(inbound: Inbound) -> Outcome:
     claims = _authenticate(connection, provider, request)
     limiter.for_inbound(connection.tenant_id, connection.connection_id, request.now)
     if connection.status != ConnectionStatus.ACTIVE:
+        _count(connection, "rejected")
         raise Conflict(f"Connection '{connection.connection_id}' is {connection.status}; deliveries are refused.")
     found = (
         extract.envelope(inbound.body)
@@ -169,11 +172,18 @@ def ingest(inbound: Inbound) -> Outcome:
     existing = store.insert(delivery)
     if existing is None or _own_write(existing, delivery):
         _hand_on(delivery)
+        _count(connection, "accepted")
         return Outcome(_receipt(delivery, "Accepted"), 202)
     if existing.status == DeliveryStatus.RECEIVED:
         logger.info("re-sending a delivery never handed on", extra={"delivery_id": existing.delivery_id})
         _hand_on(existing)
+    _count(connection, "duplicate")
     return Outcome(_receipt(existing, "Duplicate"), 200)
+
+
+def _count(connection: Connection, outcome: stats.InboundOutcome) -> None:
+    """The connection's inbound numbers (``GET /metrics``): one best-effort write per request."""
+    stats.record(stats.for_connection(connection.tenant_id, connection.connection_id).inbound(outcome))
 
 
 def _own_write(existing: Delivery, delivery: Delivery) -> bool:

@@ -32,6 +32,7 @@ from chalicelib.outbound import secrets as signing_secrets
 from chalicelib.outbound.clock import from_epoch, iso_ms, parse_iso
 from chalicelib.outbound.config import get_outbound_settings
 from chalicelib.outbound.models import Attempt, AttemptStatus, DispatchMessage
+from chalicelib.stats import record as stats
 
 _executor: ThreadPoolExecutor | None = None
 _lock = threading.Lock()
@@ -71,7 +72,8 @@ def handle(event: dict[str, Any]) -> dict[str, Any]:
         return None
 
     ids = [record["messageId"] for record in records]
-    errors = dict(zip(ids, _pool().map(run, ids), strict=True))
+    with stats.collecting():  # the batch's attempts: one stats write per (subscription, hour)
+        errors = dict(zip(ids, _pool().map(stats.carry(run), ids), strict=True))
 
     def record_handler(record: SQSRecord) -> None:
         error = errors.get(record.message_id)
@@ -108,6 +110,8 @@ def deliver(message: DispatchMessage, subscription: Item | None) -> None:
     headers = signing.headers(message.event_id, int(now), body, secret_values)
     headers["X-Retry-Count"] = str(message.attempt - 1)
     outcome = sender.post(subscription["endpointUrl"], body, headers, get_outbound_settings().timeout_seconds)
+    usage = stats.for_subscription(message.tenant_id, message.subscription_id)
+    stats.record(usage.timed("out", outcome.succeeded, outcome.latency_ms))
     _finish(message, subscription, outcome, final=outcome.status_code == 410)
 
 
