@@ -32,10 +32,11 @@ class UsageStats(WireModel):
 class HealthMetrics(WireModel):
     """001's health ``metrics``: the connection's vendor calls over the last 24 hours."""
 
-    success_rate_24h: float | None = None
+    # to_camel would say "successRate24H"; 001 says success_rate_24h, so successRate24h.
+    success_rate_24h: float | None = Field(default=None, alias="successRate24h")
     average_latency_ms: int | None = None
     error_rate: float | None = None
-    total_calls_24h: int = 0
+    total_calls_24h: int = Field(default=0, alias="totalCalls24h")
 
 
 class InboundPoint(WireModel):
