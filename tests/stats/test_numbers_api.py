@@ -105,12 +105,12 @@ def test_health_answers_001s_checks_and_metrics(client: ApiClient, vendor: FakeV
     vendor.expect_bearer("revoked")
     client.post(f"{BASE}/{connection_id}/health/check")
     again = client.get(f"{BASE}/{connection_id}/health").json
-    assert [(c["name"], c["status"]) for c in again["checks"]] == [("connection", "passed"), ("authentication", "failed")]
-    assert (again["metrics"]["totalCalls24h"], again["metrics"]["successRate24h"], again["metrics"]["errorRate"]) == (
-        2,
-        0.5,
-        0.5,
-    )
+    assert [(c["name"], c["status"]) for c in again["checks"]] == [
+        ("connection", "passed"),
+        ("authentication", "failed"),
+    ]
+    metrics = again["metrics"]
+    assert (metrics["totalCalls24h"], metrics["successRate24h"], metrics["errorRate"]) == (2, 0.5, 0.5)
     test = client.post(f"{BASE}/{connection_id}/test").json  # a connection test is a vendor call too
     assert test["connectionTest"]["success"] is False
     assert client.get(f"{BASE}/{connection_id}").json["stats"]["totalCalls"] == 3
