@@ -4,7 +4,8 @@ The request path does at most two AWS calls when warm (see ``lookup``): the
 conditional put that stores and dedupes, and the SQS send; a third, the
 rate-limit counter, when ``RATE_LIMIT_INBOUND_PER_MINUTE`` is set. The limit
 is counted per connection after the signature verifies, so forged requests
-cannot spend a connection's budget. A delivery is
+cannot spend a connection's budget. Each answered delivery also adds one best-effort stats write
+(``chalicelib.stats``; docs/observability.md). A delivery is
 stored as ``Received`` before the send. If the send fails the vendor gets a
 503 and retries; every retry that finds the stored delivery still ``Received``
 sends it again, however soon it comes (a vendor may retry once, at once). The

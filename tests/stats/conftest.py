@@ -62,8 +62,8 @@ def throttled_stats(local_api: object) -> Iterator[Callable[[], int]]:
     def hook(params: dict[str, Any], **_: Any) -> None:
         if _is_stats_write(params):
             refused[0] += 1
-            error = {"Code": "ProvisionedThroughputExceededException", "Message": "Rate of requests exceeds"}
-            raise ClientError({"Error": error}, "UpdateItem")
+            code, message = "ProvisionedThroughputExceededException", "Rate of requests exceeds"
+            raise ClientError({"Error": {"Code": code, "Message": message}}, "UpdateItem")
 
     events = aws.dynamodb().meta.events
     events.register("before-parameter-build.dynamodb.UpdateItem", hook, unique_id="stats-throttled")
