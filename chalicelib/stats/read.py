@@ -39,6 +39,9 @@ MAX_POINTS = 1440
 STEPS = {"minute": timedelta(minutes=1), "hour": timedelta(hours=1), "day": timedelta(days=1)}
 DEFAULT_SPANS = {"minute": timedelta(hours=1), "hour": timedelta(hours=24), "day": timedelta(days=30)}
 Counters = dict[str, int]
+# Hour keys are "%Y-%m-%dT%H" strings: four-digit years keep them in time order.
+EARLIEST, LATEST = datetime(2000, 1, 1, tzinfo=UTC), datetime(2999, 12, 31, tzinfo=UTC)
+OUT_OF_RANGE = "'from' and 'to' must lie between 2000-01-01 and 2999-12-31."
 
 
 def _items(tenant_id: str, series: str | None, first: datetime, last: datetime) -> list[Item]:
@@ -175,9 +178,14 @@ def _floor(moment: datetime, granularity: Granularity) -> datetime:
 
 
 def window(query: MetricsQuery) -> tuple[datetime, datetime]:
-    """[from, to) floored to the granularity; 400 when empty, reversed or longer than ``MAX_POINTS``."""
-    end = query.end or datetime.now(UTC)
-    start = query.start or end - DEFAULT_SPANS[query.granularity]
+    """[from, to) floored to the granularity; 400 when empty, reversed, out of range or over ``MAX_POINTS``."""
+    try:
+        end = (query.end or datetime.now(UTC)).astimezone(UTC)
+        start = (query.start or end - DEFAULT_SPANS[query.granularity]).astimezone(UTC)
+    except OverflowError as exc:
+        raise ValidationFailed(OUT_OF_RANGE) from exc
+    if start < EARLIEST or end > LATEST:
+        raise ValidationFailed(OUT_OF_RANGE)
     if start >= end:
         raise ValidationFailed("'from' must be before 'to'.")
     start = _floor(start, query.granularity)

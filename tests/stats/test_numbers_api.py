@@ -193,6 +193,9 @@ def test_bad_windows_are_400(client: ApiClient) -> None:
         "granularity=week": "granularity",
         "from=2026-01-01T00:00:00": "from",
         "connectionId=c&subscriptionId=s": "not both",
+        "from=0001-01-01T00:00:00%2B01:00": "between 2000-01-01",
+        "granularity=day&to=9999-12-31T23:59:59Z": "between 2000-01-01",
+        "from=1999-12-31T00:00:00Z&to=2000-01-01T01:00:00Z": "between 2000-01-01",
     }
     for query, words in cases.items():
         reply = client.get(f"/metrics?{query}")
