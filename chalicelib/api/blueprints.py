@@ -14,6 +14,7 @@ from chalicelib.api.credentials import credentials
 from chalicelib.api.event_publishing import event_publishing
 from chalicelib.api.events import events
 from chalicelib.api.mcp import mcp
+from chalicelib.api.metrics import metrics
 from chalicelib.api.middleware import http_middleware
 from chalicelib.api.operations import operations
 from chalicelib.api.providers import providers
@@ -35,6 +36,7 @@ BLUEPRINTS = (
     api_keys,
     credentials,
     mcp,
+    metrics,
 )
 
 

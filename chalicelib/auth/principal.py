@@ -26,6 +26,7 @@ ALL_SCOPES = (
     "auth.api-keys.read",
     "auth.api-keys.write",
     "mcp.invoke",
+    "metrics.read",
 )
 
 

@@ -23,6 +23,7 @@ ALL_TABLES = (
     "api-keys",
     "rate-limits",
     "idempotency",
+    "stats",
 )
 ALL_QUEUES = ("inbound-events", "outbound-dispatch", "runs", "health-checks", "bus-events")
 # The stage ``chalice local --stage local`` serves against ``make aws`` (docs/configuration.md). Chalice's

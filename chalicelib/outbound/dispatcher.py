@@ -31,6 +31,7 @@ from chalicelib.outbound import fanout, queue, retry, sender, service, signing, 
 from chalicelib.outbound import secrets as signing_secrets
 from chalicelib.outbound.config import get_outbound_settings
 from chalicelib.outbound.models import Attempt, AttemptStatus, DispatchMessage
+from chalicelib.stats import record as stats
 
 NOT_DUE_SLACK = 0.5
 
@@ -57,7 +58,8 @@ def handle(event: dict[str, Any]) -> dict[str, Any]:
             raise
 
     executor = pool("dispatch", get_outbound_settings().max_concurrency)
-    return handle_concurrently(event, run, executor, raise_on_entire_batch_failure=False)
+    with stats.collecting():  # the batch's attempts: one stats write per (subscription, hour)
+        return handle_concurrently(event, stats.carry(run), executor, raise_on_entire_batch_failure=False)
 
 
 def _body(message: DispatchMessage) -> str | None:
@@ -86,6 +88,8 @@ def deliver(message: DispatchMessage, subscription: Item | None) -> None:
     headers = signing.headers(message.event_id, int(now), body, secret_values)
     headers["X-Retry-Count"] = str(message.attempt - 1)
     outcome = sender.post(subscription["endpointUrl"], body, headers, get_outbound_settings().timeout_seconds)
+    usage = stats.for_subscription(message.tenant_id, message.subscription_id)
+    stats.record(usage.timed("out", outcome.succeeded, outcome.latency_ms))
     _finish(message, subscription, outcome, final=outcome.status_code == 410)
 
 

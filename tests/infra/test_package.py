@@ -36,8 +36,8 @@ JWT_PARAMETERS = {
 # Variables the test process sets for the app; packaging must read only the stage's config.
 APP_ENVIRONMENT = {"STAGE", "RESOURCE_PREFIX", "ALLOW_INSECURE_URLS", "AWS_ENDPOINT_URL", *JWT_PARAMETERS}
 # Tables whose partition key is not tenantId start their key with "<tenantId>#" (docs/decisions.md).
-TENANT_PREFIXED_KEYS = {"attempts": "subscriptionKey", "rate-limits": "bucket"}
-RETAINED_TABLES = {"runs", "deliveries", "events", "attempts", "rate-limits", "idempotency"}
+TENANT_PREFIXED_KEYS = {"attempts": "subscriptionKey", "rate-limits": "bucket", "stats": "seriesKey"}
+RETAINED_TABLES = {"runs", "deliveries", "events", "attempts", "rate-limits", "idempotency", "stats"}
 
 
 @dataclass(frozen=True)
