@@ -164,8 +164,8 @@ def require_rotation_function() -> None:
 
 
 def start(tenant_id: str, request: RotateRequest) -> RotationAccepted:
+    users = _users(tenant_id, request.credential_id)  # another tenant's credential is a 404 first
     require_rotation_function()
-    users = _users(tenant_id, request.credential_id)
     verifier = users[0]
     if request.credentials is not None:
         connections_service.check_shape(verifier.auth_mode, request.credentials)
