@@ -230,6 +230,13 @@ def _operation(op: Operation, refs: Refs, definitions: dict[str, Any]) -> dict[s
     if body is not None:
         document["requestBody"] = body
     document["responses"] = _responses(op, refs)
+    if op.deprecation is not None:
+        document["deprecated"] = True
+        document["x-sunset"] = op.deprecation.sunset.isoformat()
+        document["description"] += (
+            f" Deprecated since {op.deprecation.since.isoformat()}; may stop working after"
+            f" {op.deprecation.sunset.isoformat()} ({op.deprecation.doc})."
+        )
     return document
 
 
