@@ -12,9 +12,9 @@ Chain = dict[str, dict[str, int]]
 
 # A signed vendor delivery: stored and queued by the API, turned into its event by the consumer.
 INBOUND: Chain = {
-    # UpdateItem: the inbound "accepted" count, one ADD on the stats hour item (issue 11, docs/observability.md).
-    "api": {"dynamodb.PutItem": 1, "sqs.SendMessage": 1, "dynamodb.UpdateItem": 1},
-    "consumer": {"dynamodb.GetItem": 1, "dynamodb.TransactWriteItems": 1},
+    "api": {"dynamodb.PutItem": 1, "sqs.SendMessage": 1},
+    # UpdateItem: the "accepted" count, one ADD on the stats hour item per batch (issue 11, docs/observability.md).
+    "consumer": {"dynamodb.GetItem": 1, "dynamodb.TransactWriteItems": 1, "dynamodb.UpdateItem": 1},
 }
 # delivery item 1 + its keys-only byConnection entry 1 + its inflight entry 1; the transaction:
 # delivery update 2 + inflight entry removed 1 + event put 2.

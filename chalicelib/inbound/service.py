@@ -4,8 +4,8 @@ The request path does at most two AWS calls when warm (see ``lookup``): the
 conditional put that stores and dedupes, and the SQS send; a third, the
 rate-limit counter, when ``RATE_LIMIT_INBOUND_PER_MINUTE`` is set. The limit
 is counted per connection after the signature verifies, so forged requests
-cannot spend a connection's budget. Each answered delivery also adds one best-effort stats write
-(``chalicelib.stats``; docs/observability.md). A delivery is
+cannot spend a connection's budget. A refused or repeated delivery adds one best-effort stats write
+(``chalicelib.stats``; docs/observability.md); an accepted one is counted by the consumer, batched. A delivery is
 stored as ``Received`` before the send. If the send fails the vendor gets a
 503 and retries; every retry that finds the stored delivery still ``Received``
 sends it again, however soon it comes (a vendor may retry once, at once). The
@@ -182,8 +182,7 @@ def ingest(inbound: Inbound) -> Outcome:
     )
     existing = store.insert(delivery)
     if existing is None or _own_write(existing, delivery):
-        _hand_on(delivery)
-        _count(connection, "accepted")
+        _hand_on(delivery)  # counted "accepted" by the consumer, in its batch's one stats write
         return Outcome(_receipt(delivery, "Accepted"), 202)
     if existing.status == DeliveryStatus.RECEIVED:
         logger.info("re-sending a delivery never handed on", extra={"delivery_id": existing.delivery_id})
@@ -193,7 +192,7 @@ def ingest(inbound: Inbound) -> Outcome:
 
 
 def _count(connection: Connection, outcome: stats.InboundOutcome) -> None:
-    """The connection's inbound numbers (``GET /metrics``): one best-effort write per request."""
+    """A refused or repeated delivery in the connection's numbers (``GET /metrics``): one best-effort write."""
     stats.record(stats.for_connection(connection.tenant_id, connection.connection_id).inbound(outcome))
 
 
@@ -255,6 +254,8 @@ def process(message: Mapping[str, Any]) -> str | None:
     delivery_status.record(delivery)
     if not commit(store.processed_entry(tenant_id, delivery_id, event_id, now_text()), event):
         logger.info("delivery was processed by another receive", extra={"delivery_id": delivery_id})
+        return event_id
+    stats.record(stats.for_connection(tenant_id, delivery.connection_id).inbound("accepted"))
     return event_id
 
 
