@@ -100,3 +100,12 @@ def test_bytecode_from_a_working_tree_is_replaced_not_duplicated(tmp_path: Path)
         names = finished_zip.namelist()
         assert len(names) == len(set(names))
         assert stale in names and finished_zip.read(stale) != b"stale bytes"
+
+
+def test_install_records_and_sboms_are_left_out_but_metadata_stays() -> None:
+    from infra.package.trim import unused
+
+    assert unused("pydantic-2.14.3.dist-info/RECORD")
+    assert unused("pydantic_core-2.50.4.dist-info/sboms/pydantic-core.cyclonedx.json")
+    assert not unused("pydantic-2.14.3.dist-info/METADATA")  # importlib.metadata.version reads it
+    assert not unused("chalicelib/RECORD")
