@@ -48,10 +48,11 @@ def issuer(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DevIssuer]:
 def aws(issuer: DevIssuer) -> Iterator[None]:
     from chalicelib.core.aws import reset_clients
     from chalicelib.core.config import get_settings
-    from infra.local.atomic_writes import make_dynamodb_writes_atomic
+    from infra.local.atomic_writes import make_dynamodb_writes_atomic, make_secrets_manager_thread_safe
     from infra.local.provision import provision
 
     make_dynamodb_writes_atomic()
+    make_secrets_manager_thread_safe()
     get_settings.cache_clear()
     with mock_aws():
         reset_clients()

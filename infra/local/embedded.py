@@ -54,9 +54,10 @@ class MotoServer:
         )
         from werkzeug.serving import make_server
 
-        from infra.local.atomic_writes import make_dynamodb_writes_atomic
+        from infra.local.atomic_writes import make_dynamodb_writes_atomic, make_secrets_manager_thread_safe
 
         make_dynamodb_writes_atomic()
+        make_secrets_manager_thread_safe()
         moto = DomainDispatcherApplication(create_backend_app)
         body = json.dumps(jwks).encode()
 
