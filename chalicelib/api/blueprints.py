@@ -15,6 +15,7 @@ from chalicelib.api.event_publishing import event_publishing
 from chalicelib.api.events import events
 from chalicelib.api.middleware import http_middleware
 from chalicelib.api.operations import operations
+from chalicelib.api.portal import portal
 from chalicelib.api.providers import providers
 from chalicelib.api.runs import runs
 from chalicelib.api.subscriptions import subscriptions
@@ -33,6 +34,7 @@ BLUEPRINTS = (
     event_publishing,
     api_keys,
     credentials,
+    portal,
 )
 
 

@@ -129,7 +129,8 @@ def main() -> int:
         moto.stop()
         http.server_close()
         return 1
-    http.attach(LocalApi(app), DevIssuer(key_path()).jwks())
+    issuer = DevIssuer(key_path())
+    http.attach(LocalApi(app), issuer.jwks(), issuer.token)
     threads.append(_start(lambda _: http.serve_forever(), stop, "http"))
     threads += [_start(p.run, stop, f"sqs:{p.queue_name}") for p in pollers]
     threads += [_start(p.run, stop, f"stream:{p.table_name}") for p in streams]
