@@ -4,25 +4,26 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 PORT ?= 8000
+export PORT
 STAGE ?= prod
 TENANT ?= acme
 SCOPES ?=
 export AWS_DEFAULT_REGION ?= us-east-1
 
-.PHONY: venv run token test lint typecheck unit package bench clean sdk-models
+.PHONY: venv run aws token test lint typecheck unit package bench clean sdk-models
 
-$(BIN)/python:
-	$(PYTHON) -m venv $(VENV)
-	$(BIN)/pip install --quiet --upgrade pip
-
-$(VENV)/.installed: $(BIN)/python requirements.txt requirements-dev.txt
-	$(BIN)/pip install --quiet -r requirements-dev.txt
-	touch $@
+# Locked, so that two makes on a fresh clone install once (the second waits); messages go to stderr.
+$(VENV)/.installed: requirements.txt requirements-dev.txt
+	@$(PYTHON) -m infra.local.bootstrap $(VENV) requirements-dev.txt requirements.txt
 
 venv: $(VENV)/.installed
 
 run: venv
-	PORT=$(PORT) $(BIN)/python -m infra.local.runtime
+	$(BIN)/python -m infra.local.runtime
+
+# The embedded AWS alone, for `chalice local --stage local --port $PORT` in another terminal (README).
+aws: venv
+	$(BIN)/python -m infra.local.embedded
 
 token: venv
 	@$(BIN)/python -m infra.local.token --tenant "$(TENANT)" --scopes "$(SCOPES)"
@@ -60,4 +61,4 @@ bench: venv
 	$(BIN)/python -m bench.run_all
 
 clean:
-	rm -rf build $(VENV) .local
+	rm -rf build $(VENV) $(VENV).lock .local

@@ -22,6 +22,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from bench import cost_page
 from bench.cold_start import package_is_stale
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -91,6 +92,7 @@ def main() -> int:
     inbound = run(python, "-m", "bench.inbound_calls")
     dispatch = run(python, "-m", "bench.dispatch_batch")
     throughput = run(python, "-m", "bench.throughput", "--deliveries", str(args.deliveries))
+    cost = run(python, "-m", "bench.cost")
 
     worst_cold = float(cold.find(r"^worst ratio \(cpu\): ([0-9.]+)").group(1))
     per_request = calls.result()
@@ -115,14 +117,18 @@ def main() -> int:
         ("`build/deployment.zip`", f"{zip_mb:.2f} MB", f"<= {ZIP_TARGET_MB:.0f} MB", verdict(zip_mb <= ZIP_TARGET_MB)),
         ("End to end, inbound to received webhook", f"{rate['events_per_second']} events/s", "(figure)", ""),
     ]
-    runs = [cold, calls, inbound, dispatch, *([packaged] if packaged else []), throughput]
-    write_page(rows, per_request, runs, zip_mb)
+    runs = [cold, calls, inbound, dispatch, *([packaged] if packaged else []), throughput, cost]
+    write_page(rows, per_request, runs, zip_mb, cost_page.section(cost.result()))
     print(f"wrote {PAGE.relative_to(ROOT)}")
     return 0
 
 
 def write_page(
-    rows: list[tuple[str, str, str, str]], per_request: dict[str, Any], runs: list[Ran], zip_mb: float
+    rows: list[tuple[str, str, str, str]],
+    per_request: dict[str, Any],
+    runs: list[Ran],
+    zip_mb: float,
+    cost_section: list[str],
 ) -> None:
     lines = [
         "# Performance",
@@ -154,6 +160,7 @@ def write_page(
         "",
         *COLD_START_RECORD.read_text().splitlines(),
         "",
+        *cost_section,
         "## How each figure was measured",
         "",
         f"`deployment.zip`: {zip_mb:.2f} MB, from `make package` (`build/deployment.zip`).",

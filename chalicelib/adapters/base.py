@@ -101,6 +101,9 @@ class HealthReport:
     healthy: bool
     message: str
     vendor_status: int | None = None
+    tools: list[dict[str, Any]] | None = None  # what a server with a discovered catalogue (MCP) lists now
+    # The answer's headers (lower-case names): rate-limit and scope headers become health checks.
+    headers: Mapping[str, str] = field(default_factory=dict)
 
 
 class Adapter:
@@ -112,6 +115,10 @@ class Adapter:
 
     def __init__(self, *operations: Operation[Any]) -> None:
         self._operations = {operation.id: operation for operation in operations}
+
+    def with_tools(self, tools: list[dict[str, Any]] | None) -> Adapter:
+        """This adapter with a connection's discovered catalogue; only MCP's operations depend on it."""
+        return self
 
     def operations(self) -> list[OperationSpec]:
         return [operation.spec() for operation in self._operations.values()]
@@ -138,7 +145,7 @@ class Adapter:
             self.interpret(response, credential)
         except VendorError as exc:
             return HealthReport(False, exc.message, exc.vendor_status)
-        return HealthReport(True, f"The vendor answered {response.status}.", response.status)
+        return HealthReport(True, f"The vendor answered {response.status}.", response.status, headers=response.headers)
 
     def prepare(
         self, request: VendorRequest, credential: Credential, context: ExecutionContext

@@ -13,6 +13,8 @@ from chalicelib.api.connections import connections
 from chalicelib.api.credentials import credentials
 from chalicelib.api.event_publishing import event_publishing
 from chalicelib.api.events import events
+from chalicelib.api.mcp import mcp
+from chalicelib.api.metrics import metrics
 from chalicelib.api.middleware import http_middleware
 from chalicelib.api.operations import operations
 from chalicelib.api.portal import portal
@@ -34,6 +36,8 @@ BLUEPRINTS = (
     event_publishing,
     api_keys,
     credentials,
+    mcp,
+    metrics,
     portal,
 )
 

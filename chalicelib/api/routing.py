@@ -17,6 +17,7 @@ from typing import Any
 from chalice.app import Blueprint, Response
 from pydantic import BaseModel
 
+from chalicelib.api.deprecation import Deprecation, used_in
 from chalicelib.api.rendering import json_response
 from chalicelib.api.requests import check_size, parse_json_body, parse_query
 from chalicelib.auth.principal import Principal
@@ -41,6 +42,7 @@ class Operation:
     operation_id: str
     idempotent: bool = False
     portal: bool = False
+    deprecation: Deprecation | None = None
 
 
 OPERATIONS: list[Operation] = []
@@ -90,11 +92,13 @@ def endpoint(
     errors: tuple[int, ...] = (),
     raw_body: bool = False,
     idempotent: bool = False,
+    deprecation: Deprecation | None = None,
     portal: bool = False,
 ) -> Callable[[Handler], Handler]:
     """Register ``handler`` for ``method path``; ``scope=None`` makes it public.
 
-    ``idempotent=True`` (creating POSTs) replays the first response to a repeated ``Idempotency-Key``.
+    ``idempotent=True`` (creating POSTs) replays the first response to a repeated ``Idempotency-Key``;
+    ``deprecation`` adds ``Deprecation``/``Sunset``/``Link`` to every response (chalicelib/api/deprecation.py).
     ``portal=True`` lets a subscriber-portal token reach it (the handler checks the subscription allow-list);
     every other operation answers such a token 403.
     """
@@ -115,7 +119,8 @@ def endpoint(
                 raw_body,
                 handler.__name__,
                 idempotent,
-                portal,
+                deprecation=deprecation,
+                portal=portal,
             )
         )
 
@@ -129,14 +134,13 @@ def endpoint(
             if scope is not None:
                 principal = authenticate(headers)
                 quota = limiter.for_request(principal.tenant_id, principal.api_key_id)
+            extra = deprecation.headers() if deprecation is not None else {}
             try:
                 response = _serve(principal, path_params, headers, body_bytes, http.query_params)
             except ApiError as error:
-                if quota is not None:
-                    error.headers.update(quota.headers())
+                error.headers.update(extra | (quota.headers() if quota is not None else {}))
                 raise
-            if quota is not None:
-                response.headers.update(quota.headers())
+            response.headers.update(extra | (quota.headers() if quota is not None else {}))
             return response
 
         def _serve(
@@ -160,13 +164,13 @@ def endpoint(
                 raw_body=body_bytes,
             )
 
+            field_deprecation = used_in(call.body)
+
             def produce() -> Response:
-                result = handler(call)
-                if isinstance(result, Response):
-                    return result
-                if isinstance(result, Reply):
-                    return json_response(result.payload, result.status or status, result.headers)
-                return json_response(result, status)
+                response = _render(handler(call), status)
+                if field_deprecation is not None:
+                    response.headers.update(field_deprecation.headers())
+                return response
 
             key = headers.get("idempotency-key") if idempotent else None
             if key is None:
@@ -183,6 +187,14 @@ def endpoint(
         return handler
 
     return decorator
+
+
+def _render(result: BaseModel | dict[str, Any] | Reply | Response, status: int) -> Response:
+    if isinstance(result, Response):
+        return result
+    if isinstance(result, Reply):
+        return json_response(result.payload, result.status or status, result.headers)
+    return json_response(result, status)
 
 
 def authenticate(headers: Mapping[str, str]) -> Principal:

@@ -21,6 +21,8 @@ from chalicelib.outbound.models import (
     SubscriptionListQuery,
     UpdateSubscriptionRequest,
 )
+from chalicelib.stats import read
+from chalicelib.stats.record import SUBSCRIPTION
 
 subscriptions = Blueprint(__name__)
 TAG = "Webhook subscriptions"
@@ -82,7 +84,9 @@ def list_subscriptions(call: Call) -> SubscriptionList:
 )
 def get_subscription(call: Call) -> Subscription:
     call.principal.require_subscription(call.path["subscriptionId"])
-    return _traced(service.get(call.tenant_id, call.path["subscriptionId"]))
+    subscription = service.get(call.tenant_id, call.path["subscriptionId"])
+    numbers = read.usage(call.tenant_id, SUBSCRIPTION, subscription.subscription_id)
+    return _traced(subscription.model_copy(update={"stats": numbers}))
 
 
 @endpoint(

@@ -25,6 +25,8 @@ ALL_SCOPES = (
     "events.write",
     "auth.api-keys.read",
     "auth.api-keys.write",
+    "mcp.invoke",
+    "metrics.read",
 )
 
 

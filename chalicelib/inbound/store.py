@@ -94,7 +94,12 @@ def get(tenant_id: str, delivery_id: str, *, with_payload: bool = True) -> Deliv
 def list_by_connection(
     tenant_id: str, connection_id: str, limit: int, cursor: str | None
 ) -> tuple[list[Delivery], str | None]:
-    """Newest first. The cursor carries neither tenant nor connection: both are put back from the query."""
+    """Newest first. The cursor carries neither tenant nor connection: both are put back from the query.
+
+    The ``byConnection`` index holds keys only: an index projecting every attribute doubled each
+    delivery's writes (its payload) to serve a list that is read far less often than deliveries arrive,
+    so a page is a keys Query and one BatchGetItem (docs/performance.md, "Cost per event").
+    """
     key = connection_key(tenant_id, connection_id)
     params: dict[str, Any] = {
         "TableName": table_name(),
@@ -113,7 +118,23 @@ def list_by_connection(
     last = response.get("LastEvaluatedKey")
     if last:
         last = {k: v for k, v in last.items() if k != "connectionKey"}
-    return [_from_item(raw) for raw in response.get("Items", [])], encode_cursor(last, tenant_id)
+    ids = [str(raw["deliveryId"]["S"]) for raw in response.get("Items", [])]
+    found = _batch_get(tenant_id, ids)
+    return [found[i] for i in ids if i in found], encode_cursor(last, tenant_id)
+
+
+def _batch_get(tenant_id: str, delivery_ids: list[str]) -> dict[str, Delivery]:
+    """The page's deliveries by id (one call per page: a list page holds at most 100)."""
+    found: dict[str, Delivery] = {}
+    request: Any = {table_name(): {"Keys": [_key(tenant_id, i) for i in delivery_ids]}} if delivery_ids else None
+    client = aws.dynamodb()
+    while request:
+        response = client.batch_get_item(RequestItems=request)
+        for raw in response.get("Responses", {}).get(table_name(), []):
+            delivery = _from_item(raw)
+            found[delivery.delivery_id] = delivery
+        request = response.get("UnprocessedKeys") or None
+    return found
 
 
 def processed_entry(tenant_id: str, delivery_id: str, event_id: str, processed_at: str) -> dict[str, Any]:

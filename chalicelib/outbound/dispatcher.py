@@ -14,15 +14,14 @@ again (at least once); a follow-up is never enqueued twice for one attempt.
 
 from __future__ import annotations
 
-import threading
 import time
-from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 from typing import Any
 
-from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 
+from chalicelib.core import metrics
+from chalicelib.core.batch import handle_concurrently, pool
 from chalicelib.core.dynamo import Item
 from chalicelib.core.ids import new_id
 from chalicelib.core.logging import logger
@@ -32,26 +31,15 @@ from chalicelib.outbound import fanout, queue, retry, sender, service, signing, 
 from chalicelib.outbound import secrets as signing_secrets
 from chalicelib.outbound.config import get_outbound_settings
 from chalicelib.outbound.models import Attempt, AttemptStatus, DispatchMessage
+from chalicelib.stats import record as stats
 
-_executor: ThreadPoolExecutor | None = None
-_lock = threading.Lock()
 NOT_DUE_SLACK = 0.5
-
-
-def _pool() -> ThreadPoolExecutor:
-    global _executor
-    if _executor is None:
-        with _lock:
-            if _executor is None:
-                _executor = ThreadPoolExecutor(get_outbound_settings().max_concurrency, "dispatch")
-    return _executor
 
 
 def handle(event: dict[str, Any]) -> dict[str, Any]:
     """Lambda entry: returns ``{"batchItemFailures": [...]}`` for ReportBatchItemFailures."""
-    records: list[dict[str, Any]] = event.get("Records", [])
     parsed: dict[str, DispatchMessage | Exception] = {}
-    for record in records:
+    for record in event.get("Records", []):
         try:
             parsed[record["messageId"]] = DispatchMessage.model_validate_json(record["body"])
         except ValueError as exc:
@@ -59,27 +47,19 @@ def handle(event: dict[str, Any]) -> dict[str, Any]:
     keys = {(m.tenant_id, m.subscription_id) for m in parsed.values() if isinstance(m, DispatchMessage)}
     subscriptions = store.batch_get_subscriptions(keys)
 
-    def run(message_id: str) -> Exception | None:
-        message = parsed[message_id]
+    def run(record: SQSRecord) -> None:
+        message = parsed[record.message_id]
         if isinstance(message, Exception):
-            return message
+            raise message
         try:
             deliver(message, subscriptions.get((message.tenant_id, message.subscription_id)))
-        except Exception as exc:
-            logger.exception("dispatch record failed", extra={"messageId": message_id})
-            return exc
-        return None
+        except Exception:
+            logger.exception("dispatch record failed", extra={"messageId": record.message_id})
+            raise
 
-    ids = [record["messageId"] for record in records]
-    errors = dict(zip(ids, _pool().map(run, ids), strict=True))
-
-    def record_handler(record: SQSRecord) -> None:
-        error = errors.get(record.message_id)
-        if error is not None:
-            raise error
-
-    processor = BatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failure=False)
-    return dict(process_partial_response(event=event, record_handler=record_handler, processor=processor))
+    executor = pool("dispatch", get_outbound_settings().max_concurrency)
+    with stats.collecting():  # the batch's attempts: one stats write per (subscription, hour)
+        return handle_concurrently(event, stats.carry(run), executor, raise_on_entire_batch_failure=False)
 
 
 def _body(message: DispatchMessage) -> str | None:
@@ -108,6 +88,8 @@ def deliver(message: DispatchMessage, subscription: Item | None) -> None:
     headers = signing.headers(message.event_id, int(now), body, secret_values)
     headers["X-Retry-Count"] = str(message.attempt - 1)
     outcome = sender.post(subscription["endpointUrl"], body, headers, get_outbound_settings().timeout_seconds)
+    usage = stats.for_subscription(message.tenant_id, message.subscription_id)
+    stats.record(usage.timed("out", outcome.succeeded, outcome.latency_ms))
     _finish(message, subscription, outcome, final=outcome.status_code == 410)
 
 
@@ -137,6 +119,9 @@ def _finish(message: DispatchMessage, subscription: Item, outcome: sender.Outcom
         next_retry_at=from_epoch(now + delay) if delay is not None else None,
     )
     store.record_attempt(message.tenant_id, attempt)
+    metrics.count(
+        "DeliveryAttempted", outcome="succeeded" if outcome.succeeded else "failed"
+    )  # DispatchFailureRateAlarm
     logger.info(
         "webhook attempt",
         extra={

@@ -16,6 +16,7 @@ from pydantic import Field, field_validator, model_validator
 from chalicelib.core.models import JsonObject, RequestModel, WireModel
 from chalicelib.core.timestamps import Timestamp
 from chalicelib.events.models import PlatformEvent
+from chalicelib.stats.models import UsageStats
 
 TYPE_PATTERN = re.compile(r"^(\*|[A-Za-z][A-Za-z0-9_.:-]{0,127}\*?)$")
 EVENT_TYPE = re.compile(r"^[A-Za-z][A-Za-z0-9_.:-]{0,127}$")
@@ -122,6 +123,8 @@ class Subscription(WireModel):
     disabled_reason: str | None = None
     failing_since: Timestamp | None = None
     signing_secret: str | None = Field(default=None, description="Returned once, when the platform generated it.")
+    # Delivery-attempt numbers over 30 days; only ``GET /webhooks/subscriptions/{id}`` fills them.
+    stats: UsageStats | None = None
     trace_id: str | None = None
 
 

@@ -140,6 +140,15 @@ BUILTIN_PROVIDERS: dict[str, Provider] = {
             WebhookSignature(scheme="none"),
         ),
         _builtin(
+            "mcp",
+            "MCP tool server",
+            Category.GENERIC,
+            AuthModel.BEARER_TOKEN,
+            "https://example.invalid/mcp",
+            ["mcp.tools"],
+            WebhookSignature(scheme="none"),
+        ),
+        _builtin(
             "generic-http",
             "Generic HTTP",
             Category.GENERIC,

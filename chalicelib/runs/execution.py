@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import math
 import random
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -36,6 +37,8 @@ class Outcome:
     truncated: bool = False
     error: RunError | None = None
     retry_in: int | None = None
+    # How long the vendor call took; ``None`` when the vendor was not called (nothing to count).
+    latency_ms: int | None = None
 
 
 def backoff_seconds(attempt: int, retry_after: float | None) -> int:
@@ -79,7 +82,7 @@ def execute(run: Run, progress: Callable[[Any], None] | None = None) -> Outcome:
     provider = providers.find(run.tenant_id, connection.provider_id)
     if provider is None:
         return _failure("RESOURCE_NOT_FOUND", f"Provider '{connection.provider_id}' no longer exists.", 404)
-    adapter = adapter_for(provider)
+    adapter = adapter_for(provider).with_tools(connection.discovered_tools)
     settings = get_settings()
     context = ExecutionContext(
         base_url=provider.base_url,
@@ -90,6 +93,7 @@ def execute(run: Run, progress: Callable[[Any], None] | None = None) -> Outcome:
         connection_id=run.connection_id,
         progress=progress,
     )
+    started = time.monotonic()
     try:
         try:
             result = adapter.execute(run.operation, run.parameters or {}, secret.credential(connection), context)
@@ -98,12 +102,15 @@ def execute(run: Run, progress: Callable[[Any], None] | None = None) -> Outcome:
             credential = secret.credential(connection, refresh=True)
             result = adapter.execute(run.operation, run.parameters or {}, credential, context)
     except VendorError as exc:
+        latency = round((time.monotonic() - started) * 1000)
         if exc.retryable and run.attempts < settings.run_max_attempts:
-            return Outcome(retry_in=backoff_seconds(run.attempts, exc.retry_after))
+            return Outcome(retry_in=backoff_seconds(run.attempts, exc.retry_after), latency_ms=latency)
         return Outcome(
-            error=RunError(code=exc.code, message=exc.message, status=exc.status, vendor_status=exc.vendor_status)
+            error=RunError(code=exc.code, message=exc.message, status=exc.status, vendor_status=exc.vendor_status),
+            latency_ms=latency,
         )
     except ApiError as exc:  # an unusable secret (409), or parameters valid when accepted but not for this adapter
         return _failure(exc.code, exc.message, exc.status)
+    latency = round((time.monotonic() - started) * 1000)
     capped, truncated = cap_result(result)
-    return Outcome(result=capped, truncated=truncated)
+    return Outcome(result=capped, truncated=truncated, latency_ms=latency)

@@ -38,7 +38,7 @@ def list_page(tenant_id: str, query: RunListQuery) -> tuple[list[Run], str | Non
 
 
 def _adapter(tenant_id: str, connection: Connection) -> Adapter:
-    return adapter_for(providers.get(tenant_id, connection.provider_id))
+    return adapter_for(providers.get(tenant_id, connection.provider_id)).with_tools(connection.discovered_tools)
 
 
 def catalog(tenant_id: str, connection_id: str) -> OperationCatalog:

@@ -24,6 +24,7 @@ driving a run is logged with the run id before the message goes back to SQS.
 from __future__ import annotations
 
 import hashlib
+from datetime import datetime
 from typing import Any
 
 from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
@@ -41,6 +42,7 @@ from chalicelib.events.models import PlatformEvent
 from chalicelib.runs import execution, queue, store
 from chalicelib.runs.models import FINAL_STATUSES, Run, RunError, RunStatus
 from chalicelib.runs.progress import PartialWriter
+from chalicelib.stats import record as stats
 
 EVENT_TYPES = {
     RunStatus.RUNNING: catalog.RUN_STARTED,
@@ -60,14 +62,18 @@ def _processor() -> BatchProcessor:
 
 def handle_runs(event: dict[str, Any], context: Any = None) -> dict[str, Any]:
     processor = _processor()
-    return dict(process_partial_response(event=event, record_handler=_run_record, processor=processor, context=context))
+    with stats.collecting():  # one stats write per (connection, hour) for the whole batch
+        return dict(
+            process_partial_response(event=event, record_handler=_run_record, processor=processor, context=context)
+        )
 
 
 def handle_dead_letters(event: dict[str, Any], context: Any = None) -> dict[str, Any]:
     processor = _processor()
-    return dict(
-        process_partial_response(event=event, record_handler=_dead_record, processor=processor, context=context)
-    )
+    with stats.collecting():
+        return dict(
+            process_partial_response(event=event, record_handler=_dead_record, processor=processor, context=context)
+        )
 
 
 def _run_record(record: SQSRecord) -> None:
@@ -94,7 +100,11 @@ def process(tenant_id: str, run_id: str, message_id: str) -> int | None:
     if run is None:
         return None
     outcome = execution.execute(run, PartialWriter(run, message_id))
+    usage = stats.for_connection(tenant_id, run.connection_id)
+    if outcome.latency_ms is not None:
+        usage.timed("call", outcome.error is None and outcome.retry_in is None, outcome.latency_ms)
     if outcome.retry_in is not None:
+        stats.record(usage)
         logger.info("run attempt failed; retrying", extra={"runId": run_id, "attempt": run.attempts})
         later = {inflight.DEADLINE: _running_deadline(outcome.retry_in)}
         store.transition(
@@ -110,7 +120,9 @@ def process(tenant_id: str, run_id: str, message_id: str) -> int | None:
             changes["resultTruncated"] = True
     finished = _move(run, changes, from_status=RunStatus.RUNNING, owner_message_id=message_id, attempts=run.attempts)
     if finished is not None:
+        usage.timed("run", outcome.error is None, run_duration_ms(finished))
         announce(finished)
+    stats.record(usage)
     return None
 
 
@@ -163,6 +175,7 @@ def fail(run: Run, error: RunError, *, owner_message_id: str | None = None, atte
     failed = _move(run, changes, from_status=run.status, owner_message_id=owner_message_id, attempts=attempts)
     if failed is None:
         return False
+    stats.record(stats.for_connection(run.tenant_id, run.connection_id).timed("run", False, run_duration_ms(failed)))
     logger.warning(
         "run failed without a result",
         extra={"runId": run.run_id, "tenantId": run.tenant_id, "code": error.code, "reason": error.message},
@@ -192,6 +205,18 @@ def _move(
     if not commit(entry, run_event(moved) if moved.status != from_status else None):
         return None
     return moved
+
+
+def run_duration_ms(run: Run) -> int:
+    """From the first claim to the finish (retries and their backoff included); 0 if it never started."""
+    if run.started_at is None or run.completed_at is None:
+        return 0
+    return max(
+        0,
+        round(
+            (datetime.fromisoformat(run.completed_at) - datetime.fromisoformat(run.started_at)).total_seconds() * 1000
+        ),
+    )
 
 
 def event_id(run_id: str, status: RunStatus) -> str:

@@ -146,6 +146,7 @@ def test_catalog_entries_carry_json_schemas_from_the_parameter_models() -> None:
         "ollama",
         "aws-ses",
         "aws-sns",
+        "mcp",
     }
 
 

@@ -136,3 +136,64 @@ def test_deep_payloads_travel_in_the_event_and_only_oversized_ones_stay_on_the_d
     assert by_delivery["large-1"]["payloadOmitted"] is True and "payload" not in by_delivery["large-1"]
     delivery = client.get(f"/webhooks/deliveries/{accepted.json['deliveryId']}").json
     assert len(delivery["payload"]["blob"]) == 210 * 1024
+
+
+def _hand_built(message_id: str, body: str) -> dict[str, Any]:
+    """A Lambda SQS record with its own messageId (chalice.test gives every record of an event the same one)."""
+    return {
+        "messageId": message_id,
+        "receiptHandle": message_id,
+        "body": body,
+        "attributes": {},
+        "eventSource": "aws:sqs",
+    }
+
+
+@contextmanager
+def transactions_meet(parties: int) -> Iterator[list[str]]:
+    """Every ``TransactWriteItems`` waits until ``parties`` are in flight at once: a batch handled one record
+    at a time never gets there, and its records fail on the broken barrier instead of waiting forever."""
+    barrier = threading.Barrier(parties, timeout=5)
+    broken: list[str] = []
+    events = aws.dynamodb().meta.events
+
+    def meet(**_: Any) -> None:
+        try:
+            barrier.wait()
+        except threading.BrokenBarrierError:
+            broken.append("broken")
+            raise
+
+    events.register("before-call.dynamodb.TransactWriteItems", meet, unique_id="consumer-test-meet")
+    try:
+        yield broken
+    finally:
+        events.unregister("before-call.dynamodb.TransactWriteItems", unique_id="consumer-test-meet")
+
+
+def test_a_batch_is_processed_concurrently_and_reports_exactly_the_failed_records(
+    client: ApiClient, connect: Callable[..., Hook], drain: Callable[..., Any], tenant: str
+) -> None:
+    hook = connect("prov-github")
+    drain()
+    fresh: list[dict[str, Any]] = []
+    for number in range(4):
+        body = json_bytes({"action": "opened", "issue": {"number": number}})
+        headers = {"X-GitHub-Event": "issues", "X-GitHub-Delivery": f"batch-{number}"}
+        accepted = post_delivery(client, hook.connection_id, body, {**headers, **signers.github(hook.secret, body)})
+        assert accepted.status == 202
+        message = f'{{"tenantId":"{tenant}","deliveryId":"{accepted.json["deliveryId"]}"}}'
+        fresh.append(_hand_built(f"fresh-{number}", message))
+    from chalicelib.core.config import get_settings
+    from tests.inbound.conftest import registered_handler
+
+    handler = registered_handler(get_settings().queue_name("inbound-events"))
+    broken = [_hand_built("bad-json", "not json"), _hand_built("no-delivery-id", f'{{"tenantId":"{tenant}"}}')]
+    batch = [fresh[0], broken[0], fresh[1], fresh[2], broken[1], fresh[3]]
+    with transactions_meet(len(fresh)) as barrier_broke:
+        response = handler({"Records": batch}, None)
+    assert not barrier_broke
+    assert sorted(item["itemIdentifier"] for item in response["batchItemFailures"]) == ["bad-json", "no-delivery-id"]
+    assert len(events_of(tenant)) == 4
+    drain()  # the queued copies find their deliveries Processed: no second event
+    assert len(events_of(tenant)) == 4

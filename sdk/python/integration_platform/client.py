@@ -363,6 +363,33 @@ class Client:
     def revoke_api_key(self, api_key_id: str) -> None:
         self.call("revoke_api_key", {"apiKeyId": api_key_id})
 
+    # -- numbers ----------------------------------------------------------------------------------
+
+    def get_metrics(
+        self,
+        *,
+        connection_id: str | None = None,
+        subscription_id: str | None = None,
+        granularity: str | None = None,
+        start: str | None = None,
+        end: str | None = None,
+    ) -> models.MetricsSeries:
+        """The tenant's time series, or one connection's or subscription's (``start``/``end`` are RFC 3339)."""
+        query = {
+            "connectionId": connection_id,
+            "subscriptionId": subscription_id,
+            "granularity": granularity,
+            "from": start,
+            "to": end,
+        }
+        return cast(models.MetricsSeries, self.call("get_metrics", query=query))
+
+    # -- MCP --------------------------------------------------------------------------------------
+
+    def mcp_endpoint(self, message: Mapping[str, Any]) -> Any:
+        """One JSON-RPC message to ``POST /mcp`` (stateless: no session); an MCP client library is the usual caller."""
+        return self.call("mcp_endpoint", body=dict(message))
+
     # -- system -----------------------------------------------------------------------------------
 
     def platform_health(self) -> models.PlatformHealth:

@@ -115,6 +115,15 @@ class BearerTokenCredentials(TypedDict, total=False):
     token: Required[str]
 
 
+class CallsPoint(TypedDict, total=False):
+    """CallsPoint"""
+
+    total: int
+    failed: int
+    averageLatencyMs: int | None
+    p95LatencyMs: int | None
+
+
 class Connection(TypedDict, total=False):
     """Connection"""
 
@@ -136,6 +145,7 @@ class Connection(TypedDict, total=False):
     webhookSecretRef: str | None
     webhookSecretOwner: SecretOwner | None
     webhookUrl: str | None
+    stats: UsageStats | None
     traceId: str | None
 
 
@@ -157,11 +167,12 @@ class ConnectionHealth(TypedDict, total=False):
 
     connectionId: Required[str]
     status: Required[Health]
-    lastCheckedAt: str | None
+    lastCheck: str | None
     lastCheckFailedAt: str | None
     message: str | None
     latencyMs: int | None
-    checks: dict[str, HealthCheck]
+    checks: list[HealthCheck]
+    metrics: HealthMetrics | None
     traceId: str | None
 
 
@@ -421,10 +432,29 @@ class ExecuteOperationRequest(TypedDict, total=False):
 
 
 class HealthCheck(TypedDict, total=False):
-    """HealthCheck"""
+    """001's check: what was checked, how it went and why."""
 
-    status: Required[Literal["Pass", "Fail", "Skipped"]]
+    name: Required[str]
+    status: Required[Literal["passed", "failed", "warning"]]
+    latencyMs: int | None
     message: Required[str]
+
+
+class HealthMetrics(TypedDict, total=False):
+    """001's health ``metrics``: the connection's vendor calls over the last 24 hours."""
+
+    successRate24h: float | None
+    averageLatencyMs: int | None
+    errorRate: float | None
+    totalCalls24h: int
+
+
+class InboundPoint(TypedDict, total=False):
+    """InboundPoint"""
+
+    accepted: int
+    rejected: int
+    duplicate: int
 
 
 class IngestQuery(TypedDict, total=False):
@@ -438,6 +468,44 @@ class ListQuery(TypedDict, total=False):
 
     limit: int
     cursor: str | None
+
+
+class MetricsPoint(TypedDict, total=False):
+    """MetricsPoint"""
+
+    timestamp: Required[str]
+    inbound: Required[InboundPoint]
+    outbound: Required[OutboundPoint]
+    runs: Required[RunsPoint]
+    calls: Required[CallsPoint]
+
+
+MetricsQuery = TypedDict(
+    "MetricsQuery",
+    {
+        "connectionId": "str | None",
+        "subscriptionId": "str | None",
+        "granularity": "Literal['minute', 'hour', 'day']",
+        "from": "str | None",
+        "to": "str | None",
+    },
+    total=False,
+)
+
+
+MetricsSeries = TypedDict(
+    "MetricsSeries",
+    {
+        "granularity": "Required[Literal['minute', 'hour', 'day']]",
+        "from": "Required[str]",
+        "to": "Required[str]",
+        "connectionId": "str | None",
+        "subscriptionId": "str | None",
+        "points": "Required[list[MetricsPoint]]",
+        "traceId": "str | None",
+    },
+    total=False,
+)
 
 
 class OAuth2ClientCredentials(TypedDict, total=False):
@@ -479,6 +547,15 @@ class OutboundDeliveryStatus(TypedDict, total=False):
     statusCode: int | None
     error: str | None
     nextRetryAt: str | None
+
+
+class OutboundPoint(TypedDict, total=False):
+    """OutboundPoint"""
+
+    delivered: int
+    failed: int
+    averageLatencyMs: int | None
+    p95LatencyMs: int | None
 
 
 class PlatformHealth(TypedDict, total=False):
@@ -660,6 +737,15 @@ class RunListQuery(TypedDict, total=False):
     status: RunStatus | None
 
 
+class RunsPoint(TypedDict, total=False):
+    """RunsPoint"""
+
+    completed: int
+    failed: int
+    averageLatencyMs: int | None
+    p95LatencyMs: int | None
+
+
 class StatusChanged(TypedDict, total=False):
     """StatusChanged"""
 
@@ -690,6 +776,7 @@ class Subscription(TypedDict, total=False):
     disabledReason: str | None
     failingSince: str | None
     signingSecret: str | None
+    stats: UsageStats | None
     traceId: str | None
 
 
@@ -722,6 +809,19 @@ class UpdateSubscriptionRequest(TypedDict, total=False):
     eventTypes: list[str] | None
     active: bool | None
     description: str | None
+
+
+class UsageStats(TypedDict, total=False):
+    """``stats`` on a connection (vendor calls) or a subscription (delivery attempts), over ``windowDays``."""
+
+    windowDays: Required[int]
+    totalCalls: Required[int]
+    failedCalls: Required[int]
+    successRate: float | None
+    averageResponseTimeMs: int | None
+    p50ResponseTimeMs: int | None
+    p95ResponseTimeMs: int | None
+    lastUsedAt: str | None
 
 
 class VendorQuery(TypedDict, total=False):
@@ -779,6 +879,7 @@ OPERATIONS: dict[str, tuple[str, str]] = {
     "get_delivery": ("GET", "/webhooks/deliveries/{id}"),
     "get_event": ("GET", "/events/{eventId}"),
     "get_health": ("GET", "/integrations/connections/{connectionId}/health"),
+    "get_metrics": ("GET", "/metrics"),
     "get_provider": ("GET", "/integrations/providers/{providerId}"),
     "get_run": ("GET", "/integrations/runs/{runId}"),
     "get_subscription": ("GET", "/webhooks/subscriptions/{subscriptionId}"),
@@ -792,6 +893,7 @@ OPERATIONS: dict[str, tuple[str, str]] = {
     "list_providers": ("GET", "/integrations/providers"),
     "list_runs": ("GET", "/integrations/runs"),
     "list_subscriptions": ("GET", "/webhooks/subscriptions"),
+    "mcp_endpoint": ("POST", "/mcp"),
     "openapi_document": ("GET", "/openapi.json"),
     "platform_health": ("GET", "/health"),
     "publish_event": ("POST", "/events"),

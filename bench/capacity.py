@@ -1,0 +1,281 @@
+"""Every AWS call a process makes on moto, with the capacity units each DynamoDB call would consume.
+
+moto answers ``ReturnConsumedCapacity`` with fixed figures, so the units are
+*computed from item sizes*, by DynamoDB's published rules, from the items in
+moto's tables just before and just after each call:
+
+- a write costs one WRU per KB of the larger of the item before and after it
+  (at least one; a delete, the item deleted; a failed condition, the item it was
+  checked against), twice that inside ``TransactWriteItems``;
+- every global secondary index the item is in, was in, or moves in costs one
+  more write per KB of its projection (a delete plus a put when the index key
+  changes; nothing when no projected attribute changed);
+- a read costs one RRU per 4 KB read (``GetItem`` and ``BatchGetItem`` per
+  item, ``Query`` over the page), half that when eventually consistent.
+
+Item sizes follow DynamoDB's sizing (attribute names plus values; numbers by
+their digits, binary by its bytes, 3 bytes plus 1 per element for lists and
+maps), so a figure is within a few bytes of what DynamoDB bills.
+
+Calls are counted through botocore's event hooks on the clients from
+``chalicelib.core.aws`` (and on any other client handed to ``watch``), under the
+phase the caller names, so a bench or a test can tell whose call it was.
+"""
+
+from __future__ import annotations
+
+import base64
+import copy
+import math
+import threading
+from collections import Counter
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from typing import Any
+
+ACCOUNT = "123456789012"
+_WRITES = {"PutItem", "UpdateItem", "DeleteItem", "TransactWriteItems", "BatchWriteItem"}
+
+
+@dataclass
+class Call:
+    """One AWS API call: who made it, what it was, what it consumed."""
+
+    phase: str
+    operation: str
+    wru: float = 0.0
+    rru: float = 0.0
+    chunks: int = 1  # SQS requests / EventBridge entries billed (per 64 KB chunk)
+
+
+@dataclass
+class Meter:
+    """Counts calls per phase; ``phase`` says whose calls follow (set by the bench or the test)."""
+
+    region: str = "us-east-1"
+    phase: str = "-"
+    calls: list[Call] = field(default_factory=list)
+    _pending: threading.local = field(default_factory=threading.local)
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def watch(self, *clients: Any) -> None:
+        for client in clients:
+            client.meta.events.register("before-parameter-build", self._before)
+            client.meta.events.register("after-call", self._after)
+
+    def watch_platform(self) -> None:
+        from chalicelib.core import aws
+
+        self.watch(aws.dynamodb(), aws.sqs(), aws.secretsmanager(), aws.events())
+
+    @contextmanager
+    def as_phase(self, phase: str) -> Iterator[None]:
+        previous, self.phase = self.phase, phase
+        try:
+            yield
+        finally:
+            self.phase = previous
+
+    def discard(self, unwanted: Callable[[Call], bool]) -> None:
+        with self._lock:
+            self.calls = [call for call in self.calls if not unwanted(call)]
+
+    def take(self) -> list[Call]:
+        with self._lock:
+            taken, self.calls = self.calls, []
+        return taken
+
+    # botocore hooks -------------------------------------------------------------------------------
+
+    def _before(self, params: dict[str, Any], model: Any, **_: Any) -> None:
+        service = model.service_model.service_name
+        before = _snapshot(self._tables(), params, model.name) if service == "dynamodb" else None
+        self._pending.call = (params, before)
+
+    def _after(self, model: Any, parsed: dict[str, Any], **_: Any) -> None:
+        service = model.service_model.service_name
+        pending: tuple[dict[str, Any], Any] = getattr(self._pending, "call", ({}, None))
+        params, before = pending
+        call = Call(self.phase, f"{service}.{model.name}")
+        if service == "dynamodb":
+            failed = "Error" in parsed
+            if model.name in _WRITES:
+                call.wru = _write_units(self._tables(), params, model.name, before or {}, failed)
+            else:
+                call.rru = _read_units(params, model.name, parsed)
+        elif service == "sqs":
+            call.chunks = _sqs_chunks(params, model.name, parsed)
+        elif service == "events" and model.name == "PutEvents":
+            call.chunks = sum(_chunks(_entry_bytes(e), 64 * 1024) for e in params.get("Entries", []))
+        with self._lock:
+            self.calls.append(call)
+
+    def _tables(self) -> Any:
+        from moto.dynamodb.models import dynamodb_backends
+
+        return dynamodb_backends[ACCOUNT][self.region]
+
+
+# sizes ----------------------------------------------------------------------------------------------
+
+
+def value_size(value: dict[str, Any]) -> int:
+    """One AttributeValue's size, from a request, a parsed response or moto's ``to_json`` (binary in base64)."""
+    (kind, inner), *_ = value.items()
+    if kind == "S":
+        return len(str(inner).encode())
+    if kind == "N":
+        digits = str(inner).lstrip("-").replace(".", "").lstrip("0") or "0"
+        return (len(digits) + 1) // 2 + 1
+    if kind == "B":
+        return len(base64.b64decode(inner)) if isinstance(inner, str) else len(inner)
+    if kind in ("BOOL", "NULL"):
+        return 1
+    if kind == "L":
+        return 3 + sum(1 + value_size(v) for v in inner)
+    if kind == "M":
+        return 3 + sum(len(k.encode()) + 1 + value_size(v) for k, v in inner.items())
+    return sum(value_size({kind[0]: v}) for v in inner)  # SS, NS, BS
+
+
+def item_size(attributes: dict[str, Any] | None) -> int:
+    return sum(len(name.encode()) + value_size(v) for name, v in (attributes or {}).items())
+
+
+def _chunks(size: int, chunk: int) -> int:
+    return max(1, math.ceil(size / chunk))
+
+
+# writes ---------------------------------------------------------------------------------------------
+
+
+def _targets(params: dict[str, Any], operation: str) -> list[tuple[str, dict[str, Any], int]]:
+    """``(table, key or item, multiplier)`` for every item a write touches."""
+    if operation == "PutItem":
+        return [(params["TableName"], params["Item"], 1)]
+    if operation in ("UpdateItem", "DeleteItem"):
+        return [(params["TableName"], params["Key"], 1)]
+    if operation == "TransactWriteItems":
+        found = []
+        for entry in params["TransactItems"]:
+            (kind, body), *_ = entry.items()
+            found.append((body["TableName"], body["Item"] if kind == "Put" else body["Key"], 2))
+        return found
+    found = []
+    for table, requests in params.get("RequestItems", {}).items():
+        for request in requests:
+            put = request.get("PutRequest")
+            found.append((table, put["Item"] if put else request["DeleteRequest"]["Key"], 1))
+    return found
+
+
+def _moto_item(backend: Any, table_name: str, key: dict[str, Any]) -> dict[str, Any] | None:
+    from moto.dynamodb.models.dynamo_type import DynamoType
+
+    table = backend.get_table(table_name)
+    range_value = key.get(table.range_key_attr) if table.range_key_attr else None
+    try:
+        item = table.get_item(DynamoType(key[table.hash_key_attr]), DynamoType(range_value) if range_value else None)
+    except KeyError:
+        return None
+    if item is None:
+        return None
+    attributes: dict[str, Any] = copy.deepcopy(item.to_json()["Attributes"])
+    return attributes
+
+
+def _snapshot(backend: Any, params: dict[str, Any], operation: str) -> dict[tuple[str, str], Any] | None:
+    if operation not in _WRITES:
+        return None
+    return {
+        (table, repr(sorted(key.items()))): _moto_item(backend, table, key)
+        for table, key, _ in _targets(params, operation)
+    }
+
+
+def _projection(index: Any, table: Any, item: dict[str, Any] | None) -> dict[str, Any] | None:
+    """The item as the index holds it, or None when it is not in the (sparse) index."""
+    keys = [k["AttributeName"] for k in index.schema]
+    if item is None or any(k not in item for k in keys):
+        return None
+    kind = index.projection.get("ProjectionType", "ALL")
+    if kind == "ALL":
+        return item
+    wanted = {table.hash_key_attr, table.range_key_attr, *keys}
+    if kind == "INCLUDE":
+        wanted |= set(index.projection.get("NonKeyAttributes", []))
+    return {name: value for name, value in item.items() if name in wanted}
+
+
+def _index_units(table: Any, before: dict[str, Any] | None, after: dict[str, Any] | None) -> float:
+    units = 0.0
+    for index in table.global_indexes:
+        old, new = _projection(index, table, before), _projection(index, table, after)
+        keys = [k["AttributeName"] for k in index.schema]
+        if old == new:
+            continue
+        if old is not None and new is not None and all(old[k] == new[k] for k in keys):
+            units += _chunks(item_size(new), 1024)
+            continue
+        units += _chunks(item_size(old), 1024) if old is not None else 0
+        units += _chunks(item_size(new), 1024) if new is not None else 0
+    return units
+
+
+def _write_units(
+    backend: Any, params: dict[str, Any], operation: str, before: dict[tuple[str, str], Any], failed: bool
+) -> float:
+    units = 0.0
+    for table_name, key, multiplier in _targets(params, operation):
+        old = before.get((table_name, repr(sorted(key.items()))))
+        if failed:
+            units += multiplier * _chunks(item_size(old), 1024)
+            continue
+        new = _moto_item(backend, table_name, key)
+        units += multiplier * _chunks(max(item_size(old), item_size(new)), 1024)
+        units += _index_units(backend.get_table(table_name), old, new)
+    return units
+
+
+# reads ----------------------------------------------------------------------------------------------
+
+
+def _read_units(params: dict[str, Any], operation: str, parsed: dict[str, Any]) -> float:
+    consistent = 1.0 if params.get("ConsistentRead") else 0.5
+    if operation == "GetItem":
+        return consistent * _chunks(item_size(parsed.get("Item")), 4096)
+    if operation in ("Query", "Scan"):
+        return consistent * _chunks(sum(item_size(i) for i in parsed.get("Items", [])), 4096)
+    if operation == "BatchGetItem":
+        units = 0.0
+        for table, items in parsed.get("Responses", {}).items():
+            strong = 1.0 if params["RequestItems"][table].get("ConsistentRead") else 0.5
+            units += sum(strong * _chunks(item_size(i), 4096) for i in items)
+        return units
+    if operation == "TransactGetItems":
+        return sum(2.0 * _chunks(item_size(r.get("Item")), 4096) for r in parsed.get("Responses", []))
+    return 0.0
+
+
+# SQS and EventBridge ---------------------------------------------------------------------------------
+
+
+def _sqs_chunks(params: dict[str, Any], operation: str, parsed: dict[str, Any]) -> int:
+    if operation == "SendMessage":
+        return _chunks(len(params.get("MessageBody", "").encode()), 64 * 1024)
+    if operation == "SendMessageBatch":
+        return _chunks(sum(len(e["MessageBody"].encode()) for e in params.get("Entries", [])), 64 * 1024)
+    if operation == "ReceiveMessage":
+        bodies = [len(m["Body"].encode()) for m in parsed.get("Messages", [])]
+        return _chunks(sum(bodies), 64 * 1024) if bodies else 0
+    return 1
+
+
+def _entry_bytes(entry: dict[str, Any]) -> int:
+    return sum(len(str(entry.get(name, "")).encode()) for name in ("Source", "DetailType", "Detail", "Resources"))
+
+
+def totals(calls: list[Call]) -> Counter[str]:
+    """Calls per operation, for printing and for the tests' comparisons."""
+    return Counter(call.operation for call in calls)
