@@ -56,7 +56,8 @@ def _post_raw(runtime: LocalRuntime, path: str, body: bytes, headers: dict[str, 
 
 
 def _aws(runtime: LocalRuntime, service: str) -> Any:
-    return boto3.client(
+    make: Any = boto3.client  # one helper for two services; the stubs type each name separately
+    return make(
         service,
         endpoint_url=runtime.moto_url,
         region_name="us-east-1",

@@ -49,15 +49,22 @@ export function linePlot(values, { title, max, unit = "", first = "", last = "",
     [4, pad + 4, `${top}${unit}`],
     [4, height - pad, `0${unit}`],
     [pad, height - 8, first],
-    [width - pad - 90, height - 8, last],
+    [width - pad, height - 8, last, "end"],
     [pad + 6, 16, title],
   ];
-  for (const [x, y, text] of labels) {
-    const node = svg("text", { x, y, class: "label" });
+  for (const [x, y, text, anchor = "start"] of labels) {
+    const node = svg("text", { x, y, class: "label", "text-anchor": anchor });
     node.textContent = text;
     root.append(node);
   }
   root.append(svg("path", { d: path(values, width, height, pad, top), class: "line" }));
+  // A dot per bucket with data, so a lone hour still shows.
+  const step = values.length > 1 ? (width - 2 * pad) / (values.length - 1) : 0;
+  values.forEach((v, i) => {
+    if (v === null || v === undefined) return;
+    const y = height - pad - (top > 0 ? (v / top) * (height - 2 * pad) : 0);
+    root.append(svg("circle", { cx: (pad + i * step).toFixed(1), cy: y.toFixed(1), r: 2.5, class: "dot" }));
+  });
   const count = values.filter((v) => v !== null && v !== undefined).length;
   root.dataset.points = String(count);
   return root;
