@@ -33,6 +33,7 @@ def _page(name: str) -> Response:
     response=PortalSession,
     status=201,
     errors=(400, 404, 422),
+    idempotent=True,
 )
 def create_portal_session(call: Call) -> Reply:
     return Reply(service.create(call.tenant_id, call.body), status=201)

@@ -7,6 +7,7 @@ from typing import Annotated
 from pydantic import Field, model_validator
 
 from chalicelib.core.models import RequestModel, WireModel
+from chalicelib.core.timestamps import Timestamp
 
 MAX_EXPIRY_SECONDS = 24 * 3600
 DEFAULT_EXPIRY_SECONDS = 3600
@@ -31,8 +32,14 @@ class PortalSessionRequest(RequestModel):
 
 
 class PortalSession(WireModel):
-    portal_url: str = Field(description="Open in a browser; the token travels in the fragment, never to a server log.")
-    token: str = Field(description="A bearer token for the portal's routes on these subscriptions only.")
-    expires_at: str
+    portal_url: str | None = Field(
+        default=None, description="Open in a browser; the token travels in the fragment, never to a server log."
+    )
+    token: str | None = Field(
+        default=None,
+        description="A bearer token for the portal's routes on these subscriptions only. Shown once: an "
+        "Idempotency-Key replay answers without it (and without portalUrl); mint a new session instead.",
+    )
+    expires_at: Timestamp
     subscription_ids: list[str]
     consumer_id: str | None = None

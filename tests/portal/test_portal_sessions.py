@@ -141,3 +141,13 @@ def test_the_signing_key_is_made_once_and_shared(client: ApiClient) -> None:
     token = portal_token(client, subscriptionIds=[sub])
     tokens._key_cache.clear()
     assert tokens.principal_from_portal(token).subscription_ids == frozenset({sub})
+
+
+def test_a_replayed_session_never_shows_its_token_again(client: ApiClient) -> None:
+    """The idempotency record keeps no credential: the replay has neither the token nor the link."""
+    sub = subscription(client)
+    first = client.post(SESSIONS, {"subscriptionIds": [sub]}, headers={"Idempotency-Key": "portal-once"})
+    again = client.post(SESSIONS, {"subscriptionIds": [sub]}, headers={"Idempotency-Key": "portal-once"})
+    assert first.status == again.status == 201, again.body
+    assert first.json["token"] and "token" not in again.json and "portalUrl" not in again.json
+    assert again.json["subscriptionIds"] == [sub]
