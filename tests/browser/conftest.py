@@ -2,8 +2,8 @@
 
 The runtime is the e2e session's one (``tests/e2e/conftest.py``). Every page a
 test opens is checked for console errors and screenshotted to
-``build/screenshots/<name>.png``; the paths are printed (``pytest -s`` or the
-captured output of a failure shows them, and ``make test`` lists them at the end).
+``build/screenshots/<name>.png``; the paths are printed and recorded on the test's report,
+from which the root conftest's summary lists them at the end of every run (``make test`` and CI included).
 """
 
 from __future__ import annotations
@@ -45,6 +45,7 @@ class Page:
         self.driver = driver
         self.base_url = base_url
         self.shots: list[Path] = []
+        self.on_shot: Callable[[Path], None] = lambda path: None
 
     def open(self, path: str, hash_route: str = "") -> None:
         self.driver.get(f"{self.base_url}{path}{hash_route}")
@@ -84,6 +85,7 @@ class Page:
         path = SCREENSHOTS / f"{name}.png"
         self.driver.save_screenshot(str(path))
         self.shots.append(path)
+        self.on_shot(path)
         print(f"screenshot: {path}")
         return path
 
@@ -116,3 +118,13 @@ def page(local_runtime: LocalRuntime) -> Iterator[Page]:
         shutil.rmtree(profile, ignore_errors=True)
         if tab.shots:
             print("\nscreenshots:\n" + "\n".join(f"  {p}" for p in tab.shots))
+
+
+@pytest.fixture(autouse=True)
+def _list_screenshots(request: pytest.FixtureRequest) -> None:
+    """Each screenshot goes on the test's report (``SCREENSHOT_PROPERTY``) for the end-of-run list."""
+    from tests.conftest import SCREENSHOT_PROPERTY
+
+    if "page" in request.fixturenames:
+        tab: Page = request.getfixturevalue("page")
+        tab.on_shot = lambda path: request.node.user_properties.append((SCREENSHOT_PROPERTY, str(path)))
