@@ -14,7 +14,7 @@ from tests.support.api_client import ApiClient
 def test_every_page_and_file_is_served_with_a_strict_policy(client: ApiClient, path: str) -> None:
     reply = client.get(path, token="")
     assert reply.status == 200, reply.body
-    assert "default-src 'self'" in reply.header("Content-Security-Policy")
+    assert "default-src 'self'" in (reply.header("Content-Security-Policy") or "")
     assert reply.header("X-Content-Type-Options") == "nosniff"
 
 
