@@ -44,7 +44,15 @@ def console_page(call: Call) -> Response:
     return _page("console.html")
 
 
-@endpoint(portal, "/console/{asset}", "GET", summary="A file of the console or portal pages", tag=TAG, scope=None)
+@endpoint(
+    portal,
+    "/console/{asset}",
+    "GET",
+    summary="A file of the console or portal pages",
+    tag=TAG,
+    scope=None,
+    errors=(404,),
+)
 def console_asset(call: Call) -> Response:
     return _page(call.path["asset"])
 
