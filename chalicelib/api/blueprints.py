@@ -17,6 +17,7 @@ from chalicelib.api.mcp import mcp
 from chalicelib.api.metrics import metrics
 from chalicelib.api.middleware import http_middleware
 from chalicelib.api.operations import operations
+from chalicelib.api.portal import portal
 from chalicelib.api.providers import providers
 from chalicelib.api.runs import runs
 from chalicelib.api.subscriptions import subscriptions
@@ -37,6 +38,7 @@ BLUEPRINTS = (
     credentials,
     mcp,
     metrics,
+    portal,
 )
 
 

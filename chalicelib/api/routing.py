@@ -22,7 +22,7 @@ from chalicelib.api.rendering import json_response
 from chalicelib.api.requests import check_size, parse_json_body, parse_query
 from chalicelib.auth.principal import Principal
 from chalicelib.auth.tokens import principal_from_bearer
-from chalicelib.core.errors import ApiError, AuthenticationFailed
+from chalicelib.core.errors import ApiError, AuthenticationFailed, AuthorizationDenied
 from chalicelib.ratelimit import limiter
 
 
@@ -41,6 +41,7 @@ class Operation:
     raw_body: bool
     operation_id: str
     idempotent: bool = False
+    portal: bool = False
     deprecation: Deprecation | None = None
 
 
@@ -92,11 +93,14 @@ def endpoint(
     raw_body: bool = False,
     idempotent: bool = False,
     deprecation: Deprecation | None = None,
+    portal: bool = False,
 ) -> Callable[[Handler], Handler]:
     """Register ``handler`` for ``method path``; ``scope=None`` makes it public.
 
     ``idempotent=True`` (creating POSTs) replays the first response to a repeated ``Idempotency-Key``;
     ``deprecation`` adds ``Deprecation``/``Sunset``/``Link`` to every response (chalicelib/api/deprecation.py).
+    ``portal=True`` lets a subscriber-portal token reach it (the handler checks the subscription allow-list);
+    every other operation answers such a token 403.
     """
 
     def decorator(handler: Handler) -> Handler:
@@ -115,7 +119,8 @@ def endpoint(
                 raw_body,
                 handler.__name__,
                 idempotent,
-                deprecation,
+                deprecation=deprecation,
+                portal=portal,
             )
         )
 
@@ -146,6 +151,8 @@ def endpoint(
             query_params: Mapping[str, str] | None,
         ) -> Response:
             if scope is not None:
+                if principal.is_portal and not portal:
+                    raise AuthorizationDenied("A portal token reaches only the subscriber portal's operations.")
                 principal.require(scope)
             check_size(body_bytes)
             call = Call(
@@ -202,4 +209,10 @@ def authenticate(headers: Mapping[str, str]) -> Principal:
         return principal_from_api_key(api_key)
     if authorization is None:
         raise AuthenticationFailed("A bearer token or an API key is required.")
+    scheme, _, token = authorization.partition(" ")
+    if scheme.lower() == "bearer" and token.strip():
+        from chalicelib.portal import tokens as portal_tokens
+
+        if portal_tokens.is_portal_token(token.strip()):
+            return portal_tokens.principal_from_portal(token.strip())
     return principal_from_bearer(authorization)

@@ -72,9 +72,18 @@ def list_subscriptions(call: Call) -> SubscriptionList:
 
 
 @endpoint(
-    subscriptions, ONE, "GET", summary="Get a subscription", tag=TAG, scope=READ, response=Subscription, errors=(404,)
+    subscriptions,
+    ONE,
+    "GET",
+    summary="Get a subscription",
+    tag=TAG,
+    scope=READ,
+    response=Subscription,
+    errors=(404,),
+    portal=True,
 )
 def get_subscription(call: Call) -> Subscription:
+    call.principal.require_subscription(call.path["subscriptionId"])
     subscription = service.get(call.tenant_id, call.path["subscriptionId"])
     numbers = read.usage(call.tenant_id, SUBSCRIPTION, subscription.subscription_id)
     return _traced(subscription.model_copy(update={"stats": numbers}))
@@ -90,8 +99,10 @@ def get_subscription(call: Call) -> Subscription:
     request=UpdateSubscriptionRequest,
     response=Subscription,
     errors=(400, 404),
+    portal=True,
 )
 def update_subscription(call: Call) -> Subscription:
+    call.principal.require_subscription(call.path["subscriptionId"])
     return _traced(service.update(call.tenant_id, call.path["subscriptionId"], call.body))
 
 
@@ -112,8 +123,10 @@ def delete_subscription(call: Call) -> Response:
     scope=WRITE,
     response=RotatedSecret,
     errors=(400, 404, 409, 422),
+    portal=True,
 )
 def rotate_secret(call: Call) -> RotatedSecret:
+    call.principal.require_subscription(call.path["subscriptionId"])
     request = (
         parse_json_body(call.headers, call.raw_body, RotateSecretRequest)
         if call.raw_body.strip()
@@ -133,8 +146,10 @@ def rotate_secret(call: Call) -> RotatedSecret:
     query=AttemptListQuery,
     response=AttemptList,
     errors=(400, 404),
+    portal=True,
 )
 def list_attempts(call: Call) -> AttemptList:
+    call.principal.require_subscription(call.path["subscriptionId"])
     items, next_cursor = recovery.list_attempts(call.tenant_id, call.path["subscriptionId"], call.query)
     return AttemptList(items=items, next_cursor=next_cursor)
 

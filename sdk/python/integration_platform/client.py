@@ -363,6 +363,16 @@ class Client:
     def revoke_api_key(self, api_key_id: str) -> None:
         self.call("revoke_api_key", {"apiKeyId": api_key_id})
 
+    # -- subscriber portal ------------------------------------------------------------------------
+
+    def create_portal_session(
+        self, request: models.PortalSessionRequest, *, idempotency_key: str | None = None
+    ) -> models.PortalSession:
+        """A short-lived link for one of your customers to manage only these subscriptions (docs/console.md)."""
+        return cast(
+            models.PortalSession, self.call("create_portal_session", body=request, idempotency_key=idempotency_key)
+        )
+
     # -- numbers ----------------------------------------------------------------------------------
 
     def get_metrics(
@@ -400,3 +410,12 @@ class Client:
 
     def api_docs(self) -> str:
         return cast(str, self.call("api_docs"))
+
+    def console_page(self) -> str:
+        return cast(str, self.call("console_page"))
+
+    def console_asset(self, asset: str) -> str:
+        return cast(str, self.call("console_asset", {"asset": asset}))
+
+    def portal_page(self) -> str:
+        return cast(str, self.call("portal_page"))

@@ -565,6 +565,24 @@ class PlatformHealth(TypedDict, total=False):
     checks: Required[list[DependencyCheck]]
 
 
+class PortalSession(TypedDict, total=False):
+    """PortalSession"""
+
+    portalUrl: str | None
+    token: str | None
+    expiresAt: Required[str]
+    subscriptionIds: Required[list[str]]
+    consumerId: str | None
+
+
+class PortalSessionRequest(TypedDict, total=False):
+    """PortalSessionRequest"""
+
+    consumerId: str | None
+    subscriptionIds: list[str] | None
+    expiresInSeconds: int
+
+
 class Provider(TypedDict, total=False):
     """Provider"""
 
@@ -867,8 +885,11 @@ OPERATIONS: dict[str, tuple[str, str]] = {
     "change_credentials": ("PUT", "/integrations/connections/{connectionId}/credentials"),
     "change_webhook_secret": ("PUT", "/integrations/connections/{connectionId}/webhook-secret"),
     "check_health": ("POST", "/integrations/connections/{connectionId}/health/check"),
+    "console_asset": ("GET", "/console/{asset}"),
+    "console_page": ("GET", "/console"),
     "create_api_key": ("POST", "/auth/api-keys"),
     "create_connection": ("POST", "/integrations/connections"),
+    "create_portal_session": ("POST", "/webhooks/portal-sessions"),
     "create_subscription": ("POST", "/webhooks/subscriptions"),
     "deactivate_connection": ("POST", "/integrations/connections/{connectionId}/deactivate"),
     "delete_connection": ("DELETE", "/integrations/connections/{connectionId}"),
@@ -896,6 +917,7 @@ OPERATIONS: dict[str, tuple[str, str]] = {
     "mcp_endpoint": ("POST", "/mcp"),
     "openapi_document": ("GET", "/openapi.json"),
     "platform_health": ("GET", "/health"),
+    "portal_page": ("GET", "/portal"),
     "publish_event": ("POST", "/events"),
     "receive_vendor_delivery": ("POST", "/webhooks/deliveries/{id}"),
     "recover_subscription": ("POST", "/webhooks/subscriptions/{subscriptionId}/recover"),
