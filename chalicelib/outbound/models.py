@@ -221,6 +221,10 @@ class Preview(WireModel):
     headers: dict[str, str] | None = Field(
         default=None, description="The headers that would be sent; signatures are computed only at send time."
     )
+    signature_scheme: SignatureScheme | None = Field(
+        default=None,
+        description="How webhook-signature (and, for v1, X-Signature-256) will be added over body at send time.",
+    )
     error: str | None = Field(default=None, description="Why no body could be built (the transform failed).")
     trace_id: str | None = None
 
