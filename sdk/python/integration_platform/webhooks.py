@@ -137,9 +137,9 @@ def verify_v1a(
     message_id, stamp = _header(headers, "webhook-id"), _header(headers, "webhook-timestamp")
     signed = f"{message_id}.{stamp}.".encode() + body
     keys = []
-    for key in _secrets(public_key):
+    for text in _secrets(public_key):
         try:
-            keys.append(Ed25519PublicKey.from_public_bytes(base64.b64decode(key.removeprefix(PUBLIC_PREFIX))))
+            keys.append(Ed25519PublicKey.from_public_bytes(base64.b64decode(text.removeprefix(PUBLIC_PREFIX))))
         except (binascii.Error, ValueError) as error:
             raise WebhookVerificationError("the public key is not a whpk_ ed25519 key") from error
     for candidate in _header(headers, "webhook-signature").split():
