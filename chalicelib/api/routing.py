@@ -5,7 +5,9 @@ counts the request against the rate limits, checks the scope, parses the body
 and query into models, honours ``Idempotency-Key`` on creating routes, and
 renders what the handler returns, so a handler only calls the domain service.
 Every response to an authenticated request, errors included, carries the
-``X-RateLimit-*`` headers. The same declarations feed ``/openapi.json``.
+``X-RateLimit-*`` headers, and every response of a deprecated operation (or
+to a request using a deprecated field) the deprecation headers
+(``chalicelib.api.deprecation``). The same declarations feed ``/openapi.json``.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from typing import Any
 from chalice.app import Blueprint, Response
 from pydantic import BaseModel
 
+from chalicelib.api.deprecation import Deprecation, used_by
 from chalicelib.api.rendering import json_response
 from chalicelib.api.requests import check_size, parse_json_body, parse_query
 from chalicelib.auth.principal import Principal
@@ -40,6 +43,7 @@ class Operation:
     raw_body: bool
     operation_id: str
     idempotent: bool = False
+    deprecated: Deprecation | None = None
 
 
 OPERATIONS: list[Operation] = []
@@ -89,10 +93,12 @@ def endpoint(
     errors: tuple[int, ...] = (),
     raw_body: bool = False,
     idempotent: bool = False,
+    deprecated: Deprecation | None = None,
 ) -> Callable[[Handler], Handler]:
     """Register ``handler`` for ``method path``; ``scope=None`` makes it public.
 
     ``idempotent=True`` (creating POSTs) replays the first response to a repeated ``Idempotency-Key``.
+    ``deprecated`` (``deprecation.on(since, sunset, link)``) adds the deprecation headers to every answer.
     """
 
     def decorator(handler: Handler) -> Handler:
@@ -111,6 +117,7 @@ def endpoint(
                 raw_body,
                 handler.__name__,
                 idempotent,
+                deprecated,
             )
         )
 
@@ -129,6 +136,8 @@ def endpoint(
             except ApiError as error:
                 if quota is not None:
                     error.headers.update(quota.headers())
+                if deprecated is not None:
+                    error.headers.update(deprecated.headers())
                 raise
             if quota is not None:
                 response.headers.update(quota.headers())
@@ -153,13 +162,13 @@ def endpoint(
                 raw_body=body_bytes,
             )
 
+            notice = deprecated or used_by(call.body)
+
             def produce() -> Response:
-                result = handler(call)
-                if isinstance(result, Response):
-                    return result
-                if isinstance(result, Reply):
-                    return json_response(result.payload, result.status or status, result.headers)
-                return json_response(result, status)
+                response = _render(handler(call), status)
+                if notice is not None:
+                    response.headers.update(notice.headers())
+                return response
 
             key = headers.get("idempotency-key") if idempotent else None
             if key is None:
@@ -176,6 +185,14 @@ def endpoint(
         return handler
 
     return decorator
+
+
+def _render(result: BaseModel | dict[str, Any] | Reply | Response, status: int) -> Response:
+    if isinstance(result, Response):
+        return result
+    if isinstance(result, Reply):
+        return json_response(result.payload, result.status or status, result.headers)
+    return json_response(result, status)
 
 
 def authenticate(headers: Mapping[str, str]) -> Principal:

@@ -211,6 +211,9 @@ def _operation(op: Operation, refs: Refs, definitions: dict[str, Any]) -> dict[s
     if body is not None:
         document["requestBody"] = body
     document["responses"] = _responses(op, refs)
+    if op.deprecated is not None:
+        document["deprecated"] = True
+        document.update(op.deprecated.extensions())
     return document
 
 
