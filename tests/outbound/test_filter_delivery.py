@@ -12,7 +12,7 @@ from tests.support.api_client import ApiClient
 from tests.support.receiver import serve_receiver
 
 URL = "http://127.0.0.1:9/hooks"
-BIG_ORDERS = {"data": {"amount": [{"numeric": [">=", 100]}], "currency": [{"anything-but": ["XXX"]}]}}
+BIG_ORDERS = {"data": {"amount": [{"numeric": [">=", 99.5]}], "currency": [{"anything-but": ["XXX"]}]}}
 
 
 def test_a_non_matching_event_is_not_sent_and_the_transformed_body_is_signed_and_sent(
