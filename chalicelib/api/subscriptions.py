@@ -176,7 +176,7 @@ def preview_subscription(call: Call) -> Preview:
     subscriptions,
     ONE + "/public-key",
     "GET",
-    summary="The ed25519 keys (whpk_...) that verify a v1a subscription's signatures",
+    summary="The ed25519 keys (whpk_...) that verify a v1a subscription's signatures (none for v1)",
     tag=TAG,
     scope=READ,
     response=PublicKey,

@@ -181,10 +181,16 @@ class PublicKeyEntry(WireModel):
 
 
 class PublicKey(WireModel):
-    """A ``v1a`` subscription's verification keys, newest last; older ones sign until they expire."""
+    """A ``v1a`` subscription's verification keys, newest last; older ones sign until they expire.
+
+    A ``v1`` subscription signs with a shared secret: it answers its scheme and no keys.
+    """
 
     subscription_id: str
-    public_key: str = Field(description="The current key: whpk_ then base64 of the raw 32-byte ed25519 key.")
+    signature_scheme: SignatureScheme
+    public_key: str | None = Field(
+        default=None, description="The current key: whpk_ then base64 of the raw 32-byte ed25519 key."
+    )
     keys: list[PublicKeyEntry]
 
 

@@ -164,19 +164,19 @@ def _new_entry(
 
 
 def public_keys(tenant_id: str, subscription_id: str) -> PublicKey:
-    """The keys a receiver verifies ``v1a`` with; a v1 subscription has none to publish."""
+    """The keys a receiver verifies ``v1a`` with, oldest first; a v1 subscription has none."""
     item = get_item(tenant_id, subscription_id)
     now = datetime.now(UTC)
-    entries = [e for e in _entries(item) if e.public_key and (e.expires_at is None or parse_time(e.expires_at) > now)]
-    if not entries:
-        raise NotFound(f"Subscription '{subscription_id}' signs with a shared secret (v1); it has no public key.")
+    entries = [
+        PublicKeyEntry(public_key=e.public_key, created_at=e.created_at, expires_at=e.expires_at)
+        for e in _entries(item)
+        if e.public_key and (e.expires_at is None or parse_time(e.expires_at) > now)
+    ]
     return PublicKey(
         subscription_id=subscription_id,
-        public_key=str(entries[-1].public_key),
-        keys=[
-            PublicKeyEntry(public_key=str(e.public_key), created_at=e.created_at, expires_at=e.expires_at)
-            for e in entries
-        ],
+        signature_scheme=SignatureScheme(item.get("signatureScheme", SignatureScheme.V1)),
+        public_key=entries[-1].public_key if entries else None,
+        keys=entries,
     )
 
 

@@ -43,7 +43,7 @@ def test_a_v1a_subscription_publishes_its_key_and_keeps_the_private_half_in_secr
     assert created["signatureScheme"] == "v1a" and "signingSecret" not in created
     public = client.get(f"/webhooks/subscriptions/{created['subscriptionId']}/public-key")
     assert public.status == 200
-    assert public.json["publicKey"] == created["publicKey"]
+    assert public.json["publicKey"] == created["publicKey"] and public.json["signatureScheme"] == "v1a"
     assert public.json["publicKey"].startswith("whpk_")
     assert len(base64.b64decode(public.json["publicKey"][5:])) == 32
     stored = vault.read_text(tenant, vault.path_from_ref(created["signingSecretRef"]))
@@ -56,9 +56,10 @@ def test_a_v1a_subscription_publishes_its_key_and_keeps_the_private_half_in_secr
     assert private not in json.dumps(raw_item)
 
 
-def test_public_key_of_a_v1_subscription_is_404_and_v1a_takes_no_secret_ref(client: ApiClient) -> None:
+def test_a_v1_subscription_has_no_public_key_and_v1a_takes_no_secret_ref(client: ApiClient) -> None:
     plain = client.post("/webhooks/subscriptions", {"eventTypes": ["*"], "endpointUrl": URL}).json
-    assert client.get(f"/webhooks/subscriptions/{plain['subscriptionId']}/public-key").status == 404
+    none = client.get(f"/webhooks/subscriptions/{plain['subscriptionId']}/public-key").json
+    assert none["signatureScheme"] == "v1" and none["keys"] == [] and "publicKey" not in none
     assert "publicKey" not in plain
     refused = client.post(
         "/webhooks/subscriptions",

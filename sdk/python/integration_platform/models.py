@@ -553,7 +553,8 @@ class PublicKey(TypedDict, total=False):
     """A ``v1a`` subscription's verification keys, newest last; older ones sign until they expire."""
 
     subscriptionId: Required[str]
-    publicKey: Required[str]
+    signatureScheme: Required[SignatureScheme]
+    publicKey: str | None
     keys: Required[list[PublicKeyEntry]]
 
 
