@@ -87,7 +87,8 @@ def test_a_v1a_delivery_verifies_with_the_published_key_through_a_rotation(clien
     subscription = client.create_subscription(
         {"eventTypes": ["V1aChecked"], "endpointUrl": receiver.url, "signatureScheme": "v1a"}
     )
-    old_key = client.get_public_key(subscription["subscriptionId"])["publicKey"]
+    old_key = client.get_public_key(subscription["subscriptionId"]).get("publicKey")
+    assert old_key and old_key == subscription.get("publicKey")
     receiver.trust_keys(old_key)
     rotated = client.rotate_secret(subscription["subscriptionId"])
     new_key = rotated.get("publicKey")
