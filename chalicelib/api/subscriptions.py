@@ -7,11 +7,14 @@ from chalice.app import Blueprint, Response
 from chalicelib.api.requests import parse_json_body
 from chalicelib.api.routing import Call, Reply, endpoint
 from chalicelib.core.context import current_trace_id
-from chalicelib.outbound import recovery, service
+from chalicelib.outbound import preview, recovery, service
 from chalicelib.outbound.models import (
     AttemptList,
     AttemptListQuery,
     CreateSubscriptionRequest,
+    Preview,
+    PreviewRequest,
+    PublicKey,
     Queued,
     RecoverRequest,
     RotatedSecret,
@@ -170,3 +173,33 @@ def recover_subscription(call: Call) -> Queued:
     body: RecoverRequest = call.body
     queued = recovery.recover(call.tenant_id, call.path["subscriptionId"], body.since)
     return queued.model_copy(update={"trace_id": current_trace_id()})
+
+
+@endpoint(
+    subscriptions,
+    ONE + "/preview",
+    "POST",
+    summary="Show whether an event (given, or a recent one by eventId) matches and exactly what would be sent",
+    tag=TAG,
+    scope=READ,
+    request=PreviewRequest,
+    response=Preview,
+    errors=(400, 404),
+)
+def preview_subscription(call: Call) -> Preview:
+    shown = preview.preview(call.tenant_id, call.path["subscriptionId"], call.body)
+    return shown.model_copy(update={"trace_id": current_trace_id()})
+
+
+@endpoint(
+    subscriptions,
+    ONE + "/public-key",
+    "GET",
+    summary="The ed25519 keys (whpk_...) that verify a v1a subscription's signatures (none for v1)",
+    tag=TAG,
+    scope=READ,
+    response=PublicKey,
+    errors=(404,),
+)
+def get_public_key(call: Call) -> PublicKey:
+    return service.public_keys(call.tenant_id, call.path["subscriptionId"])

@@ -27,7 +27,7 @@ from chalicelib.core.ids import new_id
 from chalicelib.core.logging import logger
 from chalicelib.core.timestamps import from_epoch, now_text, parse_time
 from chalicelib.events import store as events
-from chalicelib.outbound import fanout, queue, retry, sender, service, signing, store
+from chalicelib.outbound import fanout, queue, retry, sender, service, signing, store, transforms
 from chalicelib.outbound import secrets as signing_secrets
 from chalicelib.outbound.config import get_outbound_settings
 from chalicelib.outbound.models import Attempt, AttemptStatus, DispatchMessage
@@ -62,11 +62,11 @@ def handle(event: dict[str, Any]) -> dict[str, Any]:
         return handle_concurrently(event, stats.carry(run), executor, raise_on_entire_batch_failure=False)
 
 
-def _body(message: DispatchMessage) -> str | None:
+def _body(message: DispatchMessage, subscription: Item | None) -> str | None:
     if message.body is not None:
         return message.body
     recorded = events.get(message.tenant_id, message.event_id)
-    return fanout.body(recorded) if recorded else None
+    return fanout.body(recorded, subscription) if recorded else None
 
 
 def deliver(message: DispatchMessage, subscription: Item | None) -> None:
@@ -74,7 +74,12 @@ def deliver(message: DispatchMessage, subscription: Item | None) -> None:
     if message.due_at is not None and message.due_at > now + NOT_DUE_SLACK:
         queue.send_delayed(message, message.due_at - now)
         return
-    text = _body(message)
+    try:
+        text = _body(message, subscription)
+    except transforms.TransformFailed as exc:
+        if subscription is not None:
+            _finish(message, subscription, sender.Outcome(None, 0, error=str(exc)), final=True)
+        return
     if subscription is None or text is None:
         logger.info("dropping a delivery whose subscription or event is gone", extra={"eventId": message.event_id})
         return

@@ -36,6 +36,7 @@ BODIES: dict[str, dict[str, Any]] = {
     "ExecuteOperationRequest": {"parameters": {"owner": "octo", "repo": "hello"}},
     "UpdateSubscriptionRequest": {"active": False},
     "RecoverRequest": {"since": "2020-01-01T00:00:00Z"},
+    "PreviewRequest": {"event": {"type": "InvoicePaid", "data": {}}},
 }
 
 

@@ -288,6 +288,15 @@ class Client:
     def rotate_secret(self, subscription_id: str) -> models.RotatedSecret:
         return cast(models.RotatedSecret, self.call("rotate_secret", {"subscriptionId": subscription_id}))
 
+    def get_public_key(self, subscription_id: str) -> models.PublicKey:
+        """A ``v1a`` subscription's ``whpk_`` key(s) for ``webhooks.verify_v1a``."""
+        return cast(models.PublicKey, self.call("get_public_key", {"subscriptionId": subscription_id}))
+
+    def preview_subscription(self, subscription_id: str, request: models.PreviewRequest) -> models.Preview:
+        """Whether an event (given, or ``eventId``) matches, and the exact body that would be sent."""
+        path = {"subscriptionId": subscription_id}
+        return cast(models.Preview, self.call("preview_subscription", path, body=request))
+
     def recover_subscription(self, subscription_id: str, since: str) -> models.Queued:
         path = {"subscriptionId": subscription_id}
         return cast(models.Queued, self.call("recover_subscription", path, body={"since": since}))

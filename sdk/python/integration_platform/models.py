@@ -40,6 +40,8 @@ RunStatus: TypeAlias = Literal["Pending", "Running", "Completed", "Failed", "Can
 
 SecretOwner: TypeAlias = Literal["Platform", "Caller"]
 
+SignatureScheme: TypeAlias = Literal["v1", "v1a"]
+
 SubscriptionStatus: TypeAlias = Literal["Active", "Inactive", "Disabled"]
 
 
@@ -242,6 +244,9 @@ class CreateSubscriptionRequest(TypedDict, total=False):
     eventTypes: list[str] | None
     endpointUrl: Required[str]
     signingSecretRef: str | None
+    signatureScheme: SignatureScheme
+    filter: dict[str, Any] | None
+    transform: str | None
     active: bool
     description: str | None
 
@@ -583,6 +588,36 @@ class PortalSessionRequest(TypedDict, total=False):
     expiresInSeconds: int
 
 
+class Preview(TypedDict, total=False):
+    """Whether the subscription takes the event and, if so, exactly what would be sent."""
+
+    matches: Required[bool]
+    eventTypeMatches: Required[bool]
+    filterMatches: Required[bool]
+    body: str | None
+    headers: dict[str, str] | None
+    signatureScheme: SignatureScheme | None
+    error: str | None
+    traceId: str | None
+
+
+class PreviewEvent(TypedDict, total=False):
+    """An event to try a subscription on; ``id`` and ``timestamp`` default to made-up ones."""
+
+    type: Required[str]
+    data: dict[str, Any]
+    source: str
+    id: str | None
+    timestamp: str | None
+
+
+class PreviewRequest(TypedDict, total=False):
+    """Give an ``event`` or the ``eventId`` of one of the tenant's recorded events, not both."""
+
+    event: PreviewEvent | None
+    eventId: str | None
+
+
 class Provider(TypedDict, total=False):
     """Provider"""
 
@@ -607,6 +642,23 @@ class ProviderList(TypedDict, total=False):
 
     items: Required[list[Provider]]
     nextCursor: str | None
+
+
+class PublicKey(TypedDict, total=False):
+    """A ``v1a`` subscription's verification keys, newest last; older ones sign until they expire."""
+
+    subscriptionId: Required[str]
+    signatureScheme: Required[SignatureScheme]
+    publicKey: str | None
+    keys: Required[list[PublicKeyEntry]]
+
+
+class PublicKeyEntry(TypedDict, total=False):
+    """PublicKeyEntry"""
+
+    publicKey: Required[str]
+    createdAt: Required[str]
+    expiresAt: str | None
 
 
 class PublishEventRequest(TypedDict, total=False):
@@ -682,6 +734,7 @@ class RotatedSecret(TypedDict, total=False):
     subscriptionId: Required[str]
     signingSecretRef: Required[str]
     signingSecret: str | None
+    publicKey: str | None
     previousSecretExpiresAt: str | None
     traceId: str | None
 
@@ -787,6 +840,9 @@ class Subscription(TypedDict, total=False):
     eventTypes: Required[list[str]]
     endpointUrl: Required[str]
     signingSecretRef: Required[str]
+    signatureScheme: SignatureScheme
+    filter: dict[str, Any] | None
+    transform: str | None
     description: str | None
     createdAt: Required[str]
     updatedAt: Required[str]
@@ -795,6 +851,7 @@ class Subscription(TypedDict, total=False):
     failingSince: str | None
     signingSecret: str | None
     stats: UsageStats | None
+    publicKey: str | None
     traceId: str | None
 
 
@@ -821,10 +878,12 @@ class UpdateConnectionRequest(TypedDict, total=False):
 
 
 class UpdateSubscriptionRequest(TypedDict, total=False):
-    """UpdateSubscriptionRequest"""
+    """``filter: null`` or ``transform: null`` removes it; leaving the field out keeps it."""
 
     endpointUrl: str | None
     eventTypes: list[str] | None
+    filter: dict[str, Any] | None
+    transform: str | None
     active: bool | None
     description: str | None
 
@@ -902,6 +961,7 @@ OPERATIONS: dict[str, tuple[str, str]] = {
     "get_health": ("GET", "/integrations/connections/{connectionId}/health"),
     "get_metrics": ("GET", "/metrics"),
     "get_provider": ("GET", "/integrations/providers/{providerId}"),
+    "get_public_key": ("GET", "/webhooks/subscriptions/{subscriptionId}/public-key"),
     "get_run": ("GET", "/integrations/runs/{runId}"),
     "get_subscription": ("GET", "/webhooks/subscriptions/{subscriptionId}"),
     "ingest_delivery": ("POST", "/webhooks/deliveries"),
@@ -918,6 +978,7 @@ OPERATIONS: dict[str, tuple[str, str]] = {
     "openapi_document": ("GET", "/openapi.json"),
     "platform_health": ("GET", "/health"),
     "portal_page": ("GET", "/portal"),
+    "preview_subscription": ("POST", "/webhooks/subscriptions/{subscriptionId}/preview"),
     "publish_event": ("POST", "/events"),
     "receive_vendor_delivery": ("POST", "/webhooks/deliveries/{id}"),
     "recover_subscription": ("POST", "/webhooks/subscriptions/{subscriptionId}/recover"),
