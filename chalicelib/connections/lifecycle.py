@@ -28,6 +28,7 @@ from chalicelib.events import catalog
 from chalicelib.events.emit import commit, emit, new_event
 from chalicelib.events.models import PlatformEvent
 from chalicelib.inbound import lookup, webhook_secrets
+from chalicelib.providers import service as providers
 
 SOURCE = "platform.connections"
 
@@ -96,7 +97,8 @@ def update(tenant_id: str, connection_id: str, request: UpdateConnectionRequest)
     if "display_name" in request.model_fields_set:
         changes["displayName"] = request.display_name
     if "configuration" in request.model_fields_set and request.configuration is not None:
-        service.check_configuration(request.configuration)
+        current = service.get(tenant_id, connection_id)
+        service.check_configuration(providers.get(tenant_id, current.provider_id), request.configuration)
         changes["configuration"] = request.configuration
     if "project_id" in request.model_fields_set:
         changes["projectId"] = request.project_id
