@@ -1,4 +1,4 @@
-"""Connection configuration against each provider's JSON Schema: unknown or ill-typed keys are a 400 naming the field."""
+"""Connection configuration against its provider's JSON Schema: unknown or ill-typed keys are a 400 naming it."""
 
 from __future__ import annotations
 
