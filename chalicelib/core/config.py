@@ -75,6 +75,9 @@ class Settings:
     # UpdateItem each; docs/adapters.md "Stream").
     stream_partial_every_chunks: int = 20
     stream_partial_every_seconds: float = 2.0
+    # A connection's circuit breaker (chalicelib.protection.breaker, docs/adapters.md "Circuit breaker").
+    breaker_failure_threshold: int = 5
+    breaker_cooldown_seconds: float = 30.0
 
     def table_name(self, table: str) -> str:
         if table not in ALL_TABLES:
@@ -143,4 +146,6 @@ def get_settings() -> Settings:
         rotation_deadline_seconds=float(os.environ.get("ROTATION_DEADLINE_SECONDS", "900")),
         stream_partial_every_chunks=int(os.environ.get("STREAM_PARTIAL_EVERY_CHUNKS", "20")),
         stream_partial_every_seconds=float(os.environ.get("STREAM_PARTIAL_EVERY_SECONDS", "2")),
+        breaker_failure_threshold=int(os.environ.get("BREAKER_FAILURE_THRESHOLD", "5")),
+        breaker_cooldown_seconds=float(os.environ.get("BREAKER_COOLDOWN_SECONDS", "30")),
     )

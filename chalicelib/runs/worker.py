@@ -96,7 +96,9 @@ def process(tenant_id: str, run_id: str, message_id: str) -> int | None:
     outcome = execution.execute(run, PartialWriter(run, message_id))
     if outcome.retry_in is not None:
         logger.info("run attempt failed; retrying", extra={"runId": run_id, "attempt": run.attempts})
-        later = {inflight.DEADLINE: _running_deadline(outcome.retry_in)}
+        later: dict[str, Any] = {inflight.DEADLINE: _running_deadline(outcome.retry_in)}
+        if outcome.free:
+            later["attempts"] = run.attempts - 1  # held back before the vendor: the claim's attempt is given back
         store.transition(
             tenant_id, run_id, later, from_status=RunStatus.RUNNING, owner_message_id=message_id, attempts=run.attempts
         )
