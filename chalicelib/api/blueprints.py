@@ -17,6 +17,7 @@ from chalicelib.api.middleware import http_middleware
 from chalicelib.api.operations import operations
 from chalicelib.api.providers import providers
 from chalicelib.api.runs import runs
+from chalicelib.api.schedules import schedules
 from chalicelib.api.subscriptions import subscriptions
 from chalicelib.api.system import system
 from chalicelib.api.webhooks import webhooks
@@ -33,6 +34,7 @@ BLUEPRINTS = (
     event_publishing,
     api_keys,
     credentials,
+    schedules,
 )
 
 

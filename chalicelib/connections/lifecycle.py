@@ -29,6 +29,7 @@ from chalicelib.events.emit import commit, emit, new_event
 from chalicelib.events.models import PlatformEvent
 from chalicelib.inbound import lookup, webhook_secrets
 from chalicelib.providers import service as providers
+from chalicelib.schedules import service as schedules
 
 SOURCE = "platform.connections"
 
@@ -166,6 +167,10 @@ def set_status(tenant_id: str, connection_id: str, status: ConnectionStatus) -> 
         current = service.get(tenant_id, connection_id)
         raise Conflict(f"Connection '{connection_id}' is already {current.status}.")
     lookup.forget_connection(connection_id)
+    if active:
+        schedules.connection_activated(tenant_id, connection_id)
+    else:
+        schedules.connection_deactivated(tenant_id, connection_id)
     return StatusChanged(
         connection_id=connection_id,
         status=status,
@@ -195,6 +200,7 @@ def delete(tenant_id: str, connection_id: str) -> ConnectionDeleted:
     if not commit(store.delete_entry(tenant_id, connection_id), event):
         raise NotFound(f"Connection '{connection_id}' was not found.")
     lookup.forget_connection(connection_id)
+    schedules.connection_deleted(tenant_id, connection_id)
     webhook_deletion: Literal["Deleted", "Retained"] | None = None
     if deleted.webhook_secret_ref is not None:
         webhook_deletion = "Deleted" if deleted.webhook_secret_owner == SecretOwner.PLATFORM else "Retained"

@@ -23,6 +23,7 @@ ALL_TABLES = (
     "api-keys",
     "rate-limits",
     "idempotency",
+    "schedules",
 )
 ALL_QUEUES = ("inbound-events", "outbound-dispatch", "runs", "health-checks", "bus-events")
 
@@ -78,6 +79,8 @@ class Settings:
     # A connection's circuit breaker (chalicelib.protection.breaker, docs/adapters.md "Circuit breaker").
     breaker_failure_threshold: int = 5
     breaker_cooldown_seconds: float = 30.0
+    # The role EventBridge Scheduler assumes to send a schedule's firings to the runs queue (infra/template.json).
+    scheduler_role_arn: str = ""
 
     def table_name(self, table: str) -> str:
         if table not in ALL_TABLES:
@@ -148,4 +151,5 @@ def get_settings() -> Settings:
         stream_partial_every_seconds=float(os.environ.get("STREAM_PARTIAL_EVERY_SECONDS", "2")),
         breaker_failure_threshold=int(os.environ.get("BREAKER_FAILURE_THRESHOLD", "5")),
         breaker_cooldown_seconds=float(os.environ.get("BREAKER_COOLDOWN_SECONDS", "30")),
+        scheduler_role_arn=os.environ.get("SCHEDULER_ROLE_ARN", "arn:aws:iam::000000000000:role/local-scheduler"),
     )

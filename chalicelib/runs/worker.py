@@ -71,9 +71,8 @@ def handle_dead_letters(event: dict[str, Any], context: Any = None) -> dict[str,
 
 
 def _run_record(record: SQSRecord) -> None:
-    message = queue.parse(record.body)
+    message = queue.parse(record.body) or _scheduled(record)
     if message is None:
-        logger.error("discarding a runs message that names no run", extra={"messageId": record.message_id})
         return
     if message.trace_id:
         set_trace_id(message.trace_id)
@@ -86,6 +85,20 @@ def _run_record(record: SQSRecord) -> None:
     if retry_in is not None:
         queue.postpone(record.receipt_handle, retry_in)
         raise RetryScheduled(f"run {message.run_id} retries in {retry_in}s")
+
+
+def _scheduled(record: SQSRecord) -> queue.RunMessage | None:
+    """A Scheduler firing names no run yet: write its run (once per scheduled time) and drive that."""
+    from chalicelib.schedules import firing  # only a firing needs the schedules modules
+
+    fired = firing.parse(record.body)
+    if fired is None:
+        logger.error("discarding a runs message that names no run", extra={"messageId": record.message_id})
+        return None
+    run_id = firing.materialize(fired)
+    if run_id is None:
+        return None
+    return queue.RunMessage(tenant_id=fired.tenant_id, run_id=run_id)
 
 
 def process(tenant_id: str, run_id: str, message_id: str) -> int | None:
