@@ -4,9 +4,10 @@
 and ``r`` a second after. GCRA keeps one number, the theoretical arrival time
 ``tat``: a call at ``now`` is allowed when ``tat - now <= (b - 1) / r`` and moves
 ``tat`` to ``max(tat, now) + 1 / r``. DynamoDB cannot take a ``max`` in an update
-expression, so the two cases are two conditional updates and the process
-remembers which one last applied: a busy bucket (``tat >= now``) is one
-``UpdateItem`` per call, a bucket gone idle costs one more the first time.
+expression, so the two cases are two conditional updates, and the process
+picks one from the ``tat`` it last saw: when no other worker moved ``tat`` in
+between, the guess is right and a call costs one ``UpdateItem``; a wrong guess
+costs one more.
 A refused condition returns the stored item (``ReturnValuesOnConditionCheckFailure``),
 so an empty bucket is one call too, and says exactly how long to wait.
 """
@@ -21,7 +22,7 @@ from chalicelib.core import aws
 from chalicelib.protection import state
 
 MAX_TRIES = 4
-_busy: dict[str, bool] = {}
+_last_tat: dict[str, float] = {}
 _lock = threading.Lock()
 
 
@@ -53,7 +54,7 @@ def take(tenant_id: str, connection_id: str, limit: RateLimit, now: float) -> Ta
     tolerance = (limit.burst - 1) * interval
     client = aws.dynamodb()
     name = f"{tenant_id}#{connection_id}"
-    busy = _busy.get(name, False)
+    busy = _last_tat.get(name, 0.0) >= now
     calls = 0
     seen: dict[str, float] = {}
     for _ in range(MAX_TRIES):
@@ -82,15 +83,16 @@ def take(tenant_id: str, connection_id: str, limit: RateLimit, now: float) -> Ta
             seen = state.decoded(returned.get("Item"))
             tat = seen.get("tat")
             if tat is not None and tat > now + tolerance:
-                _remember(name, True)
+                _remember(name, tat)
                 return Taken(wait=tat - now - tolerance, item=seen, calls=calls)
             busy = tat is not None and tat >= now  # the other case applies: try it
             continue
-        _remember(name, True)  # a token just taken leaves ``tat`` ahead of now: the next call is likely busy
-        return Taken(wait=0.0, item=state.decoded(response.get("Attributes")), calls=calls)
+        item = state.decoded(response.get("Attributes"))
+        _remember(name, item.get("tat", 0.0))
+        return Taken(wait=0.0, item=item, calls=calls)
     return Taken(wait=interval, item=seen, calls=calls)  # raced every time: come back after one interval
 
 
-def _remember(name: str, busy: bool) -> None:
+def _remember(name: str, tat: float) -> None:
     with _lock:
-        _busy[name] = busy
+        _last_tat[name] = tat

@@ -15,15 +15,15 @@ schedule may lag behind it after a crash (``chalicelib.schedules.scheduler``).
 from __future__ import annotations
 
 import hashlib
-from datetime import datetime
 
 from pydantic import ValidationError
 
 from chalicelib.connections import store as connections
 from chalicelib.connections.models import ConnectionStatus
+from chalicelib.core.errors import ValidationFailed
 from chalicelib.core.logging import logger
 from chalicelib.core.models import WireModel
-from chalicelib.core.timestamps import now_text
+from chalicelib.core.timestamps import format_time, now_text, parse_time
 from chalicelib.runs import store as runs
 from chalicelib.runs.models import Run, RunStatus
 from chalicelib.schedules import store
@@ -41,16 +41,16 @@ class ScheduleFiring(WireModel):
 
 
 def parse(body: str) -> ScheduleFiring | None:
+    """A firing with a usable scheduled time, its time in the platform's one form; else ``None``."""
     try:
         firing = ScheduleFiring.model_validate_json(body)
-        datetime.fromisoformat(firing.scheduled_time)
-    except (ValidationError, ValueError):
+        return firing.model_copy(update={"scheduled_time": format_time(parse_time(firing.scheduled_time))})
+    except (ValidationError, ValidationFailed):
         return None
-    return firing
 
 
 def run_id_for(schedule_id: str, scheduled_time: str) -> str:
-    moment = datetime.fromisoformat(scheduled_time).isoformat()  # one spelling of one instant
+    moment = format_time(parse_time(scheduled_time))  # one spelling of one instant
     return "run-" + hashlib.sha256(f"{schedule_id}@{moment}".encode()).hexdigest()[:24]
 
 

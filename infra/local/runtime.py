@@ -97,6 +97,7 @@ def main() -> int:
     from infra.local.gateway import LocalApi
     from infra.local.provision import provision
     from infra.local.rotation import install as install_rotation
+    from infra.local.run_schedules import run_schedules
     from infra.local.scheduler import discover_schedules
     from infra.local.server import LocalHttpServer
     from infra.local.sqs_poller import discover_pollers
@@ -122,7 +123,14 @@ def main() -> int:
             STAGE,
             region,
         )
-        scheduler = discover_schedules(app, STAGE, region, float(os.environ.get("LOCAL_SCHEDULE_SCALE", "1")))
+        scale = float(os.environ.get("LOCAL_SCHEDULE_SCALE", "1"))
+        scheduler = discover_schedules(app, STAGE, region, scale)
+        scheduled_runs = run_schedules(
+            boto3.client("scheduler", region_name=region),
+            boto3.client("sqs", region_name=region),
+            RESOURCE_PREFIX,
+            scale,
+        )
         rotation = install_rotation(app, STAGE, region)
     except (LookupError, ValueError) as exc:
         print(f"Cannot start: {exc}", file=sys.stderr)
@@ -134,6 +142,7 @@ def main() -> int:
     threads += [_start(p.run, stop, f"sqs:{p.queue_name}") for p in pollers]
     threads += [_start(p.run, stop, f"stream:{p.table_name}") for p in streams]
     threads.append(_start(scheduler.run, stop, "scheduler"))
+    threads.append(_start(scheduled_runs.run, stop, "scheduled-runs"))
 
     switch = aws.faults_on()
     lines = [
@@ -143,6 +152,7 @@ def main() -> int:
         *[f"  DynamoDB stream {p.table_name} -> {p.function.name} (batch {p.batch_size})" for p in streams],
         *[f"  schedule {s.function.name} {s.expression} -> every {s.period:g}s" for s in scheduler.schedules],
         *[f"  schedule {entry}: cron is not run locally" for entry in scheduler.unsupported],
+        f"  EventBridge Scheduler rate(...) schedules -> their SQS target (checked every {scheduled_runs.poll:g}s)",
         *([f"  rotation -> {rotation.name} (the four Secrets Manager steps)"] if rotation else []),
         *(
             [f"  injecting AWS faults: {switch.describe()} (docs/reliability.md)"]

@@ -27,12 +27,15 @@ def test_the_bucket_allows_the_burst_then_says_how_long_to_wait(ids: tuple[str, 
     assert bucket.take(*ids, limit, T0 + 0.5).wait == pytest.approx(0.5)
 
 
-def test_the_bucket_costs_one_call_when_busy_and_one_more_after_idling(ids: tuple[str, str]) -> None:
+def test_the_bucket_costs_one_call_and_one_more_when_another_worker_moved_it(ids: tuple[str, str]) -> None:
     limit = RateLimit(requests_per_second=10.0, burst=5)
-    first = bucket.take(*ids, limit, T0)  # a new bucket: the idle case
-    busy = [bucket.take(*ids, limit, T0 + 0.01 * i).calls for i in range(1, 4)]
-    idle_again = bucket.take(*ids, limit, T0 + 60)  # the process still thinks busy: one refused update, then set
-    assert (first.calls, busy, idle_again.calls, idle_again.wait) == (1, [1, 1, 1], 2, 0.0)
+    first = bucket.take(*ids, limit, T0)  # a new bucket
+    busy = [bucket.take(*ids, limit, T0 + 0.01 * i).calls for i in range(1, 4)]  # faster than the rate
+    idle = bucket.take(*ids, limit, T0 + 60)  # slower than the rate: this worker saw tat pass
+    bucket._last_tat.clear()  # a worker that has never seen this bucket, which is busy
+    other = bucket.take(*ids, limit, T0 + 60.01)
+    assert (first.calls, busy, idle.calls, other.calls) == (1, [1, 1, 1], 1, 2)
+    assert (idle.wait, other.wait) == (0.0, 0.0)
 
 
 def test_the_bucket_never_lets_more_than_the_rate_through_across_workers(ids: tuple[str, str]) -> None:
@@ -41,7 +44,7 @@ def test_the_bucket_never_lets_more_than_the_rate_through_across_workers(ids: tu
     allowed = 0
     for step in range(20):
         if step % 2:
-            bucket._busy.clear()  # a second worker with no memory of the bucket
+            bucket._last_tat.clear()  # a second worker with no memory of the bucket
         allowed += bucket.take(*ids, limit, T0 + step * 0.25).wait == 0.0
     assert allowed <= 2 + 5  # burst + 5 s x 1/s
 
