@@ -232,3 +232,33 @@ def test_each_route_needs_its_scope_and_that_one_is_enough(
     assert scope in error["message"]
     reply = client.request(method, path, json_body=body, token=issuer.token(tenant, [scope]))
     assert reply.status in {200, 201, 404}, reply.body
+
+
+def test_creating_killed_after_any_call_leaves_no_schedule_that_fires_unrecorded(
+    client: ApiClient, tenant: str, connection_id: str
+) -> None:
+    """A Scheduler schedule whose item never got written (a crash between the two) makes no run when it fires."""
+    from chalicelib.schedules import service, store
+    from chalicelib.schedules.models import CreateScheduleRequest
+    from tests.support.crashes import each_crash
+
+    request = CreateScheduleRequest.model_validate({"operation": "GetRepository", "parameters": REPO, "rate": "1 day"})
+    prefix = scheduler.name_of("")
+
+    def check(crash: int) -> None:
+        items = {s.schedule_id for s in store.of_connection(tenant, connection_id)}
+        remote = {
+            s["Name"].removeprefix(prefix) for s in aws.scheduler().list_schedules(NamePrefix=prefix)["Schedules"]
+        }
+        for orphan in remote - items:
+            fired = firing.ScheduleFiring(
+                tenant_id=tenant,
+                connection_id=connection_id,
+                schedule_id=orphan,
+                operation="GetRepository",
+                scheduled_time=WHEN,
+            )
+            assert firing.materialize(fired) is None, crash
+        assert items <= remote, crash  # every recorded schedule can fire
+
+    assert each_crash(lambda: service.create(tenant, connection_id, request), check) >= 3
