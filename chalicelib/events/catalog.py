@@ -63,4 +63,6 @@ PLATFORM_SOURCES = frozenset(
         "platform.schedules",
     }
 )
-PLATFORM_TIME_FIELDS = frozenset({"startedAt", "completedAt", "checkedAt", "failedAt", "disabledAt", "failingSince"})
+PLATFORM_TIME_FIELDS = frozenset(
+    {"startedAt", "completedAt", "checkedAt", "failedAt", "disabledAt", "failingSince", "scheduledTime"}
+)

@@ -46,9 +46,15 @@ BUILTIN_KEYS: dict[str, dict[str, Any]] = {
     "standard-webhooks": {},
     "twilio-sms": {"accountSid": NAME},
     "jira": {},
-    "openai": {},
-    "azure-openai": {"apiVersion": NAME, "deployment": NAME, "embeddingDeployment": NAME},
-    "ollama": {},
+    "openai": {"model": NAME, "embeddingModel": NAME},
+    "azure-openai": {
+        "apiVersion": NAME,
+        "deployment": NAME,
+        "embeddingDeployment": NAME,
+        "model": NAME,
+        "embeddingModel": NAME,
+    },
+    "ollama": {"model": NAME, "embeddingModel": NAME},
     "aws-ses": {"fromAddress": STRING, "configurationSet": NAME, "snsTopicArns": SNS_TOPICS},
     "aws-sns": {
         "senderId": NAME,

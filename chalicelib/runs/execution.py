@@ -33,7 +33,8 @@ MAX_STORED_DEPTH = 24  # DynamoDB refuses documents nested deeper than 32 levels
 class Outcome:
     """Exactly one of: a result, a final error, or a retry after ``retry_in`` seconds.
 
-    A retry with ``free`` set never reached the vendor (the rate limit held it back) and does not use an attempt.
+    A retry with ``free`` set never reached the vendor (the rate limit held it back): the worker re-queues the run
+    without using an attempt or a delivery.
     """
 
     result: Any = None

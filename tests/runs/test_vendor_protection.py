@@ -47,15 +47,19 @@ def test_4xx_answers_do_not_count_toward_the_breaker(
     assert state.read(tenant, connection_id).get("failures") == 1  # the 404 cleared the first 500
 
 
-def test_an_empty_bucket_postpones_the_run_without_using_an_attempt(
+def test_an_empty_bucket_requeues_the_run_for_later_without_using_an_attempt_or_a_delivery(
     client: ApiClient, tenant: str, vendor: FakeVendor, handler: Any
 ) -> None:
-    configuration = {"rateLimit": {"requestsPerSecond": 0.01, "burst": 1}}
+    configuration = {"rateLimit": {"requestsPerSecond": 1, "burst": 1}}
     connection_id = connect(client, vendor.url, provider_id="prov-github", configuration=configuration)
     first, second = _runs(client, connection_id, 2)
     messages, failed = deliver(handler, runs_queue(), tenant)
-    assert len(messages) == 2 and len(failed) == 1
-    done = [run_of(tenant, run_id) for run_id in (first, second)]
-    statuses = sorted((r.status, r.attempts) for r in done)
-    assert statuses == [(RunStatus.COMPLETED, 1), (RunStatus.RUNNING, 0)]
+    assert len(messages) == 2 and failed == set()  # both acknowledged: the held one has a new, delayed message
+    statuses = sorted((run_of(tenant, run_id).status, run_of(tenant, run_id).attempts) for run_id in (first, second))
+    assert statuses == [(RunStatus.COMPLETED, 1), (RunStatus.PENDING, 0)]
     assert len(vendor.api_requests()) == 1
+    time.sleep(1.2)  # the token is due after 1 s; the delayed message shows then
+    later, failed = deliver(handler, runs_queue(), tenant, wait=2)
+    assert len(later) == 1 and failed == set() and later[0]["Attributes"]["ApproximateReceiveCount"] == "1"
+    done = [run_of(tenant, run_id) for run_id in (first, second)]
+    assert [(r.status, r.attempts) for r in done] == [(RunStatus.COMPLETED, 1)] * 2
