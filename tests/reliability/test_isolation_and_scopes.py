@@ -34,6 +34,11 @@ BODIES: dict[str, dict[str, Any]] = {
     "ExecuteOperationRequest": {"parameters": {"owner": "octo", "repo": "hello"}},
     "UpdateSubscriptionRequest": {"active": False},
     "RecoverRequest": {"since": "2020-01-01T00:00:00Z"},
+    "CreateScheduleRequest": {
+        "operation": "GetRepository",
+        "parameters": {"owner": "octo", "repo": "hello"},
+        "rate": "1 day",
+    },
 }
 
 
