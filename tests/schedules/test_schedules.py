@@ -181,8 +181,8 @@ def test_deactivation_pauses_reactivation_resumes_only_its_own_pauses_and_deleti
     refused = client.post(f"{schedules_of(connection_id)}/{its['scheduleId']}/resume", {})
     error_of(refused, 409, "CONFLICT")
     assert client.post(f"/integrations/connections/{connection_id}/activate", {}).status == 200
-    states = {s["scheduleId"]: s["state"] for s in client.get(schedules_of(connection_id)).json["items"]}
-    assert states == {mine["scheduleId"]: "Paused", its["scheduleId"]: "Enabled"}
+    after = {s["scheduleId"]: s["state"] for s in client.get(schedules_of(connection_id)).json["items"]}
+    assert after == {mine["scheduleId"]: "Paused", its["scheduleId"]: "Enabled"}
     assert client.request("DELETE", f"/integrations/connections/{connection_id}").status == 200
     for schedule in (mine, its):
         with pytest.raises(aws.scheduler().exceptions.ResourceNotFoundException):

@@ -3,16 +3,17 @@
 from __future__ import annotations
 
 import json
+from typing import Literal
 
 import boto3
-from infra.local.run_schedules import SCHEDULED_TIME, RunSchedules
 
 from chalicelib.core import aws
 from chalicelib.core.config import get_settings
 from chalicelib.runs.queue import runs_queue_url
+from infra.local.run_schedules import SCHEDULED_TIME, RunSchedules
 
 
-def _schedule(name: str, expression: str, queue_arn: str, state: str = "ENABLED") -> None:
+def _schedule(name: str, expression: str, queue_arn: str, state: Literal["ENABLED", "DISABLED"] = "ENABLED") -> None:
     aws.scheduler().create_schedule(
         Name=name,
         ScheduleExpression=expression,
