@@ -20,6 +20,7 @@ from chalicelib.api.operations import operations
 from chalicelib.api.portal import portal
 from chalicelib.api.providers import providers
 from chalicelib.api.runs import runs
+from chalicelib.api.schedules import schedules
 from chalicelib.api.subscriptions import subscriptions
 from chalicelib.api.system import system
 from chalicelib.api.webhooks import webhooks
@@ -39,6 +40,7 @@ BLUEPRINTS = (
     mcp,
     metrics,
     portal,
+    schedules,
 )
 
 

@@ -28,6 +28,7 @@ from chalicelib.core.timestamps import Timestamp, now_text
 from chalicelib.events import catalog
 from chalicelib.events.emit import commit, new_event
 from chalicelib.events.models import PlatformEvent
+from chalicelib.protection import breaker
 from chalicelib.providers import service as providers
 from chalicelib.stats import read
 from chalicelib.stats import record as stats
@@ -292,10 +293,16 @@ def view(tenant_id: str, connection_id: str) -> ConnectionHealth:
         last_check_failed_at=item.get("lastCheckFailedAt"),
         message=item.get("healthMessage"),
         latency_ms=item.get("healthLatencyMs"),
-        checks=_stored_checks(item.get("healthChecks")),
+        checks=[*_stored_checks(item.get("healthChecks")), _breaker_check(tenant_id, connection_id)],
         metrics=read.health_metrics(tenant_id, connection_id),
         trace_id=current_trace_id(),
     )
+
+
+def _breaker_check(tenant_id: str, connection_id: str) -> HealthCheck:
+    """The circuit breaker's state now (it changes between probes, so it is read, never stored)."""
+    check = breaker.health_check(tenant_id, connection_id, time.time())
+    return HealthCheck(name=check["name"], status=check["status"], message=check["message"])
 
 
 def check_now(tenant_id: str, connection_id: str) -> ConnectionHealth:

@@ -52,7 +52,7 @@ def test_check_records_checks_and_emits_only_on_transitions(client: ApiClient, v
     assert client.get(f"{BASE}/{connection_id}/health").json["status"] == "Unknown"
     first = client.post(f"{BASE}/{connection_id}/health/check").json
     assert first["status"] == "Healthy" and first["lastCheck"]
-    assert statuses(first) == {"connection": "passed", "authentication": "passed"}
+    assert statuses(first) == {"connection": "passed", "authentication": "passed", "circuitBreaker": "passed"}
     client.post(f"{BASE}/{connection_id}/health/check")
     assert [(e["previousStatus"], e["status"]) for e in health_events(tenant)] == [("Unknown", "Healthy")]
     vendor.expect_bearer("revoked-elsewhere")

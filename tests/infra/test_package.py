@@ -246,6 +246,9 @@ def test_every_queue_has_a_dead_letter_queue(merge_template: dict[str, Any], cha
 def test_roles_carry_the_hand_written_stage_policy(package: Package) -> None:
     policy = json.loads((ROOT / ".chalice" / "policy-prod.json").read_text())
     roles = package.resources("AWS::IAM::Role")
+    scheduler = roles.pop("SchedulerRole")  # EventBridge Scheduler's, not a function's: it may only feed the runs queue
+    [statement] = [s for p in scheduler["Properties"]["Policies"] for s in p["PolicyDocument"]["Statement"]]
+    assert (statement["Action"], statement["Resource"]) == ("sqs:SendMessage", {"Fn::GetAtt": ["RunsQueue", "Arn"]})
     assert roles
     for role in roles.values():
         assert [p["PolicyDocument"] for p in role["Properties"]["Policies"]] == [policy]
@@ -278,6 +281,8 @@ def test_stage_policy_grants_only_the_stage_resources(stage: str, chalice_config
     assert by_service["secretsmanager"] == {f"arn:aws:secretsmanager:*:*:secret:{prefix}/*", "*"}
     assert "logs" in by_service and "xray" in by_service
     assert by_service["ses"] == {"arn:aws:ses:*:*:identity/*", "arn:aws:ses:*:*:configuration-set/*"}
+    assert by_service["scheduler"] == {f"arn:aws:scheduler:*:*:schedule/default/{prefix}-*"}
+    assert by_service["iam"] == {f"arn:aws:iam::*:role/{prefix}-scheduler"}  # PassRole to Scheduler only
 
 
 def test_every_function_is_traced_actively(package: Package) -> None:

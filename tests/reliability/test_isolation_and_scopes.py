@@ -37,6 +37,11 @@ BODIES: dict[str, dict[str, Any]] = {
     "UpdateSubscriptionRequest": {"active": False},
     "RecoverRequest": {"since": "2020-01-01T00:00:00Z"},
     "PreviewRequest": {"event": {"type": "InvoicePaid", "data": {}}},
+    "CreateScheduleRequest": {
+        "operation": "GetRepository",
+        "parameters": {"owner": "octo", "repo": "hello"},
+        "rate": "1 day",
+    },
 }
 
 

@@ -80,5 +80,10 @@ def test_checks_recorded_in_the_old_map_shape_read_as_the_list(
     assert health["checks"] == [
         {"name": "connection", "status": "passed", "message": "ok"},
         {"name": "authentication", "status": "warning", "message": "-"},
+        {
+            "name": "circuitBreaker",
+            "status": "passed",
+            "message": "Closed: calls reach the vendor (0 consecutive vendor failures).",
+        },
     ]
     assert health["lastCheck"] == "2026-01-01T00:00:00.000Z" and health["metrics"] == {"totalCalls24h": 0}

@@ -91,8 +91,9 @@ def test_health_answers_001s_checks_and_metrics(client: ApiClient, vendor: FakeV
         ("authentication", "passed"),
         ("rateLimit", "warning"),  # 6 % left: below the 10 % line
         ("permissions", "passed"),
+        ("circuitBreaker", "passed"),  # read live, after the stored checks
     ]
-    connection_check, _, rate_limit, permissions = health["checks"]
+    connection_check, _, rate_limit, permissions, _ = health["checks"]
     assert connection_check["latencyMs"] >= 0
     assert rate_limit["message"] == "Rate limit: 300/5000 remaining"
     assert permissions["message"] == "Granted scopes: repo, read:org"
@@ -108,6 +109,7 @@ def test_health_answers_001s_checks_and_metrics(client: ApiClient, vendor: FakeV
     assert [(c["name"], c["status"]) for c in again["checks"]] == [
         ("connection", "passed"),
         ("authentication", "failed"),
+        ("circuitBreaker", "passed"),  # a 401 means the vendor is up
     ]
     metrics = again["metrics"]
     assert (metrics["totalCalls24h"], metrics["successRate24h"], metrics["errorRate"]) == (2, 0.5, 0.5)

@@ -34,9 +34,13 @@ Health: TypeAlias = Literal["Healthy", "Unhealthy", "Unknown"]
 
 InboundDeliveryStatus: TypeAlias = Literal["Received", "Processed", "Failed"]
 
+PausedBy: TypeAlias = Literal["Caller", "Connection"]
+
 RotationStatus: TypeAlias = Literal["Rotating", "Rotated", "Failed"]
 
 RunStatus: TypeAlias = Literal["Pending", "Running", "Completed", "Failed", "Cancelled"]
+
+ScheduleState: TypeAlias = Literal["Enabled", "Paused"]
 
 SecretOwner: TypeAlias = Literal["Platform", "Caller"]
 
@@ -233,6 +237,18 @@ class CreateConnectionRequest(TypedDict, total=False):
     configuration: dict[str, Any]
     webhookSecret: str | None
     webhookSecretRef: str | None
+
+
+class CreateScheduleRequest(TypedDict, total=False):
+    """Exactly one of ``rate`` (``"5 minutes"``) or ``cron`` (EventBridge's six fields, evaluated in ``timezone``)."""
+
+    tenantId: str | None
+    operation: Required[str]
+    parameters: dict[str, Any]
+    rate: str | None
+    cron: str | None
+    timezone: str
+    description: str | None
 
 
 class CreateSubscriptionRequest(TypedDict, total=False):
@@ -632,6 +648,7 @@ class Provider(TypedDict, total=False):
     baseUrl: Required[str]
     webhookSignature: WebhookSignature
     builtIn: Required[bool]
+    configurationSchema: dict[str, Any] | None
     status: Literal["Registered"]
     registeredAt: str | None
     traceId: str | None
@@ -707,6 +724,7 @@ class RegisterProviderRequest(TypedDict, total=False):
     capabilities: list[str]
     baseUrl: Required[str]
     webhookSignature: WebhookSignature | None
+    configurationSchema: dict[str, Any] | None
 
 
 class RegisteredProvider(TypedDict, total=False):
@@ -780,6 +798,8 @@ class Run(TypedDict, total=False):
     partialResult: Any
     delivery: dict[str, Any] | None
     error: RunError | None
+    scheduleId: str | None
+    scheduledTime: str | None
     traceId: str | None
 
 
@@ -815,6 +835,49 @@ class RunsPoint(TypedDict, total=False):
     failed: int
     averageLatencyMs: int | None
     p95LatencyMs: int | None
+
+
+class Schedule(TypedDict, total=False):
+    """Schedule"""
+
+    scheduleId: Required[str]
+    tenantId: Required[str]
+    connectionId: Required[str]
+    operation: Required[str]
+    parameters: dict[str, Any]
+    rate: str | None
+    cron: str | None
+    timezone: str
+    description: str | None
+    state: Required[ScheduleState]
+    pausedBy: PausedBy | None
+    createdAt: Required[str]
+    updatedAt: Required[str]
+    lastRunId: str | None
+    lastScheduledTime: str | None
+    traceId: str | None
+
+
+class ScheduleDeleted(TypedDict, total=False):
+    """ScheduleDeleted"""
+
+    scheduleId: Required[str]
+    deleted: bool
+    traceId: str | None
+
+
+class ScheduleList(TypedDict, total=False):
+    """ScheduleList"""
+
+    items: Required[list[Schedule]]
+    nextCursor: str | None
+
+
+class ScheduleListQuery(TypedDict, total=False):
+    """ScheduleListQuery"""
+
+    limit: int
+    cursor: str | None
 
 
 class StatusChanged(TypedDict, total=False):
@@ -949,9 +1012,11 @@ OPERATIONS: dict[str, tuple[str, str]] = {
     "create_api_key": ("POST", "/auth/api-keys"),
     "create_connection": ("POST", "/integrations/connections"),
     "create_portal_session": ("POST", "/webhooks/portal-sessions"),
+    "create_schedule": ("POST", "/integrations/connections/{connectionId}/schedules"),
     "create_subscription": ("POST", "/webhooks/subscriptions"),
     "deactivate_connection": ("POST", "/integrations/connections/{connectionId}/deactivate"),
     "delete_connection": ("DELETE", "/integrations/connections/{connectionId}"),
+    "delete_schedule": ("DELETE", "/integrations/connections/{connectionId}/schedules/{scheduleId}"),
     "delete_subscription": ("DELETE", "/webhooks/subscriptions/{subscriptionId}"),
     "execute_operation": ("POST", "/integrations/connections/{connectionId}/operations/{operation}"),
     "get_connection": ("GET", "/integrations/connections/{connectionId}"),
@@ -963,6 +1028,7 @@ OPERATIONS: dict[str, tuple[str, str]] = {
     "get_provider": ("GET", "/integrations/providers/{providerId}"),
     "get_public_key": ("GET", "/webhooks/subscriptions/{subscriptionId}/public-key"),
     "get_run": ("GET", "/integrations/runs/{runId}"),
+    "get_schedule": ("GET", "/integrations/connections/{connectionId}/schedules/{scheduleId}"),
     "get_subscription": ("GET", "/webhooks/subscriptions/{subscriptionId}"),
     "ingest_delivery": ("POST", "/webhooks/deliveries"),
     "list_api_keys": ("GET", "/auth/api-keys"),
@@ -973,9 +1039,11 @@ OPERATIONS: dict[str, tuple[str, str]] = {
     "list_operations": ("GET", "/integrations/connections/{connectionId}/operations"),
     "list_providers": ("GET", "/integrations/providers"),
     "list_runs": ("GET", "/integrations/runs"),
+    "list_schedules": ("GET", "/integrations/connections/{connectionId}/schedules"),
     "list_subscriptions": ("GET", "/webhooks/subscriptions"),
     "mcp_endpoint": ("POST", "/mcp"),
     "openapi_document": ("GET", "/openapi.json"),
+    "pause_schedule": ("POST", "/integrations/connections/{connectionId}/schedules/{scheduleId}/pause"),
     "platform_health": ("GET", "/health"),
     "portal_page": ("GET", "/portal"),
     "preview_subscription": ("POST", "/webhooks/subscriptions/{subscriptionId}/preview"),
@@ -985,6 +1053,7 @@ OPERATIONS: dict[str, tuple[str, str]] = {
     "redeliver_event": ("POST", "/events/{eventId}/redeliver"),
     "redrive_delivery": ("POST", "/webhooks/deliveries/{id}/redrive"),
     "register_provider": ("POST", "/integrations/providers"),
+    "resume_schedule": ("POST", "/integrations/connections/{connectionId}/schedules/{scheduleId}/resume"),
     "revoke_api_key": ("DELETE", "/auth/api-keys/{apiKeyId}"),
     "rotate_credential": ("POST", "/integrations/credentials/rotate"),
     "rotate_secret": ("POST", "/webhooks/subscriptions/{subscriptionId}/rotate-secret"),
