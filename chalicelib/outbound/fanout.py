@@ -18,7 +18,7 @@ import time
 from chalicelib.core import jsontext
 from chalicelib.core.dynamo import Item
 from chalicelib.events.models import PlatformEvent
-from chalicelib.outbound import queue, store
+from chalicelib.outbound import ordering, queue, store
 from chalicelib.outbound.config import get_outbound_settings
 from chalicelib.outbound.models import DispatchMessage, matches
 
@@ -54,21 +54,23 @@ def body(event: PlatformEvent) -> str:
     return jsontext.dumps({"id": event.event_id, "type": event.type, "timestamp": event.timestamp, "data": event.data})
 
 
-def enqueue(event: PlatformEvent, subscription_ids: list[str]) -> int:
+def enqueue(event: PlatformEvent, chosen: list[Item], *, fresh: bool = False) -> int:
+    """``fresh``: a redelivery, whose ordered messages need a new deduplication id."""
     text = body(event)
     return queue.send_batch(
         DispatchMessage(
             tenant_id=event.tenant_id,
-            subscription_id=subscription_id,
+            subscription_id=subscription["subscriptionId"],
             event_id=event.event_id,
             event_type=event.type,
             body=text,
+            **ordering.fields(subscription, event.event_id, event.data, fresh=fresh),
         )
-        for subscription_id in subscription_ids
+        for subscription in chosen
     )
 
 
 def fan_out(event: PlatformEvent) -> int:
     """Enqueue the event for every matching subscription."""
-    chosen = [item["subscriptionId"] for item in targets(event.tenant_id, event.type)]
+    chosen = targets(event.tenant_id, event.type)
     return enqueue(event, chosen) if chosen else 0

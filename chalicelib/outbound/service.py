@@ -13,7 +13,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from chalicelib.core.dynamo import Item
-from chalicelib.core.errors import Conflict, NotFound
+from chalicelib.core.errors import Conflict, FieldError, NotFound, ValidationFailed
 from chalicelib.core.ids import new_id
 from chalicelib.core.timestamps import format_time, now_text, parse_time
 from chalicelib.core.urls import check_url
@@ -24,6 +24,7 @@ from chalicelib.outbound import secrets as signing_secrets
 from chalicelib.outbound.config import get_outbound_settings
 from chalicelib.outbound.models import (
     CreateSubscriptionRequest,
+    DeliveryMode,
     RotatedSecret,
     RotateSecretRequest,
     SigningSecretEntry,
@@ -80,6 +81,8 @@ def create(tenant_id: str, request: CreateSubscriptionRequest) -> Subscription:
         "signingSecrets": [entry.model_dump(mode="json", by_alias=True, exclude_none=True)],
         "secretVersion": 1,
         "description": request.description,
+        "delivery": request.delivery,
+        "orderingKey": request.ordering_key,
         "createdAt": now,
         "updatedAt": now,
     }
@@ -99,11 +102,24 @@ def update(tenant_id: str, subscription_id: str, request: UpdateSubscriptionRequ
     if request.description is not None:
         changes["description"] = request.description
     removals: list[str] = []
+    if request.delivery is not None:
+        changes["delivery"] = request.delivery
+    if "ordering_key" in request.model_fields_set:
+        if request.ordering_key is None:
+            removals.append("orderingKey")
+        else:
+            changes["orderingKey"] = request.ordering_key
+    delivery = changes.get("delivery", current.get("delivery", DeliveryMode.UNORDERED))
+    key = None if "orderingKey" in removals else changes.get("orderingKey", current.get("orderingKey"))
+    if key is not None and delivery != DeliveryMode.ORDERED:
+        raise ValidationFailed(
+            "orderingKey needs delivery 'ordered'.", [FieldError("orderingKey", "needs delivery 'ordered'")]
+        )
     if request.active is not None:
         changes["active"] = request.active
         changes["status"] = SubscriptionStatus.ACTIVE if request.active else SubscriptionStatus.INACTIVE
         if request.active:
-            removals = [f for f in ("disabledAt", "disabledReason", "failingSince") if f in current]
+            removals += [f for f in ("disabledAt", "disabledReason", "failingSince") if f in current]
     if removals:
         store.remove_fields(tenant_id, subscription_id, removals)
     item = store.SUBSCRIPTIONS.update(tenant_id, subscription_id, changes)
