@@ -13,7 +13,8 @@ receives, so the attempt number comes from the delivery's latest-status item
 (one GetItem), keyed by the message's ``deliveryId``. Once a record of a group
 fails, every later record of that group in the batch is reported failed too
 (Powertools' ``SqsFifoPartialProcessor`` with ``skip_group_on_error``), as SQS
-FIFO requires; other groups carry on. The group is released when the message
+FIFO requires; other groups carry on. Those skipped records are made visible
+again at once, so the group is free as soon as its held message is due. The group is released when the message
 succeeds, is dead-lettered (the dispatcher parks it in the FIFO DLQ itself and
 acknowledges it) or finds its subscription disabled (finished at once as a
 failed attempt and dead-lettered, no HTTP call).
@@ -60,7 +61,10 @@ def handle(event: dict[str, Any]) -> dict[str, Any]:
     keys = {(m.tenant_id, m.subscription_id) for m in parsed.values() if isinstance(m, DispatchMessage)}
     subscriptions = store.batch_get_subscriptions(keys)
 
+    attempted: set[str] = set()
+
     def run(record: SQSRecord) -> None:
+        attempted.add(record.message_id)
         message = parsed[record.message_id]
         if isinstance(message, Exception):
             raise message
@@ -76,4 +80,26 @@ def handle(event: dict[str, Any]) -> dict[str, Any]:
             raise HeldForRetry(f"attempt {current.attempt} failed; next in {wait:.0f} s")
 
     executor = pool("ordered", get_outbound_settings().max_concurrency)
-    return handle_fifo_concurrently(event, run, executor)
+    result = handle_fifo_concurrently(event, run, executor)
+    failed = {f["itemIdentifier"] for f in result["batchItemFailures"]}
+    _release([r for r in event.get("Records", []) if r["messageId"] in failed - attempted])
+    return result
+
+
+def _release(skipped: list[dict[str, Any]]) -> None:
+    """Make records skipped behind a failure visible again at once (best effort).
+
+    While they stay in flight SQS hands out nothing of their group, not even the
+    held message when it is due; visible, they wait behind it in order.
+    """
+    if not skipped:
+        return
+    url = queue.queue_url(queue.ordered_queue_name())
+    entries: Any = [
+        {"Id": str(i), "ReceiptHandle": r["receiptHandle"], "VisibilityTimeout": 0} for i, r in enumerate(skipped)
+    ]
+    try:
+        for start in range(0, len(entries), 10):
+            aws.sqs().change_message_visibility_batch(QueueUrl=url, Entries=entries[start : start + 10])
+    except Exception:
+        logger.exception("could not release skipped ordered records; they return after the visibility timeout")

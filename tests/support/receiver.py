@@ -35,6 +35,8 @@ class Behaviour:
     delay_seconds: float = 0.0
     status: int | None = None
     retry_after: str | None = None
+    # webhook-id -> how many of its first deliveries to answer 500 (ordered-delivery tests).
+    fail_first: dict[str, int] = field(default_factory=dict)
 
 
 @dataclass
@@ -91,11 +93,14 @@ class Receiver:
             return "X-Signature-256 does not match"
         return None
 
-    def decide(self) -> tuple[int, float]:
+    def decide(self, message_id: str = "") -> tuple[int, float]:
         """The status to answer and how long to wait first."""
         behaviour = self.behaviour
         with self._lock:
             roll = self._random.random()
+            if behaviour.fail_first.get(message_id, 0) > 0:
+                behaviour.fail_first[message_id] -= 1
+                return 500, behaviour.delay_seconds
         if behaviour.status is not None:
             return behaviour.status, behaviour.delay_seconds
         if roll < behaviour.hang_ratio:
@@ -113,7 +118,7 @@ def _handler(receiver: Receiver) -> type[BaseHTTPRequestHandler]:
             raw = self.rfile.read(int(self.headers.get("Content-Length") or 0))
             headers = {k.lower(): v for k, v in self.headers.items()}
             error = receiver.verify(raw, headers)
-            status, wait = (400, 0.0) if error else receiver.decide()
+            status, wait = (400, 0.0) if error else receiver.decide(headers.get("webhook-id", ""))
             hung = wait >= receiver.behaviour.hang_seconds
             with receiver._lock:
                 if error:
