@@ -50,7 +50,7 @@ def drain(url: str, handler: Callable[[dict[str, Any], Any], dict[str, Any]], do
             raise RuntimeError("the queue did not deliver every event within 120 s")
         messages = aws.sqs().receive_message(QueueUrl=url, MaxNumberOfMessages=10, AttributeNames=["All"])
         batch = messages.get("Messages", [])
-        records = [
+        records: list[dict[str, Any]] = [
             {
                 "messageId": m["MessageId"],
                 "receiptHandle": m["ReceiptHandle"],
