@@ -30,6 +30,8 @@ Category: TypeAlias = Literal[
 
 ConnectionStatus: TypeAlias = Literal["Active", "Inactive"]
 
+DeliveryMode: TypeAlias = Literal["unordered", "ordered"]
+
 Health: TypeAlias = Literal["Healthy", "Unhealthy", "Unknown"]
 
 InboundDeliveryStatus: TypeAlias = Literal["Received", "Processed", "Failed"]
@@ -233,6 +235,8 @@ class CreateSubscriptionRequest(TypedDict, total=False):
     signingSecretRef: str | None
     active: bool
     description: str | None
+    delivery: DeliveryMode
+    orderingKey: str | None
 
 
 class CreatedApiKey(TypedDict, total=False):
@@ -684,6 +688,8 @@ class Subscription(TypedDict, total=False):
     endpointUrl: Required[str]
     signingSecretRef: Required[str]
     description: str | None
+    delivery: DeliveryMode
+    orderingKey: str | None
     createdAt: Required[str]
     updatedAt: Required[str]
     disabledAt: str | None
@@ -722,6 +728,8 @@ class UpdateSubscriptionRequest(TypedDict, total=False):
     eventTypes: list[str] | None
     active: bool | None
     description: str | None
+    delivery: DeliveryMode | None
+    orderingKey: str | None
 
 
 class VendorQuery(TypedDict, total=False):
