@@ -23,6 +23,8 @@ ALL_TABLES = (
     "api-keys",
     "rate-limits",
     "idempotency",
+    "stats",
+    "schedules",
 )
 ALL_QUEUES = ("inbound-events", "outbound-dispatch", "runs", "health-checks", "bus-events", "outbound-ordered.fifo")
 FIFO_SUFFIX = ".fifo"
@@ -85,6 +87,11 @@ class Settings:
     # How long ``tools/call`` on ``POST /mcp`` waits for its run before answering "still running" (docs/mcp.md);
     # well inside API Gateway's 29 s integration timeout.
     mcp_call_wait_seconds: float = 20.0
+    # A connection's circuit breaker (chalicelib.protection.breaker, docs/adapters.md "Circuit breaker").
+    breaker_failure_threshold: int = 5
+    breaker_cooldown_seconds: float = 30.0
+    # The role EventBridge Scheduler assumes to send a schedule's firings to the runs queue (infra/template.json).
+    scheduler_role_arn: str = ""
 
     def table_name(self, table: str) -> str:
         if table not in ALL_TABLES:
@@ -178,4 +185,7 @@ def get_settings() -> Settings:
         stream_partial_every_chunks=int(os.environ.get("STREAM_PARTIAL_EVERY_CHUNKS", "20")),
         stream_partial_every_seconds=float(os.environ.get("STREAM_PARTIAL_EVERY_SECONDS", "2")),
         mcp_call_wait_seconds=min(25.0, float(os.environ.get("MCP_CALL_WAIT_SECONDS", "20"))),
+        breaker_failure_threshold=int(os.environ.get("BREAKER_FAILURE_THRESHOLD", "5")),
+        breaker_cooldown_seconds=float(os.environ.get("BREAKER_COOLDOWN_SECONDS", "30")),
+        scheduler_role_arn=os.environ.get("SCHEDULER_ROLE_ARN", "arn:aws:iam::000000000000:role/local-scheduler"),
     )

@@ -4,7 +4,8 @@ The request path does at most two AWS calls when warm (see ``lookup``): the
 conditional put that stores and dedupes, and the SQS send; a third, the
 rate-limit counter, when ``RATE_LIMIT_INBOUND_PER_MINUTE`` is set. The limit
 is counted per connection after the signature verifies, so forged requests
-cannot spend a connection's budget. A delivery is
+cannot spend a connection's budget. A refused or repeated delivery adds one best-effort stats write
+(``chalicelib.stats``; docs/observability.md); an accepted one is counted by the consumer, batched. A delivery is
 stored as ``Received`` before the send. If the send fails the vendor gets a
 503 and retries; every retry that finds the stored delivery still ``Received``
 sends it again, however soon it comes (a vendor may retry once, at once). The
@@ -44,6 +45,7 @@ from chalicelib.inbound.models import (
 from chalicelib.inbound.signatures import SignatureRejected, SignedRequest, verify
 from chalicelib.providers.models import Provider
 from chalicelib.ratelimit import limiter
+from chalicelib.stats import record as stats
 
 # A payload beyond this stays on the delivery only: the event is also an SQS message and an
 # EventBridge entry (256 KB each).
@@ -127,6 +129,7 @@ def _authenticate(connection: Connection, provider: Provider, request: SignedReq
         return verify(request, provider.webhook_signature, stored.valid(request.now) if stored else [])
     except SignatureRejected as rejected:
         count_rejection(provider.key, provider.webhook_signature.scheme)
+        _count(connection, "rejected")
         logger.warning(
             "inbound delivery rejected",
             extra={
@@ -149,6 +152,7 @@ def ingest(inbound: Inbound) -> Outcome:
             return Outcome(answered, 200)
     limiter.for_inbound(connection.tenant_id, connection.connection_id, request.now)
     if connection.status != ConnectionStatus.ACTIVE:
+        _count(connection, "rejected")
         raise Conflict(f"Connection '{connection.connection_id}' is {connection.status}; deliveries are refused.")
     found = (
         extract.envelope(inbound.body)
@@ -178,12 +182,18 @@ def ingest(inbound: Inbound) -> Outcome:
     )
     existing = store.insert(delivery)
     if existing is None or _own_write(existing, delivery):
-        _hand_on(delivery)
+        _hand_on(delivery)  # counted "accepted" by the consumer, in its batch's one stats write
         return Outcome(_receipt(delivery, "Accepted"), 202)
     if existing.status == DeliveryStatus.RECEIVED:
         logger.info("re-sending a delivery never handed on", extra={"delivery_id": existing.delivery_id})
         _hand_on(existing)
+    _count(connection, "duplicate")
     return Outcome(_receipt(existing, "Duplicate"), 200)
+
+
+def _count(connection: Connection, outcome: stats.InboundOutcome) -> None:
+    """A refused or repeated delivery in the connection's numbers (``GET /metrics``): one best-effort write."""
+    stats.record(stats.for_connection(connection.tenant_id, connection.connection_id).inbound(outcome))
 
 
 def _own_write(existing: Delivery, delivery: Delivery) -> bool:
@@ -244,6 +254,8 @@ def process(message: Mapping[str, Any]) -> str | None:
     delivery_status.record(delivery)
     if not commit(store.processed_entry(tenant_id, delivery_id, event_id, now_text()), event):
         logger.info("delivery was processed by another receive", extra={"delivery_id": delivery_id})
+        return event_id
+    stats.record(stats.for_connection(tenant_id, delivery.connection_id).inbound("accepted"))
     return event_id
 
 

@@ -23,7 +23,6 @@ from chalicelib.outbound.models import (
     DeliveryStatus,
     DispatchMessage,
     Queued,
-    matches,
 )
 
 MAX_RECOVERED_EVENTS = 1000
@@ -52,15 +51,15 @@ def redeliver(tenant_id: str, event_id: str, subscription_id: str | None) -> Que
     if subscription_id:
         item = service.get_item(tenant_id, subscription_id)
         _require_active(item)
-        if not matches(item["eventTypes"], event.type):
+        if not fanout.selects(item, event):
             raise Unprocessable(
-                f"Subscription '{subscription_id}' does not subscribe to {event.type}.",
-                [FieldError("subscriptionId", "event type not subscribed")],
+                f"Subscription '{subscription_id}' does not take this {event.type} event (its types or filter).",
+                [FieldError("subscriptionId", "event type or filter not matched")],
             )
         chosen = [item]
     else:
         fanout.forget_tenant(tenant_id)
-        chosen = fanout.targets(tenant_id, event.type)
+        chosen = fanout.targets(event)
     queued = fanout.enqueue(event, chosen, fresh=True) if chosen else 0
     return Queued(event_ids=[event_id], subscription_ids=[s["subscriptionId"] for s in chosen], queued=queued)
 

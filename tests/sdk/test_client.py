@@ -83,3 +83,11 @@ def test_a_json_rpc_message_reaches_the_mcp_server(client: Client, vendor: FakeV
     answer = client.mcp_endpoint({"jsonrpc": "2.0", "id": 7, "method": "tools/list"})
     assert answer["id"] == 7
     assert any(tool["name"].startswith("github") for tool in answer["result"]["tools"]), answer
+
+
+def test_metrics_count_what_the_tenant_did(client: Client, vendor: FakeVendor) -> None:
+    connection_id = client.create_connection(github_connection(vendor))["connectionId"]
+    client.test_connection(connection_id)
+    series = client.get_metrics(connection_id=connection_id, granularity="hour")
+    assert series["connectionId"] == connection_id
+    assert sum(point["calls"]["total"] for point in series["points"]) >= 1
