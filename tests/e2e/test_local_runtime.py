@@ -102,7 +102,8 @@ def test_a_message_on_a_handled_queue_is_consumed(local_runtime: LocalRuntime) -
     )
     for queue in handlers:
         url = sqs.get_queue_url(QueueName=queue)["QueueUrl"]
-        sqs.send_message(QueueUrl=url, MessageBody=json.dumps({"e2e": True}))
+        fifo = {"MessageGroupId": "e2e", "MessageDeduplicationId": "e2e"} if queue.endswith(".fifo") else {}
+        sqs.send_message(QueueUrl=url, MessageBody=json.dumps({"e2e": True}), **fifo)
         deadline = time.monotonic() + 10
         visible = "1"
         while time.monotonic() < deadline:
