@@ -26,11 +26,9 @@ from __future__ import annotations
 import hashlib
 from typing import Any
 
-from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
-from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
-
 from chalicelib.connections import store as connections
 from chalicelib.core import inflight
+from chalicelib.core.batch import SqsRecord, handle_in_turn
 from chalicelib.core.config import get_settings
 from chalicelib.core.context import set_trace_id
 from chalicelib.core.logging import logger
@@ -53,24 +51,16 @@ class RetryScheduled(Exception):
     """Reported to the batch processor so SQS keeps the message; its visibility is already the backoff."""
 
 
-def _processor() -> BatchProcessor:
-    # A batch whose every record is postponed is a normal outcome here, not an error to raise.
-    return BatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failure=False)
-
-
 def handle_runs(event: dict[str, Any], context: Any = None) -> dict[str, Any]:
-    processor = _processor()
-    return dict(process_partial_response(event=event, record_handler=_run_record, processor=processor, context=context))
+    # A batch whose every record is postponed is a normal outcome here, not an error to raise.
+    return handle_in_turn(event, _run_record, raise_on_entire_batch_failure=False)
 
 
 def handle_dead_letters(event: dict[str, Any], context: Any = None) -> dict[str, Any]:
-    processor = _processor()
-    return dict(
-        process_partial_response(event=event, record_handler=_dead_record, processor=processor, context=context)
-    )
+    return handle_in_turn(event, _dead_record, raise_on_entire_batch_failure=False)
 
 
-def _run_record(record: SQSRecord) -> None:
+def _run_record(record: SqsRecord) -> None:
     message = queue.parse(record.body)
     if message is None:
         logger.error("discarding a runs message that names no run", extra={"messageId": record.message_id})
@@ -143,7 +133,7 @@ def _running_deadline(backoff: float = 0) -> float:
     return inflight.deadline(backoff + get_settings().run_running_deadline_seconds)
 
 
-def _dead_record(record: SQSRecord) -> None:
+def _dead_record(record: SqsRecord) -> None:
     message = queue.parse(record.body)
     if message is None:
         return
