@@ -16,7 +16,8 @@ from chalicelib.core.handler import serves_api
 ROOT = Path(__file__).resolve().parents[2]
 # Off every event handler's import path (docs/performance.md "Cold start and package"): Powertools' batch
 # utilities and event data classes (chalicelib/core/batch.py replaces them), and its logger and metrics, which
-# chalicelib/core/logging.py and chalicelib/core/metrics.py import on first use.
+# chalicelib/core/logging.py and chalicelib/core/metrics.py import on first use; the vendor adapters, which
+# chalicelib/adapters/registry.py discovers on the first operation.
 NOT_ON_A_HANDLERS_PATH = (
     "aws_lambda_powertools.utilities.batch",
     "aws_lambda_powertools.utilities.data_classes",
@@ -24,6 +25,9 @@ NOT_ON_A_HANDLERS_PATH = (
     "aws_lambda_powertools.logging",
     "aws_lambda_powertools.metrics",
     "asyncio",
+    "chalicelib.adapters.model_api",
+    "chalicelib.adapters.github",
+    "chalicelib.adapters.mcp",
 )
 
 
