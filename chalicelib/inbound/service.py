@@ -206,8 +206,9 @@ def _receipt(delivery: Delivery, status: str) -> DeliveryReceipt:
 def process(message: Mapping[str, Any]) -> str | None:
     """Consumer side: the delivery becomes ``Processed`` and its event is recorded, in one transaction.
 
-    The payload goes into the event exactly as the vendor sent it (``jsontext``), so subscribers get
-    the vendor's numbers and strings untouched; one too large for a webhook stays on the delivery.
+    The event references the delivery's payload instead of storing it again (``chalicelib.events.store``),
+    and expires with the delivery; readers get the payload exactly as the vendor sent it (``jsontext``).
+    A payload too large for a webhook stays on the delivery only (``payloadOmitted``).
     """
     tenant_id, delivery_id = str(message["tenantId"]), str(message["deliveryId"])
     delivery = store.get(tenant_id, delivery_id)
@@ -224,14 +225,19 @@ def process(message: Mapping[str, Any]) -> str | None:
         "providerDeliveryId": delivery.provider_delivery_id,
         "eventName": delivery.event_name,
     }
-    if len(jsontext.dumps(delivery.payload)) <= MAX_EVENT_PAYLOAD:
-        data["payload"] = delivery.payload
-    else:
+    omitted = len(jsontext.dumps(delivery.payload)) > MAX_EVENT_PAYLOAD
+    if omitted:
         data["payloadOmitted"] = True
     event = new_event(
-        tenant_id, delivery.normalized_event_type, data, source=f"inbound:{delivery.provider_id}", event_id=event_id
+        tenant_id,
+        delivery.normalized_event_type,
+        data,
+        source=f"inbound:{delivery.provider_id}",
+        event_id=event_id,
+        expires_at=delivery.expires_at,
     )
-    if not commit(store.processed_entry(tenant_id, delivery_id, event_id, iso_now()), event):
+    entry = store.processed_entry(tenant_id, delivery_id, event_id, iso_now())
+    if not commit(entry, event, payload_from=None if omitted else delivery_id):
         logger.info("delivery was processed by another receive", extra={"delivery_id": delivery_id})
     return event_id
 
