@@ -13,7 +13,7 @@ Chain = dict[str, dict[str, int]]
 # A signed vendor delivery: stored and queued by the API, turned into its event by the consumer.
 INBOUND: Chain = {
     "api": {"dynamodb.PutItem": 1, "sqs.SendMessage": 1},
-    "consumer": {"dynamodb.GetItem": 1, "dynamodb.TransactWriteItems": 1},
+    "consumer": {"dynamodb.TransactWriteItems": 1},  # the queue message carries the rest (inbound.handoff)
 }
 # delivery item 1 + its keys-only byConnection entry 1 + its inflight entry 1; the transaction:
 # delivery update 2 + inflight entry removed 1 + event put 2.
@@ -21,7 +21,8 @@ INBOUND_WRU = 8.0
 
 # One event to one subscriber: fanned out by the stream, sent by the dispatcher.
 DISPATCH: Chain = {
-    "stream": {"sqs.SendMessageBatch": 1, "events.PutEvents": 1},
+    # the GetItem: an inbound event's payload, read from the delivery that holds it (events.store)
+    "stream": {"dynamodb.GetItem": 1, "sqs.SendMessageBatch": 1, "events.PutEvents": 1},
     "dispatcher": {"dynamodb.BatchGetItem": 1, "dynamodb.BatchWriteItem": 1},
 }
 DISPATCH_WRU = 2.0  # the attempt log item and the event's status item

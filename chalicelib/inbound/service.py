@@ -31,7 +31,7 @@ from chalicelib.core.errors import AuthenticationFailed, Conflict, CredentialUna
 from chalicelib.core.ids import iso_now, utc_now
 from chalicelib.core.logging import logger
 from chalicelib.events.emit import commit, new_event
-from chalicelib.inbound import extract, lookup, queue, store, webhook_secrets
+from chalicelib.inbound import extract, handoff, lookup, queue, store, webhook_secrets
 from chalicelib.inbound.catalog import RULES, normalize
 from chalicelib.inbound.metrics import count_rejection
 from chalicelib.inbound.models import (
@@ -45,9 +45,6 @@ from chalicelib.inbound.signatures import SignatureRejected, SignedRequest, veri
 from chalicelib.providers.models import Provider
 from chalicelib.ratelimit import limiter
 
-# A payload beyond this stays on the delivery only: the event is also an SQS message and an
-# EventBridge entry (256 KB each).
-MAX_EVENT_PAYLOAD = 200 * 1024
 REDACTED = "[redacted]"
 _SENSITIVE = ("signature", "secret", "token", "authorization", "cookie", "hmac", "api-key", "apikey")
 
@@ -181,14 +178,9 @@ def _own_write(existing: Delivery, delivery: Delivery) -> bool:
     return existing.trace_id == delivery.trace_id and existing.received_at == delivery.received_at
 
 
-def queue_message(delivery: Delivery) -> dict[str, Any]:
-    """What the inbound-events queue carries: ids only; the consumer reads the stored delivery."""
-    return {"tenantId": delivery.tenant_id, "deliveryId": delivery.delivery_id, "traceId": delivery.trace_id}
-
-
 def _hand_on(delivery: Delivery) -> None:
     try:
-        queue.send(queue_message(delivery))
+        queue.send(handoff.message(delivery))
     except Exception as exc:
         logger.exception("inbound hand-off failed; a retry re-sends", extra={"delivery_id": delivery.delivery_id})
         raise ServiceUnavailable("The delivery was stored but could not be queued; retry it.") from exc
@@ -206,39 +198,34 @@ def _receipt(delivery: Delivery, status: str) -> DeliveryReceipt:
 def process(message: Mapping[str, Any]) -> str | None:
     """Consumer side: the delivery becomes ``Processed`` and its event is recorded, in one transaction.
 
-    The event references the delivery's payload instead of storing it again (``chalicelib.events.store``),
-    and expires with the delivery; readers get the payload exactly as the vendor sent it (``jsontext``).
-    A payload too large for a webhook stays on the delivery only (``payloadOmitted``).
+    The message carries what the event is made of (``handoff``), so nothing is read: the transaction's
+    condition (the delivery still ``Received``, the event not yet recorded) is the whole idempotence check.
+    The event references the delivery's payload instead of storing it again (``chalicelib.events.store``)
+    and expires with the delivery; a payload too large for a webhook stays on the delivery only
+    (``payloadOmitted``). An ids-only message (the earlier shape) reads the delivery first.
     """
-    tenant_id, delivery_id = str(message["tenantId"]), str(message["deliveryId"])
-    delivery = store.get(tenant_id, delivery_id)
-    if delivery is None:
-        logger.warning("queued delivery no longer exists", extra={"delivery_id": delivery_id})
-        return None
-    event_id = event_id_for(delivery.delivery_id)
-    if delivery.status != DeliveryStatus.RECEIVED:
-        return delivery.event_id or event_id
-    data: dict[str, Any] = {
-        "deliveryId": delivery.delivery_id,
-        "connectionId": delivery.connection_id,
-        "providerId": delivery.provider_id,
-        "providerDeliveryId": delivery.provider_delivery_id,
-        "eventName": delivery.event_name,
-    }
-    omitted = len(jsontext.dumps(delivery.payload)) > MAX_EVENT_PAYLOAD
-    if omitted:
-        data["payloadOmitted"] = True
+    carried = handoff.parse(message)
+    if carried is None:
+        tenant_id, delivery_id = str(message["tenantId"]), str(message["deliveryId"])
+        delivery = store.get(tenant_id, delivery_id)
+        if delivery is None:
+            logger.warning("queued delivery no longer exists", extra={"delivery_id": delivery_id})
+            return None
+        if delivery.status != DeliveryStatus.RECEIVED:
+            return delivery.event_id or event_id_for(delivery_id)
+        carried = handoff.Handoff.of(delivery)
+    event_id = event_id_for(carried.delivery_id)
     event = new_event(
-        tenant_id,
-        delivery.normalized_event_type,
-        data,
-        source=f"inbound:{delivery.provider_id}",
+        carried.tenant_id,
+        carried.event_type,
+        carried.event_data(),
+        source=f"inbound:{carried.provider_id}",
         event_id=event_id,
-        expires_at=delivery.expires_at,
+        expires_at=carried.expires_at,
     )
-    entry = store.processed_entry(tenant_id, delivery_id, event_id, iso_now())
-    if not commit(entry, event, payload_from=None if omitted else delivery_id):
-        logger.info("delivery was processed by another receive", extra={"delivery_id": delivery_id})
+    entry = store.processed_entry(carried.tenant_id, carried.delivery_id, event_id, iso_now())
+    if not commit(entry, event, payload_from=None if carried.payload_omitted else carried.delivery_id):
+        logger.info("delivery already processed or no longer Received", extra={"delivery_id": carried.delivery_id})
     return event_id
 
 

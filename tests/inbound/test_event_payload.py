@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import time
 from collections.abc import Callable
 from typing import Any
@@ -13,6 +14,7 @@ from chalicelib.core.dynamo import deserialize, serialize
 from chalicelib.core.errors import ServiceUnavailable
 from chalicelib.events import bus
 from chalicelib.events import store as events
+from chalicelib.inbound import service
 from chalicelib.inbound import store as deliveries
 from chalicelib.outbound import fanout
 from tests.inbound import signers
@@ -80,3 +82,64 @@ def test_a_missing_payload_is_retried_until_the_event_expires_then_shown_as_omit
     )
     read = events.get(tenant, delivery["eventId"])
     assert read is not None and read.data["payloadOmitted"] is True and "payload" not in read.data
+
+
+def _queued_messages() -> list[dict[str, Any]]:
+    from chalicelib.core.config import get_settings
+
+    sqs = aws.sqs()
+    url = sqs.get_queue_url(QueueName=get_settings().queue_name("inbound-events"))["QueueUrl"]
+    found = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10).get("Messages", [])
+    for message in found:
+        sqs.delete_message(QueueUrl=url, ReceiptHandle=message["ReceiptHandle"])
+    return [json.loads(m["Body"]) for m in found]
+
+
+def _dynamodb_calls() -> tuple[list[str], Callable[[], None]]:
+    seen: list[str] = []
+
+    def count(event_name: str, **_: Any) -> None:
+        seen.append(event_name.rsplit(".", 1)[-1])
+
+    hooks = aws.dynamodb().meta.events
+    hooks.register("before-call.dynamodb", count, unique_id="payload-test-count")
+    return seen, lambda: hooks.unregister("before-call.dynamodb", unique_id="payload-test-count")
+
+
+def test_the_queue_message_carries_the_event_metadata_so_the_consumer_reads_nothing(
+    client: ApiClient, connect: Callable[..., Hook], drain: Callable[..., Any], tenant: str
+) -> None:
+    hook = connect("prov-github")
+    body = json_bytes(PAYLOAD)
+    headers = {"X-GitHub-Event": "issues", "X-GitHub-Delivery": "carry-1", **signers.github(hook.secret, body)}
+    accepted = post_delivery(client, hook.connection_id, body, headers)
+    [message] = _queued_messages()
+    assert "payload" not in json.dumps(message) and len(json.dumps(message)) < 1024
+    assert message["eventType"] == "IssueOpened" and message["deliveryId"] == accepted.json["deliveryId"]
+
+    seen, stop = _dynamodb_calls()
+    try:
+        event_id = service.process(message)
+        assert service.process(message) == event_id  # a repeat finds the condition failed and writes nothing
+    finally:
+        stop()
+    assert seen == ["TransactWriteItems", "TransactWriteItems"]
+    event = events.get(tenant, str(event_id))
+    assert event is not None and event.data["payload"] == PAYLOAD and event.type == "IssueOpened"
+    delivery = client.get(f"/webhooks/deliveries/{accepted.json['deliveryId']}").json
+    assert delivery["status"] == "Processed" and delivery["eventId"] == event_id
+
+
+def test_an_ids_only_message_of_the_earlier_shape_is_still_processed(
+    client: ApiClient, connect: Callable[..., Hook], drain: Callable[..., Any], tenant: str
+) -> None:
+    """What ``infra.ops.redrive`` may move back from the DLQ after an upgrade."""
+    hook = connect("prov-github")
+    body = json_bytes(PAYLOAD)
+    headers = {"X-GitHub-Event": "issues", "X-GitHub-Delivery": "old-1", **signers.github(hook.secret, body)}
+    accepted = post_delivery(client, hook.connection_id, body, headers)
+    _queued_messages()
+    event_id = service.process({"tenantId": tenant, "deliveryId": accepted.json["deliveryId"], "traceId": "t-old"})
+    event = events.get(tenant, str(event_id))
+    assert event is not None and event.data["payload"] == PAYLOAD
+    assert event.data["providerDeliveryId"] == "old-1"
