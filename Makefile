@@ -4,25 +4,26 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 PORT ?= 8000
+export PORT
 STAGE ?= prod
 TENANT ?= acme
 SCOPES ?=
 export AWS_DEFAULT_REGION ?= us-east-1
 
-.PHONY: venv run token test lint typecheck unit package bench clean
+.PHONY: venv run aws token test lint typecheck unit package bench clean sdk-models
 
-$(BIN)/python:
-	$(PYTHON) -m venv $(VENV)
-	$(BIN)/pip install --quiet --upgrade pip
-
-$(VENV)/.installed: $(BIN)/python requirements.txt requirements-dev.txt
-	$(BIN)/pip install --quiet -r requirements-dev.txt
-	touch $@
+# Locked, so that two makes on a fresh clone install once (the second waits); messages go to stderr.
+$(VENV)/.installed: requirements.txt requirements-dev.txt
+	@$(PYTHON) -m infra.local.bootstrap $(VENV) requirements-dev.txt requirements.txt
 
 venv: $(VENV)/.installed
 
 run: venv
-	PORT=$(PORT) $(BIN)/python -m infra.local.runtime
+	$(BIN)/python -m infra.local.runtime
+
+# The embedded AWS alone, for `chalice local --stage local --port $PORT` in another terminal (README).
+aws: venv
+	$(BIN)/python -m infra.local.embedded
 
 token: venv
 	@$(BIN)/python -m infra.local.token --tenant "$(TENANT)" --scopes "$(SCOPES)"
@@ -40,16 +41,24 @@ unit: venv
 test: lint typecheck unit
 
 # build/sam.json (one JSON SAM template: Chalice's functions and API merged with
-# infra/template.json) and build/deployment.zip; docs/deploy.md takes it from there.
+# infra/template.json) and build/deployment.zip, trimmed, with bytecode, at most 8 MB
+# (infra/package/finish.py); docs/deploy.md takes it from there.
 package: venv
 	rm -rf build
 	$(BIN)/chalice package --stage $(STAGE) --pkg-format cloudformation --template-format json \
 		--merge-template infra/template.json build
 	$(BIN)/cfn-lint build/sam.json
+	$(BIN)/python -m infra.package.finish build/deployment.zip
 	@ls -l build/sam.json build/deployment.zip
+
+# The SDK's typed models follow /openapi.json; tests/sdk fails until this is re-run after an API change.
+sdk-models: venv
+	mkdir -p build
+	$(BIN)/python -c "import app; from chalicelib.system.openapi import document_json; print(document_json())" > build/openapi.json
+	$(BIN)/python sdk/python/tools/generate.py build/openapi.json
 
 bench: venv
 	$(BIN)/python -m bench.run_all
 
 clean:
-	rm -rf build $(VENV) .local
+	rm -rf build $(VENV) $(VENV).lock .local

@@ -6,33 +6,15 @@ from typing import Any
 
 from chalice.app import Chalice, CloudWatchEvent, DynamoDBEvent, Rate, SQSEvent
 
-from chalicelib.api.api_keys import api_keys
-from chalicelib.api.connections import connections
-from chalicelib.api.credentials import credentials
-from chalicelib.api.event_publishing import event_publishing
-from chalicelib.api.events import events
-from chalicelib.api.middleware import http_middleware
-from chalicelib.api.operations import operations
-from chalicelib.api.providers import providers
-from chalicelib.api.runs import runs
-from chalicelib.api.subscriptions import subscriptions
-from chalicelib.api.system import system
-from chalicelib.api.webhooks import webhooks
 from chalicelib.core.config import get_settings
+from chalicelib.core.handler import serves_api
 
 app = Chalice(app_name="integration-platform")
-app.register_middleware(http_middleware, "http")
-app.register_blueprint(system)
-app.register_blueprint(providers)
-app.register_blueprint(connections)
-app.register_blueprint(runs)
-app.register_blueprint(operations)
-app.register_blueprint(webhooks)
-app.register_blueprint(events)
-app.register_blueprint(subscriptions)
-app.register_blueprint(event_publishing)
-app.register_blueprint(api_keys)
-app.register_blueprint(credentials)
+# Queue, stream and schedule functions import only their own handler's modules (chalicelib/core/handler.py).
+if serves_api():
+    from chalicelib.api.blueprints import register
+
+    register(app)
 
 
 @app.on_sqs_message(queue=get_settings().queue_name("inbound-events"), batch_size=10)

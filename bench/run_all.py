@@ -23,11 +23,13 @@ from pathlib import Path
 from typing import Any
 
 from bench import cost_page
+from bench.cold_start import package_is_stale
 
 ROOT = Path(__file__).resolve().parent.parent
 PAGE = ROOT / "docs" / "performance.md"
+COLD_START_RECORD = ROOT / "bench" / "cold_start.md"  # before/after figures of issue 14, kept by hand
 ZIP = ROOT / "build" / "deployment.zip"
-ZIP_TARGET_MB = 10.0
+ZIP_TARGET_MB = 8.0  # MB of 1024 * 1024 bytes, as infra/package/finish.py checks it
 
 
 @dataclass
@@ -61,10 +63,8 @@ def run(*args: str, env: dict[str, str] | None = None) -> Ran:
 
 def package() -> tuple[Ran | None, float]:
     """``make package`` when the zip is missing or older than the code it packages."""
-    sources = [*(ROOT / "chalicelib").rglob("*.py"), ROOT / "app.py", ROOT / "requirements.txt"]
-    newest = max(p.stat().st_mtime for p in sources)
     ran = None
-    if not ZIP.exists() or ZIP.stat().st_mtime < newest:
+    if package_is_stale():
         ran = run("make", "package")
     return ran, ZIP.stat().st_size / (1024 * 1024)
 
@@ -86,22 +86,27 @@ def main() -> int:
     parser.add_argument("--deliveries", type=int, default=200)
     args = parser.parse_args()
     python = sys.executable
+    packaged, zip_mb = package()
     cold = run(python, "-m", "bench.cold_start", "--runs", "7", "--importtime", "10")
     calls = run(python, "-m", "bench.api_calls")
     inbound = run(python, "-m", "bench.inbound_calls")
     dispatch = run(python, "-m", "bench.dispatch_batch")
-    packaged, zip_mb = package()
     throughput = run(python, "-m", "bench.throughput", "--deliveries", str(args.deliveries))
     cost = run(python, "-m", "bench.cost")
 
-    wall, cpu = (float(cold.find(rf"^ratio \({kind}\): ([0-9.]+)").group(1)) for kind in ("wall", "cpu"))
+    worst_cold = float(cold.find(r"^worst ratio \(cpu\): ([0-9.]+)").group(1))
     per_request = calls.result()
     warm_inbound = float(inbound.find(r"^warm deliveries:\s+([0-9.]+)").group(1))
     batch_ratio = float(dispatch.find(r"^warm invocations: median \d+ ms\s+ratio ([0-9.]+)").group(1))
     rate = throughput.result()
     inbound_on = per_request["POST /webhooks/deliveries/{id} (inbound, signed)"]["on"]
     rows = [
-        ("Cold import of `app` / floor (CPU; wall)", f"{cpu:.2f}; {wall:.2f}", "<= 1.3", verdict(cpu <= 1.3)),
+        (
+            "Cold start to the first client / floor, worst function (CPU)",
+            f"{worst_cold:.2f}",
+            "<= 1.3",
+            verdict(worst_cold <= 1.3),
+        ),
         (
             "AWS calls, inbound delivery (warm; limit off, on)",
             f"{warm_inbound:.0f}, {inbound_on}",
@@ -109,7 +114,7 @@ def main() -> int:
             verdict(warm_inbound <= 2),
         ),
         ("Dispatcher batch of 10 / receiver latency", f"{batch_ratio:.2f}", "<= 1.5", verdict(batch_ratio <= 1.5)),
-        ("`build/deployment.zip`", f"{zip_mb:.2f} MB", f"< {ZIP_TARGET_MB:.0f} MB", verdict(zip_mb < ZIP_TARGET_MB)),
+        ("`build/deployment.zip`", f"{zip_mb:.2f} MB", f"<= {ZIP_TARGET_MB:.0f} MB", verdict(zip_mb <= ZIP_TARGET_MB)),
         ("End to end, inbound to received webhook", f"{rate['events_per_second']} events/s", "(figure)", ""),
     ]
     runs = [cold, calls, inbound, dispatch, *([packaged] if packaged else []), throughput, cost]
@@ -152,6 +157,8 @@ def write_page(
         "| Request | Limits off | Limits on |",
         "|---|---|---|",
         *(f"| `{label}` | {counts['off']} | {counts['on']} |" for label, counts in per_request.items()),
+        "",
+        *COLD_START_RECORD.read_text().splitlines(),
         "",
         *cost_section,
         "## How each figure was measured",

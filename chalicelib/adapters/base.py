@@ -55,6 +55,9 @@ class ExecutionContext:
     timeout: float = 10.0
     # 2+ when an earlier attempt may have reached the vendor (a retry or a redelivery after a crash).
     attempt: int = 1
+    connection_id: str | None = None
+    # Called with a long operation's partial result (a model's stream so far); the worker stores it on the run.
+    progress: Callable[[Any], None] | None = None
 
 
 @dataclass(frozen=True)
@@ -64,7 +67,8 @@ class Operation(Generic[ParamsT]):
     description: str
     parameters: type[ParamsT]
     result_schema: dict[str, Any]
-    build: Callable[[ParamsT, ExecutionContext], VendorRequest]
+    # A ``VendorRequest`` for an HTTP vendor; the platform's own AWS services build an ``aws_services.AwsCall``.
+    build: Callable[[ParamsT, ExecutionContext], Any]
     # True when a repeated call cannot repeat the side effect (reads, or the vendor honours our idempotency key).
     idempotent: bool = False
 
@@ -88,7 +92,7 @@ class Operation(Generic[ParamsT]):
             ]
             raise ParameterValidationFailed(f"The parameters of {self.id} are not valid.", details) from exc
 
-    def request(self, parameters: Mapping[str, Any], context: ExecutionContext) -> VendorRequest:
+    def request(self, parameters: Mapping[str, Any], context: ExecutionContext) -> Any:
         return self.build(self.validate(parameters), context)
 
 
@@ -97,6 +101,9 @@ class HealthReport:
     healthy: bool
     message: str
     vendor_status: int | None = None
+    tools: list[dict[str, Any]] | None = None  # what a server with a discovered catalogue (MCP) lists now
+    # The answer's headers (lower-case names): rate-limit and scope headers become health checks.
+    headers: Mapping[str, str] = field(default_factory=dict)
 
 
 class Adapter:
@@ -108,6 +115,10 @@ class Adapter:
 
     def __init__(self, *operations: Operation[Any]) -> None:
         self._operations = {operation.id: operation for operation in operations}
+
+    def with_tools(self, tools: list[dict[str, Any]] | None) -> Adapter:
+        """This adapter with a connection's discovered catalogue; only MCP's operations depend on it."""
+        return self
 
     def operations(self) -> list[OperationSpec]:
         return [operation.spec() for operation in self._operations.values()]
@@ -123,25 +134,36 @@ class Adapter:
         self, operation: str, parameters: Mapping[str, Any], credential: Credential, context: ExecutionContext
     ) -> Any:
         """Run one operation; the result is the vendor's JSON, or raises a ``VendorError``."""
-        request = self.operation(operation).request(parameters, context)
+        request: VendorRequest = self.operation(operation).request(parameters, context)
         response = self.call(request, credential, context)
         return self.interpret(response, credential)
 
     def health_check(self, credential: Credential, context: ExecutionContext) -> HealthReport:
         """An authenticated read that changes nothing; healthy when the vendor accepts the credential."""
         try:
-            response = self.call(self.health_request, credential, context)
+            response = self.call(self.health_request_for(context), credential, context)
             self.interpret(response, credential)
         except VendorError as exc:
             return HealthReport(False, exc.message, exc.vendor_status)
-        return HealthReport(True, f"The vendor answered {response.status}.", response.status)
+        return HealthReport(True, f"The vendor answered {response.status}.", response.status, headers=response.headers)
 
-    def call(self, request: VendorRequest, credential: Credential, context: ExecutionContext) -> VendorResponse:
+    def prepare(
+        self, request: VendorRequest, credential: Credential, context: ExecutionContext
+    ) -> tuple[str, VendorRequest, Authenticator]:
+        """The base URL, the request with default headers, and the authenticator that signs it."""
         base_url = context.configuration.get("baseUrl") or context.base_url
         if not isinstance(base_url, str) or not base_url:
             raise ConfigurationError("The connection has no base URL.")
         auth = Authenticator(credential, context.configuration, context.timeout)
         request = request.with_headers({k: v for k, v in self.default_headers.items() if k not in request.headers})
+        return base_url, request, auth
+
+    def health_request_for(self, context: ExecutionContext) -> VendorRequest:
+        """The health check's request; a vendor whose check depends on the connection's configuration overrides it."""
+        return self.health_request
+
+    def call(self, request: VendorRequest, credential: Credential, context: ExecutionContext) -> VendorResponse:
+        base_url, request, auth = self.prepare(request, credential, context)
         response = send(base_url, auth.apply(request), context.timeout)
         if response.status == 401 and auth.refreshable:
             auth.refresh()

@@ -10,6 +10,9 @@ deliveries.
 from __future__ import annotations
 
 import json
+import re
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from typing import Any
 from urllib.parse import urlencode
@@ -70,9 +73,7 @@ def url_for(base_url: str, request: VendorRequest) -> str:
     return f"{url}?{urlencode(request.query)}" if request.query else url
 
 
-def send(base_url: str, request: VendorRequest, timeout: float) -> VendorResponse:
-    """One HTTP exchange; transport failures become retryable ``VendorError``s."""
-    url = url_for(base_url, request)
+def _encoded(request: VendorRequest) -> tuple[bytes | None, dict[str, str]]:
     headers = dict(request.headers)
     body: bytes | None = request.raw_body
     if request.json_body is not None:
@@ -81,6 +82,13 @@ def send(base_url: str, request: VendorRequest, timeout: float) -> VendorRespons
     elif request.form is not None:
         body = urlencode(request.form).encode()
         headers.setdefault("Content-Type", "application/x-www-form-urlencoded")
+    return body, headers
+
+
+def send(base_url: str, request: VendorRequest, timeout: float) -> VendorResponse:
+    """One HTTP exchange; transport failures become retryable ``VendorError``s."""
+    url = url_for(base_url, request)
+    body, headers = _encoded(request)
     try:
         result = http.exchange(
             request.method,
@@ -103,8 +111,72 @@ def send(base_url: str, request: VendorRequest, timeout: float) -> VendorRespons
     return VendorResponse(result.status, result.headers, result.body)
 
 
+@contextmanager
+def send_stream(base_url: str, request: VendorRequest, timeout: float, secrets: list[str]) -> Iterator[Iterator[bytes]]:
+    """One request whose 2xx body is read line by line (server-sent events); anything else raises as ``send``'s.
+
+    ``timeout`` bounds each wait for the next chunk; a stream that stalls or breaks midway is retryable.
+    """
+    body, headers = _encoded(request)
+    try:
+        with http.streaming(
+            request.method,
+            url_for(base_url, request),
+            field="configuration.baseUrl",
+            body=body,
+            headers=headers,
+            connect_timeout=min(timeout, 5.0),
+            read_timeout=timeout,
+        ) as streamed:
+            if not 200 <= streamed.status < 300:
+                raise_for_status(VendorResponse(streamed.status, streamed.headers, streamed.read(64 * 1024)), secrets)
+            yield _transport_errors(streamed.lines(), timeout)
+    except UnsafeUrl as exc:
+        raise ConfigurationError(exc.message) from exc
+    except http.TransportTimeout as exc:
+        raise VendorTimeout(f"The vendor did not answer within {timeout:g} seconds.") from exc
+    except http.TransportError as exc:
+        raise VendorUnavailable(f"The vendor could not be reached: {exc}.") from exc
+
+
+def _transport_errors(lines: Iterator[bytes], timeout: float) -> Iterator[bytes]:
+    try:
+        yield from lines
+    except http.TransportTimeout as exc:
+        raise VendorTimeout(f"The vendor's stream stalled for {timeout:g} seconds.") from exc
+    except http.TransportError as exc:
+        raise VendorUnavailable(f"The vendor's stream broke: {exc}.") from exc
+
+
+_DURATION_PART = re.compile(r"(\d+(?:\.\d+)?)(ms|h|m|s)")
+_UNIT_SECONDS = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0}
+
+
+def _duration(value: str | None) -> float | None:
+    """OpenAI's ``x-ratelimit-reset-*`` form: ``1s``, ``6m0s``, ``120ms`` (a bare number is seconds)."""
+    if not value:
+        return None
+    text = value.strip()
+    parts = _DURATION_PART.findall(text)
+    if parts and "".join(n + u for n, u in parts) == text:
+        return sum(float(n) * _UNIT_SECONDS[u] for n, u in parts)
+    return http.retry_after(text)
+
+
 def retry_after(response: VendorResponse) -> float | None:
-    return http.retry_after(response.header("retry-after"))
+    """When the vendor says to come back: ``Retry-After``, else ``retry-after-ms`` (Azure), else the later of
+    OpenAI's ``x-ratelimit-reset-requests`` / ``x-ratelimit-reset-tokens`` on a 429."""
+    stated = http.retry_after(response.header("retry-after"))
+    if stated is not None:
+        return stated
+    millis = _duration(f"{response.header('retry-after-ms')}ms") if response.header("retry-after-ms") else None
+    if millis is not None:
+        return millis
+    if response.status != 429:
+        return None
+    resets = [_duration(response.header(f"x-ratelimit-reset-{kind}")) for kind in ("requests", "tokens")]
+    known = [r for r in resets if r is not None]
+    return max(known) if known else None
 
 
 def vendor_message(response: VendorResponse) -> str:

@@ -18,6 +18,8 @@ from chalicelib.adapters.auth import Credential
 from chalicelib.adapters.base import Adapter, ExecutionContext, Operation, Parameters
 from chalicelib.adapters.errors import ConfigurationError
 from chalicelib.adapters.http import VendorRequest
+from chalicelib.core.config import get_settings
+from chalicelib.inbound.signatures.twilio import status_callback_url
 
 Phone = Annotated[str, Field(min_length=2, max_length=40, pattern=r"^\+?[0-9A-Za-z:_-]+$")]
 
@@ -44,6 +46,10 @@ def _send_sms(parameters: SendSmsParameters, context: ExecutionContext) -> Vendo
         form["From"] = parameters.from_
     if parameters.messaging_service_sid:
         form["MessagingServiceSid"] = parameters.messaging_service_sid
+    public = get_settings().public_base_url
+    if public and context.connection_id and context.run_id:  # Twilio needs an absolute URL
+        webhook = f"{public}/webhooks/deliveries/{quote(context.connection_id, safe='')}"
+        form["StatusCallback"] = status_callback_url(webhook, context.run_id)
     return VendorRequest("POST", f"/2010-04-01/Accounts/{quote(sid, safe='')}/Messages.json", form=form)
 
 

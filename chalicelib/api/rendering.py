@@ -10,13 +10,14 @@ from pydantic import BaseModel
 
 from chalicelib.core.context import current_trace_id
 from chalicelib.core.errors import ApiError
+from chalicelib.core.timestamps import WIRE
 
 JSON = "application/json"
 
 
 def to_wire(payload: BaseModel | dict[str, Any]) -> dict[str, Any]:
     if isinstance(payload, BaseModel):
-        return payload.model_dump(mode="json", by_alias=True, exclude_none=True)
+        return payload.model_dump(mode="json", by_alias=True, exclude_none=True, context=WIRE)
     return payload
 
 

@@ -16,11 +16,13 @@ from chalice.app import Blueprint
 from pydantic import Field
 
 from chalicelib.api.routing import Call, Reply, authenticate, endpoint
+from chalicelib.core.config import get_settings
 from chalicelib.core.context import current_trace_id
 from chalicelib.core.errors import FieldError, ValidationFailed
 from chalicelib.core.models import WireModel
 from chalicelib.inbound import dead_letters, service
 from chalicelib.inbound.models import Delivery, DeliveryList, DeliveryListQuery, DeliveryReceipt, EventTypeCatalog
+from chalicelib.inbound.signatures.twilio import status_callback_url
 
 webhooks = Blueprint(__name__)
 TAG = "Inbound webhooks"
@@ -30,6 +32,10 @@ INGEST_ERRORS = (400, 401, 404, 409, 413, 503)
 
 class IngestQuery(WireModel):
     connection_id: Annotated[str, Field(max_length=200)] | None = None
+
+
+class VendorQuery(WireModel):
+    run_id: Annotated[str, Field(max_length=200, pattern=r"^[A-Za-z0-9_-]+$")] | None = None
 
 
 def _caller_tenant(call: Call) -> str | None:
@@ -89,18 +95,23 @@ def ingest_delivery(call: Call) -> Reply:
     summary="Receive a vendor's own webhook for a connection (point the vendor at the connection's webhookUrl)",
     tag=TAG,
     scope=None,
+    query=VendorQuery,
     response=DeliveryReceipt,
     status=202,
     errors=INGEST_ERRORS,
     raw_body=True,
 )
 def receive_vendor_delivery(call: Call) -> Reply:
+    query: VendorQuery = call.query
+    path = f"/webhooks/deliveries/{call.path['id']}"
     inbound = service.Inbound(
         connection_id=call.path["id"],
         headers=call.headers,
         body=call.raw_body,
         envelope=False,
         caller_tenant=_caller_tenant(call),
+        url=status_callback_url(get_settings().public_base_url + path, query.run_id),
+        run_id=query.run_id,
     )
     return _reply(service.ingest(inbound))
 

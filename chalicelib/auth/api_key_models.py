@@ -10,6 +10,7 @@ from pydantic import Field, field_validator
 
 from chalicelib.auth.principal import ALL_SCOPES
 from chalicelib.core.models import ListResponse, RequestModel, WireModel
+from chalicelib.core.timestamps import Timestamp
 
 
 class ApiKeyStatus(StrEnum):
@@ -49,10 +50,10 @@ class ApiKey(WireModel):
     scopes: list[str]
     prefix: str = Field(description="The key's first characters, to recognise it; never enough to use it.")
     status: ApiKeyStatus
-    created_at: str
+    created_at: Timestamp
     created_by: str
-    expires_at: str | None = None
-    revoked_at: str | None = None
+    expires_at: Timestamp | None = None
+    revoked_at: Timestamp | None = None
     trace_id: str | None = None
 
 

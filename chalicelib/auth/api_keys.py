@@ -20,7 +20,8 @@ from chalicelib.auth.principal import Principal
 from chalicelib.core import aws
 from chalicelib.core.dynamo import Table, deserialize
 from chalicelib.core.errors import AuthenticationFailed, AuthorizationDenied, NotFound
-from chalicelib.core.ids import iso_now, new_id, to_iso
+from chalicelib.core.ids import new_id
+from chalicelib.core.timestamps import format_time, normalise, now_text
 
 TABLE = Table("api-keys", sort_key="keyId")
 KEY_PREFIX = "ipk_"
@@ -37,7 +38,7 @@ def _status(item: dict[str, Any], now: str) -> ApiKeyStatus:
     if item.get("revokedAt"):
         return ApiKeyStatus.REVOKED
     expires = item.get("expiresAt")
-    if expires and str(expires) <= now:
+    if expires and normalise(expires) <= now:
         return ApiKeyStatus.EXPIRED
     return ApiKeyStatus.ACTIVE
 
@@ -48,7 +49,7 @@ def _api_key(item: dict[str, Any]) -> ApiKey:
         name=item["name"],
         scopes=list(item["scopes"]),
         prefix=item["prefix"],
-        status=_status(item, iso_now()),
+        status=_status(item, now_text()),
         created_at=item["createdAt"],
         created_by=item["createdBy"],
         expires_at=item.get("expiresAt"),
@@ -69,9 +70,9 @@ def create(principal: Principal, request: CreateApiKeyRequest) -> CreatedApiKey:
         "name": request.name,
         "scopes": request.scopes,
         "prefix": key[:SHOWN_PREFIX],
-        "createdAt": iso_now(),
+        "createdAt": now_text(),
         "createdBy": principal.subject,
-        "expiresAt": to_iso(request.expires_at) if request.expires_at else None,
+        "expiresAt": format_time(request.expires_at) if request.expires_at else None,
     }
     TABLE.put(item)
     return CreatedApiKey(**_api_key(item).model_dump(), api_key=key)
@@ -84,7 +85,7 @@ def list_page(tenant_id: str, limit: int, cursor: str | None) -> tuple[list[ApiK
 
 def revoke(tenant_id: str, key_id: str) -> None:
     """Revoking a revoked key again changes nothing; an unknown one is a 404."""
-    revoked = TABLE.update(tenant_id, key_id, {"revokedAt": iso_now()}, "attribute_not_exists(revokedAt)")
+    revoked = TABLE.update(tenant_id, key_id, {"revokedAt": now_text()}, "attribute_not_exists(revokedAt)")
     if revoked is None and TABLE.get(tenant_id, key_id) is None:
         raise NotFound(f"API key '{key_id}' was not found.")
 
@@ -110,7 +111,7 @@ def principal_from_api_key(key: str) -> Principal:
     item = deserialize(raw["Item"]) if "Item" in raw else None
     if item is None or not hmac.compare_digest(str(item.get("keyHash", "")), digest):
         raise AuthenticationFailed(_REJECTED)
-    if _status(item, iso_now()) != ApiKeyStatus.ACTIVE:
+    if _status(item, now_text()) != ApiKeyStatus.ACTIVE:
         raise AuthenticationFailed(_REJECTED)
     return Principal(
         tenant_id=item["tenantId"],

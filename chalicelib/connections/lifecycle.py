@@ -20,14 +20,16 @@ from chalicelib.connections.models import Connection, ConnectionStatus, Credenti
 from chalicelib.core.config import get_settings
 from chalicelib.core.context import current_trace_id
 from chalicelib.core.errors import Conflict, NotFound
-from chalicelib.core.ids import iso_now
 from chalicelib.core.models import JsonObject, RequestModel, WireModel
+from chalicelib.core.timestamps import Timestamp, now_text
 from chalicelib.credentials import store as rotations
 from chalicelib.credentials import vault
 from chalicelib.events import catalog
 from chalicelib.events.emit import commit, emit, new_event
 from chalicelib.events.models import PlatformEvent
 from chalicelib.inbound import lookup, webhook_secrets
+from chalicelib.providers import service as providers
+from chalicelib.schedules import service as schedules
 
 SOURCE = "platform.connections"
 
@@ -61,16 +63,16 @@ class CredentialsChanged(WireModel):
     credential_ref: str
     version_id: str
     affected_connection_ids: list[str]
-    updated_at: str
+    updated_at: Timestamp
     trace_id: str | None = None
 
 
 class StatusChanged(WireModel):
     connection_id: str
     status: ConnectionStatus
-    activated_at: str | None = None
-    deactivated_at: str | None = None
-    updated_at: str
+    activated_at: Timestamp | None = None
+    deactivated_at: Timestamp | None = None
+    updated_at: Timestamp
     trace_id: str | None = None
 
 
@@ -79,7 +81,7 @@ class ConnectionDeleted(WireModel):
     deleted: Literal[True] = True
     credential_id: str
     credential_deletion: Literal["Scheduled", "Retained"]
-    credential_deletion_date: str | None = None
+    credential_deletion_date: Timestamp | None = None
     credential_retained_reason: Literal["SharedCredential", "CallerOwned"] | None = Field(
         default=None, description="Why a Retained secret was kept: another connection uses it, or it is the caller's."
     )
@@ -96,11 +98,12 @@ def update(tenant_id: str, connection_id: str, request: UpdateConnectionRequest)
     if "display_name" in request.model_fields_set:
         changes["displayName"] = request.display_name
     if "configuration" in request.model_fields_set and request.configuration is not None:
-        service.check_configuration(request.configuration)
+        current = service.get(tenant_id, connection_id)
+        service.check_configuration(providers.get(tenant_id, current.provider_id), request.configuration)
         changes["configuration"] = request.configuration
     if "project_id" in request.model_fields_set:
         changes["projectId"] = request.project_id
-    changes["updatedAt"] = iso_now()
+    changes["updatedAt"] = now_text()
     changed = sorted(k for k in changes if k != "updatedAt")
     event = connection_event(tenant_id, connection_id, catalog.CONNECTION_UPDATED, {"changedFields": changed})
     if not commit(store.TABLE.update_entry(tenant_id, connection_id, changes), event):
@@ -149,14 +152,14 @@ def change_credentials(tenant_id: str, connection_id: str, request: CredentialsC
         credential_ref=connection.credential_ref,
         version_id=version_id,
         affected_connection_ids=users,
-        updated_at=iso_now(),
+        updated_at=now_text(),
         trace_id=current_trace_id(),
     )
 
 
 def set_status(tenant_id: str, connection_id: str, status: ConnectionStatus) -> StatusChanged:
     """Activate or deactivate; asking for the state it is already in is a 409."""
-    at = iso_now()
+    at = now_text()
     active = status == ConnectionStatus.ACTIVE
     event_type = catalog.CONNECTION_ACTIVATED if active else catalog.CONNECTION_DEACTIVATED
     event = connection_event(tenant_id, connection_id, event_type, {"status": status.value, "at": at})
@@ -164,6 +167,10 @@ def set_status(tenant_id: str, connection_id: str, status: ConnectionStatus) -> 
         current = service.get(tenant_id, connection_id)
         raise Conflict(f"Connection '{connection_id}' is already {current.status}.")
     lookup.forget_connection(connection_id)
+    if active:
+        schedules.connection_activated(tenant_id, connection_id)
+    else:
+        schedules.connection_deactivated(tenant_id, connection_id)
     return StatusChanged(
         connection_id=connection_id,
         status=status,
@@ -193,6 +200,7 @@ def delete(tenant_id: str, connection_id: str) -> ConnectionDeleted:
     if not commit(store.delete_entry(tenant_id, connection_id), event):
         raise NotFound(f"Connection '{connection_id}' was not found.")
     lookup.forget_connection(connection_id)
+    schedules.connection_deleted(tenant_id, connection_id)
     webhook_deletion: Literal["Deleted", "Retained"] | None = None
     if deleted.webhook_secret_ref is not None:
         webhook_deletion = "Deleted" if deleted.webhook_secret_owner == SecretOwner.PLATFORM else "Retained"

@@ -8,7 +8,9 @@ from typing import Annotated, Any, Literal
 from pydantic import Field, HttpUrl, SecretStr, model_validator
 
 from chalicelib.core.models import JsonObject, RequestModel, WireModel
+from chalicelib.core.timestamps import Timestamp
 from chalicelib.providers.models import AuthModel
+from chalicelib.stats.models import UsageStats
 
 Name = Annotated[str, Field(min_length=1, max_length=200)]
 Secret = Annotated[SecretStr, Field(min_length=1, max_length=8192)]
@@ -119,8 +121,8 @@ class Connection(WireModel):
     auth_mode: AuthModel
     status: ConnectionStatus
     health: Health
-    established_at: str
-    last_checked_at: str | None = None
+    established_at: Timestamp
+    last_checked_at: Timestamp | None = None
     credential_ref: str
     credential_id: str
     credential_owner: SecretOwner | None = None
@@ -129,7 +131,12 @@ class Connection(WireModel):
     webhook_secret_ref: str | None = None
     webhook_secret_owner: SecretOwner | None = None
     webhook_url: str | None = None
+    # Vendor-call numbers over 30 days; only ``GET /integrations/connections/{id}`` fills them (docs/observability.md).
+    stats: UsageStats | None = None
     trace_id: str | None = None
+    # An MCP server's tools as its last test or health check listed them (``chalicelib.adapters.mcp``);
+    # written by ``health.record_tools`` only, read back here, never part of a response.
+    discovered_tools: list[dict[str, Any]] | None = Field(default=None, exclude=True)
     # A secret generated at creation, handed to the route once; never dumped, so never stored.
     generated_webhook_secret: SecretStr | None = Field(default=None, exclude=True)
 
@@ -153,7 +160,7 @@ class EstablishedConnection(WireModel):
     status: ConnectionStatus
     provider_id: str
     health: Health
-    established_at: str
+    established_at: Timestamp
     credential_ref: str
     credential_id: str
     webhook_url: str | None = None
@@ -173,7 +180,7 @@ class WebhookSecretChanged(WireModel):
     connection_id: str
     webhook_secret_ref: str
     webhook_secret: str | None = Field(default=None, description="Only when generated, and only in this response.")
-    previous_secret_expires_at: str | None = None
+    previous_secret_expires_at: Timestamp | None = None
     trace_id: str | None = None
 
 

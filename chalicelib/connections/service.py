@@ -7,7 +7,7 @@ touches DynamoDB.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from typing import Any
 
 from pydantic import SecretStr
 
@@ -29,17 +29,21 @@ from chalicelib.connections.models import (
 from chalicelib.core.config import get_settings
 from chalicelib.core.context import current_trace_id
 from chalicelib.core.errors import CredentialUnavailable, FieldError, NotFound, Unprocessable, ValidationFailed
-from chalicelib.core.ids import iso_now, new_id, to_iso
+from chalicelib.core.ids import new_id
+from chalicelib.core.timestamps import from_epoch, now_text
 from chalicelib.core.urls import check_url
 from chalicelib.credentials import vault
 from chalicelib.events import catalog
 from chalicelib.events.emit import commit, new_event
 from chalicelib.inbound import lookup, webhook_secrets
+from chalicelib.providers import configuration as provider_configuration
 from chalicelib.providers import service as providers
 from chalicelib.providers.models import AuthModel, Provider
 
 
-def check_configuration(configuration: dict[str, object]) -> None:
+def check_configuration(provider: Provider, configuration: dict[str, Any]) -> None:
+    """The provider's schema (``chalicelib.providers.configuration``), then a usable ``baseUrl``."""
+    provider_configuration.validate(provider, configuration)
     base_url = configuration.get("baseUrl")
     if base_url is None:
         return
@@ -67,7 +71,7 @@ def create(tenant_id: str, request: CreateConnectionRequest) -> Connection:
             [FieldError("providerId", "unknown provider")],
         )
     auth_mode = request.auth_mode or provider.auth_model
-    check_configuration(request.configuration)
+    check_configuration(provider, request.configuration)
     connection_id = new_id("conn")
     if request.credentials is not None:
         check_shape(auth_mode, request.credentials)
@@ -91,7 +95,7 @@ def create(tenant_id: str, request: CreateConnectionRequest) -> Connection:
         auth_mode=auth_mode,
         status=ConnectionStatus.ACTIVE,
         health=Health.UNKNOWN,
-        established_at=iso_now(),
+        established_at=now_text(),
         credential_ref=vault.ref_for(path),
         credential_id=vault.credential_id(tenant_id, path),
         credential_owner=owner,
@@ -213,6 +217,6 @@ def change_webhook_secret(tenant_id: str, connection_id: str, request: WebhookSe
         connection_id=connection_id,
         webhook_secret_ref=ref,
         webhook_secret=generated,
-        previous_secret_expires_at=to_iso(datetime.fromtimestamp(expires, UTC)) if expires else None,
+        previous_secret_expires_at=from_epoch(expires) if expires else None,
         trace_id=current_trace_id(),
     )

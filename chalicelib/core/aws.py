@@ -3,8 +3,10 @@
 Clients are created lazily, once per process, so importing the app stays cheap
 (cold start) and every module shares connection pools. All of them come from
 one boto3 Session (creating clients from a Session is not thread-safe, hence
-the lock). ``AWS_ENDPOINT_URL`` (read by boto3 itself) points every client at
-the local runtime's moto server. ``AWS_FAULTS`` makes a fraction of every
+the lock). ``Settings.aws_endpoint_url`` (``AWS_ENDPOINT_URL``, or ``MOTO_PORT``
+on the local stage) points every client at the local runtime's moto server; on
+the local stage the Session also carries moto's placeholder credentials, so
+``chalice local`` needs no AWS profile. ``AWS_FAULTS`` makes a fraction of every
 client's calls fail (``chalicelib.core.faults``, docs/reliability.md); unset, no
 hook is registered and calls cost nothing extra.
 """
@@ -16,12 +18,13 @@ import threading
 from typing import TYPE_CHECKING, Any
 
 from chalicelib.core import faults
-from chalicelib.core.config import get_settings
+from chalicelib.core.config import LOCAL_STAGE, get_settings
 
 if TYPE_CHECKING:
     import boto3
     from mypy_boto3_dynamodb import DynamoDBClient
     from mypy_boto3_events import EventBridgeClient
+    from mypy_boto3_scheduler import EventBridgeSchedulerClient
     from mypy_boto3_secretsmanager import SecretsManagerClient
     from mypy_boto3_sqs import SQSClient
 
@@ -42,7 +45,11 @@ def _session_locked() -> boto3.session.Session:
     if _session is None:
         import boto3
 
-        created = boto3.session.Session(region_name=get_settings().region)
+        settings = get_settings()
+        placeholder = "local" if settings.stage == LOCAL_STAGE else None  # None: boto3's credential chain
+        created = boto3.session.Session(
+            region_name=settings.region, aws_access_key_id=placeholder, aws_secret_access_key=placeholder
+        )
         switch = faults.from_environment(os.environ, created.get_available_services)
         _injector = faults.FaultInjector(switch) if switch else None
         _session = created
@@ -66,6 +73,7 @@ def _client(service: str) -> Any:
 
                 client = _session_locked().client(
                     service,  # type: ignore[call-overload]
+                    endpoint_url=get_settings().aws_endpoint_url or None,
                     config=Config(retries={"mode": "standard", "max_attempts": 3}, max_pool_connections=32),
                 )
                 if _injector is not None:
@@ -89,6 +97,21 @@ def secretsmanager() -> SecretsManagerClient:
 
 def events() -> EventBridgeClient:
     return _client("events")  # type: ignore[no-any-return]
+
+
+def scheduler() -> EventBridgeSchedulerClient:
+    """EventBridge Scheduler, which fires scheduled runs into the runs queue (chalicelib.schedules)."""
+    return _client("scheduler")  # type: ignore[no-any-return]
+
+
+def ses() -> Any:
+    """SES (v1 API) for ``SendEmail`` under the platform's own role."""
+    return _client("ses")
+
+
+def sns() -> Any:
+    """SNS for ``SendSms`` (Publish to a phone number) under the platform's own role."""
+    return _client("sns")
 
 
 def reset_clients() -> None:

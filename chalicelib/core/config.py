@@ -23,8 +23,14 @@ ALL_TABLES = (
     "api-keys",
     "rate-limits",
     "idempotency",
+    "stats",
+    "schedules",
 )
 ALL_QUEUES = ("inbound-events", "outbound-dispatch", "runs", "health-checks", "bus-events")
+# The stage ``chalice local --stage local`` serves against ``make aws`` (docs/configuration.md). Chalice's
+# config cannot interpolate the environment, so the addresses that depend on the ports are derived here.
+LOCAL_STAGE = "local"
+DEFAULT_PORT = 8000
 
 
 def _flag(name: str, default: bool = False) -> bool:
@@ -46,6 +52,8 @@ class Settings:
     allow_insecure_urls: bool
     max_body_bytes: int
     public_base_url: str
+    # Where boto3 clients send their calls; empty means AWS itself (boto3 also reads AWS_ENDPOINT_URL).
+    aws_endpoint_url: str = ""
     run_max_attempts: int = 5
     run_result_max_bytes: int = 64 * 1024
     run_retry_base_seconds: float = 2.0
@@ -71,6 +79,18 @@ class Settings:
     run_running_deadline_seconds: float = 180.0
     delivery_received_deadline_seconds: float = 300.0
     rotation_deadline_seconds: float = 900.0
+    # A streaming run writes its text so far to the run item after this many text chunks or seconds (one
+    # UpdateItem each; docs/adapters.md "Stream").
+    stream_partial_every_chunks: int = 20
+    stream_partial_every_seconds: float = 2.0
+    # How long ``tools/call`` on ``POST /mcp`` waits for its run before answering "still running" (docs/mcp.md);
+    # well inside API Gateway's 29 s integration timeout.
+    mcp_call_wait_seconds: float = 20.0
+    # A connection's circuit breaker (chalicelib.protection.breaker, docs/adapters.md "Circuit breaker").
+    breaker_failure_threshold: int = 5
+    breaker_cooldown_seconds: float = 30.0
+    # The role EventBridge Scheduler assumes to send a schedule's firings to the runs queue (infra/template.json).
+    scheduler_role_arn: str = ""
 
     def table_name(self, table: str) -> str:
         if table not in ALL_TABLES:
@@ -104,20 +124,40 @@ class Settings:
         return f"{self.resource_prefix}-events"
 
 
+def local_ports() -> tuple[int, int]:
+    """``PORT`` (the API, default 8000) and ``MOTO_PORT`` (``make aws``'s embedded AWS, default ``PORT`` + 1)."""
+    port = int(os.environ.get("PORT") or DEFAULT_PORT)
+    return port, int(os.environ.get("MOTO_PORT") or port + 1)
+
+
+def _local_defaults(stage: str) -> dict[str, str]:
+    """The local stage's port-dependent addresses: the API, the embedded AWS and the dev issuer's JWKS on it."""
+    if stage != LOCAL_STAGE:
+        return {}
+    port, moto_port = local_ports()
+    return {
+        "PUBLIC_BASE_URL": f"http://127.0.0.1:{port}",
+        "AWS_ENDPOINT_URL": f"http://127.0.0.1:{moto_port}",
+        "JWKS_URL": f"http://127.0.0.1:{moto_port}/.well-known/jwks.json",
+    }
+
+
 @lru_cache(maxsize=1)
 def get_settings() -> Settings:
     stage = os.environ.get("STAGE", "dev")
+    local = _local_defaults(stage)
     return Settings(
         stage=stage,
         resource_prefix=os.environ.get("RESOURCE_PREFIX", f"integration-platform-{stage}"),
         region=os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION") or "us-east-1",
         jwt_issuer=os.environ.get("JWT_ISSUER", ""),
         jwt_audience=os.environ.get("JWT_AUDIENCE", "integration-platform"),
-        jwks_url=os.environ.get("JWKS_URL", ""),
+        jwks_url=os.environ.get("JWKS_URL") or local.get("JWKS_URL", ""),
         tenant_claim=os.environ.get("TENANT_CLAIM", "tenant_id"),
         allow_insecure_urls=_flag("ALLOW_INSECURE_URLS"),
         max_body_bytes=int(os.environ.get("MAX_BODY_BYTES", str(1024 * 1024))),
-        public_base_url=os.environ.get("PUBLIC_BASE_URL", "").rstrip("/"),
+        public_base_url=(os.environ.get("PUBLIC_BASE_URL") or local.get("PUBLIC_BASE_URL", "")).rstrip("/"),
+        aws_endpoint_url=os.environ.get("AWS_ENDPOINT_URL") or local.get("AWS_ENDPOINT_URL", ""),
         run_max_attempts=int(os.environ.get("RUN_MAX_ATTEMPTS", "5")),
         run_result_max_bytes=int(os.environ.get("RUN_RESULT_MAX_BYTES", str(64 * 1024))),
         run_retry_base_seconds=float(os.environ.get("RUN_RETRY_BASE_SECONDS", "2")),
@@ -137,4 +177,10 @@ def get_settings() -> Settings:
         run_running_deadline_seconds=float(os.environ.get("RUN_RUNNING_DEADLINE_SECONDS", "180")),
         delivery_received_deadline_seconds=float(os.environ.get("DELIVERY_RECEIVED_DEADLINE_SECONDS", "300")),
         rotation_deadline_seconds=float(os.environ.get("ROTATION_DEADLINE_SECONDS", "900")),
+        stream_partial_every_chunks=int(os.environ.get("STREAM_PARTIAL_EVERY_CHUNKS", "20")),
+        stream_partial_every_seconds=float(os.environ.get("STREAM_PARTIAL_EVERY_SECONDS", "2")),
+        mcp_call_wait_seconds=min(25.0, float(os.environ.get("MCP_CALL_WAIT_SECONDS", "20"))),
+        breaker_failure_threshold=int(os.environ.get("BREAKER_FAILURE_THRESHOLD", "5")),
+        breaker_cooldown_seconds=float(os.environ.get("BREAKER_COOLDOWN_SECONDS", "30")),
+        scheduler_role_arn=os.environ.get("SCHEDULER_ROLE_ARN", "arn:aws:iam::000000000000:role/local-scheduler"),
     )

@@ -11,8 +11,13 @@ drives it. The trigger is the one seam between AWS and the local runtime:
   the function with the four steps. moto cannot stand in here: with a Lambda
   ARN it looks the function up in its own Lambda backend and fails, and without
   one it moves AWSCURRENT to an empty version.
-- ``local``: the local runtime registers an invoker that calls the registered
-  ``lambda_function`` the way Secrets Manager would (``infra/local/rotation.py``).
+  The local runtimes (``make run``, ``make aws``) make moto play Secrets
+  Manager for the app's own rotation function (``infra/local/rotation.py``).
+- ``local``: the tests register an invoker and drive the steps themselves.
+
+A stage with neither (no ``ROTATION_FUNCTION_ARN``: ``chalice local --stage
+dev``, say) refuses to rotate with 409 before claiming anything: Secrets
+Manager without a rotation function would move AWSCURRENT to an empty version.
 """
 
 from __future__ import annotations
@@ -28,13 +33,14 @@ from pydantic import Field
 from chalicelib.connections import service as connections_service
 from chalicelib.connections import store as connections
 from chalicelib.connections.models import Connection, ConnectionStatus, Credentials, credentials_secret
-from chalicelib.core import aws
+from chalicelib.core import aws, metrics
 from chalicelib.core.config import get_settings
 from chalicelib.core.context import current_trace_id
 from chalicelib.core.errors import Conflict, FieldError, NotFound, ServiceUnavailable, Unprocessable
-from chalicelib.core.ids import iso_now, new_id
+from chalicelib.core.ids import new_id
 from chalicelib.core.logging import logger
 from chalicelib.core.models import RequestModel, WireModel
+from chalicelib.core.timestamps import Timestamp, now_text
 from chalicelib.credentials import store, vault, versions
 from chalicelib.credentials.store import RotationState, RotationStatus
 from chalicelib.events import catalog
@@ -76,7 +82,7 @@ class RotationAccepted(WireModel):
 class CredentialVersion(WireModel):
     version_id: str
     stages: list[str]
-    created_at: str | None = None
+    created_at: Timestamp | None = None
 
 
 class RotationView(WireModel):
@@ -84,8 +90,8 @@ class RotationView(WireModel):
     reason: str
     new_version_ref: str
     verification_run_id: str
-    started_at: str
-    completed_at: str | None = None
+    started_at: Timestamp
+    completed_at: Timestamp | None = None
     failure_reason: str | None = None
 
 
@@ -93,7 +99,7 @@ class CredentialView(WireModel):
     credential_id: str
     credential_ref: str
     versions: list[CredentialVersion]
-    last_rotated_at: str | None = None
+    last_rotated_at: Timestamp | None = None
     connection_ids: list[str]
     rotation: RotationView | None = None
     trace_id: str | None = None
@@ -137,14 +143,29 @@ def new_state(
         verification_run_id=new_id("run"),
         connection_id=verifier.connection_id,
         reason=reason,
-        started_at=iso_now(),
+        started_at=now_text(),
         started_epoch=int(time.time()),
         last_rotated_at=previous.last_rotated_at if previous else None,
     )
 
 
+def require_rotation_function() -> None:
+    """409 where nothing would run the four steps, before anything is claimed or written."""
+    settings = get_settings()
+    if settings.rotation_invoker == "local" and _local_invoker:
+        return
+    if settings.rotation_invoker != "local" and settings.rotation_function_arn:
+        return
+    raise Conflict(
+        f"Stage '{settings.stage}' has no credential rotation function (ROTATION_FUNCTION_ARN is not set), "
+        "so credentials cannot be rotated here; replace the value with PUT /integrations/credentials/{id} "
+        "or run `make run` / `make aws`."
+    )
+
+
 def start(tenant_id: str, request: RotateRequest) -> RotationAccepted:
-    users = _users(tenant_id, request.credential_id)
+    users = _users(tenant_id, request.credential_id)  # another tenant's credential is a 404 first
+    require_rotation_function()
     verifier = users[0]
     if request.credentials is not None:
         connections_service.check_shape(verifier.auth_mode, request.credentials)
@@ -183,13 +204,14 @@ def start(tenant_id: str, request: RotateRequest) -> RotationAccepted:
 def trigger(secret_id: str, token: str, auth_mode: AuthModel) -> None:
     settings = get_settings()
     if settings.rotation_invoker == "local":
-        if not _local_invoker:
-            raise RuntimeError("ROTATION_INVOKER is local but no local invoker is registered")
         _local_invoker[0](secret_id, token)
         return
-    params: dict[str, Any] = {"SecretId": secret_id, "ClientRequestToken": token, "RotateImmediately": True}
-    if settings.rotation_function_arn:
-        params["RotationLambdaARN"] = settings.rotation_function_arn
+    params: dict[str, Any] = {
+        "SecretId": secret_id,
+        "ClientRequestToken": token,
+        "RotateImmediately": True,
+        "RotationLambdaARN": settings.rotation_function_arn,
+    }
     if settings.credential_rotation_days > 0 and auth_mode in SELF_RENEWING:
         params["RotationRules"] = {"AutomaticallyAfterDays": settings.credential_rotation_days}
     aws.secretsmanager().rotate_secret(**params)
@@ -211,17 +233,18 @@ def rotation_event(state: RotationState, event_type: str, data: dict[str, Any]) 
 def abandon(state: RotationState, reason: str, vendor_status: int | None = None) -> None:
     """End a rotation that cannot proceed: state Failed with its event, verification run Failed, nothing promoted."""
     logger.warning("credential rotation failed", extra={"credentialId": state.credential_id, "reason": reason})
-    commit(
+    if commit(
         store.finish_entry(
             state.tenant_id,
             state.credential_id,
             state.token,
-            {"status": RotationStatus.FAILED.value, "completedAt": iso_now(), "failureReason": reason},
+            {"status": RotationStatus.FAILED.value, "completedAt": now_text(), "failureReason": reason},
         ),
         rotation_event(state, catalog.CREDENTIAL_ROTATION_FAILED, {"failureReason": reason}),
-    )
+    ):
+        metrics.count("CredentialRotationFailed")  # RotationFailedAlarm (docs/observability.md)
     error = RunError(code="CREDENTIAL_VERIFICATION_FAILED", message=reason, status=422, vendor_status=vendor_status)
-    changes = {"status": RunStatus.FAILED.value, "completedAt": iso_now(), "error": error.model_dump(by_alias=True)}
+    changes = {"status": RunStatus.FAILED.value, "completedAt": now_text(), "error": error.model_dump(by_alias=True)}
     for status in (RunStatus.PENDING, RunStatus.RUNNING):
         if runs.transition(state.tenant_id, state.verification_run_id, changes, from_status=status) is not None:
             break
@@ -229,7 +252,7 @@ def abandon(state: RotationState, reason: str, vendor_status: int | None = None)
 
 def record_rotated(state: RotationState) -> bool:
     """The rotation's new version holds AWSCURRENT: state Rotated with its event; ``False`` if it had ended."""
-    now = iso_now()
+    now = now_text()
     return commit(
         store.finish_entry(
             state.tenant_id,

@@ -30,8 +30,8 @@ from chalicelib.connections import health
 from chalicelib.connections import store as connections
 from chalicelib.connections.models import ConnectionStatus
 from chalicelib.core.config import get_settings
-from chalicelib.core.ids import iso_now
 from chalicelib.core.logging import logger
+from chalicelib.core.timestamps import now_text
 from chalicelib.credentials import rotation, store, vault, versions
 from chalicelib.credentials.store import RotationState, RotationStatus
 from chalicelib.runs import store as runs
@@ -130,7 +130,7 @@ def _test(secret_id: str, state: RotationState) -> None:
     runs.transition(
         state.tenant_id,
         state.verification_run_id,
-        {"status": RunStatus.RUNNING.value, "startedAt": iso_now(), "attempts": 1},
+        {"status": RunStatus.RUNNING.value, "startedAt": now_text(), "attempts": 1},
         from_status=RunStatus.PENDING,
     )
     report, latency = health.verify(connection, pending)
@@ -141,7 +141,7 @@ def _test(secret_id: str, state: RotationState) -> None:
     runs.transition(
         state.tenant_id,
         state.verification_run_id,
-        {"status": RunStatus.COMPLETED.value, "completedAt": iso_now(), "result": result},
+        {"status": RunStatus.COMPLETED.value, "completedAt": now_text(), "result": result},
         from_status=RunStatus.RUNNING,
     )
 

@@ -19,6 +19,7 @@ from chalicelib.core import aws, inflight
 from chalicelib.core.config import get_settings
 from chalicelib.core.dynamo import Table, serialize
 from chalicelib.core.models import WireModel
+from chalicelib.core.timestamps import Timestamp
 
 TABLE = Table("credentials", sort_key="credentialId")
 
@@ -38,11 +39,11 @@ class RotationState(WireModel):
     verification_run_id: str
     connection_id: str
     reason: str
-    started_at: str
+    started_at: Timestamp
     started_epoch: int
     supplied_version_id: str | None = None
-    completed_at: str | None = None
-    last_rotated_at: str | None = None
+    completed_at: Timestamp | None = None
+    last_rotated_at: Timestamp | None = None
     failure_reason: str | None = None
 
 

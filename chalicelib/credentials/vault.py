@@ -17,6 +17,7 @@ from typing import Any
 from chalicelib.core import aws
 from chalicelib.core.config import get_settings
 from chalicelib.core.errors import CredentialUnavailable, FieldError, ValidationFailed
+from chalicelib.core.timestamps import format_time
 
 REF_SCHEME = "kv://"
 CACHE_SECONDS = 60.0
@@ -98,7 +99,7 @@ def _state(name: str) -> str | None:
         return "does not exist"
     deleted = described.get("DeletedDate")
     if deleted is not None:
-        return f"is scheduled for deletion ({deleted.isoformat()}); restore it or give the connection a new secret"
+        return f"is scheduled for deletion ({format_time(deleted)}); restore it or give the connection a new secret"
     return None
 
 
@@ -198,4 +199,4 @@ def schedule_deletion(tenant_id: str, path: str, recovery_days: int) -> str | No
         return None
     forget(tenant_id, path)
     deletion = response.get("DeletionDate")
-    return deletion.isoformat() if deletion is not None else None
+    return format_time(deletion) if deletion is not None else None

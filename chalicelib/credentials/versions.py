@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from chalicelib.core import aws
+from chalicelib.core.timestamps import format_time
 
 CURRENT = "AWSCURRENT"
 PENDING = "AWSPENDING"
@@ -87,7 +88,7 @@ def listed(secret_id: str) -> list[dict[str, Any]]:
                 {
                     "versionId": version["VersionId"],
                     "stages": sorted(version.get("VersionStages", [])),
-                    "createdAt": created.isoformat() if created is not None else None,
+                    "createdAt": format_time(created) if created is not None else None,
                 }
             )
         if not response.get("NextToken"):

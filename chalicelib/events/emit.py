@@ -18,7 +18,8 @@ from typing import Any
 
 from chalicelib.core.context import current_trace_id
 from chalicelib.core.dynamo import transact
-from chalicelib.core.ids import iso_now, new_id
+from chalicelib.core.ids import new_id
+from chalicelib.core.timestamps import now_text
 from chalicelib.events import store
 from chalicelib.events.models import PlatformEvent
 
@@ -41,7 +42,7 @@ def new_event(
         tenant_id=tenant_id,
         type=event_type,
         source=source,
-        timestamp=iso_now(),
+        timestamp=now_text(),
         data=data,
         trace_id=current_trace_id(),
         expires_at=expires_at or int(time.time()) + RETENTION_SECONDS,

@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-from datetime import UTC, datetime
 from typing import Any
 
 from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
@@ -28,9 +27,9 @@ from pydantic import ValidationError
 from chalicelib.connections import health
 from chalicelib.connections import store as connections
 from chalicelib.core.context import current_trace_id, set_trace_id
-from chalicelib.core.ids import iso_now, to_iso
 from chalicelib.core.logging import logger
 from chalicelib.core.metrics import count
+from chalicelib.core.timestamps import from_epoch, now_text
 from chalicelib.events import catalog
 from chalicelib.events.emit import commit, new_event
 from chalicelib.health.sweep import SweepJob
@@ -52,7 +51,7 @@ def _dead_record(record: SQSRecord) -> None:
     set_trace_id(job.sweep_id)  # every log line of the sweep's jobs carries it (chalicelib.health.sweep)
     receives = int(record.attributes.approximate_receive_count or 0)
     sent = record.attributes.sent_timestamp
-    enqueued_at = to_iso(datetime.fromtimestamp(int(sent) / 1000, UTC)) if sent else iso_now()
+    enqueued_at = from_epoch(int(sent) / 1000) if sent else now_text()
     count("HealthCheckFailed", kind=job.kind)
     if job.kind == "page" or not (job.tenant_id and job.connection_id):
         logger.error(
@@ -79,7 +78,7 @@ def give_up(tenant_id: str, connection_id: str, sweep_id: str, receives: int, en
     if connection is None:
         logger.info("health dead letter for a connection that is gone; skipped", extra=context)
         return False
-    failed_at = iso_now()
+    failed_at = now_text()
     previous = connection.health.value if connection.health else "Unknown"
     data = {
         "connectionId": connection_id,

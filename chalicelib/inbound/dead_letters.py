@@ -27,8 +27,8 @@ from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 
 from chalicelib.core.context import set_trace_id
 from chalicelib.core.errors import Conflict, NotFound, ServiceUnavailable
-from chalicelib.core.ids import iso_now
 from chalicelib.core.logging import logger
+from chalicelib.core.timestamps import now_text
 from chalicelib.events import catalog
 from chalicelib.events.emit import commit, new_event
 from chalicelib.inbound import handoff, queue, store
@@ -77,7 +77,7 @@ def fail(tenant_id: str, delivery_id: str, receive_count: int, trace_id: str) ->
         return None
     reason = failure_reason(receive_count, trace_id)
     failed = current.model_copy(
-        update={"status": DeliveryStatus.FAILED, "failure_reason": reason, "failed_at": iso_now()}
+        update={"status": DeliveryStatus.FAILED, "failure_reason": reason, "failed_at": now_text()}
     )
     data = {
         "deliveryId": delivery_id,
@@ -111,6 +111,8 @@ def redrive(tenant_id: str, delivery_id: str) -> Delivery:
     except Exception as exc:
         # Back to Failed, so the caller's retry of the redrive is not refused as "not Failed".
         logger.exception("inbound redrive could not queue the delivery", extra={"delivery_id": delivery_id})
-        store.mark_failed(tenant_id, delivery_id, "a redrive could not queue the delivery; redrive it again", iso_now())
+        store.mark_failed(
+            tenant_id, delivery_id, "a redrive could not queue the delivery; redrive it again", now_text()
+        )
         raise ServiceUnavailable("The delivery could not be queued; redrive it again.") from exc
     return redriven

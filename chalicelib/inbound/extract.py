@@ -150,12 +150,35 @@ def _generic(request: SignedRequest, claims: dict[str, Any] | None) -> Extracted
     return Extracted(_text(delivery, "deliveryId"), _text(name, "eventName"), payload)
 
 
+def _twilio(request: SignedRequest, claims: dict[str, Any] | None) -> Extracted:
+    """A status callback: each status of a message is its own delivery."""
+    form = _form(request) or {}
+    sid = _text(form.get("MessageSid") or form.get("SmsSid"), "MessageSid")
+    status = _text(form.get("MessageStatus") or form.get("SmsStatus"), "MessageStatus")
+    return Extracted(f"{sid}:{status}", f"message.{status}", dict(form))
+
+
+def _aws_sns(request: SignedRequest, claims: dict[str, Any] | None) -> Extracted:
+    """An SNS notification; a JSON ``Message`` (SES events) is the payload, named by its event type."""
+    message = claims or {}
+    try:
+        inner = jsontext.loads(str(message.get("Message", "")).encode())
+    except (ValueError, RecursionError):
+        inner = None
+    payload = inner if isinstance(inner, dict) else {"message": message.get("Message")}
+    name = payload.get("eventType") or payload.get("notificationType") or message.get("Type")
+    payload = {**payload, "topicArn": message.get("TopicArn")}
+    return Extracted(_text(message.get("MessageId"), "MessageId"), _text(name, "eventType"), payload)
+
+
 VENDOR_FORMS: dict[str, Callable[[SignedRequest, dict[str, Any] | None], Extracted | Challenge]] = {
     "github": _github,
     "stripe": _stripe,
     "slack": _slack,
     "shopify": _shopify,
     "standard-webhooks": _standard,
+    "twilio": _twilio,
+    "aws-sns": _aws_sns,
 }
 
 

@@ -8,6 +8,7 @@ from typing import Annotated, Any, Literal
 from pydantic import Field
 
 from chalicelib.core.models import RequestModel, WireModel
+from chalicelib.core.timestamps import ExpiryEpoch, Timestamp
 
 VendorId = Annotated[str, Field(min_length=1, max_length=256)]
 
@@ -45,15 +46,15 @@ class Delivery(WireModel):
     event_name: str
     normalized_event_type: str
     status: DeliveryStatus
-    received_at: str
-    processed_at: str | None = None
+    received_at: Timestamp
+    processed_at: Timestamp | None = None
     event_id: str | None = None
     failure_reason: str | None = None
-    failed_at: str | None = None
+    failed_at: Timestamp | None = None
     redrive_count: int | None = None
     headers: dict[str, str] = Field(default_factory=dict)
     payload: Any = None
-    expires_at: int | None = None
+    expires_at: ExpiryEpoch | None = None
     trace_id: str | None = None
 
 

@@ -4,7 +4,8 @@ The request path does at most two AWS calls when warm (see ``lookup``): the
 conditional put that stores and dedupes, and the SQS send; a third, the
 rate-limit counter, when ``RATE_LIMIT_INBOUND_PER_MINUTE`` is set. The limit
 is counted per connection after the signature verifies, so forged requests
-cannot spend a connection's budget. A delivery is
+cannot spend a connection's budget. A refused or repeated delivery adds one best-effort stats write
+(``chalicelib.stats``; docs/observability.md); an accepted one is counted by the consumer, batched. A delivery is
 stored as ``Received`` before the send. If the send fails the vendor gets a
 503 and retries; every retry that finds the stored delivery still ``Received``
 sends it again, however soon it comes (a vendor may retry once, at once). The
@@ -28,10 +29,10 @@ from chalicelib.connections.models import Connection, ConnectionStatus
 from chalicelib.core import jsontext
 from chalicelib.core.context import current_trace_id
 from chalicelib.core.errors import AuthenticationFailed, Conflict, CredentialUnavailable, NotFound, ServiceUnavailable
-from chalicelib.core.ids import iso_now, utc_now
 from chalicelib.core.logging import logger
+from chalicelib.core.timestamps import now_text
 from chalicelib.events.emit import commit, new_event
-from chalicelib.inbound import extract, handoff, lookup, queue, store, webhook_secrets
+from chalicelib.inbound import delivery_status, extract, handoff, lookup, queue, sns, store, webhook_secrets
 from chalicelib.inbound.catalog import RULES, normalize
 from chalicelib.inbound.metrics import count_rejection
 from chalicelib.inbound.models import (
@@ -44,6 +45,7 @@ from chalicelib.inbound.models import (
 from chalicelib.inbound.signatures import SignatureRejected, SignedRequest, verify
 from chalicelib.providers.models import Provider
 from chalicelib.ratelimit import limiter
+from chalicelib.stats import record as stats
 
 REDACTED = "[redacted]"
 _SENSITIVE = ("signature", "secret", "token", "authorization", "cookie", "hmac", "api-key", "apikey")
@@ -81,6 +83,8 @@ class Inbound:
     envelope: bool
     provider_hint: str | None = None
     caller_tenant: str | None = None
+    url: str = ""  # as the vendor addressed it, for schemes that sign the URL
+    run_id: str | None = None  # ``?runId=`` of a status callback URL the platform gave the vendor (Twilio)
 
 
 @dataclass(frozen=True)
@@ -122,6 +126,7 @@ def _authenticate(connection: Connection, provider: Provider, request: SignedReq
         return verify(request, provider.webhook_signature, stored.valid(request.now) if stored else [])
     except SignatureRejected as rejected:
         count_rejection(provider.key, provider.webhook_signature.scheme)
+        _count(connection, "rejected")
         logger.warning(
             "inbound delivery rejected",
             extra={
@@ -136,10 +141,15 @@ def _authenticate(connection: Connection, provider: Provider, request: SignedReq
 
 def ingest(inbound: Inbound) -> Outcome:
     connection, provider = _connection(inbound)
-    request = SignedRequest(inbound.headers, inbound.body, time.time())
+    request = SignedRequest(inbound.headers, inbound.body, time.time(), inbound.url)
     claims = _authenticate(connection, provider, request)
+    if provider.webhook_signature.scheme == "aws-sns":
+        answered = sns.admit(connection, claims or {})
+        if answered is not None:
+            return Outcome(answered, 200)
     limiter.for_inbound(connection.tenant_id, connection.connection_id, request.now)
     if connection.status != ConnectionStatus.ACTIVE:
+        _count(connection, "rejected")
         raise Conflict(f"Connection '{connection.connection_id}' is {connection.status}; deliveries are refused.")
     found = (
         extract.envelope(inbound.body)
@@ -148,6 +158,10 @@ def ingest(inbound: Inbound) -> Outcome:
     )
     if isinstance(found, extract.Challenge):
         return Outcome({"challenge": found.challenge}, 200)
+    if inbound.run_id and provider.webhook_signature.scheme == "twilio":  # signed as part of the URL
+        found = extract.Extracted(
+            found.provider_delivery_id, found.event_name, {**found.payload, "runId": inbound.run_id}
+        )
     delivery = Delivery(
         delivery_id=delivery_id_for(connection.tenant_id, connection.connection_id, found.provider_delivery_id),
         tenant_id=connection.tenant_id,
@@ -157,7 +171,7 @@ def ingest(inbound: Inbound) -> Outcome:
         event_name=found.event_name,
         normalized_event_type=normalize(provider.key, found.event_name, found.payload),
         status=DeliveryStatus.RECEIVED,
-        received_at=utc_now().isoformat(timespec="milliseconds").replace("+00:00", "Z"),
+        received_at=now_text(),
         headers=redact_headers(inbound.headers, provider.webhook_signature.header),
         payload=found.payload,
         expires_at=int(request.now) + retention_seconds(),
@@ -165,12 +179,18 @@ def ingest(inbound: Inbound) -> Outcome:
     )
     existing = store.insert(delivery)
     if existing is None or _own_write(existing, delivery):
-        _hand_on(delivery)
+        _hand_on(delivery)  # counted "accepted" by the consumer, in its batch's one stats write
         return Outcome(_receipt(delivery, "Accepted"), 202)
     if existing.status == DeliveryStatus.RECEIVED:
         logger.info("re-sending a delivery never handed on", extra={"delivery_id": existing.delivery_id})
         _hand_on(existing)
+    _count(connection, "duplicate")
     return Outcome(_receipt(existing, "Duplicate"), 200)
+
+
+def _count(connection: Connection, outcome: stats.InboundOutcome) -> None:
+    """A refused or repeated delivery in the connection's numbers (``GET /metrics``): one best-effort write."""
+    stats.record(stats.for_connection(connection.tenant_id, connection.connection_id).inbound(outcome))
 
 
 def _own_write(existing: Delivery, delivery: Delivery) -> bool:
@@ -205,6 +225,7 @@ def process(message: Mapping[str, Any]) -> str | None:
     (``payloadOmitted``). An ids-only message (the earlier shape) reads the delivery first.
     """
     carried = handoff.parse(message)
+    delivery: Delivery | None = None
     if carried is None:
         tenant_id, delivery_id = str(message["tenantId"]), str(message["deliveryId"])
         delivery = store.get(tenant_id, delivery_id)
@@ -223,9 +244,15 @@ def process(message: Mapping[str, Any]) -> str | None:
         event_id=event_id,
         expires_at=carried.expires_at,
     )
-    entry = store.processed_entry(carried.tenant_id, carried.delivery_id, event_id, iso_now())
+    if carried.provider_id in delivery_status.READERS:  # a status notification: its run needs the payload
+        delivery = delivery or store.get(carried.tenant_id, carried.delivery_id)
+        if delivery is not None:
+            delivery_status.record(delivery)
+    entry = store.processed_entry(carried.tenant_id, carried.delivery_id, event_id, now_text())
     if not commit(entry, event, payload_from=None if carried.payload_omitted else carried.delivery_id):
         logger.info("delivery already processed or no longer Received", extra={"delivery_id": carried.delivery_id})
+        return event_id
+    stats.record(stats.for_connection(carried.tenant_id, carried.connection_id).inbound("accepted"))
     return event_id
 
 

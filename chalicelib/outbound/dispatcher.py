@@ -20,16 +20,18 @@ from typing import Any
 
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 
+from chalicelib.core import metrics
 from chalicelib.core.batch import handle_concurrently, pool
 from chalicelib.core.dynamo import Item
 from chalicelib.core.ids import new_id
 from chalicelib.core.logging import logger
+from chalicelib.core.timestamps import from_epoch, now_text, parse_time
 from chalicelib.events import store as events
-from chalicelib.outbound import fanout, queue, retry, sender, service, signing, store
+from chalicelib.outbound import fanout, queue, retry, sender, service, signing, store, transforms
 from chalicelib.outbound import secrets as signing_secrets
-from chalicelib.outbound.clock import from_epoch, iso_ms, parse_iso
 from chalicelib.outbound.config import get_outbound_settings
 from chalicelib.outbound.models import Attempt, AttemptStatus, DispatchMessage
+from chalicelib.stats import record as stats
 
 NOT_DUE_SLACK = 0.5
 
@@ -56,14 +58,15 @@ def handle(event: dict[str, Any]) -> dict[str, Any]:
             raise
 
     executor = pool("dispatch", get_outbound_settings().max_concurrency)
-    return handle_concurrently(event, run, executor, raise_on_entire_batch_failure=False)
+    with stats.collecting():  # the batch's attempts: one stats write per (subscription, hour)
+        return handle_concurrently(event, stats.carry(run), executor, raise_on_entire_batch_failure=False)
 
 
-def _body(message: DispatchMessage) -> str | None:
+def _body(message: DispatchMessage, subscription: Item | None) -> str | None:
     if message.body is not None:
         return message.body
     recorded = events.get(message.tenant_id, message.event_id)
-    return fanout.body(recorded) if recorded else None
+    return fanout.body(recorded, subscription) if recorded else None
 
 
 def deliver(message: DispatchMessage, subscription: Item | None) -> None:
@@ -71,7 +74,12 @@ def deliver(message: DispatchMessage, subscription: Item | None) -> None:
     if message.due_at is not None and message.due_at > now + NOT_DUE_SLACK:
         queue.send_delayed(message, message.due_at - now)
         return
-    text = _body(message)
+    try:
+        text = _body(message, subscription)
+    except transforms.TransformFailed as exc:
+        if subscription is not None:
+            _finish(message, subscription, sender.Outcome(None, 0, error=str(exc)), final=True)
+        return
     if subscription is None or text is None:
         logger.info("dropping a delivery whose subscription or event is gone", extra={"eventId": message.event_id})
         return
@@ -85,6 +93,8 @@ def deliver(message: DispatchMessage, subscription: Item | None) -> None:
     headers = signing.headers(message.event_id, int(now), body, secret_values)
     headers["X-Retry-Count"] = str(message.attempt - 1)
     outcome = sender.post(subscription["endpointUrl"], body, headers, get_outbound_settings().timeout_seconds)
+    usage = stats.for_subscription(message.tenant_id, message.subscription_id)
+    stats.record(usage.timed("out", outcome.succeeded, outcome.latency_ms))
     _finish(message, subscription, outcome, final=outcome.status_code == 410)
 
 
@@ -106,7 +116,7 @@ def _finish(message: DispatchMessage, subscription: Item, outcome: sender.Outcom
         event_type=message.event_type,
         attempt=message.attempt,
         status=status,
-        attempted_at=iso_ms(),
+        attempted_at=now_text(),
         status_code=outcome.status_code,
         latency_ms=outcome.latency_ms,
         response_body=outcome.response_body,
@@ -114,6 +124,9 @@ def _finish(message: DispatchMessage, subscription: Item, outcome: sender.Outcom
         next_retry_at=from_epoch(now + delay) if delay is not None else None,
     )
     store.record_attempt(message.tenant_id, attempt)
+    metrics.count(
+        "DeliveryAttempted", outcome="succeeded" if outcome.succeeded else "failed"
+    )  # DispatchFailureRateAlarm
     logger.info(
         "webhook attempt",
         extra={
@@ -145,8 +158,8 @@ def _track_health(message: DispatchMessage, subscription: Item, outcome: sender.
         if outcome.status_code == 410:
             service.disable(tenant_id, subscription, "the endpoint answered 410 Gone")
             return
-        since = subscription.get("failingSince") or store.mark_failing(tenant_id, subscription_id, iso_ms())
-        failing_for = (datetime.now(UTC) - parse_iso(since)).total_seconds()
+        since = subscription.get("failingSince") or store.mark_failing(tenant_id, subscription_id, now_text())
+        failing_for = (datetime.now(UTC) - parse_time(since)).total_seconds()
         if failing_for >= get_outbound_settings().disable_after_seconds:
             service.disable(tenant_id, subscription, f"deliveries have failed since {since}")
     except Exception:

@@ -14,13 +14,22 @@ from typing import Annotated, Any
 from pydantic import Field, field_validator, model_validator
 
 from chalicelib.core.models import JsonObject, RequestModel, WireModel
+from chalicelib.core.timestamps import Timestamp
 from chalicelib.events.models import PlatformEvent
+from chalicelib.stats.models import UsageStats
 
 TYPE_PATTERN = re.compile(r"^(\*|[A-Za-z][A-Za-z0-9_.:-]{0,127}\*?)$")
 EVENT_TYPE = re.compile(r"^[A-Za-z][A-Za-z0-9_.:-]{0,127}$")
 Url = Annotated[str, Field(min_length=8, max_length=2048)]
 SecretRef = Annotated[str, Field(min_length=6, max_length=420)]
 Overlap = Annotated[int, Field(ge=0, le=7 * 24 * 3600)]
+Pattern = Annotated[
+    dict[str, Any],
+    Field(description="An EventBridge event pattern over {id, type, source, timestamp, data}."),
+]
+Transform = Annotated[
+    str, Field(min_length=1, max_length=1024, description="A JMESPath expression projecting the envelope.")
+]
 
 
 def matches(patterns: list[str], event_type: str) -> bool:
@@ -44,6 +53,13 @@ def _check_patterns(patterns: list[str] | None) -> list[str] | None:
     return list(dict.fromkeys(patterns))
 
 
+class SignatureScheme(StrEnum):
+    """Standard Webhooks: ``v1`` is HMAC-SHA256 with a shared secret, ``v1a`` ed25519 with a published key."""
+
+    V1 = "v1"
+    V1A = "v1a"
+
+
 class SubscriptionStatus(StrEnum):
     ACTIVE = "Active"
     INACTIVE = "Inactive"
@@ -57,6 +73,9 @@ class CreateSubscriptionRequest(RequestModel):
     event_types: list[str] | None = None
     endpoint_url: Url
     signing_secret_ref: SecretRef | None = None
+    signature_scheme: SignatureScheme = SignatureScheme.V1
+    filter: Pattern | None = None
+    transform: Transform | None = None
     active: bool = True
     description: Annotated[str, Field(max_length=500)] | None = None
 
@@ -79,8 +98,12 @@ class CreateSubscriptionRequest(RequestModel):
 
 
 class UpdateSubscriptionRequest(RequestModel):
+    """``filter: null`` or ``transform: null`` removes it; leaving the field out keeps it."""
+
     endpoint_url: Url | None = None
     event_types: list[str] | None = None
+    filter: Pattern | None = None
+    transform: Transform | None = None
     active: bool | None = None
     description: Annotated[str, Field(max_length=500)] | None = None
 
@@ -96,12 +119,17 @@ class RotateSecretRequest(RequestModel):
 
 
 class SigningSecretEntry(WireModel):
-    """A reference to one signing secret; the value lives only in Secrets Manager."""
+    """A reference to one signing secret or ``v1a`` private key; the value lives only in Secrets Manager.
+
+    A ``v1a`` entry also keeps its public key, which is not a secret, so
+    publishing it reads no secret.
+    """
 
     ref: str
     managed: bool
-    created_at: str
-    expires_at: str | None = None
+    public_key: str | None = None
+    created_at: Timestamp
+    expires_at: Timestamp | None = None
 
 
 class Subscription(WireModel):
@@ -114,13 +142,19 @@ class Subscription(WireModel):
     event_types: list[str]
     endpoint_url: str
     signing_secret_ref: str
+    signature_scheme: SignatureScheme = SignatureScheme.V1
+    filter: dict[str, Any] | None = None
+    transform: str | None = None
     description: str | None = None
-    created_at: str
-    updated_at: str
-    disabled_at: str | None = None
+    created_at: Timestamp
+    updated_at: Timestamp
+    disabled_at: Timestamp | None = None
     disabled_reason: str | None = None
-    failing_since: str | None = None
+    failing_since: Timestamp | None = None
     signing_secret: str | None = Field(default=None, description="Returned once, when the platform generated it.")
+    # Delivery-attempt numbers over 30 days; only ``GET /webhooks/subscriptions/{id}`` fills them.
+    stats: UsageStats | None = None
+    public_key: str | None = Field(default=None, description="v1a: the current verification key (whpk_...).")
     trace_id: str | None = None
 
 
@@ -138,7 +172,69 @@ class RotatedSecret(WireModel):
     subscription_id: str
     signing_secret_ref: str
     signing_secret: str | None = None
-    previous_secret_expires_at: str | None = None
+    public_key: str | None = Field(default=None, description="v1a: the new verification key (whpk_...).")
+    previous_secret_expires_at: Timestamp | None = None
+    trace_id: str | None = None
+
+
+class PublicKeyEntry(WireModel):
+    public_key: str
+    created_at: Timestamp
+    expires_at: Timestamp | None = None
+
+
+class PublicKey(WireModel):
+    """A ``v1a`` subscription's verification keys, newest last; older ones sign until they expire.
+
+    A ``v1`` subscription signs with a shared secret: it answers its scheme and no keys.
+    """
+
+    subscription_id: str
+    signature_scheme: SignatureScheme
+    public_key: str | None = Field(
+        default=None, description="The current key: whpk_ then base64 of the raw 32-byte ed25519 key."
+    )
+    keys: list[PublicKeyEntry]
+
+
+class PreviewEvent(RequestModel):
+    """An event to try a subscription on; ``id`` and ``timestamp`` default to made-up ones."""
+
+    type: Annotated[str, Field(pattern=EVENT_TYPE.pattern)]
+    data: JsonObject = Field(default_factory=dict)
+    source: Annotated[str, Field(min_length=1, max_length=200)] = "preview"
+    id: Annotated[str, Field(min_length=1, max_length=80)] | None = None
+    timestamp: Timestamp | None = None
+
+
+class PreviewRequest(RequestModel):
+    """Give an ``event`` or the ``eventId`` of one of the tenant's recorded events, not both."""
+
+    event: PreviewEvent | None = None
+    event_id: Annotated[str, Field(min_length=1, max_length=80)] | None = None
+
+    @model_validator(mode="after")
+    def _one_source(self) -> PreviewRequest:
+        if (self.event is None) == (self.event_id is None):
+            raise ValueError("give either event or eventId")
+        return self
+
+
+class Preview(WireModel):
+    """Whether the subscription takes the event and, if so, exactly what would be sent."""
+
+    matches: bool
+    event_type_matches: bool
+    filter_matches: bool
+    body: str | None = Field(default=None, description="The exact bytes that would be signed and sent.")
+    headers: dict[str, str] | None = Field(
+        default=None, description="The headers that would be sent; signatures are computed only at send time."
+    )
+    signature_scheme: SignatureScheme | None = Field(
+        default=None,
+        description="How webhook-signature (and, for v1, X-Signature-256) will be added over body at send time.",
+    )
+    error: str | None = Field(default=None, description="Why no body could be built (the transform failed).")
     trace_id: str | None = None
 
 
@@ -155,12 +251,12 @@ class Attempt(WireModel):
     event_type: str
     attempt: int
     status: AttemptStatus
-    attempted_at: str
+    attempted_at: Timestamp
     status_code: int | None = None
     latency_ms: int | None = None
     response_body: str | None = None
     error: str | None = None
-    next_retry_at: str | None = None
+    next_retry_at: Timestamp | None = None
 
 
 class AttemptList(WireModel):
@@ -179,10 +275,10 @@ class DeliveryStatus(WireModel):
     subscription_id: str
     status: AttemptStatus
     attempts: int
-    last_attempt_at: str
+    last_attempt_at: Timestamp
     status_code: int | None = None
     error: str | None = None
-    next_retry_at: str | None = None
+    next_retry_at: Timestamp | None = None
 
 
 class EventDetail(PlatformEvent):
@@ -216,7 +312,7 @@ class PublishedEvent(WireModel):
     event_id: str
     type: str
     source: str
-    timestamp: str
+    timestamp: Timestamp
     data: dict[str, Any]
     trace_id: str | None = None
 

@@ -9,9 +9,9 @@ start a fresh retry schedule.
 from __future__ import annotations
 
 from chalicelib.core.errors import Conflict, FieldError, NotFound, Unprocessable
+from chalicelib.core.timestamps import format_time, parse_time
 from chalicelib.events import store as events
 from chalicelib.outbound import fanout, queue, service, store
-from chalicelib.outbound.clock import iso_ms, parse_iso
 from chalicelib.outbound.models import (
     Attempt,
     AttemptListQuery,
@@ -19,7 +19,6 @@ from chalicelib.outbound.models import (
     DeliveryStatus,
     DispatchMessage,
     Queued,
-    matches,
 )
 
 MAX_RECOVERED_EVENTS = 1000
@@ -48,24 +47,24 @@ def redeliver(tenant_id: str, event_id: str, subscription_id: str | None) -> Que
     if subscription_id:
         item = service.get_item(tenant_id, subscription_id)
         _require_active(item)
-        if not matches(item["eventTypes"], event.type):
+        if not fanout.selects(item, event):
             raise Unprocessable(
-                f"Subscription '{subscription_id}' does not subscribe to {event.type}.",
-                [FieldError("subscriptionId", "event type not subscribed")],
+                f"Subscription '{subscription_id}' does not take this {event.type} event (its types or filter).",
+                [FieldError("subscriptionId", "event type or filter not matched")],
             )
-        chosen = [subscription_id]
+        chosen = [item]
     else:
         fanout.forget_tenant(tenant_id)
-        chosen = [item["subscriptionId"] for item in fanout.targets(tenant_id, event.type)]
+        chosen = fanout.targets(event)
     queued = fanout.enqueue(event, chosen) if chosen else 0
-    return Queued(event_ids=[event_id], subscription_ids=chosen, queued=queued)
+    return Queued(event_ids=[event_id], subscription_ids=[s["subscriptionId"] for s in chosen], queued=queued)
 
 
 def recover(tenant_id: str, subscription_id: str, since: str) -> Queued:
     """Requeue every event whose delivery finally failed since ``since`` and has not succeeded after."""
     item = service.get_item(tenant_id, subscription_id)
     _require_active(item)
-    start = iso_ms(parse_iso(since, "since"))
+    start = format_time(parse_time(since, "since"))
     outcome: dict[str, tuple[AttemptStatus, str]] = {}
     cursor: str | None = None
     while True:

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from enum import StrEnum
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import Field, HttpUrl
 
-from chalicelib.core.models import RequestModel, WireModel
+from chalicelib.core.models import JsonObject, RequestModel, WireModel
+from chalicelib.core.timestamps import Timestamp
 
 
 class AuthModel(StrEnum):
@@ -26,10 +27,13 @@ class Category(StrEnum):
     CRM = "Crm"
     SUPPORT = "Support"
     CLOUD = "Cloud"
+    AI = "Ai"
     GENERIC = "Generic"
 
 
-SignatureSchemeName = Literal["github", "stripe", "slack", "shopify", "standard-webhooks", "hmac", "jws", "none"]
+SignatureSchemeName = Literal[
+    "github", "stripe", "slack", "shopify", "standard-webhooks", "hmac", "jws", "twilio", "aws-sns", "none"
+]
 
 
 class WebhookSignature(WireModel):
@@ -56,6 +60,10 @@ class RegisterProviderRequest(RequestModel):
     capabilities: Annotated[list[Annotated[str, Field(min_length=1, max_length=100)]], Field(max_length=100)] = []
     base_url: HttpUrl
     webhook_signature: WebhookSignature | None = None
+    configuration_schema: JsonObject | None = Field(
+        default=None,
+        description="JSON Schema (subset, docs/adapters.md) a connection's configuration must fit; closed by default.",
+    )
 
 
 class RegisteredProvider(WireModel):
@@ -64,7 +72,7 @@ class RegisteredProvider(WireModel):
     provider_id: str
     status: Literal["Registered"] = "Registered"
     api_client_id: str
-    registered_at: str
+    registered_at: Timestamp
     trace_id: str | None = None
 
 
@@ -80,8 +88,9 @@ class Provider(WireModel):
     base_url: str
     webhook_signature: WebhookSignature = WebhookSignature()
     built_in: bool
+    configuration_schema: dict[str, Any] | None = None
     status: Literal["Registered"] = "Registered"
-    registered_at: str | None = None
+    registered_at: Timestamp | None = None
     trace_id: str | None = None
 
 

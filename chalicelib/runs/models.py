@@ -9,6 +9,7 @@ from pydantic import Field
 
 from chalicelib.adapters.base import OperationSpec
 from chalicelib.core.models import JsonObject, RequestModel, WireModel
+from chalicelib.core.timestamps import Timestamp
 
 
 class RunStatus(StrEnum):
@@ -39,14 +40,20 @@ class Run(WireModel):
     operation: str
     status: RunStatus
     attempts: int = 0
-    created_at: str
-    started_at: str | None = None
-    completed_at: str | None = None
+    created_at: Timestamp
+    started_at: Timestamp | None = None
+    completed_at: Timestamp | None = None
     provider_id: str | None = None
     parameters: dict[str, Any] | None = None
     result: Any = None
     result_truncated: bool | None = None
+    partial_result: Any = None
+    # A message's delivery status from the vendor's notifications (chalicelib.inbound.delivery_status).
+    delivery: dict[str, Any] | None = None
     error: RunError | None = None
+    # A run a schedule fired (chalicelib.schedules.firing): which schedule, and the firing time it stands for.
+    schedule_id: str | None = None
+    scheduled_time: Timestamp | None = None
     trace_id: str | None = None
 
 

@@ -18,8 +18,9 @@ from chalicelib.connections import service as connections
 from chalicelib.connections.models import Connection, ConnectionStatus
 from chalicelib.core.context import current_trace_id
 from chalicelib.core.errors import Conflict, NotFound, ServiceUnavailable
-from chalicelib.core.ids import iso_now, new_id
+from chalicelib.core.ids import new_id
 from chalicelib.core.logging import logger
+from chalicelib.core.timestamps import now_text
 from chalicelib.providers import service as providers
 from chalicelib.runs import queue, store
 from chalicelib.runs.models import OperationCatalog, Run, RunError, RunListQuery, RunStatus
@@ -37,7 +38,7 @@ def list_page(tenant_id: str, query: RunListQuery) -> tuple[list[Run], str | Non
 
 
 def _adapter(tenant_id: str, connection: Connection) -> Adapter:
-    return adapter_for(providers.get(tenant_id, connection.provider_id))
+    return adapter_for(providers.get(tenant_id, connection.provider_id)).with_tools(connection.discovered_tools)
 
 
 def catalog(tenant_id: str, connection_id: str) -> OperationCatalog:
@@ -60,7 +61,7 @@ def start(tenant_id: str, connection_id: str, operation: str, parameters: dict[s
         connection_id=connection_id,
         operation=operation,
         status=RunStatus.PENDING,
-        created_at=iso_now(),
+        created_at=now_text(),
         provider_id=connection.provider_id,
         parameters=validated,
         trace_id=current_trace_id(),
@@ -80,7 +81,7 @@ def _enqueue_or_fail(run: Run) -> None:
         store.transition(
             run.tenant_id,
             run.run_id,
-            {"status": RunStatus.FAILED.value, "completedAt": iso_now(), "error": error.model_dump(by_alias=True)},
+            {"status": RunStatus.FAILED.value, "completedAt": now_text(), "error": error.model_dump(by_alias=True)},
             from_status=RunStatus.PENDING,
         )
         raise ServiceUnavailable("The run could not be queued; retry the request.") from exc
@@ -91,7 +92,7 @@ def cancel(tenant_id: str, run_id: str) -> Run:
     cancelled = store.transition(
         tenant_id,
         run_id,
-        {"status": RunStatus.CANCELLED.value, "completedAt": iso_now()},
+        {"status": RunStatus.CANCELLED.value, "completedAt": now_text()},
         from_status=RunStatus.PENDING,
     )
     if cancelled is not None:

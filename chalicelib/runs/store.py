@@ -34,6 +34,10 @@ class StoredRun:
     deadline: float | None = None  # ``inflightDeadline``; ``None`` once final (or never swept)
 
 
+# A streaming run's text so far (``chalicelib.runs.progress``); a final status removes it, the result holds it all.
+PARTIAL_RESULT = "partialResult"
+
+
 def connection_key(tenant_id: str, connection_id: str) -> str:
     return f"{tenant_id}#{connection_id}"
 
@@ -121,7 +125,7 @@ def transition_entry(
         " AND ".join(conditions),
         condition_values=values,
         condition_names=names,
-        remove=[inflight.SHARD, inflight.DEADLINE] if final else None,
+        remove=[inflight.SHARD, inflight.DEADLINE, PARTIAL_RESULT] if final else None,
     )
 
 

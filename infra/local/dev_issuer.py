@@ -9,6 +9,7 @@ stage: the prod stage points ``JWKS_URL`` at the real issuer.
 from __future__ import annotations
 
 import json
+import os
 import time
 from pathlib import Path
 from typing import Any
@@ -20,25 +21,42 @@ DEV_AUDIENCE = "integration-platform"
 KEY_ID = "dev-issuer-1"
 
 
+def create_once(path: Path, content: bytes) -> bool:
+    """Write ``path`` whole, unless it exists; False if another process got there first.
+
+    The content goes to a private temporary file beside it, then ``os.link`` publishes it under the
+    final name, which fails if the name exists (O_EXCL semantics): a reader never sees half a key and a
+    second writer never replaces the first one's key.
+    """
+    path.parent.mkdir(parents=True, exist_ok=True)
+    temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    try:
+        with os.fdopen(descriptor, "wb") as handle:
+            handle.write(content)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.link(temporary, path)
+    except FileExistsError:
+        return False
+    finally:
+        temporary.unlink(missing_ok=True)
+    return True
+
+
 class DevIssuer:
     def __init__(self, key_path: Path) -> None:
         from cryptography.hazmat.primitives import serialization
         from cryptography.hazmat.primitives.asymmetric import rsa
 
-        if key_path.exists():
-            key = serialization.load_pem_private_key(key_path.read_bytes(), password=None)
-        else:
+        if not key_path.exists():
             key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-            key_path.parent.mkdir(parents=True, exist_ok=True)
-            key_path.write_bytes(
-                key.private_bytes(
-                    serialization.Encoding.PEM,
-                    serialization.PrivateFormat.PKCS8,
-                    serialization.NoEncryption(),
-                )
+            pem = key.private_bytes(
+                serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
             )
-            key_path.chmod(0o600)
-        self._key = key
+            create_once(key_path, pem)
+        # Whoever created it, the file on disk is the key: two first starts end with the same one.
+        self._key = serialization.load_pem_private_key(key_path.read_bytes(), password=None)
 
     def jwks(self) -> dict[str, Any]:
         from cryptography.hazmat.primitives.asymmetric.rsa import RSAPublicKey

@@ -135,7 +135,19 @@ def test_catalog_entries_carry_json_schemas_from_the_parameter_models() -> None:
     assert "body" in schema["properties"]
     assert specs["OpenPullRequest"].result_schema["properties"]["number"] == {"type": "integer"}
     assert "from" in twilio_sms.ADAPTER.operations()[0].parameters["properties"]
-    assert set(ADAPTERS) == {"github", "slack", "twilio-sms", "jira", "generic-http"}
+    assert set(ADAPTERS) == {
+        "github",
+        "slack",
+        "twilio-sms",
+        "jira",
+        "generic-http",
+        "openai",
+        "azure-openai",
+        "ollama",
+        "aws-ses",
+        "aws-sns",
+        "mcp",
+    }
 
 
 def test_parameters_are_validated_with_field_details() -> None:

@@ -31,7 +31,7 @@ def test_the_key_is_shown_once_and_stored_only_as_its_hash(client: ApiClient, te
     created = issue(client, [READ_PROVIDERS], expiresAt="2099-01-01T00:00:00Z")
     key = created["apiKey"]
     assert key.startswith("ipk_") and len(key) > 40 and created["prefix"] == key[:8]
-    assert created["status"] == "Active" and created["expiresAt"] == "2099-01-01T00:00:00Z"
+    assert created["status"] == "Active" and created["expiresAt"] == "2099-01-01T00:00:00.000Z"
     assert created["scopes"] == [READ_PROVIDERS] and created["apiKeyId"].startswith("key-")
     listed = client.get("/auth/api-keys")
     assert listed.status == 200 and [k["apiKeyId"] for k in listed.json["items"]] == [created["apiKeyId"]]

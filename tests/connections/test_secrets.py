@@ -15,6 +15,7 @@ from chalicelib.connections import store
 from chalicelib.core import aws
 from chalicelib.core.config import get_settings
 from chalicelib.core.logging import logger
+from chalicelib.credentials.rotation import register_local_invoker
 from tests.api.expect import error_of, fields_of
 from tests.core.env import settings_env
 from tests.runs.conftest import PR
@@ -271,6 +272,7 @@ def test_a_secret_broken_behind_the_platforms_back_is_a_409_on_every_route(
     if breaker in GONE:
         replies["credentials read"] = client.get(credential)
     if breaker is not wrong_shape:  # a supplied value may repair a wrong shape
+        register_local_invoker(lambda secret_id, token: None)  # a stage that can rotate; the secret is what fails
         replies["rotate"] = client.post("/integrations/credentials/rotate", rotation)
     if breaker is schedule:
         replies["new credentials"] = client.request(
@@ -280,7 +282,8 @@ def test_a_secret_broken_behind_the_platforms_back_is_a_409_on_every_route(
         message = error_of(reply, 409, "CREDENTIAL_UNAVAILABLE")["message"]
         assert f"kv://connections/{connection_id}" in message, (route, message)
     health = client.get(f"{path}/health").json
-    assert health["status"] == "Unhealthy" and health["checks"]["credential"]["status"] == "Fail"
+    assert health["status"] == "Unhealthy"
+    assert {c["name"]: c["status"] for c in health["checks"]}["credential"] == "failed"
     assert vendor.api_requests() == []
 
 

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
 
 from chalicelib.core import aws
+from chalicelib.core.config import get_settings
 from chalicelib.credentials import rotation, steps, vault
 from chalicelib.credentials.versions import CURRENT, PENDING, PREVIOUS
 from tests.support.api_client import ApiClient
@@ -89,12 +91,14 @@ def test_rotation_verifies_then_promotes_and_every_step_repeats_safely(
 
 
 def test_failed_verification_keeps_current_removes_pending_and_says_why(
-    client: ApiClient, vendor: FakeVendor, requested: list[tuple[str, str]]
+    client: ApiClient, vendor: FakeVendor, requested: list[tuple[str, str]], capsys: pytest.CaptureFixture[str]
 ) -> None:
     connection = setup(client, vendor)
     accepted = rotate(client, connection["credentialId"]).json
     [(secret_id, token)] = requested
+    capsys.readouterr()
     drive(secret_id, token, repeat=2)  # the vendor still only knows OLD: verification fails
+    assert capsys.readouterr().out.count('"CredentialRotationFailed":[1.0]') == 1  # once, though steps repeat
 
     assert value(secret_id, CURRENT) == f'{{"token": "{OLD}"}}'
     stages = aws.secretsmanager().describe_secret(SecretId=secret_id)["VersionIdsToStages"]
@@ -173,3 +177,19 @@ def test_oauth2_client_credentials_rotate_without_a_supplied_value(
     drive(secret_id, token)
     assert client.get(f"/integrations/runs/{accepted.json['verificationRunId']}").json["status"] == "Completed"
     assert aws.secretsmanager().describe_secret(SecretId=secret_id)["VersionIdsToStages"][token] == [CURRENT]
+
+
+def test_a_stage_without_a_rotation_function_refuses_and_keeps_current(
+    client: ApiClient, vendor: FakeVendor, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``chalice local --stage dev``: no ROTATION_FUNCTION_ARN. moto's RotateSecret would move AWSCURRENT to an
+    empty version; the API answers 409 before claiming anything, and the credential stays readable."""
+    connection = setup(client, vendor)
+    secret_id = vault.secret_name(connection["tenantId"], vault.path_from_ref(connection["credentialRef"]))
+    bare = dataclasses.replace(get_settings(), rotation_invoker="secretsmanager", rotation_function_arn="")
+    monkeypatch.setattr(rotation, "get_settings", lambda: bare)
+    reply = rotate(client, connection["credentialId"])
+    assert reply.status == 409, reply.body
+    assert reply.json["error"]["code"] == "CONFLICT" and "rotation function" in reply.json["error"]["message"]
+    assert OLD in value(secret_id, CURRENT)
+    assert client.get(f"/integrations/credentials/{connection['credentialId']}").json.get("rotation") is None

@@ -12,6 +12,7 @@ import pytest
 
 from chalicelib.connections import store as connection_store
 from chalicelib.core import aws
+from chalicelib.core.timestamps import parse_time
 from chalicelib.credentials import vault
 from chalicelib.inbound import lookup
 from tests.api.expect import error_of
@@ -65,7 +66,7 @@ def test_github_delivery_accepted_normalized_stored_and_handed_on(
     assert delivery["payload"] == MERGED_PR and delivery["eventName"] == "pull_request"
     assert delivery["headers"]["x-hub-signature-256"] == "[redacted]"
     assert delivery["headers"]["x-github-event"] == "pull_request"
-    assert delivery["expiresAt"] > time.time() + 29 * 86400
+    assert parse_time(delivery["expiresAt"]).timestamp() > time.time() + 29 * 86400
     event = client.get(f"/events/{delivery['eventId']}")
     assert event.status == 200, event.body
     assert event.json["type"] == "PullRequestMerged"
@@ -375,15 +376,15 @@ def test_deliveries_list_is_paged_newest_first_and_tenant_scoped(
 def test_providers_without_a_signing_scheme_get_no_webhook_secret(
     client: ApiClient, connect: Callable[..., Hook]
 ) -> None:
-    twilio = connect("prov-twilio-sms")
-    assert "webhookUrl" not in twilio.created and "webhookSecret" not in twilio.created
-    body = {"providerId": "prov-twilio-sms", "displayName": "x", "credentials": {"username": "u", "password": "p"}}
+    jira = connect("prov-jira")
+    assert "webhookUrl" not in jira.created and "webhookSecret" not in jira.created
+    body = {"providerId": "prov-jira", "displayName": "x", "credentials": {"username": "u", "password": "p"}}
     assert client.post("/integrations/connections", {**body, "webhookSecret": "s"}).status == 422
-    path = f"/integrations/connections/{twilio.connection_id}/webhook-secret"
+    path = f"/integrations/connections/{jira.connection_id}/webhook-secret"
     assert client.request("PUT", path, json_body={}).status == 422
     unknown = client.request("PUT", "/integrations/connections/conn-unknown/webhook-secret", json_body={})
     assert unknown.status == 404
-    refused = post_delivery(client, twilio.connection_id, b"{}", {})
+    refused = post_delivery(client, jira.connection_id, b"{}", {})
     assert refused.status == 401
 
 

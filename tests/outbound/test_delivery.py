@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import json
 import time
 
+import pytest
+
 from chalicelib.core import aws
+from chalicelib.core.timestamps import parse_time
 from chalicelib.outbound import queue
-from chalicelib.outbound.clock import parse_iso
 from chalicelib.outbound.models import DispatchMessage
 from chalicelib.outbound.recovery import delivery_status
 from tests.outbound.conftest import QueueDriver, lambda_event
@@ -102,14 +105,17 @@ def test_gone_disables_the_subscription_and_tells_the_tenant(client: ApiClient, 
         assert [r.body["type"] for r in gone.accepted()] == ["DeployAgain"]
 
 
-def test_retry_after_is_honoured(client: ApiClient, driver: QueueDriver) -> None:
+def test_retry_after_is_honoured(client: ApiClient, driver: QueueDriver, capsys: pytest.CaptureFixture[str]) -> None:
     with serve_receiver(Behaviour(status=429, retry_after="120")) as busy:
         sub = subscribe(client, busy, ["*"])
         publish(client, "Busy", {})
+        capsys.readouterr()
         driver.invoke(driver.receive())
+        emitted = [json.loads(line) for line in capsys.readouterr().out.splitlines() if "DeliveryAttempted" in line]
+        assert [(m["DeliveryAttempted"], m["outcome"]) for m in emitted] == [([1.0], "failed")]  # no tenant, no id
         [attempt] = attempts(client, sub["subscriptionId"])
         assert attempt["status"] == "Retrying" and attempt["statusCode"] == 429
-        wait = parse_iso(attempt["nextRetryAt"]) - parse_iso(attempt["attemptedAt"])
+        wait = parse_time(attempt["nextRetryAt"]) - parse_time(attempt["attemptedAt"])
         assert wait.total_seconds() >= 119
         assert driver.receive() == [], "the retry waits in SQS as a delayed message"
         client.request("DELETE", f"/webhooks/subscriptions/{sub['subscriptionId']}")

@@ -8,8 +8,8 @@ from contextlib import contextmanager
 from typing import Any
 
 from chalicelib.core import aws
+from chalicelib.core.timestamps import now_text
 from chalicelib.events import store as events
-from chalicelib.outbound.clock import iso_ms
 from chalicelib.outbound.recovery import delivery_status
 from infra.local.dev_issuer import DevIssuer
 from tests.outbound.conftest import QueueDriver
@@ -113,7 +113,7 @@ def test_recover_requeues_what_failed_since_a_time(
     outbound_env(WEBHOOK_RETRY_SCHEDULE="0.01")
     with serve_receiver(Behaviour(status=503)) as receiver:
         sub = subscribe(client, receiver, ["*"])
-        before = iso_ms()
+        before = now_text()
         lost = {publish(client, "Lost", {"n": n})["eventId"] for n in range(3)}
         driver.drain()
         assert receiver.accepted_ids == set()

@@ -58,7 +58,7 @@ def test_register_answers_the_004_shape(client: ApiClient) -> None:
     assert created["providerId"] == "prov-twilio-sms-eu"
     assert created["status"] == "Registered"
     assert created["apiClientId"] == "client-twilio-sms-eu-v1"
-    assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ", created["registeredAt"])
+    assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z", created["registeredAt"])
     assert created["traceId"] == reply.header("X-Trace-Id")
     assert reply.header("Location") == "/integrations/providers/prov-twilio-sms-eu"
     got = client.get("/integrations/providers/prov-twilio-sms-eu")

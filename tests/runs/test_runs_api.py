@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from chalicelib.core.ids import iso_now, new_id
+from chalicelib.core.ids import new_id
+from chalicelib.core.timestamps import now_text
 from chalicelib.runs import store
 from chalicelib.runs.models import Run, RunStatus
 from infra.local.dev_issuer import DevIssuer
@@ -14,7 +15,7 @@ RUN_004_FIELDS = {"runId", "connectionId", "operation", "status", "attempts", "s
 
 
 def insert_run(tenant: str, **overrides: object) -> Run:
-    now = iso_now()
+    now = now_text()
     fields: dict[str, object] = {
         "run_id": new_id("run"),
         "tenant_id": tenant,

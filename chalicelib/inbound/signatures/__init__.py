@@ -9,7 +9,17 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from chalicelib.inbound.signatures import generic_hmac, github, jws, shopify, slack, standard_webhooks, stripe
+from chalicelib.inbound.signatures import (
+    aws_sns,
+    generic_hmac,
+    github,
+    jws,
+    shopify,
+    slack,
+    standard_webhooks,
+    stripe,
+    twilio,
+)
 from chalicelib.inbound.signatures.base import SignatureRejected, SignedRequest
 from chalicelib.providers.models import WebhookSignature
 
@@ -23,14 +33,19 @@ VERIFIERS: dict[str, Verifier] = {
     "standard-webhooks": standard_webhooks.verify,
     "hmac": generic_hmac.verify,
     "jws": jws.verify,
+    "twilio": twilio.verify,
+    "aws-sns": aws_sns.verify,
 }
+# Schemes whose proof is the sender's own key pair, not a secret shared with the connection.
+KEYLESS = {"aws-sns"}
 
 
 def verify(request: SignedRequest, settings: WebhookSignature, secrets: Sequence[str]) -> dict[str, Any] | None:
     verifier = VERIFIERS.get(settings.scheme)
     if verifier is None:
         raise SignatureRejected(f"the provider's scheme '{settings.scheme}' does not sign webhooks")
-    if not secrets and not (settings.scheme == "jws" and settings.algorithm in {"RS256", "ES256"}):
+    keyless = settings.scheme in KEYLESS or (settings.scheme == "jws" and settings.algorithm in {"RS256", "ES256"})
+    if not secrets and not keyless:
         raise SignatureRejected("the connection has no webhook secret")
     return verifier(request, settings, secrets)
 

@@ -31,6 +31,7 @@ class SignedRequest:
     headers: Mapping[str, str]
     body: bytes
     now: float
+    url: str = ""  # as the sender addressed it, for schemes that sign the URL (Twilio)
     _lowered: dict[str, str] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:

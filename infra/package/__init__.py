@@ -1,0 +1,1 @@
+"""Finishing ``build/deployment.zip`` after ``chalice package``: trim, compile, check the size."""

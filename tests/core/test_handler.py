@@ -1,0 +1,75 @@
+"""Lean functions: a queue, stream or schedule Lambda does not load the API (docs/performance.md)."""
+
+from __future__ import annotations
+
+import ast
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from chalicelib.core.handler import serves_api
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def handler_modules() -> dict[str, list[str]]:
+    """Each event handler in app.py and the modules it imports when invoked."""
+    tree = ast.parse((ROOT / "app.py").read_text())
+    found: dict[str, list[str]] = {}
+    for node in tree.body:
+        if isinstance(node, ast.FunctionDef):
+            imports = [n.module for n in ast.walk(node) if isinstance(n, ast.ImportFrom) and n.module]
+            found[node.name] = imports
+    return found
+
+
+def loaded_modules(handler: str | None, imports: list[str]) -> dict[str, object]:
+    """``import app`` (and the handler's modules) in a fresh interpreter as Lambda runs the function ``handler``."""
+    code = (
+        "import importlib, json, sys\n"
+        "import app\n"
+        f"for name in {imports!r}: importlib.import_module(name)\n"
+        "print(json.dumps({'modules': sorted(sys.modules), 'routes': sorted(app.app.routes)}))\n"
+    )
+    env = {k: v for k, v in os.environ.items() if k != "_HANDLER"} | {"PYTHONDONTWRITEBYTECODE": "1"}
+    if handler is not None:
+        env["_HANDLER"] = handler
+    done = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True, check=True)
+    loaded: dict[str, object] = json.loads(done.stdout.splitlines()[-1])
+    return loaded
+
+
+def test_serves_api_only_for_the_api_handler_or_outside_lambda() -> None:
+    assert serves_api({})
+    assert serves_api({"_HANDLER": ""})
+    assert serves_api({"_HANDLER": "app.app"})
+    assert not serves_api({"_HANDLER": "app.inbound_events"})
+    assert not serves_api({"_HANDLER": "app.credential_rotation"})
+
+
+def test_every_event_handler_is_found() -> None:
+    handlers = handler_modules()
+    assert {"inbound_events", "outbound_dispatch", "events_stream", "credential_rotation", "health_sweep"} <= set(
+        handlers
+    )
+    assert all(handlers.values())
+
+
+@pytest.mark.parametrize("handler", sorted(handler_modules()))
+def test_event_handler_loads_no_api_module(handler: str) -> None:
+    loaded = loaded_modules(f"app.{handler}", handler_modules()[handler])
+    modules = loaded["modules"]
+    assert isinstance(modules, list)
+    assert [name for name in modules if name.startswith("chalicelib.api.")] == []
+    assert loaded["routes"] == []
+
+
+def test_api_handler_and_packaging_load_every_route() -> None:
+    without_lambda = loaded_modules(None, [])
+    assert without_lambda == loaded_modules("app.app", [])
+    routes = without_lambda["routes"]
+    assert isinstance(routes, list) and "/integrations/connections" in routes and "/openapi.json" in routes

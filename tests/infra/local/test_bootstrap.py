@@ -1,0 +1,56 @@
+"""``make venv`` on a fresh clone: makes started together install once, and say everything on stderr."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+from tests.e2e.conftest import PROJECT_DIR
+
+
+def bootstrap(target: Path, requirements: Path) -> subprocess.Popen[str]:
+    return subprocess.Popen(
+        [sys.executable, "-m", "infra.local.bootstrap", str(target), str(requirements)],
+        cwd=PROJECT_DIR,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+
+
+def test_two_makes_on_a_fresh_clone_install_once(tmp_path: Path) -> None:
+    requirements = tmp_path / "requirements.txt"
+    requirements.write_text("# nothing to download\n")
+    target = tmp_path / ".venv"
+    first, second = bootstrap(target, requirements), bootstrap(target, requirements)
+    outputs = [p.communicate(timeout=120) for p in (first, second)]
+    assert [first.returncode, second.returncode] == [0, 0], outputs
+    assert [out for out, _ in outputs] == ["", ""]  # stdout stays free for `make -s token`
+    errors = "".join(err for _, err in outputs)
+    assert errors.count("Creating") == 1 and errors.count("Installing") == 1, errors
+    assert (target / "bin" / "python").exists() and (target / ".installed").exists()
+    again = bootstrap(target, requirements)
+    assert again.communicate(timeout=60) == ("", "") and again.returncode == 0
+
+
+def test_a_failed_install_exits_non_zero_with_nothing_on_stdout(tmp_path: Path) -> None:
+    target = tmp_path / ".venv"
+    failed = bootstrap(target, tmp_path / "missing-requirements.txt")
+    out, _ = failed.communicate(timeout=120)
+    assert failed.returncode != 0 and out == ""
+    assert not (target / ".installed").exists()
+
+
+def test_token_prints_only_the_token_on_stdout_and_the_hint_follows_port(tmp_path: Path) -> None:
+    done = subprocess.run(
+        [sys.executable, "-m", "infra.local.token", "--tenant", "acme"],
+        cwd=PROJECT_DIR,
+        env={"PATH": "/usr/bin:/bin", "PORT": "9123", "DEV_ISSUER_KEY": str(tmp_path / "key.pem")},
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    [token] = done.stdout.splitlines()
+    assert token.count(".") == 2 and " " not in token
+    assert "http://127.0.0.1:9123/" in done.stderr and "8000" not in done.stderr
