@@ -35,7 +35,8 @@ DISPATCH_WRU = 4.0  # the attempt log item and the event's status item, + the st
 RUN: Chain = {
     "api": {"dynamodb.GetItem": 1, "dynamodb.PutItem": 1, "sqs.SendMessage": 1},
     # UpdateItem: the run's claim, and the vendor call counted on the connection's stats hour item.
-    "run worker": {"dynamodb.GetItem": 2, "dynamodb.TransactWriteItems": 2, "dynamodb.UpdateItem": 2},
+    # GetItem: the run, the connection, and the vendor-protection item (breaker state; docs/adapters.md).
+    "run worker": {"dynamodb.GetItem": 3, "dynamodb.TransactWriteItems": 2, "dynamodb.UpdateItem": 2},
 }
 # 16 + the stats hour item's ADD 2 (18 + 2 while the runs byConnection index copied every attribute)
 RUN_WRU = 18.0

@@ -26,7 +26,8 @@ ALL_TABLES = (
     "stats",
     "schedules",
 )
-ALL_QUEUES = ("inbound-events", "outbound-dispatch", "runs", "health-checks", "bus-events")
+ALL_QUEUES = ("inbound-events", "outbound-dispatch", "runs", "health-checks", "bus-events", "outbound-ordered.fifo")
+FIFO_SUFFIX = ".fifo"
 # The stage ``chalice local --stage local`` serves against ``make aws`` (docs/configuration.md). Chalice's
 # config cannot interpolate the environment, so the addresses that depend on the ports are derived here.
 LOCAL_STAGE = "local"
@@ -103,7 +104,11 @@ class Settings:
         return f"{self.resource_prefix}-{queue}"
 
     def dead_letter_queue_name(self, queue: str) -> str:
-        return f"{self.queue_name(queue)}-dlq"
+        """``<queue>-dlq``; a FIFO queue's DLQ must be FIFO too, so its ``.fifo`` stays last."""
+        name = self.queue_name(queue)
+        if name.endswith(FIFO_SUFFIX):
+            return f"{name.removesuffix(FIFO_SUFFIX)}-dlq{FIFO_SUFFIX}"
+        return f"{name}-dlq"
 
     @property
     def secret_prefix(self) -> str:

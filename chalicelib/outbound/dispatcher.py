@@ -69,24 +69,24 @@ def _body(message: DispatchMessage, subscription: Item | None) -> str | None:
     return fanout.body(recorded, subscription) if recorded else None
 
 
-def deliver(message: DispatchMessage, subscription: Item | None) -> None:
+def deliver(message: DispatchMessage, subscription: Item | None) -> float | None:
+    """Send one delivery; for an ordered one, the seconds to hold it before its retry (``None``: done)."""
     now = time.time()
     if message.due_at is not None and message.due_at > now + NOT_DUE_SLACK:
         queue.send_delayed(message, message.due_at - now)
-        return
+        return None
     try:
         text = _body(message, subscription)
     except transforms.TransformFailed as exc:
         if subscription is not None:
-            _finish(message, subscription, sender.Outcome(None, 0, error=str(exc)), final=True)
-        return
+            return _finish(message, subscription, sender.Outcome(None, 0, error=str(exc)), final=True)
+        return None
     if subscription is None or text is None:
         logger.info("dropping a delivery whose subscription or event is gone", extra={"eventId": message.event_id})
-        return
+        return None
     if not subscription.get("active"):
         outcome = sender.Outcome(None, 0, error=f"subscription is {subscription.get('status', 'inactive')}")
-        _finish(message, subscription, outcome, final=True)
-        return
+        return _finish(message, subscription, outcome, final=True)
     body = text.encode()
     refs = service.active_secret_refs(subscription, datetime.now(UTC))
     secret_values = [signing_secrets.read(message.tenant_id, ref) for ref in refs]
@@ -95,10 +95,10 @@ def deliver(message: DispatchMessage, subscription: Item | None) -> None:
     outcome = sender.post(subscription["endpointUrl"], body, headers, get_outbound_settings().timeout_seconds)
     usage = stats.for_subscription(message.tenant_id, message.subscription_id)
     stats.record(usage.timed("out", outcome.succeeded, outcome.latency_ms))
-    _finish(message, subscription, outcome, final=outcome.status_code == 410)
+    return _finish(message, subscription, outcome, final=outcome.status_code == 410)
 
 
-def _finish(message: DispatchMessage, subscription: Item, outcome: sender.Outcome, *, final: bool) -> None:
+def _finish(message: DispatchMessage, subscription: Item, outcome: sender.Outcome, *, final: bool) -> float | None:
     now = time.time()
     delay = (
         None
@@ -123,7 +123,7 @@ def _finish(message: DispatchMessage, subscription: Item, outcome: sender.Outcom
         error=outcome.error,
         next_retry_at=from_epoch(now + delay) if delay is not None else None,
     )
-    store.record_attempt(message.tenant_id, attempt)
+    store.record_attempt(message.tenant_id, attempt, message.delivery_id)
     metrics.count(
         "DeliveryAttempted", outcome="succeeded" if outcome.succeeded else "failed"
     )  # DispatchFailureRateAlarm
@@ -138,11 +138,13 @@ def _finish(message: DispatchMessage, subscription: Item, outcome: sender.Outcom
             "latencyMs": outcome.latency_ms,
         },
     )
-    if delay is not None:
+    ordered = message.message_group is not None  # an ordered retry is the same message, held (outbound/ordered.py)
+    if delay is not None and not ordered:
         queue.send_delayed(message.model_copy(update={"attempt": message.attempt + 1, "due_at": now + delay}), delay)
     elif status is AttemptStatus.FAILED:
         queue.send_dead_letter(message, outcome.error or f"HTTP {outcome.status_code}")
     _track_health(message, subscription, outcome)
+    return delay if ordered else None
 
 
 def _track_health(message: DispatchMessage, subscription: Item, outcome: sender.Outcome) -> None:

@@ -23,7 +23,7 @@ from chalicelib.core import jsontext
 from chalicelib.core.dynamo import Item
 from chalicelib.core.logging import logger
 from chalicelib.events.models import PlatformEvent
-from chalicelib.outbound import filters, queue, store, transforms
+from chalicelib.outbound import filters, ordering, queue, store, transforms
 from chalicelib.outbound.config import get_outbound_settings
 from chalicelib.outbound.models import DispatchMessage, matches
 
@@ -94,7 +94,8 @@ def _prepared(event: PlatformEvent, subscription: Item) -> str | None:
         return None
 
 
-def enqueue(event: PlatformEvent, chosen: list[Item]) -> int:
+def enqueue(event: PlatformEvent, chosen: list[Item], *, fresh: bool = False) -> int:
+    """``fresh``: a redelivery, whose ordered messages need a new deduplication id."""
     plain = body(event)
     return queue.send_batch(
         DispatchMessage(
@@ -103,6 +104,7 @@ def enqueue(event: PlatformEvent, chosen: list[Item]) -> int:
             event_id=event.event_id,
             event_type=event.type,
             body=_prepared(event, subscription) if subscription.get("transform") else plain,
+            **ordering.fields(subscription, event.event_id, event.data, fresh=fresh),
         )
         for subscription in chosen
     )

@@ -53,6 +53,25 @@ def _check_patterns(patterns: list[str] | None) -> list[str] | None:
     return list(dict.fromkeys(patterns))
 
 
+ORDERING_KEY = re.compile(r"^data(\.[A-Za-z0-9_$@-]{1,64}){1,8}$")
+OrderingKey = Annotated[
+    str,
+    Field(
+        pattern=ORDERING_KEY.pattern,
+        max_length=300,
+        description="A dotted path into the event, starting at data (e.g. data.repository.id); "
+        "events with the same value keep their order, others need not wait for each other.",
+    ),
+]
+
+
+class DeliveryMode(StrEnum):
+    """``ordered``: one subscription's deliveries go out one at a time, in event order (an SQS FIFO queue)."""
+
+    UNORDERED = "unordered"
+    ORDERED = "ordered"
+
+
 class SignatureScheme(StrEnum):
     """Standard Webhooks: ``v1`` is HMAC-SHA256 with a shared secret, ``v1a`` ed25519 with a published key."""
 
@@ -78,6 +97,8 @@ class CreateSubscriptionRequest(RequestModel):
     transform: Transform | None = None
     active: bool = True
     description: Annotated[str, Field(max_length=500)] | None = None
+    delivery: DeliveryMode = DeliveryMode.UNORDERED
+    ordering_key: OrderingKey | None = None
 
     @field_validator("event_types")
     @classmethod
@@ -88,6 +109,8 @@ class CreateSubscriptionRequest(RequestModel):
     def _some_type(self) -> CreateSubscriptionRequest:
         if self.event_type is None and self.event_types is None:
             raise ValueError("give eventType or eventTypes")
+        if self.ordering_key is not None and self.delivery is not DeliveryMode.ORDERED:
+            raise ValueError("orderingKey needs delivery 'ordered'")
         if self.event_type is not None:
             _check_patterns([self.event_type])
         return self
@@ -106,6 +129,8 @@ class UpdateSubscriptionRequest(RequestModel):
     transform: Transform | None = None
     active: bool | None = None
     description: Annotated[str, Field(max_length=500)] | None = None
+    delivery: DeliveryMode | None = None
+    ordering_key: OrderingKey | None = Field(default=None, description="null removes the key.")
 
     @field_validator("event_types")
     @classmethod
@@ -146,6 +171,8 @@ class Subscription(WireModel):
     filter: dict[str, Any] | None = None
     transform: str | None = None
     description: str | None = None
+    delivery: DeliveryMode = DeliveryMode.UNORDERED
+    ordering_key: str | None = None
     created_at: Timestamp
     updated_at: Timestamp
     disabled_at: Timestamp | None = None
@@ -323,6 +350,9 @@ class DispatchMessage(WireModel):
     ``body`` is the exact JSON text sent (so retries sign the same bytes) unless
     it is too large for SQS, in which case the dispatcher reads the event.
     ``due_at`` lets a retry wait longer than SQS's 15-minute delay cap.
+    ``message_group`` is set for an ordered subscription (the FIFO queue's
+    MessageGroupId), and ``delivery_id`` is then its MessageDeduplicationId and
+    the key its attempts are counted under (``chalicelib.outbound.ordered``).
     """
 
     tenant_id: str
@@ -332,3 +362,5 @@ class DispatchMessage(WireModel):
     attempt: int = 1
     due_at: float | None = None
     body: str | None = None
+    message_group: str | None = None
+    delivery_id: str | None = None

@@ -28,6 +28,7 @@ from chalicelib.outbound import secrets as signing_secrets
 from chalicelib.outbound.config import get_outbound_settings
 from chalicelib.outbound.models import (
     CreateSubscriptionRequest,
+    DeliveryMode,
     PublicKey,
     PublicKeyEntry,
     RotatedSecret,
@@ -94,6 +95,8 @@ def create(tenant_id: str, request: CreateSubscriptionRequest) -> Subscription:
         "filter": request.filter,
         "transform": request.transform,
         "description": request.description,
+        "delivery": request.delivery,
+        "orderingKey": request.ordering_key,
         "createdAt": now,
         "updatedAt": now,
     }
@@ -113,6 +116,19 @@ def update(tenant_id: str, subscription_id: str, request: UpdateSubscriptionRequ
     if request.description is not None:
         changes["description"] = request.description
     removals: list[str] = []
+    if request.delivery is not None:
+        changes["delivery"] = request.delivery
+    if "ordering_key" in request.model_fields_set:
+        if request.ordering_key is None:
+            removals.append("orderingKey")
+        else:
+            changes["orderingKey"] = request.ordering_key
+    delivery = changes.get("delivery", current.get("delivery", DeliveryMode.UNORDERED))
+    key = None if "orderingKey" in removals else changes.get("orderingKey", current.get("orderingKey"))
+    if key is not None and delivery != DeliveryMode.ORDERED:
+        raise ValidationFailed(
+            "orderingKey needs delivery 'ordered'.", [FieldError("orderingKey", "needs delivery 'ordered'")]
+        )
     for name, check in (("filter", filters.check), ("transform", transforms.check)):
         if name in request.model_fields_set:
             value = getattr(request, name)

@@ -249,10 +249,13 @@ def test_every_queue_has_a_dead_letter_queue(merge_template: dict[str, Any], cha
     assert visibility >= 6 * chalice_config["lambda_timeout"]
     for queue in ALL_QUEUES:
         _, resource = named(merge_template, "AWS::SQS::Queue", queue)
-        dlq_id, dlq = named(merge_template, "AWS::SQS::Queue", f"{queue}-dlq")
+        fifo = queue.endswith(".fifo")  # a FIFO queue's DLQ is FIFO too, named <queue>-dlq.fifo
+        dlq_id, dlq = named(merge_template, "AWS::SQS::Queue", queue.removesuffix(".fifo") + "-dlq" + ".fifo" * fifo)
+        assert resource["Properties"].get("FifoQueue", False) is fifo is dlq["Properties"].get("FifoQueue", False)
         redrive = resource["Properties"]["RedrivePolicy"]
         assert redrive["deadLetterTargetArn"] == {"Fn::GetAtt": [dlq_id, "Arn"]}, queue
-        assert redrive["maxReceiveCount"] == {"Ref": "MaxReceiveCount"}
+        # Every held retry of an ordered delivery is a receive: its queue allows many more.
+        assert redrive["maxReceiveCount"] == {"Ref": "OrderedMaxReceiveCount" if fifo else "MaxReceiveCount"}
         assert resource["Properties"]["VisibilityTimeout"] == {"Ref": "QueueVisibilityTimeout"}
         assert dlq["Properties"]["MessageRetentionPeriod"] >= resource["Properties"]["MessageRetentionPeriod"]
 

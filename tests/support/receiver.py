@@ -41,6 +41,8 @@ class Behaviour:
     delay_seconds: float = 0.0
     status: int | None = None
     retry_after: str | None = None
+    # webhook-id or event type -> how many of its first deliveries to answer 500 (ordered-delivery tests).
+    fail_first: dict[str, int] = field(default_factory=dict)
 
 
 @dataclass
@@ -118,11 +120,15 @@ class Receiver:
             return "X-Signature-256 does not match"
         return None
 
-    def decide(self) -> tuple[int, float]:
-        """The status to answer and how long to wait first."""
+    def decide(self, *keys: str) -> tuple[int, float]:
+        """The status to answer and how long to wait first; ``keys`` name the message for ``fail_first``."""
         behaviour = self.behaviour
         with self._lock:
             roll = self._random.random()
+            for key in keys:
+                if behaviour.fail_first.get(key, 0) > 0:
+                    behaviour.fail_first[key] -= 1
+                    return 500, behaviour.delay_seconds
         if behaviour.status is not None:
             return behaviour.status, behaviour.delay_seconds
         if roll < behaviour.hang_ratio:
@@ -148,7 +154,8 @@ def _handler(receiver: Receiver) -> type[BaseHTTPRequestHandler]:
             raw = self.rfile.read(int(self.headers.get("Content-Length") or 0))
             headers = {k.lower(): v for k, v in self.headers.items()}
             error = receiver.verify(raw, headers)
-            status, wait = (400, 0.0) if error else receiver.decide()
+            keys = (headers.get("webhook-id", ""), str(json.loads(raw or b"{}").get("type", "")))
+            status, wait = (400, 0.0) if error else receiver.decide(*keys)
             hung = wait >= receiver.behaviour.hang_seconds
             with receiver._lock:
                 if error:

@@ -382,6 +382,40 @@ class Client:
             models.PortalSession, self.call("create_portal_session", body=request, idempotency_key=idempotency_key)
         )
 
+    # -- schedules --------------------------------------------------------------------------------
+
+    def create_schedule(
+        self, connection_id: str, request: models.CreateScheduleRequest, *, idempotency_key: str | None = None
+    ) -> models.Schedule:
+        """Run an operation on a ``rate`` or a ``cron`` (EventBridge Scheduler); every firing is a run."""
+        path = {"connectionId": connection_id}
+        return cast(models.Schedule, self.call("create_schedule", path, body=request, idempotency_key=idempotency_key))
+
+    def list_schedules(
+        self, connection_id: str, *, limit: int | None = None, cursor: str | None = None
+    ) -> models.ScheduleList:
+        query = {"limit": limit, "cursor": cursor}
+        return cast(models.ScheduleList, self.call("list_schedules", {"connectionId": connection_id}, query=query))
+
+    def iter_schedules(self, connection_id: str, *, page_size: int | None = None) -> Iterator[models.Schedule]:
+        return self._pages("list_schedules", {"connectionId": connection_id}, {"limit": page_size})
+
+    def get_schedule(self, connection_id: str, schedule_id: str) -> models.Schedule:
+        path = {"connectionId": connection_id, "scheduleId": schedule_id}
+        return cast(models.Schedule, self.call("get_schedule", path))
+
+    def pause_schedule(self, connection_id: str, schedule_id: str) -> models.Schedule:
+        path = {"connectionId": connection_id, "scheduleId": schedule_id}
+        return cast(models.Schedule, self.call("pause_schedule", path))
+
+    def resume_schedule(self, connection_id: str, schedule_id: str) -> models.Schedule:
+        path = {"connectionId": connection_id, "scheduleId": schedule_id}
+        return cast(models.Schedule, self.call("resume_schedule", path))
+
+    def delete_schedule(self, connection_id: str, schedule_id: str) -> models.ScheduleDeleted:
+        path = {"connectionId": connection_id, "scheduleId": schedule_id}
+        return cast(models.ScheduleDeleted, self.call("delete_schedule", path))
+
     # -- numbers ----------------------------------------------------------------------------------
 
     def get_metrics(

@@ -30,6 +30,8 @@ Category: TypeAlias = Literal[
 
 ConnectionStatus: TypeAlias = Literal["Active", "Inactive"]
 
+DeliveryMode: TypeAlias = Literal["unordered", "ordered"]
+
 Health: TypeAlias = Literal["Healthy", "Unhealthy", "Unknown"]
 
 InboundDeliveryStatus: TypeAlias = Literal["Received", "Processed", "Failed"]
@@ -265,6 +267,8 @@ class CreateSubscriptionRequest(TypedDict, total=False):
     transform: str | None
     active: bool
     description: str | None
+    delivery: DeliveryMode
+    orderingKey: str | None
 
 
 class CreatedApiKey(TypedDict, total=False):
@@ -907,6 +911,8 @@ class Subscription(TypedDict, total=False):
     filter: dict[str, Any] | None
     transform: str | None
     description: str | None
+    delivery: DeliveryMode
+    orderingKey: str | None
     createdAt: Required[str]
     updatedAt: Required[str]
     disabledAt: str | None
@@ -949,6 +955,8 @@ class UpdateSubscriptionRequest(TypedDict, total=False):
     transform: str | None
     active: bool | None
     description: str | None
+    delivery: DeliveryMode | None
+    orderingKey: str | None
 
 
 class UsageStats(TypedDict, total=False):
