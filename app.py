@@ -31,6 +31,13 @@ def outbound_dispatch(event: SQSEvent) -> dict[str, Any]:
     return handle(event.to_dict())
 
 
+@app.on_sqs_message(queue=get_settings().queue_name("outbound-ordered.fifo"), batch_size=10)
+def outbound_ordered(event: SQSEvent) -> dict[str, Any]:
+    from chalicelib.outbound.ordered import handle
+
+    return handle(event.to_dict())
+
+
 # The stream ARN is known only once the table exists: the merge template puts the real one in.
 @app.on_dynamodb_record(stream_arn=get_settings().events_stream_arn, batch_size=100, starting_position="TRIM_HORIZON")
 def events_stream(event: DynamoDBEvent) -> dict[str, Any]:

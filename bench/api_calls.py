@@ -22,20 +22,9 @@ from pathlib import Path
 from tempfile import TemporaryDirectory
 from typing import Any
 
-os.environ.update(
-    {
-        "AWS_ACCESS_KEY_ID": "bench",
-        "AWS_SECRET_ACCESS_KEY": "bench",
-        "AWS_DEFAULT_REGION": "us-east-1",
-        "AWS_REGION": "us-east-1",
-        "STAGE": "dev",
-        "RESOURCE_PREFIX": "integration-platform-bench",
-        "ALLOW_INSECURE_URLS": "true",
-        "POWERTOOLS_LOG_LEVEL": "ERROR",
-        "POWERTOOLS_METRICS_NAMESPACE": "bench",
-    }
-)
-os.environ.pop("AWS_ENDPOINT_URL", None)
+from bench import environment
+
+environment.apply()
 
 LIMITS = {"RATE_LIMIT_TENANT_PER_MINUTE": "100000", "RATE_LIMIT_KEY_PER_MINUTE": "100000"}
 INBOUND_LIMIT = {"RATE_LIMIT_INBOUND_PER_MINUTE": "100000"}

@@ -30,22 +30,9 @@ from pathlib import Path
 from tempfile import TemporaryDirectory
 from typing import TYPE_CHECKING, Any
 
-from bench import prices
+from bench import environment, prices
 
-os.environ.update(
-    {
-        "AWS_ACCESS_KEY_ID": "bench",
-        "AWS_SECRET_ACCESS_KEY": "bench",
-        "AWS_DEFAULT_REGION": "us-east-1",
-        "AWS_REGION": "us-east-1",
-        "STAGE": "dev",
-        "RESOURCE_PREFIX": "integration-platform-bench",
-        "ALLOW_INSECURE_URLS": "true",
-        "POWERTOOLS_LOG_LEVEL": "ERROR",
-        "POWERTOOLS_METRICS_NAMESPACE": "bench",
-    }
-)
-os.environ.pop("AWS_ENDPOINT_URL", None)
+environment.apply()
 
 if TYPE_CHECKING:
     from bench.capacity import Call

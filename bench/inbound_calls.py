@@ -14,26 +14,14 @@ import argparse
 import hashlib
 import hmac
 import json
-import os
 import sys
 from collections import Counter
 from typing import Any
 
-WARM_TARGET = 2
+from bench import environment
 
-os.environ.update(
-    {
-        "AWS_ACCESS_KEY_ID": "bench",
-        "AWS_SECRET_ACCESS_KEY": "bench",
-        "AWS_DEFAULT_REGION": "us-east-1",
-        "AWS_REGION": "us-east-1",
-        "STAGE": "dev",
-        "RESOURCE_PREFIX": "integration-platform-bench",
-        "POWERTOOLS_LOG_LEVEL": "ERROR",
-        "POWERTOOLS_METRICS_NAMESPACE": "bench",
-    }
-)
-os.environ.pop("AWS_ENDPOINT_URL", None)
+environment.apply()
+WARM_TARGET = 2
 
 
 class CallCounter:

@@ -91,6 +91,7 @@ def main() -> int:
     calls = run(python, "-m", "bench.api_calls")
     inbound = run(python, "-m", "bench.inbound_calls")
     dispatch = run(python, "-m", "bench.dispatch_batch")
+    ordered = run(python, "-m", "bench.ordered_dispatch")
     throughput = run(python, "-m", "bench.throughput", "--deliveries", str(args.deliveries))
     cost = run(python, "-m", "bench.cost")
 
@@ -99,6 +100,10 @@ def main() -> int:
     warm_inbound = float(inbound.find(r"^warm deliveries:\s+([0-9.]+)").group(1))
     batch_ratio = float(dispatch.find(r"^warm invocations: median \d+ ms\s+ratio ([0-9.]+)").group(1))
     rate = throughput.result()
+    ordered_rates = [
+        ordered.find(rf"^{mode}: ([0-9.]+) deliveries/s").group(1)
+        for mode in ("unordered", "ordered, one group", "ordered, 10 keys")
+    ]
     inbound_on = per_request["POST /webhooks/deliveries/{id} (inbound, signed)"]["on"]
     rows = [
         (
@@ -114,10 +119,16 @@ def main() -> int:
             verdict(warm_inbound <= 2),
         ),
         ("Dispatcher batch of 10 / receiver latency", f"{batch_ratio:.2f}", "<= 1.5", verdict(batch_ratio <= 1.5)),
+        (
+            "Ordered delivery, deliveries/s at 50 ms (unordered; ordered one group; 10 keys)",
+            "; ".join(ordered_rates),
+            "(figure)",
+            "",
+        ),
         ("`build/deployment.zip`", f"{zip_mb:.2f} MB", f"<= {ZIP_TARGET_MB:.0f} MB", verdict(zip_mb <= ZIP_TARGET_MB)),
         ("End to end, inbound to received webhook", f"{rate['events_per_second']} events/s", "(figure)", ""),
     ]
-    runs = [cold, calls, inbound, dispatch, *([packaged] if packaged else []), throughput, cost]
+    runs = [cold, calls, inbound, dispatch, ordered, *([packaged] if packaged else []), throughput, cost]
     write_page(rows, per_request, runs, zip_mb, cost_page.section(cost.result()))
     print(f"wrote {PAGE.relative_to(ROOT)}")
     return 0

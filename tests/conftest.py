@@ -48,10 +48,11 @@ def issuer(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DevIssuer]:
 def aws(issuer: DevIssuer) -> Iterator[None]:
     from chalicelib.core.aws import reset_clients
     from chalicelib.core.config import get_settings
-    from infra.local.atomic_writes import make_dynamodb_writes_atomic
+    from infra.local.atomic_writes import make_dynamodb_writes_atomic, make_secrets_manager_thread_safe
     from infra.local.provision import provision
 
     make_dynamodb_writes_atomic()
+    make_secrets_manager_thread_safe()
     get_settings.cache_clear()
     with mock_aws():
         reset_clients()
@@ -101,6 +102,8 @@ def client(local_api: object, issuer: DevIssuer, tenant: str) -> object:
 # Set by tests/reliability/test_schemathesis.py on its reports. The summary hook lives here, in the
 # root conftest, because under xdist only the controller prints and it loads no sub-package conftest.
 CASES_PROPERTY = "schemathesis_cases"
+# Set by tests/browser on its reports: the screenshots written to build/screenshots.
+SCREENSHOT_PROPERTY = "screenshot"
 
 
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
@@ -116,3 +119,16 @@ def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
         terminalreporter.write_sep(
             "-", f"schemathesis: {sum(per_operation)} generated cases over {len(per_operation)} operations"
         )
+    shots = sorted(
+        {
+            str(value)
+            for reports in terminalreporter.stats.values()
+            for report in reports
+            for name, value in getattr(report, "user_properties", [])
+            if name == SCREENSHOT_PROPERTY
+        }
+    )
+    if shots:
+        terminalreporter.write_sep("-", f"browser screenshots ({len(shots)})")
+        for path in shots:
+            terminalreporter.write_line(path)

@@ -102,6 +102,8 @@ class HealthReport:
     message: str
     vendor_status: int | None = None
     tools: list[dict[str, Any]] | None = None  # what a server with a discovered catalogue (MCP) lists now
+    # The answer's headers (lower-case names): rate-limit and scope headers become health checks.
+    headers: Mapping[str, str] = field(default_factory=dict)
 
 
 class Adapter:
@@ -143,7 +145,7 @@ class Adapter:
             self.interpret(response, credential)
         except VendorError as exc:
             return HealthReport(False, exc.message, exc.vendor_status)
-        return HealthReport(True, f"The vendor answered {response.status}.", response.status)
+        return HealthReport(True, f"The vendor answered {response.status}.", response.status, headers=response.headers)
 
     def prepare(
         self, request: VendorRequest, credential: Credential, context: ExecutionContext

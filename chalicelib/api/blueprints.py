@@ -14,10 +14,13 @@ from chalicelib.api.credentials import credentials
 from chalicelib.api.event_publishing import event_publishing
 from chalicelib.api.events import events
 from chalicelib.api.mcp import mcp
+from chalicelib.api.metrics import metrics
 from chalicelib.api.middleware import http_middleware
 from chalicelib.api.operations import operations
+from chalicelib.api.portal import portal
 from chalicelib.api.providers import providers
 from chalicelib.api.runs import runs
+from chalicelib.api.schedules import schedules
 from chalicelib.api.subscriptions import subscriptions
 from chalicelib.api.system import system
 from chalicelib.api.webhooks import webhooks
@@ -35,6 +38,9 @@ BLUEPRINTS = (
     api_keys,
     credentials,
     mcp,
+    metrics,
+    portal,
+    schedules,
 )
 
 

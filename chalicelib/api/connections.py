@@ -25,6 +25,8 @@ from chalicelib.connections.models import (
     WebhookSecretChanged,
 )
 from chalicelib.core.context import current_trace_id
+from chalicelib.stats import read
+from chalicelib.stats.record import CONNECTION
 
 connections = Blueprint(__name__)
 TAG = "Connections"
@@ -88,7 +90,7 @@ def list_connections(call: Call) -> ConnectionList:
     connections,
     "/integrations/connections/{connectionId}",
     "GET",
-    summary="Get a connection and its health",
+    summary="Get a connection, its health and its usage numbers",
     tag=TAG,
     scope="integration.connections.read",
     response=Connection,
@@ -96,7 +98,8 @@ def list_connections(call: Call) -> ConnectionList:
 )
 def get_connection(call: Call) -> Connection:
     connection = service.get(call.tenant_id, call.path["connectionId"])
-    return connection.model_copy(update={"trace_id": current_trace_id()})
+    numbers = read.usage(call.tenant_id, CONNECTION, connection.connection_id)
+    return connection.model_copy(update={"stats": numbers, "trace_id": current_trace_id()})
 
 
 @endpoint(

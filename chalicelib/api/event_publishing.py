@@ -8,6 +8,7 @@ from chalicelib.api.requests import parse_json_body
 from chalicelib.api.routing import Call, Reply, endpoint
 from chalicelib.core import jsontext
 from chalicelib.core.context import current_trace_id
+from chalicelib.core.errors import NotFound
 from chalicelib.outbound import publishing, recovery
 from chalicelib.outbound.models import PublishedEvent, PublishEventRequest, Queued, RedeliverRequest
 
@@ -55,10 +56,16 @@ def publish_event(call: Call) -> Reply:
     response=Queued,
     status=202,
     errors=(400, 404, 409, 422),
+    portal=True,
 )
 def redeliver_event(call: Call) -> Queued:
     request = (
         parse_json_body(call.headers, call.raw_body, RedeliverRequest) if call.raw_body.strip() else RedeliverRequest()
     )
+    if call.principal.is_portal:  # a portal replays only what its own subscription was sent, never to others
+        call.principal.require_subscription(request.subscription_id)
+        sent = {d.subscription_id for d in recovery.delivery_status(call.tenant_id, call.path["eventId"])}
+        if request.subscription_id not in sent:
+            raise NotFound(f"Event '{call.path['eventId']}' was not found.")
     queued = recovery.redeliver(call.tenant_id, call.path["eventId"], request.subscription_id)
     return queued.model_copy(update={"trace_id": current_trace_id()})

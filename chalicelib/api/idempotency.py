@@ -33,7 +33,8 @@ if TYPE_CHECKING:
 
 EXPIRES_AFTER_SECONDS = 24 * 3600
 MAX_KEY_LENGTH = 255
-ONCE_ONLY_FIELDS = frozenset({"apiKey", "webhookSecret", "signingSecret"})
+# A portal session's token (and the link that carries it) is a credential too: a replay answers without them.
+ONCE_ONLY_FIELDS = frozenset({"apiKey", "webhookSecret", "signingSecret", "token", "portalUrl"})
 REPLAYED_HEADER = "Idempotent-Replayed"
 _layers: dict[tuple[str, int], DynamoDBPersistenceLayer] = {}
 _lock = threading.Lock()

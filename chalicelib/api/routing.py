@@ -17,11 +17,12 @@ from typing import Any
 from chalice.app import Blueprint, Response
 from pydantic import BaseModel
 
+from chalicelib.api.deprecation import Deprecation, used_in
 from chalicelib.api.rendering import json_response
 from chalicelib.api.requests import check_size, parse_json_body, parse_query
 from chalicelib.auth.principal import Principal
 from chalicelib.auth.tokens import principal_from_bearer
-from chalicelib.core.errors import ApiError, AuthenticationFailed
+from chalicelib.core.errors import ApiError, AuthenticationFailed, AuthorizationDenied
 from chalicelib.ratelimit import limiter
 
 
@@ -40,6 +41,8 @@ class Operation:
     raw_body: bool
     operation_id: str
     idempotent: bool = False
+    portal: bool = False
+    deprecation: Deprecation | None = None
 
 
 OPERATIONS: list[Operation] = []
@@ -89,10 +92,15 @@ def endpoint(
     errors: tuple[int, ...] = (),
     raw_body: bool = False,
     idempotent: bool = False,
+    deprecation: Deprecation | None = None,
+    portal: bool = False,
 ) -> Callable[[Handler], Handler]:
     """Register ``handler`` for ``method path``; ``scope=None`` makes it public.
 
-    ``idempotent=True`` (creating POSTs) replays the first response to a repeated ``Idempotency-Key``.
+    ``idempotent=True`` (creating POSTs) replays the first response to a repeated ``Idempotency-Key``;
+    ``deprecation`` adds ``Deprecation``/``Sunset``/``Link`` to every response (chalicelib/api/deprecation.py).
+    ``portal=True`` lets a subscriber-portal token reach it (the handler checks the subscription allow-list);
+    every other operation answers such a token 403.
     """
 
     def decorator(handler: Handler) -> Handler:
@@ -111,6 +119,8 @@ def endpoint(
                 raw_body,
                 handler.__name__,
                 idempotent,
+                deprecation=deprecation,
+                portal=portal,
             )
         )
 
@@ -124,14 +134,13 @@ def endpoint(
             if scope is not None:
                 principal = authenticate(headers)
                 quota = limiter.for_request(principal.tenant_id, principal.api_key_id)
+            extra = deprecation.headers() if deprecation is not None else {}
             try:
                 response = _serve(principal, path_params, headers, body_bytes, http.query_params)
             except ApiError as error:
-                if quota is not None:
-                    error.headers.update(quota.headers())
+                error.headers.update(extra | (quota.headers() if quota is not None else {}))
                 raise
-            if quota is not None:
-                response.headers.update(quota.headers())
+            response.headers.update(extra | (quota.headers() if quota is not None else {}))
             return response
 
         def _serve(
@@ -142,6 +151,8 @@ def endpoint(
             query_params: Mapping[str, str] | None,
         ) -> Response:
             if scope is not None:
+                if principal.is_portal and not portal:
+                    raise AuthorizationDenied("A portal token reaches only the subscriber portal's operations.")
                 principal.require(scope)
             check_size(body_bytes)
             call = Call(
@@ -153,13 +164,13 @@ def endpoint(
                 raw_body=body_bytes,
             )
 
+            field_deprecation = used_in(call.body)
+
             def produce() -> Response:
-                result = handler(call)
-                if isinstance(result, Response):
-                    return result
-                if isinstance(result, Reply):
-                    return json_response(result.payload, result.status or status, result.headers)
-                return json_response(result, status)
+                response = _render(handler(call), status)
+                if field_deprecation is not None:
+                    response.headers.update(field_deprecation.headers())
+                return response
 
             key = headers.get("idempotency-key") if idempotent else None
             if key is None:
@@ -178,6 +189,14 @@ def endpoint(
     return decorator
 
 
+def _render(result: BaseModel | dict[str, Any] | Reply | Response, status: int) -> Response:
+    if isinstance(result, Response):
+        return result
+    if isinstance(result, Reply):
+        return json_response(result.payload, result.status or status, result.headers)
+    return json_response(result, status)
+
+
 def authenticate(headers: Mapping[str, str]) -> Principal:
     """A bearer token or an API key, never both: the two must not disagree about who is calling."""
     authorization = headers.get("authorization")
@@ -190,4 +209,10 @@ def authenticate(headers: Mapping[str, str]) -> Principal:
         return principal_from_api_key(api_key)
     if authorization is None:
         raise AuthenticationFailed("A bearer token or an API key is required.")
+    scheme, _, token = authorization.partition(" ")
+    if scheme.lower() == "bearer" and token.strip():
+        from chalicelib.portal import tokens as portal_tokens
+
+        if portal_tokens.is_portal_token(token.strip()):
+            return portal_tokens.principal_from_portal(token.strip())
     return principal_from_bearer(authorization)

@@ -7,11 +7,14 @@ from chalice.app import Blueprint, Response
 from chalicelib.api.requests import parse_json_body
 from chalicelib.api.routing import Call, Reply, endpoint
 from chalicelib.core.context import current_trace_id
-from chalicelib.outbound import recovery, service
+from chalicelib.outbound import preview, recovery, service
 from chalicelib.outbound.models import (
     AttemptList,
     AttemptListQuery,
     CreateSubscriptionRequest,
+    Preview,
+    PreviewRequest,
+    PublicKey,
     Queued,
     RecoverRequest,
     RotatedSecret,
@@ -21,6 +24,8 @@ from chalicelib.outbound.models import (
     SubscriptionListQuery,
     UpdateSubscriptionRequest,
 )
+from chalicelib.stats import read
+from chalicelib.stats.record import SUBSCRIPTION
 
 subscriptions = Blueprint(__name__)
 TAG = "Webhook subscriptions"
@@ -70,10 +75,21 @@ def list_subscriptions(call: Call) -> SubscriptionList:
 
 
 @endpoint(
-    subscriptions, ONE, "GET", summary="Get a subscription", tag=TAG, scope=READ, response=Subscription, errors=(404,)
+    subscriptions,
+    ONE,
+    "GET",
+    summary="Get a subscription",
+    tag=TAG,
+    scope=READ,
+    response=Subscription,
+    errors=(404,),
+    portal=True,
 )
 def get_subscription(call: Call) -> Subscription:
-    return _traced(service.get(call.tenant_id, call.path["subscriptionId"]))
+    call.principal.require_subscription(call.path["subscriptionId"])
+    subscription = service.get(call.tenant_id, call.path["subscriptionId"])
+    numbers = read.usage(call.tenant_id, SUBSCRIPTION, subscription.subscription_id)
+    return _traced(subscription.model_copy(update={"stats": numbers}))
 
 
 @endpoint(
@@ -86,8 +102,10 @@ def get_subscription(call: Call) -> Subscription:
     request=UpdateSubscriptionRequest,
     response=Subscription,
     errors=(400, 404),
+    portal=True,
 )
 def update_subscription(call: Call) -> Subscription:
+    call.principal.require_subscription(call.path["subscriptionId"])
     return _traced(service.update(call.tenant_id, call.path["subscriptionId"], call.body))
 
 
@@ -108,8 +126,10 @@ def delete_subscription(call: Call) -> Response:
     scope=WRITE,
     response=RotatedSecret,
     errors=(400, 404, 409, 422),
+    portal=True,
 )
 def rotate_secret(call: Call) -> RotatedSecret:
+    call.principal.require_subscription(call.path["subscriptionId"])
     request = (
         parse_json_body(call.headers, call.raw_body, RotateSecretRequest)
         if call.raw_body.strip()
@@ -129,8 +149,10 @@ def rotate_secret(call: Call) -> RotatedSecret:
     query=AttemptListQuery,
     response=AttemptList,
     errors=(400, 404),
+    portal=True,
 )
 def list_attempts(call: Call) -> AttemptList:
+    call.principal.require_subscription(call.path["subscriptionId"])
     items, next_cursor = recovery.list_attempts(call.tenant_id, call.path["subscriptionId"], call.query)
     return AttemptList(items=items, next_cursor=next_cursor)
 
@@ -151,3 +173,33 @@ def recover_subscription(call: Call) -> Queued:
     body: RecoverRequest = call.body
     queued = recovery.recover(call.tenant_id, call.path["subscriptionId"], body.since)
     return queued.model_copy(update={"trace_id": current_trace_id()})
+
+
+@endpoint(
+    subscriptions,
+    ONE + "/preview",
+    "POST",
+    summary="Show whether an event (given, or a recent one by eventId) matches and exactly what would be sent",
+    tag=TAG,
+    scope=READ,
+    request=PreviewRequest,
+    response=Preview,
+    errors=(400, 404),
+)
+def preview_subscription(call: Call) -> Preview:
+    shown = preview.preview(call.tenant_id, call.path["subscriptionId"], call.body)
+    return shown.model_copy(update={"trace_id": current_trace_id()})
+
+
+@endpoint(
+    subscriptions,
+    ONE + "/public-key",
+    "GET",
+    summary="The ed25519 keys (whpk_...) that verify a v1a subscription's signatures (none for v1)",
+    tag=TAG,
+    scope=READ,
+    response=PublicKey,
+    errors=(404,),
+)
+def get_public_key(call: Call) -> PublicKey:
+    return service.public_keys(call.tenant_id, call.path["subscriptionId"])

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -27,24 +28,37 @@ from chalicelib.core.timestamps import Timestamp, now_text
 from chalicelib.events import catalog
 from chalicelib.events.emit import commit, new_event
 from chalicelib.events.models import PlatformEvent
+from chalicelib.protection import breaker
 from chalicelib.providers import service as providers
+from chalicelib.stats import read
+from chalicelib.stats import record as stats
+from chalicelib.stats.models import HealthMetrics
 
-CheckStatus = Literal["Pass", "Fail", "Skipped"]
+CheckStatus = Literal["passed", "failed", "warning"]
+# Below this share of the vendor's rate limit left, the ``rateLimit`` check warns.
+RATE_LIMIT_WARNING = 0.10
+# Checks stored before the list shape (a map of Pass/Fail/Skipped) read as the new statuses.
+_LEGACY_STATUS: dict[str, CheckStatus] = {"Pass": "passed", "Fail": "failed", "Skipped": "warning"}
 
 
 class HealthCheck(WireModel):
+    """001's check: what was checked, how it went and why."""
+
+    name: str
     status: CheckStatus
+    latency_ms: int | None = None
     message: str
 
 
 class ConnectionHealth(WireModel):
     connection_id: str
     status: Health
-    last_checked_at: Timestamp | None = None
+    last_check: Timestamp | None = None
     last_check_failed_at: Timestamp | None = None
     message: str | None = None
     latency_ms: int | None = None
-    checks: dict[str, HealthCheck] = {}
+    checks: list[HealthCheck] = []
+    metrics: HealthMetrics | None = None
     trace_id: str | None = None
 
 
@@ -68,27 +82,78 @@ class Probe:
     status: Health
     message: str
     latency_ms: int
-    checks: dict[str, HealthCheck]
+    checks: list[HealthCheck]
     checked_at: str
     tools: list[dict[str, Any]] | None = None  # an MCP server's catalogue, stored with the result
 
 
-def _checks(report: HealthReport) -> dict[str, HealthCheck]:
-    """Split one vendor answer into the checks a person reads: reached it, was let in, not throttled."""
+def _checks(report: HealthReport, latency_ms: int) -> list[HealthCheck]:
+    """Split one vendor answer into the checks a person reads: reached it, was let in, not throttled, allowed."""
     status = report.vendor_status
     if status is None and not report.healthy:
-        return {
-            "connection": HealthCheck(status="Fail", message=report.message),
-            "authentication": HealthCheck(status="Skipped", message="The vendor was not reached."),
-        }
-    checks = {"connection": HealthCheck(status="Pass", message=f"The vendor answered {status}.")}
+        return [
+            HealthCheck(name="connection", status="failed", latency_ms=latency_ms, message=report.message),
+            HealthCheck(name="authentication", status="warning", message="Not checked: the vendor was not reached."),
+        ]
+    checks = [
+        HealthCheck(name="connection", status="passed", latency_ms=latency_ms, message=f"The vendor answered {status}.")
+    ]
     if status in (401, 403):
-        checks["authentication"] = HealthCheck(status="Fail", message=report.message)
+        checks.append(HealthCheck(name="authentication", status="failed", message=report.message))
     else:
-        checks["authentication"] = HealthCheck(status="Pass", message="The vendor accepted the credential.")
-    if status == 429:
-        checks["rateLimit"] = HealthCheck(status="Fail", message=report.message)
-    return checks
+        checks.append(
+            HealthCheck(name="authentication", status="passed", message="The vendor accepted the credential.")
+        )
+    limit = (
+        HealthCheck(name="rateLimit", status="failed", message=report.message)
+        if status == 429
+        else _rate_limit(report.headers)
+    )
+    permissions = _permissions(report.headers)
+    return checks + [check for check in (limit, permissions) if check is not None]
+
+
+def _rate_limit(headers: Mapping[str, str]) -> HealthCheck | None:
+    """From ``X-RateLimit-Remaining``/``X-RateLimit-Limit`` (GitHub and others), when the vendor sends them."""
+    try:
+        remaining, limit = int(headers["x-ratelimit-remaining"]), int(headers["x-ratelimit-limit"])
+    except (KeyError, ValueError):
+        return None
+    if limit <= 0:
+        return None
+    message = f"Rate limit: {remaining}/{limit} remaining"
+    if remaining <= 0:
+        return HealthCheck(name="rateLimit", status="failed", message=message + "; calls are refused until it resets.")
+    if remaining < limit * RATE_LIMIT_WARNING:
+        return HealthCheck(name="rateLimit", status="warning", message=message)
+    return HealthCheck(name="rateLimit", status="passed", message=message)
+
+
+def _permissions(headers: Mapping[str, str]) -> HealthCheck | None:
+    """From ``X-OAuth-Scopes`` (GitHub): the scopes the credential grants; none granted is a warning."""
+    scopes = headers.get("x-oauth-scopes")
+    if scopes is None:
+        return None
+    granted = [scope.strip() for scope in scopes.split(",") if scope.strip()]
+    if not granted:
+        return HealthCheck(name="permissions", status="warning", message="The credential grants no OAuth scopes.")
+    return HealthCheck(name="permissions", status="passed", message="Granted scopes: " + ", ".join(granted))
+
+
+def _stored_checks(stored: Any) -> list[HealthCheck]:
+    """The list as recorded; a map recorded before the list shape is read as one."""
+    if isinstance(stored, dict):
+        return [
+            HealthCheck(name=name, status=_LEGACY_STATUS.get(check.get("status"), "warning"), message=check["message"])
+            for name, check in stored.items()
+        ]
+    return [HealthCheck.model_validate(check) for check in stored or []]
+
+
+def _count_call(connection: Connection, report: HealthReport, latency_ms: int) -> None:
+    stats.record(
+        stats.for_connection(connection.tenant_id, connection.connection_id).timed("call", report.healthy, latency_ms)
+    )
 
 
 def _report(connection: Connection, credential_values: dict[str, Any]) -> HealthReport:
@@ -107,7 +172,9 @@ def verify(connection: Connection, credential_values: dict[str, Any]) -> tuple[H
     """One health check with the given credential value (rotation verifies a pending one); latency in ms."""
     started = time.monotonic()
     report = _report(connection, credential_values)
-    return report, round((time.monotonic() - started) * 1000)
+    latency = round((time.monotonic() - started) * 1000)
+    _count_call(connection, report, latency)
+    return report, latency
 
 
 def probe(connection: Connection) -> Probe:
@@ -120,7 +187,8 @@ def probe(connection: Connection) -> Probe:
     if report.vendor_status == 401:
         report = _report(connection, secret.credential(connection, refresh=True).values)
     latency = round((time.monotonic() - started) * 1000)
-    checks = _checks(report)
+    _count_call(connection, report, latency)
+    checks = _checks(report, latency)
     # A throttled vendor still answered and accepted the credential: the connection works, slowly.
     healthy = report.healthy or report.vendor_status == 429
     status = Health.HEALTHY if healthy else Health.UNHEALTHY
@@ -129,10 +197,10 @@ def probe(connection: Connection) -> Probe:
 
 def unusable(reason: CredentialUnavailable) -> Probe:
     """The result recorded when the secret cannot be used: Unhealthy, with the reason; the vendor was not called."""
-    checks = {
-        "credential": HealthCheck(status="Fail", message=reason.message),
-        "connection": HealthCheck(status="Skipped", message="The vendor was not called."),
-    }
+    checks = [
+        HealthCheck(name="credential", status="failed", message=reason.message),
+        HealthCheck(name="connection", status="warning", message="Not checked: the vendor was not called."),
+    ]
     return Probe(Health.UNHEALTHY, reason.message, 0, checks, now_text())
 
 
@@ -147,7 +215,7 @@ def record(connection: Connection, result: Probe, sweep_id: str | None = None) -
         "lastCheckedAt": result.checked_at,
         "healthMessage": result.message,
         "healthLatencyMs": result.latency_ms,
-        "healthChecks": {name: check.model_dump() for name, check in result.checks.items()},
+        "healthChecks": [check.model_dump(by_alias=True, exclude_none=True) for check in result.checks],
     }
     if sweep_id is not None:
         changes["lastSweepId"] = sweep_id
@@ -221,13 +289,20 @@ def view(tenant_id: str, connection_id: str) -> ConnectionHealth:
     return ConnectionHealth(
         connection_id=connection_id,
         status=Health(item.get("health", Health.UNKNOWN.value)),
-        last_checked_at=item.get("lastCheckedAt"),
+        last_check=item.get("lastCheckedAt"),
         last_check_failed_at=item.get("lastCheckFailedAt"),
         message=item.get("healthMessage"),
         latency_ms=item.get("healthLatencyMs"),
-        checks={name: HealthCheck.model_validate(check) for name, check in item.get("healthChecks", {}).items()},
+        checks=[*_stored_checks(item.get("healthChecks")), _breaker_check(tenant_id, connection_id)],
+        metrics=read.health_metrics(tenant_id, connection_id),
         trace_id=current_trace_id(),
     )
+
+
+def _breaker_check(tenant_id: str, connection_id: str) -> HealthCheck:
+    """The circuit breaker's state now (it changes between probes, so it is read, never stored)."""
+    check = breaker.health_check(tenant_id, connection_id, time.time())
+    return HealthCheck(name=check["name"], status=check["status"], message=check["message"])
 
 
 def check_now(tenant_id: str, connection_id: str) -> ConnectionHealth:

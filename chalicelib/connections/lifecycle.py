@@ -28,6 +28,8 @@ from chalicelib.events import catalog
 from chalicelib.events.emit import commit, emit, new_event
 from chalicelib.events.models import PlatformEvent
 from chalicelib.inbound import lookup, webhook_secrets
+from chalicelib.providers import service as providers
+from chalicelib.schedules import service as schedules
 
 SOURCE = "platform.connections"
 
@@ -96,7 +98,8 @@ def update(tenant_id: str, connection_id: str, request: UpdateConnectionRequest)
     if "display_name" in request.model_fields_set:
         changes["displayName"] = request.display_name
     if "configuration" in request.model_fields_set and request.configuration is not None:
-        service.check_configuration(request.configuration)
+        current = service.get(tenant_id, connection_id)
+        service.check_configuration(providers.get(tenant_id, current.provider_id), request.configuration)
         changes["configuration"] = request.configuration
     if "project_id" in request.model_fields_set:
         changes["projectId"] = request.project_id
@@ -164,6 +167,10 @@ def set_status(tenant_id: str, connection_id: str, status: ConnectionStatus) -> 
         current = service.get(tenant_id, connection_id)
         raise Conflict(f"Connection '{connection_id}' is already {current.status}.")
     lookup.forget_connection(connection_id)
+    if active:
+        schedules.connection_activated(tenant_id, connection_id)
+    else:
+        schedules.connection_deactivated(tenant_id, connection_id)
     return StatusChanged(
         connection_id=connection_id,
         status=status,
@@ -193,6 +200,7 @@ def delete(tenant_id: str, connection_id: str) -> ConnectionDeleted:
     if not commit(store.delete_entry(tenant_id, connection_id), event):
         raise NotFound(f"Connection '{connection_id}' was not found.")
     lookup.forget_connection(connection_id)
+    schedules.connection_deleted(tenant_id, connection_id)
     webhook_deletion: Literal["Deleted", "Retained"] | None = None
     if deleted.webhook_secret_ref is not None:
         webhook_deletion = "Deleted" if deleted.webhook_secret_owner == SecretOwner.PLATFORM else "Retained"

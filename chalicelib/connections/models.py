@@ -10,6 +10,7 @@ from pydantic import Field, HttpUrl, SecretStr, model_validator
 from chalicelib.core.models import JsonObject, RequestModel, WireModel
 from chalicelib.core.timestamps import Timestamp
 from chalicelib.providers.models import AuthModel
+from chalicelib.stats.models import UsageStats
 
 Name = Annotated[str, Field(min_length=1, max_length=200)]
 Secret = Annotated[SecretStr, Field(min_length=1, max_length=8192)]
@@ -130,6 +131,8 @@ class Connection(WireModel):
     webhook_secret_ref: str | None = None
     webhook_secret_owner: SecretOwner | None = None
     webhook_url: str | None = None
+    # Vendor-call numbers over 30 days; only ``GET /integrations/connections/{id}`` fills them (docs/observability.md).
+    stats: UsageStats | None = None
     trace_id: str | None = None
     # An MCP server's tools as its last test or health check listed them (``chalicelib.adapters.mcp``);
     # written by ``health.record_tools`` only, read back here, never part of a response.

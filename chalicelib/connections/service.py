@@ -7,6 +7,8 @@ touches DynamoDB.
 
 from __future__ import annotations
 
+from typing import Any
+
 from pydantic import SecretStr
 
 from chalicelib.connections import secret, store
@@ -34,11 +36,14 @@ from chalicelib.credentials import vault
 from chalicelib.events import catalog
 from chalicelib.events.emit import commit, new_event
 from chalicelib.inbound import lookup, webhook_secrets
+from chalicelib.providers import configuration as provider_configuration
 from chalicelib.providers import service as providers
 from chalicelib.providers.models import AuthModel, Provider
 
 
-def check_configuration(configuration: dict[str, object]) -> None:
+def check_configuration(provider: Provider, configuration: dict[str, Any]) -> None:
+    """The provider's schema (``chalicelib.providers.configuration``), then a usable ``baseUrl``."""
+    provider_configuration.validate(provider, configuration)
     base_url = configuration.get("baseUrl")
     if base_url is None:
         return
@@ -66,7 +71,7 @@ def create(tenant_id: str, request: CreateConnectionRequest) -> Connection:
             [FieldError("providerId", "unknown provider")],
         )
     auth_mode = request.auth_mode or provider.auth_model
-    check_configuration(request.configuration)
+    check_configuration(provider, request.configuration)
     connection_id = new_id("conn")
     if request.credentials is not None:
         check_shape(auth_mode, request.credentials)

@@ -24,6 +24,7 @@ if TYPE_CHECKING:
     import boto3
     from mypy_boto3_dynamodb import DynamoDBClient
     from mypy_boto3_events import EventBridgeClient
+    from mypy_boto3_scheduler import EventBridgeSchedulerClient
     from mypy_boto3_secretsmanager import SecretsManagerClient
     from mypy_boto3_sqs import SQSClient
 
@@ -96,6 +97,11 @@ def secretsmanager() -> SecretsManagerClient:
 
 def events() -> EventBridgeClient:
     return _client("events")  # type: ignore[no-any-return]
+
+
+def scheduler() -> EventBridgeSchedulerClient:
+    """EventBridge Scheduler, which fires scheduled runs into the runs queue (chalicelib.schedules)."""
+    return _client("scheduler")  # type: ignore[no-any-return]
 
 
 def ses() -> Any:

@@ -18,6 +18,11 @@ package"), so this module keeps the same contract in a few lines:
 ``handle_concurrently`` runs a queue batch on a shared thread pool, so the batch
 takes about as long as its slowest record; ``handle_in_turn`` runs the records
 one after another, for handlers whose records must not overlap.
+
+``handle_fifo_concurrently`` runs a FIFO batch's message groups at once but each
+group's records in order, stopping a group at its first failure and reporting
+that record and every later one of its group, which SQS FIFO needs to keep the
+order (Powertools' ``SqsFifoPartialProcessor`` with ``skip_group_on_error``).
 """
 
 from __future__ import annotations
@@ -141,3 +146,26 @@ def _report(
     if failed and len(failed) == len(records) and raise_on_entire_batch_failure:
         raise EntireBatchFailed([error for _, error in failed])
     return {"batchItemFailures": [{"itemIdentifier": identify(record)} for record, _ in failed]}
+
+
+def handle_fifo_concurrently(
+    event: dict[str, Any], handle_record: Callable[[SqsRecord], None], executor: ThreadPoolExecutor
+) -> dict[str, Any]:
+    """Groups at once, records of a group in order; a group's records after its first failure are not run.
+
+    The failed record and every later one of its group are reported; a batch that failed whole raises
+    nothing (a held retry is routine, not a crash).
+    """
+    records: list[dict[str, Any]] = event.get("Records", [])
+    groups: dict[str, list[dict[str, Any]]] = {}
+    for record in records:
+        groups.setdefault(record.get("attributes", {}).get("MessageGroupId", ""), []).append(record)
+
+    def run(members: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        for index, record in enumerate(members):
+            if _run(handle_record, SqsRecord(record)) is not None:
+                return members[index:]
+        return []
+
+    held = {id(record) for skipped in executor.map(run, groups.values()) for record in skipped}
+    return {"batchItemFailures": [{"itemIdentifier": _message_id(r)} for r in records if id(r) in held]}

@@ -23,8 +23,11 @@ ALL_TABLES = (
     "api-keys",
     "rate-limits",
     "idempotency",
+    "stats",
+    "schedules",
 )
-ALL_QUEUES = ("inbound-events", "outbound-dispatch", "runs", "health-checks", "bus-events")
+ALL_QUEUES = ("inbound-events", "outbound-dispatch", "runs", "health-checks", "bus-events", "outbound-ordered.fifo")
+FIFO_SUFFIX = ".fifo"
 # The stage ``chalice local --stage local`` serves against ``make aws`` (docs/configuration.md). Chalice's
 # config cannot interpolate the environment, so the addresses that depend on the ports are derived here.
 LOCAL_STAGE = "local"
@@ -84,6 +87,11 @@ class Settings:
     # How long ``tools/call`` on ``POST /mcp`` waits for its run before answering "still running" (docs/mcp.md);
     # well inside API Gateway's 29 s integration timeout.
     mcp_call_wait_seconds: float = 20.0
+    # A connection's circuit breaker (chalicelib.protection.breaker, docs/adapters.md "Circuit breaker").
+    breaker_failure_threshold: int = 5
+    breaker_cooldown_seconds: float = 30.0
+    # The role EventBridge Scheduler assumes to send a schedule's firings to the runs queue (infra/template.json).
+    scheduler_role_arn: str = ""
 
     def table_name(self, table: str) -> str:
         if table not in ALL_TABLES:
@@ -96,7 +104,11 @@ class Settings:
         return f"{self.resource_prefix}-{queue}"
 
     def dead_letter_queue_name(self, queue: str) -> str:
-        return f"{self.queue_name(queue)}-dlq"
+        """``<queue>-dlq``; a FIFO queue's DLQ must be FIFO too, so its ``.fifo`` stays last."""
+        name = self.queue_name(queue)
+        if name.endswith(FIFO_SUFFIX):
+            return f"{name.removesuffix(FIFO_SUFFIX)}-dlq{FIFO_SUFFIX}"
+        return f"{name}-dlq"
 
     @property
     def secret_prefix(self) -> str:
@@ -173,4 +185,7 @@ def get_settings() -> Settings:
         stream_partial_every_chunks=int(os.environ.get("STREAM_PARTIAL_EVERY_CHUNKS", "20")),
         stream_partial_every_seconds=float(os.environ.get("STREAM_PARTIAL_EVERY_SECONDS", "2")),
         mcp_call_wait_seconds=min(25.0, float(os.environ.get("MCP_CALL_WAIT_SECONDS", "20"))),
+        breaker_failure_threshold=int(os.environ.get("BREAKER_FAILURE_THRESHOLD", "5")),
+        breaker_cooldown_seconds=float(os.environ.get("BREAKER_COOLDOWN_SECONDS", "30")),
+        scheduler_role_arn=os.environ.get("SCHEDULER_ROLE_ARN", "arn:aws:iam::000000000000:role/local-scheduler"),
     )

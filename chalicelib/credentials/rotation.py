@@ -33,7 +33,7 @@ from pydantic import Field
 from chalicelib.connections import service as connections_service
 from chalicelib.connections import store as connections
 from chalicelib.connections.models import Connection, ConnectionStatus, Credentials, credentials_secret
-from chalicelib.core import aws
+from chalicelib.core import aws, metrics
 from chalicelib.core.config import get_settings
 from chalicelib.core.context import current_trace_id
 from chalicelib.core.errors import Conflict, FieldError, NotFound, ServiceUnavailable, Unprocessable
@@ -164,8 +164,8 @@ def require_rotation_function() -> None:
 
 
 def start(tenant_id: str, request: RotateRequest) -> RotationAccepted:
+    users = _users(tenant_id, request.credential_id)  # another tenant's credential is a 404 first
     require_rotation_function()
-    users = _users(tenant_id, request.credential_id)
     verifier = users[0]
     if request.credentials is not None:
         connections_service.check_shape(verifier.auth_mode, request.credentials)
@@ -233,7 +233,7 @@ def rotation_event(state: RotationState, event_type: str, data: dict[str, Any]) 
 def abandon(state: RotationState, reason: str, vendor_status: int | None = None) -> None:
     """End a rotation that cannot proceed: state Failed with its event, verification run Failed, nothing promoted."""
     logger.warning("credential rotation failed", extra={"credentialId": state.credential_id, "reason": reason})
-    commit(
+    if commit(
         store.finish_entry(
             state.tenant_id,
             state.credential_id,
@@ -241,7 +241,8 @@ def abandon(state: RotationState, reason: str, vendor_status: int | None = None)
             {"status": RotationStatus.FAILED.value, "completedAt": now_text(), "failureReason": reason},
         ),
         rotation_event(state, catalog.CREDENTIAL_ROTATION_FAILED, {"failureReason": reason}),
-    )
+    ):
+        metrics.count("CredentialRotationFailed")  # RotationFailedAlarm (docs/observability.md)
     error = RunError(code="CREDENTIAL_VERIFICATION_FAILED", message=reason, status=422, vendor_status=vendor_status)
     changes = {"status": RunStatus.FAILED.value, "completedAt": now_text(), "error": error.model_dump(by_alias=True)}
     for status in (RunStatus.PENDING, RunStatus.RUNNING):

@@ -23,6 +23,10 @@ CREDENTIAL_ROTATED = "CredentialRotated"
 CREDENTIAL_ROTATION_FAILED = "CredentialRotationFailed"
 SUBSCRIPTION_DISABLED = "WebhookSubscriptionDisabled"  # Stripe's SubscriptionCreated etc. are billing
 DELIVERY_FAILED = "DeliveryFailed"
+SCHEDULE_CREATED = "ScheduleCreated"
+SCHEDULE_PAUSED = "SchedulePaused"
+SCHEDULE_RESUMED = "ScheduleResumed"
+SCHEDULE_DELETED = "ScheduleDeleted"
 
 PLATFORM_EVENT_TYPES = (
     CONNECTION_CREATED,
@@ -40,11 +44,25 @@ PLATFORM_EVENT_TYPES = (
     CREDENTIAL_ROTATION_FAILED,
     SUBSCRIPTION_DISABLED,
     DELIVERY_FAILED,
+    SCHEDULE_CREATED,
+    SCHEDULE_PAUSED,
+    SCHEDULE_RESUMED,
+    SCHEDULE_DELETED,
 )
 
 # Where the platform's own events come from, and the times their payloads carry
 # (``docs/events.md``): a stored event's times render in the one form on read.
 PLATFORM_SOURCES = frozenset(
-    {"platform.connections", "platform.health", "platform.credentials", "platform.webhooks", "runs", "inbound"}
+    {
+        "platform.connections",
+        "platform.health",
+        "platform.credentials",
+        "platform.webhooks",
+        "runs",
+        "inbound",
+        "platform.schedules",
+    }
 )
-PLATFORM_TIME_FIELDS = frozenset({"startedAt", "completedAt", "checkedAt", "failedAt", "disabledAt", "failingSince"})
+PLATFORM_TIME_FIELDS = frozenset(
+    {"startedAt", "completedAt", "checkedAt", "failedAt", "disabledAt", "failingSince", "scheduledTime"}
+)

@@ -16,6 +16,7 @@ from chalicelib.core.batch import SqsRecord, handle_concurrently, pool
 from chalicelib.core.context import set_trace_id
 from chalicelib.core.logging import logger
 from chalicelib.inbound import service
+from chalicelib.stats import record as stats
 
 BATCH_SIZE = 10  # the event source mapping's batch size (app.py)
 
@@ -38,4 +39,5 @@ def _record(record: SqsRecord) -> None:
 
 
 def handle_batch(event: dict[str, Any]) -> dict[str, Any]:
-    return handle_concurrently(event, _record, pool("inbound", BATCH_SIZE))
+    with stats.collecting():  # the batch's "accepted" counts: one stats write per (connection, hour)
+        return handle_concurrently(event, stats.carry(_record), pool("inbound", BATCH_SIZE))

@@ -29,7 +29,7 @@ from chalicelib.core.logging import logger
 from chalicelib.core.timestamps import now_text
 from chalicelib.events import catalog
 from chalicelib.events.emit import commit, new_event
-from chalicelib.inbound import queue, store
+from chalicelib.inbound import handoff, queue, store
 from chalicelib.inbound.metrics import count_failed_delivery
 from chalicelib.inbound.models import Delivery, DeliveryStatus
 
@@ -102,7 +102,7 @@ def redrive(tenant_id: str, delivery_id: str) -> Delivery:
         extra={"trace_id": redriven.trace_id, "delivery_id": delivery_id, "redrive_count": redriven.redrive_count},
     )
     try:
-        queue.send({"tenantId": tenant_id, "deliveryId": delivery_id, "traceId": redriven.trace_id})
+        queue.send(handoff.message(redriven))
     except Exception as exc:
         # Back to Failed, so the caller's retry of the redrive is not refused as "not Failed".
         logger.exception("inbound redrive could not queue the delivery", extra={"delivery_id": delivery_id})

@@ -4,7 +4,8 @@ The request path does at most two AWS calls when warm (see ``lookup``): the
 conditional put that stores and dedupes, and the SQS send; a third, the
 rate-limit counter, when ``RATE_LIMIT_INBOUND_PER_MINUTE`` is set. The limit
 is counted per connection after the signature verifies, so forged requests
-cannot spend a connection's budget. A delivery is
+cannot spend a connection's budget. A refused or repeated delivery adds one best-effort stats write
+(``chalicelib.stats``; docs/observability.md); an accepted one is counted by the consumer, batched. A delivery is
 stored as ``Received`` before the send. If the send fails the vendor gets a
 503 and retries; every retry that finds the stored delivery still ``Received``
 sends it again, however soon it comes (a vendor may retry once, at once). The
@@ -31,7 +32,7 @@ from chalicelib.core.errors import AuthenticationFailed, Conflict, CredentialUna
 from chalicelib.core.logging import logger
 from chalicelib.core.timestamps import now_text
 from chalicelib.events.emit import commit, new_event
-from chalicelib.inbound import delivery_status, extract, lookup, queue, sns, store, webhook_secrets
+from chalicelib.inbound import delivery_status, extract, handoff, lookup, queue, sns, store, webhook_secrets
 from chalicelib.inbound.catalog import RULES, normalize
 from chalicelib.inbound.metrics import count_rejection
 from chalicelib.inbound.models import (
@@ -44,10 +45,8 @@ from chalicelib.inbound.models import (
 from chalicelib.inbound.signatures import SignatureRejected, SignedRequest, verify
 from chalicelib.providers.models import Provider
 from chalicelib.ratelimit import limiter
+from chalicelib.stats import record as stats
 
-# A payload beyond this stays on the delivery only: the event is also an SQS message and an
-# EventBridge entry (256 KB each).
-MAX_EVENT_PAYLOAD = 200 * 1024
 REDACTED = "[redacted]"
 _SENSITIVE = ("signature", "secret", "token", "authorization", "cookie", "hmac", "api-key", "apikey")
 
@@ -127,6 +126,7 @@ def _authenticate(connection: Connection, provider: Provider, request: SignedReq
         return verify(request, provider.webhook_signature, stored.valid(request.now) if stored else [])
     except SignatureRejected as rejected:
         count_rejection(provider.key, provider.webhook_signature.scheme)
+        _count(connection, "rejected")
         logger.warning(
             "inbound delivery rejected",
             extra={
@@ -149,6 +149,7 @@ def ingest(inbound: Inbound) -> Outcome:
             return Outcome(answered, 200)
     limiter.for_inbound(connection.tenant_id, connection.connection_id, request.now)
     if connection.status != ConnectionStatus.ACTIVE:
+        _count(connection, "rejected")
         raise Conflict(f"Connection '{connection.connection_id}' is {connection.status}; deliveries are refused.")
     found = (
         extract.envelope(inbound.body)
@@ -178,12 +179,18 @@ def ingest(inbound: Inbound) -> Outcome:
     )
     existing = store.insert(delivery)
     if existing is None or _own_write(existing, delivery):
-        _hand_on(delivery)
+        _hand_on(delivery)  # counted "accepted" by the consumer, in its batch's one stats write
         return Outcome(_receipt(delivery, "Accepted"), 202)
     if existing.status == DeliveryStatus.RECEIVED:
         logger.info("re-sending a delivery never handed on", extra={"delivery_id": existing.delivery_id})
         _hand_on(existing)
+    _count(connection, "duplicate")
     return Outcome(_receipt(existing, "Duplicate"), 200)
+
+
+def _count(connection: Connection, outcome: stats.InboundOutcome) -> None:
+    """A refused or repeated delivery in the connection's numbers (``GET /metrics``): one best-effort write."""
+    stats.record(stats.for_connection(connection.tenant_id, connection.connection_id).inbound(outcome))
 
 
 def _own_write(existing: Delivery, delivery: Delivery) -> bool:
@@ -191,14 +198,9 @@ def _own_write(existing: Delivery, delivery: Delivery) -> bool:
     return existing.trace_id == delivery.trace_id and existing.received_at == delivery.received_at
 
 
-def queue_message(delivery: Delivery) -> dict[str, Any]:
-    """What the inbound-events queue carries: ids only; the consumer reads the stored delivery."""
-    return {"tenantId": delivery.tenant_id, "deliveryId": delivery.delivery_id, "traceId": delivery.trace_id}
-
-
 def _hand_on(delivery: Delivery) -> None:
     try:
-        queue.send(queue_message(delivery))
+        queue.send(handoff.message(delivery))
     except Exception as exc:
         logger.exception("inbound hand-off failed; a retry re-sends", extra={"delivery_id": delivery.delivery_id})
         raise ServiceUnavailable("The delivery was stored but could not be queued; retry it.") from exc
@@ -216,34 +218,41 @@ def _receipt(delivery: Delivery, status: str) -> DeliveryReceipt:
 def process(message: Mapping[str, Any]) -> str | None:
     """Consumer side: the delivery becomes ``Processed`` and its event is recorded, in one transaction.
 
-    The payload goes into the event exactly as the vendor sent it (``jsontext``), so subscribers get
-    the vendor's numbers and strings untouched; one too large for a webhook stays on the delivery.
+    The message carries what the event is made of (``handoff``), so nothing is read: the transaction's
+    condition (the delivery still ``Received``, the event not yet recorded) is the whole idempotence check.
+    The event references the delivery's payload instead of storing it again (``chalicelib.events.store``)
+    and expires with the delivery; a payload too large for a webhook stays on the delivery only
+    (``payloadOmitted``). An ids-only message (the earlier shape) reads the delivery first.
     """
-    tenant_id, delivery_id = str(message["tenantId"]), str(message["deliveryId"])
-    delivery = store.get(tenant_id, delivery_id)
-    if delivery is None:
-        logger.warning("queued delivery no longer exists", extra={"delivery_id": delivery_id})
-        return None
-    event_id = event_id_for(delivery.delivery_id)
-    if delivery.status != DeliveryStatus.RECEIVED:
-        return delivery.event_id or event_id
-    data: dict[str, Any] = {
-        "deliveryId": delivery.delivery_id,
-        "connectionId": delivery.connection_id,
-        "providerId": delivery.provider_id,
-        "providerDeliveryId": delivery.provider_delivery_id,
-        "eventName": delivery.event_name,
-    }
-    if len(jsontext.dumps(delivery.payload)) <= MAX_EVENT_PAYLOAD:
-        data["payload"] = delivery.payload
-    else:
-        data["payloadOmitted"] = True
+    carried = handoff.parse(message)
+    delivery: Delivery | None = None
+    if carried is None:
+        tenant_id, delivery_id = str(message["tenantId"]), str(message["deliveryId"])
+        delivery = store.get(tenant_id, delivery_id)
+        if delivery is None:
+            logger.warning("queued delivery no longer exists", extra={"delivery_id": delivery_id})
+            return None
+        if delivery.status != DeliveryStatus.RECEIVED:
+            return delivery.event_id or event_id_for(delivery_id)
+        carried = handoff.Handoff.of(delivery)
+    event_id = event_id_for(carried.delivery_id)
     event = new_event(
-        tenant_id, delivery.normalized_event_type, data, source=f"inbound:{delivery.provider_id}", event_id=event_id
+        carried.tenant_id,
+        carried.event_type,
+        carried.event_data(),
+        source=f"inbound:{carried.provider_id}",
+        event_id=event_id,
+        expires_at=carried.expires_at,
     )
-    delivery_status.record(delivery)
-    if not commit(store.processed_entry(tenant_id, delivery_id, event_id, now_text()), event):
-        logger.info("delivery was processed by another receive", extra={"delivery_id": delivery_id})
+    if carried.provider_id in delivery_status.READERS:  # a status notification: its run needs the payload
+        delivery = delivery or store.get(carried.tenant_id, carried.delivery_id)
+        if delivery is not None:
+            delivery_status.record(delivery)
+    entry = store.processed_entry(carried.tenant_id, carried.delivery_id, event_id, now_text())
+    if not commit(entry, event, payload_from=None if carried.payload_omitted else carried.delivery_id):
+        logger.info("delivery already processed or no longer Received", extra={"delivery_id": carried.delivery_id})
+        return event_id
+    stats.record(stats.for_connection(carried.tenant_id, carried.connection_id).inbound("accepted"))
     return event_id
 
 

@@ -18,16 +18,18 @@ import time
 from datetime import UTC, datetime
 from typing import Any
 
+from chalicelib.core import metrics
 from chalicelib.core.batch import SqsRecord, handle_concurrently, pool
 from chalicelib.core.dynamo import Item
 from chalicelib.core.ids import new_id
 from chalicelib.core.logging import logger
 from chalicelib.core.timestamps import from_epoch, now_text, parse_time
 from chalicelib.events import store as events
-from chalicelib.outbound import fanout, queue, retry, sender, service, signing, store
+from chalicelib.outbound import fanout, queue, retry, sender, service, signing, store, transforms
 from chalicelib.outbound import secrets as signing_secrets
 from chalicelib.outbound.config import get_outbound_settings
 from chalicelib.outbound.models import Attempt, AttemptStatus, DispatchMessage
+from chalicelib.stats import record as stats
 
 NOT_DUE_SLACK = 0.5
 
@@ -54,39 +56,47 @@ def handle(event: dict[str, Any]) -> dict[str, Any]:
             raise
 
     executor = pool("dispatch", get_outbound_settings().max_concurrency)
-    return handle_concurrently(event, run, executor, raise_on_entire_batch_failure=False)
+    with stats.collecting():  # the batch's attempts: one stats write per (subscription, hour)
+        return handle_concurrently(event, stats.carry(run), executor, raise_on_entire_batch_failure=False)
 
 
-def _body(message: DispatchMessage) -> str | None:
+def _body(message: DispatchMessage, subscription: Item | None) -> str | None:
     if message.body is not None:
         return message.body
     recorded = events.get(message.tenant_id, message.event_id)
-    return fanout.body(recorded) if recorded else None
+    return fanout.body(recorded, subscription) if recorded else None
 
 
-def deliver(message: DispatchMessage, subscription: Item | None) -> None:
+def deliver(message: DispatchMessage, subscription: Item | None) -> float | None:
+    """Send one delivery; for an ordered one, the seconds to hold it before its retry (``None``: done)."""
     now = time.time()
     if message.due_at is not None and message.due_at > now + NOT_DUE_SLACK:
         queue.send_delayed(message, message.due_at - now)
-        return
-    text = _body(message)
+        return None
+    try:
+        text = _body(message, subscription)
+    except transforms.TransformFailed as exc:
+        if subscription is not None:
+            return _finish(message, subscription, sender.Outcome(None, 0, error=str(exc)), final=True)
+        return None
     if subscription is None or text is None:
         logger.info("dropping a delivery whose subscription or event is gone", extra={"eventId": message.event_id})
-        return
+        return None
     if not subscription.get("active"):
         outcome = sender.Outcome(None, 0, error=f"subscription is {subscription.get('status', 'inactive')}")
-        _finish(message, subscription, outcome, final=True)
-        return
+        return _finish(message, subscription, outcome, final=True)
     body = text.encode()
     refs = service.active_secret_refs(subscription, datetime.now(UTC))
     secret_values = [signing_secrets.read(message.tenant_id, ref) for ref in refs]
     headers = signing.headers(message.event_id, int(now), body, secret_values)
     headers["X-Retry-Count"] = str(message.attempt - 1)
     outcome = sender.post(subscription["endpointUrl"], body, headers, get_outbound_settings().timeout_seconds)
-    _finish(message, subscription, outcome, final=outcome.status_code == 410)
+    usage = stats.for_subscription(message.tenant_id, message.subscription_id)
+    stats.record(usage.timed("out", outcome.succeeded, outcome.latency_ms))
+    return _finish(message, subscription, outcome, final=outcome.status_code == 410)
 
 
-def _finish(message: DispatchMessage, subscription: Item, outcome: sender.Outcome, *, final: bool) -> None:
+def _finish(message: DispatchMessage, subscription: Item, outcome: sender.Outcome, *, final: bool) -> float | None:
     now = time.time()
     delay = (
         None
@@ -111,7 +121,10 @@ def _finish(message: DispatchMessage, subscription: Item, outcome: sender.Outcom
         error=outcome.error,
         next_retry_at=from_epoch(now + delay) if delay is not None else None,
     )
-    store.record_attempt(message.tenant_id, attempt)
+    store.record_attempt(message.tenant_id, attempt, message.delivery_id)
+    metrics.count(
+        "DeliveryAttempted", outcome="succeeded" if outcome.succeeded else "failed"
+    )  # DispatchFailureRateAlarm
     logger.info(
         "webhook attempt",
         extra={
@@ -123,11 +136,13 @@ def _finish(message: DispatchMessage, subscription: Item, outcome: sender.Outcom
             "latencyMs": outcome.latency_ms,
         },
     )
-    if delay is not None:
+    ordered = message.message_group is not None  # an ordered retry is the same message, held (outbound/ordered.py)
+    if delay is not None and not ordered:
         queue.send_delayed(message.model_copy(update={"attempt": message.attempt + 1, "due_at": now + delay}), delay)
     elif status is AttemptStatus.FAILED:
         queue.send_dead_letter(message, outcome.error or f"HTTP {outcome.status_code}")
     _track_health(message, subscription, outcome)
+    return delay if ordered else None
 
 
 def _track_health(message: DispatchMessage, subscription: Item, outcome: sender.Outcome) -> None:

@@ -5,7 +5,10 @@ each new event item, never from a request path: the event is committed first
 (with the state it announces), and the stream retries fan-out until it
 succeeds. Cost per event: one subscriptions Query (cached per tenant for a few
 seconds, dropped at once by this process's own writes) and one
-SendMessageBatch per ten targets. A retried stream record may enqueue an event
+SendMessageBatch per ten targets. A subscription's content ``filter`` and
+``transform`` are applied here, in process (``filters``, ``transforms``): a
+non-matching event is not enqueued for it, and its message carries the
+transformed body, which is what the dispatcher signs and sends. A retried stream record may enqueue an event
 twice; both carry the same ``webhook-id`` (the event id), which is what
 subscribers deduplicate on.
 """
@@ -14,11 +17,13 @@ from __future__ import annotations
 
 import threading
 import time
+from typing import Any
 
 from chalicelib.core import jsontext
 from chalicelib.core.dynamo import Item
+from chalicelib.core.logging import logger
 from chalicelib.events.models import PlatformEvent
-from chalicelib.outbound import queue, store
+from chalicelib.outbound import filters, ordering, queue, store, transforms
 from chalicelib.outbound.config import get_outbound_settings
 from chalicelib.outbound.models import DispatchMessage, matches
 
@@ -45,30 +50,67 @@ def subscriptions(tenant_id: str) -> list[Item]:
     return items
 
 
-def targets(tenant_id: str, event_type: str) -> list[Item]:
-    return [s for s in subscriptions(tenant_id) if s.get("active") and matches(s["eventTypes"], event_type)]
+def selects(subscription: Item, event: PlatformEvent) -> bool:
+    """The subscription takes this event: its types match and so does its content filter, if any."""
+    if not matches(subscription["eventTypes"], event.type):
+        return False
+    pattern = subscription.get("filter")
+    return pattern is None or filters.matches(pattern, envelope(event))
 
 
-def body(event: PlatformEvent) -> str:
-    """The delivered body, ``{id, type, timestamp, data}``, as exact JSON text (vendor numbers untouched)."""
+def targets(event: PlatformEvent) -> list[Item]:
+    return [s for s in subscriptions(event.tenant_id) if s.get("active") and selects(s, event)]
+
+
+def envelope(event: PlatformEvent) -> dict[str, Any]:
+    """What filters match and transforms project: the delivered fields plus ``source``."""
+    return {
+        "id": event.event_id,
+        "type": event.type,
+        "source": event.source,
+        "timestamp": event.timestamp,
+        "data": event.data,
+    }
+
+
+def body(event: PlatformEvent, subscription: Item | None = None) -> str:
+    """The delivered body as exact JSON text (vendor numbers untouched).
+
+    ``{id, type, timestamp, data}``, or the subscription's transform of the
+    envelope; ``transforms.TransformFailed`` when that cannot be produced.
+    """
+    expression = subscription.get("transform") if subscription else None
+    if expression:
+        return transforms.apply(expression, envelope(event))
     return jsontext.dumps({"id": event.event_id, "type": event.type, "timestamp": event.timestamp, "data": event.data})
 
 
-def enqueue(event: PlatformEvent, subscription_ids: list[str]) -> int:
-    text = body(event)
+def _prepared(event: PlatformEvent, subscription: Item) -> str | None:
+    """The body to carry, or None to let the dispatcher rebuild it and record why it cannot."""
+    try:
+        return body(event, subscription)
+    except transforms.TransformFailed as exc:
+        logger.warning("transform failed at fan-out", extra={"eventId": event.event_id, "error": str(exc)})
+        return None
+
+
+def enqueue(event: PlatformEvent, chosen: list[Item], *, fresh: bool = False) -> int:
+    """``fresh``: a redelivery, whose ordered messages need a new deduplication id."""
+    plain = body(event)
     return queue.send_batch(
         DispatchMessage(
             tenant_id=event.tenant_id,
-            subscription_id=subscription_id,
+            subscription_id=subscription["subscriptionId"],
             event_id=event.event_id,
             event_type=event.type,
-            body=text,
+            body=_prepared(event, subscription) if subscription.get("transform") else plain,
+            **ordering.fields(subscription, event.event_id, event.data, fresh=fresh),
         )
-        for subscription_id in subscription_ids
+        for subscription in chosen
     )
 
 
 def fan_out(event: PlatformEvent) -> int:
     """Enqueue the event for every matching subscription."""
-    chosen = [item["subscriptionId"] for item in targets(event.tenant_id, event.type)]
+    chosen = targets(event)
     return enqueue(event, chosen) if chosen else 0

@@ -16,12 +16,20 @@ from pydantic import Field, field_validator, model_validator
 from chalicelib.core.models import JsonObject, RequestModel, WireModel
 from chalicelib.core.timestamps import Timestamp
 from chalicelib.events.models import PlatformEvent
+from chalicelib.stats.models import UsageStats
 
 TYPE_PATTERN = re.compile(r"^(\*|[A-Za-z][A-Za-z0-9_.:-]{0,127}\*?)$")
 EVENT_TYPE = re.compile(r"^[A-Za-z][A-Za-z0-9_.:-]{0,127}$")
 Url = Annotated[str, Field(min_length=8, max_length=2048)]
 SecretRef = Annotated[str, Field(min_length=6, max_length=420)]
 Overlap = Annotated[int, Field(ge=0, le=7 * 24 * 3600)]
+Pattern = Annotated[
+    dict[str, Any],
+    Field(description="An EventBridge event pattern over {id, type, source, timestamp, data}."),
+]
+Transform = Annotated[
+    str, Field(min_length=1, max_length=1024, description="A JMESPath expression projecting the envelope.")
+]
 
 
 def matches(patterns: list[str], event_type: str) -> bool:
@@ -45,6 +53,32 @@ def _check_patterns(patterns: list[str] | None) -> list[str] | None:
     return list(dict.fromkeys(patterns))
 
 
+ORDERING_KEY = re.compile(r"^data(\.[A-Za-z0-9_$@-]{1,64}){1,8}$")
+OrderingKey = Annotated[
+    str,
+    Field(
+        pattern=ORDERING_KEY.pattern,
+        max_length=300,
+        description="A dotted path into the event, starting at data (e.g. data.repository.id); "
+        "events with the same value keep their order, others need not wait for each other.",
+    ),
+]
+
+
+class DeliveryMode(StrEnum):
+    """``ordered``: one subscription's deliveries go out one at a time, in event order (an SQS FIFO queue)."""
+
+    UNORDERED = "unordered"
+    ORDERED = "ordered"
+
+
+class SignatureScheme(StrEnum):
+    """Standard Webhooks: ``v1`` is HMAC-SHA256 with a shared secret, ``v1a`` ed25519 with a published key."""
+
+    V1 = "v1"
+    V1A = "v1a"
+
+
 class SubscriptionStatus(StrEnum):
     ACTIVE = "Active"
     INACTIVE = "Inactive"
@@ -58,8 +92,13 @@ class CreateSubscriptionRequest(RequestModel):
     event_types: list[str] | None = None
     endpoint_url: Url
     signing_secret_ref: SecretRef | None = None
+    signature_scheme: SignatureScheme = SignatureScheme.V1
+    filter: Pattern | None = None
+    transform: Transform | None = None
     active: bool = True
     description: Annotated[str, Field(max_length=500)] | None = None
+    delivery: DeliveryMode = DeliveryMode.UNORDERED
+    ordering_key: OrderingKey | None = None
 
     @field_validator("event_types")
     @classmethod
@@ -70,6 +109,8 @@ class CreateSubscriptionRequest(RequestModel):
     def _some_type(self) -> CreateSubscriptionRequest:
         if self.event_type is None and self.event_types is None:
             raise ValueError("give eventType or eventTypes")
+        if self.ordering_key is not None and self.delivery is not DeliveryMode.ORDERED:
+            raise ValueError("orderingKey needs delivery 'ordered'")
         if self.event_type is not None:
             _check_patterns([self.event_type])
         return self
@@ -80,10 +121,16 @@ class CreateSubscriptionRequest(RequestModel):
 
 
 class UpdateSubscriptionRequest(RequestModel):
+    """``filter: null`` or ``transform: null`` removes it; leaving the field out keeps it."""
+
     endpoint_url: Url | None = None
     event_types: list[str] | None = None
+    filter: Pattern | None = None
+    transform: Transform | None = None
     active: bool | None = None
     description: Annotated[str, Field(max_length=500)] | None = None
+    delivery: DeliveryMode | None = None
+    ordering_key: OrderingKey | None = Field(default=None, description="null removes the key.")
 
     @field_validator("event_types")
     @classmethod
@@ -97,10 +144,15 @@ class RotateSecretRequest(RequestModel):
 
 
 class SigningSecretEntry(WireModel):
-    """A reference to one signing secret; the value lives only in Secrets Manager."""
+    """A reference to one signing secret or ``v1a`` private key; the value lives only in Secrets Manager.
+
+    A ``v1a`` entry also keeps its public key, which is not a secret, so
+    publishing it reads no secret.
+    """
 
     ref: str
     managed: bool
+    public_key: str | None = None
     created_at: Timestamp
     expires_at: Timestamp | None = None
 
@@ -115,13 +167,21 @@ class Subscription(WireModel):
     event_types: list[str]
     endpoint_url: str
     signing_secret_ref: str
+    signature_scheme: SignatureScheme = SignatureScheme.V1
+    filter: dict[str, Any] | None = None
+    transform: str | None = None
     description: str | None = None
+    delivery: DeliveryMode = DeliveryMode.UNORDERED
+    ordering_key: str | None = None
     created_at: Timestamp
     updated_at: Timestamp
     disabled_at: Timestamp | None = None
     disabled_reason: str | None = None
     failing_since: Timestamp | None = None
     signing_secret: str | None = Field(default=None, description="Returned once, when the platform generated it.")
+    # Delivery-attempt numbers over 30 days; only ``GET /webhooks/subscriptions/{id}`` fills them.
+    stats: UsageStats | None = None
+    public_key: str | None = Field(default=None, description="v1a: the current verification key (whpk_...).")
     trace_id: str | None = None
 
 
@@ -139,7 +199,69 @@ class RotatedSecret(WireModel):
     subscription_id: str
     signing_secret_ref: str
     signing_secret: str | None = None
+    public_key: str | None = Field(default=None, description="v1a: the new verification key (whpk_...).")
     previous_secret_expires_at: Timestamp | None = None
+    trace_id: str | None = None
+
+
+class PublicKeyEntry(WireModel):
+    public_key: str
+    created_at: Timestamp
+    expires_at: Timestamp | None = None
+
+
+class PublicKey(WireModel):
+    """A ``v1a`` subscription's verification keys, newest last; older ones sign until they expire.
+
+    A ``v1`` subscription signs with a shared secret: it answers its scheme and no keys.
+    """
+
+    subscription_id: str
+    signature_scheme: SignatureScheme
+    public_key: str | None = Field(
+        default=None, description="The current key: whpk_ then base64 of the raw 32-byte ed25519 key."
+    )
+    keys: list[PublicKeyEntry]
+
+
+class PreviewEvent(RequestModel):
+    """An event to try a subscription on; ``id`` and ``timestamp`` default to made-up ones."""
+
+    type: Annotated[str, Field(pattern=EVENT_TYPE.pattern)]
+    data: JsonObject = Field(default_factory=dict)
+    source: Annotated[str, Field(min_length=1, max_length=200)] = "preview"
+    id: Annotated[str, Field(min_length=1, max_length=80)] | None = None
+    timestamp: Timestamp | None = None
+
+
+class PreviewRequest(RequestModel):
+    """Give an ``event`` or the ``eventId`` of one of the tenant's recorded events, not both."""
+
+    event: PreviewEvent | None = None
+    event_id: Annotated[str, Field(min_length=1, max_length=80)] | None = None
+
+    @model_validator(mode="after")
+    def _one_source(self) -> PreviewRequest:
+        if (self.event is None) == (self.event_id is None):
+            raise ValueError("give either event or eventId")
+        return self
+
+
+class Preview(WireModel):
+    """Whether the subscription takes the event and, if so, exactly what would be sent."""
+
+    matches: bool
+    event_type_matches: bool
+    filter_matches: bool
+    body: str | None = Field(default=None, description="The exact bytes that would be signed and sent.")
+    headers: dict[str, str] | None = Field(
+        default=None, description="The headers that would be sent; signatures are computed only at send time."
+    )
+    signature_scheme: SignatureScheme | None = Field(
+        default=None,
+        description="How webhook-signature (and, for v1, X-Signature-256) will be added over body at send time.",
+    )
+    error: str | None = Field(default=None, description="Why no body could be built (the transform failed).")
     trace_id: str | None = None
 
 
@@ -228,6 +350,9 @@ class DispatchMessage(WireModel):
     ``body`` is the exact JSON text sent (so retries sign the same bytes) unless
     it is too large for SQS, in which case the dispatcher reads the event.
     ``due_at`` lets a retry wait longer than SQS's 15-minute delay cap.
+    ``message_group`` is set for an ordered subscription (the FIFO queue's
+    MessageGroupId), and ``delivery_id`` is then its MessageDeduplicationId and
+    the key its attempts are counted under (``chalicelib.outbound.ordered``).
     """
 
     tenant_id: str
@@ -237,3 +362,5 @@ class DispatchMessage(WireModel):
     attempt: int = 1
     due_at: float | None = None
     body: str | None = None
+    message_group: str | None = None
+    delivery_id: str | None = None

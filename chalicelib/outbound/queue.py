@@ -5,6 +5,8 @@ a longer wait is chained by carrying ``dueAt`` and re-delaying on receipt.
 Messages that exhausted their attempts are sent to the DLQ explicitly, so they
 land there on the first final failure rather than after ``maxReceiveCount``
 more receives; a handler crash still reaches the DLQ through the redrive policy.
+An ordered subscription's messages go to the FIFO queue and its FIFO DLQ
+instead, with their group and deduplication id (``chalicelib.outbound.ordered``).
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from chalicelib.outbound.models import DispatchMessage
 MAX_DELAY_SECONDS = 900
 MAX_INLINE_PAYLOAD = 200_000
 QUEUE = "outbound-dispatch"
+ORDERED_QUEUE = "outbound-ordered.fifo"
 
 _urls: dict[str, str] = {}
 _lock = threading.Lock()
@@ -31,6 +34,20 @@ def dispatch_queue_name() -> str:
 
 def dead_letter_queue_name() -> str:
     return get_settings().dead_letter_queue_name(QUEUE)
+
+
+def ordered_queue_name() -> str:
+    return get_settings().queue_name(ORDERED_QUEUE)
+
+
+def ordered_dead_letter_queue_name() -> str:
+    return get_settings().dead_letter_queue_name(ORDERED_QUEUE)
+
+
+def _fifo(message: DispatchMessage) -> dict[str, str]:
+    if message.message_group is None or message.delivery_id is None:
+        return {}
+    return {"MessageGroupId": message.message_group, "MessageDeduplicationId": message.delivery_id}
 
 
 def queue_url(name: str) -> str:
@@ -50,17 +67,21 @@ def encode(message: DispatchMessage) -> str:
 
 
 def send_batch(messages: Iterable[DispatchMessage]) -> int:
-    """Enqueue messages ten per call; raise if any entry was refused."""
-    entries = [{"Id": str(i), "MessageBody": encode(m)} for i, m in enumerate(messages)]
+    """Enqueue messages ten per call, ordered ones (in the given order) on the FIFO queue; raise if any was refused."""
+    entries: dict[str, list[dict[str, Any]]] = {}
+    for i, m in enumerate(messages):
+        name = ordered_queue_name() if m.message_group else dispatch_queue_name()
+        entries.setdefault(name, []).append({"Id": str(i), "MessageBody": encode(m), **_fifo(m)})
     client = aws.sqs()
-    url = queue_url(dispatch_queue_name())
-    for start in range(0, len(entries), 10):
-        chunk: Any = entries[start : start + 10]
-        response = client.send_message_batch(QueueUrl=url, Entries=chunk)
-        failed = response.get("Failed", [])
-        if failed:
-            raise RuntimeError(f"SQS refused {len(failed)} dispatch messages: {failed[0].get('Code')}")
-    return len(entries)
+    for name, listed in entries.items():
+        url = queue_url(name)
+        for start in range(0, len(listed), 10):
+            chunk: Any = listed[start : start + 10]
+            response = client.send_message_batch(QueueUrl=url, Entries=chunk)
+            failed = response.get("Failed", [])
+            if failed:
+                raise RuntimeError(f"SQS refused {len(failed)} dispatch messages: {failed[0].get('Code')}")
+    return sum(len(listed) for listed in entries.values())
 
 
 def send_delayed(message: DispatchMessage, delay_seconds: float) -> None:
@@ -71,8 +92,11 @@ def send_delayed(message: DispatchMessage, delay_seconds: float) -> None:
 def send_dead_letter(message: DispatchMessage, reason: str) -> None:
     """Park a finally failed delivery; a redrive to the main queue starts a fresh schedule."""
     parked = message.model_copy(update={"attempt": 1, "due_at": None})
-    aws.sqs().send_message(
-        QueueUrl=queue_url(dead_letter_queue_name()),
-        MessageBody=encode(parked),
-        MessageAttributes={"failureReason": {"DataType": "String", "StringValue": reason[:256]}},
-    )
+    name = ordered_dead_letter_queue_name() if message.message_group else dead_letter_queue_name()
+    params: Any = {
+        "QueueUrl": queue_url(name),
+        "MessageBody": encode(parked),
+        "MessageAttributes": {"failureReason": {"DataType": "String", "StringValue": reason[:256]}},
+        **_fifo(message),
+    }
+    aws.sqs().send_message(**params)

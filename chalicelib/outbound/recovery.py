@@ -3,15 +3,19 @@
 Recovery reads the subscription's own attempt log rather than the DLQ: the DLQ
 is shared by every tenant, while the log is keyed by tenant and subscription,
 so "every failed message since T" is one Query range. Requeued deliveries
-start a fresh retry schedule.
+start a fresh retry schedule; an ordered subscription's go through its FIFO
+queue, oldest first, with fresh deduplication ids.
 """
 
 from __future__ import annotations
 
+from typing import Any
+
+from chalicelib.core.dynamo import Item
 from chalicelib.core.errors import Conflict, FieldError, NotFound, Unprocessable
 from chalicelib.core.timestamps import format_time, parse_time
 from chalicelib.events import store as events
-from chalicelib.outbound import fanout, queue, service, store
+from chalicelib.outbound import fanout, ordering, queue, service, store
 from chalicelib.outbound.models import (
     Attempt,
     AttemptListQuery,
@@ -19,7 +23,6 @@ from chalicelib.outbound.models import (
     DeliveryStatus,
     DispatchMessage,
     Queued,
-    matches,
 )
 
 MAX_RECOVERED_EVENTS = 1000
@@ -48,17 +51,25 @@ def redeliver(tenant_id: str, event_id: str, subscription_id: str | None) -> Que
     if subscription_id:
         item = service.get_item(tenant_id, subscription_id)
         _require_active(item)
-        if not matches(item["eventTypes"], event.type):
+        if not fanout.selects(item, event):
             raise Unprocessable(
-                f"Subscription '{subscription_id}' does not subscribe to {event.type}.",
-                [FieldError("subscriptionId", "event type not subscribed")],
+                f"Subscription '{subscription_id}' does not take this {event.type} event (its types or filter).",
+                [FieldError("subscriptionId", "event type or filter not matched")],
             )
-        chosen = [subscription_id]
+        chosen = [item]
     else:
         fanout.forget_tenant(tenant_id)
-        chosen = [item["subscriptionId"] for item in fanout.targets(tenant_id, event.type)]
-    queued = fanout.enqueue(event, chosen) if chosen else 0
-    return Queued(event_ids=[event_id], subscription_ids=chosen, queued=queued)
+        chosen = fanout.targets(event)
+    queued = fanout.enqueue(event, chosen, fresh=True) if chosen else 0
+    return Queued(event_ids=[event_id], subscription_ids=[s["subscriptionId"] for s in chosen], queued=queued)
+
+
+def _ordering_data(item: Item, tenant_id: str, event_id: str) -> Any:
+    """The event's data when an ordering key needs it (one read per event); otherwise none is read."""
+    if not (ordering.is_ordered(item) and item.get("orderingKey")):
+        return None
+    event = events.get(tenant_id, event_id)
+    return event.data if event else None
 
 
 def recover(tenant_id: str, subscription_id: str, since: str) -> Queued:
@@ -79,7 +90,13 @@ def recover(tenant_id: str, subscription_id: str, since: str) -> Queued:
     failed = [(eid, etype) for eid, (status, etype) in outcome.items() if status is AttemptStatus.FAILED]
     failed = failed[:MAX_RECOVERED_EVENTS]
     queued = queue.send_batch(
-        DispatchMessage(tenant_id=tenant_id, subscription_id=subscription_id, event_id=eid, event_type=etype)
+        DispatchMessage(
+            tenant_id=tenant_id,
+            subscription_id=subscription_id,
+            event_id=eid,
+            event_type=etype,
+            **ordering.fields(item, eid, _ordering_data(item, tenant_id, eid), fresh=True),
+        )
         for eid, etype in failed
     )
     return Queued(event_ids=[eid for eid, _ in failed], subscription_ids=[subscription_id], queued=queued)

@@ -6,6 +6,12 @@ so a reference always names the same value, the dispatcher may cache values by
 reference, and two rotations racing for the same version never collide on a name.
 A caller-supplied ``signingSecretRef`` may hold either a bare ``whsec_...`` string
 or JSON ``{"signingSecret": "whsec_..."}``.
+
+A ``v1a`` subscription's ed25519 private key is kept the same way, as
+``whsk_`` + base64 of its 32-byte seed (Standard Webhooks' prefix); its public
+key, ``whpk_`` + base64 of the raw 32 bytes, is not secret and is returned to
+be stored beside the reference. v1a keys are always generated here: a private
+key never has to travel to the platform.
 """
 
 from __future__ import annotations
@@ -17,11 +23,16 @@ import secrets
 import threading
 import time
 
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
+
 from chalicelib.core.errors import FieldError, Unprocessable
 from chalicelib.credentials import vault
 from chalicelib.outbound.config import get_outbound_settings
 
 PREFIX = "whsec_"
+PRIVATE_PREFIX = "whsk_"
+PUBLIC_PREFIX = "whpk_"
 _cache: dict[tuple[str, str], tuple[float, str]] = {}
 _lock = threading.Lock()
 
@@ -54,6 +65,25 @@ def store_generated(tenant_id: str, subscription_id: str, version: int) -> tuple
     path = managed_path(subscription_id, version)
     vault.store_new(tenant_id, path, {"signingSecret": value}, description=f"webhook signing secret {subscription_id}")
     return vault.ref_for(path), value
+
+
+def private_key(value: str) -> Ed25519PrivateKey:
+    """The signing key behind a ``whsk_`` value."""
+    return Ed25519PrivateKey.from_private_bytes(base64.b64decode(value[len(PRIVATE_PREFIX) :]))
+
+
+def public_key_of(key: Ed25519PrivateKey) -> str:
+    raw = key.public_key().public_bytes(Encoding.Raw, PublicFormat.Raw)
+    return PUBLIC_PREFIX + base64.b64encode(raw).decode()
+
+
+def store_generated_key(tenant_id: str, subscription_id: str, version: int) -> tuple[str, str]:
+    """Create a new ed25519 key pair; keep the private half, return its reference and the public key."""
+    seed = secrets.token_bytes(32)
+    value = PRIVATE_PREFIX + base64.b64encode(seed).decode()
+    path = managed_path(subscription_id, version)
+    vault.store_new(tenant_id, path, {"signingSecret": value}, description=f"webhook v1a signing key {subscription_id}")
+    return vault.ref_for(path), public_key_of(private_key(value))
 
 
 def _parse(text: str) -> str:

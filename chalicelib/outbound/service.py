@@ -4,6 +4,10 @@ Endpoint URLs pass the platform URL policy (``chalicelib.core.urls``) when they
 are stored and again before every send. Secrets are referenced, never stored:
 the subscription keeps a list of secret references, newest last, each with an
 optional expiry so a rotated-out secret keeps signing through the overlap.
+A ``v1a`` subscription's entries are ed25519 private keys, generated here and
+rotated the same way; their public keys are kept on the entries and published.
+A content ``filter`` and a ``transform`` are checked here, when they are set,
+so a bad one is a 400 naming its path and fan-out never meets one.
 """
 
 from __future__ import annotations
@@ -13,19 +17,23 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from chalicelib.core.dynamo import Item
-from chalicelib.core.errors import Conflict, NotFound
+from chalicelib.core.errors import Conflict, FieldError, NotFound, ValidationFailed
 from chalicelib.core.ids import new_id
 from chalicelib.core.timestamps import format_time, now_text, parse_time
 from chalicelib.core.urls import check_url
 from chalicelib.events import catalog
 from chalicelib.events.emit import commit, new_event
-from chalicelib.outbound import fanout, store
+from chalicelib.outbound import fanout, filters, store, transforms
 from chalicelib.outbound import secrets as signing_secrets
 from chalicelib.outbound.config import get_outbound_settings
 from chalicelib.outbound.models import (
     CreateSubscriptionRequest,
+    DeliveryMode,
+    PublicKey,
+    PublicKeyEntry,
     RotatedSecret,
     RotateSecretRequest,
+    SignatureScheme,
     SigningSecretEntry,
     Subscription,
     SubscriptionListQuery,
@@ -35,8 +43,15 @@ from chalicelib.outbound.models import (
 
 
 def to_model(item: Item, signing_secret: str | None = None) -> Subscription:
+    entries = _entries(item)
     return Subscription.model_validate(
-        {**item, "eventType": item["eventTypes"][0], "signingSecret": signing_secret}, by_alias=True
+        {
+            **item,
+            "eventType": item["eventTypes"][0],
+            "signingSecret": signing_secret,
+            "publicKey": entries[-1].public_key if entries else None,
+        },
+        by_alias=True,
     )
 
 
@@ -60,14 +75,11 @@ def create(tenant_id: str, request: CreateSubscriptionRequest) -> Subscription:
     check_url(request.endpoint_url, "endpointUrl")
     subscription_id = new_id("sub")
     now = now_text()
-    generated: str | None = None
-    if request.signing_secret_ref:
-        entry = SigningSecretEntry(
-            ref=signing_secrets.check_ref(tenant_id, request.signing_secret_ref), managed=False, created_at=now
-        )
-    else:
-        ref, generated = signing_secrets.store_generated(tenant_id, subscription_id, 1)
-        entry = SigningSecretEntry(ref=ref, managed=True, created_at=now)
+    if request.filter is not None:
+        filters.check(request.filter)
+    if request.transform is not None:
+        transforms.check(request.transform)
+    entry, generated = _new_entry(tenant_id, subscription_id, 1, request.signature_scheme, request.signing_secret_ref)
     item: Item = {
         "tenantId": tenant_id,
         "subscriptionId": subscription_id,
@@ -79,7 +91,12 @@ def create(tenant_id: str, request: CreateSubscriptionRequest) -> Subscription:
         "signingSecretRef": entry.ref,
         "signingSecrets": [entry.model_dump(mode="json", by_alias=True, exclude_none=True)],
         "secretVersion": 1,
+        "signatureScheme": request.signature_scheme.value,
+        "filter": request.filter,
+        "transform": request.transform,
         "description": request.description,
+        "delivery": request.delivery,
+        "orderingKey": request.ordering_key,
         "createdAt": now,
         "updatedAt": now,
     }
@@ -99,11 +116,31 @@ def update(tenant_id: str, subscription_id: str, request: UpdateSubscriptionRequ
     if request.description is not None:
         changes["description"] = request.description
     removals: list[str] = []
+    if request.delivery is not None:
+        changes["delivery"] = request.delivery
+    if "ordering_key" in request.model_fields_set:
+        if request.ordering_key is None:
+            removals.append("orderingKey")
+        else:
+            changes["orderingKey"] = request.ordering_key
+    delivery = changes.get("delivery", current.get("delivery", DeliveryMode.UNORDERED))
+    key = None if "orderingKey" in removals else changes.get("orderingKey", current.get("orderingKey"))
+    if key is not None and delivery != DeliveryMode.ORDERED:
+        raise ValidationFailed(
+            "orderingKey needs delivery 'ordered'.", [FieldError("orderingKey", "needs delivery 'ordered'")]
+        )
+    for name, check in (("filter", filters.check), ("transform", transforms.check)):
+        if name in request.model_fields_set:
+            value = getattr(request, name)
+            if value is None:
+                removals.append(name)
+            else:
+                changes[name] = check(value)
     if request.active is not None:
         changes["active"] = request.active
         changes["status"] = SubscriptionStatus.ACTIVE if request.active else SubscriptionStatus.INACTIVE
         if request.active:
-            removals = [f for f in ("disabledAt", "disabledReason", "failingSince") if f in current]
+            removals += [f for f in ("disabledAt", "disabledReason", "failingSince") if f in current]
     if removals:
         store.remove_fields(tenant_id, subscription_id, removals)
     item = store.SUBSCRIPTIONS.update(tenant_id, subscription_id, changes)
@@ -125,6 +162,40 @@ def _entries(item: Item) -> list[SigningSecretEntry]:
     return [SigningSecretEntry.model_validate(raw) for raw in item.get("signingSecrets", [])]
 
 
+def _new_entry(
+    tenant_id: str, subscription_id: str, version: int, scheme: SignatureScheme, ref: str | None
+) -> tuple[SigningSecretEntry, str | None]:
+    """A new signing entry and the secret to show once (none for a caller's ref or a v1a key)."""
+    now = now_text()
+    if scheme is SignatureScheme.V1A:
+        if ref:
+            message = "v1a keys are generated by the platform; leave signingSecretRef out"
+            raise ValidationFailed(message + ".", [FieldError("signingSecretRef", message)])
+        key_ref, public_key = signing_secrets.store_generated_key(tenant_id, subscription_id, version)
+        return SigningSecretEntry(ref=key_ref, managed=True, public_key=public_key, created_at=now), None
+    if ref:
+        return SigningSecretEntry(ref=signing_secrets.check_ref(tenant_id, ref), managed=False, created_at=now), None
+    secret_ref, generated = signing_secrets.store_generated(tenant_id, subscription_id, version)
+    return SigningSecretEntry(ref=secret_ref, managed=True, created_at=now), generated
+
+
+def public_keys(tenant_id: str, subscription_id: str) -> PublicKey:
+    """The keys a receiver verifies ``v1a`` with, oldest first; a v1 subscription has none."""
+    item = get_item(tenant_id, subscription_id)
+    now = datetime.now(UTC)
+    entries = [
+        PublicKeyEntry(public_key=e.public_key, created_at=e.created_at, expires_at=e.expires_at)
+        for e in _entries(item)
+        if e.public_key and (e.expires_at is None or parse_time(e.expires_at) > now)
+    ]
+    return PublicKey(
+        subscription_id=subscription_id,
+        signature_scheme=SignatureScheme(item.get("signatureScheme", SignatureScheme.V1)),
+        public_key=entries[-1].public_key if entries else None,
+        keys=entries,
+    )
+
+
 def active_secret_refs(item: Item, now: datetime) -> list[str]:
     """References that still sign, oldest first, so the newest is last."""
     refs = []
@@ -141,16 +212,8 @@ def rotate(tenant_id: str, subscription_id: str, request: RotateSecretRequest) -
     if overlap is None:
         overlap = get_outbound_settings().secret_overlap_seconds
     version = int(item.get("secretVersion", 1)) + 1
-    generated: str | None = None
-    if request.signing_secret_ref:
-        new_entry = SigningSecretEntry(
-            ref=signing_secrets.check_ref(tenant_id, request.signing_secret_ref),
-            managed=False,
-            created_at=format_time(now),
-        )
-    else:
-        ref, generated = signing_secrets.store_generated(tenant_id, subscription_id, version)
-        new_entry = SigningSecretEntry(ref=ref, managed=True, created_at=format_time(now))
+    scheme = SignatureScheme(item.get("signatureScheme", SignatureScheme.V1))
+    new_entry, generated = _new_entry(tenant_id, subscription_id, version, scheme, request.signing_secret_ref)
     expires = format_time(now + timedelta(seconds=overlap))
     kept: list[SigningSecretEntry] = []
     dropped: list[SigningSecretEntry] = []
@@ -172,8 +235,7 @@ def rotate(tenant_id: str, subscription_id: str, request: RotateSecretRequest) -
         condition_values={":previous": version - 1},
     )
     if updated is None:
-        if generated is not None:
-            signing_secrets.forget(tenant_id, new_entry.ref, managed=True)
+        signing_secrets.forget(tenant_id, new_entry.ref, managed=new_entry.managed)
         raise Conflict("The secret was rotated concurrently; read the subscription and try again.")
     for entry in dropped:
         signing_secrets.forget(tenant_id, entry.ref, managed=entry.managed and entry.ref != new_entry.ref)
@@ -181,6 +243,7 @@ def rotate(tenant_id: str, subscription_id: str, request: RotateSecretRequest) -
         subscription_id=subscription_id,
         signing_secret_ref=new_entry.ref,
         signing_secret=generated,
+        public_key=new_entry.public_key,
         previous_secret_expires_at=expires if kept else None,
     )
 

@@ -21,7 +21,7 @@ from chalicelib.core.config import get_settings
 from chalicelib.core.dynamo import Item, Table, deserialize, query_from, serialize
 from chalicelib.core.errors import ValidationFailed
 from chalicelib.outbound.config import get_outbound_settings
-from chalicelib.outbound.models import Attempt, DeliveryStatus
+from chalicelib.outbound.models import Attempt, AttemptStatus, DeliveryStatus
 
 SUBSCRIPTIONS = Table("subscriptions", sort_key="subscriptionId")
 
@@ -106,8 +106,8 @@ def remove_fields(tenant_id: str, subscription_id: str, fields: list[str]) -> No
         return
 
 
-def record_attempt(tenant_id: str, attempt: Attempt) -> None:
-    """Append to the subscription's log and overwrite the event's latest status."""
+def record_attempt(tenant_id: str, attempt: Attempt, delivery_id: str | None = None) -> None:
+    """Append to the subscription's log and overwrite the event's latest status (with an ordered delivery's id)."""
     expires_at = int(time.time()) + get_outbound_settings().attempt_retention_days * 86400
     log_item = attempt.model_dump(mode="json", by_alias=True, exclude_none=True)
     log_item.update(
@@ -135,10 +135,25 @@ def record_attempt(tenant_id: str, attempt: Attempt) -> None:
             "expiresAt": expires_at,
         }
     )
+    if delivery_id is not None:
+        status_item["deliveryId"] = delivery_id
     request: Any = {attempts_table(): [{"PutRequest": {"Item": serialize(i)}} for i in (log_item, status_item)]}
     client = aws.dynamodb()
     while request:
         request = client.batch_write_item(RequestItems=request).get("UnprocessedItems") or None
+
+
+def attempts_made(tenant_id: str, event_id: str, subscription_id: str, delivery_id: str | None) -> int:
+    """Attempts of this ordered delivery so far: the latest status counts only while it is still retrying."""
+    response = aws.dynamodb().get_item(
+        TableName=attempts_table(),
+        Key={"subscriptionKey": {"S": f"{tenant_id}#{event_id}"}, "attemptKey": {"S": subscription_id}},
+        ConsistentRead=True,
+    )
+    item = deserialize(response["Item"]) if "Item" in response else None
+    if item is None or item.get("deliveryId") != delivery_id or item.get("status") != AttemptStatus.RETRYING:
+        return 0
+    return int(item["attempts"])
 
 
 def _encode(last_key: dict[str, Any] | None) -> str | None:

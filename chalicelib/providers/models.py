@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from enum import StrEnum
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import Field, HttpUrl
 
-from chalicelib.core.models import RequestModel, WireModel
+from chalicelib.core.models import JsonObject, RequestModel, WireModel
 from chalicelib.core.timestamps import Timestamp
 
 
@@ -60,6 +60,10 @@ class RegisterProviderRequest(RequestModel):
     capabilities: Annotated[list[Annotated[str, Field(min_length=1, max_length=100)]], Field(max_length=100)] = []
     base_url: HttpUrl
     webhook_signature: WebhookSignature | None = None
+    configuration_schema: JsonObject | None = Field(
+        default=None,
+        description="JSON Schema (subset, docs/adapters.md) a connection's configuration must fit; closed by default.",
+    )
 
 
 class RegisteredProvider(WireModel):
@@ -84,6 +88,7 @@ class Provider(WireModel):
     base_url: str
     webhook_signature: WebhookSignature = WebhookSignature()
     built_in: bool
+    configuration_schema: dict[str, Any] | None = None
     status: Literal["Registered"] = "Registered"
     registered_at: Timestamp | None = None
     trace_id: str | None = None

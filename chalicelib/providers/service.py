@@ -5,7 +5,7 @@ from __future__ import annotations
 from chalicelib.core.errors import DuplicateResource, NotFound, ValidationFailed
 from chalicelib.core.timestamps import now_text
 from chalicelib.core.urls import check_url
-from chalicelib.providers import store
+from chalicelib.providers import schema, store
 from chalicelib.providers.catalog import BUILTIN_PROVIDERS
 from chalicelib.providers.models import Provider, RegisterProviderRequest
 
@@ -23,6 +23,8 @@ def register(tenant_id: str, request: RegisterProviderRequest) -> Provider:
     base_url = check_url(str(request.base_url).rstrip("/"), "baseUrl", resolve_host=False)
     if request.webhook_signature and request.webhook_signature.jwks_url:
         check_url(str(request.webhook_signature.jwks_url), "webhookSignature.jwksUrl", resolve_host=False)
+    if request.configuration_schema is not None:
+        schema.check_schema(request.configuration_schema, "configurationSchema")
     provider = Provider(
         provider_id=provider_id,
         key=request.key,
@@ -35,6 +37,7 @@ def register(tenant_id: str, request: RegisterProviderRequest) -> Provider:
         base_url=base_url,
         webhook_signature=request.webhook_signature or Provider.model_fields["webhook_signature"].default,
         built_in=False,
+        configuration_schema=request.configuration_schema,
         registered_at=now_text(),
     )
     if not store.insert(tenant_id, provider):

@@ -9,18 +9,20 @@ from __future__ import annotations
 import json
 import math
 import random
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 from chalicelib.adapters.base import ExecutionContext
-from chalicelib.adapters.errors import VendorError, VendorUnauthorized
+from chalicelib.adapters.errors import VendorError, VendorTimeout, VendorUnauthorized, VendorUnavailable
 from chalicelib.adapters.registry import adapter_for
 from chalicelib.connections import secret
 from chalicelib.connections import store as connections
 from chalicelib.connections.models import ConnectionStatus
 from chalicelib.core.config import get_settings
 from chalicelib.core.errors import ApiError
+from chalicelib.protection import guard
 from chalicelib.providers import service as providers
 from chalicelib.runs.models import Run, RunError
 
@@ -30,12 +32,19 @@ MAX_STORED_DEPTH = 24  # DynamoDB refuses documents nested deeper than 32 levels
 
 @dataclass(frozen=True)
 class Outcome:
-    """Exactly one of: a result, a final error, or a retry after ``retry_in`` seconds."""
+    """Exactly one of: a result, a final error, or a retry after ``retry_in`` seconds.
+
+    A retry with ``free`` set never reached the vendor (the rate limit held it back): the worker re-queues the run
+    without using an attempt or a delivery.
+    """
 
     result: Any = None
     truncated: bool = False
     error: RunError | None = None
     retry_in: int | None = None
+    # How long the vendor call took; ``None`` when the vendor was not called (nothing to count).
+    latency_ms: int | None = None
+    free: bool = False
 
 
 def backoff_seconds(attempt: int, retry_after: float | None) -> int:
@@ -91,6 +100,11 @@ def execute(run: Run, progress: Callable[[Any], None] | None = None) -> Outcome:
         progress=progress,
     )
     try:
+        ticket = guard.admit(connection)
+    except guard.Held as held:
+        return _held(run, held)
+    started = time.monotonic()
+    try:
         try:
             result = adapter.execute(run.operation, run.parameters or {}, secret.credential(connection), context)
         except VendorUnauthorized:
@@ -98,12 +112,36 @@ def execute(run: Run, progress: Callable[[Any], None] | None = None) -> Outcome:
             credential = secret.credential(connection, refresh=True)
             result = adapter.execute(run.operation, run.parameters or {}, credential, context)
     except VendorError as exc:
+        latency = round((time.monotonic() - started) * 1000)
+        guard.settle(ticket, vendor_down=vendor_down(exc))
         if exc.retryable and run.attempts < settings.run_max_attempts:
-            return Outcome(retry_in=backoff_seconds(run.attempts, exc.retry_after))
+            return Outcome(retry_in=backoff_seconds(run.attempts, exc.retry_after), latency_ms=latency)
         return Outcome(
-            error=RunError(code=exc.code, message=exc.message, status=exc.status, vendor_status=exc.vendor_status)
+            error=RunError(code=exc.code, message=exc.message, status=exc.status, vendor_status=exc.vendor_status),
+            latency_ms=latency,
         )
     except ApiError as exc:  # an unusable secret (409), or parameters valid when accepted but not for this adapter
         return _failure(exc.code, exc.message, exc.status)
+    latency = round((time.monotonic() - started) * 1000)
+    guard.settle(ticket, vendor_down=False)
     capped, truncated = cap_result(result)
-    return Outcome(result=capped, truncated=truncated)
+    return Outcome(result=capped, truncated=truncated, latency_ms=latency)
+
+
+def vendor_down(error: VendorError) -> bool:
+    """What the breaker counts: a timeout, no answer, or a 5xx; a 4xx or a 429 means the vendor is up."""
+    if isinstance(error, VendorTimeout):
+        return True
+    return isinstance(error, VendorUnavailable) and (error.vendor_status is None or error.vendor_status >= 500)
+
+
+def _held(run: Run, held: guard.Held) -> Outcome:
+    """A call the rate limit held back waits for its token without using an attempt; an open circuit retries
+    after the cool-down while attempts remain, then fails the run with ``CIRCUIT_OPEN``."""
+    wait = max(1, math.ceil(held.retry_in))
+    if held.reason == "RATE_LIMITED":
+        return Outcome(retry_in=min(wait, MAX_BACKOFF_SECONDS), free=True)
+    if run.attempts < get_settings().run_max_attempts:
+        return Outcome(retry_in=max(wait, backoff_seconds(run.attempts, None)))
+    message = f"The circuit breaker for connection '{run.connection_id}' is open after repeated vendor failures."
+    return _failure("CIRCUIT_OPEN", message, 503)

@@ -51,6 +51,9 @@ class Run(WireModel):
     # A message's delivery status from the vendor's notifications (chalicelib.inbound.delivery_status).
     delivery: dict[str, Any] | None = None
     error: RunError | None = None
+    # A run a schedule fired (chalicelib.schedules.firing): which schedule, and the firing time it stands for.
+    schedule_id: str | None = None
+    scheduled_time: Timestamp | None = None
     trace_id: str | None = None
 
 

@@ -12,6 +12,7 @@ from chalicelib.core.config import get_settings
 from chalicelib.core.models import WireModel
 
 MAX_VISIBILITY_SECONDS = 12 * 3600  # SQS's ceiling for ChangeMessageVisibility
+MAX_DELAY_SECONDS = 900  # SQS's ceiling for DelaySeconds
 
 _urls: dict[str, str] = {}
 _lock = threading.Lock()
@@ -45,9 +46,12 @@ def runs_queue_url() -> str:
     return queue_url(get_settings().queue_name("runs"))
 
 
-def enqueue(message: RunMessage) -> None:
+def enqueue(message: RunMessage, delay_seconds: int = 0) -> None:
+    """``delay_seconds`` (at most SQS's 900) keeps the message hidden that long after it is sent."""
     aws.sqs().send_message(
-        QueueUrl=runs_queue_url(), MessageBody=json.dumps(message.model_dump(by_alias=True, exclude_none=True))
+        QueueUrl=runs_queue_url(),
+        MessageBody=json.dumps(message.model_dump(by_alias=True, exclude_none=True)),
+        DelaySeconds=max(0, min(delay_seconds, MAX_DELAY_SECONDS)),
     )
 
 

@@ -24,6 +24,7 @@ driving a run is logged with the run id before the message goes back to SQS.
 from __future__ import annotations
 
 import hashlib
+from datetime import datetime
 from typing import Any
 
 from chalicelib.connections import store as connections
@@ -39,6 +40,7 @@ from chalicelib.events.models import PlatformEvent
 from chalicelib.runs import execution, queue, store
 from chalicelib.runs.models import FINAL_STATUSES, Run, RunError, RunStatus
 from chalicelib.runs.progress import PartialWriter
+from chalicelib.stats import record as stats
 
 EVENT_TYPES = {
     RunStatus.RUNNING: catalog.RUN_STARTED,
@@ -53,17 +55,18 @@ class RetryScheduled(Exception):
 
 def handle_runs(event: dict[str, Any], context: Any = None) -> dict[str, Any]:
     # A batch whose every record is postponed is a normal outcome here, not an error to raise.
-    return handle_in_turn(event, _run_record, raise_on_entire_batch_failure=False)
+    with stats.collecting():  # one stats write per (connection, hour) for the whole batch
+        return handle_in_turn(event, _run_record, raise_on_entire_batch_failure=False)
 
 
 def handle_dead_letters(event: dict[str, Any], context: Any = None) -> dict[str, Any]:
-    return handle_in_turn(event, _dead_record, raise_on_entire_batch_failure=False)
+    with stats.collecting():
+        return handle_in_turn(event, _dead_record, raise_on_entire_batch_failure=False)
 
 
 def _run_record(record: SqsRecord) -> None:
-    message = queue.parse(record.body)
+    message = queue.parse(record.body) or _scheduled(record)
     if message is None:
-        logger.error("discarding a runs message that names no run", extra={"messageId": record.message_id})
         return
     if message.trace_id:
         set_trace_id(message.trace_id)
@@ -78,13 +81,34 @@ def _run_record(record: SqsRecord) -> None:
         raise RetryScheduled(f"run {message.run_id} retries in {retry_in}s")
 
 
+def _scheduled(record: SqsRecord) -> queue.RunMessage | None:
+    """A Scheduler firing names no run yet: write its run (once per scheduled time) and drive that."""
+    from chalicelib.schedules import firing  # only a firing needs the schedules modules
+
+    fired = firing.parse(record.body)
+    if fired is None:
+        logger.error("discarding a runs message that names no run", extra={"messageId": record.message_id})
+        return None
+    run_id = firing.materialize(fired)
+    if run_id is None:
+        return None
+    return queue.RunMessage(tenant_id=fired.tenant_id, run_id=run_id)
+
+
 def process(tenant_id: str, run_id: str, message_id: str) -> int | None:
     """Drive one run as far as this message may; the seconds until a retry, or ``None`` when done."""
     run = claim(tenant_id, run_id, message_id)
     if run is None:
         return None
     outcome = execution.execute(run, PartialWriter(run, message_id))
+    if outcome.retry_in is not None and outcome.free:
+        _wait_for_token(run, message_id, outcome.retry_in)
+        return None
+    usage = stats.for_connection(tenant_id, run.connection_id)
+    if outcome.latency_ms is not None:
+        usage.timed("call", outcome.error is None and outcome.retry_in is None, outcome.latency_ms)
     if outcome.retry_in is not None:
+        stats.record(usage)
         logger.info("run attempt failed; retrying", extra={"runId": run_id, "attempt": run.attempts})
         later = {inflight.DEADLINE: _running_deadline(outcome.retry_in)}
         store.transition(
@@ -100,8 +124,33 @@ def process(tenant_id: str, run_id: str, message_id: str) -> int | None:
             changes["resultTruncated"] = True
     finished = _move(run, changes, from_status=RunStatus.RUNNING, owner_message_id=message_id, attempts=run.attempts)
     if finished is not None:
+        usage.timed("run", outcome.error is None, run_duration_ms(finished))
         announce(finished)
+    stats.record(usage)
     return None
+
+
+def _wait_for_token(run: Run, message_id: str, seconds: int) -> None:
+    """The vendor's rate limit held the call back: the run goes back to Pending with its attempt given back, and
+    a new message, delayed until the token is due, drives it. Postponing this message instead would spend one of
+    the queue's ``maxReceiveCount`` deliveries per wait and dead-letter a run that never failed. A crash between
+    the two leaves a Pending run the sweeper re-queues."""
+    changes = {
+        "status": RunStatus.PENDING.value,
+        "attempts": run.attempts - 1,
+        inflight.DEADLINE: inflight.deadline(seconds + get_settings().run_pending_deadline_seconds),
+    }
+    moved = store.transition(
+        run.tenant_id,
+        run.run_id,
+        changes,
+        from_status=RunStatus.RUNNING,
+        owner_message_id=message_id,
+        attempts=run.attempts,
+    )
+    if moved is not None:
+        logger.info("run waits for the vendor's rate limit", extra={"runId": run.run_id, "seconds": seconds})
+        queue.enqueue(queue.RunMessage(tenant_id=run.tenant_id, run_id=run.run_id, trace_id=run.trace_id), seconds)
 
 
 def claim(tenant_id: str, run_id: str, message_id: str) -> Run | None:
@@ -118,7 +167,8 @@ def claim(tenant_id: str, run_id: str, message_id: str) -> Run | None:
     started: dict[str, Any] = {"attempts": run.attempts + 1, inflight.DEADLINE: _running_deadline()}
     if run.status == RunStatus.PENDING:
         started |= {"status": RunStatus.RUNNING.value, "startedAt": now_text(), "ownerMessageId": message_id}
-        return _move(run, started, from_status=RunStatus.PENDING)
+        # A run that started before (re-queued by the sweeper, or waiting for the rate limit) was announced then.
+        return _move(run, started, from_status=RunStatus.PENDING, announced=run.started_at is not None)
     if stored.owner_message_id != message_id:
         return None  # a duplicate message; the owning message finishes this run
     if run.attempts >= get_settings().run_max_attempts:
@@ -153,6 +203,7 @@ def fail(run: Run, error: RunError, *, owner_message_id: str | None = None, atte
     failed = _move(run, changes, from_status=run.status, owner_message_id=owner_message_id, attempts=attempts)
     if failed is None:
         return False
+    stats.record(stats.for_connection(run.tenant_id, run.connection_id).timed("run", False, run_duration_ms(failed)))
     logger.warning(
         "run failed without a result",
         extra={"runId": run.run_id, "tenantId": run.tenant_id, "code": error.code, "reason": error.message},
@@ -168,8 +219,11 @@ def _move(
     from_status: RunStatus,
     owner_message_id: str | None = None,
     attempts: int | None = None,
+    announced: bool = False,
 ) -> Run | None:
-    """One conditional status change and, when it starts or ends the run, its event: one transaction."""
+    """One conditional status change and, when it starts or ends the run, its event: one transaction.
+
+    ``announced``: the change repeats one already announced (a second start), so it carries no event."""
     entry = store.transition_entry(
         run.tenant_id,
         run.run_id,
@@ -179,9 +233,21 @@ def _move(
         attempts=attempts,
     )
     moved = Run.model_validate(run.model_dump(by_alias=True) | changes)
-    if not commit(entry, run_event(moved) if moved.status != from_status else None):
+    if not commit(entry, run_event(moved) if moved.status != from_status and not announced else None):
         return None
     return moved
+
+
+def run_duration_ms(run: Run) -> int:
+    """From the first claim to the finish (retries and their backoff included); 0 if it never started."""
+    if run.started_at is None or run.completed_at is None:
+        return 0
+    return max(
+        0,
+        round(
+            (datetime.fromisoformat(run.completed_at) - datetime.fromisoformat(run.started_at)).total_seconds() * 1000
+        ),
+    )
 
 
 def event_id(run_id: str, status: RunStatus) -> str:
@@ -207,6 +273,8 @@ def run_event(run: Run) -> PlatformEvent | None:
     }
     if run.error is not None:
         data["error"] = run.error.model_dump(by_alias=True, exclude_none=True)
+    if run.schedule_id is not None:
+        data |= {"scheduleId": run.schedule_id, "scheduledTime": run.scheduled_time}
     return new_event(run.tenant_id, event_type, data, source="runs", event_id=event_id(run.run_id, run.status))
 
 

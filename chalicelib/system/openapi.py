@@ -70,12 +70,29 @@ _DESCRIPTIONS = {
     503: "A dependency is unavailable.",
 }
 
-# The system package's own routes, whose bodies are not models: documented here
-# because only this package knows what they serve.
+# POST /mcp answers JSON-RPC, its errors included: a message that is not JSON-RPC is HTTP 400 with a JSON-RPC
+# error (the streamable HTTP transport's rule, docs/mcp.md); auth and size errors keep the platform's shape.
+_JSON_RPC = {
+    "type": "object",
+    "required": ["jsonrpc"],
+    "properties": {
+        "jsonrpc": {"const": "2.0"},
+        "id": {"type": ["string", "integer", "null"]},
+        "result": {"type": "object"},
+        "error": {
+            "type": "object",
+            "required": ["code", "message"],
+            "properties": {"code": {"type": "integer"}, "message": {"type": "string"}, "data": {}},
+        },
+    },
+}
+# Routes whose bodies are not models (the system package's own, and MCP's JSON-RPC).
 _NON_MODEL_BODIES: dict[str, tuple[str, dict[str, Any]]] = {
     "openapi_document": ("application/json", {"type": "object"}),
     "api_docs": ("text/html", {"type": "string"}),
+    "mcp_endpoint": ("application/json", {"anyOf": [_JSON_RPC, {"type": "array", "items": _JSON_RPC}]}),
 }
+_JSON_RPC_ERRORS: dict[str, tuple[int, ...]] = {"mcp_endpoint": (400,)}
 # Statuses whose body is the operation's own model rather than the error shape.
 _MODEL_STATUSES: dict[str, tuple[int, ...]] = {"platform_health": (503,)}
 
@@ -163,10 +180,12 @@ def _responses(op: Operation, refs: Refs) -> dict[str, Any]:
     responses = {str(op.status): success}
     for status in sorted(statuses - {op.status}):
         own_model = model_ref is not None and status in _MODEL_STATUSES.get(op.operation_id, ())
+        json_rpc = status in _JSON_RPC_ERRORS.get(op.operation_id, ())
+        schema = {"anyOf": [model_ref, error_ref]} if own_model else error_ref
         response: dict[str, Any] = {
             "description": _DESCRIPTIONS.get(status, "Error."),
             "headers": dict(common_headers),
-            "content": _json({"anyOf": [model_ref, error_ref]} if own_model else error_ref),
+            "content": _json({"anyOf": [_JSON_RPC, error_ref]} if json_rpc else schema),
         }
         if status == 429:
             response["headers"]["Retry-After"] = {
@@ -211,6 +230,13 @@ def _operation(op: Operation, refs: Refs, definitions: dict[str, Any]) -> dict[s
     if body is not None:
         document["requestBody"] = body
     document["responses"] = _responses(op, refs)
+    if op.deprecation is not None:
+        document["deprecated"] = True
+        document["x-sunset"] = op.deprecation.sunset.isoformat()
+        document["description"] += (
+            f" Deprecated since {op.deprecation.since.isoformat()}; may stop working after"
+            f" {op.deprecation.sunset.isoformat()} ({op.deprecation.doc})."
+        )
     return document
 
 

@@ -13,11 +13,17 @@ state change (one transaction with its event) slowed as the events table
 filled (0.4 s each at a few thousand items). Under the lock a transaction can
 check every condition first and write only when all hold, as DynamoDB does,
 so no copy is needed.
+
+moto's Secrets Manager is not thread-safe either: its secret store is a dict that
+one request iterates while another deletes from it ("dictionary changed size
+during iteration"), so concurrent rotations of one subscription's secret could
+answer 500 locally. ``make_secrets_manager_thread_safe`` serialises its calls.
 """
 
 from __future__ import annotations
 
 import functools
+import inspect
 import threading
 from collections.abc import Callable
 from typing import Any
@@ -110,3 +116,23 @@ def make_dynamodb_writes_atomic() -> None:
         method = getattr(DynamoDBBackend, name)
         if not getattr(method, "__atomic__", False):
             setattr(DynamoDBBackend, name, _serialised(method))
+
+
+_secrets_lock = threading.RLock()
+
+
+def make_secrets_manager_thread_safe() -> None:
+    """Idempotent: every public method of moto's Secrets Manager backend runs under one lock."""
+    from moto.secretsmanager.models import SecretsManagerBackend
+
+    for name, method in list(vars(SecretsManagerBackend).items()):
+        if name.startswith("_") or not inspect.isfunction(method) or getattr(method, "__atomic__", False):
+            continue
+
+        def locked(*args: Any, __method: Callable[..., Any] = method, **kwargs: Any) -> Any:
+            with _secrets_lock:
+                return __method(*args, **kwargs)
+
+        locked.__atomic__ = True  # type: ignore[attr-defined]
+        functools.update_wrapper(locked, method)
+        setattr(SecretsManagerBackend, name, locked)

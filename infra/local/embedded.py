@@ -34,6 +34,7 @@ if TYPE_CHECKING:
     from chalice.app import Chalice
 
     from infra.local.invoke import LocalFunction
+    from infra.local.run_schedules import RunSchedules
     from infra.local.scheduler import Scheduler
     from infra.local.sqs_poller import SqsPoller
     from infra.local.stream_poller import StreamPoller
@@ -54,9 +55,10 @@ class MotoServer:
         )
         from werkzeug.serving import make_server
 
-        from infra.local.atomic_writes import make_dynamodb_writes_atomic
+        from infra.local.atomic_writes import make_dynamodb_writes_atomic, make_secrets_manager_thread_safe
 
         make_dynamodb_writes_atomic()
+        make_secrets_manager_thread_safe()
         moto = DomainDispatcherApplication(create_backend_app)
         body = json.dumps(jwks).encode()
 
@@ -128,6 +130,7 @@ class Workers:
     pollers: list[SqsPoller]
     streams: list[StreamPoller]
     scheduler: Scheduler
+    scheduled_runs: RunSchedules
     rotation: LocalFunction | None
     threads: list[threading.Thread] = field(default_factory=list)
 
@@ -140,6 +143,7 @@ class Workers:
         from chalicelib.core.config import get_settings
         from infra.local.provision import provision
         from infra.local.rotation import install as install_rotation
+        from infra.local.run_schedules import run_schedules
         from infra.local.scheduler import discover_schedules
         from infra.local.sqs_poller import discover_pollers
         from infra.local.stream_poller import discover_stream_pollers
@@ -148,6 +152,7 @@ class Workers:
         provision(get_settings().resource_prefix, region=region)
         # The pollers play Lambda's event source mappings, which are AWS, not our code: AWS_FAULTS spares them.
         dynamodb = boto3.client("dynamodb", region_name=region)
+        scale = float(os.environ.get("LOCAL_SCHEDULE_SCALE", "1"))
         return cls(
             stage=stage,
             region=region,
@@ -155,7 +160,13 @@ class Workers:
             streams=discover_stream_pollers(
                 app, dynamodb, boto3.client("dynamodbstreams", region_name=region), stage, region
             ),
-            scheduler=discover_schedules(app, stage, region, float(os.environ.get("LOCAL_SCHEDULE_SCALE", "1"))),
+            scheduler=discover_schedules(app, stage, region, scale),
+            scheduled_runs=run_schedules(
+                boto3.client("scheduler", region_name=region),
+                boto3.client("sqs", region_name=region),
+                get_settings().resource_prefix,
+                scale,
+            ),
             rotation=install_rotation(app, stage, region),
         )
 
@@ -163,6 +174,7 @@ class Workers:
         self.threads += [_start(p.run, stop, f"sqs:{p.queue_name}") for p in self.pollers]
         self.threads += [_start(p.run, stop, f"stream:{p.table_name}") for p in self.streams]
         self.threads.append(_start(self.scheduler.run, stop, "scheduler"))
+        self.threads.append(_start(self.scheduled_runs.run, stop, "scheduled-runs"))
 
     def join(self, deadline: float) -> None:
         for thread in self.threads:
@@ -177,6 +189,8 @@ class Workers:
             *[f"  DynamoDB stream {p.table_name} -> {p.function.name} (batch {p.batch_size})" for p in self.streams],
             *[f"  schedule {s.function.name} {s.expression} -> every {s.period:g}s" for s in self.scheduler.schedules],
             *[f"  schedule {entry}: cron is not run locally" for entry in self.scheduler.unsupported],
+            "  EventBridge Scheduler rate(...) schedules -> their SQS target"
+            f" (checked every {self.scheduled_runs.poll:g}s)",
             *([f"  rotation -> {self.rotation.name} (the four Secrets Manager steps)"] if self.rotation else []),
             *(
                 [f"  injecting AWS faults: {switch.describe()} (docs/reliability.md)"]

@@ -73,7 +73,8 @@ def main() -> int:
         moto.stop()
         http.server_close()
         return 1
-    http.attach(LocalApi(app), DevIssuer(key_path()).jwks())
+    issuer = DevIssuer(key_path())
+    http.attach(LocalApi(app), issuer.jwks(), issuer.token)
     serving = threading.Thread(target=http.serve_forever, name="http", daemon=True)
     serving.start()
     workers.start(stop)

@@ -3,6 +3,9 @@
 Every request goes, raw body and all, to ``LocalApi`` (the same event
 conversion ``chalice local`` uses); the dev issuer's JWKS is served beside it,
 so the API validates tokens over HTTP exactly as it would against a real IdP.
+The console's "development sign-in" asks ``DEV_SIGN_IN_PATH`` for a token of
+the same issuer (``make token`` in a browser); it exists only here, in the
+local runtime, so every deployed stage answers it 404.
 """
 
 from __future__ import annotations
@@ -20,6 +23,9 @@ from infra.local.gateway import GatewayResponse, LocalApi
 
 log = logging.getLogger(__name__)
 JWKS_PATH = "/.well-known/jwks.json"
+DEV_SIGN_IN_PATH = "/.well-known/dev-sign-in"
+DEV_SIGN_IN_TTL_SECONDS = 8 * 3600
+TokenMaker = Callable[..., str]
 MAX_REQUEST_BYTES = 10 * 1024 * 1024  # API Gateway's payload limit
 HOP_BY_HOP = {"content-length", "transfer-encoding", "connection"}
 LISTEN_BACKLOG = 128
@@ -35,9 +41,11 @@ class LocalHttpServer(ThreadingHTTPServer):
         super().__init__(("127.0.0.1", port), _Handler)
         self.api: LocalApi | None = None
         self.jwks = b"{}"
+        self.dev_token: TokenMaker | None = None
 
-    def attach(self, api: LocalApi, jwks: dict[str, Any]) -> None:
+    def attach(self, api: LocalApi, jwks: dict[str, Any], dev_token: TokenMaker | None = None) -> None:
         self.jwks = json.dumps(jwks).encode()
+        self.dev_token = dev_token
         self.api = api
 
 
@@ -48,6 +56,9 @@ class _Handler(BaseHTTPRequestHandler):
         server = cast(LocalHttpServer, self.server)
         if self.command == "GET" and self.path.split("?", 1)[0] == JWKS_PATH:
             self._reply(GatewayResponse(200, {"Content-Type": "application/json"}, server.jwks))
+            return
+        if self.path.split("?", 1)[0] == DEV_SIGN_IN_PATH and server.dev_token is not None:
+            self._reply(self._dev_sign_in(server.dev_token))
             return
         headers: dict[str, str] = {}
         for name, value in self.headers.items():
@@ -70,6 +81,21 @@ class _Handler(BaseHTTPRequestHandler):
                 502, {"Content-Type": "application/json"}, b'{"message": "Internal server error"}'
             )
         self._reply(response)
+
+    def _dev_sign_in(self, dev_token: TokenMaker) -> GatewayResponse:
+        """GET: is it here (the console shows the button); POST ``{"tenant": ...}``: a token with every scope."""
+        json_type = {"Content-Type": "application/json", "Cache-Control": "no-store"}
+        if self.command == "GET":
+            return GatewayResponse(200, json_type, b'{"available": true}')
+        try:
+            tenant = json.loads(self._read_body() or b"{}").get("tenant")
+        except (ValueError, AttributeError, ApiError):
+            tenant = None
+        if self.command != "POST" or not isinstance(tenant, str) or not tenant.strip() or len(tenant) > 100:
+            body = b'{"error": {"code": "VALIDATION_FAILED", "message": "POST {"tenant": "<id>"}", "details": []}}'
+            return GatewayResponse(400, json_type, body)
+        token = dev_token(tenant.strip(), None, subject="console-dev", ttl_seconds=DEV_SIGN_IN_TTL_SECONDS)
+        return GatewayResponse(200, json_type, json.dumps({"token": token, "tenant": tenant.strip()}).encode())
 
     def __getattr__(self, name: str) -> Callable[[], None]:
         """BaseHTTPRequestHandler looks up ``do_<METHOD>``: every method, TRACE and PROPFIND too, goes to the API,

@@ -87,7 +87,11 @@ def finish(archive: Path) -> tuple[int, int]:
     require_runtime_python()
     with zipfile.ZipFile(archive) as source, tempfile.TemporaryDirectory() as scratch:
         root = Path(scratch)
-        kept = [info for info in source.infolist() if not unused(info.filename) and not info.is_dir()]
+        kept = [
+            info
+            for info in source.infolist()
+            if not unused(info.filename) and not info.is_dir() and not _stale_bytecode(info.filename)
+        ]
         for info in kept:
             source.extract(info, root)
         sources = [info.filename for info in kept if info.filename.endswith(".py")]
@@ -109,6 +113,11 @@ def finish(archive: Path) -> tuple[int, int]:
                 out.writestr(_entry(name), pyc.read_bytes())
     archive.write_bytes(output.getvalue())
     return len(source.infolist()) - len(kept), len(sources)
+
+
+def _stale_bytecode(name: str) -> bool:
+    """Bytecode Chalice copied from a working tree (any Python, timestamp-checked): compiled afresh instead."""
+    return "__pycache__/" in name or name.endswith(".pyc")
 
 
 def _entry(name: str) -> zipfile.ZipInfo:

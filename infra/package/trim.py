@@ -32,6 +32,17 @@ UNUSED: dict[str, str] = {
 }
 
 
+# Inside any ``*.dist-info/``: pip's install record and the build's bill of materials are read by tools,
+# never at run time (``importlib.metadata`` reads METADATA, which stays).
+UNUSED_IN_DIST_INFO: dict[str, str] = {
+    "RECORD": "pip's list of installed files, for uninstalling",
+    "sboms/": "the wheel's software bill of materials",
+}
+
+
 def unused(name: str) -> bool:
     """Whether the zip entry ``name`` (a ``/``-separated path) is left out of the package."""
-    return any(name == prefix or name.startswith(prefix) for prefix in UNUSED)
+    if any(name == prefix or name.startswith(prefix) for prefix in UNUSED):
+        return True
+    top, _, rest = name.partition("/")
+    return top.endswith(".dist-info") and any(rest == part or rest.startswith(part) for part in UNUSED_IN_DIST_INFO)

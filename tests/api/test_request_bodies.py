@@ -126,7 +126,8 @@ def test_run_parameters_keep_unicode_exactly(client: ApiClient) -> None:
 
 
 def connection(**fields: Any) -> dict[str, Any]:
-    return {"providerId": "prov-github", "displayName": "input", "credentials": {"token": "ghp_x"}, **fields}
+    # Generic HTTP keeps its configuration open (any key), which these body-parsing tests rely on.
+    return {"providerId": "prov-generic-http", "displayName": "input", "credentials": {"token": "ghp_x"}, **fields}
 
 
 @pytest.mark.parametrize(

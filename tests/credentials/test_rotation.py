@@ -91,12 +91,14 @@ def test_rotation_verifies_then_promotes_and_every_step_repeats_safely(
 
 
 def test_failed_verification_keeps_current_removes_pending_and_says_why(
-    client: ApiClient, vendor: FakeVendor, requested: list[tuple[str, str]]
+    client: ApiClient, vendor: FakeVendor, requested: list[tuple[str, str]], capsys: pytest.CaptureFixture[str]
 ) -> None:
     connection = setup(client, vendor)
     accepted = rotate(client, connection["credentialId"]).json
     [(secret_id, token)] = requested
+    capsys.readouterr()
     drive(secret_id, token, repeat=2)  # the vendor still only knows OLD: verification fails
+    assert capsys.readouterr().out.count('"CredentialRotationFailed":[1.0]') == 1  # once, though steps repeat
 
     assert value(secret_id, CURRENT) == f'{{"token": "{OLD}"}}'
     stages = aws.secretsmanager().describe_secret(SecretId=secret_id)["VersionIdsToStages"]

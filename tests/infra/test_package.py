@@ -36,8 +36,8 @@ JWT_PARAMETERS = {
 # Variables the test process sets for the app; packaging must read only the stage's config.
 APP_ENVIRONMENT = {"STAGE", "RESOURCE_PREFIX", "ALLOW_INSECURE_URLS", "AWS_ENDPOINT_URL", *JWT_PARAMETERS}
 # Tables whose partition key is not tenantId start their key with "<tenantId>#" (docs/decisions.md).
-TENANT_PREFIXED_KEYS = {"attempts": "subscriptionKey", "rate-limits": "bucket"}
-RETAINED_TABLES = {"runs", "deliveries", "events", "attempts", "rate-limits", "idempotency"}
+TENANT_PREFIXED_KEYS = {"attempts": "subscriptionKey", "rate-limits": "bucket", "stats": "seriesKey"}
+RETAINED_TABLES = {"runs", "deliveries", "events", "attempts", "rate-limits", "idempotency", "stats"}
 
 
 @dataclass(frozen=True)
@@ -105,9 +105,10 @@ def test_package_is_one_json_template_and_a_deployment_zip(package: Package) -> 
     assert any(name.startswith("pydantic_core/") for name in names)
 
 
-def test_cfn_lint_reports_no_errors(package: Package) -> None:
+def test_cfn_lint_reports_no_errors_or_warnings(package: Package) -> None:
     matches = lint(package.text, config={"regions": ["us-east-1"]})
-    errors = [f"{m.rule.id} line {m.linenumber}: {m.message}" for m in matches if m.rule.id.startswith("E")]
+    # Warnings too: `make package` runs cfn-lint, which exits non-zero on a warning.
+    errors = [f"{m.rule.id} line {m.linenumber}: {m.message}" for m in matches if m.rule.id.startswith(("E", "W"))]
     assert errors == []
 
 
@@ -223,6 +224,20 @@ def test_retained_tables_expire_items(merge_template: dict[str, Any]) -> None:
         assert ttl["Enabled"] is True and ttl["AttributeName"], table
 
 
+# The one index that projects more than keys: the public ingest path finds a connection by id alone through it,
+# reading the whole connection (cached; docs/performance.md, "Cost per event").
+FULL_PROJECTIONS = {("connections", "byConnectionId")}
+
+
+def test_indexes_project_only_what_their_queries_read(merge_template: dict[str, Any]) -> None:
+    for table in ALL_TABLES:
+        _, resource = named(merge_template, "AWS::DynamoDB::Table", table)
+        for index in resource["Properties"].get("GlobalSecondaryIndexes", []):
+            projection = index["Projection"]["ProjectionType"]
+            wanted = "ALL" if (table, index["IndexName"]) in FULL_PROJECTIONS else "KEYS_ONLY"
+            assert projection == wanted, (table, index["IndexName"])
+
+
 def test_idempotency_table_matches_powertools_defaults(merge_template: dict[str, Any]) -> None:
     _, resource = named(merge_template, "AWS::DynamoDB::Table", "idempotency")
     assert resource["Properties"]["KeySchema"] == [{"AttributeName": "id", "KeyType": "HASH"}]
@@ -234,10 +249,13 @@ def test_every_queue_has_a_dead_letter_queue(merge_template: dict[str, Any], cha
     assert visibility >= 6 * chalice_config["lambda_timeout"]
     for queue in ALL_QUEUES:
         _, resource = named(merge_template, "AWS::SQS::Queue", queue)
-        dlq_id, dlq = named(merge_template, "AWS::SQS::Queue", f"{queue}-dlq")
+        fifo = queue.endswith(".fifo")  # a FIFO queue's DLQ is FIFO too, named <queue>-dlq.fifo
+        dlq_id, dlq = named(merge_template, "AWS::SQS::Queue", queue.removesuffix(".fifo") + "-dlq" + ".fifo" * fifo)
+        assert resource["Properties"].get("FifoQueue", False) is fifo is dlq["Properties"].get("FifoQueue", False)
         redrive = resource["Properties"]["RedrivePolicy"]
         assert redrive["deadLetterTargetArn"] == {"Fn::GetAtt": [dlq_id, "Arn"]}, queue
-        assert redrive["maxReceiveCount"] == {"Ref": "MaxReceiveCount"}
+        # Every held retry of an ordered delivery is a receive: its queue allows many more.
+        assert redrive["maxReceiveCount"] == {"Ref": "OrderedMaxReceiveCount" if fifo else "MaxReceiveCount"}
         assert resource["Properties"]["VisibilityTimeout"] == {"Ref": "QueueVisibilityTimeout"}
         assert dlq["Properties"]["MessageRetentionPeriod"] >= resource["Properties"]["MessageRetentionPeriod"]
 
@@ -245,6 +263,9 @@ def test_every_queue_has_a_dead_letter_queue(merge_template: dict[str, Any], cha
 def test_roles_carry_the_hand_written_stage_policy(package: Package) -> None:
     policy = json.loads((ROOT / ".chalice" / "policy-prod.json").read_text())
     roles = package.resources("AWS::IAM::Role")
+    scheduler = roles.pop("SchedulerRole")  # EventBridge Scheduler's, not a function's: it may only feed the runs queue
+    [statement] = [s for p in scheduler["Properties"]["Policies"] for s in p["PolicyDocument"]["Statement"]]
+    assert (statement["Action"], statement["Resource"]) == ("sqs:SendMessage", {"Fn::GetAtt": ["RunsQueue", "Arn"]})
     assert roles
     for role in roles.values():
         assert [p["PolicyDocument"] for p in role["Properties"]["Policies"]] == [policy]
@@ -277,6 +298,8 @@ def test_stage_policy_grants_only_the_stage_resources(stage: str, chalice_config
     assert by_service["secretsmanager"] == {f"arn:aws:secretsmanager:*:*:secret:{prefix}/*", "*"}
     assert "logs" in by_service and "xray" in by_service
     assert by_service["ses"] == {"arn:aws:ses:*:*:identity/*", "arn:aws:ses:*:*:configuration-set/*"}
+    assert by_service["scheduler"] == {f"arn:aws:scheduler:*:*:schedule/default/{prefix}-*"}
+    assert by_service["iam"] == {f"arn:aws:iam::*:role/{prefix}-scheduler"}  # PassRole to Scheduler only
 
 
 def test_every_function_is_traced_actively(package: Package) -> None:

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import json
 import time
+
+import pytest
 
 from chalicelib.core import aws
 from chalicelib.core.timestamps import parse_time
@@ -102,11 +105,14 @@ def test_gone_disables_the_subscription_and_tells_the_tenant(client: ApiClient, 
         assert [r.body["type"] for r in gone.accepted()] == ["DeployAgain"]
 
 
-def test_retry_after_is_honoured(client: ApiClient, driver: QueueDriver) -> None:
+def test_retry_after_is_honoured(client: ApiClient, driver: QueueDriver, capsys: pytest.CaptureFixture[str]) -> None:
     with serve_receiver(Behaviour(status=429, retry_after="120")) as busy:
         sub = subscribe(client, busy, ["*"])
         publish(client, "Busy", {})
+        capsys.readouterr()
         driver.invoke(driver.receive())
+        emitted = [json.loads(line) for line in capsys.readouterr().out.splitlines() if "DeliveryAttempted" in line]
+        assert [(m["DeliveryAttempted"], m["outcome"]) for m in emitted] == [([1.0], "failed")]  # no tenant, no id
         [attempt] = attempts(client, sub["subscriptionId"])
         assert attempt["status"] == "Retrying" and attempt["statusCode"] == 429
         wait = parse_time(attempt["nextRetryAt"]) - parse_time(attempt["attemptedAt"])

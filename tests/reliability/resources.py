@@ -81,6 +81,12 @@ def make_resources(
     api_key = post("/auth/api-keys", {"name": "ci", "scopes": ["integration.providers.read"]}, "api-key")
     made.ids["apiKeyId"] = api_key["apiKeyId"]
     made.ids["apiKey"] = api_key["apiKey"]
+    schedule = post(
+        f"/integrations/connections/{connection['connectionId']}/schedules",
+        {"operation": "GetRepository", "parameters": {"owner": "octo", "repo": "hello"}, "rate": "1 day"},
+        "schedule",
+    )
+    made.ids["scheduleId"] = schedule["scheduleId"]
     return made
 
 

@@ -4,6 +4,8 @@
   ids and a valid body, answers 404; afterwards A still reads every resource unchanged.
 - Scopes: every authenticated operation, called with every scope but its own (by token and by API
   key), answers 403 before looking at the body or the ids.
+- Portal tokens (chalicelib/portal): every operation not declared ``portal=True`` answers one 403;
+  every portal operation, given ids outside the token's allow-list (tenant A's own), answers 404.
 """
 
 from __future__ import annotations
@@ -34,6 +36,12 @@ BODIES: dict[str, dict[str, Any]] = {
     "ExecuteOperationRequest": {"parameters": {"owner": "octo", "repo": "hello"}},
     "UpdateSubscriptionRequest": {"active": False},
     "RecoverRequest": {"since": "2020-01-01T00:00:00Z"},
+    "PreviewRequest": {"event": {"type": "InvoicePaid", "data": {}}},
+    "CreateScheduleRequest": {
+        "operation": "GetRepository",
+        "parameters": {"owner": "octo", "repo": "hello"},
+        "rate": "1 day",
+    },
 }
 
 
@@ -45,6 +53,10 @@ def _app_operations() -> list[Operation]:
 
 AUTHENTICATED = [op for op in _app_operations() if op.scope is not None]
 WITH_PATH_ID = [op for op in AUTHENTICATED if PARAM.search(op.path)]
+
+
+PORTAL_WITH_PATH_ID = [op for op in WITH_PATH_ID if op.portal]
+NOT_PORTAL = [op for op in AUTHENTICATED if not op.portal]
 
 
 def _label(op: Operation) -> str:
@@ -122,3 +134,32 @@ def test_every_operation_without_its_scope_is_403(
     key = client.post("/auth/api-keys", {"name": "narrow", "scopes": others}).json["apiKey"]
     by_key = client.request(op.method, path, json_body=body, token="", headers={"X-API-Key": key})
     error_of(by_key, 403, "AUTHORIZATION_DENIED")
+
+
+@pytest.fixture(scope="module")
+def portal_of_a(tenant_a: tuple[ApiClient, Made]) -> str:
+    """A portal token of tenant A for a subscription made just for it: none of ``made``'s ids are in its list."""
+    client, _ = tenant_a
+    own = client.post("/webhooks/subscriptions", {"endpointUrl": "http://127.0.0.1:9/portal", "eventTypes": ["*"]})
+    reply = client.post("/webhooks/portal-sessions", {"subscriptionIds": [own.json["subscriptionId"]]})
+    assert reply.status == 201, reply.body
+    return str(reply.json["token"])
+
+
+@pytest.mark.parametrize("op", NOT_PORTAL, ids=_label)
+def test_a_portal_token_is_refused_by_every_other_operation(
+    op: Operation, tenant_a: tuple[ApiClient, Made], portal_of_a: str
+) -> None:
+    client, made = tenant_a
+    body: dict[str, Any] | None = {} if op.request_model else None  # refused before the body is read
+    reply = client.request(op.method, _path(op, made.ids), json_body=body, token=portal_of_a)
+    error_of(reply, 403, "AUTHORIZATION_DENIED")
+
+
+@pytest.mark.parametrize("op", PORTAL_WITH_PATH_ID, ids=_label)
+def test_a_portal_token_sees_nothing_outside_its_subscriptions(
+    op: Operation, tenant_a: tuple[ApiClient, Made], portal_of_a: str
+) -> None:
+    client, made = tenant_a
+    reply = client.request(op.method, _path(op, made.ids), json_body=_body(op), token=portal_of_a)
+    error_of(reply, 404, "RESOURCE_NOT_FOUND")

@@ -94,8 +94,13 @@ def test_stream_partial_text_is_readable_while_the_run_goes_on(
         worker.start()
         assert models.paused.wait(10)
         running = poll(
-            lambda: (r := client.get(f"/integrations/runs/{accepted['runId']}").json).get("partialResult") and r,
-            "a partial result",
+            # Written every 2 chunks: "word0 word1 " first, then all four before the server pauses.
+            lambda: (
+                (r := client.get(f"/integrations/runs/{accepted['runId']}").json).get("partialResult")
+                == "word0 word1 word2 word3 "
+                and r
+            ),
+            "the partial result up to the pause",
             10,
         )
         models.released.set()

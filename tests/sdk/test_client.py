@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 from integration_platform import AuthenticationError, Client, NotFoundError, PermissionDeniedError, RetryPolicy
+from integration_platform.models import CreateScheduleRequest
 
 from tests.e2e.conftest import LocalRuntime
 from tests.sdk.conftest import github_connection
@@ -83,3 +84,28 @@ def test_a_json_rpc_message_reaches_the_mcp_server(client: Client, vendor: FakeV
     answer = client.mcp_endpoint({"jsonrpc": "2.0", "id": 7, "method": "tools/list"})
     assert answer["id"] == 7
     assert any(tool["name"].startswith("github") for tool in answer["result"]["tools"]), answer
+
+
+def test_metrics_count_what_the_tenant_did(client: Client, vendor: FakeVendor) -> None:
+    connection_id = client.create_connection(github_connection(vendor))["connectionId"]
+    client.test_connection(connection_id)
+    series = client.get_metrics(connection_id=connection_id, granularity="hour")
+    assert series["connectionId"] == connection_id
+    assert sum(point["calls"]["total"] for point in series["points"]) >= 1
+
+
+def test_a_schedule_is_created_paused_resumed_listed_and_deleted(client: Client, vendor: FakeVendor) -> None:
+    connection_id = client.create_connection(github_connection(vendor))["connectionId"]
+    request: CreateScheduleRequest = {
+        "operation": "GetRepository",
+        "parameters": {"owner": "octo", "repo": "hello"},
+        "rate": "1 day",
+    }
+    created = client.create_schedule(connection_id, request)
+    schedule_id = created["scheduleId"]
+    assert client.pause_schedule(connection_id, schedule_id)["state"] == "Paused"
+    assert client.resume_schedule(connection_id, schedule_id)["state"] == "Enabled"
+    assert [s["scheduleId"] for s in client.iter_schedules(connection_id, page_size=1)] == [schedule_id]
+    assert client.delete_schedule(connection_id, schedule_id)["deleted"] is True
+    with pytest.raises(NotFoundError):
+        client.get_schedule(connection_id, schedule_id)

@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import base64
 import json
+import os
 import time
 
 import pytest
 from integration_platform import Client
-from integration_platform.webhooks import WebhookVerificationError, verify, verify_x_signature_256
+from integration_platform.webhooks import WebhookVerificationError, verify, verify_v1a, verify_x_signature_256
 
 from chalicelib.outbound import signing
+from chalicelib.outbound.secrets import PRIVATE_PREFIX, private_key, public_key_of
 from chalicelib.outbound.secrets import generate as new_secret
 from tests.sdk.conftest import github_connection
 from tests.support.fake_vendor import FakeVendor
@@ -77,3 +80,51 @@ def test_header_names_match_whatever_their_case() -> None:
         name.upper(): value for name, value in signing.headers("evt-1", int(time.time()), BODY, [secret]).items()
     }
     assert verify(BODY, headers, secret)["id"] == "evt-1"
+
+
+def test_a_v1a_delivery_verifies_with_the_published_key_through_a_rotation(client: Client, receiver: Receiver) -> None:
+    """Over the local runtime: the SDK reads the key over HTTP and verifies what the platform really sent."""
+    subscription = client.create_subscription(
+        {"eventTypes": ["V1aChecked"], "endpointUrl": receiver.url, "signatureScheme": "v1a"}
+    )
+    old_key = client.get_public_key(subscription["subscriptionId"]).get("publicKey")
+    assert old_key and old_key == subscription.get("publicKey")
+    receiver.trust_keys(old_key)
+    rotated = client.rotate_secret(subscription["subscriptionId"])
+    new_key = rotated.get("publicKey")
+    assert new_key and new_key != old_key
+    receiver.trust_keys(new_key, old_key)
+    published = client.publish_event({"type": "V1aChecked", "data": {"n": 1}})
+    delivered = poll(lambda: receiver.accepted(), "the v1a delivery", seconds=60)[0]
+    assert receiver.verification_errors == []
+
+    assert verify_v1a(delivered.raw, delivered.headers, new_key)["id"] == published["eventId"]
+    assert verify_v1a(delivered.raw, delivered.headers, old_key)["id"] == published["eventId"]
+    keys = [k["publicKey"] for k in client.get_public_key(subscription["subscriptionId"])["keys"]]
+    assert verify_v1a(delivered.raw, delivered.headers, keys)["type"] == "V1aChecked"
+    with pytest.raises(WebhookVerificationError):
+        verify_v1a(delivered.raw + b" ", delivered.headers, new_key)
+    with pytest.raises(WebhookVerificationError):
+        verify(delivered.raw, delivered.headers, new_secret())
+
+
+def test_v1a_refuses_other_keys_stale_timestamps_and_v1_signatures() -> None:
+    key = new_private_key()
+    other = new_private_key()
+    headers = signing.headers("evt-1", int(time.time()), BODY, [key])
+    assert headers["webhook-signature"].startswith("v1a,") and "X-Signature-256" not in headers
+    public = public_key_of(private_key(key))
+    assert verify_v1a(BODY, headers, public)["id"] == "evt-1"
+    with pytest.raises(WebhookVerificationError, match="no v1a"):
+        verify_v1a(BODY, headers, public_key_of(private_key(other)))
+    with pytest.raises(WebhookVerificationError, match="tolerance"):
+        verify_v1a(BODY, headers, public, now=time.time() + 400)
+    hmac_signed = signing.headers("evt-1", int(time.time()), BODY, [new_secret()])
+    with pytest.raises(WebhookVerificationError, match="no v1a"):
+        verify_v1a(BODY, hmac_signed, public)
+    with pytest.raises(WebhookVerificationError, match="whpk_"):
+        verify_v1a(BODY, headers, "whpk_not-a-key")
+
+
+def new_private_key() -> str:
+    return PRIVATE_PREFIX + base64.b64encode(os.urandom(32)).decode()

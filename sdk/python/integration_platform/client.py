@@ -288,6 +288,15 @@ class Client:
     def rotate_secret(self, subscription_id: str) -> models.RotatedSecret:
         return cast(models.RotatedSecret, self.call("rotate_secret", {"subscriptionId": subscription_id}))
 
+    def get_public_key(self, subscription_id: str) -> models.PublicKey:
+        """A ``v1a`` subscription's ``whpk_`` key(s) for ``webhooks.verify_v1a``."""
+        return cast(models.PublicKey, self.call("get_public_key", {"subscriptionId": subscription_id}))
+
+    def preview_subscription(self, subscription_id: str, request: models.PreviewRequest) -> models.Preview:
+        """Whether an event (given, or ``eventId``) matches, and the exact body that would be sent."""
+        path = {"subscriptionId": subscription_id}
+        return cast(models.Preview, self.call("preview_subscription", path, body=request))
+
     def recover_subscription(self, subscription_id: str, since: str) -> models.Queued:
         path = {"subscriptionId": subscription_id}
         return cast(models.Queued, self.call("recover_subscription", path, body={"since": since}))
@@ -363,6 +372,71 @@ class Client:
     def revoke_api_key(self, api_key_id: str) -> None:
         self.call("revoke_api_key", {"apiKeyId": api_key_id})
 
+    # -- subscriber portal ------------------------------------------------------------------------
+
+    def create_portal_session(
+        self, request: models.PortalSessionRequest, *, idempotency_key: str | None = None
+    ) -> models.PortalSession:
+        """A short-lived link for one of your customers to manage only these subscriptions (docs/console.md)."""
+        return cast(
+            models.PortalSession, self.call("create_portal_session", body=request, idempotency_key=idempotency_key)
+        )
+
+    # -- schedules --------------------------------------------------------------------------------
+
+    def create_schedule(
+        self, connection_id: str, request: models.CreateScheduleRequest, *, idempotency_key: str | None = None
+    ) -> models.Schedule:
+        """Run an operation on a ``rate`` or a ``cron`` (EventBridge Scheduler); every firing is a run."""
+        path = {"connectionId": connection_id}
+        return cast(models.Schedule, self.call("create_schedule", path, body=request, idempotency_key=idempotency_key))
+
+    def list_schedules(
+        self, connection_id: str, *, limit: int | None = None, cursor: str | None = None
+    ) -> models.ScheduleList:
+        query = {"limit": limit, "cursor": cursor}
+        return cast(models.ScheduleList, self.call("list_schedules", {"connectionId": connection_id}, query=query))
+
+    def iter_schedules(self, connection_id: str, *, page_size: int | None = None) -> Iterator[models.Schedule]:
+        return self._pages("list_schedules", {"connectionId": connection_id}, {"limit": page_size})
+
+    def get_schedule(self, connection_id: str, schedule_id: str) -> models.Schedule:
+        path = {"connectionId": connection_id, "scheduleId": schedule_id}
+        return cast(models.Schedule, self.call("get_schedule", path))
+
+    def pause_schedule(self, connection_id: str, schedule_id: str) -> models.Schedule:
+        path = {"connectionId": connection_id, "scheduleId": schedule_id}
+        return cast(models.Schedule, self.call("pause_schedule", path))
+
+    def resume_schedule(self, connection_id: str, schedule_id: str) -> models.Schedule:
+        path = {"connectionId": connection_id, "scheduleId": schedule_id}
+        return cast(models.Schedule, self.call("resume_schedule", path))
+
+    def delete_schedule(self, connection_id: str, schedule_id: str) -> models.ScheduleDeleted:
+        path = {"connectionId": connection_id, "scheduleId": schedule_id}
+        return cast(models.ScheduleDeleted, self.call("delete_schedule", path))
+
+    # -- numbers ----------------------------------------------------------------------------------
+
+    def get_metrics(
+        self,
+        *,
+        connection_id: str | None = None,
+        subscription_id: str | None = None,
+        granularity: str | None = None,
+        start: str | None = None,
+        end: str | None = None,
+    ) -> models.MetricsSeries:
+        """The tenant's time series, or one connection's or subscription's (``start``/``end`` are RFC 3339)."""
+        query = {
+            "connectionId": connection_id,
+            "subscriptionId": subscription_id,
+            "granularity": granularity,
+            "from": start,
+            "to": end,
+        }
+        return cast(models.MetricsSeries, self.call("get_metrics", query=query))
+
     # -- MCP --------------------------------------------------------------------------------------
 
     def mcp_endpoint(self, message: Mapping[str, Any]) -> Any:
@@ -379,3 +453,12 @@ class Client:
 
     def api_docs(self) -> str:
         return cast(str, self.call("api_docs"))
+
+    def console_page(self) -> str:
+        return cast(str, self.call("console_page"))
+
+    def console_asset(self, asset: str) -> str:
+        return cast(str, self.call("console_asset", {"asset": asset}))
+
+    def portal_page(self) -> str:
+        return cast(str, self.call("portal_page"))

@@ -30,15 +30,23 @@ Category: TypeAlias = Literal[
 
 ConnectionStatus: TypeAlias = Literal["Active", "Inactive"]
 
+DeliveryMode: TypeAlias = Literal["unordered", "ordered"]
+
 Health: TypeAlias = Literal["Healthy", "Unhealthy", "Unknown"]
 
 InboundDeliveryStatus: TypeAlias = Literal["Received", "Processed", "Failed"]
+
+PausedBy: TypeAlias = Literal["Caller", "Connection"]
 
 RotationStatus: TypeAlias = Literal["Rotating", "Rotated", "Failed"]
 
 RunStatus: TypeAlias = Literal["Pending", "Running", "Completed", "Failed", "Cancelled"]
 
+ScheduleState: TypeAlias = Literal["Enabled", "Paused"]
+
 SecretOwner: TypeAlias = Literal["Platform", "Caller"]
+
+SignatureScheme: TypeAlias = Literal["v1", "v1a"]
 
 SubscriptionStatus: TypeAlias = Literal["Active", "Inactive", "Disabled"]
 
@@ -115,6 +123,15 @@ class BearerTokenCredentials(TypedDict, total=False):
     token: Required[str]
 
 
+class CallsPoint(TypedDict, total=False):
+    """CallsPoint"""
+
+    total: int
+    failed: int
+    averageLatencyMs: int | None
+    p95LatencyMs: int | None
+
+
 class Connection(TypedDict, total=False):
     """Connection"""
 
@@ -136,6 +153,7 @@ class Connection(TypedDict, total=False):
     webhookSecretRef: str | None
     webhookSecretOwner: SecretOwner | None
     webhookUrl: str | None
+    stats: UsageStats | None
     traceId: str | None
 
 
@@ -157,11 +175,12 @@ class ConnectionHealth(TypedDict, total=False):
 
     connectionId: Required[str]
     status: Required[Health]
-    lastCheckedAt: str | None
+    lastCheck: str | None
     lastCheckFailedAt: str | None
     message: str | None
     latencyMs: int | None
-    checks: dict[str, HealthCheck]
+    checks: list[HealthCheck]
+    metrics: HealthMetrics | None
     traceId: str | None
 
 
@@ -222,6 +241,18 @@ class CreateConnectionRequest(TypedDict, total=False):
     webhookSecretRef: str | None
 
 
+class CreateScheduleRequest(TypedDict, total=False):
+    """Exactly one of ``rate`` (``"5 minutes"``) or ``cron`` (EventBridge's six fields, evaluated in ``timezone``)."""
+
+    tenantId: str | None
+    operation: Required[str]
+    parameters: dict[str, Any]
+    rate: str | None
+    cron: str | None
+    timezone: str
+    description: str | None
+
+
 class CreateSubscriptionRequest(TypedDict, total=False):
     """CreateSubscriptionRequest"""
 
@@ -231,8 +262,13 @@ class CreateSubscriptionRequest(TypedDict, total=False):
     eventTypes: list[str] | None
     endpointUrl: Required[str]
     signingSecretRef: str | None
+    signatureScheme: SignatureScheme
+    filter: dict[str, Any] | None
+    transform: str | None
     active: bool
     description: str | None
+    delivery: DeliveryMode
+    orderingKey: str | None
 
 
 class CreatedApiKey(TypedDict, total=False):
@@ -421,10 +457,29 @@ class ExecuteOperationRequest(TypedDict, total=False):
 
 
 class HealthCheck(TypedDict, total=False):
-    """HealthCheck"""
+    """001's check: what was checked, how it went and why."""
 
-    status: Required[Literal["Pass", "Fail", "Skipped"]]
+    name: Required[str]
+    status: Required[Literal["passed", "failed", "warning"]]
+    latencyMs: int | None
     message: Required[str]
+
+
+class HealthMetrics(TypedDict, total=False):
+    """001's health ``metrics``: the connection's vendor calls over the last 24 hours."""
+
+    successRate24h: float | None
+    averageLatencyMs: int | None
+    errorRate: float | None
+    totalCalls24h: int
+
+
+class InboundPoint(TypedDict, total=False):
+    """InboundPoint"""
+
+    accepted: int
+    rejected: int
+    duplicate: int
 
 
 class IngestQuery(TypedDict, total=False):
@@ -438,6 +493,44 @@ class ListQuery(TypedDict, total=False):
 
     limit: int
     cursor: str | None
+
+
+class MetricsPoint(TypedDict, total=False):
+    """MetricsPoint"""
+
+    timestamp: Required[str]
+    inbound: Required[InboundPoint]
+    outbound: Required[OutboundPoint]
+    runs: Required[RunsPoint]
+    calls: Required[CallsPoint]
+
+
+MetricsQuery = TypedDict(
+    "MetricsQuery",
+    {
+        "connectionId": "str | None",
+        "subscriptionId": "str | None",
+        "granularity": "Literal['minute', 'hour', 'day']",
+        "from": "str | None",
+        "to": "str | None",
+    },
+    total=False,
+)
+
+
+MetricsSeries = TypedDict(
+    "MetricsSeries",
+    {
+        "granularity": "Required[Literal['minute', 'hour', 'day']]",
+        "from": "Required[str]",
+        "to": "Required[str]",
+        "connectionId": "str | None",
+        "subscriptionId": "str | None",
+        "points": "Required[list[MetricsPoint]]",
+        "traceId": "str | None",
+    },
+    total=False,
+)
 
 
 class OAuth2ClientCredentials(TypedDict, total=False):
@@ -481,11 +574,68 @@ class OutboundDeliveryStatus(TypedDict, total=False):
     nextRetryAt: str | None
 
 
+class OutboundPoint(TypedDict, total=False):
+    """OutboundPoint"""
+
+    delivered: int
+    failed: int
+    averageLatencyMs: int | None
+    p95LatencyMs: int | None
+
+
 class PlatformHealth(TypedDict, total=False):
     """PlatformHealth"""
 
     status: Required[Literal["Healthy", "Unhealthy"]]
     checks: Required[list[DependencyCheck]]
+
+
+class PortalSession(TypedDict, total=False):
+    """PortalSession"""
+
+    portalUrl: str | None
+    token: str | None
+    expiresAt: Required[str]
+    subscriptionIds: Required[list[str]]
+    consumerId: str | None
+
+
+class PortalSessionRequest(TypedDict, total=False):
+    """PortalSessionRequest"""
+
+    consumerId: str | None
+    subscriptionIds: list[str] | None
+    expiresInSeconds: int
+
+
+class Preview(TypedDict, total=False):
+    """Whether the subscription takes the event and, if so, exactly what would be sent."""
+
+    matches: Required[bool]
+    eventTypeMatches: Required[bool]
+    filterMatches: Required[bool]
+    body: str | None
+    headers: dict[str, str] | None
+    signatureScheme: SignatureScheme | None
+    error: str | None
+    traceId: str | None
+
+
+class PreviewEvent(TypedDict, total=False):
+    """An event to try a subscription on; ``id`` and ``timestamp`` default to made-up ones."""
+
+    type: Required[str]
+    data: dict[str, Any]
+    source: str
+    id: str | None
+    timestamp: str | None
+
+
+class PreviewRequest(TypedDict, total=False):
+    """Give an ``event`` or the ``eventId`` of one of the tenant's recorded events, not both."""
+
+    event: PreviewEvent | None
+    eventId: str | None
 
 
 class Provider(TypedDict, total=False):
@@ -502,6 +652,7 @@ class Provider(TypedDict, total=False):
     baseUrl: Required[str]
     webhookSignature: WebhookSignature
     builtIn: Required[bool]
+    configurationSchema: dict[str, Any] | None
     status: Literal["Registered"]
     registeredAt: str | None
     traceId: str | None
@@ -512,6 +663,23 @@ class ProviderList(TypedDict, total=False):
 
     items: Required[list[Provider]]
     nextCursor: str | None
+
+
+class PublicKey(TypedDict, total=False):
+    """A ``v1a`` subscription's verification keys, newest last; older ones sign until they expire."""
+
+    subscriptionId: Required[str]
+    signatureScheme: Required[SignatureScheme]
+    publicKey: str | None
+    keys: Required[list[PublicKeyEntry]]
+
+
+class PublicKeyEntry(TypedDict, total=False):
+    """PublicKeyEntry"""
+
+    publicKey: Required[str]
+    createdAt: Required[str]
+    expiresAt: str | None
 
 
 class PublishEventRequest(TypedDict, total=False):
@@ -560,6 +728,7 @@ class RegisterProviderRequest(TypedDict, total=False):
     capabilities: list[str]
     baseUrl: Required[str]
     webhookSignature: WebhookSignature | None
+    configurationSchema: dict[str, Any] | None
 
 
 class RegisteredProvider(TypedDict, total=False):
@@ -587,6 +756,7 @@ class RotatedSecret(TypedDict, total=False):
     subscriptionId: Required[str]
     signingSecretRef: Required[str]
     signingSecret: str | None
+    publicKey: str | None
     previousSecretExpiresAt: str | None
     traceId: str | None
 
@@ -632,6 +802,8 @@ class Run(TypedDict, total=False):
     partialResult: Any
     delivery: dict[str, Any] | None
     error: RunError | None
+    scheduleId: str | None
+    scheduledTime: str | None
     traceId: str | None
 
 
@@ -660,6 +832,58 @@ class RunListQuery(TypedDict, total=False):
     status: RunStatus | None
 
 
+class RunsPoint(TypedDict, total=False):
+    """RunsPoint"""
+
+    completed: int
+    failed: int
+    averageLatencyMs: int | None
+    p95LatencyMs: int | None
+
+
+class Schedule(TypedDict, total=False):
+    """Schedule"""
+
+    scheduleId: Required[str]
+    tenantId: Required[str]
+    connectionId: Required[str]
+    operation: Required[str]
+    parameters: dict[str, Any]
+    rate: str | None
+    cron: str | None
+    timezone: str
+    description: str | None
+    state: Required[ScheduleState]
+    pausedBy: PausedBy | None
+    createdAt: Required[str]
+    updatedAt: Required[str]
+    lastRunId: str | None
+    lastScheduledTime: str | None
+    traceId: str | None
+
+
+class ScheduleDeleted(TypedDict, total=False):
+    """ScheduleDeleted"""
+
+    scheduleId: Required[str]
+    deleted: bool
+    traceId: str | None
+
+
+class ScheduleList(TypedDict, total=False):
+    """ScheduleList"""
+
+    items: Required[list[Schedule]]
+    nextCursor: str | None
+
+
+class ScheduleListQuery(TypedDict, total=False):
+    """ScheduleListQuery"""
+
+    limit: int
+    cursor: str | None
+
+
 class StatusChanged(TypedDict, total=False):
     """StatusChanged"""
 
@@ -683,13 +907,20 @@ class Subscription(TypedDict, total=False):
     eventTypes: Required[list[str]]
     endpointUrl: Required[str]
     signingSecretRef: Required[str]
+    signatureScheme: SignatureScheme
+    filter: dict[str, Any] | None
+    transform: str | None
     description: str | None
+    delivery: DeliveryMode
+    orderingKey: str | None
     createdAt: Required[str]
     updatedAt: Required[str]
     disabledAt: str | None
     disabledReason: str | None
     failingSince: str | None
     signingSecret: str | None
+    stats: UsageStats | None
+    publicKey: str | None
     traceId: str | None
 
 
@@ -716,12 +947,29 @@ class UpdateConnectionRequest(TypedDict, total=False):
 
 
 class UpdateSubscriptionRequest(TypedDict, total=False):
-    """UpdateSubscriptionRequest"""
+    """``filter: null`` or ``transform: null`` removes it; leaving the field out keeps it."""
 
     endpointUrl: str | None
     eventTypes: list[str] | None
+    filter: dict[str, Any] | None
+    transform: str | None
     active: bool | None
     description: str | None
+    delivery: DeliveryMode | None
+    orderingKey: str | None
+
+
+class UsageStats(TypedDict, total=False):
+    """``stats`` on a connection (vendor calls) or a subscription (delivery attempts), over ``windowDays``."""
+
+    windowDays: Required[int]
+    totalCalls: Required[int]
+    failedCalls: Required[int]
+    successRate: float | None
+    averageResponseTimeMs: int | None
+    p50ResponseTimeMs: int | None
+    p95ResponseTimeMs: int | None
+    lastUsedAt: str | None
 
 
 class VendorQuery(TypedDict, total=False):
@@ -767,11 +1015,16 @@ OPERATIONS: dict[str, tuple[str, str]] = {
     "change_credentials": ("PUT", "/integrations/connections/{connectionId}/credentials"),
     "change_webhook_secret": ("PUT", "/integrations/connections/{connectionId}/webhook-secret"),
     "check_health": ("POST", "/integrations/connections/{connectionId}/health/check"),
+    "console_asset": ("GET", "/console/{asset}"),
+    "console_page": ("GET", "/console"),
     "create_api_key": ("POST", "/auth/api-keys"),
     "create_connection": ("POST", "/integrations/connections"),
+    "create_portal_session": ("POST", "/webhooks/portal-sessions"),
+    "create_schedule": ("POST", "/integrations/connections/{connectionId}/schedules"),
     "create_subscription": ("POST", "/webhooks/subscriptions"),
     "deactivate_connection": ("POST", "/integrations/connections/{connectionId}/deactivate"),
     "delete_connection": ("DELETE", "/integrations/connections/{connectionId}"),
+    "delete_schedule": ("DELETE", "/integrations/connections/{connectionId}/schedules/{scheduleId}"),
     "delete_subscription": ("DELETE", "/webhooks/subscriptions/{subscriptionId}"),
     "execute_operation": ("POST", "/integrations/connections/{connectionId}/operations/{operation}"),
     "get_connection": ("GET", "/integrations/connections/{connectionId}"),
@@ -779,8 +1032,11 @@ OPERATIONS: dict[str, tuple[str, str]] = {
     "get_delivery": ("GET", "/webhooks/deliveries/{id}"),
     "get_event": ("GET", "/events/{eventId}"),
     "get_health": ("GET", "/integrations/connections/{connectionId}/health"),
+    "get_metrics": ("GET", "/metrics"),
     "get_provider": ("GET", "/integrations/providers/{providerId}"),
+    "get_public_key": ("GET", "/webhooks/subscriptions/{subscriptionId}/public-key"),
     "get_run": ("GET", "/integrations/runs/{runId}"),
+    "get_schedule": ("GET", "/integrations/connections/{connectionId}/schedules/{scheduleId}"),
     "get_subscription": ("GET", "/webhooks/subscriptions/{subscriptionId}"),
     "ingest_delivery": ("POST", "/webhooks/deliveries"),
     "list_api_keys": ("GET", "/auth/api-keys"),
@@ -791,16 +1047,21 @@ OPERATIONS: dict[str, tuple[str, str]] = {
     "list_operations": ("GET", "/integrations/connections/{connectionId}/operations"),
     "list_providers": ("GET", "/integrations/providers"),
     "list_runs": ("GET", "/integrations/runs"),
+    "list_schedules": ("GET", "/integrations/connections/{connectionId}/schedules"),
     "list_subscriptions": ("GET", "/webhooks/subscriptions"),
     "mcp_endpoint": ("POST", "/mcp"),
     "openapi_document": ("GET", "/openapi.json"),
+    "pause_schedule": ("POST", "/integrations/connections/{connectionId}/schedules/{scheduleId}/pause"),
     "platform_health": ("GET", "/health"),
+    "portal_page": ("GET", "/portal"),
+    "preview_subscription": ("POST", "/webhooks/subscriptions/{subscriptionId}/preview"),
     "publish_event": ("POST", "/events"),
     "receive_vendor_delivery": ("POST", "/webhooks/deliveries/{id}"),
     "recover_subscription": ("POST", "/webhooks/subscriptions/{subscriptionId}/recover"),
     "redeliver_event": ("POST", "/events/{eventId}/redeliver"),
     "redrive_delivery": ("POST", "/webhooks/deliveries/{id}/redrive"),
     "register_provider": ("POST", "/integrations/providers"),
+    "resume_schedule": ("POST", "/integrations/connections/{connectionId}/schedules/{scheduleId}/resume"),
     "revoke_api_key": ("DELETE", "/auth/api-keys/{apiKeyId}"),
     "rotate_credential": ("POST", "/integrations/credentials/rotate"),
     "rotate_secret": ("POST", "/webhooks/subscriptions/{subscriptionId}/rotate-secret"),

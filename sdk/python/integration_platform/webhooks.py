@@ -10,8 +10,17 @@ Every delivery carries two signatures:
   newest secret string as given (``whsec_...``). It does not cover the timestamp,
   so ``verify_x_signature_256`` also checks the (unsigned) ``webhook-timestamp``.
 
-Pass every secret you still trust (newest last) while a rotation is under way.
-Verify the raw body bytes, before any JSON parsing.
+A subscription created with ``signatureScheme: "v1a"`` is signed with ed25519
+instead: ``webhook-signature`` holds ``v1a,<base64>`` per active private key
+over the same content, and there is no ``X-Signature-256``. ``verify_v1a``
+checks it with the subscription's public key(s) (``whpk_...``, from
+``GET /webhooks/subscriptions/{id}/public-key``); it needs ``cryptography``
+(``pip install integration-platform-sdk[v1a]``), imported only when called.
+
+Pass every secret or key you still trust (newest last) while a rotation is under way.
+Verify the raw body bytes, before any JSON parsing. The body is the event
+(``{id, type, timestamp, data}``) unless the subscription has a ``transform``,
+in which case it is whatever JSON the transform made of it.
 """
 
 from __future__ import annotations
@@ -26,6 +35,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 PREFIX = "whsec_"
+PUBLIC_PREFIX = "whpk_"
 DEFAULT_TOLERANCE = 300.0
 
 
@@ -61,14 +71,11 @@ def _check_timestamp(headers: Mapping[str, str], tolerance: float, now: float | 
         raise WebhookVerificationError(f"webhook-timestamp is {skew:.0f}s away from now (tolerance {tolerance:g}s)")
 
 
-def _event(body: bytes) -> dict[str, Any]:
+def _event(body: bytes) -> Any:
     try:
-        event = json.loads(body)
+        return json.loads(body)
     except ValueError as error:
         raise WebhookVerificationError("the body is not JSON") from error
-    if not isinstance(event, dict):
-        raise WebhookVerificationError("the body is not a JSON object")
-    return event
 
 
 def verify(
@@ -78,7 +85,7 @@ def verify(
     *,
     tolerance: float = DEFAULT_TOLERANCE,
     now: float | None = None,
-) -> dict[str, Any]:
+) -> Any:
     """Check the Standard Webhooks signature and timestamp; return the event (id, type, timestamp, data).
 
     Dedupe on the event's ``id`` (also ``webhook-id``): retries and redeliveries repeat it.
@@ -103,7 +110,7 @@ def verify_x_signature_256(
     *,
     tolerance: float = DEFAULT_TOLERANCE,
     now: float | None = None,
-) -> dict[str, Any]:
+) -> Any:
     """Check ``X-Signature-256`` (003's scheme) and the freshness of ``webhook-timestamp``; return the event."""
     _check_timestamp(headers, tolerance, now)
     given = _header(headers, "X-Signature-256")
@@ -112,3 +119,41 @@ def verify_x_signature_256(
         if hmac.compare_digest(given, expected):
             return _event(body)
     raise WebhookVerificationError("X-Signature-256 does not match the secret")
+
+
+def verify_v1a(
+    body: bytes,
+    headers: Mapping[str, str],
+    public_key: str | Sequence[str],
+    *,
+    tolerance: float = DEFAULT_TOLERANCE,
+    now: float | None = None,
+) -> Any:
+    """Check a ``v1a`` (ed25519) signature against the ``whpk_`` key(s) and the timestamp; return the body."""
+    from cryptography.exceptions import InvalidSignature
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+
+    _check_timestamp(headers, tolerance, now)
+    message_id, stamp = _header(headers, "webhook-id"), _header(headers, "webhook-timestamp")
+    signed = f"{message_id}.{stamp}.".encode() + body
+    keys = []
+    for text in _secrets(public_key):
+        try:
+            keys.append(Ed25519PublicKey.from_public_bytes(base64.b64decode(text.removeprefix(PUBLIC_PREFIX))))
+        except (binascii.Error, ValueError) as error:
+            raise WebhookVerificationError("the public key is not a whpk_ ed25519 key") from error
+    for candidate in _header(headers, "webhook-signature").split():
+        version, _, value = candidate.partition(",")
+        if version != "v1a":
+            continue
+        try:
+            signature = base64.b64decode(value, validate=True)
+        except binascii.Error:
+            continue
+        for key in keys:
+            try:
+                key.verify(signature, signed)
+            except InvalidSignature:
+                continue
+            return _event(body)
+    raise WebhookVerificationError("no v1a webhook-signature matches the public key")

@@ -102,8 +102,13 @@ def typed_dict(name: str, schema: dict[str, Any]) -> str:
     if all(field.isidentifier() and not keyword.iskeyword(field) for field, _ in fields):
         body = "".join(field_line(field, kind) for field, kind in fields) or "    pass\n"
         return f'class {name}(TypedDict, total=False):\n    """{doc}"""\n\n{body}'
-    items = ", ".join(f"{literal(field)}: {literal(kind)}" for field, kind in fields)
-    return f"{name} = TypedDict({literal(name)}, {{{items}}}, total=False)\n"
+    # Annotations as strings with single quotes inside, so ``ruff format`` keeps them as they are.
+    pairs = [f'{literal(field)}: "{kind.replace(chr(34), chr(39))}"' for field, kind in fields]
+    line = f"{name} = TypedDict({literal(name)}, {{{', '.join(pairs)}}}, total=False)\n"
+    if len(line) <= LINE_LENGTH:
+        return line
+    items = "".join(f"        {pair},\n" for pair in pairs)
+    return f"{name} = TypedDict(\n    {literal(name)},\n    {{\n{items}    }},\n    total=False,\n)\n"
 
 
 def render(document: dict[str, Any]) -> str:

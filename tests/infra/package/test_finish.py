@@ -88,3 +88,24 @@ def test_a_zip_over_the_budget_fails(tmp_path: Path) -> None:
     assert check_size(archive, max_mb=2) == pytest.approx(1, abs=0.01)
     with pytest.raises(PackagingError, match="over the 1 MB budget"):
         check_size(archive, max_mb=1)
+
+
+def test_bytecode_from_a_working_tree_is_replaced_not_duplicated(tmp_path: Path) -> None:
+    """After a test run, chalicelib/ holds __pycache__: Chalice zips it, and the finish must not add a second copy."""
+    archive = tmp_path / "deployment.zip"
+    stale = "chalicelib/__pycache__/thing.cpython-311.pyc"
+    build_zip(archive, {"chalicelib/__init__.py": "", "chalicelib/thing.py": "VALUE = 1\n", stale: "stale bytes"})
+    finish(archive)
+    with zipfile.ZipFile(archive) as finished_zip:
+        names = finished_zip.namelist()
+        assert len(names) == len(set(names))
+        assert stale in names and finished_zip.read(stale) != b"stale bytes"
+
+
+def test_install_records_and_sboms_are_left_out_but_metadata_stays() -> None:
+    from infra.package.trim import unused
+
+    assert unused("pydantic-2.14.3.dist-info/RECORD")
+    assert unused("pydantic_core-2.50.4.dist-info/sboms/pydantic-core.cyclonedx.json")
+    assert not unused("pydantic-2.14.3.dist-info/METADATA")  # importlib.metadata.version reads it
+    assert not unused("chalicelib/RECORD")

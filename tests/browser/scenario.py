@@ -1,0 +1,130 @@
+"""The data the browser tests look at, made through the public API of the running local runtime.
+
+One thing is not: an inbound delivery in the dead-letter state. The local
+consumer processes every delivery at once, so the scenario plays a consumer that
+never finished (the delivery back to ``Received``) and hands its message to the
+inbound dead-letter queue, whose real consumer marks it ``Failed``.
+"""
+
+from __future__ import annotations
+
+import json
+import secrets
+import urllib.error
+import urllib.request
+import uuid
+from dataclasses import dataclass, field
+from typing import Any
+
+import boto3
+
+from tests.e2e.conftest import LocalRuntime
+from tests.inbound import signers
+from tests.support.api_client import Reply
+from tests.support.receiver import Receiver
+from tests.support.waiting import poll
+
+VENDOR_TOKEN = "ghp_console"
+PREFIX = "integration-platform-dev"
+
+
+@dataclass
+class Scenario:
+    runtime: LocalRuntime
+    tenant: str
+    token: str
+    receiver: Receiver
+    ids: dict[str, str] = field(default_factory=dict)
+
+    def call(self, method: str, path: str, body: Any = None, expect: int | tuple[int, ...] = (200, 201, 202)) -> Any:
+        reply = self.runtime.request(method, path, json_body=body, token=self.token)
+        statuses = (expect,) if isinstance(expect, int) else expect
+        assert reply.status in statuses, f"{method} {path}: {reply.status} {reply.body!r}"
+        return reply.json if reply.body else None
+
+    def get(self, path: str) -> Any:
+        return self.call("GET", path)
+
+
+def _post_raw(runtime: LocalRuntime, path: str, body: bytes, headers: dict[str, str]) -> Reply:
+    request = urllib.request.Request(runtime.base_url + path, data=body, method="POST", headers=headers)
+    try:
+        with urllib.request.urlopen(request, timeout=30) as response:
+            return Reply(response.status, dict(response.headers.items()), response.read())
+    except urllib.error.HTTPError as error:
+        return Reply(error.code, dict(error.headers.items()), error.read())
+
+
+def _aws(runtime: LocalRuntime, service: str) -> Any:
+    make: Any = boto3.client  # one helper for two services; the stubs type each name separately
+    return make(
+        service,
+        endpoint_url=runtime.moto_url,
+        region_name="us-east-1",
+        aws_access_key_id="local",
+        aws_secret_access_key="local",
+    )
+
+
+def inbound_delivery(s: Scenario, connection: dict[str, Any], number: int) -> str:
+    body = json.dumps({"action": "opened", "number": number, "title": "<b>not markup</b>"}).encode()
+    headers = {
+        "Content-Type": "application/json",
+        "X-GitHub-Event": "pull_request",
+        "X-GitHub-Delivery": str(uuid.uuid4()),
+        **signers.github(connection["webhookSecret"], body),
+    }
+    reply = _post_raw(s.runtime, f"/webhooks/deliveries/{connection['connectionId']}", body, headers)
+    assert reply.status == 202, reply.body
+    delivery_id = str(reply.json["deliveryId"])
+    poll(lambda: s.get(f"/webhooks/deliveries/{delivery_id}")["status"] == "Processed", "delivery processed")
+    return delivery_id
+
+
+def dead_letter(s: Scenario, delivery_id: str) -> None:
+    _aws(s.runtime, "dynamodb").update_item(
+        TableName=f"{PREFIX}-deliveries",
+        Key={"tenantId": {"S": s.tenant}, "deliveryId": {"S": delivery_id}},
+        UpdateExpression="SET #s = :r",
+        ExpressionAttributeNames={"#s": "status"},
+        ExpressionAttributeValues={":r": {"S": "Received"}},
+    )
+    sqs = _aws(s.runtime, "sqs")
+    url = sqs.get_queue_url(QueueName=f"{PREFIX}-inbound-events-dlq")["QueueUrl"]
+    sqs.send_message(QueueUrl=url, MessageBody=json.dumps({"tenantId": s.tenant, "deliveryId": delivery_id}))
+    poll(lambda: s.get(f"/webhooks/deliveries/{delivery_id}")["status"] == "Failed", "delivery dead-lettered")
+
+
+def build(runtime: LocalRuntime, vendor_url: str, receiver: Receiver) -> Scenario:
+    tenant = f"console-{secrets.token_hex(4)}"
+    s = Scenario(runtime, tenant, runtime.token(tenant), receiver)
+    connection = s.call(
+        "POST",
+        "/integrations/connections",
+        {
+            "providerId": "prov-github",
+            "displayName": "Repo <hooks> & co",
+            "credentials": {"token": VENDOR_TOKEN},
+            "configuration": {"baseUrl": vendor_url},
+        },
+    )
+    cid = s.ids["connectionId"] = connection["connectionId"]
+    s.call("POST", f"/integrations/connections/{cid}/health/check")
+    parameters = {"parameters": {"owner": "octo", "repo": "hello"}}
+    run = s.call("POST", f"/integrations/connections/{cid}/operations/GetRepository", parameters)
+    s.ids["runId"] = run["runId"]
+    poll(lambda: s.get(f"/integrations/runs/{run['runId']}")["status"] == "Completed", "run completed")
+    subscription = s.call("POST", "/webhooks/subscriptions", {"endpointUrl": receiver.url, "eventTypes": ["*"]})
+    s.ids["subscriptionId"] = subscription["subscriptionId"]
+    receiver.trust(subscription["signingSecret"])
+    s.ids["deliveryId"] = inbound_delivery(s, connection, 1)
+    s.ids["failedDeliveryId"] = inbound_delivery(s, connection, 2)
+    dead_letter(s, s.ids["failedDeliveryId"])
+    s.ids["eventId"] = s.call("POST", "/events", {"type": "InvoicePaid", "data": {"amount": 5}})["eventId"]
+    poll(lambda: attempts_of(s, s.ids["eventId"]), "the event delivered")
+    return s
+
+
+def attempts_of(s: Scenario, event_id: str) -> list[dict[str, Any]]:
+    items = s.get(f"/webhooks/subscriptions/{s.ids['subscriptionId']}/attempts?limit=100")["items"]
+    return [a for a in items if a["eventId"] == event_id]

@@ -1,0 +1,166 @@
+"""The operator console in headless Chromium: every page loads with no console error, shows the API's numbers,
+and its actions (redeliver, disable/enable, recover, redrive) change what the API then answers."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+
+from tests.browser.conftest import Page
+from tests.browser.scenario import Scenario, attempts_of, build
+from tests.e2e.conftest import LocalRuntime
+from tests.support.fake_vendor import serve_vendor
+from tests.support.receiver import serve_receiver
+from tests.support.waiting import poll
+
+NONE = "\u2013"  # the en dash the pages show for "no value"
+
+
+def percent(rate: float | None) -> str:
+    return NONE if rate is None else f"{rate * 100:.1f}%"
+
+
+def millis(value: int | None) -> str:
+    return NONE if value is None else f"{value} ms"
+
+
+@pytest.fixture(scope="module")
+def scenario(local_runtime: LocalRuntime) -> Iterator[Scenario]:
+    with serve_vendor() as vendor, serve_receiver() as receiver:
+        vendor.expect_bearer("ghp_console")
+        yield build(local_runtime, vendor.url, receiver)
+
+
+@pytest.fixture
+def console(page: Page, scenario: Scenario) -> Page:
+    """Signed in as the scenario's tenant through the page's own development sign-in."""
+    page.open("/console", "#/connections")
+    page.wait(lambda: page.all("#sign-in") or page.all("#connections"), "the console loading")
+    if page.all("#sign-in"):
+        page.wait(lambda: page.all("#dev-sign-in"), "the development sign-in button")
+        tenant = page.css("#dev-tenant")
+        tenant.clear()
+        tenant.send_keys(scenario.tenant)
+        page.screenshot("console-sign-in")
+        page.css("#dev-sign-in").click()
+        page.wait(lambda: page.css("main").get_attribute("data-loaded") == "#/connections", "signed in")
+    return page
+
+
+def test_connections_show_status_health_numbers_and_a_sparkline(console: Page, scenario: Scenario) -> None:
+    console.route("#/connections")
+    cid = scenario.ids["connectionId"]
+    api = scenario.get(f"/integrations/connections/{cid}")
+    row = f'tr[data-connection-id="{cid}"]'
+    assert console.text(f"{row} td:first-child") == "Repo <hooks> & co"  # text, never markup
+    assert console.text(f'{row} [data-field="totalCalls"]') == str(api["stats"]["totalCalls"])
+    assert console.text(f'{row} [data-field="successRate"]') == percent(api["stats"]["successRate"])
+    assert console.text(f'{row} [data-field="averageResponseTimeMs"]') == millis(api["stats"]["averageResponseTimeMs"])
+    assert api["stats"]["totalCalls"] >= 2  # the health check and the run
+    assert console.all(f"{row} svg.sparkline path.line")
+    console.screenshot("console-connections")
+    console.no_console_errors()
+
+
+def test_one_connection_shows_checks_plots_runs_and_deliveries(console: Page, scenario: Scenario) -> None:
+    cid = scenario.ids["connectionId"]
+    console.route(f"#/connections/{cid}")
+    health = scenario.get(f"/integrations/connections/{cid}/health")
+    assert len(console.all("#checks tbody tr")) == len(health["checks"]) > 0
+    assert console.text('[data-field="successRate24h"]') == percent(health["metrics"]["successRate24h"])
+    assert console.text('[data-field="totalCalls24h"]') == str(health["metrics"]["totalCalls24h"])
+    plots = console.all("#plots svg.plot")
+    assert len(plots) == 4  # success rate and latency, over 24 h and over 7 d
+    assert all(int(p.get_attribute("data-points")) >= 1 for p in plots)
+    assert scenario.ids["runId"] in console.text("table.runs")
+    assert scenario.ids["deliveryId"] in console.text("table.deliveries")
+    console.screenshot("console-connection")
+    console.no_console_errors()
+
+
+def test_a_delivery_shows_its_payload_with_signatures_redacted_and_its_event(console: Page, scenario: Scenario) -> None:
+    did = scenario.ids["deliveryId"]
+    console.route(f"#/deliveries/{did}")
+    delivery = scenario.get(f"/webhooks/deliveries/{did}")
+    assert "sha256=" not in console.driver.page_source  # the page redacts whatever the API leaves in
+    assert '"x-hub-signature-256": "[redacted]"' in console.text("#headers").lower()
+    assert "<b>not markup</b>" in console.text("#payload")
+    assert delivery["eventId"] in console.text("main")
+    console.screenshot("console-delivery")
+    console.route("#/deliveries")
+    assert did in console.text("table.deliveries")
+    console.no_console_errors()
+
+
+def test_an_event_shows_each_subscriptions_status_and_redelivers(console: Page, scenario: Scenario) -> None:
+    console.route("#/events")
+    assert scenario.ids["eventId"] in console.text("#events")
+    eid, sid = scenario.ids["eventId"], scenario.ids["subscriptionId"]
+    console.route(f"#/events/{eid}")
+    status = next(d for d in scenario.get(f"/events/{eid}")["deliveries"] if d["subscriptionId"] == sid)
+    row = f'#event-deliveries tr[data-subscription-id="{sid}"]'
+    assert console.text(f'{row} [data-field="attempts"]') == str(status["attempts"])
+    console.screenshot("console-event")
+    before = len(attempts_of(scenario, eid))
+    console.css(f"{row} button.redeliver").click()
+    poll(lambda: len(attempts_of(scenario, eid)) > before, "the redelivery attempted")
+    console.no_console_errors()
+
+
+def test_subscriptions_disable_enable_recover_and_attempts(console: Page, scenario: Scenario) -> None:
+    sid = scenario.ids["subscriptionId"]
+    console.route("#/subscriptions")
+    row = f'#subscriptions tr[data-subscription-id="{sid}"]'
+    api = scenario.get(f"/webhooks/subscriptions/{sid}")
+    assert console.text(f'{row} [data-field="totalCalls"]') == str(api["stats"]["totalCalls"])
+    console.screenshot("console-subscriptions")
+    console.css(f"{row} button.toggle").click()
+    poll(lambda: scenario.get(f"/webhooks/subscriptions/{sid}")["active"] is False, "disabled")
+    console.wait(lambda: console.text(f"{row} button.toggle") == "Enable", "the Enable button")
+    console.css(f"{row} button.toggle").click()
+    poll(lambda: scenario.get(f"/webhooks/subscriptions/{sid}")["active"] is True, "enabled again")
+    console.wait(lambda: console.text(f"{row} button.toggle") == "Disable", "the Disable button")
+    console.css(f"{row} form.recover button").click()
+    console.wait(lambda: "Recovery queued" in console.text("#flash"), "the recovery acknowledged")
+    console.route(f"#/subscriptions/{sid}")
+    shown = console.all("#attempts tbody tr[data-event-id]")
+    assert len(shown) == len(scenario.get(f"/webhooks/subscriptions/{sid}/attempts?limit=50")["items"]) > 0
+    console.screenshot("console-subscription")
+    console.no_console_errors()
+
+
+def test_runs_show_parameters_result_and_attempts(console: Page, scenario: Scenario) -> None:
+    console.route("#/runs")
+    assert scenario.ids["runId"] in console.text("table.runs")
+    console.route(f"#/runs/{scenario.ids['runId']}")
+    run = scenario.get(f"/integrations/runs/{scenario.ids['runId']}")
+    assert console.text('[data-field="attempts"]') == str(run["attempts"])
+    assert '"owner": "octo"' in console.text("#parameters")
+    assert '"name": "hello"' in console.text("#result")
+    console.screenshot("console-run")
+    console.no_console_errors()
+
+
+def test_dead_letters_are_listed_and_redriven(console: Page, scenario: Scenario) -> None:
+    did = scenario.ids["failedDeliveryId"]
+    console.route("#/dead-letters")
+    row = f'tr[data-delivery-id="{did}"]'
+    assert console.all(row)
+    console.screenshot("console-dead-letters")
+    console.css(f"{row} button.redrive").click()
+    poll(lambda: scenario.get(f"/webhooks/deliveries/{did}").get("redriveCount") == 1, "the redrive")
+    console.wait(lambda: not console.all(row), "the row leaving the dead letters")
+    console.no_console_errors()
+
+
+def test_an_api_key_signs_in_too(console: Page, scenario: Scenario) -> None:
+    scopes = ["integration.connections.read", "metrics.read"]
+    key = scenario.call("POST", "/auth/api-keys", {"name": "console", "scopes": scopes})
+    console.css("#sign-out").click()
+    console.wait(lambda: console.all("#sign-in"), "the sign-in form")
+    console.css("#credential-kind option[value=apiKey]").click()
+    console.css("#credential").send_keys(key["apiKey"])
+    console.css("#sign-in button[type=submit]").click()
+    console.wait(lambda: scenario.ids["connectionId"] in console.driver.page_source, "connections by API key")
+    console.no_console_errors()

@@ -1,0 +1,89 @@
+"""The buckets themselves: one write per (series, hour), minute counters, percentiles, windows, old health checks."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+
+from chalicelib.connections import store as connections
+from chalicelib.core.errors import ValidationFailed
+from chalicelib.stats import read, record
+from chalicelib.stats.models import MetricsQuery
+from tests.support.api_client import ApiClient
+from tests.support.fake_vendor import FakeVendor
+from tests.support.run_driver import connect
+
+
+def test_a_batch_sums_its_observations_into_one_write_per_series_and_hour(
+    tenant: str, stats_writes: list[dict[str, Any]]
+) -> None:
+    at = datetime(2026, 3, 1, 10, 7, tzinfo=UTC)
+    with record.collecting():
+        for ok, latency in ((True, 120), (True, 80), (False, 3000)):
+            record.record(record.Observation(tenant, record.SUBSCRIPTION, "sub-1", at).timed("out", ok, latency))
+        record.record(record.Observation(tenant, record.SUBSCRIPTION, "sub-2", at).timed("out", True, 10))
+        record.record(record.Observation(tenant, record.SUBSCRIPTION, "sub-1", at + timedelta(hours=1)))
+        assert stats_writes == []  # nothing is written before the batch ends
+    assert sorted((w["Key"]["seriesKey"]["S"], w["Key"]["hour"]["S"]) for w in stats_writes) == [
+        (f"{tenant}#s#sub-1", "2026-03-01T10"),
+        (f"{tenant}#s#sub-2", "2026-03-01T10"),
+    ]  # an observation that counted nothing writes nothing
+    query = MetricsQuery.model_validate(
+        {
+            "subscriptionId": "sub-1",
+            "granularity": "minute",
+            "from": "2026-03-01T10:06:00Z",
+            "to": "2026-03-01T10:09:00Z",
+        }
+    )
+    points = read.series(tenant, query).points
+    assert [(p.timestamp, p.outbound.delivered, p.outbound.failed) for p in points] == [
+        ("2026-03-01T10:06:00.000Z", 0, 0),
+        ("2026-03-01T10:07:00.000Z", 2, 1),
+        ("2026-03-01T10:08:00.000Z", 0, 0),
+    ]
+    assert points[1].outbound.average_latency_ms == 1067 and points[1].outbound.p95_latency_ms is None
+    hourly = read.series(tenant, query.model_copy(update={"granularity": "hour"})).points
+    assert [(p.outbound.delivered, p.outbound.failed, p.outbound.p95_latency_ms) for p in hourly] == [(2, 1, 4625)]
+
+
+def test_percentiles_interpolate_inside_the_bucket() -> None:
+    ten_between_100_and_250 = {"out_h2": 10}
+    assert read.percentile(ten_between_100_and_250, "out", 0.5) == 175
+    assert read.percentile({"out_h0": 19, "out_h9": 1}, "out", 0.95) == 50
+    assert read.percentile({"out_h0": 1, "out_h9": 1}, "out", 0.95) == 30000  # slower than every bound: "at least"
+    assert read.percentile({}, "out", 0.5) is None
+
+
+def test_windows_are_floored_and_bounded() -> None:
+    query = MetricsQuery.model_validate({"from": "2026-03-01T10:17:00Z", "to": "2026-03-02T10:17:00Z"})
+    assert read.window(query) == (datetime(2026, 3, 1, 10, tzinfo=UTC), datetime(2026, 3, 2, 10, 17, tzinfo=UTC))
+    days = MetricsQuery.model_validate({"granularity": "day", "to": "2026-03-02T10:17:00Z"})
+    assert read.window(days)[0] == datetime(2026, 1, 31, tzinfo=UTC)
+    with pytest.raises(ValidationFailed, match="at most 1440"):
+        read.window(
+            MetricsQuery.model_validate(
+                {"granularity": "minute", "from": "2026-03-01T00:00:00Z", "to": "2026-03-02T00:00:01Z"}
+            )
+        )
+
+
+def test_checks_recorded_in_the_old_map_shape_read_as_the_list(
+    client: ApiClient, tenant: str, vendor: FakeVendor
+) -> None:
+    connection_id = connect(client, vendor.url)
+    old = {"connection": {"status": "Pass", "message": "ok"}, "authentication": {"status": "Skipped", "message": "-"}}
+    connections.TABLE.update(tenant, connection_id, {"healthChecks": old, "lastCheckedAt": "2026-01-01T00:00:00Z"})
+    health = client.get(f"/integrations/connections/{connection_id}/health").json
+    assert health["checks"] == [
+        {"name": "connection", "status": "passed", "message": "ok"},
+        {"name": "authentication", "status": "warning", "message": "-"},
+        {
+            "name": "circuitBreaker",
+            "status": "passed",
+            "message": "Closed: calls reach the vendor (0 consecutive vendor failures).",
+        },
+    ]
+    assert health["lastCheck"] == "2026-01-01T00:00:00.000Z" and health["metrics"] == {"totalCalls24h": 0}
