@@ -1,9 +1,11 @@
 """The "Cost per event" section of docs/performance.md, from ``python -m bench.cost``'s RESULT line.
 
-``BEFORE`` holds the same bench's figures on the tree before issue 14's write
-savings (commit 9a3b731, with ``bench/`` of this change copied in:
-``git worktree add /tmp/before 9a3b731 && cp bench/*.py /tmp/before/bench/ &&
-cd /tmp/before && python -m bench.cost``), so the page shows both.
+``BEFORE`` holds the same bench's figures at commit 0a6b17d (the event never
+rewritten, compressed event data, keys-only deliveries index), before the event
+referenced its delivery's payload, the inbound message carried the event's
+metadata and the runs and API keys indexes were narrowed, so the page shows both.
+The floor is what a scenario costs with no DynamoDB at all (every other line of
+its bill), so it says which targets any storage design can still meet.
 """
 
 from __future__ import annotations
@@ -13,16 +15,23 @@ from typing import Any
 from bench import chain, prices
 
 BEFORE = {
-    "1 inbound -> 1 subscriber": 22.09,
-    "1 inbound -> 5 subscribers": 37.40,
-    "batches of 10, 1 subscriber": 19.90,
-    "25 KB GitHub push -> 1 subscriber": 57.40,
-    "async run -> 1 subscriber": 39.61,
+    "1 inbound -> 1 subscriber": 20.79,
+    "1 inbound -> 5 subscribers": 36.08,
+    "batches of 10, 1 subscriber": 18.62,
+    "25 KB GitHub push -> 1 subscriber": 49.77,
+    "async run -> 1 subscriber": 39.37,
 }
 TARGETS = {"1 inbound -> 1 subscriber": 8.0, "25 KB GitHub push -> 1 subscriber": 10.0}
 
 
+def floor(figures: dict[str, Any]) -> float:
+    """The scenario's dollars per million with zero DynamoDB: the front, SQS, EventBridge, Lambda."""
+    return float(sum(v for line, v in figures["bill"].items() if not line.startswith("dynamodb")))
+
+
 def section(result: dict[str, Any]) -> list[str]:
+    tiny, batched = result["1 inbound -> 1 subscriber"], result["batches of 10, 1 subscriber"]
+    large = result["25 KB GitHub push -> 1 subscriber"]
     rows = []
     for name, figures in result.items():
         target = TARGETS.get(name)
@@ -30,7 +39,8 @@ def section(result: dict[str, Any]) -> list[str]:
         rows.append(
             f"| {name} | {figures['calls']:g} + {figures['esmCalls']:g} | {figures['wru']:g} | {figures['rru']:g} "
             f"| ${BEFORE.get(name, 0):.2f} | ${figures['dollarsPerMillion']:.2f} | ${figures['httpApi']:.2f} "
-            f"| ${figures['functionUrl']:.2f} | {'' if target is None else f'<= ${target:.0f} {verdict}'} |"
+            f"| ${figures['functionUrl']:.2f} | ${floor(figures):.2f} "
+            f"| {'' if target is None else f'<= ${target:.0f} {verdict}'} |"
         )
     documented = [
         f"- {title}: {_chain(documented_chain)} ({wru:g} WRU)"
@@ -54,8 +64,8 @@ def section(result: dict[str, Any]) -> list[str]:
         "Scenarios send one event at a time (batch size 1: the worst case) except the batch row.",
         "",
         "| Scenario (per event) | AWS calls (ours + mappings') | WRU | RRU | $/M before | $/M now (REST) "
-        "| HTTP API | Function URL | Target |",
-        "|---|---|---|---|---|---|---|---|---|",
+        "| HTTP API | Function URL | Floor (no DynamoDB) | Target |",
+        "|---|---|---|---|---|---|---|---|---|---|",
         *rows,
         "",
         f"For comparison: Hookdeck ${prices.HOOKDECK_PER_MILLION:.0f}/M, Svix ${prices.SVIX_PER_MILLION:.0f}/M.",
@@ -69,21 +79,52 @@ def section(result: dict[str, Any]) -> list[str]:
         "requests each), EventBridge $1.00 (every platform event is put on the bus for other services),",
         "Lambda about $1.00, and DynamoDB writes $1.25 per WRU. Those non-DynamoDB lines alone are about",
         "$8, so the $8 target for a tiny body is out of reach while a delivery crosses two queues and the",
-        "bus; a 25 KB body adds its compressed size (about 5 KB) three times, for the delivery's put, the",
-        "delivery's Processed update inside the transaction (doubled) and the event's put (doubled).",
+        "bus; a 25 KB body adds its compressed size (about 6 KB) three times: the delivery's put and its",
+        "Processed update inside the transaction (doubled); the event no longer carries it.",
         "",
-        "What changed (issue 14, item 3): the event item is never rewritten (`fannedOutAt` is gone) and its",
-        "data is compressed (`dataZ`); the deliveries `byConnection` index projects keys only (it projected",
-        "every attribute, so each delivery's payload was written twice and rewritten on Processed), and a list",
-        "page is a keys Query plus one `BatchGetItem` (one more read call on `GET /webhooks/deliveries`).",
+        'What changed (issue 14, item 3), before this table\'s "before": the event item is never rewritten',
+        "(`fannedOutAt` is gone), its data is compressed (`dataZ`), and the deliveries `byConnection` index",
+        'projects keys only. Then, "before" to "now": an inbound event references its delivery\'s payload',
+        "(`payloadRef`) instead of storing a second compressed copy, and the readers (`GET /events/{id}`,",
+        "redelivery, the stream's fan-out body and bus entry) put it back with one eventually consistent",
+        '`GetItem` (docs/events.md, "Inbound payloads"; the event now expires with its delivery); the inbound',
+        "queue message carries the event's metadata (`chalicelib/inbound/handoff.py`), so the consumer commits",
+        "with no read (an ids-only message still works); the runs `byConnection` and API keys `byKeyHash`",
+        "indexes project keys only (a runs page is a keys Query plus one `BatchGetItem`). The connections",
+        "`byConnectionId` index keeps every attribute: the public ingest path reads the whole connection",
+        "through it (cached 30 s), connections are written rarely, and keys only would add a `GetItem` there.",
+        "The tiny-body rows barely move (their items were already one unit each; the stream's payload read",
+        "replaces the consumer's delivery read; their cents up or down are Lambda time on this loaded",
+        "machine); the 25 KB row drops 8 WRU ($10/M), and a run 2 WRU.",
         "",
-        "Not done yet, and what each would save per event: one attempt item instead of two on a first-try",
-        "success (1 WRU, $1.25); the event referencing the delivery's payload instead of a second compressed",
-        "copy (about 10 WRU, $12.50, at 25 KB); the runs `byConnection` index narrowed as the deliveries'",
-        "was (about 3 WRU per run); carrying the delivery in the inbound message instead of re-reading it",
-        "(0.5 to 1 RRU). The largest lever is structural: committing the delivery and its event in the API's",
-        "own transaction would drop the inbound queue hop (3 SQS requests, a Lambda invocation, a read and",
-        "the delivery's rewrite).",
+        "Not done, and why: one attempt item on a first-try success. The two items are the subscription's",
+        "attempt log entry (`<tenant>#<subscription>`, sorted by attempt time: `GET .../attempts`, recovery)",
+        "and the event's per-subscription status (`<tenant>#<event>`: `GET /events/{id}`). DynamoDB bills a",
+        "secondary-index entry like an item, so one item can serve both reads only if one of them finds it",
+        "by a key the dispatcher can compute, e.g. the first attempt's log key taken from the event's timestamp",
+        "so `GET /events/{id}` can `BatchGetItem` it per matching subscription; that reorders the log by event",
+        "time and needs care in recovery's ordering, so it is left for a decision (1 WRU, $1.25/M). The",
+        "largest DynamoDB line left at 25 KB is the delivery's `Processed` update inside the transaction,",
+        "which rewrites the whole delivery (its payload) at the transactional rate: keeping the status apart",
+        "from the payload item would save about 12 WRU ($15/M) at 25 KB.",
+        "",
+        "Floor: with zero DynamoDB a delivery still costs the REST front $3.50, two SQS hops, one EventBridge",
+        f"entry and four Lambda invocations: ${floor(tiny):.2f}/M at batch 1 (SQS ${tiny['bill']['sqs']:.2f},",
+        f"Lambda ${tiny['bill']['lambda requests'] + tiny['bill']['lambda GB-s']:.2f}), ${floor(large):.2f}/M",
+        f"with a 25 KB body, and ${floor(batched):.2f}/M at batch 10 (SQS ${batched['bill']['sqs']:.2f},",
+        f"Lambda ${batched['bill']['lambda requests'] + batched['bill']['lambda GB-s']:.2f}). Under the design",
+        "in DESIGN.md (an inbound queue, every event on the bus) the targets read: <= $10 at 25 KB leaves",
+        f"${10 - floor(large):.2f} at batch 1 (about {int((10 - floor(large)) / 1.25)} WRU) and",
+        f"${10 - floor(batched):.2f} at batch 10 for DynamoDB, while storing the 25 KB payload once (about",
+        "6 KB compressed) already takes 6-7 WRU: missed unless the payload leaves DynamoDB's write path or",
+        f"batches are larger; <= $8 tiny is out of reach at batch 1 (floor ${floor(tiny):.2f}) and leaves",
+        f"${8 - floor(batched):.2f} at batch 10, less than the two items a delivery needs at minimum (the",
+        "delivery and its event, 2 WRU, $2.50): missed by about $0.50 even then; the $5 moonshot is out of",
+        "reach at any batch size (the front and the bus alone are $4.50, those two items $2.50).",
+        "Beyond this design: dropping the inbound queue hop (the API commits the",
+        "delivery and its event) takes about $1.50 off the floor at batch 1 and an HTTP API front $2.50; with",
+        f"both the floor is near ${floor(tiny) - 4.0:.2f}, and $8 tiny then needs DynamoDB at 3 WRU or less",
+        f"(today {tiny['wru']:g}).",
         "",
         "The front: an API Gateway HTTP API ($1.00/M) saves $2.50 per million events, a Lambda Function URL",
         "(no charge beyond Lambda) $3.50. Both lose what the REST API gives the platform today: usage plans",

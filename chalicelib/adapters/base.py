@@ -28,7 +28,7 @@ from chalicelib.core.models import WireModel
 class Parameters(BaseModel):
     """Base of every operation's parameters: camelCase on the wire, unknown fields refused."""
 
-    model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True, extra="forbid")
+    model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True, extra="forbid", defer_build=True)
 
 
 ParamsT = TypeVar("ParamsT", bound=Parameters)

@@ -1,11 +1,15 @@
 """Which adapter serves a provider: built-ins by key, tenant-registered providers by generic HTTP.
 
 Every module in this package that defines ``ADAPTER`` is registered, so adding a
-vendor is adding one module (docs/adapters.md).
+vendor is adding one module (docs/adapters.md). They are discovered on the first
+lookup, not at import: importing every vendor module cost the functions that
+import this one but never run an operation (dead letters, sweeps) about a tenth
+of their cold start (docs/performance.md "Cold start and package").
 """
 
 from __future__ import annotations
 
+import functools
 import importlib
 import pkgutil
 
@@ -27,11 +31,14 @@ def _discover() -> dict[str, Adapter]:
     return found
 
 
-ADAPTERS: dict[str, Adapter] = _discover()
+@functools.cache
+def adapters() -> dict[str, Adapter]:
+    """Every built-in adapter by provider key."""
+    return _discover()
 
 
 def adapter_for(provider: Provider) -> Adapter:
     """A tenant's own provider is an HTTP API we know only by base URL and auth, which generic HTTP covers."""
-    if provider.built_in and provider.key in ADAPTERS:
-        return ADAPTERS[provider.key]
+    if provider.built_in and provider.key in adapters():
+        return adapters()[provider.key]
     return generic_http.ADAPTER

@@ -1,38 +1,75 @@
-"""An SQS batch handled concurrently, its failures still reported per record, exactly.
+"""Queue and stream batches, their failures reported per record, exactly; without Powertools' batch utilities.
 
-Lambda hands a queue function up to ten records; handled one after another their
-AWS round trips add up, so the records run on a shared thread pool and the batch
-takes about as long as its slowest record. Each record runs in a fresh
-``contextvars`` context, so one record's trace id never leaks into another's
-logs. The outcome of each record is kept against that very record (not its
-``messageId``, which a hand-built event may repeat), then handed to Powertools'
-``BatchProcessor``, which reports exactly the failed records as
-``batchItemFailures`` (and, when asked, raises when every record failed).
+Lambda hands a queue function up to ten records and a stream function a shard's
+records; the function answers ``{"batchItemFailures": [{"itemIdentifier": ...}]}``
+naming exactly the records to retry (an SQS ``messageId``, a stream record's
+``SequenceNumber``). Powertools' ``BatchProcessor`` did this, but importing it
+(its event data classes, parser models and ``asyncio``) cost a queue function
+about 0.4 of the cold-start floor (docs/performance.md "Cold start and
+package"), so this module keeps the same contract in a few lines:
 
-A FIFO batch runs its message groups concurrently but each group's records in
-order, stopping the group at its first failure; Powertools'
-``SqsFifoPartialProcessor`` (``skip_group_on_error``) then reports that record
-and every later one of its group, which SQS FIFO needs to keep the order.
+- every record runs in a fresh ``contextvars`` context, so one record's trace id
+  never leaks into another's logs;
+- the outcome of each record is kept against that very record (not its
+  ``messageId``, which a hand-built event may repeat);
+- when every record failed, ``EntireBatchFailed`` is raised unless the caller
+  says otherwise, and Lambda retries the whole batch.
+
+``handle_concurrently`` runs a queue batch on a shared thread pool, so the batch
+takes about as long as its slowest record; ``handle_in_turn`` runs the records
+one after another, for handlers whose records must not overlap.
+
+``handle_fifo_concurrently`` runs a FIFO batch's message groups at once but each
+group's records in order, stopping a group at its first failure and reporting
+that record and every later one of its group, which SQS FIFO needs to keep the
+order (Powertools' ``SqsFifoPartialProcessor`` with ``skip_group_on_error``).
 """
 
 from __future__ import annotations
 
 import contextvars
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
-from typing import Any
+from typing import Any, TypeVar
 
-from aws_lambda_powertools.utilities.batch import (
-    BatchProcessor,
-    EventType,
-    SqsFifoPartialProcessor,
-    process_partial_response,
-)
-from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
+from chalicelib.core.errors import EntireBatchFailed
 
 _pools: dict[str, ThreadPoolExecutor] = {}
 _lock = threading.Lock()
+_Record = TypeVar("_Record")
+
+
+class SqsRecord:
+    """One SQS record of a Lambda event: the fields our handlers read, typed."""
+
+    __slots__ = ("raw",)
+
+    def __init__(self, raw: dict[str, Any]) -> None:
+        self.raw = raw
+
+    @property
+    def body(self) -> str:
+        return str(self.raw.get("body") or "")
+
+    @property
+    def message_id(self) -> str:
+        return str(self.raw["messageId"])
+
+    @property
+    def receipt_handle(self) -> str:
+        return str(self.raw["receiptHandle"])
+
+    @property
+    def receive_count(self) -> int:
+        """``ApproximateReceiveCount``: 1 on the first delivery; 0 when the event does not say."""
+        return int(self.raw.get("attributes", {}).get("ApproximateReceiveCount") or 0)
+
+    @property
+    def sent_timestamp(self) -> int | None:
+        """``SentTimestamp``, epoch milliseconds, when the event carries it."""
+        sent = self.raw.get("attributes", {}).get("SentTimestamp")
+        return int(sent) if sent else None
 
 
 def pool(name: str, size: int) -> ThreadPoolExecutor:
@@ -46,57 +83,89 @@ def pool(name: str, size: int) -> ThreadPoolExecutor:
 
 def handle_concurrently(
     event: dict[str, Any],
-    handle_record: Callable[[SQSRecord], None],
+    handle_record: Callable[[SqsRecord], None],
     executor: ThreadPoolExecutor,
     *,
     raise_on_entire_batch_failure: bool = True,
 ) -> dict[str, Any]:
-    """Run ``handle_record`` for every record at once; ``{"batchItemFailures": [...]}`` names the ones that raised."""
+    """Run ``handle_record`` for every SQS record at once; report the ones that raised."""
     records: list[dict[str, Any]] = event.get("Records", [])
+    errors = executor.map(lambda record: _run(handle_record, SqsRecord(record)), records)
+    return _report(records, list(errors), _message_id, raise_on_entire_batch_failure)
 
-    def run(record: dict[str, Any]) -> Exception | None:
-        try:
-            contextvars.Context().run(handle_record, SQSRecord(record))
-        except Exception as exc:
-            return exc
-        return None
 
-    errors = {id(record): error for record, error in zip(records, executor.map(run, records), strict=True)}
+def handle_in_turn(
+    event: dict[str, Any],
+    handle_record: Callable[[SqsRecord], None],
+    *,
+    raise_on_entire_batch_failure: bool = True,
+) -> dict[str, Any]:
+    """Run ``handle_record`` for each SQS record, one after another; report the ones that raised."""
+    records: list[dict[str, Any]] = event.get("Records", [])
+    errors = [_run(handle_record, SqsRecord(record)) for record in records]
+    return _report(records, errors, _message_id, raise_on_entire_batch_failure)
 
-    def replay(record: SQSRecord) -> None:
-        error = errors[id(record.raw_event)]
-        if error is not None:
-            raise error
 
-    processor = BatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failure=raise_on_entire_batch_failure)
-    return dict(process_partial_response(event=event, record_handler=replay, processor=processor))
+def handle_stream_in_turn(
+    event: dict[str, Any],
+    handle_record: Callable[[dict[str, Any]], None],
+    *,
+    raise_on_entire_batch_failure: bool = True,
+) -> dict[str, Any]:
+    """Run ``handle_record`` for each DynamoDB stream record (the raw dict), in order; report the ones that raised."""
+    records: list[dict[str, Any]] = event.get("Records", [])
+    errors = [_run(handle_record, record) for record in records]
+    return _report(records, errors, _sequence_number, raise_on_entire_batch_failure)
+
+
+def _run(handle_record: Callable[[_Record], None], record: _Record) -> Exception | None:
+    try:
+        contextvars.Context().run(handle_record, record)
+    except Exception as exc:
+        return exc
+    return None
+
+
+def _message_id(record: dict[str, Any]) -> str | None:
+    identifier = record.get("messageId")
+    return str(identifier) if identifier is not None else None
+
+
+def _sequence_number(record: dict[str, Any]) -> str | None:
+    identifier = record.get("dynamodb", {}).get("SequenceNumber")
+    return str(identifier) if identifier is not None else None
+
+
+def _report(
+    records: list[dict[str, Any]],
+    errors: Iterable[Exception | None],
+    identify: Callable[[dict[str, Any]], str | None],
+    raise_on_entire_batch_failure: bool,
+) -> dict[str, Any]:
+    failed = [(record, error) for record, error in zip(records, errors, strict=True) if error is not None]
+    if failed and len(failed) == len(records) and raise_on_entire_batch_failure:
+        raise EntireBatchFailed([error for _, error in failed])
+    return {"batchItemFailures": [{"itemIdentifier": identify(record)} for record, _ in failed]}
 
 
 def handle_fifo_concurrently(
-    event: dict[str, Any], handle_record: Callable[[SQSRecord], None], executor: ThreadPoolExecutor
+    event: dict[str, Any], handle_record: Callable[[SqsRecord], None], executor: ThreadPoolExecutor
 ) -> dict[str, Any]:
-    """Groups at once, records of a group in order; a group's records after its first failure are not run."""
+    """Groups at once, records of a group in order; a group's records after its first failure are not run.
+
+    The failed record and every later one of its group are reported; a batch that failed whole raises
+    nothing (a held retry is routine, not a crash).
+    """
     records: list[dict[str, Any]] = event.get("Records", [])
     groups: dict[str, list[dict[str, Any]]] = {}
     for record in records:
         groups.setdefault(record.get("attributes", {}).get("MessageGroupId", ""), []).append(record)
-    errors: dict[int, Exception] = {}
 
-    def run(members: list[dict[str, Any]]) -> None:
-        for record in members:
-            try:
-                contextvars.Context().run(handle_record, SQSRecord(record))
-            except Exception as exc:
-                errors[id(record)] = exc
-                return
+    def run(members: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        for index, record in enumerate(members):
+            if _run(handle_record, SqsRecord(record)) is not None:
+                return members[index:]
+        return []
 
-    list(executor.map(run, groups.values()))
-
-    def replay(record: SQSRecord) -> None:
-        error = errors.get(id(record.raw_event))
-        if error is not None:
-            raise error
-
-    processor = SqsFifoPartialProcessor(skip_group_on_error=True)
-    processor.raise_on_entire_batch_failure = False  # a held retry is routine, not a crash
-    return dict(process_partial_response(event=event, record_handler=replay, processor=processor))
+    held = {id(record) for skipped in executor.map(run, groups.values()) for record in skipped}
+    return {"batchItemFailures": [{"itemIdentifier": _message_id(r)} for r in records if id(r) in held]}

@@ -124,3 +124,13 @@ class RateLimitExceeded(ApiError):
 class ServiceUnavailable(ApiError):
     status = 503
     code = "SERVICE_UNAVAILABLE"
+
+
+class EntireBatchFailed(Exception):
+    """Every record of a queue or stream batch failed (chalicelib/core/batch.py); Lambda retries the whole batch.
+
+    Not an ``ApiError``: no caller sees it, only the event source mapping. ``errors`` are the records' own."""
+
+    def __init__(self, errors: list[Exception]) -> None:
+        super().__init__(f"all {len(errors)} records failed: " + "; ".join(repr(error) for error in errors[:3]))
+        self.errors = errors

@@ -34,7 +34,9 @@ def new_event(
     source: str,
     event_id: str | None = None,
     origin: str | None = None,
+    expires_at: int | None = None,
 ) -> PlatformEvent:
+    """``expires_at`` defaults to ``RETENTION_SECONDS`` from now (an inbound event takes its delivery's)."""
     return PlatformEvent(
         event_id=event_id or new_id("evt"),
         tenant_id=tenant_id,
@@ -43,7 +45,7 @@ def new_event(
         timestamp=now_text(),
         data=data,
         trace_id=current_trace_id(),
-        expires_at=int(time.time()) + RETENTION_SECONDS,
+        expires_at=expires_at or int(time.time()) + RETENTION_SECONDS,
         origin=origin,
     )
 
@@ -64,11 +66,12 @@ def emit(
     return store.get(tenant_id, event.event_id) or event
 
 
-def commit(state_change: dict[str, Any], event: PlatformEvent | None) -> bool:
+def commit(state_change: dict[str, Any], event: PlatformEvent | None, *, payload_from: str | None = None) -> bool:
     """Write the state change and its event together; ``False`` when a condition failed and nothing was written.
 
     ``state_change`` is one ``TransactWriteItems`` entry (``Table.update_entry`` and friends). With no
     event (a change that announces nothing, such as a run's retry) it is still one atomic write.
+    ``payload_from`` names the delivery that holds the event's ``data.payload`` (``store.record_entry``).
     """
-    entries = [state_change] + ([store.record_entry(event)] if event is not None else [])
+    entries = [state_change] + ([store.record_entry(event, payload_from=payload_from)] if event is not None else [])
     return not transact(entries)

@@ -14,15 +14,13 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
-from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
-
+from chalicelib.core.batch import SqsRecord, handle_in_turn
 from chalicelib.core.logging import logger
 from chalicelib.core.metrics import count
 from chalicelib.events import bus
 
 
-def _record(record: SQSRecord) -> None:
+def _record(record: SqsRecord) -> None:
     try:
         message = json.loads(record.body)
         if not isinstance(message, dict):
@@ -32,8 +30,8 @@ def _record(record: SQSRecord) -> None:
         logger.warning("event from the bus rejected", extra={"reason": str(rejected), "messageId": record.message_id})
 
 
-def _dead_record(record: SQSRecord) -> None:
-    receives = record.attributes.approximate_receive_count
+def _dead_record(record: SqsRecord) -> None:
+    receives = record.receive_count
     logger.error(
         "a bus event failed every try; recording it from its dead letter",
         extra={"messageId": record.message_id, "receiveCount": receives},
@@ -43,10 +41,8 @@ def _dead_record(record: SQSRecord) -> None:
 
 
 def handle(event: dict[str, Any]) -> dict[str, Any]:
-    processor = BatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failure=False)
-    return dict(process_partial_response(event=event, record_handler=_record, processor=processor))
+    return handle_in_turn(event, _record, raise_on_entire_batch_failure=False)
 
 
 def handle_dead_letters(event: dict[str, Any]) -> dict[str, Any]:
-    processor = BatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failure=False)
-    return dict(process_partial_response(event=event, record_handler=_dead_record, processor=processor))
+    return handle_in_turn(event, _dead_record, raise_on_entire_batch_failure=False)

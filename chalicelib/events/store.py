@@ -5,42 +5,78 @@ so writing an event item *is* publishing it: a state change and its event are
 written in one transaction (``record_entry`` beside the state's own entry) and
 can never be separated. ``data`` is stored as compressed exact JSON text
 (``dataZ``): any vendor number, any string, any depth, a fraction of the size.
+
+An inbound event does not store its payload a second time: the delivery holds
+it, so the event item carries ``payloadRef`` (``{deliveryId}``) and every reader
+(``get``, the stream's ``from_stream_image``) puts ``data.payload`` back from
+the delivery, one eventually consistent read (an event's write cost 8-16 times
+that read). The event expires with its delivery (same ``expiresAt``), so it never
+outlives its payload; one read after both expired, before TTL removed them, shows
+``payloadOmitted`` as an oversized payload does (docs/events.md, "Inbound payloads").
 """
 
 from __future__ import annotations
 
 import base64
+import time
 from typing import Any
 
 from chalicelib.core import jsontext
 from chalicelib.core.dynamo import Item, Table, deserialize
+from chalicelib.core.errors import ServiceUnavailable
 from chalicelib.events.models import PlatformEvent
+from chalicelib.inbound import store as deliveries
 
 TABLE = Table("events", sort_key="eventId")
 DATA = "dataZ"
+PAYLOAD_REF = "payloadRef"
 
 
-def _item(event: PlatformEvent) -> Item:
+def _item(event: PlatformEvent, payload_from: str | None) -> Item:
     item = event.model_dump(mode="python", by_alias=True, exclude_none=True, exclude={"data"})
-    item[DATA] = jsontext.compress(event.data)
+    data = event.data
+    if payload_from is not None:
+        data = {name: value for name, value in data.items() if name != "payload"}
+        item[PAYLOAD_REF] = {"deliveryId": payload_from}
+    item[DATA] = jsontext.compress(data)
     return item
 
 
 def _event(item: Item) -> PlatformEvent:
     blob = item.pop(DATA, None)
+    ref = item.pop(PAYLOAD_REF, None)
     if blob is not None:
         item["data"] = jsontext.decompress(bytes(blob))
-    return PlatformEvent.model_validate(item)
+    event = PlatformEvent.model_validate(item)
+    if ref is not None:
+        _put_back_payload(event, str(ref["deliveryId"]))
+    return event
+
+
+def _put_back_payload(event: PlatformEvent, delivery_id: str) -> None:
+    """``data.payload`` from the delivery; raise (so the stream or the caller retries) while it may yet appear."""
+    found, payload = deliveries.stored_payload(event.tenant_id, delivery_id)
+    if found:
+        event.data["payload"] = payload
+    elif event.expires_at is not None and event.expires_at <= time.time():
+        event.data["payloadOmitted"] = True
+    else:
+        raise ServiceUnavailable(
+            f"The payload of event '{event.event_id}' cannot be read now; retry.", headers={"Retry-After": "1"}
+        )
 
 
 def insert(event: PlatformEvent) -> bool:
     """Record the event once; ``False`` when this event id was already recorded."""
-    return TABLE.put_new(_item(event))
+    return TABLE.put_new(_item(event, None))
 
 
-def record_entry(event: PlatformEvent) -> dict[str, Any]:
-    """The event's ``Put`` for the same transaction as the state change it announces."""
-    return TABLE.put_new_entry(_item(event))
+def record_entry(event: PlatformEvent, *, payload_from: str | None = None) -> dict[str, Any]:
+    """The event's ``Put`` for the same transaction as the state change it announces.
+
+    ``payload_from`` names the delivery that holds ``data.payload``; the item then stores a reference to it.
+    """
+    return TABLE.put_new_entry(_item(event, payload_from))
 
 
 def get(tenant_id: str, event_id: str) -> PlatformEvent | None:

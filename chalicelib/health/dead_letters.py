@@ -20,12 +20,11 @@ import hashlib
 import json
 from typing import Any
 
-from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
-from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from pydantic import ValidationError
 
 from chalicelib.connections import health
 from chalicelib.connections import store as connections
+from chalicelib.core.batch import SqsRecord, handle_in_turn
 from chalicelib.core.context import current_trace_id, set_trace_id
 from chalicelib.core.logging import logger
 from chalicelib.core.metrics import count
@@ -36,21 +35,18 @@ from chalicelib.health.sweep import SweepJob
 
 
 def handle_dead_letters(event: dict[str, Any], context: Any = None) -> dict[str, Any]:
-    processor = BatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failure=False)
-    return dict(
-        process_partial_response(event=event, record_handler=_dead_record, processor=processor, context=context)
-    )
+    return handle_in_turn(event, _dead_record, raise_on_entire_batch_failure=False)
 
 
-def _dead_record(record: SQSRecord) -> None:
+def _dead_record(record: SqsRecord) -> None:
     try:
         job = SweepJob.model_validate(json.loads(record.body))
     except (ValueError, ValidationError):
         logger.error("discarding a health-checks dead letter that is not a job", extra={"messageId": record.message_id})
         return
     set_trace_id(job.sweep_id)  # every log line of the sweep's jobs carries it (chalicelib.health.sweep)
-    receives = int(record.attributes.approximate_receive_count or 0)
-    sent = record.attributes.sent_timestamp
+    receives = record.receive_count
+    sent = record.sent_timestamp
     enqueued_at = from_epoch(int(sent) / 1000) if sent else now_text()
     count("HealthCheckFailed", kind=job.kind)
     if job.kind == "page" or not (job.tenant_id and job.connection_id):

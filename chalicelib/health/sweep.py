@@ -17,13 +17,12 @@ from __future__ import annotations
 import json
 from typing import Any, Literal
 
-from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
-from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from pydantic import ValidationError
 
 from chalicelib.connections import health
 from chalicelib.connections import store as connections
 from chalicelib.core import aws
+from chalicelib.core.batch import SqsRecord, handle_in_turn
 from chalicelib.core.config import get_settings
 from chalicelib.core.context import set_trace_id
 from chalicelib.core.dynamo import serialize
@@ -100,7 +99,7 @@ def page(job: SweepJob) -> int:
     return len(checks) - (1 if following else 0)
 
 
-def _record(record: SQSRecord) -> None:
+def _record(record: SqsRecord) -> None:
     try:
         job = SweepJob.model_validate(json.loads(record.body))
     except (ValueError, ValidationError):
@@ -121,5 +120,4 @@ def _record(record: SQSRecord) -> None:
 
 
 def handle(event: dict[str, Any], context: Any = None) -> dict[str, Any]:
-    processor = BatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failure=False)
-    return dict(process_partial_response(event=event, record_handler=_record, processor=processor, context=context))
+    return handle_in_turn(event, _record, raise_on_entire_batch_failure=False)

@@ -12,9 +12,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
-
-from chalicelib.core.batch import handle_concurrently, pool
+from chalicelib.core.batch import SqsRecord, handle_concurrently, pool
 from chalicelib.core.context import set_trace_id
 from chalicelib.core.logging import logger
 from chalicelib.inbound import service
@@ -23,7 +21,7 @@ from chalicelib.stats import record as stats
 BATCH_SIZE = 10  # the event source mapping's batch size (app.py)
 
 
-def _record(record: SQSRecord) -> None:
+def _record(record: SqsRecord) -> None:
     message = json.loads(record.body)
     trace_id = str(message.get("traceId") or "")
     if trace_id:
@@ -32,7 +30,7 @@ def _record(record: SQSRecord) -> None:
         service.process(message)
     except Exception:
         # The error lives only here: the dead-letter consumer's failureReason points at this trace id.
-        receives = record.attributes.approximate_receive_count
+        receives = record.receive_count
         logger.exception(
             "inbound delivery processing failed; SQS retries it",
             extra={"trace_id": trace_id, "delivery_id": message.get("deliveryId"), "receive_count": receives},

@@ -22,28 +22,23 @@ import hashlib
 import json
 from typing import Any
 
-from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
-from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
-
+from chalicelib.core.batch import SqsRecord, handle_in_turn
 from chalicelib.core.context import set_trace_id
 from chalicelib.core.errors import Conflict, NotFound, ServiceUnavailable
 from chalicelib.core.logging import logger
 from chalicelib.core.timestamps import now_text
 from chalicelib.events import catalog
 from chalicelib.events.emit import commit, new_event
-from chalicelib.inbound import queue, store
+from chalicelib.inbound import handoff, queue, store
 from chalicelib.inbound.metrics import count_failed_delivery
 from chalicelib.inbound.models import Delivery, DeliveryStatus
 
 
 def handle_dead_letters(event: dict[str, Any], context: Any = None) -> dict[str, Any]:
-    processor = BatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failure=False)
-    return dict(
-        process_partial_response(event=event, record_handler=_dead_record, processor=processor, context=context)
-    )
+    return handle_in_turn(event, _dead_record, raise_on_entire_batch_failure=False)
 
 
-def _dead_record(record: SQSRecord) -> None:
+def _dead_record(record: SqsRecord) -> None:
     try:
         message = json.loads(record.body)
         tenant_id, delivery_id = str(message["tenantId"]), str(message["deliveryId"])
@@ -53,7 +48,7 @@ def _dead_record(record: SQSRecord) -> None:
     trace_id = str(message.get("traceId") or "")
     if trace_id:
         set_trace_id(trace_id)
-    fail(tenant_id, delivery_id, int(record.attributes.approximate_receive_count or 0), trace_id)
+    fail(tenant_id, delivery_id, record.receive_count, trace_id)
 
 
 def failure_reason(receive_count: int, trace_id: str) -> str:
@@ -107,7 +102,7 @@ def redrive(tenant_id: str, delivery_id: str) -> Delivery:
         extra={"trace_id": redriven.trace_id, "delivery_id": delivery_id, "redrive_count": redriven.redrive_count},
     )
     try:
-        queue.send({"tenantId": tenant_id, "deliveryId": delivery_id, "traceId": redriven.trace_id})
+        queue.send(handoff.message(redriven))
     except Exception as exc:
         # Back to Failed, so the caller's retry of the redrive is not refused as "not Failed".
         logger.exception("inbound redrive could not queue the delivery", extra={"delivery_id": delivery_id})

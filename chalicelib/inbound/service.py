@@ -32,7 +32,7 @@ from chalicelib.core.errors import AuthenticationFailed, Conflict, CredentialUna
 from chalicelib.core.logging import logger
 from chalicelib.core.timestamps import now_text
 from chalicelib.events.emit import commit, new_event
-from chalicelib.inbound import delivery_status, extract, lookup, queue, sns, store, webhook_secrets
+from chalicelib.inbound import delivery_status, extract, handoff, lookup, queue, sns, store, webhook_secrets
 from chalicelib.inbound.catalog import RULES, normalize
 from chalicelib.inbound.metrics import count_rejection
 from chalicelib.inbound.models import (
@@ -47,9 +47,6 @@ from chalicelib.providers.models import Provider
 from chalicelib.ratelimit import limiter
 from chalicelib.stats import record as stats
 
-# A payload beyond this stays on the delivery only: the event is also an SQS message and an
-# EventBridge entry (256 KB each).
-MAX_EVENT_PAYLOAD = 200 * 1024
 REDACTED = "[redacted]"
 _SENSITIVE = ("signature", "secret", "token", "authorization", "cookie", "hmac", "api-key", "apikey")
 
@@ -201,14 +198,9 @@ def _own_write(existing: Delivery, delivery: Delivery) -> bool:
     return existing.trace_id == delivery.trace_id and existing.received_at == delivery.received_at
 
 
-def queue_message(delivery: Delivery) -> dict[str, Any]:
-    """What the inbound-events queue carries: ids only; the consumer reads the stored delivery."""
-    return {"tenantId": delivery.tenant_id, "deliveryId": delivery.delivery_id, "traceId": delivery.trace_id}
-
-
 def _hand_on(delivery: Delivery) -> None:
     try:
-        queue.send(queue_message(delivery))
+        queue.send(handoff.message(delivery))
     except Exception as exc:
         logger.exception("inbound hand-off failed; a retry re-sends", extra={"delivery_id": delivery.delivery_id})
         raise ServiceUnavailable("The delivery was stored but could not be queued; retry it.") from exc
@@ -226,36 +218,41 @@ def _receipt(delivery: Delivery, status: str) -> DeliveryReceipt:
 def process(message: Mapping[str, Any]) -> str | None:
     """Consumer side: the delivery becomes ``Processed`` and its event is recorded, in one transaction.
 
-    The payload goes into the event exactly as the vendor sent it (``jsontext``), so subscribers get
-    the vendor's numbers and strings untouched; one too large for a webhook stays on the delivery.
+    The message carries what the event is made of (``handoff``), so nothing is read: the transaction's
+    condition (the delivery still ``Received``, the event not yet recorded) is the whole idempotence check.
+    The event references the delivery's payload instead of storing it again (``chalicelib.events.store``)
+    and expires with the delivery; a payload too large for a webhook stays on the delivery only
+    (``payloadOmitted``). An ids-only message (the earlier shape) reads the delivery first.
     """
-    tenant_id, delivery_id = str(message["tenantId"]), str(message["deliveryId"])
-    delivery = store.get(tenant_id, delivery_id)
-    if delivery is None:
-        logger.warning("queued delivery no longer exists", extra={"delivery_id": delivery_id})
-        return None
-    event_id = event_id_for(delivery.delivery_id)
-    if delivery.status != DeliveryStatus.RECEIVED:
-        return delivery.event_id or event_id
-    data: dict[str, Any] = {
-        "deliveryId": delivery.delivery_id,
-        "connectionId": delivery.connection_id,
-        "providerId": delivery.provider_id,
-        "providerDeliveryId": delivery.provider_delivery_id,
-        "eventName": delivery.event_name,
-    }
-    if len(jsontext.dumps(delivery.payload)) <= MAX_EVENT_PAYLOAD:
-        data["payload"] = delivery.payload
-    else:
-        data["payloadOmitted"] = True
+    carried = handoff.parse(message)
+    delivery: Delivery | None = None
+    if carried is None:
+        tenant_id, delivery_id = str(message["tenantId"]), str(message["deliveryId"])
+        delivery = store.get(tenant_id, delivery_id)
+        if delivery is None:
+            logger.warning("queued delivery no longer exists", extra={"delivery_id": delivery_id})
+            return None
+        if delivery.status != DeliveryStatus.RECEIVED:
+            return delivery.event_id or event_id_for(delivery_id)
+        carried = handoff.Handoff.of(delivery)
+    event_id = event_id_for(carried.delivery_id)
     event = new_event(
-        tenant_id, delivery.normalized_event_type, data, source=f"inbound:{delivery.provider_id}", event_id=event_id
+        carried.tenant_id,
+        carried.event_type,
+        carried.event_data(),
+        source=f"inbound:{carried.provider_id}",
+        event_id=event_id,
+        expires_at=carried.expires_at,
     )
-    delivery_status.record(delivery)
-    if not commit(store.processed_entry(tenant_id, delivery_id, event_id, now_text()), event):
-        logger.info("delivery was processed by another receive", extra={"delivery_id": delivery_id})
+    if carried.provider_id in delivery_status.READERS:  # a status notification: its run needs the payload
+        delivery = delivery or store.get(carried.tenant_id, carried.delivery_id)
+        if delivery is not None:
+            delivery_status.record(delivery)
+    entry = store.processed_entry(carried.tenant_id, carried.delivery_id, event_id, now_text())
+    if not commit(entry, event, payload_from=None if carried.payload_omitted else carried.delivery_id):
+        logger.info("delivery already processed or no longer Received", extra={"delivery_id": carried.delivery_id})
         return event_id
-    stats.record(stats.for_connection(tenant_id, delivery.connection_id).inbound("accepted"))
+    stats.record(stats.for_connection(carried.tenant_id, carried.connection_id).inbound("accepted"))
     return event_id
 
 

@@ -91,6 +91,24 @@ def get(tenant_id: str, delivery_id: str, *, with_payload: bool = True) -> Deliv
     return _from_item(raw, with_payload) if raw else None
 
 
+def stored_payload(tenant_id: str, delivery_id: str) -> tuple[bool, Any]:
+    """The delivery's payload alone, for the event that references it (``chalicelib.events.store``).
+
+    Eventually consistent: the payload never changes after the put that stored it, which finished before
+    the delivery was queued. ``(False, None)`` when the delivery is not there.
+    """
+    response = aws.dynamodb().get_item(
+        TableName=table_name(),
+        Key=_key(tenant_id, delivery_id),
+        ProjectionExpression="#p",
+        ExpressionAttributeNames={"#p": PAYLOAD},
+    )
+    blob = response.get("Item", {}).get(PAYLOAD)
+    if blob is None:
+        return False, None
+    return True, jsontext.decompress(bytes(blob["B"]))
+
+
 def list_by_connection(
     tenant_id: str, connection_id: str, limit: int, cursor: str | None
 ) -> tuple[list[Delivery], str | None]:

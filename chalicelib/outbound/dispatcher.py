@@ -18,10 +18,8 @@ import time
 from datetime import UTC, datetime
 from typing import Any
 
-from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
-
 from chalicelib.core import metrics
-from chalicelib.core.batch import handle_concurrently, pool
+from chalicelib.core.batch import SqsRecord, handle_concurrently, pool
 from chalicelib.core.dynamo import Item
 from chalicelib.core.ids import new_id
 from chalicelib.core.logging import logger
@@ -47,7 +45,7 @@ def handle(event: dict[str, Any]) -> dict[str, Any]:
     keys = {(m.tenant_id, m.subscription_id) for m in parsed.values() if isinstance(m, DispatchMessage)}
     subscriptions = store.batch_get_subscriptions(keys)
 
-    def run(record: SQSRecord) -> None:
+    def run(record: SqsRecord) -> None:
         message = parsed[record.message_id]
         if isinstance(message, Exception):
             raise message

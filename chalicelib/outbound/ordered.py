@@ -24,10 +24,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
-
 from chalicelib.core import aws
-from chalicelib.core.batch import handle_fifo_concurrently, pool
+from chalicelib.core.batch import SqsRecord, handle_fifo_concurrently, pool
 from chalicelib.core.logging import logger
 from chalicelib.outbound import dispatcher, queue, store
 from chalicelib.outbound.config import get_outbound_settings
@@ -40,7 +38,7 @@ class HeldForRetry(Exception):
     """The record failed an attempt: its group waits for it to come back after the retry delay."""
 
 
-def hold(record: SQSRecord, delay: float) -> None:
+def hold(record: SqsRecord, delay: float) -> None:
     """Keep the message hidden until its next attempt is due; SQS then delivers it before its group's later ones."""
     seconds = max(0, min(MAX_VISIBILITY_SECONDS, round(delay)))
     aws.sqs().change_message_visibility(
@@ -63,7 +61,7 @@ def handle(event: dict[str, Any]) -> dict[str, Any]:
 
     attempted: set[str] = set()
 
-    def run(record: SQSRecord) -> None:
+    def run(record: SqsRecord) -> None:
         attempted.add(record.message_id)
         message = parsed[record.message_id]
         if isinstance(message, Exception):

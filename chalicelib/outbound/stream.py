@@ -14,9 +14,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
-from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import DynamoDBRecord
-
+from chalicelib.core.batch import handle_stream_in_turn
 from chalicelib.core.context import set_trace_id
 from chalicelib.core.logging import logger
 from chalicelib.events import bus
@@ -24,8 +22,7 @@ from chalicelib.events import store as events
 from chalicelib.outbound import fanout
 
 
-def _record(record: DynamoDBRecord) -> None:
-    raw: dict[str, Any] = record.raw_event
+def _record(raw: dict[str, Any]) -> None:
     if raw.get("eventName") != "INSERT":
         return
     image = raw.get("dynamodb", {}).get("NewImage")
@@ -41,5 +38,4 @@ def _record(record: DynamoDBRecord) -> None:
 
 def handle(event: dict[str, Any]) -> dict[str, Any]:
     """Lambda entry for the stream: ``{"batchItemFailures": [...]}`` names the first record to retry from."""
-    processor = BatchProcessor(event_type=EventType.DynamoDBStreams, raise_on_entire_batch_failure=False)
-    return dict(process_partial_response(event=event, record_handler=_record, processor=processor))
+    return handle_stream_in_turn(event, _record, raise_on_entire_batch_failure=False)

@@ -27,11 +27,9 @@ import hashlib
 from datetime import datetime
 from typing import Any
 
-from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
-from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
-
 from chalicelib.connections import store as connections
 from chalicelib.core import inflight
+from chalicelib.core.batch import SqsRecord, handle_in_turn
 from chalicelib.core.config import get_settings
 from chalicelib.core.context import set_trace_id
 from chalicelib.core.logging import logger
@@ -55,28 +53,18 @@ class RetryScheduled(Exception):
     """Reported to the batch processor so SQS keeps the message; its visibility is already the backoff."""
 
 
-def _processor() -> BatchProcessor:
-    # A batch whose every record is postponed is a normal outcome here, not an error to raise.
-    return BatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failure=False)
-
-
 def handle_runs(event: dict[str, Any], context: Any = None) -> dict[str, Any]:
-    processor = _processor()
+    # A batch whose every record is postponed is a normal outcome here, not an error to raise.
     with stats.collecting():  # one stats write per (connection, hour) for the whole batch
-        return dict(
-            process_partial_response(event=event, record_handler=_run_record, processor=processor, context=context)
-        )
+        return handle_in_turn(event, _run_record, raise_on_entire_batch_failure=False)
 
 
 def handle_dead_letters(event: dict[str, Any], context: Any = None) -> dict[str, Any]:
-    processor = _processor()
     with stats.collecting():
-        return dict(
-            process_partial_response(event=event, record_handler=_dead_record, processor=processor, context=context)
-        )
+        return handle_in_turn(event, _dead_record, raise_on_entire_batch_failure=False)
 
 
-def _run_record(record: SQSRecord) -> None:
+def _run_record(record: SqsRecord) -> None:
     message = queue.parse(record.body) or _scheduled(record)
     if message is None:
         return
@@ -93,7 +81,7 @@ def _run_record(record: SQSRecord) -> None:
         raise RetryScheduled(f"run {message.run_id} retries in {retry_in}s")
 
 
-def _scheduled(record: SQSRecord) -> queue.RunMessage | None:
+def _scheduled(record: SqsRecord) -> queue.RunMessage | None:
     """A Scheduler firing names no run yet: write its run (once per scheduled time) and drive that."""
     from chalicelib.schedules import firing  # only a firing needs the schedules modules
 
@@ -195,7 +183,7 @@ def _running_deadline(backoff: float = 0) -> float:
     return inflight.deadline(backoff + get_settings().run_running_deadline_seconds)
 
 
-def _dead_record(record: SQSRecord) -> None:
+def _dead_record(record: SqsRecord) -> None:
     message = queue.parse(record.body)
     if message is None:
         return

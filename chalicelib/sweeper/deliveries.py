@@ -13,7 +13,7 @@ from __future__ import annotations
 from typing import Any
 
 from chalicelib.core.logging import logger
-from chalicelib.inbound import queue, service, store
+from chalicelib.inbound import handoff, queue, store
 from chalicelib.inbound.models import DeliveryStatus
 
 
@@ -27,7 +27,7 @@ def handle(key: dict[str, Any], now: float) -> str | None:
         return None
     if not store.postpone_resend(delivery.tenant_id, delivery.delivery_id, now):
         return None
-    queue.send(service.queue_message(delivery))
+    queue.send(handoff.message(delivery))
     logger.warning(
         "delivery never handed on; re-sent to the inbound queue",
         extra={"delivery_id": delivery.delivery_id, "tenant_id": delivery.tenant_id},

@@ -10,7 +10,7 @@ from chalicelib.adapters import generic_http, github, jira, slack, twilio_sms
 from chalicelib.adapters.auth import Credential
 from chalicelib.adapters.base import ExecutionContext
 from chalicelib.adapters.errors import VendorRejected
-from chalicelib.adapters.registry import ADAPTERS, adapter_for
+from chalicelib.adapters.registry import adapter_for, adapters
 from chalicelib.core.errors import OperationNotFound, ParameterValidationFailed
 from chalicelib.providers.catalog import BUILTIN_PROVIDERS
 from chalicelib.providers.models import AuthModel, Category, Provider
@@ -135,7 +135,7 @@ def test_catalog_entries_carry_json_schemas_from_the_parameter_models() -> None:
     assert "body" in schema["properties"]
     assert specs["OpenPullRequest"].result_schema["properties"]["number"] == {"type": "integer"}
     assert "from" in twilio_sms.ADAPTER.operations()[0].parameters["properties"]
-    assert set(ADAPTERS) == {
+    assert set(adapters()) == {
         "github",
         "slack",
         "twilio-sms",

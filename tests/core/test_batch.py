@@ -1,4 +1,4 @@
-"""Concurrent batch handling reports failures per record, even when records share a messageId."""
+"""Batch handling reports failures per record, exactly as Lambda reads them, even when records share a messageId."""
 
 from __future__ import annotations
 
@@ -6,11 +6,10 @@ import threading
 from typing import Any
 
 import pytest
-from aws_lambda_powertools.utilities.batch.exceptions import BatchProcessingError
-from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 
-from chalicelib.core.batch import handle_concurrently, pool
+from chalicelib.core.batch import SqsRecord, handle_concurrently, handle_in_turn, handle_stream_in_turn, pool
 from chalicelib.core.context import current_trace_id, set_trace_id
+from chalicelib.core.errors import EntireBatchFailed
 
 
 def record(message_id: str, body: str) -> dict[str, Any]:
@@ -21,7 +20,7 @@ def test_failures_are_kept_against_their_own_record_not_their_message_id() -> No
     seen: list[str] = []
     lock = threading.Lock()
 
-    def handle(item: SQSRecord) -> None:
+    def handle(item: SqsRecord) -> None:
         with lock:
             seen.append(item.body)
         if item.body.startswith("fail"):
@@ -35,11 +34,11 @@ def test_failures_are_kept_against_their_own_record_not_their_message_id() -> No
 
 
 def test_an_entirely_failed_batch_raises_unless_told_not_to() -> None:
-    def handle(item: SQSRecord) -> None:
+    def handle(item: SqsRecord) -> None:
         raise RuntimeError("down")
 
     event = {"Records": [record("a", "x"), record("b", "y")]}
-    with pytest.raises(BatchProcessingError):
+    with pytest.raises(EntireBatchFailed):
         handle_concurrently(event, handle, pool("test-batch", 4))
     response = handle_concurrently(event, handle, pool("test-batch", 4), raise_on_entire_batch_failure=False)
     assert sorted(f["itemIdentifier"] for f in response["batchItemFailures"]) == ["a", "b"]
@@ -48,7 +47,7 @@ def test_an_entirely_failed_batch_raises_unless_told_not_to() -> None:
 def test_a_record_never_sees_another_records_trace_id() -> None:
     traces: dict[str, str] = {}
 
-    def handle(item: SQSRecord) -> None:
+    def handle(item: SqsRecord) -> None:
         if item.body == "traced":
             set_trace_id("trace-of-the-first")
         traces[item.body] = current_trace_id()
@@ -57,3 +56,41 @@ def test_a_record_never_sees_another_records_trace_id() -> None:
     handle_concurrently({"Records": [record("a", "traced"), record("b", "untraced")]}, handle, executor)
     assert traces["traced"] == "trace-of-the-first"
     assert traces["untraced"] != "trace-of-the-first"
+
+
+def test_in_turn_reports_exactly_the_failed_records_in_order() -> None:
+    order: list[str] = []
+
+    def handle(item: SqsRecord) -> None:
+        order.append(item.body)
+        if item.body == "bad":
+            raise ValueError("bad")
+
+    event = {"Records": [record("a", "ok"), record("b", "bad"), record("c", "ok-too")]}
+    assert handle_in_turn(event, handle) == {"batchItemFailures": [{"itemIdentifier": "b"}]}
+    assert order == ["ok", "bad", "ok-too"]
+    assert handle_in_turn({"Records": []}, handle) == {"batchItemFailures": []}
+    with pytest.raises(EntireBatchFailed) as failed:
+        handle_in_turn({"Records": [record("b", "bad")]}, handle)
+    assert [str(error) for error in failed.value.errors] == ["bad"]
+
+
+def test_stream_failures_are_named_by_sequence_number() -> None:
+    def handle(item: dict[str, Any]) -> None:
+        if item["eventName"] == "REMOVE":
+            raise RuntimeError("no")
+
+    def change(sequence: str, name: str) -> dict[str, Any]:
+        return {"eventID": sequence, "eventName": name, "dynamodb": {"SequenceNumber": sequence}}
+
+    event = {"Records": [change("100", "INSERT"), change("200", "REMOVE"), change("300", "REMOVE")]}
+    response = handle_stream_in_turn(event, handle, raise_on_entire_batch_failure=False)
+    assert response == {"batchItemFailures": [{"itemIdentifier": "200"}, {"itemIdentifier": "300"}]}
+
+
+def test_a_record_exposes_the_attributes_handlers_read() -> None:
+    raw = record("m", "body") | {"attributes": {"ApproximateReceiveCount": "3", "SentTimestamp": "1700000000000"}}
+    item = SqsRecord(raw)
+    assert (item.message_id, item.receipt_handle, item.body) == ("m", "m", "body")
+    assert (item.receive_count, item.sent_timestamp) == (3, 1_700_000_000_000)
+    assert (SqsRecord(record("n", "")).receive_count, SqsRecord(record("n", "")).sent_timestamp) == (0, None)

@@ -14,6 +14,21 @@ import pytest
 from chalicelib.core.handler import serves_api
 
 ROOT = Path(__file__).resolve().parents[2]
+# Off every event handler's import path (docs/performance.md "Cold start and package"): Powertools' batch
+# utilities and event data classes (chalicelib/core/batch.py replaces them), and its logger and metrics, which
+# chalicelib/core/logging.py and chalicelib/core/metrics.py import on first use; the vendor adapters, which
+# chalicelib/adapters/registry.py discovers on the first operation.
+NOT_ON_A_HANDLERS_PATH = (
+    "aws_lambda_powertools.utilities.batch",
+    "aws_lambda_powertools.utilities.data_classes",
+    "aws_lambda_powertools.utilities.parser",
+    "aws_lambda_powertools.logging",
+    "aws_lambda_powertools.metrics",
+    "asyncio",
+    "chalicelib.adapters.model_api",
+    "chalicelib.adapters.github",
+    "chalicelib.adapters.mcp",
+)
 
 
 def handler_modules() -> dict[str, list[str]]:
@@ -66,6 +81,7 @@ def test_event_handler_loads_no_api_module(handler: str) -> None:
     assert isinstance(modules, list)
     assert [name for name in modules if name.startswith("chalicelib.api.")] == []
     assert loaded["routes"] == []
+    assert [name for name in modules if name.startswith(NOT_ON_A_HANDLERS_PATH)] == []
 
 
 def test_api_handler_and_packaging_load_every_route() -> None:

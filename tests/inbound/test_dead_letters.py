@@ -16,10 +16,10 @@ from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
 import pytest
-from aws_lambda_powertools.utilities.batch.exceptions import BatchProcessingError
 
 from chalicelib.core import aws
 from chalicelib.core.config import get_settings
+from chalicelib.core.errors import EntireBatchFailed
 from tests.inbound import signers
 from tests.inbound.conftest import Hook, events_of, json_bytes, post_delivery
 from tests.support.api_client import ApiClient
@@ -70,7 +70,7 @@ def consume(tenant: str) -> set[str]:
         return set()
     try:
         return invoke(inbound_events, main_queue(), messages)
-    except BatchProcessingError:
+    except EntireBatchFailed:
         return {m["MessageId"] for m in messages}
 
 

@@ -224,6 +224,20 @@ def test_retained_tables_expire_items(merge_template: dict[str, Any]) -> None:
         assert ttl["Enabled"] is True and ttl["AttributeName"], table
 
 
+# The one index that projects more than keys: the public ingest path finds a connection by id alone through it,
+# reading the whole connection (cached; docs/performance.md, "Cost per event").
+FULL_PROJECTIONS = {("connections", "byConnectionId")}
+
+
+def test_indexes_project_only_what_their_queries_read(merge_template: dict[str, Any]) -> None:
+    for table in ALL_TABLES:
+        _, resource = named(merge_template, "AWS::DynamoDB::Table", table)
+        for index in resource["Properties"].get("GlobalSecondaryIndexes", []):
+            projection = index["Projection"]["ProjectionType"]
+            wanted = "ALL" if (table, index["IndexName"]) in FULL_PROJECTIONS else "KEYS_ONLY"
+            assert projection == wanted, (table, index["IndexName"])
+
+
 def test_idempotency_table_matches_powertools_defaults(merge_template: dict[str, Any]) -> None:
     _, resource = named(merge_template, "AWS::DynamoDB::Table", "idempotency")
     assert resource["Properties"]["KeySchema"] == [{"AttributeName": "id", "KeyType": "HASH"}]
