@@ -102,8 +102,12 @@ def test_a_message_on_a_handled_queue_is_consumed(local_runtime: LocalRuntime) -
     )
     for queue in handlers:
         url = sqs.get_queue_url(QueueName=queue)["QueueUrl"]
-        fifo = {"MessageGroupId": "e2e", "MessageDeduplicationId": "e2e"} if queue.endswith(".fifo") else {}
-        sqs.send_message(QueueUrl=url, MessageBody=json.dumps({"e2e": True}), **fifo)
+        if queue.endswith(".fifo"):
+            sqs.send_message(
+                QueueUrl=url, MessageBody='{"e2e": true}', MessageGroupId="e2e", MessageDeduplicationId="e2e"
+            )
+        else:
+            sqs.send_message(QueueUrl=url, MessageBody=json.dumps({"e2e": True}))
         deadline = time.monotonic() + 10
         visible = "1"
         while time.monotonic() < deadline:
