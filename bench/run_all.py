@@ -92,6 +92,7 @@ def main() -> int:
     inbound = run(python, "-m", "bench.inbound_calls")
     dispatch = run(python, "-m", "bench.dispatch_batch")
     ordered = run(python, "-m", "bench.ordered_dispatch")
+    protection = run(python, "-m", "bench.vendor_calls")
     throughput = run(python, "-m", "bench.throughput", "--deliveries", str(args.deliveries))
     cost = run(python, "-m", "bench.cost")
 
@@ -104,6 +105,7 @@ def main() -> int:
         ordered.find(rf"^{mode}: ([0-9.]+) deliveries/s").group(1)
         for mode in ("unordered", "ordered, one group", "ordered, 10 keys")
     ]
+    guarded = protection.result()
     inbound_on = per_request["POST /webhooks/deliveries/{id} (inbound, signed)"]["on"]
     rows = [
         (
@@ -125,10 +127,23 @@ def main() -> int:
             "(figure)",
             "",
         ),
+        (
+            "DynamoDB calls per vendor call (no rateLimit; rateLimit at its rate; breaker open)",
+            "; ".join(
+                f"{guarded[label]:.0f}"
+                for label in (
+                    "no rateLimit, breaker closed",
+                    "rateLimit at the call rate (one worker)",
+                    "breaker open (refused, no vendor call)",
+                )
+            ),
+            "(figure)",
+            "",
+        ),
         ("`build/deployment.zip`", f"{zip_mb:.2f} MB", f"<= {ZIP_TARGET_MB:.0f} MB", verdict(zip_mb <= ZIP_TARGET_MB)),
         ("End to end, inbound to received webhook", f"{rate['events_per_second']} events/s", "(figure)", ""),
     ]
-    runs = [cold, calls, inbound, dispatch, ordered, *([packaged] if packaged else []), throughput, cost]
+    runs = [cold, calls, inbound, dispatch, ordered, protection, *([packaged] if packaged else []), throughput, cost]
     write_page(rows, per_request, runs, zip_mb, cost_page.section(cost.result()))
     print(f"wrote {PAGE.relative_to(ROOT)}")
     return 0

@@ -46,7 +46,13 @@ OUT_OF_RANGE = "'from' and 'to' must lie between 2000-01-01 and 2999-12-31."
 
 
 def _items(tenant_id: str, series: str | None, first: datetime, last: datetime) -> list[Item]:
-    """Every hour item of one series (or, with ``None``, of every series of the tenant) in [first, last]."""
+    """Every hour item of one series (or, with ``None``, of every series of the tenant) in [first, last].
+
+    The tenant's index holds keys only: every count is an ``ADD`` on the hour item, and an index that
+    projected the counters would be written (and billed) on each one; a keys-only entry is written once,
+    when the hour item is created. Reading the tenant's whole series is rare, so it pays the
+    ``BatchGetItem`` instead.
+    """
     params: dict[str, Any] = {
         "TableName": get_settings().table_name(record.TABLE),
         "KeyConditionExpression": "#pk = :pk AND #hour BETWEEN :first AND :last",
@@ -59,13 +65,28 @@ def _items(tenant_id: str, series: str | None, first: datetime, last: datetime) 
     }
     if series is None:
         params["IndexName"] = record.TENANT_INDEX
-    items: list[Item] = []
+    found: list[dict[str, Any]] = []
     while True:
         response = aws.dynamodb().query(**params)
-        items += [deserialize(raw) for raw in response.get("Items", [])]
+        found += response.get("Items", [])
         if "LastEvaluatedKey" not in response:
-            return items
+            break
         params["ExclusiveStartKey"] = response["LastEvaluatedKey"]
+    if series is not None:
+        return [deserialize(raw) for raw in found]
+    return _batch_get(params["TableName"], [{"seriesKey": raw["seriesKey"], "hour": raw["hour"]} for raw in found])
+
+
+def _batch_get(table: str, keys: list[dict[str, Any]]) -> list[Item]:
+    """The hour items the keys-only index named, 100 keys per call, unprocessed keys asked again."""
+    items: list[Item] = []
+    for start in range(0, len(keys), 100):
+        request: Any = {table: {"Keys": keys[start : start + 100]}}
+        while request:
+            response = aws.dynamodb().batch_get_item(RequestItems=request)
+            items += [deserialize(raw) for raw in response.get("Responses", {}).get(table, [])]
+            request = response.get("UnprocessedKeys") or None
+    return items
 
 
 def _counters(item: Mapping[str, Any], minute: int | None = None) -> Counters:

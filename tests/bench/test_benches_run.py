@@ -22,6 +22,7 @@ QUICK_BENCHES = [
     (["bench.dispatch_batch"], r"^warm invocations: median \d+ ms\s+ratio [0-9.]+"),
     (["bench.inbound_calls", "--deliveries", "5"], r"^warm deliveries:\s+[0-9.]+"),
     (["bench.api_calls"], r"^RESULT \{"),
+    (["bench.vendor_calls"], r"^RESULT \{"),
 ]
 
 

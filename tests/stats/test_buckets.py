@@ -87,3 +87,20 @@ def test_checks_recorded_in_the_old_map_shape_read_as_the_list(
         },
     ]
     assert health["lastCheck"] == "2026-01-01T00:00:00.000Z" and health["metrics"] == {"totalCalls24h": 0}
+
+
+def test_the_tenant_series_reads_every_hour_item_through_its_keys_only_index(tenant: str) -> None:
+    """Over 100 hour items: the keys-only index names them, and the batched reads get every one back."""
+    first = datetime(2026, 3, 1, tzinfo=UTC)
+    with record.collecting():
+        for hour in range(60):
+            for subscription in ("sub-1", "sub-2", "sub-3"):
+                at = first + timedelta(hours=hour)
+                record.record(record.Observation(tenant, record.SUBSCRIPTION, subscription, at).timed("out", True, 5))
+    query = MetricsQuery.model_validate(
+        {"granularity": "day", "from": "2026-03-01T00:00:00Z", "to": "2026-03-04T00:00:00Z"}
+    )
+    delivered = [point.outbound.delivered for point in read.series(tenant, query).points]
+    assert delivered == [72, 72, 36]  # 3 subscriptions x 24 hours, then 12 hours of the third day
+    other = read.series("tenant-someone-else", query)
+    assert [point.outbound.delivered for point in other.points] == [0, 0, 0]
