@@ -3,7 +3,7 @@
 The app is packaged as ``make package`` does it, unpacked read-only, and a fresh
 interpreter with only that directory and the runtime's boto3 on its path imports
 every handler and every ``chalicelib`` module, and runs the library paths the
-functions reach lazily: partial batches, idempotency, JWTs (RS256, ES256,
+functions reach lazily: partial batches (``chalicelib.core.batch``), idempotency, JWTs (RS256, ES256,
 EdDSA), the OpenAPI document, logs and metrics. A left-out module that something
 needs fails the import here; loading one that should be unused fails the check.
 """
@@ -31,13 +31,12 @@ for found in pkgutil.walk_packages(chalicelib.__path__, "chalicelib."):
     importlib.import_module(found.name)
 handlers = [name for name, value in vars(app).items() if type(value).__module__ == "chalice.app"]
 
-from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
+from chalicelib.core.batch import handle_in_turn, handle_stream_in_turn
 sqs = {"messageId": "m", "receiptHandle": "h", "body": "{}", "attributes": {}, "messageAttributes": {},
        "md5OfBody": "", "eventSource": "aws:sqs", "eventSourceARN": "arn:aws:sqs:us-east-1:1:q"}
 stream = {"eventID": "1", "eventName": "INSERT", "eventSource": "aws:dynamodb", "dynamodb": {"SequenceNumber": "1"}}
-for event_type, record in ((EventType.SQS, sqs), (EventType.DynamoDBStreams, stream)):
-    process_partial_response(event={"Records": [record]}, record_handler=lambda record: None,
-                             processor=BatchProcessor(event_type=event_type))
+assert handle_in_turn({"Records": [sqs]}, lambda record: None) == {"batchItemFailures": []}
+assert handle_stream_in_turn({"Records": [stream]}, lambda record: None) == {"batchItemFailures": []}
 from aws_lambda_powertools.utilities.idempotency import DynamoDBPersistenceLayer, IdempotencyConfig
 from aws_lambda_powertools.utilities.idempotency.base import IdempotencyHandler
 from aws_lambda_powertools.utilities.idempotency.exceptions import IdempotencyValidationError
