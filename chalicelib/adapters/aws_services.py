@@ -1,6 +1,7 @@
 """What the platform's own AWS services (SES, SNS) share as adapters: calls under the platform's IAM role.
 
-No HTTP and no tenant credential: an operation builds an ``AwsCall`` (client,
+No HTTP and no tenant credential (the providers' auth mode is ``AwsIam``: nothing
+stored, nothing read): an operation builds an ``AwsCall`` (client,
 method, keyword arguments) and ``AwsAdapter`` makes it with the one client
 factory (``chalicelib.core.aws``), then classifies an AWS error the way vendor
 answers are classified, so the worker retries throttling and fails a rejection.
@@ -13,7 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from chalicelib.adapters.auth import Credential
-from chalicelib.adapters.base import Adapter, ExecutionContext, HealthReport
+from chalicelib.adapters.base import Adapter, ExecutionContext, HealthReport, Operation
 from chalicelib.adapters.errors import VendorError, VendorRejected, VendorTimeout, VendorUnavailable, redact
 
 THROTTLED = {"Throttling", "ThrottlingException", "ThrottledException", "TooManyRequestsException"}
@@ -46,19 +47,35 @@ def classify(exc: Exception) -> VendorError:
 
 
 class AwsAdapter(Adapter):
-    """An adapter over the platform's own AWS account; the connection's credential is not used."""
+    """An adapter over the platform's own AWS account; the connection has no credential (``AwsIam``).
+
+    ``health`` is a read that changes nothing and shapes the answer into the check's message: it proves the
+    platform's role reaches the service in its region, which is all a connection without a secret can fail on.
+    """
+
+    def __init__(self, health: AwsCall, *operations: Operation[Any]) -> None:
+        super().__init__(*operations)
+        self._health = health
 
     def execute(
         self, operation: str, parameters: Mapping[str, Any], credential: Credential, context: ExecutionContext
     ) -> Any:
-        from botocore.exceptions import BotoCoreError, ClientError
-
-        call: AwsCall = self.operation(operation).request(parameters, context)
-        try:
-            answer = getattr(call.client(), call.method)(**call.arguments)
-        except (BotoCoreError, ClientError) as exc:
-            raise classify(exc) from exc
-        return call.shape(answer)
+        return _make(self.operation(operation).request(parameters, context))
 
     def health_check(self, credential: Credential, context: ExecutionContext) -> HealthReport:
-        return HealthReport(True, "Sent under the platform's own role; nothing to check per connection.")
+        try:
+            message = _make(self._health)
+        except VendorError as exc:
+            return HealthReport(False, exc.message, exc.vendor_status)
+        return HealthReport(True, str(message), 200)
+
+
+def _make(call: AwsCall) -> Any:
+    """One call with the one client factory; an AWS failure becomes a ``VendorError``."""
+    from botocore.exceptions import BotoCoreError, ClientError
+
+    try:
+        answer = getattr(call.client(), call.method)(**call.arguments)
+    except (BotoCoreError, ClientError) as exc:
+        raise classify(exc) from exc
+    return call.shape(answer)

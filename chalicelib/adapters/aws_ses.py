@@ -78,7 +78,13 @@ class SesAdapter(AwsAdapter):
     provider_key = "aws-ses"
 
 
+def _quota(answer: dict[str, Any]) -> str:
+    sent, most = answer.get("SentLast24Hours", 0), answer.get("Max24HourSend", 0)
+    return f"SES answered GetSendQuota: {sent:.0f} of {most:.0f} messages sent in the last 24 hours."
+
+
 ADAPTER = SesAdapter(
+    AwsCall(aws.ses, "get_send_quota", {}, _quota),
     Operation(
         "SendEmail",
         "Send e-mail",

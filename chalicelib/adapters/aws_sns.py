@@ -47,7 +47,13 @@ class SnsSmsAdapter(AwsAdapter):
     provider_key = "aws-sns"
 
 
+def _sms_settings(answer: dict[str, Any]) -> str:
+    sms_type = answer.get("attributes", {}).get("DefaultSMSType", "unset")
+    return f"SNS answered GetSMSAttributes (default SMS type {sms_type})."
+
+
 ADAPTER = SnsSmsAdapter(
+    AwsCall(aws.sns, "get_sms_attributes", {}, _sms_settings),
     Operation(
         "SendSms",
         "Send SMS",

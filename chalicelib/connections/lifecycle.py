@@ -15,7 +15,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import Field, model_validator
 
-from chalicelib.connections import service, store
+from chalicelib.connections import secret, service, store
 from chalicelib.connections.models import Connection, ConnectionStatus, Credentials, SecretOwner, credentials_secret
 from chalicelib.core.config import get_settings
 from chalicelib.core.context import current_trace_id
@@ -76,13 +76,17 @@ class StatusChanged(WireModel):
     trace_id: str | None = None
 
 
+CredentialDeletion = Literal["Scheduled", "Retained", "NoSecret"]
+RetainedReason = Literal["SharedCredential", "CallerOwned"]
+
+
 class ConnectionDeleted(WireModel):
     connection_id: str
     deleted: Literal[True] = True
-    credential_id: str
-    credential_deletion: Literal["Scheduled", "Retained"]
+    credential_id: str | None = Field(default=None, description="Null for authMode AwsIam: nothing was stored.")
+    credential_deletion: CredentialDeletion
     credential_deletion_date: Timestamp | None = None
-    credential_retained_reason: Literal["SharedCredential", "CallerOwned"] | None = Field(
+    credential_retained_reason: RetainedReason | None = Field(
         default=None, description="Why a Retained secret was kept: another connection uses it, or it is the caller's."
     )
     webhook_secret_deletion: Literal["Deleted", "Retained"] | None = None
@@ -120,11 +124,12 @@ def change_credentials(tenant_id: str, connection_id: str, request: CredentialsC
     and the response names them.
     """
     connection = service.get(tenant_id, connection_id)
+    path = secret.path(connection)  # 409 for AwsIam: nothing stored
+    credential_id = vault.credential_id(tenant_id, path)
     service.check_shape(connection.auth_mode, request.credentials)
-    state = rotations.get(tenant_id, connection.credential_id)
+    state = rotations.get(tenant_id, credential_id)
     if state is not None and state.status == rotations.RotationStatus.ROTATING:
-        raise Conflict(f"Credential '{connection.credential_id}' is being rotated; change it when that finishes.")
-    path = vault.path_from_ref(connection.credential_ref)
+        raise Conflict(f"Credential '{credential_id}' is being rotated; change it when that finishes.")
     version_id = vault.put_value(
         tenant_id,
         path,
@@ -132,7 +137,7 @@ def change_credentials(tenant_id: str, connection_id: str, request: CredentialsC
         description=f"{connection.provider_id} credential for {connection_id}",
     )
     vault.forget(tenant_id, path)
-    users = sorted(c.connection_id for c in store.using_credential(tenant_id, connection.credential_id))
+    users = sorted(c.connection_id for c in store.using_credential(tenant_id, credential_id))
     # The state is in Secrets Manager, outside any DynamoDB transaction: if this record fails the caller
     # gets a 5xx and its retry writes the value again and records the event then (no 409 stands in the way).
     emit(
@@ -140,7 +145,7 @@ def change_credentials(tenant_id: str, connection_id: str, request: CredentialsC
         catalog.CONNECTION_CREDENTIALS_UPDATED,
         {
             "connectionId": connection_id,
-            "credentialId": connection.credential_id,
+            "credentialId": credential_id,
             "versionId": version_id,
             "affectedConnectionIds": users,
         },
@@ -148,8 +153,8 @@ def change_credentials(tenant_id: str, connection_id: str, request: CredentialsC
     )
     return CredentialsChanged(
         connection_id=connection_id,
-        credential_id=connection.credential_id,
-        credential_ref=connection.credential_ref,
+        credential_id=credential_id,
+        credential_ref=vault.ref_for(path),
         version_id=version_id,
         affected_connection_ids=users,
         updated_at=now_text(),
@@ -181,16 +186,25 @@ def set_status(tenant_id: str, connection_id: str, status: ConnectionStatus) -> 
     )
 
 
+def _credential_fate(tenant_id: str, deleted: Connection) -> tuple[CredentialDeletion, RetainedReason | None]:
+    """What deleting the connection does to its secret: there is none (``AwsIam``), it is kept (another connection
+    uses it, or it is the caller's), or it is scheduled for deletion."""
+    if deleted.credential_id is None:
+        return "NoSecret", None
+    users = store.using_credential(tenant_id, deleted.credential_id)
+    if any(c.connection_id != deleted.connection_id for c in users):
+        return "Retained", "SharedCredential"
+    if deleted.credential_owner != SecretOwner.PLATFORM:
+        return "Retained", "CallerOwned"
+    return "Scheduled", None
+
+
 def delete(tenant_id: str, connection_id: str) -> ConnectionDeleted:
     """The connection goes with its event. Only secrets the platform wrote are then destroyed: its credential
     secret is scheduled for deletion when no other connection uses it, its webhook secret deleted; a secret the
-    caller owns is kept."""
+    caller owns is kept. An ``AwsIam`` connection has no credential secret: nothing is read or deleted for it."""
     deleted = service.get(tenant_id, connection_id)
-    shared = [c for c in store.using_credential(tenant_id, deleted.credential_id) if c.connection_id != connection_id]
-    retained_reason: Literal["SharedCredential", "CallerOwned"] | None = "SharedCredential" if shared else None
-    if not shared and deleted.credential_owner != SecretOwner.PLATFORM:
-        retained_reason = "CallerOwned"
-    deletion: Literal["Retained", "Scheduled"] = "Retained" if retained_reason else "Scheduled"
+    deletion, retained_reason = _credential_fate(tenant_id, deleted)
     event = connection_event(
         tenant_id,
         connection_id,
@@ -207,11 +221,11 @@ def delete(tenant_id: str, connection_id: str) -> ConnectionDeleted:
     if webhook_deletion == "Deleted":
         vault.delete(tenant_id, webhook_secrets.own_path(connection_id))  # generated for this connection alone
     deletion_date = None
-    if not shared:
+    if deleted.credential_id is not None and retained_reason != "SharedCredential":
         rotations.delete(tenant_id, deleted.credential_id)
-        if deletion == "Scheduled":
-            path = vault.path_from_ref(deleted.credential_ref)
-            deletion_date = vault.schedule_deletion(tenant_id, path, get_settings().secret_recovery_days)
+    if deletion == "Scheduled" and deleted.credential_ref is not None:
+        path = vault.path_from_ref(deleted.credential_ref)
+        deletion_date = vault.schedule_deletion(tenant_id, path, get_settings().secret_recovery_days)
     return ConnectionDeleted(
         connection_id=connection_id,
         credential_id=deleted.credential_id,

@@ -90,7 +90,8 @@ class Health(StrEnum):
 
 
 class CreateConnectionRequest(RequestModel):
-    """Either ``credentialRef`` (an existing secret) or inline ``credentials``, never both."""
+    """Either ``credentialRef`` (an existing secret) or inline ``credentials``, never both; neither for a provider
+    on the platform's role (``AwsIam``). Which applies depends on the provider, so the service checks it."""
 
     tenant_id: str | None = None
     project_id: Annotated[str, Field(min_length=1, max_length=200)] | None = None
@@ -105,7 +106,7 @@ class CreateConnectionRequest(RequestModel):
 
     @model_validator(mode="after")
     def _one_credential_source(self) -> CreateConnectionRequest:
-        if (self.credential_ref is None) == (self.credentials is None):
+        if self.credential_ref is not None and self.credentials is not None:
             raise ValueError("give exactly one of credentialRef or credentials")
         if self.webhook_secret is not None and self.webhook_secret_ref is not None:
             raise ValueError("give at most one of webhookSecret or webhookSecretRef")
@@ -123,8 +124,9 @@ class Connection(WireModel):
     health: Health
     established_at: Timestamp
     last_checked_at: Timestamp | None = None
-    credential_ref: str
-    credential_id: str
+    # None (and no owner) for ``AwsIam``: the connection calls AWS under the platform's role, nothing is stored.
+    credential_ref: str | None = None
+    credential_id: str | None = None
     credential_owner: SecretOwner | None = None
     last_run_id: str | None = None
     configuration: dict[str, Any] = Field(default_factory=dict)
@@ -144,7 +146,7 @@ class Connection(WireModel):
     def _owners(self) -> Connection:
         """Items stored before owners were recorded: the platform owns only the paths it writes for this
         connection; anything else may be the caller's, and keeping a secret is safer than destroying one."""
-        if self.credential_owner is None:
+        if self.credential_owner is None and self.credential_ref is not None:
             own = self.credential_ref == f"kv://{platform_credential_path(self.connection_id)}"
             self.credential_owner = SecretOwner.PLATFORM if own else SecretOwner.CALLER
         if self.webhook_secret_owner is None and self.webhook_secret_ref is not None:
@@ -161,8 +163,8 @@ class EstablishedConnection(WireModel):
     provider_id: str
     health: Health
     established_at: Timestamp
-    credential_ref: str
-    credential_id: str
+    credential_ref: str | None = Field(default=None, description="Null for authMode AwsIam: nothing is stored.")
+    credential_id: str | None = Field(default=None, description="Null for authMode AwsIam: nothing is stored.")
     webhook_url: str | None = None
     webhook_secret_ref: str | None = None
     webhook_secret: str | None = Field(default=None, description="Only when generated, and only in this response.")

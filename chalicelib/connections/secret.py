@@ -12,7 +12,7 @@ from typing import Any
 
 from chalicelib.adapters.auth import Credential
 from chalicelib.connections.models import Connection, missing_credential_fields
-from chalicelib.core.errors import CredentialUnavailable
+from chalicelib.core.errors import Conflict, CredentialUnavailable
 from chalicelib.credentials import vault
 from chalicelib.providers.models import AuthModel
 
@@ -26,7 +26,21 @@ def check_shape(auth_mode: AuthModel, ref: str, values: dict[str, Any]) -> None:
 
 
 def credential(connection: Connection, *, refresh: bool = False) -> Credential:
-    """AWSCURRENT (cached briefly; ``refresh`` after a vendor 401), checked against the connection's auth mode."""
+    """AWSCURRENT (cached briefly; ``refresh`` after a vendor 401), checked against the connection's auth mode.
+
+    An ``AwsIam`` connection has no secret: its credential is empty and nothing is read."""
+    if connection.credential_ref is None:
+        return Credential(connection.auth_mode, {})
     values = vault.read_cached(connection.tenant_id, vault.path_from_ref(connection.credential_ref), refresh=refresh)
     check_shape(connection.auth_mode, connection.credential_ref, values)
     return Credential(connection.auth_mode, values)
+
+
+def path(connection: Connection) -> str:
+    """Where the connection's secret lives; 409 for ``AwsIam``, which stores none (nothing to change or rotate)."""
+    if connection.credential_ref is None:
+        raise Conflict(
+            f"Connection '{connection.connection_id}' uses authMode {connection.auth_mode}: it calls AWS under the "
+            "platform's IAM role and has no stored credential to change or rotate."
+        )
+    return vault.path_from_ref(connection.credential_ref)

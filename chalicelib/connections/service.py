@@ -2,7 +2,8 @@
 
 Inline credentials are validated against the auth mode's shape, written to
 Secrets Manager under the tenant, and replaced by a reference before anything
-touches DynamoDB.
+touches DynamoDB. An ``AwsIam`` connection (SES, SNS under the platform's own
+role) has neither: no secret, no reference.
 """
 
 from __future__ import annotations
@@ -38,7 +39,7 @@ from chalicelib.events.emit import commit, new_event
 from chalicelib.inbound import lookup, webhook_secrets
 from chalicelib.providers import configuration as provider_configuration
 from chalicelib.providers import service as providers
-from chalicelib.providers.models import AuthModel, Provider
+from chalicelib.providers.models import AuthModel, Provider, stores_credential
 
 
 def check_configuration(provider: Provider, configuration: dict[str, Any]) -> None:
@@ -70,9 +71,11 @@ def create(tenant_id: str, request: CreateConnectionRequest) -> Connection:
             f"Provider '{request.provider_id}' does not exist; register it or use a built-in provider.",
             [FieldError("providerId", "unknown provider")],
         )
-    auth_mode = request.auth_mode or provider.auth_model
+    auth_mode = _auth_mode(provider, request)
     check_configuration(provider, request.configuration)
     connection_id = new_id("conn")
+    path: str | None = None
+    owner: SecretOwner | None = None
     if request.credentials is not None:
         check_shape(auth_mode, request.credentials)
         path = platform_credential_path(connection_id)
@@ -83,8 +86,8 @@ def create(tenant_id: str, request: CreateConnectionRequest) -> Connection:
             description=f"{provider.provider_id} credential for {connection_id}",
         )
         owner = SecretOwner.PLATFORM
-    else:
-        path = vault.path_from_ref(request.credential_ref or "")
+    elif request.credential_ref is not None:
+        path = vault.path_from_ref(request.credential_ref)
         owner = _referenced_owner(tenant_id, auth_mode, path)
     connection = Connection(
         connection_id=connection_id,
@@ -96,8 +99,8 @@ def create(tenant_id: str, request: CreateConnectionRequest) -> Connection:
         status=ConnectionStatus.ACTIVE,
         health=Health.UNKNOWN,
         established_at=now_text(),
-        credential_ref=vault.ref_for(path),
-        credential_id=vault.credential_id(tenant_id, path),
+        credential_ref=vault.ref_for(path) if path else None,
+        credential_id=vault.credential_id(tenant_id, path) if path else None,
         credential_owner=owner,
         configuration=request.configuration,
     )
@@ -125,6 +128,34 @@ def create(tenant_id: str, request: CreateConnectionRequest) -> Connection:
             "generated_webhook_secret": SecretStr(generated) if generated else None,
         }
     )
+
+
+def _auth_mode(provider: Provider, request: CreateConnectionRequest) -> AuthModel:
+    """The connection's mode, and a credential source exactly when that mode stores one (400 otherwise).
+
+    ``AwsIam`` belongs to the providers built on it and to no other: a credential sent for it would be stored
+    and never read (the caller would believe it is used), and any other provider needs one to authenticate.
+    """
+    mode = request.auth_mode or provider.auth_model
+    if stores_credential(mode) != stores_credential(provider.auth_model):
+        raise ValidationFailed(
+            f"Provider '{provider.provider_id}' takes authMode '{provider.auth_model}', not '{mode}'.",
+            [FieldError("authMode", f"{AuthModel.AWS_IAM} is only for providers on the platform's IAM role")],
+        )
+    if not stores_credential(mode):
+        for name, value in (("credentials", request.credentials), ("credentialRef", request.credential_ref)):
+            if value is not None:
+                raise ValidationFailed(
+                    f"Provider '{provider.provider_id}' calls AWS under the platform's IAM role; "
+                    f"it reads no credential, so omit {name}.",
+                    [FieldError(name, f"not used with authMode {AuthModel.AWS_IAM}")],
+                )
+    elif request.credentials is None and request.credential_ref is None:
+        raise ValidationFailed(
+            f"Provider '{provider.provider_id}' needs a credential: give credentials or credentialRef.",
+            [FieldError("credentials", f"required for authMode {mode} (or give credentialRef)")],
+        )
+    return mode
 
 
 def _referenced_owner(tenant_id: str, auth_mode: AuthModel, path: str) -> SecretOwner:

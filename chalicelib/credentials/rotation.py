@@ -30,6 +30,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import Field
 
+from chalicelib.connections import secret
 from chalicelib.connections import service as connections_service
 from chalicelib.connections import store as connections
 from chalicelib.connections.models import Connection, ConnectionStatus, Credentials, credentials_secret
@@ -174,7 +175,7 @@ def start(tenant_id: str, request: RotateRequest) -> RotationAccepted:
             f"A {verifier.auth_mode} credential cannot be renewed by the platform; supply the new value.",
             [FieldError("credentials", "required for this authMode")],
         )
-    path = vault.path_from_ref(verifier.credential_ref)
+    path = secret.path(verifier)
     secret_id = vault.secret_name(tenant_id, path)
     vault.read_current(tenant_id, path)  # gone, scheduled for deletion or unreadable: 409, nothing claimed
     if versions.describe(secret_id).pending_elsewhere():
@@ -269,7 +270,7 @@ def describe(tenant_id: str, credential_id: str) -> CredentialView:
     state = store.get(tenant_id, credential_id)
     if not users and state is None:
         raise NotFound(f"Credential '{credential_id}' was not found.")
-    path = state.path if state is not None else vault.path_from_ref(users[0].credential_ref)
+    path = state.path if state is not None else secret.path(users[0])
     vault.check_present(tenant_id, path)  # gone or scheduled for deletion: 409 with the reason
     listed = versions.listed(vault.secret_name(tenant_id, path))
     rotation = None

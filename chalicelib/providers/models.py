@@ -5,7 +5,7 @@ from __future__ import annotations
 from enum import StrEnum
 from typing import Annotated, Any, Literal
 
-from pydantic import Field, HttpUrl
+from pydantic import Field, HttpUrl, field_validator
 
 from chalicelib.core.models import JsonObject, RequestModel, WireModel
 from chalicelib.core.timestamps import Timestamp
@@ -16,6 +16,13 @@ class AuthModel(StrEnum):
     API_KEY = "ApiKey"
     BASIC = "Basic"
     OAUTH2_CLIENT_CREDENTIALS = "OAuth2ClientCredentials"
+    # The platform's own IAM role (built-in ``aws-ses``/``aws-sns``): no stored secret, nothing to send or rotate.
+    AWS_IAM = "AwsIam"
+
+
+def stores_credential(auth: AuthModel) -> bool:
+    """Whether a connection in this mode has a secret in Secrets Manager (every mode but ``AwsIam``)."""
+    return auth is not AuthModel.AWS_IAM
 
 
 class Category(StrEnum):
@@ -64,6 +71,15 @@ class RegisterProviderRequest(RequestModel):
         default=None,
         description="JSON Schema (subset, docs/adapters.md) a connection's configuration must fit; closed by default.",
     )
+
+    @field_validator("auth_model")
+    @classmethod
+    def _not_the_platform_role(cls, value: AuthModel) -> AuthModel:
+        """A registered provider is called over HTTP by the generic adapter, which has no use for the platform's
+        role; ``AwsIam`` would only make its connections unauthenticated."""
+        if not stores_credential(value):
+            raise ValueError("AwsIam is only for the built-in providers that call AWS under the platform's role")
+        return value
 
 
 class RegisteredProvider(WireModel):

@@ -285,10 +285,13 @@ def test_stage_policy_grants_only_the_stage_resources(stage: str, chalice_config
         assert len(services) == 1, statement["Sid"]
         by_service.setdefault(services.pop(), set()).update(resources)
         if resources == ["*"]:
-            # sns:Publish to a phone number (SendSms) has no resource ARN to scope it to.
+            # sns:Publish to a phone number (SendSms) has no resource ARN to scope it to, nor have the
+            # SES/SNS health checks' account-level reads.
             assert set(statement["Action"]) <= {"secretsmanager:ListSecrets", "xray:PutTraceSegments"} | {
                 "xray:PutTelemetryRecords",
                 "sns:Publish",
+                "ses:GetSendQuota",
+                "sns:GetSMSAttributes",
             }, statement["Sid"]
     assert by_service["dynamodb"] == {
         f"arn:aws:dynamodb:*:*:table/{prefix}-*",
@@ -297,7 +300,7 @@ def test_stage_policy_grants_only_the_stage_resources(stage: str, chalice_config
     assert by_service["sqs"] == {f"arn:aws:sqs:*:*:{prefix}-*"}
     assert by_service["secretsmanager"] == {f"arn:aws:secretsmanager:*:*:secret:{prefix}/*", "*"}
     assert "logs" in by_service and "xray" in by_service
-    assert by_service["ses"] == {"arn:aws:ses:*:*:identity/*", "arn:aws:ses:*:*:configuration-set/*"}
+    assert by_service["ses"] == {"arn:aws:ses:*:*:identity/*", "arn:aws:ses:*:*:configuration-set/*", "*"}
     assert by_service["scheduler"] == {f"arn:aws:scheduler:*:*:schedule/default/{prefix}-*"}
     assert by_service["iam"] == {f"arn:aws:iam::*:role/{prefix}-scheduler"}  # PassRole to Scheduler only
 

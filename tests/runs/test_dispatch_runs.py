@@ -18,7 +18,14 @@ from tests.support.api_client import ApiClient
 from tests.support.run_driver import connect, deliver, runs_queue, start
 
 SENDER = "noreply@example.com"
-UNUSED = {"token": "unused-by-aws-adapters"}
+
+
+def no_secrets(tenant: str) -> bool:
+    """No credential secret of the tenant (SES's generated inbound webhook secret aside)."""
+    prefix = f"{get_settings().secret_prefix}{tenant}/"
+    pages = aws.secretsmanager().get_paginator("list_secrets").paginate()
+    names = [s["Name"] for page in pages for s in page["SecretList"] if s["Name"].startswith(prefix)]
+    return all(name.endswith("/webhook") for name in names)
 
 
 def test_send_email_goes_out_through_ses_tagged_with_its_run(client: ApiClient, tenant: str, handler: Any) -> None:
@@ -27,7 +34,6 @@ def test_send_email_goes_out_through_ses_tagged_with_its_run(client: ApiClient, 
         client,
         "https://email.amazonaws.com",
         provider_id="prov-aws-ses",
-        credentials=UNUSED,
         configuration={"fromAddress": SENDER},
     )
     email = {"to": ["ada@example.org"], "subject": "Your report", "text": "It is ready.", "html": "<p>It is ready.</p>"}
@@ -40,6 +46,7 @@ def test_send_email_goes_out_through_ses_tagged_with_its_run(client: ApiClient, 
     assert message.source == SENDER and message.destinations["ToAddresses"] == ["ada@example.org"]
     assert message.subject == "Your report"
     assert aws.ses().get_send_statistics()["SendDataPoints"]
+    assert no_secrets(tenant)  # AwsIam: nothing stored, nothing read (a read would have failed the run)
 
 
 def test_an_unverified_sender_fails_the_run_without_retrying(client: ApiClient, tenant: str, handler: Any) -> None:
@@ -47,7 +54,6 @@ def test_an_unverified_sender_fails_the_run_without_retrying(client: ApiClient, 
         client,
         "https://email.amazonaws.com",
         provider_id="prov-aws-ses",
-        credentials=UNUSED,
         configuration={"fromAddress": "stranger@unverified.example"},
     )
     accepted = start(client, connection_id, "SendEmail", {"to": ["ada@example.org"], "subject": "s", "text": "t"})
@@ -62,7 +68,6 @@ def test_send_sms_publishes_to_the_phone_number(client: ApiClient, tenant: str, 
         client,
         "https://sns.amazonaws.com",
         provider_id="prov-aws-sns",
-        credentials=UNUSED,
         configuration={"senderId": "ACME"},
     )
     accepted = start(client, connection_id, "SendSms", {"to": "+15555550123", "body": "Your code is 1234"})
@@ -71,10 +76,11 @@ def test_send_sms_publishes_to_the_phone_number(client: ApiClient, tenant: str, 
     assert run.status == "Completed", run.error
     recorded = sns_backends[DEFAULT_ACCOUNT_ID][get_settings().region].sms_messages
     assert recorded[run.result["messageId"]] == ("+15555550123", "Your code is 1234")
+    assert no_secrets(tenant)
 
 
 def test_a_bad_phone_number_is_refused_when_the_run_is_started(client: ApiClient) -> None:
-    connection_id = connect(client, "https://sns.amazonaws.com", provider_id="prov-aws-sns", credentials=UNUSED)
+    connection_id = connect(client, "https://sns.amazonaws.com", provider_id="prov-aws-sns")
     reply = client.post(
         f"/integrations/connections/{connection_id}/operations/SendSms", {"parameters": {"to": "12", "body": "x"}}
     )

@@ -15,6 +15,8 @@ from typing import TYPE_CHECKING, Any
 
 from chalicelib.core import aws
 from chalicelib.core.config import get_settings
+from chalicelib.providers.catalog import BUILTIN_PROVIDERS
+from chalicelib.providers.models import stores_credential
 from infra.local.sqs_poller import failed_ids, lambda_record
 from tests.support.api_client import ApiClient
 
@@ -104,12 +106,15 @@ def connect(
     auth_mode: str | None = None,
     configuration: dict[str, Any] | None = None,
 ) -> str:
+    """A connection to ``base_url``; ``credentials`` default to a bearer token, and to none for ``AwsIam``."""
     body: dict[str, Any] = {
         "providerId": provider_id,
         "displayName": "fake vendor",
-        "credentials": credentials or {"token": "vendor-token-1"},
         "configuration": {"baseUrl": base_url, **(configuration or {})},
     }
+    builtin = BUILTIN_PROVIDERS.get(provider_id)
+    if builtin is None or stores_credential(builtin.auth_model) or credentials is not None:
+        body["credentials"] = credentials or {"token": "vendor-token-1"}
     if auth_mode:
         body["authMode"] = auth_mode
     reply = client.post("/integrations/connections", body)

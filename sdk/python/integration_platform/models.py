@@ -13,7 +13,7 @@ ApiKeyStatus: TypeAlias = Literal["Active", "Expired", "Revoked"]
 
 AttemptStatus: TypeAlias = Literal["Succeeded", "Retrying", "Failed"]
 
-AuthModel: TypeAlias = Literal["BearerToken", "ApiKey", "Basic", "OAuth2ClientCredentials"]
+AuthModel: TypeAlias = Literal["BearerToken", "ApiKey", "Basic", "OAuth2ClientCredentials", "AwsIam"]
 
 Category: TypeAlias = Literal[
     "SourceControl",
@@ -145,8 +145,8 @@ class Connection(TypedDict, total=False):
     health: Required[Health]
     establishedAt: Required[str]
     lastCheckedAt: str | None
-    credentialRef: Required[str]
-    credentialId: Required[str]
+    credentialRef: str | None
+    credentialId: str | None
     credentialOwner: SecretOwner | None
     lastRunId: str | None
     configuration: dict[str, Any]
@@ -162,8 +162,8 @@ class ConnectionDeleted(TypedDict, total=False):
 
     connectionId: Required[str]
     deleted: Literal[True]
-    credentialId: Required[str]
-    credentialDeletion: Required[Literal["Scheduled", "Retained"]]
+    credentialId: str | None
+    credentialDeletion: Required[Literal["Scheduled", "Retained", "NoSecret"]]
     credentialDeletionDate: str | None
     credentialRetainedReason: Literal["SharedCredential", "CallerOwned"] | None
     webhookSecretDeletion: Literal["Deleted", "Retained"] | None
@@ -227,7 +227,7 @@ class CreateApiKeyRequest(TypedDict, total=False):
 
 
 class CreateConnectionRequest(TypedDict, total=False):
-    """Either ``credentialRef`` (an existing secret) or inline ``credentials``, never both."""
+    """Either ``credentialRef`` (an existing secret) or inline ``credentials``, never both; neither for a provider"""
 
     tenantId: str | None
     projectId: str | None
@@ -410,8 +410,8 @@ class EstablishedConnection(TypedDict, total=False):
     providerId: Required[str]
     health: Required[Health]
     establishedAt: Required[str]
-    credentialRef: Required[str]
-    credentialId: Required[str]
+    credentialRef: str | None
+    credentialId: str | None
     webhookUrl: str | None
     webhookSecretRef: str | None
     webhookSecret: str | None
