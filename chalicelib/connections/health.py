@@ -20,6 +20,7 @@ from chalicelib.adapters.base import ExecutionContext, HealthReport
 from chalicelib.adapters.registry import adapter_for
 from chalicelib.connections import secret, store
 from chalicelib.connections.models import Connection, ConnectionStatus, Health
+from chalicelib.core import tracing
 from chalicelib.core.config import get_settings
 from chalicelib.core.context import current_trace_id
 from chalicelib.core.errors import Conflict, CredentialUnavailable, NotFound
@@ -39,6 +40,8 @@ CheckStatus = Literal["passed", "failed", "warning"]
 RATE_LIMIT_WARNING = 0.10
 # Checks stored before the list shape (a map of Pass/Fail/Skipped) read as the new statuses.
 _LEGACY_STATUS: dict[str, CheckStatus] = {"Pass": "passed", "Fail": "failed", "Skipped": "warning"}
+# The ``operation`` annotation of a health check's X-Ray subsegment (a test and a rotation's check are one too).
+HEALTH_OPERATION = "health_check"
 
 
 class HealthCheck(WireModel):
@@ -165,7 +168,14 @@ def _report(connection: Connection, credential_values: dict[str, Any]) -> Health
         configuration=connection.configuration,
         timeout=get_settings().health_check_timeout_seconds,
     )
-    return adapter_for(provider).health_check(Credential(connection.auth_mode, credential_values), context)
+    adapter = adapter_for(provider)
+    annotations = {"call": "vendor", "provider": adapter.provider_key, "operation": HEALTH_OPERATION}
+    ids = {"providerId": provider.provider_id, "connectionId": connection.connection_id}
+    with tracing.subsegment(adapter.provider_key, annotations, ids) as span:
+        report = adapter.health_check(Credential(connection.auth_mode, credential_values), context)
+        unanswered = not report.healthy and report.vendor_status is None
+        span.finish("succeeded" if report.healthy else "failed", report.vendor_status, no_answer=unanswered)
+    return report
 
 
 def verify(connection: Connection, credential_values: dict[str, Any]) -> tuple[HealthReport, int]:

@@ -14,12 +14,13 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from chalicelib.adapters.base import ExecutionContext
+from chalicelib.adapters.base import Adapter, ExecutionContext
 from chalicelib.adapters.errors import VendorError, VendorTimeout, VendorUnauthorized, VendorUnavailable
 from chalicelib.adapters.registry import adapter_for
 from chalicelib.connections import secret
 from chalicelib.connections import store as connections
-from chalicelib.connections.models import ConnectionStatus
+from chalicelib.connections.models import Connection, ConnectionStatus
+from chalicelib.core import tracing
 from chalicelib.core.config import get_settings
 from chalicelib.core.errors import ApiError
 from chalicelib.protection import guard
@@ -105,12 +106,7 @@ def execute(run: Run, progress: Callable[[Any], None] | None = None) -> Outcome:
         return _held(run, held)
     started = time.monotonic()
     try:
-        try:
-            result = adapter.execute(run.operation, run.parameters or {}, secret.credential(connection), context)
-        except VendorUnauthorized:
-            # The cached secret may predate a rotation: read AWSCURRENT again and try once more.
-            credential = secret.credential(connection, refresh=True)
-            result = adapter.execute(run.operation, run.parameters or {}, credential, context)
+        result = _call(adapter, run, connection, context)
     except VendorError as exc:
         latency = round((time.monotonic() - started) * 1000)
         guard.settle(ticket, vendor_down=vendor_down(exc))
@@ -126,6 +122,28 @@ def execute(run: Run, progress: Callable[[Any], None] | None = None) -> Outcome:
     guard.settle(ticket, vendor_down=False)
     capped, truncated = cap_result(result)
     return Outcome(result=capped, truncated=truncated, latency_ms=latency)
+
+
+def _call(adapter: Adapter, run: Run, connection: Connection, context: ExecutionContext) -> Any:
+    """The vendor call, in an X-Ray subsegment named after the adapter (``chalicelib.core.tracing``)."""
+    annotations = {"call": "vendor", "provider": adapter.provider_key, "operation": run.operation}
+    ids = {"providerId": connection.provider_id, "connectionId": run.connection_id, "runId": run.run_id}
+    with tracing.subsegment(adapter.provider_key, annotations, ids) as span:
+        try:
+            try:
+                result = adapter.execute(run.operation, run.parameters or {}, secret.credential(connection), context)
+            except VendorUnauthorized:
+                # The cached secret may predate a rotation: read AWSCURRENT again and try once more.
+                credential = secret.credential(connection, refresh=True)
+                result = adapter.execute(run.operation, run.parameters or {}, credential, context)
+        except VendorError as exc:
+            span.finish("failed", exc.vendor_status, no_answer=vendor_down(exc))
+            raise
+        except ApiError:
+            span.finish("not_called")
+            raise
+        span.finish("succeeded")
+        return result
 
 
 def vendor_down(error: VendorError) -> bool:

@@ -18,7 +18,9 @@ time, which unpacking does not preserve.
   lose the ``^^^`` markers, not the lines) and native extensions are stripped of
   their symbol tables (``strip --strip-unneeded``; the dynamic symbols Python
   loads stay): 0.4 and 0.5 MB of the budget.
-- What nothing imports is left out (``infra.package.trim``).
+- What nothing imports is left out (``infra.package.trim``), and a library's
+  ``METADATA`` keeps its headers (name, version, requirements: what
+  ``importlib.metadata`` reads) without the long description, its README.
 
     python -m infra.package.finish build/deployment.zip [--max-mb 8]
 """
@@ -107,12 +109,26 @@ def finish(archive: Path) -> tuple[int, int]:
                 if name.endswith(".py") and not ours(name):
                     name += "c"
                     info = _entry(name)
-                out.writestr(info, (root / name).read_bytes())
+                content = (root / name).read_bytes()
+                if _is_metadata(name):
+                    content = metadata_headers(content)
+                out.writestr(info, content)
             for pyc in sorted(root.glob("chalicelib/**/__pycache__/*.pyc")) + sorted(root.glob("__pycache__/*.pyc")):
                 name = pyc.relative_to(root).as_posix()
                 out.writestr(_entry(name), pyc.read_bytes())
     archive.write_bytes(output.getvalue())
     return len(source.infolist()) - len(kept), len(sources)
+
+
+def _is_metadata(name: str) -> bool:
+    top, _, rest = name.partition("/")
+    return top.endswith(".dist-info") and rest == "METADATA"
+
+
+def metadata_headers(content: bytes) -> bytes:
+    """A ``METADATA`` file up to the blank line that starts its long description (the package's README)."""
+    head, separator, _ = content.partition(b"\n\n")
+    return head + b"\n" if separator else content
 
 
 def _stale_bytecode(name: str) -> bool:

@@ -32,6 +32,21 @@ UNUSED: dict[str, str] = {
     # package (the FFI builder) and its C parser are for building extensions.
     "cffi/": "FFI builder; the runtime part is _cffi_backend*.so, kept",
     "pycparser/": "C parser for the cffi builder",
+    # The X-Ray SDK's patchers (requests, botocore, SQL drivers...), loaded only by patch(); chalicelib.core.tracing
+    # opens its subsegments by hand and patches nothing.
+    "aws_xray_sdk/ext/": "library patchers; nothing is patched",
+    # aws-xray-sdk's dependencies that the Lambda Python runtime already provides (bench.cold_start's
+    # RUNTIME_PACKAGES): pip brings them along, but the runtime's copies are the ones boto3 runs with.
+    "botocore/": "in the Lambda runtime",
+    "botocore-": "in the Lambda runtime",
+    "dateutil/": "in the Lambda runtime (botocore's dependency)",
+    "python_dateutil-": "in the Lambda runtime",
+    "urllib3/": "in the Lambda runtime (chalicelib.core.http uses the runtime's)",
+    "urllib3-": "in the Lambda runtime",
+    "six.py": "in the Lambda runtime (python-dateutil's dependency)",
+    "six-": "in the Lambda runtime",
+    "wrapt-stubs/": "type stubs, for mypy only",
+    "wrapt/_wrappers.c": "the C source of wrapt's compiled extension, which is shipped",
 }
 
 

@@ -125,7 +125,7 @@ def test_rotated_secret_is_reread_after_a_401(client: ApiClient, tenant: str, ve
     start(client, connection_id, "Request", {"path": "/warm"})
     deliver(handler, runs_queue(), tenant)  # the credential is now cached in this process
     connection = connections.get(tenant, connection_id)
-    assert connection is not None
+    assert connection is not None and connection.credential_ref is not None
     secret = vault.secret_name(tenant, vault.path_from_ref(connection.credential_ref))
     aws.secretsmanager().put_secret_value(SecretId=secret, SecretString=json.dumps({"token": "vendor-token-2"}))
     vendor.expect_bearer("vendor-token-2")

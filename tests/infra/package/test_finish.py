@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from infra.package.finish import MB, PackagingError, check_size, finish, require_runtime_python
+from infra.package.finish import MB, PackagingError, check_size, finish, metadata_headers, require_runtime_python
 
 
 def build_zip(path: Path, files: dict[str, str]) -> None:
@@ -109,3 +109,10 @@ def test_install_records_and_sboms_are_left_out_but_metadata_stays() -> None:
     assert unused("pydantic_core-2.50.4.dist-info/sboms/pydantic-core.cyclonedx.json")
     assert not unused("pydantic-2.14.3.dist-info/METADATA")  # importlib.metadata.version reads it
     assert not unused("chalicelib/RECORD")
+
+
+def test_metadata_keeps_its_headers_and_loses_the_long_description() -> None:
+    headers = b"Metadata-Version: 2.4\nName: pydantic\nVersion: 2.14.3\nRequires-Dist: typing-extensions\n"
+    assert metadata_headers(headers + b"\n# Pydantic\n\nlong\n") == headers
+    headers_only = b"Metadata-Version: 2.1\nName: six\nVersion: 1.17.0\n"
+    assert metadata_headers(headers_only) == headers_only

@@ -49,6 +49,12 @@ for key, algorithm in ((rsa.generate_private_key(65537, 2048), "RS256"),
     token = jwt.encode({"sub": "x"}, key, algorithm=algorithm)
     assert jwt.decode(token, key.public_key(), algorithms=[algorithm]) == {"sub": "x"}
 
+import aws_xray_sdk.core  # chalicelib.core.tracing's recorder, over the runtime's botocore
+
+import importlib.metadata
+assert importlib.metadata.version("pydantic") and importlib.metadata.version("aws-lambda-powertools")
+assert importlib.metadata.metadata("pydantic").get_payload() == ""  # the long description is left out
+
 from chalicelib.system.openapi import document_json
 assert json.loads(document_json())["paths"]
 from chalicelib.core.logging import logger
