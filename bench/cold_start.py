@@ -163,6 +163,8 @@ def event_for(attribute: str, source: str) -> dict[str, Any]:
     body: dict[str, Any] = {**ids, "subscriptionId": "s-1", "eventType": "bench.event", "attempt": 1}
     if attribute.startswith("bus_event"):  # an EventBridge event, as the rule's SQS target delivers it
         body = {"id": "1", "source": "bench", "detail": {"tenantId": "acme", "type": "bench.event", "data": {}}}
+    elif attribute == "inbound_events":  # the handoff the API queues (chalicelib.inbound.handoff)
+        body = {**ids, "providerId": "p-1", "providerDeliveryId": "pd-1", "eventName": "push", "eventType": "Push"}
     elif attribute.startswith("health_check"):  # one connection's check
         body = {"kind": "check", "sweepId": "s-1", "tenantId": "acme", "connectionId": "c-1"}
     if source == "SQS":
