@@ -88,3 +88,27 @@ def test_every_module_and_library_path_runs_from_the_trimmed_read_only_package(a
     assert [path for path in loaded if any(path.startswith(prefix) for prefix in UNUSED)] == []
     # Libraries load from their bytecode: the package carries no source for them.
     assert "pydantic/main.pyc" in loaded and "aws_lambda_powertools/logging/logger.pyc" in loaded
+
+
+def test_every_function_reaches_its_first_aws_client_from_the_package(archive: Path) -> None:
+    """What ``bench.cold_start`` times: each function's handler, given its source's event, gets as far as a client.
+
+    The bench aborts when a handler returns before any client (its event no longer matches what the
+    handler reads), which is how a change to a message shape used to surface only in ``make bench``.
+    """
+    from bench.cold_start import CONTEXT, FUNCTION, event_for, functions, sample
+
+    template = json.loads((archive.parent / "sam.json").read_text())
+    rows = functions(template)
+    assert len(rows) >= 10
+    with unpacked(archive) as (task, runtime):
+        reached = {
+            logical_id: sample(
+                CONTEXT + FUNCTION.format(attribute=attribute, event=event_for(attribute, source)),
+                task,
+                runtime,
+                lambda_env() | {"_HANDLER": f"app.{attribute}"},
+            )[2]
+            for logical_id, attribute, source in rows
+        }
+    assert [name for name, client in reached.items() if not client] == []
