@@ -39,6 +39,7 @@ from chalicelib.events.emit import commit, new_event
 from chalicelib.inbound import lookup, webhook_secrets
 from chalicelib.providers import configuration as provider_configuration
 from chalicelib.providers import service as providers
+from chalicelib.providers.catalog import BUILTIN_PROVIDERS
 from chalicelib.providers.models import AuthModel, Provider, stores_credential
 
 
@@ -175,8 +176,11 @@ def _referenced_owner(tenant_id: str, auth_mode: AuthModel, path: str) -> Secret
 
 
 def _needs_shared_secret(provider: Provider) -> bool:
+    """SNS messages (SES notifications) are signed by AWS's certificate, JWS RS256/ES256 by the vendor's keys."""
     signature = provider.webhook_signature
-    return signature.scheme != "none" and not (signature.scheme == "jws" and signature.algorithm in {"RS256", "ES256"})
+    if signature.scheme in {"none", "aws-sns"}:
+        return False
+    return not (signature.scheme == "jws" and signature.algorithm in {"RS256", "ES256"})
 
 
 def _webhook_secret(
@@ -204,8 +208,14 @@ def _webhook_secret(
 
 
 def _webhook_url(connection: Connection) -> str | None:
-    """Where the vendor is pointed; relative when the stage has no public base URL configured."""
-    if connection.webhook_secret_ref is None:
+    """Where the vendor is pointed; relative when the stage has no public base URL configured.
+
+    A connection with an inbound secret receives webhooks; so does one of a built-in provider whose
+    deliveries are signed without a shared secret (SES through SNS), known from the catalogue, not a read.
+    """
+    builtin = BUILTIN_PROVIDERS.get(connection.provider_id)
+    receives = builtin is not None and builtin.webhook_signature.scheme != "none"
+    if connection.webhook_secret_ref is None and not receives:
         return None
     return f"{get_settings().public_base_url}/webhooks/deliveries/{connection.connection_id}"
 

@@ -30,11 +30,6 @@ def tenant_secrets(tenant: str) -> list[str]:
     return [s["Name"] for page in pages for s in page["SecretList"] if s["Name"].startswith(prefix)]
 
 
-def credential_secrets(tenant: str) -> list[str]:
-    """The tenant's secrets but inbound webhook secrets (SES's scheme is keyless, yet one is generated today)."""
-    return [name for name in tenant_secrets(tenant) if not name.endswith("/webhook")]
-
-
 def establish(client: ApiClient, provider_id: str, configuration: dict[str, Any], **extra: Any) -> Any:
     body = {"providerId": provider_id, "displayName": "dispatch", "configuration": configuration, **extra}
     return client.post(BASE, body)
@@ -48,7 +43,7 @@ def test_a_connection_without_credentials_checks_and_deletes_without_a_secret(
     assert created.status == 201, created.body
     assert created.json.get("credentialRef") is None and created.json.get("credentialId") is None
     connection_id = created.json["connectionId"]
-    assert credential_secrets(tenant) == []
+    assert tenant_secrets(tenant) == []
     shown = client.get(f"{BASE}/{connection_id}").json
     assert shown["authMode"] == "AwsIam" and "credentialRef" not in shown
 
@@ -65,7 +60,7 @@ def test_a_connection_without_credentials_checks_and_deletes_without_a_secret(
     assert deleted.status == 200, deleted.body
     assert deleted.json["credentialDeletion"] == "NoSecret"
     assert "credentialId" not in deleted.json and "credentialDeletionDate" not in deleted.json
-    assert credential_secrets(tenant) == [] and set(tenant_secrets(tenant)) <= before
+    assert tenant_secrets(tenant) == [] and set(tenant_secrets(tenant)) <= before
     items = events.TABLE.query(tenant, limit=100, cursor=None).items
     [event] = [events.get(tenant, e["eventId"]) for e in items if e["type"] == "ConnectionDeleted"]
     assert event is not None and event.data["credentialDeletion"] == "NoSecret"
@@ -75,6 +70,19 @@ def test_sns_stores_nothing_at_all(client: ApiClient, tenant: str) -> None:
     created = establish(client, "prov-aws-sns", {})
     assert created.status == 201, created.body
     assert tenant_secrets(tenant) == [] and "webhookUrl" not in created.json
+
+
+def test_ses_stores_nothing_yet_shows_where_its_notifications_go(client: ApiClient, tenant: str) -> None:
+    """SES notifications come through SNS, signed with AWS's certificate: no shared secret to generate."""
+    created = establish(client, "prov-aws-ses", {"fromAddress": "ops@example.com"})
+    assert created.status == 201, created.body
+    connection_id = created.json["connectionId"]
+    assert tenant_secrets(tenant) == [] and "generatedWebhookSecret" not in created.json
+    assert created.json["webhookUrl"].endswith(f"/webhooks/deliveries/{connection_id}")
+    listed = client.get(BASE).json["items"]
+    assert [c["webhookUrl"] for c in listed if c["connectionId"] == connection_id] == [created.json["webhookUrl"]]
+    refused = establish(client, "prov-aws-ses", {"fromAddress": "ops@example.com"}, webhookSecret="whsec_x")
+    assert refused.status in (400, 422) and refused.json["error"]["details"][0]["field"] == "webhookSecret"
 
 
 @pytest.mark.parametrize(("provider_id", "configuration", "health_call"), PLATFORM_ROLE)
@@ -123,7 +131,7 @@ def test_there_is_nothing_to_change_or_rotate(
     reply = client.request("PUT", f"{BASE}/{connection_id}/credentials", json_body={"credentials": {"token": "n"}})
     message = error_of(reply, 409, "CONFLICT")["message"]
     assert "AwsIam" in message and "no stored credential" in message
-    assert credential_secrets(tenant) == []
+    assert tenant_secrets(tenant) == []
 
 
 def test_a_role_aws_refuses_makes_the_check_unhealthy_not_an_error(client: ApiClient) -> None:
