@@ -16,25 +16,13 @@ Usage: ``.venv/bin/python -m bench.ordered_dispatch``
 
 from __future__ import annotations
 
-import os
 import time
 from collections.abc import Callable
 from typing import Any
 
-os.environ.update(
-    {
-        "AWS_ACCESS_KEY_ID": "bench",
-        "AWS_SECRET_ACCESS_KEY": "bench",
-        "AWS_DEFAULT_REGION": "us-east-1",
-        "AWS_REGION": "us-east-1",
-        "STAGE": "dev",
-        "RESOURCE_PREFIX": "integration-platform-bench",
-        "ALLOW_INSECURE_URLS": "true",
-        "POWERTOOLS_LOG_LEVEL": "WARNING",
-        "WEBHOOK_SUBSCRIPTION_CACHE_SECONDS": "0",
-    }
-)
-os.environ.pop("AWS_ENDPOINT_URL", None)
+from bench import environment
+
+environment.apply(POWERTOOLS_LOG_LEVEL="WARNING", WEBHOOK_SUBSCRIPTION_CACHE_SECONDS="0")
 
 RECEIVER_DELAY = 0.05
 EVENTS = 60

@@ -11,25 +11,13 @@ are exact counts, not timings, so moto gives the same numbers AWS would.
 from __future__ import annotations
 
 import json
-import os
 import sys
 from collections import Counter
 from typing import Any
 
-os.environ.update(
-    {
-        "AWS_ACCESS_KEY_ID": "bench",
-        "AWS_SECRET_ACCESS_KEY": "bench",
-        "AWS_DEFAULT_REGION": "us-east-1",
-        "AWS_REGION": "us-east-1",
-        "STAGE": "dev",
-        "RESOURCE_PREFIX": "integration-platform-bench",
-        "POWERTOOLS_LOG_LEVEL": "ERROR",
-        "BREAKER_FAILURE_THRESHOLD": "3",
-        "BREAKER_COOLDOWN_SECONDS": "30",
-    }
-)
-os.environ.pop("AWS_ENDPOINT_URL", None)
+from bench import environment
+
+environment.apply(BREAKER_FAILURE_THRESHOLD="3", BREAKER_COOLDOWN_SECONDS="30")
 T0 = 1_800_000_000.0
 
 

@@ -34,16 +34,24 @@ from chalicelib.stats import record as stats
 NOT_DUE_SLACK = 0.5
 
 
-def handle(event: dict[str, Any]) -> dict[str, Any]:
-    """Lambda entry: returns ``{"batchItemFailures": [...]}`` for ReportBatchItemFailures."""
-    parsed: dict[str, DispatchMessage | Exception] = {}
+Parsed = dict[str, DispatchMessage | Exception]
+
+
+def prepare(event: dict[str, Any]) -> tuple[Parsed, dict[tuple[str, str], Item]]:
+    """Each record's message (or why it is unreadable), and every subscription they name, in one batch read."""
+    parsed: Parsed = {}
     for record in event.get("Records", []):
         try:
             parsed[record["messageId"]] = DispatchMessage.model_validate_json(record["body"])
         except ValueError as exc:
             parsed[record["messageId"]] = exc
     keys = {(m.tenant_id, m.subscription_id) for m in parsed.values() if isinstance(m, DispatchMessage)}
-    subscriptions = store.batch_get_subscriptions(keys)
+    return parsed, store.batch_get_subscriptions(keys)
+
+
+def handle(event: dict[str, Any]) -> dict[str, Any]:
+    """Lambda entry: returns ``{"batchItemFailures": [...]}`` for ReportBatchItemFailures."""
+    parsed, subscriptions = prepare(event)
 
     def run(record: SqsRecord) -> None:
         message = parsed[record.message_id]

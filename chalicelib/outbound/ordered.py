@@ -29,7 +29,7 @@ from chalicelib.core.batch import SqsRecord, handle_fifo_concurrently, pool
 from chalicelib.core.logging import logger
 from chalicelib.outbound import dispatcher, queue, store
 from chalicelib.outbound.config import get_outbound_settings
-from chalicelib.outbound.models import DispatchMessage
+from chalicelib.stats import record as stats
 
 MAX_VISIBILITY_SECONDS = 12 * 3600
 
@@ -50,14 +50,7 @@ def hold(record: SqsRecord, delay: float) -> None:
 
 def handle(event: dict[str, Any]) -> dict[str, Any]:
     """Lambda entry for the FIFO queue: groups run concurrently, each group's records one after another."""
-    parsed: dict[str, DispatchMessage | Exception] = {}
-    for record in event.get("Records", []):
-        try:
-            parsed[record["messageId"]] = DispatchMessage.model_validate_json(record["body"])
-        except ValueError as exc:
-            parsed[record["messageId"]] = exc
-    keys = {(m.tenant_id, m.subscription_id) for m in parsed.values() if isinstance(m, DispatchMessage)}
-    subscriptions = store.batch_get_subscriptions(keys)
+    parsed, subscriptions = dispatcher.prepare(event)
 
     attempted: set[str] = set()
 
@@ -78,7 +71,8 @@ def handle(event: dict[str, Any]) -> dict[str, Any]:
             raise HeldForRetry(f"attempt {current.attempt} failed; next in {wait:.0f} s")
 
     executor = pool("ordered", get_outbound_settings().max_concurrency)
-    result = handle_fifo_concurrently(event, run, executor)
+    with stats.collecting():  # the batch's attempts: one stats write per (subscription, hour)
+        result = handle_fifo_concurrently(event, stats.carry(run), executor)
     failed = {f["itemIdentifier"] for f in result["batchItemFailures"]}
     _release([r for r in event.get("Records", []) if r["messageId"] in failed - attempted])
     return result
