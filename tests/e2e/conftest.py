@@ -63,6 +63,10 @@ class LocalRuntime:
     def output(self) -> str:
         return self.log_path.read_text(errors="replace")
 
+    def output_tail(self, lines: int = 60) -> str:
+        """The runtime's last log lines, for a wait that ran out."""
+        return "\n".join(self.output.splitlines()[-lines:])
+
     def token(self, tenant: str, scopes: str = "") -> str:
         """A token from ``python -m infra.local.token``, exactly as ``make token`` prints it."""
         done = subprocess.run(

@@ -6,15 +6,13 @@ import hashlib
 import hmac
 import json
 import secrets
-import time
 import urllib.error
 import urllib.request
 import uuid
 
 from tests.e2e.conftest import LocalRuntime
 from tests.support.api_client import Reply
-
-POLL_SECONDS = 30.0
+from tests.support.waiting import poll
 
 
 def post_raw(runtime: LocalRuntime, path: str, body: bytes, headers: dict[str, str]) -> Reply:
@@ -54,12 +52,14 @@ def test_github_delivery_is_accepted_and_its_event_becomes_visible(local_runtime
     assert post_raw(local_runtime, path, body, headers).json["status"] == "Duplicate"
 
     delivery_path = f"/webhooks/deliveries/{accepted.json['deliveryId']}"
-    deadline = time.monotonic() + POLL_SECONDS
-    delivery = local_runtime.request("GET", delivery_path, token=token)
-    while delivery.json.get("status") != "Processed" and time.monotonic() < deadline:
-        time.sleep(0.2)
-        delivery = local_runtime.request("GET", delivery_path, token=token)
-    assert delivery.json.get("status") == "Processed", delivery.body
+    delivery = poll(
+        lambda: (r := local_runtime.request("GET", delivery_path, token=token)).json.get("status") == "Processed" and r,
+        "the delivery processed",
+        explain=lambda: (
+            f"{local_runtime.request('GET', delivery_path, token=token).body!r}\n"
+            f"runtime log:\n{local_runtime.output_tail()}"
+        ),
+    )
     event = local_runtime.request("GET", f"/events/{delivery.json['eventId']}", token=token)
     assert event.status == 200, event.body
     assert event.json["type"] == "PullRequestMerged"

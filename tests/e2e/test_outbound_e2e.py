@@ -12,12 +12,12 @@ import hashlib
 import hmac
 import json
 import secrets
-import time
 import urllib.request
 import uuid
 
 from tests.e2e.conftest import LocalRuntime
 from tests.support.receiver import serve_receiver
+from tests.support.waiting import poll
 
 
 def test_github_pull_request_merged_reaches_a_subscriber(local_runtime: LocalRuntime) -> None:
@@ -57,10 +57,15 @@ def test_github_pull_request_merged_reaches_a_subscriber(local_runtime: LocalRun
         )
         with urllib.request.urlopen(vendor_post, timeout=30) as delivered:
             assert delivered.status == 202
+            delivery_path = delivered.headers["Location"]
 
-        deadline = time.monotonic() + 30
-        while not receiver.received and time.monotonic() < deadline:
-            time.sleep(0.1)
+        def where_it_is() -> str:
+            delivery = local_runtime.request("GET", delivery_path, token=token).json
+            event_id = delivery.get("eventId")
+            event = local_runtime.request("GET", f"/events/{event_id}", token=token).json if event_id else None
+            return f"delivery: {delivery}\nevent: {event}\nruntime log:\n{local_runtime.output_tail()}"
+
+        poll(receiver.accepted, "the outbound webhook", explain=where_it_is)
         assert receiver.verification_errors == []
         [message] = receiver.accepted()
         assert message.body["type"] == "PullRequestMerged"

@@ -1,4 +1,11 @@
-"""Waiting for asynchronous work (SQS handlers, schedules) in end-to-end tests, without fixed sleeps."""
+"""Waiting for asynchronous work (SQS handlers, schedules) in end-to-end tests, without fixed sleeps.
+
+The limit is generous on purpose: a wait ends as soon as its work is done, and a
+loaded CI machine (two test workers, one of them running the chaos test's own
+runtime) can take many times the usual second or two to carry a message through
+three pollers. Tests do not assert on wall-clock times; a wait that runs out says
+what it saw, through ``explain``, so the failure can be read without a rerun.
+"""
 
 from __future__ import annotations
 
@@ -8,8 +15,12 @@ from typing import Any
 
 import pytest
 
+WAIT_SECONDS = 120.0
 
-def poll(check: Callable[[], Any], what: str, seconds: float = 30.0) -> Any:
+
+def poll(
+    check: Callable[[], Any], what: str, seconds: float = WAIT_SECONDS, explain: Callable[[], str] | None = None
+) -> Any:
     """``check()``'s first truthy value; fail the test if none comes within ``seconds``."""
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
@@ -17,4 +28,5 @@ def poll(check: Callable[[], Any], what: str, seconds: float = 30.0) -> Any:
         if found:
             return found
         time.sleep(0.2)
-    pytest.fail(f"{what} did not happen within {seconds:g}s")
+    seen = f"\n{explain()}" if explain else ""
+    pytest.fail(f"{what} did not happen within {seconds:g}s{seen}")
