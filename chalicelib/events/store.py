@@ -3,8 +3,11 @@
 The events table's stream is what fans events out (``chalicelib.outbound.stream``),
 so writing an event item *is* publishing it: a state change and its event are
 written in one transaction (``record_entry`` beside the state's own entry) and
-can never be separated. ``data`` is stored as compressed exact JSON text
-(``dataZ``): any vendor number, any string, any depth, a fraction of the size.
+can never be separated. The one exception is an inbound delivery's event
+(``chalicelib.inbound.service.process``), written alone before its delivery is
+marked: its id comes from the delivery's, so a retry finds it and only finishes.
+``data`` is stored as compressed exact JSON text (``dataZ``): any vendor number,
+any string, any depth, a fraction of the size.
 
 An inbound event does not store its payload a second time: the delivery holds
 it, so the event item carries ``payloadRef`` (``{deliveryId}``) and every reader
@@ -21,7 +24,7 @@ import base64
 import time
 from typing import Any
 
-from chalicelib.core import jsontext
+from chalicelib.core import aws, jsontext
 from chalicelib.core.dynamo import Item, Table, deserialize
 from chalicelib.core.errors import ServiceUnavailable
 from chalicelib.events.models import PlatformEvent
@@ -66,9 +69,24 @@ def _put_back_payload(event: PlatformEvent, delivery_id: str) -> None:
         )
 
 
-def insert(event: PlatformEvent) -> bool:
-    """Record the event once; ``False`` when this event id was already recorded."""
-    return TABLE.put_new(_item(event, None))
+def insert(event: PlatformEvent, *, payload_from: str | None = None) -> bool:
+    """Record the event once; ``False`` when this event id was already recorded.
+
+    ``payload_from`` names the delivery that holds ``data.payload``; the item then stores a reference to it.
+    """
+    return TABLE.put_new(_item(event, payload_from))
+
+
+def exists(tenant_id: str, event_id: str) -> bool:
+    """Whether the event is recorded (a consistent read of its key only)."""
+    response = aws.dynamodb().get_item(
+        TableName=TABLE.name,
+        Key=TABLE.key(tenant_id, event_id),
+        ConsistentRead=True,
+        ProjectionExpression="#k",
+        ExpressionAttributeNames={"#k": TABLE.sort_key},
+    )
+    return "Item" in response
 
 
 def record_entry(event: PlatformEvent, *, payload_from: str | None = None) -> dict[str, Any]:

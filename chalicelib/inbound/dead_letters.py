@@ -7,9 +7,11 @@ on (the consumer's own error is not in the message, so the reason points at
 the delivery's trace id in the logs), counts it and emits ``DeliveryFailed``.
 
 The change is conditional (``Received`` -> ``Failed``): a delivery processed
-meanwhile stays ``Processed``. The event id is derived from the delivery id
-and its redrive count, so a repeated DLQ message never emits twice, while a
-delivery that fails again after a redrive announces its new failure.
+meanwhile stays ``Processed``, and one whose event the consumer recorded before
+failing to mark it is marked ``Processed`` instead (its event is on its way).
+The event id is derived from the delivery id and its redrive count, so a
+repeated DLQ message never emits twice, while a delivery that fails again after
+a redrive announces its new failure.
 
 Redrive is the way back: ``Failed`` -> ``Received`` (conditional, counted),
 then the usual hand-off message to the inbound-events queue; if that send
@@ -28,6 +30,7 @@ from chalicelib.core.errors import Conflict, NotFound, ServiceUnavailable
 from chalicelib.core.logging import logger
 from chalicelib.core.timestamps import now_text
 from chalicelib.events import catalog
+from chalicelib.events import store as events
 from chalicelib.events.emit import commit, new_event
 from chalicelib.inbound import handoff, queue, store
 from chalicelib.inbound.metrics import count_failed_delivery
@@ -69,6 +72,12 @@ def fail(tenant_id: str, delivery_id: str, receive_count: int, trace_id: str) ->
     if current is None or current.status != DeliveryStatus.RECEIVED:
         status = current.status.value if current else "gone"
         logger.info("inbound dead letter for a delivery not Received; left as is", extra={**context, "status": status})
+        return None
+    event_id = handoff.event_id_for(delivery_id)
+    if events.exists(tenant_id, event_id):
+        # The consumer recorded the event and failed only to mark the delivery: it is processed.
+        store.mark_processed(tenant_id, delivery_id, event_id, now_text())
+        logger.info("inbound dead letter whose event is recorded; marked Processed", extra=context)
         return None
     reason = failure_reason(receive_count, trace_id)
     failed = current.model_copy(

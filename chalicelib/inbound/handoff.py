@@ -14,6 +14,7 @@ taken: ``parse`` returns ``None`` and the consumer reads the delivery instead.
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -24,6 +25,11 @@ from chalicelib.inbound.models import Delivery
 # A payload beyond this stays on the delivery only: the event is also an SQS message and an
 # EventBridge entry (256 KB each).
 MAX_EVENT_PAYLOAD = 200 * 1024
+
+
+def event_id_for(delivery_id: str) -> str:
+    """The delivery's event id: derived, so every try of the consumer records the same event."""
+    return f"evt-{hashlib.sha256(delivery_id.encode()).hexdigest()[:24]}"
 
 
 @dataclass(frozen=True)

@@ -31,7 +31,8 @@ from chalicelib.core.context import current_trace_id
 from chalicelib.core.errors import AuthenticationFailed, Conflict, CredentialUnavailable, NotFound, ServiceUnavailable
 from chalicelib.core.logging import logger
 from chalicelib.core.timestamps import now_text
-from chalicelib.events.emit import commit, new_event
+from chalicelib.events import store as events
+from chalicelib.events.emit import new_event
 from chalicelib.inbound import delivery_status, extract, handoff, lookup, queue, sns, store, webhook_secrets
 from chalicelib.inbound.catalog import RULES, normalize
 from chalicelib.inbound.metrics import count_rejection
@@ -59,10 +60,6 @@ def delivery_id_for(tenant_id: str, connection_id: str, provider_delivery_id: st
     """Deterministic, so the same vendor delivery always lands on the same item."""
     digest = hashlib.sha256(f"{tenant_id}/{connection_id}/{provider_delivery_id}".encode()).hexdigest()
     return f"del-{digest[:24]}"
-
-
-def event_id_for(delivery_id: str) -> str:
-    return f"evt-{hashlib.sha256(delivery_id.encode()).hexdigest()[:24]}"
 
 
 def redact_headers(headers: Mapping[str, str], signature_header: str | None) -> dict[str, str]:
@@ -216,12 +213,17 @@ def _receipt(delivery: Delivery, status: str) -> DeliveryReceipt:
 
 
 def process(message: Mapping[str, Any]) -> str | None:
-    """Consumer side: the delivery becomes ``Processed`` and its event is recorded, in one transaction.
+    """Consumer side: the delivery's event is recorded, then the delivery becomes ``Processed``.
 
-    The message carries what the event is made of (``handoff``), so nothing is read: the transaction's
-    condition (the delivery still ``Received``, the event not yet recorded) is the whole idempotence check.
-    The event references the delivery's payload instead of storing it again (``chalicelib.events.store``)
-    and expires with the delivery; a payload too large for a webhook stays on the delivery only
+    Two conditional writes, not a transaction (which bills every unit twice, and the delivery's update
+    rewrites its whole payload): the event first, its id derived from the delivery's, so a retry after a
+    failure between the two finds it recorded (the put's condition), writes no second one, and only
+    marks the delivery. Until that mark the delivery stays ``Received``, so SQS's retry, the sweeper's
+    re-send or the dead-letter consumer (which marks a delivery whose event exists ``Processed``, not
+    ``Failed``) finishes it; nothing is fanned out twice, because only the event's insert reaches the
+    stream. The message carries what the event is made of (``handoff``), so nothing is read. The event
+    references the delivery's payload instead of storing it again (``chalicelib.events.store``) and
+    expires with the delivery; a payload too large for a webhook stays on the delivery only
     (``payloadOmitted``). An ids-only message (the earlier shape) reads the delivery first.
     """
     carried = handoff.parse(message)
@@ -232,10 +234,10 @@ def process(message: Mapping[str, Any]) -> str | None:
         if delivery is None:
             logger.warning("queued delivery no longer exists", extra={"delivery_id": delivery_id})
             return None
-        if delivery.status != DeliveryStatus.RECEIVED:
-            return delivery.event_id or event_id_for(delivery_id)
+        if delivery.status == DeliveryStatus.PROCESSED:
+            return delivery.event_id or handoff.event_id_for(delivery_id)
         carried = handoff.Handoff.of(delivery)
-    event_id = event_id_for(carried.delivery_id)
+    event_id = handoff.event_id_for(carried.delivery_id)
     event = new_event(
         carried.tenant_id,
         carried.event_type,
@@ -248,9 +250,9 @@ def process(message: Mapping[str, Any]) -> str | None:
         delivery = delivery or store.get(carried.tenant_id, carried.delivery_id)
         if delivery is not None:
             delivery_status.record(delivery)
-    entry = store.processed_entry(carried.tenant_id, carried.delivery_id, event_id, now_text())
-    if not commit(entry, event, payload_from=None if carried.payload_omitted else carried.delivery_id):
-        logger.info("delivery already processed or no longer Received", extra={"delivery_id": carried.delivery_id})
+    events.insert(event, payload_from=None if carried.payload_omitted else carried.delivery_id)
+    if not store.mark_processed(carried.tenant_id, carried.delivery_id, event_id, now_text()):
+        logger.info("delivery already processed", extra={"delivery_id": carried.delivery_id})
         return event_id
     stats.record(stats.for_connection(carried.tenant_id, carried.connection_id).inbound("accepted"))
     return event_id

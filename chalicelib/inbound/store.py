@@ -155,21 +155,33 @@ def _batch_get(tenant_id: str, delivery_ids: list[str]) -> dict[str, Delivery]:
     return found
 
 
-def processed_entry(tenant_id: str, delivery_id: str, event_id: str, processed_at: str) -> dict[str, Any]:
-    """Received -> Processed, committed together with the delivery's event."""
-    return {
-        "Update": {
-            "TableName": table_name(),
-            "Key": serialize({"tenantId": tenant_id, "deliveryId": delivery_id}),
-            "UpdateExpression": "SET #s = :s, eventId = :e, processedAt = :p REMOVE failureReason, failedAt, "
-            + _INFLIGHT,
-            "ConditionExpression": "#s = :received",
-            "ExpressionAttributeNames": {"#s": "status"},
-            "ExpressionAttributeValues": serialize(
-                {":s": "Processed", ":e": event_id, ":p": processed_at, ":received": "Received"}
+def mark_processed(tenant_id: str, delivery_id: str, event_id: str, processed_at: str) -> bool:
+    """``Received`` (or ``Failed``) -> ``Processed`` once its event is recorded; ``False`` if already Processed.
+
+    ``Failed`` is included because a delivery whose event exists *is* processed: a copy of its message
+    (the sweeper's re-send) can succeed after the dead-letter consumer gave the original up.
+    """
+    client = aws.dynamodb()
+    try:
+        client.update_item(
+            TableName=table_name(),
+            Key=_key(tenant_id, delivery_id),
+            UpdateExpression="SET #s = :s, eventId = :e, processedAt = :p REMOVE failureReason, failedAt, " + _INFLIGHT,
+            ConditionExpression="#s IN (:received, :failed)",
+            ExpressionAttributeNames={"#s": "status"},
+            ExpressionAttributeValues=serialize(
+                {
+                    ":s": DeliveryStatus.PROCESSED.value,
+                    ":e": event_id,
+                    ":p": processed_at,
+                    ":received": DeliveryStatus.RECEIVED.value,
+                    ":failed": DeliveryStatus.FAILED.value,
+                }
             ),
-        }
-    }
+        )
+    except client.exceptions.ConditionalCheckFailedException:
+        return False
+    return True
 
 
 def _transition(

@@ -9,6 +9,7 @@ from contextlib import contextmanager
 from typing import Any
 
 from chalicelib.core import aws
+from chalicelib.core.config import get_settings
 from tests.inbound import signers
 from tests.inbound.conftest import Hook, events_of, json_bytes, post_delivery
 from tests.support.api_client import ApiClient, Reply
@@ -150,25 +151,31 @@ def _hand_built(message_id: str, body: str) -> dict[str, Any]:
 
 
 @contextmanager
-def transactions_meet(parties: int) -> Iterator[list[str]]:
-    """Every ``TransactWriteItems`` waits until ``parties`` are in flight at once: a batch handled one record
-    at a time never gets there, and its records fail on the broken barrier instead of waiting forever."""
+def event_writes_meet(parties: int) -> Iterator[list[str]]:
+    """Every event ``PutItem`` waits until ``parties`` are in flight at once: a batch handled one record at a
+    time never gets there, and its records fail on the broken barrier instead of waiting forever."""
     barrier = threading.Barrier(parties, timeout=5)
+    met: list[str] = []
     broken: list[str] = []
     events = aws.dynamodb().meta.events
+    table = get_settings().table_name("events")
 
-    def meet(**_: Any) -> None:
+    def meet(params: dict[str, Any], **_: Any) -> None:
+        if params.get("TableName") != table:
+            return
         try:
             barrier.wait()
         except threading.BrokenBarrierError:
             broken.append("broken")
             raise
+        met.append("met")
 
-    events.register("before-call.dynamodb.TransactWriteItems", meet, unique_id="consumer-test-meet")
+    events.register("provide-client-params.dynamodb.PutItem", meet, unique_id="consumer-test-meet")
     try:
         yield broken
     finally:
-        events.unregister("before-call.dynamodb.TransactWriteItems", unique_id="consumer-test-meet")
+        events.unregister("provide-client-params.dynamodb.PutItem", unique_id="consumer-test-meet")
+        assert broken or len(met) == parties, f"{len(met)} event writes met, {parties} expected"
 
 
 def test_a_batch_is_processed_concurrently_and_reports_exactly_the_failed_records(
@@ -184,13 +191,12 @@ def test_a_batch_is_processed_concurrently_and_reports_exactly_the_failed_record
         assert accepted.status == 202
         message = f'{{"tenantId":"{tenant}","deliveryId":"{accepted.json["deliveryId"]}"}}'
         fresh.append(_hand_built(f"fresh-{number}", message))
-    from chalicelib.core.config import get_settings
     from tests.inbound.conftest import registered_handler
 
     handler = registered_handler(get_settings().queue_name("inbound-events"))
     broken = [_hand_built("bad-json", "not json"), _hand_built("no-delivery-id", f'{{"tenantId":"{tenant}"}}')]
     batch = [fresh[0], broken[0], fresh[1], fresh[2], broken[1], fresh[3]]
-    with transactions_meet(len(fresh)) as barrier_broke:
+    with event_writes_meet(len(fresh)) as barrier_broke:
         response = handler({"Records": batch}, None)
     assert not barrier_broke
     assert sorted(item["itemIdentifier"] for item in response["batchItemFailures"]) == ["bad-json", "no-delivery-id"]

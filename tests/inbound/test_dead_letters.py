@@ -29,25 +29,26 @@ if TYPE_CHECKING:
     from mypy_boto3_sqs.type_defs import MessageTypeDef
 
 MAX_RECEIVE_COUNT = 5  # infra/template.json's MaxReceiveCount default, which the tests' moto stack uses
+WRITES = ("PutItem", "UpdateItem", "TransactWriteItems")
 
 
 @contextmanager
-def event_writes_failing() -> Iterator[None]:
-    """DynamoDB refuses every write to the events table, so the consumer fails on every try."""
+def writes_failing(logical_table: str = "events") -> Iterator[None]:
+    """DynamoDB refuses every write to the table, so the consumer fails on every try (at that step)."""
     events = aws.dynamodb().meta.events
-    table = get_settings().table_name("events")
+    table = get_settings().table_name(logical_table)
 
     def fail(params: dict[str, Any], **_: Any) -> None:
         steps = [step for entry in params.get("TransactItems", []) for step in entry.values()]
         if table in {params.get("TableName")} | {step.get("TableName") for step in steps}:
             raise ConnectionError("DynamoDB is unreachable")
 
-    for operation in ("PutItem", "TransactWriteItems"):
+    for operation in WRITES:
         events.register(f"provide-client-params.dynamodb.{operation}", fail, unique_id=f"dlq-test-{operation}")
     try:
         yield
     finally:
-        for operation in ("PutItem", "TransactWriteItems"):
+        for operation in WRITES:
             events.unregister(f"provide-client-params.dynamodb.{operation}", unique_id=f"dlq-test-{operation}")
 
 
@@ -92,9 +93,9 @@ def accept(client: ApiClient, hook: Hook) -> str:
     return str(reply.json["deliveryId"])
 
 
-def fail_until_dead_lettered(tenant: str) -> list[MessageTypeDef]:
+def fail_until_dead_lettered(tenant: str, failing_table: str = "events") -> list[MessageTypeDef]:
     """Every receive fails until SQS moves the message to the DLQ; returns what the DLQ then holds."""
-    with event_writes_failing():
+    with writes_failing(failing_table):
         for _ in range(MAX_RECEIVE_COUNT):
             assert len(consume(tenant)) == 1
         assert consume(tenant) == set()  # the next receive found it over maxReceiveCount and moved it
@@ -161,6 +162,39 @@ def test_a_delivery_processed_meanwhile_is_not_downgraded(client: ApiClient, hoo
     delivery = client.get(f"/webhooks/deliveries/{delivery_id}").json
     assert delivery["status"] == "Processed" and "failureReason" not in delivery
     assert delivery_failed_events(tenant) == []
+
+
+def test_a_delivery_whose_event_was_recorded_but_never_marked_ends_processed_not_failed(
+    client: ApiClient, hook: Hook, tenant: str
+) -> None:
+    """The consumer writes the event first: if marking the delivery fails on every try, the event is out."""
+    delivery_id = accept(client, hook)
+    (message,) = fail_until_dead_lettered(tenant, failing_table="deliveries")
+    assert client.get(f"/webhooks/deliveries/{delivery_id}").json["status"] == "Received"
+    assert [e["type"] for e in events_of(tenant)] == ["IssueOpened"]  # five tries, one event
+
+    assert consume_dead_letters([message]) == set()
+    delivery = client.get(f"/webhooks/deliveries/{delivery_id}").json
+    assert delivery["status"] == "Processed" and delivery["eventId"] == events_of(tenant)[0]["eventId"]
+    assert delivery_failed_events(tenant) == []
+
+
+def test_a_late_copy_after_the_dead_letter_consumer_gave_up_processes_the_delivery(
+    client: ApiClient, hook: Hook, tenant: str
+) -> None:
+    """A sweeper's re-send can outlive the original's dead-lettering; when it succeeds, the delivery is Processed."""
+    delivery_id = accept(client, hook)
+    (message,) = fail_until_dead_lettered(tenant)
+    consume_dead_letters([message])
+    assert client.get(f"/webhooks/deliveries/{delivery_id}").json["status"] == "Failed"
+
+    aws.sqs().send_message(QueueUrl=main_queue(), MessageBody=message["Body"])
+    assert consume(tenant) == set()
+    delivery = client.get(f"/webhooks/deliveries/{delivery_id}").json
+    assert delivery["status"] == "Processed" and "failureReason" not in delivery and "failedAt" not in delivery
+    assert [e["type"] for e in events_of(tenant)].count("IssueOpened") == 1
+    again = client.post(f"/webhooks/deliveries/{delivery_id}/redrive")
+    assert again.status == 409
 
 
 def test_redrive_puts_a_failed_delivery_back_and_the_consumer_processes_it(
