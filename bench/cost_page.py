@@ -1,9 +1,9 @@
 """The "Cost per event" section of docs/performance.md, from ``python -m bench.cost``'s RESULT line.
 
-``BEFORE`` holds the same bench's figures at commit 0a6b17d (the event never
-rewritten, compressed event data, keys-only deliveries index), before the event
-referenced its delivery's payload, the inbound message carried the event's
-metadata and the runs and API keys indexes were narrowed, so the page shows both.
+``BEFORE`` holds the same bench's figures at commit 9ee400c (the inbound consumer
+committing the delivery's ``Processed`` mark and its event in one transaction),
+so the page shows what writing them as two ordered conditional writes saved;
+``EARLIER`` the figures at 0a6b17d, quoted in the history paragraph.
 The floor is what a scenario costs with no DynamoDB at all (every other line of
 its bill), so it says which targets any storage design can still meet.
 """
@@ -15,11 +15,11 @@ from typing import Any
 from bench import chain, prices
 
 BEFORE = {
-    "1 inbound -> 1 subscriber": 20.79,
-    "1 inbound -> 5 subscribers": 36.08,
-    "batches of 10, 1 subscriber": 18.62,
-    "25 KB GitHub push -> 1 subscriber": 49.77,
-    "async run -> 1 subscriber": 39.37,
+    "1 inbound -> 1 subscriber": 23.45,
+    "1 inbound -> 5 subscribers": 44.08,
+    "batches of 10, 1 subscriber": 18.89,
+    "25 KB GitHub push -> 1 subscriber": 42.49,
+    "async run -> 1 subscriber": 41.26,
 }
 TARGETS = {"1 inbound -> 1 subscriber": 8.0, "25 KB GitHub push -> 1 subscriber": 10.0}
 
@@ -79,8 +79,8 @@ def section(result: dict[str, Any]) -> list[str]:
         "requests each), EventBridge $1.00 (every platform event is put on the bus for other services),",
         "Lambda about $1.00, and DynamoDB writes $1.25 per WRU. Those non-DynamoDB lines alone are about",
         "$8, so the $8 target for a tiny body is out of reach while a delivery crosses two queues and the",
-        "bus; a 25 KB body adds its compressed size (about 6 KB) three times: the delivery's put and its",
-        "Processed update inside the transaction (doubled); the event no longer carries it.",
+        "bus; a 25 KB body adds its compressed size (about 6 KB) twice: the delivery's put and its",
+        "`Processed` update (an update bills the whole item); the event no longer carries it.",
         "",
         "The per-connection and per-subscription numbers (issue 11) add one `UpdateItem ... ADD` on the stats",
         "hour item per (series, hour) per handler batch: the consumer's `accepted`, the dispatcher's attempt, the",
@@ -90,20 +90,26 @@ def section(result: dict[str, Any]) -> list[str]:
         "hour item is created); `GET /metrics` for the whole tenant pays a `BatchGetItem` instead. The vendor",
         "protection item (rate limit, circuit breaker) adds one consistent `GetItem` per run.",
         "",
-        'What changed (issue 14, item 3), before this table\'s "before": the event item is never rewritten',
-        "(`fannedOutAt` is gone), its data is compressed (`dataZ`), and the deliveries `byConnection` index",
-        'projects keys only. Then, "before" to "now": an inbound event references its delivery\'s payload',
+        'What changed, this table\'s "before" (9ee400c) to "now": the inbound consumer no longer commits the',
+        "delivery's `Processed` mark and its event in one `TransactWriteItems`, which bills every unit twice",
+        "and, through the mark, the whole stored payload twice. It puts the event first (conditional; its id is",
+        "derived from the delivery's) and then marks the delivery (conditional on `Received` or `Failed`): a",
+        "failure between leaves the delivery `Received` with its event recorded, and the retry, the sweeper's",
+        "re-send or a redrive finds the event and only marks it; the dead-letter consumer marks a delivery whose",
+        "event exists `Processed`, never `Failed` (docs/decisions.md). 2 WRU less on a tiny delivery, 7 at 25 KB.",
+        "",
+        "Earlier (issue 14, item 3; 0a6b17d's figures were $20.79 tiny, $49.77 at 25 KB): the event item is",
+        "never rewritten (`fannedOutAt` is gone), its data is compressed (`dataZ`), and the deliveries",
+        "`byConnection` index projects keys only. Then an inbound event references its delivery's payload",
         "(`payloadRef`) instead of storing a second compressed copy, and the readers (`GET /events/{id}`,",
         "redelivery, the stream's fan-out body and bus entry) put it back with one eventually consistent",
         '`GetItem` (docs/events.md, "Inbound payloads"; the event now expires with its delivery); the inbound',
-        "queue message carries the event's metadata (`chalicelib/inbound/handoff.py`), so the consumer commits",
+        "queue message carries the event's metadata (`chalicelib/inbound/handoff.py`), so the consumer writes",
         "with no read (an ids-only message still works); the runs `byConnection` and API keys `byKeyHash`",
         "indexes project keys only (a runs page is a keys Query plus one `BatchGetItem`). The connections",
         "`byConnectionId` index keeps every attribute: the public ingest path reads the whole connection",
         "through it (cached 30 s), connections are written rarely, and keys only would add a `GetItem` there.",
-        "The tiny-body rows barely move (their items were already one unit each; the stream's payload read",
-        "replaces the consumer's delivery read; their cents up or down are Lambda time on this loaded",
-        "machine); the 25 KB row drops 8 WRU ($10/M), and a run 2 WRU.",
+        "Before 9ee400c the per-connection numbers (issue 11) added the stats writes above (tiny: $23.45 then).",
         "",
         "Not done, and why: one attempt item on a first-try success. The two items are the subscription's",
         "attempt log entry (`<tenant>#<subscription>`, sorted by attempt time: `GET .../attempts`, recovery)",
@@ -112,9 +118,12 @@ def section(result: dict[str, Any]) -> list[str]:
         "by a key the dispatcher can compute, e.g. the first attempt's log key taken from the event's timestamp",
         "so `GET /events/{id}` can `BatchGetItem` it per matching subscription; that reorders the log by event",
         "time and needs care in recovery's ordering, so it is left for a decision (1 WRU, $1.25/M). The",
-        "largest DynamoDB line left at 25 KB is the delivery's `Processed` update inside the transaction,",
-        "which rewrites the whole delivery (its payload) at the transactional rate: keeping the status apart",
-        "from the payload item would save about 12 WRU ($15/M) at 25 KB.",
+        "largest DynamoDB line left at 25 KB is the delivery's `Processed` update, which rewrites the whole",
+        "delivery (its payload): keeping the status in an item apart from the payload would save about 6 WRU",
+        "in the consumer and cost 1 more in the API (two items written at receipt), about $6/M at 25 KB, and",
+        "change every delivery reader (lists, redrive, the console); left for the same decision. The sparse",
+        "`inflight` index entry (written at receipt, removed at the mark) is 2 WRU ($2.50/M) and is what lets",
+        "the sweeper find a delivery whose hand-off was lost; it stays.",
         "",
         "Floor: with zero DynamoDB a delivery still costs the REST front $3.50, two SQS hops, one EventBridge",
         f"entry and four Lambda invocations: ${floor(tiny):.2f}/M at batch 1 (SQS ${tiny['bill']['sqs']:.2f},",

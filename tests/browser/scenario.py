@@ -82,10 +82,15 @@ def inbound_delivery(s: Scenario, connection: dict[str, Any], number: int) -> st
 
 
 def dead_letter(s: Scenario, delivery_id: str) -> None:
-    _aws(s.runtime, "dynamodb").update_item(
+    """Make a processed delivery look like one whose processing never succeeded (no event, still Received),
+    then hand its message to the dead-letter consumer, which marks it Failed."""
+    dynamodb = _aws(s.runtime, "dynamodb")
+    event_id = s.get(f"/webhooks/deliveries/{delivery_id}")["eventId"]
+    dynamodb.delete_item(TableName=f"{PREFIX}-events", Key={"tenantId": {"S": s.tenant}, "eventId": {"S": event_id}})
+    dynamodb.update_item(
         TableName=f"{PREFIX}-deliveries",
         Key={"tenantId": {"S": s.tenant}, "deliveryId": {"S": delivery_id}},
-        UpdateExpression="SET #s = :r",
+        UpdateExpression="SET #s = :r REMOVE eventId, processedAt",
         ExpressionAttributeNames={"#s": "status"},
         ExpressionAttributeValues={":r": {"S": "Received"}},
     )
