@@ -4,7 +4,7 @@ The events table's stream is what fans events out (``chalicelib.outbound.stream`
 so writing an event item *is* publishing it: a state change and its event are
 written in one transaction (``record_entry`` beside the state's own entry) and
 can never be separated. The one exception is an inbound delivery's event
-(``chalicelib.inbound.service.process``), written alone before its delivery is
+(``chalicelib.inbound.processing``), written alone before its delivery is
 marked: its id comes from the delivery's, so a retry finds it and only finishes.
 ``data`` is stored as compressed exact JSON text (``dataZ``): any vendor number,
 any string, any depth, a fraction of the size.

@@ -1,7 +1,7 @@
 """The inbound-events SQS consumer: a batch's records processed concurrently, failures reported per item.
 
-Each record is one delivery to turn into its event (``service.process``: a read
-and one transaction); the records of a batch run at once on a pool as wide as
+Each record is one delivery to turn into its event (``processing.process``: two
+conditional writes); the records of a batch run at once on a pool as wide as
 the batch (``chalicelib.core.batch``), as the dispatcher does, so a batch of ten
 takes about as long as one. A record that fails is named in
 ``batchItemFailures`` and SQS redelivers only it.
@@ -15,7 +15,7 @@ from typing import Any
 from chalicelib.core.batch import SqsRecord, handle_concurrently, pool
 from chalicelib.core.context import set_trace_id
 from chalicelib.core.logging import logger
-from chalicelib.inbound import service
+from chalicelib.inbound import processing
 from chalicelib.stats import record as stats
 
 BATCH_SIZE = 10  # the event source mapping's batch size (app.py)
@@ -27,7 +27,7 @@ def _record(record: SqsRecord) -> None:
     if trace_id:
         set_trace_id(trace_id)
     try:
-        service.process(message)
+        processing.process(message)
     except Exception:
         # The error lives only here: the dead-letter consumer's failureReason points at this trace id.
         receives = record.receive_count

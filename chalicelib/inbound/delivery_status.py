@@ -6,7 +6,7 @@ The run is found without a lookup table: SES copies the ``runId`` tag the
 gets ``delivery: {status, at, detail}``; the update is conditional on the run
 being the same tenant's (the key) and the same connection's, and never moves a
 status back (``rank``: a late "sent" does not overwrite "delivered"). Safe to
-repeat, so the consumer may run it before its own transaction.
+repeat, so the consumer may run it before it records the event.
 """
 
 from __future__ import annotations
@@ -17,7 +17,6 @@ from chalicelib.core import aws
 from chalicelib.core.dynamo import serialize
 from chalicelib.core.timestamps import now_text
 from chalicelib.inbound.models import Delivery
-from chalicelib.runs import store as runs
 
 RANK = {"queued": 1, "accepted": 1, "sending": 2, "send": 2, "sent": 3}  # anything else is final: 4
 SES_EVENTS = {"Send", "Delivery", "Bounce", "Complaint", "Reject", "DeliveryDelay", "RenderingFailure"}
@@ -47,6 +46,8 @@ READERS = {"prov-aws-ses": _ses, "prov-twilio-sms": _twilio}  # built-in provide
 
 def record(delivery: Delivery) -> bool:
     """Set the run's ``delivery``; False when the notification names no run of this connection."""
+    from chalicelib.runs import store as runs  # the runs models reach the adapters: only status notifications pay
+
     reader = READERS.get(delivery.provider_id)
     found = reader(delivery.payload) if reader else None
     if found is None:

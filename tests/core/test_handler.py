@@ -91,3 +91,12 @@ def test_api_handler_and_packaging_load_every_route() -> None:
     assert without_lambda == loaded_modules("app.app", [])
     routes = without_lambda["routes"]
     assert isinstance(routes, list) and "/integrations/connections" in routes and "/openapi.json" in routes
+
+
+def test_the_inbound_consumer_loads_no_part_of_the_request_path() -> None:
+    """Verification, connections and providers serve the ingest route; the consumer only writes (processing.py)."""
+    loaded = loaded_modules("app.inbound_events", handler_modules()["inbound_events"])["modules"]
+    assert isinstance(loaded, list)
+    request_path = ("chalicelib.inbound.service", "chalicelib.inbound.signatures", "chalicelib.connections")
+    assert [name for name in loaded if name.startswith(request_path)] == []
+    assert "chalicelib.runs.store" not in loaded  # only a status notification records on its run

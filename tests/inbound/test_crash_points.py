@@ -14,7 +14,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Callable
 
-from chalicelib.inbound import service as inbound
+from chalicelib.inbound import processing as inbound
 from chalicelib.inbound import store as deliveries
 from tests.inbound import signers
 from tests.inbound.conftest import Hook, json_bytes, post_delivery

@@ -15,7 +15,7 @@ from chalicelib.core.errors import ServiceUnavailable
 from chalicelib.core.timestamps import from_epoch
 from chalicelib.events import bus
 from chalicelib.events import store as events
-from chalicelib.inbound import service
+from chalicelib.inbound import processing
 from chalicelib.inbound import store as deliveries
 from chalicelib.outbound import fanout
 from tests.inbound import signers
@@ -120,8 +120,8 @@ def test_the_queue_message_carries_the_event_metadata_so_the_consumer_reads_noth
 
     seen, stop = _dynamodb_calls()
     try:
-        event_id = service.process(message)
-        assert service.process(message) == event_id  # a repeat finds the condition failed and writes nothing
+        event_id = processing.process(message)
+        assert processing.process(message) == event_id  # a repeat finds the condition failed and writes nothing
     finally:
         stop()
     # no read: the event's put, the delivery's mark, the "accepted" count on the stats table; the repeat's
@@ -142,7 +142,7 @@ def test_an_ids_only_message_of_the_earlier_shape_is_still_processed(
     headers = {"X-GitHub-Event": "issues", "X-GitHub-Delivery": "old-1", **signers.github(hook.secret, body)}
     accepted = post_delivery(client, hook.connection_id, body, headers)
     _queued_messages()
-    event_id = service.process({"tenantId": tenant, "deliveryId": accepted.json["deliveryId"], "traceId": "t-old"})
+    event_id = processing.process({"tenantId": tenant, "deliveryId": accepted.json["deliveryId"], "traceId": "t-old"})
     event = events.get(tenant, str(event_id))
     assert event is not None and event.data["payload"] == PAYLOAD
     assert event.data["providerDeliveryId"] == "old-1"
