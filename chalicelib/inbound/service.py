@@ -1,4 +1,4 @@
-"""Receiving a vendor delivery: verify, dedupe, store, normalize, hand on; and the consumer side.
+"""Receiving a vendor delivery: verify, dedupe, store, normalize, hand on (the consumer side: ``processing``).
 
 The request path does at most two AWS calls when warm (see ``lookup``): the
 conditional put that stores and dedupes, and the SQS send; a third, the
