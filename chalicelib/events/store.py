@@ -24,7 +24,7 @@ import base64
 import time
 from typing import Any
 
-from chalicelib.core import aws, jsontext
+from chalicelib.core import jsontext
 from chalicelib.core.dynamo import Item, Table, deserialize
 from chalicelib.core.errors import ServiceUnavailable
 from chalicelib.events.models import PlatformEvent
@@ -78,15 +78,13 @@ def insert(event: PlatformEvent, *, payload_from: str | None = None) -> bool:
 
 
 def exists(tenant_id: str, event_id: str) -> bool:
-    """Whether the event is recorded (a consistent read of its key only)."""
-    response = aws.dynamodb().get_item(
-        TableName=TABLE.name,
-        Key=TABLE.key(tenant_id, event_id),
-        ConsistentRead=True,
-        ProjectionExpression="#k",
-        ExpressionAttributeNames={"#k": TABLE.sort_key},
-    )
-    return "Item" in response
+    """Whether the event is recorded (a consistent read)."""
+    return TABLE.exists(tenant_id, event_id)
+
+
+def absent_entry(tenant_id: str, event_id: str) -> dict[str, Any]:
+    """A transaction step that holds only while the event is not recorded."""
+    return TABLE.absent_entry(tenant_id, event_id)
 
 
 def record_entry(event: PlatformEvent, *, payload_from: str | None = None) -> dict[str, Any]:

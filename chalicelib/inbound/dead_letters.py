@@ -6,9 +6,11 @@ in flight. The DLQ consumer marks it ``Failed`` with a reason a person can act
 on (the consumer's own error is not in the message, so the reason points at
 the delivery's trace id in the logs), counts it and emits ``DeliveryFailed``.
 
-The change is conditional (``Received`` -> ``Failed``): a delivery processed
-meanwhile stays ``Processed``, and one whose event the consumer recorded before
-failing to mark it is marked ``Processed`` instead (its event is on its way).
+The change is conditional (``Received`` -> ``Failed``, and only while the
+delivery's event is not recorded): a delivery processed meanwhile stays
+``Processed``, and one whose event a try of the consumer recorded before failing
+to mark it is marked ``Processed`` instead (its event is on its way), whether
+that try came before the dead letter or races it.
 The event id is derived from the delivery id and its redrive count, so a
 repeated DLQ message never emits twice, while a delivery that fails again after
 a redrive announces its new failure.
@@ -35,6 +37,7 @@ from chalicelib.events.emit import commit, new_event
 from chalicelib.inbound import handoff, queue, store
 from chalicelib.inbound.metrics import count_failed_delivery
 from chalicelib.inbound.models import Delivery, DeliveryStatus
+from chalicelib.stats import record as stats
 
 
 def handle_dead_letters(event: dict[str, Any], context: Any = None) -> dict[str, Any]:
@@ -66,18 +69,26 @@ def failed_event_id(delivery: Delivery) -> str:
 
 
 def fail(tenant_id: str, delivery_id: str, receive_count: int, trace_id: str) -> Delivery | None:
-    """Mark the delivery ``Failed`` with its event, in one transaction; safe to repeat (``None`` if not Received)."""
+    """Mark the delivery ``Failed`` with its event, in one transaction; safe to repeat.
+
+    ``None`` when there is no failure to record: the delivery is gone or ``Processed``, already
+    ``Failed``, or its event is recorded (a try of the consumer wrote it and then failed to mark the
+    delivery, which is marked ``Processed`` here). The transaction also holds only while that event is
+    not recorded, so a late copy of the message that records it meanwhile cancels the failure instead
+    of being contradicted by it.
+    """
     context = {"trace_id": trace_id, "tenant_id": tenant_id, "delivery_id": delivery_id}
     current = store.get(tenant_id, delivery_id, with_payload=False)
-    if current is None or current.status != DeliveryStatus.RECEIVED:
+    if current is None or current.status == DeliveryStatus.PROCESSED:
         status = current.status.value if current else "gone"
-        logger.info("inbound dead letter for a delivery not Received; left as is", extra={**context, "status": status})
+        logger.info("inbound dead letter for a delivery not in flight; left as is", extra={**context, "status": status})
         return None
     event_id = handoff.event_id_for(delivery_id)
     if events.exists(tenant_id, event_id):
-        # The consumer recorded the event and failed only to mark the delivery: it is processed.
-        store.mark_processed(tenant_id, delivery_id, event_id, now_text())
-        logger.info("inbound dead letter whose event is recorded; marked Processed", extra=context)
+        _processed(current, event_id, context)
+        return None
+    if current.status != DeliveryStatus.RECEIVED:
+        logger.info("inbound dead letter for a delivery already Failed; left as is", extra=context)
         return None
     reason = failure_reason(receive_count, trace_id)
     failed = current.model_copy(
@@ -90,12 +101,23 @@ def fail(tenant_id: str, delivery_id: str, receive_count: int, trace_id: str) ->
         "reason": reason,
     }
     event = new_event(tenant_id, catalog.DELIVERY_FAILED, data, source="inbound", event_id=failed_event_id(failed))
-    if not commit(store.failed_entry(tenant_id, delivery_id, reason, str(failed.failed_at)), event):
-        logger.info("inbound dead letter: the delivery changed meanwhile; left as is", extra=context)
+    entry = store.failed_entry(tenant_id, delivery_id, reason, str(failed.failed_at))
+    if not commit(entry, event, unless_recorded=event_id):
+        if events.exists(tenant_id, event_id):
+            _processed(current, event_id, context)
+        else:
+            logger.info("inbound dead letter: the delivery changed meanwhile; left as is", extra=context)
         return None
     logger.error("inbound delivery failed", extra={**context, "receive_count": receive_count, "reason": reason})
     count_failed_delivery()
     return failed
+
+
+def _processed(delivery: Delivery, event_id: str, context: dict[str, str]) -> None:
+    """The consumer recorded the delivery's event and failed only to mark it: it is processed (and counted)."""
+    if store.mark_processed(delivery.tenant_id, delivery.delivery_id, event_id, now_text()):
+        stats.record(stats.for_connection(delivery.tenant_id, delivery.connection_id).inbound("accepted"))
+    logger.info("inbound dead letter whose event is recorded; marked Processed", extra=context)
 
 
 def redrive(tenant_id: str, delivery_id: str) -> Delivery:

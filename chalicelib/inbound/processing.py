@@ -7,6 +7,7 @@ keeps it so.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Mapping
 from typing import Any
 
@@ -44,6 +45,10 @@ def process(message: Mapping[str, Any]) -> str | None:
         if delivery.status == DeliveryStatus.PROCESSED:
             return delivery.event_id or handoff.event_id_for(delivery_id)
         carried = handoff.Handoff.of(delivery)
+    if carried.expires_at is not None and carried.expires_at <= time.time():
+        # An old message (an operator's DLQ move) for a delivery past its retention: nothing to announce.
+        logger.warning("queued delivery has expired; not processed", extra={"delivery_id": carried.delivery_id})
+        return None
     event_id = handoff.event_id_for(carried.delivery_id)
     event = new_event(
         carried.tenant_id,
@@ -59,7 +64,7 @@ def process(message: Mapping[str, Any]) -> str | None:
             delivery_status.record(delivery)
     events.insert(event, payload_from=None if carried.payload_omitted else carried.delivery_id)
     if not store.mark_processed(carried.tenant_id, carried.delivery_id, event_id, now_text()):
-        logger.info("delivery already processed", extra={"delivery_id": carried.delivery_id})
+        logger.info("delivery already processed, or gone", extra={"delivery_id": carried.delivery_id})
         return event_id
     stats.record(stats.for_connection(carried.tenant_id, carried.connection_id).inbound("accepted"))
     return event_id

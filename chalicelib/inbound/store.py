@@ -156,7 +156,8 @@ def _batch_get(tenant_id: str, delivery_ids: list[str]) -> dict[str, Delivery]:
 
 
 def mark_processed(tenant_id: str, delivery_id: str, event_id: str, processed_at: str) -> bool:
-    """``Received`` (or ``Failed``) -> ``Processed`` once its event is recorded; ``False`` if already Processed.
+    """``Received`` (or ``Failed``) -> ``Processed`` once its event is recorded; ``False`` if already
+    ``Processed`` or gone.
 
     ``Failed`` is included because a delivery whose event exists *is* processed: a copy of its message
     (the sweeper's re-send) can succeed after the dead-letter consumer gave the original up.

@@ -1,7 +1,8 @@
 """The events table's stream handler: the one place events leave the platform.
 
 Every event item is written by a transaction with the state it announces (or
-alone, for events with no state of their own). Its INSERT on the stream is
+alone: events with no state of their own, and an inbound delivery's event, put
+before its delivery is marked, ``chalicelib.inbound.processing``). Its INSERT on the stream is
 turned into dispatch messages for the tenant's matching subscriptions and an
 entry on the EventBridge bus. A record that fails is reported as a batch item
 failure, and Lambda retries the stream from it, so an event is delivered at

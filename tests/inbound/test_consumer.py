@@ -175,7 +175,7 @@ def event_writes_meet(parties: int) -> Iterator[list[str]]:
         yield broken
     finally:
         events.unregister("provide-client-params.dynamodb.PutItem", unique_id="consumer-test-meet")
-        assert broken or len(met) == parties, f"{len(met)} event writes met, {parties} expected"
+    assert broken or len(met) == parties, f"{len(met)} event writes met, {parties} expected"
 
 
 def test_a_batch_is_processed_concurrently_and_reports_exactly_the_failed_records(

@@ -197,6 +197,53 @@ def test_a_late_copy_after_the_dead_letter_consumer_gave_up_processes_the_delive
     assert again.status == 409
 
 
+def test_a_failed_delivery_whose_late_copy_recorded_the_event_ends_processed(
+    client: ApiClient, hook: Hook, tenant: str
+) -> None:
+    """Failed first; then a late copy records the event but never marks the delivery, and dead-letters too."""
+    delivery_id = accept(client, hook)
+    (original,) = fail_until_dead_lettered(tenant)
+    consume_dead_letters([original])
+    assert client.get(f"/webhooks/deliveries/{delivery_id}").json["status"] == "Failed"
+
+    aws.sqs().send_message(QueueUrl=main_queue(), MessageBody=original["Body"])
+    (late,) = fail_until_dead_lettered(tenant, failing_table="deliveries")
+    assert client.get(f"/webhooks/deliveries/{delivery_id}").json["status"] == "Failed"  # its event is out
+    assert consume_dead_letters([late]) == set()
+    delivery = client.get(f"/webhooks/deliveries/{delivery_id}").json
+    assert delivery["status"] == "Processed" and "failureReason" not in delivery
+    assert [e["type"] for e in events_of(tenant)].count("IssueOpened") == 1
+    assert len(delivery_failed_events(tenant)) == 1  # the first, true at its time; no second
+
+
+def test_an_event_recorded_while_the_dead_letter_is_handled_cancels_the_failure(
+    client: ApiClient, hook: Hook, tenant: str
+) -> None:
+    """A late copy records the event between the DLQ consumer's check and its transaction."""
+    from chalicelib.inbound import processing
+
+    delivery_id = accept(client, hook)
+    (message,) = fail_until_dead_lettered(tenant)
+    hooks = aws.dynamodb().meta.events
+    raced: list[str] = []
+
+    def late_copy_first(**_: Any) -> None:
+        if not raced:
+            raced.append("recorded")
+            with writes_failing("deliveries"), pytest.raises(ConnectionError):
+                processing.process(json.loads(message["Body"]))
+
+    hooks.register("before-call.dynamodb.TransactWriteItems", late_copy_first, unique_id="dlq-test-race")
+    try:
+        assert consume_dead_letters([message]) == set()
+    finally:
+        hooks.unregister("before-call.dynamodb.TransactWriteItems", unique_id="dlq-test-race")
+    assert raced == ["recorded"]
+    delivery = client.get(f"/webhooks/deliveries/{delivery_id}").json
+    assert delivery["status"] == "Processed" and "failureReason" not in delivery
+    assert [e["type"] for e in events_of(tenant)] == ["IssueOpened"]  # no DeliveryFailed
+
+
 def test_redrive_puts_a_failed_delivery_back_and_the_consumer_processes_it(
     client: ApiClient, hook: Hook, tenant: str
 ) -> None:

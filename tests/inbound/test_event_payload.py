@@ -146,3 +146,17 @@ def test_an_ids_only_message_of_the_earlier_shape_is_still_processed(
     event = events.get(tenant, str(event_id))
     assert event is not None and event.data["payload"] == PAYLOAD
     assert event.data["providerDeliveryId"] == "old-1"
+
+
+def test_a_message_for_a_delivery_past_its_retention_announces_nothing(
+    client: ApiClient, connect: Callable[..., Hook], drain: Callable[..., Any], tenant: str
+) -> None:
+    """An operator's DLQ move can bring back a message older than the delivery's retention."""
+    hook = connect("prov-github")
+    body = json_bytes(PAYLOAD)
+    headers = {"X-GitHub-Event": "issues", "X-GitHub-Delivery": "expired-1", **signers.github(hook.secret, body)}
+    post_delivery(client, hook.connection_id, body, headers)
+    [message] = _queued_messages()
+    assert processing.process({**message, "expiresAt": int(time.time()) - 1}) is None
+    recorded = events.TABLE.query(tenant, limit=10, cursor=None).items
+    assert [e["type"] for e in recorded] == ["ConnectionCreated"]
