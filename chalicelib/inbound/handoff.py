@@ -77,20 +77,13 @@ class Handoff:
 def message(delivery: Delivery) -> dict[str, Any]:
     """The queue message for ``delivery`` (the API's hand-off, the sweeper's re-send, a redrive)."""
     handoff = Handoff.of(delivery)
-    body: dict[str, Any] = {
+    return {
         "tenantId": handoff.tenant_id,
-        "deliveryId": handoff.delivery_id,
         "traceId": delivery.trace_id,
-        "connectionId": handoff.connection_id,
-        "providerId": handoff.provider_id,
-        "providerDeliveryId": handoff.provider_delivery_id,
-        "eventName": handoff.event_name,
         "eventType": handoff.event_type,
         "expiresAt": handoff.expires_at,
+        **handoff.event_data(),
     }
-    if handoff.payload_omitted:
-        body["payloadOmitted"] = True
-    return body
 
 
 def parse(body: Mapping[str, Any]) -> Handoff | None:

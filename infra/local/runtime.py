@@ -104,10 +104,6 @@ def main() -> int:
 
 
 if __name__ == "__main__":
-    code = main()
-    logging.shutdown()
-    sys.stdout.flush()
-    sys.stderr.flush()
-    # Everything main() started is stopped and its sockets are closed; tearing down the interpreter
-    # would only spend seconds freeing moto's in-memory AWS, which is discarded anyway.
-    os._exit(code)
+    from infra.local.embedded import exit_now
+
+    exit_now(main())

@@ -10,8 +10,6 @@ from __future__ import annotations
 
 import json
 import secrets
-import urllib.error
-import urllib.request
 import uuid
 from dataclasses import dataclass, field
 from typing import Any
@@ -20,7 +18,6 @@ import boto3
 
 from tests.e2e.conftest import LocalRuntime
 from tests.inbound import signers
-from tests.support.api_client import Reply
 from tests.support.receiver import Receiver
 from tests.support.waiting import poll
 
@@ -46,15 +43,6 @@ class Scenario:
         return self.call("GET", path)
 
 
-def _post_raw(runtime: LocalRuntime, path: str, body: bytes, headers: dict[str, str]) -> Reply:
-    request = urllib.request.Request(runtime.base_url + path, data=body, method="POST", headers=headers)
-    try:
-        with urllib.request.urlopen(request, timeout=30) as response:
-            return Reply(response.status, dict(response.headers.items()), response.read())
-    except urllib.error.HTTPError as error:
-        return Reply(error.code, dict(error.headers.items()), error.read())
-
-
 def _aws(runtime: LocalRuntime, service: str) -> Any:
     make: Any = boto3.client  # one helper for two services; the stubs type each name separately
     return make(
@@ -74,7 +62,7 @@ def inbound_delivery(s: Scenario, connection: dict[str, Any], number: int) -> st
         "X-GitHub-Delivery": str(uuid.uuid4()),
         **signers.github(connection["webhookSecret"], body),
     }
-    reply = _post_raw(s.runtime, f"/webhooks/deliveries/{connection['connectionId']}", body, headers)
+    reply = s.runtime.send("POST", f"/webhooks/deliveries/{connection['connectionId']}", body, headers)
     assert reply.status == 202, reply.body
     delivery_id = str(reply.json["deliveryId"])
     poll(lambda: s.get(f"/webhooks/deliveries/{delivery_id}")["status"] == "Processed", "delivery processed")

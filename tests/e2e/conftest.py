@@ -93,7 +93,11 @@ class LocalRuntime:
             all_headers["Authorization"] = f"Bearer {token}"
         all_headers.update(headers or {})
         data = json.dumps(json_body).encode() if json_body is not None else None
-        request = urllib.request.Request(self.base_url + path, data=data, method=method, headers=all_headers)
+        return self.send(method, path, data, all_headers)
+
+    def send(self, method: str, path: str, data: bytes | None, headers: dict[str, str]) -> Reply:
+        """One request with its body as given (a vendor's signed bytes); the reply whatever its status."""
+        request = urllib.request.Request(self.base_url + path, data=data, method=method, headers=headers)
         try:
             with urllib.request.urlopen(request, timeout=30) as response:
                 return Reply(response.status, dict(response.headers.items()), response.read())

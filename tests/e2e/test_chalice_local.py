@@ -40,7 +40,7 @@ TEST_SETTINGS = {"STAGE", "RESOURCE_PREFIX", "ALLOW_INSECURE_URLS", "ROTATION_IN
 
 def _spawn(command: list[str], env: dict[str, str], log_path: Path) -> subprocess.Popen[bytes]:
     with log_path.open("wb") as log:
-        # A session of its own: chalice local's reloader runs the server in a child process.
+        # A session of its own, so stopping it stops whatever it started.
         return subprocess.Popen(
             command, cwd=PROJECT_DIR, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
         )
@@ -93,7 +93,10 @@ def chalice_local(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalRun
     api: subprocess.Popen[bytes] | None = None
     try:
         _wait_until(lambda: "Ready in" in aws_log.read_text(errors="replace"), aws, aws_log, "make aws")
-        api = _spawn([str(CHALICE), "local", "--stage", "local", "--port", str(port)], env, api_log)
+        # Without its reloader: that restarts the server on any file change under the project, and other
+        # tests write there (screenshots, `make package`'s build/), which reset this test's requests.
+        command = [str(CHALICE), "local", "--stage", "local", "--port", str(port), "--no-autoreload"]
+        api = _spawn(command, env, api_log)
         _wait_until(lambda: _answers(f"http://127.0.0.1:{port}/health"), api, api_log, "chalice local")
         yield LocalRuntime(api, port, moto_port, api_log, env)
     finally:
@@ -136,19 +139,18 @@ def test_inbound_delivery_reaches_an_outbound_webhook_receiver(chalice_local: Lo
         receiver.trust(subscription.json["signingSecret"])
         body = json.dumps({"action": "closed", "number": 7, "pull_request": {"merged": True}}).encode()
         signature = "sha256=" + hmac.new(connection.json["webhookSecret"].encode(), body, hashlib.sha256).hexdigest()
-        vendor_post = urllib.request.Request(
-            f"{chalice_local.base_url}/webhooks/deliveries/{connection.json['connectionId']}",
-            data=body,
-            method="POST",
-            headers={
+        delivered = chalice_local.send(
+            "POST",
+            f"/webhooks/deliveries/{connection.json['connectionId']}",
+            body,
+            {
                 "Content-Type": "application/json",
                 "X-GitHub-Event": "pull_request",
                 "X-GitHub-Delivery": str(uuid.uuid4()),
                 "X-Hub-Signature-256": signature,
             },
         )
-        with urllib.request.urlopen(vendor_post, timeout=30) as delivered:
-            assert delivered.status == 202
+        assert delivered.status == 202, delivered.body
         [message] = poll(receiver.accepted, "the outbound webhook")
     assert receiver.verification_errors == []
     assert message.body["type"] == "PullRequestMerged"

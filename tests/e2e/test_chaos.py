@@ -35,7 +35,6 @@ from tests.support.chaos import (
     must,
     not_2xx,
     pages,
-    post_raw,
     recorded_events,
     retrying,
 )
@@ -163,7 +162,7 @@ def jobs(runtime: LocalRuntime, setup: Setup, ledger: Ledger, accepted: Accepted
             "X-Hub-Signature-256": "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest(),
         }
         path = f"/webhooks/deliveries/{connection_id}"
-        reply, statuses = retrying(lambda: post_raw(runtime, path, body, headers), not_2xx)
+        reply, statuses = retrying(lambda: runtime.send("POST", path, body, headers), not_2xx)
         ok = 200 <= reply.status < 300
         ledger.record("inbound", ok, statuses)
         if ok:

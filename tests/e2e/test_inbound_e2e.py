@@ -6,22 +6,10 @@ import hashlib
 import hmac
 import json
 import secrets
-import urllib.error
-import urllib.request
 import uuid
 
 from tests.e2e.conftest import LocalRuntime
-from tests.support.api_client import Reply
 from tests.support.waiting import poll
-
-
-def post_raw(runtime: LocalRuntime, path: str, body: bytes, headers: dict[str, str]) -> Reply:
-    request = urllib.request.Request(runtime.base_url + path, data=body, method="POST", headers=headers)
-    try:
-        with urllib.request.urlopen(request, timeout=30) as response:
-            return Reply(response.status, dict(response.headers.items()), response.read())
-    except urllib.error.HTTPError as error:
-        return Reply(error.code, dict(error.headers.items()), error.read())
 
 
 def test_github_delivery_is_accepted_and_its_event_becomes_visible(local_runtime: LocalRuntime) -> None:
@@ -46,10 +34,10 @@ def test_github_delivery_is_accepted_and_its_event_becomes_visible(local_runtime
     }
     assert webhook_url.startswith(local_runtime.base_url + "/webhooks/deliveries/conn-"), webhook_url
     path = webhook_url.removeprefix(local_runtime.base_url)
-    accepted = post_raw(local_runtime, path, body, headers)
+    accepted = local_runtime.send("POST", path, body, headers)
     assert accepted.status == 202, accepted.body
     assert accepted.json["normalizedEventType"] == "PullRequestMerged"
-    assert post_raw(local_runtime, path, body, headers).json["status"] == "Duplicate"
+    assert local_runtime.send("POST", path, body, headers).json["status"] == "Duplicate"
 
     delivery_path = f"/webhooks/deliveries/{accepted.json['deliveryId']}"
     delivery = poll(

@@ -12,7 +12,6 @@ import hashlib
 import hmac
 import json
 import secrets
-import urllib.request
 import uuid
 
 from tests.e2e.conftest import LocalRuntime
@@ -44,20 +43,19 @@ def test_github_pull_request_merged_reaches_a_subscriber(local_runtime: LocalRun
 
         body = json.dumps({"action": "closed", "number": 42, "pull_request": {"merged": True}}).encode()
         signature = "sha256=" + hmac.new(vendor_secret.encode(), body, hashlib.sha256).hexdigest()
-        vendor_post = urllib.request.Request(
-            f"{local_runtime.base_url}/webhooks/deliveries/{connection.json['connectionId']}",
-            data=body,
-            method="POST",
-            headers={
+        delivered = local_runtime.send(
+            "POST",
+            f"/webhooks/deliveries/{connection.json['connectionId']}",
+            body,
+            {
                 "Content-Type": "application/json",
                 "X-GitHub-Event": "pull_request",
                 "X-GitHub-Delivery": str(uuid.uuid4()),
                 "X-Hub-Signature-256": signature,
             },
         )
-        with urllib.request.urlopen(vendor_post, timeout=30) as delivered:
-            assert delivered.status == 202
-            delivery_path = delivered.headers["Location"]
+        assert delivered.status == 202, delivered.body
+        delivery_path = delivered.headers["Location"]
 
         def where_it_is() -> str:
             delivery = local_runtime.request("GET", delivery_path, token=token).json

@@ -12,16 +12,7 @@ from chalicelib.core import aws
 from chalicelib.core.config import get_settings
 from tests.inbound.conftest import drain  # noqa: F401  (the inbound consumer, run on what is queued)
 from tests.outbound.conftest import QueueDriver
-from tests.support.fake_vendor import FakeVendor, serve_vendor
-
-TOKEN = "vendor-token-1"
-
-
-@pytest.fixture
-def vendor() -> Iterator[FakeVendor]:
-    with serve_vendor() as fake:
-        fake.expect_bearer(TOKEN)
-        yield fake
+from tests.runs.conftest import TOKEN, vendor  # noqa: F401  (the fake vendor that wants TOKEN)
 
 
 @pytest.fixture

@@ -10,8 +10,6 @@ from __future__ import annotations
 
 import threading
 import time
-import urllib.error
-import urllib.request
 from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -46,15 +44,6 @@ class Ledger:
             self.tried[kind] += 1
             self.accepted[kind] += int(ok)
             self.retried_statuses.update(statuses)
-
-
-def post_raw(runtime: LocalRuntime, path: str, body: bytes, headers: dict[str, str]) -> Reply:
-    request = urllib.request.Request(runtime.base_url + path, data=body, method="POST", headers=headers)
-    try:
-        with urllib.request.urlopen(request, timeout=30) as response:
-            return Reply(response.status, dict(response.headers.items()), response.read())
-    except urllib.error.HTTPError as error:
-        return Reply(error.code, dict(error.headers.items()), error.read())
 
 
 def retrying(send: Callable[[], Reply], retry: Callable[[Reply], bool]) -> tuple[Reply, list[int]]:
