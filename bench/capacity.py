@@ -28,11 +28,12 @@ import base64
 import copy
 import math
 import threading
-from collections import Counter
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
+
+from bench import prices
 
 ACCOUNT = "123456789012"
 _WRITES = {"PutItem", "UpdateItem", "DeleteItem", "TransactWriteItems", "BatchWriteItem"}
@@ -107,7 +108,8 @@ class Meter:
         elif service == "sqs":
             call.chunks = _sqs_chunks(params, model.name, parsed)
         elif service == "events" and model.name == "PutEvents":
-            call.chunks = sum(_chunks(_entry_bytes(e), 64 * 1024) for e in params.get("Entries", []))
+            entries = params.get("Entries", [])
+            call.chunks = sum(_chunks(_entry_bytes(e), prices.EVENTBRIDGE_CHUNK_BYTES) for e in entries)
         with self._lock:
             self.calls.append(call)
 
@@ -263,19 +265,14 @@ def _read_units(params: dict[str, Any], operation: str, parsed: dict[str, Any]) 
 
 def _sqs_chunks(params: dict[str, Any], operation: str, parsed: dict[str, Any]) -> int:
     if operation == "SendMessage":
-        return _chunks(len(params.get("MessageBody", "").encode()), 64 * 1024)
+        return _chunks(len(params.get("MessageBody", "").encode()), prices.SQS_CHUNK_BYTES)
     if operation == "SendMessageBatch":
-        return _chunks(sum(len(e["MessageBody"].encode()) for e in params.get("Entries", [])), 64 * 1024)
+        return _chunks(sum(len(e["MessageBody"].encode()) for e in params.get("Entries", [])), prices.SQS_CHUNK_BYTES)
     if operation == "ReceiveMessage":
         bodies = [len(m["Body"].encode()) for m in parsed.get("Messages", [])]
-        return _chunks(sum(bodies), 64 * 1024) if bodies else 0
+        return _chunks(sum(bodies), prices.SQS_CHUNK_BYTES) if bodies else 0
     return 1
 
 
 def _entry_bytes(entry: dict[str, Any]) -> int:
     return sum(len(str(entry.get(name, "")).encode()) for name in ("Source", "DetailType", "Detail", "Resources"))
-
-
-def totals(calls: list[Call]) -> Counter[str]:
-    """Calls per operation, for printing and for the tests' comparisons."""
-    return Counter(call.operation for call in calls)

@@ -2,8 +2,8 @@
 
 ``BEFORE`` holds the same bench's figures at commit 9ee400c (the inbound consumer
 committing the delivery's ``Processed`` mark and its event in one transaction),
-so the page shows what writing them as two ordered conditional writes saved;
-``EARLIER`` the figures at 0a6b17d, quoted in the history paragraph.
+so the page shows what writing them as two ordered conditional writes saved
+(0a6b17d's figures are quoted in the history paragraph).
 The floor is what a scenario costs with no DynamoDB at all (every other line of
 its bill), so it says which targets any storage design can still meet.
 """

@@ -25,7 +25,6 @@ Handler = Callable[[dict[str, Any], Any], Any]
 @dataclass
 class Invocation:
     phase: str
-    records: int
     seconds: float
 
 
@@ -52,7 +51,7 @@ class Pipeline:
             started = time.perf_counter()
             with self.meter.as_phase(phase):
                 result = handler(event, context)
-            self.invocations.append(Invocation(phase, len(event.get("Records", [])), time.perf_counter() - started))
+            self.invocations.append(Invocation(phase, time.perf_counter() - started))
             return result
 
         return run
@@ -62,7 +61,7 @@ class Pipeline:
         started = time.perf_counter()
         with self.meter.as_phase("api"):
             status = call()
-        self.invocations.append(Invocation("api", 1, time.perf_counter() - started))
+        self.invocations.append(Invocation("api", time.perf_counter() - started))
         return status
 
     def drain(self, queue: str, phase: str, handler: Handler) -> int:

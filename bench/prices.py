@@ -23,8 +23,7 @@ LAMBDA_MEMORY_GB = 0.5
 # 4 KB read strongly consistently (half for an eventually consistent read, 2 in a transaction).
 DYNAMODB_PER_WRU = 1.25 / MILLION
 DYNAMODB_PER_RRU = 0.25 / MILLION
-# Lambda's reads of a DynamoDB stream (GetRecords by the event source mapping) are free.
-DYNAMODB_STREAM_READ = 0.0
+# Lambda's reads of a DynamoDB stream (GetRecords by the event source mapping) are free: no line.
 
 # SQS standard queue: every API action, per 64 KB chunk of its payload (a batch of ten counts as one
 # request while it stays within 64 KB).

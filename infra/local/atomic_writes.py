@@ -118,7 +118,7 @@ def make_dynamodb_writes_atomic() -> None:
             setattr(DynamoDBBackend, name, _serialised(method))
 
 
-_secrets_lock = threading.RLock()
+secrets_lock = threading.RLock()
 
 
 def make_secrets_manager_thread_safe() -> None:
@@ -130,7 +130,7 @@ def make_secrets_manager_thread_safe() -> None:
             continue
 
         def locked(*args: Any, __method: Callable[..., Any] = method, **kwargs: Any) -> Any:
-            with _secrets_lock:
+            with secrets_lock:
                 return __method(*args, **kwargs)
 
         locked.__atomic__ = True  # type: ignore[attr-defined]

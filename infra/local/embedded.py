@@ -125,7 +125,6 @@ def point_environment_at(
 class Workers:
     """What Lambda's event source mappings, EventBridge and Secrets Manager run for the app."""
 
-    stage: str
     region: str
     pollers: list[SqsPoller]
     streams: list[StreamPoller]
@@ -154,7 +153,6 @@ class Workers:
         dynamodb = boto3.client("dynamodb", region_name=region)
         scale = float(os.environ.get("LOCAL_SCHEDULE_SCALE", "1"))
         return cls(
-            stage=stage,
             region=region,
             pollers=discover_pollers(app, boto3.client("sqs", region_name=region), stage, region),
             streams=discover_stream_pollers(

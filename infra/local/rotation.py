@@ -31,6 +31,7 @@ from typing import Any
 
 from chalice.app import Chalice
 
+from infra.local.atomic_writes import secrets_lock
 from infra.local.invoke import LocalFunction
 
 log = logging.getLogger(__name__)
@@ -86,22 +87,26 @@ def _rotate_secret(original: Callable[..., str]) -> Callable[..., str]:
             return original(
                 backend, secret_id, client_request_token, rotation_lambda_arn, rotation_rules, rotate_immediately
             )
-        if not backend._is_valid_identifier(secret_id):
-            raise SecretNotFoundException()
-        secret = backend.secrets[secret_id]
-        if secret.is_deleted():
-            raise InvalidRequestException("You can't rotate a secret that's marked for deletion.")
-        days = int((rotation_rules or {}).get("AutomaticallyAfterDays", 0))
-        if days:
-            secret.auto_rotate_after_days = days
-            secret.next_rotation_date = int(time.time()) + days * 86400
-            secret.rotation_enabled = True
-        secret.rotation_requested = True
-        secret.rotation_lambda_arn = rotation_lambda_arn
-        secret.last_rotation_date = int(time.time())
+        # Under the lock every other backend method takes (atomic_writes); released before the rotation
+        # itself, whose steps call Secrets Manager again from the moto server's other threads.
+        with secrets_lock:
+            if not backend._is_valid_identifier(secret_id):
+                raise SecretNotFoundException()
+            secret = backend.secrets[secret_id]
+            if secret.is_deleted():
+                raise InvalidRequestException("You can't rotate a secret that's marked for deletion.")
+            days = int((rotation_rules or {}).get("AutomaticallyAfterDays", 0))
+            if days:
+                secret.auto_rotate_after_days = days
+                secret.next_rotation_date = int(time.time()) + days * 86400
+                secret.rotation_enabled = True
+            secret.rotation_requested = True
+            secret.rotation_lambda_arn = rotation_lambda_arn
+            secret.last_rotation_date = int(time.time())
         token = client_request_token or str(uuid.uuid4())
         rotation(secret.name, token)
-        answer: str = secret.to_short_dict(version_id=token)
+        with secrets_lock:
+            answer: str = secret.to_short_dict(version_id=token)
         return answer
 
     rotate_secret.__local__ = True  # type: ignore[attr-defined]

@@ -92,8 +92,7 @@ class _Handler(BaseHTTPRequestHandler):
         except (ValueError, AttributeError, ApiError):
             tenant = None
         if self.command != "POST" or not isinstance(tenant, str) or not tenant.strip() or len(tenant) > 100:
-            body = b'{"error": {"code": "VALIDATION_FAILED", "message": "POST {"tenant": "<id>"}", "details": []}}'
-            return GatewayResponse(400, json_type, body)
+            return _error(ValidationFailed('Send POST {"tenant": "<id>"}.'), dict(self.headers))
         token = dev_token(tenant.strip(), None, subject="console-dev", ttl_seconds=DEV_SIGN_IN_TTL_SECONDS)
         return GatewayResponse(200, json_type, json.dumps({"token": token, "tenant": tenant.strip()}).encode())
 

@@ -82,6 +82,7 @@ def spent(calls: list[Call], phases: set[str]) -> tuple[dict[str, Counter[str]],
 
 def assert_within(calls: list[Call], documented: chain.Chain, wru: float) -> None:
     by_phase, units = spent(calls, set(documented))
+    assert all(by_phase.values()), f"a documented phase made no call at all: {by_phase}"
     for phase, operations in by_phase.items():
         over = {op: n for op, n in operations.items() if n > documented[phase].get(op, 0)}
         assert not over, f"{phase} took more than the documented chain: {over} (all: {dict(operations)})"

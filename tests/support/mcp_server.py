@@ -64,6 +64,9 @@ def serve_mcp(*, json_response: bool, token: str | None = None) -> Iterator[str]
     deadline = time.monotonic() + 20
     while not port_open(port) and time.monotonic() < deadline:
         time.sleep(0.05)
+    if not port_open(port):
+        server.should_exit = True
+        raise RuntimeError(f"the MCP test server did not listen on {port} within 20 s")
     try:
         yield f"http://127.0.0.1:{port}/mcp"
     finally:

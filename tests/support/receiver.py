@@ -154,15 +154,14 @@ def _handler(receiver: Receiver) -> type[BaseHTTPRequestHandler]:
             raw = self.rfile.read(int(self.headers.get("Content-Length") or 0))
             headers = {k.lower(): v for k, v in self.headers.items()}
             error = receiver.verify(raw, headers)
-            keys = (headers.get("webhook-id", ""), str(json.loads(raw or b"{}").get("type", "")))
+            body = json.loads(raw or b"{}")  # a transform may make it any JSON value
+            keys = (headers.get("webhook-id", ""), str(body.get("type", "")) if isinstance(body, dict) else "")
             status, wait = (400, 0.0) if error else receiver.decide(*keys)
             hung = wait >= receiver.behaviour.hang_seconds
             with receiver._lock:
                 if error:
                     receiver.verification_errors.append(error)
-                receiver.received.append(
-                    Received(headers.get("webhook-id", ""), json.loads(raw), headers, status, hung, raw)
-                )
+                receiver.received.append(Received(headers.get("webhook-id", ""), body, headers, status, hung, raw))
             if wait:
                 time.sleep(wait)
             try:

@@ -52,7 +52,8 @@ def test_it_signs_in_to_the_api_as_the_tenant_asked_for(runtime_front: str) -> N
 
 @pytest.mark.parametrize("body", [b"", b"{}", b'{"tenant": ""}', b'{"tenant": 7}', b"not json", b"[1]"])
 def test_a_bad_request_is_400_not_a_crash(runtime_front: str, body: bytes) -> None:
-    assert send(runtime_front, "POST", body).status == 400
+    reply = send(runtime_front, "POST", body)
+    assert reply.status == 400 and reply.json["error"]["code"] == "VALIDATION_ERROR", reply.body
 
 
 def test_a_front_without_the_issuer_has_no_such_path(http_api: str) -> None:
