@@ -12,12 +12,14 @@ SQS delivers that same message again first. The body cannot change between
 receives, so the attempt number comes from the delivery's latest-status item
 (one GetItem), keyed by the message's ``deliveryId``. Once a record of a group
 fails, every later record of that group in the batch is reported failed too
-(Powertools' ``SqsFifoPartialProcessor`` with ``skip_group_on_error``), as SQS
-FIFO requires; other groups carry on. Those skipped records are made visible
+(``chalicelib.core.batch.handle_fifo_concurrently``), as SQS FIFO requires;
+other groups carry on. Those skipped records are made visible
 again at once, so the group is free as soon as its held message is due. The group is released when the message
 succeeds, is dead-lettered (the dispatcher parks it in the FIFO DLQ itself and
 acknowledges it) or finds its subscription disabled (finished at once as a
-failed attempt and dead-lettered, no HTTP call).
+failed attempt and dead-lettered, no HTTP call). A message received again after
+its final attempt was recorded (the Lambda died before acknowledging it) is
+acknowledged without another send.
 """
 
 from __future__ import annotations
@@ -60,6 +62,9 @@ def handle(event: dict[str, Any]) -> dict[str, Any]:
         if isinstance(message, Exception):
             raise message
         made = store.attempts_made(message.tenant_id, message.event_id, message.subscription_id, message.delivery_id)
+        if made is None:
+            logger.info("ordered delivery already finished; acknowledged", extra={"deliveryId": message.delivery_id})
+            return
         current = message.model_copy(update={"attempt": made + 1, "due_at": None})
         try:
             wait = dispatcher.deliver(current, subscriptions.get((message.tenant_id, message.subscription_id)))

@@ -143,16 +143,23 @@ def record_attempt(tenant_id: str, attempt: Attempt, delivery_id: str | None = N
         request = client.batch_write_item(RequestItems=request).get("UnprocessedItems") or None
 
 
-def attempts_made(tenant_id: str, event_id: str, subscription_id: str, delivery_id: str | None) -> int:
-    """Attempts of this ordered delivery so far: the latest status counts only while it is still retrying."""
+def attempts_made(tenant_id: str, event_id: str, subscription_id: str, delivery_id: str | None) -> int | None:
+    """Attempts of this ordered delivery so far; ``None`` once its final attempt is recorded.
+
+    The latest status counts only when it is this delivery's: while it is retrying, its attempts; once it
+    succeeded or failed for good, ``None`` (SQS handed the message out again because the Lambda died after
+    that attempt was recorded, or a stream retry outlived the deduplication window): nothing more to send.
+    """
     response = aws.dynamodb().get_item(
         TableName=attempts_table(),
         Key={"subscriptionKey": {"S": f"{tenant_id}#{event_id}"}, "attemptKey": {"S": subscription_id}},
         ConsistentRead=True,
     )
     item = deserialize(response["Item"]) if "Item" in response else None
-    if item is None or item.get("deliveryId") != delivery_id or item.get("status") != AttemptStatus.RETRYING:
+    if item is None or item.get("deliveryId") != delivery_id:
         return 0
+    if item.get("status") != AttemptStatus.RETRYING:
+        return None
     return int(item["attempts"])
 
 

@@ -183,6 +183,25 @@ def test_redelivery_of_an_ordered_subscription_goes_through_the_fifo_queue(clien
         assert [r.message_id for r in receiver.accepted()].count(first) == 3
 
 
+def test_a_message_received_again_after_its_final_attempt_is_acknowledged_not_sent(
+    client: ApiClient, fifo: FifoDriver
+) -> None:
+    """The Lambda died after recording the attempt, before SQS heard of it: the same message comes back."""
+    with serve_receiver() as receiver:
+        subscribe(client, receiver, ["Repo.*"], delivery="ordered")
+        [event_id] = [publish(client, "Repo.Pushed", {"n": 1})["eventId"]]
+        fifo.standard.stream.pump()
+        [message] = aws.sqs().receive_message(QueueUrl=fifo.url, AttributeNames=["All"]).get("Messages", [])
+        first = fifo.handler(lambda_event([dict(message)], fifo.name), None)
+        assert first["batchItemFailures"] == [] and len(receiver.received) == 1  # ...and then the Lambda died
+        aws.sqs().change_message_visibility(
+            QueueUrl=fifo.url, ReceiptHandle=message["ReceiptHandle"], VisibilityTimeout=0
+        )
+        fifo.drain()
+        assert [r.message_id for r in receiver.received] == [event_id]
+        assert not [m for m in fifo.dead_letters() if event_id in m["Body"]]
+
+
 def test_a_stream_retry_is_deduplicated_by_the_fifo_queue(client: ApiClient, fifo: FifoDriver, tenant: str) -> None:
     from chalicelib.events import store as events
     from chalicelib.outbound import fanout
