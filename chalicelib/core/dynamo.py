@@ -10,6 +10,7 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+import time
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
@@ -20,6 +21,8 @@ from chalicelib.core.errors import ValidationFailed
 
 Item = dict[str, Any]
 MAX_SORT_KEY_BYTES = 1024
+BATCH_GET_KEYS = 100  # BatchGetItem's limit per call
+UNPROCESSED_PAUSE_SECONDS = 0.05
 MAX_INTEGER_DIGITS = 38  # DynamoDB's number precision
 
 
@@ -222,20 +225,10 @@ class Table:
         aws.dynamodb().delete_item(TableName=self.name, Key=self.key(tenant_id, sort_value))
 
     def batch_get(self, tenant_id: str, sort_values: list[str]) -> dict[str, Item]:
-        """Items by sort value, in one call per 100 keys: a page read through a keys-only index."""
-        found: dict[str, Item] = {}
-        client = aws.dynamodb()
-        pending = list(dict.fromkeys(sort_values))
-        while pending:
-            chunk, pending = pending[:100], pending[100:]
-            request: Any = {self.name: {"Keys": [self.key(tenant_id, value) for value in chunk]}}
-            while request:
-                response = client.batch_get_item(RequestItems=request)
-                for raw in response.get("Responses", {}).get(self.name, []):
-                    item = deserialize(raw)
-                    found[str(item[self.sort_key])] = item
-                request = response.get("UnprocessedKeys") or None
-        return found
+        """Items by sort value (``batch_get_raw``): a page read through a keys-only index."""
+        keys = [self.key(tenant_id, value) for value in dict.fromkeys(sort_values)]
+        items = (deserialize(raw) for raw in batch_get_raw(self.name, keys))
+        return {str(item[self.sort_key]): item for item in items}
 
     def query(
         self,
@@ -275,6 +268,27 @@ class Table:
         response = query_from(params, start)
         items = [deserialize(raw) for raw in response.get("Items", [])]
         return Page(items=items, next_cursor=encode_cursor(response.get("LastEvaluatedKey"), tenant_id))
+
+
+def batch_get_raw(table: str, keys: list[dict[str, Any]], *, consistent: bool = False) -> list[dict[str, Any]]:
+    """The items of ``keys`` that exist, as DynamoDB returns them: one ``BatchGetItem`` per 100 keys.
+
+    Keys DynamoDB leaves unprocessed (it was throttled) are asked for again after a pause that doubles
+    up to a second, so a throttled table is not hammered; botocore's own retries cover errors.
+    """
+    client = aws.dynamodb()
+    items: list[dict[str, Any]] = []
+    for start in range(0, len(keys), BATCH_GET_KEYS):
+        request: Any = {table: {"Keys": keys[start : start + BATCH_GET_KEYS], "ConsistentRead": consistent}}
+        pause = UNPROCESSED_PAUSE_SECONDS
+        while request:
+            response = client.batch_get_item(RequestItems=request)
+            items += response.get("Responses", {}).get(table, [])
+            request = response.get("UnprocessedKeys") or None
+            if request:
+                time.sleep(pause)
+                pause = min(2 * pause, 1.0)
+    return items
 
 
 def transact(entries: list[dict[str, Any]]) -> set[int]:

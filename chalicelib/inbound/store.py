@@ -18,7 +18,7 @@ from typing import Any, cast
 
 from chalicelib.core import aws, inflight, jsontext
 from chalicelib.core.config import get_settings
-from chalicelib.core.dynamo import decode_cursor, deserialize, encode_cursor, query_from, serialize
+from chalicelib.core.dynamo import batch_get_raw, decode_cursor, deserialize, encode_cursor, query_from, serialize
 from chalicelib.core.errors import PayloadTooLarge, ValidationFailed
 from chalicelib.inbound.models import Delivery, DeliveryStatus
 
@@ -143,16 +143,9 @@ def list_by_connection(
 
 def _batch_get(tenant_id: str, delivery_ids: list[str]) -> dict[str, Delivery]:
     """The page's deliveries by id (one call per page: a list page holds at most 100)."""
-    found: dict[str, Delivery] = {}
-    request: Any = {table_name(): {"Keys": [_key(tenant_id, i) for i in delivery_ids]}} if delivery_ids else None
-    client = aws.dynamodb()
-    while request:
-        response = client.batch_get_item(RequestItems=request)
-        for raw in response.get("Responses", {}).get(table_name(), []):
-            delivery = _from_item(raw)
-            found[delivery.delivery_id] = delivery
-        request = response.get("UnprocessedKeys") or None
-    return found
+    keys = [_key(tenant_id, i) for i in delivery_ids]
+    deliveries = (_from_item(raw) for raw in batch_get_raw(table_name(), keys))
+    return {delivery.delivery_id: delivery for delivery in deliveries}
 
 
 def mark_processed(tenant_id: str, delivery_id: str, event_id: str, processed_at: str) -> bool:

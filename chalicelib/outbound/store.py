@@ -18,7 +18,7 @@ from typing import Any
 
 from chalicelib.core import aws
 from chalicelib.core.config import get_settings
-from chalicelib.core.dynamo import Item, Table, deserialize, query_from, serialize
+from chalicelib.core.dynamo import Item, Table, batch_get_raw, deserialize, query_from, serialize
 from chalicelib.core.errors import ValidationFailed
 from chalicelib.outbound.config import get_outbound_settings
 from chalicelib.outbound.models import Attempt, AttemptStatus, DeliveryStatus
@@ -47,20 +47,10 @@ def all_subscriptions(tenant_id: str) -> list[Item]:
 
 
 def batch_get_subscriptions(keys: set[tuple[str, str]]) -> dict[tuple[str, str], Item]:
-    """The subscriptions a dispatcher batch names, in one call per 100 keys."""
-    found: dict[tuple[str, str], Item] = {}
-    pending = [SUBSCRIPTIONS.key(tenant, sub) for tenant, sub in sorted(keys)]
-    client = aws.dynamodb()
-    while pending:
-        chunk, pending = pending[:100], pending[100:]
-        request: Any = {SUBSCRIPTIONS.name: {"Keys": chunk, "ConsistentRead": True}}
-        while request:
-            response = client.batch_get_item(RequestItems=request)
-            for raw in response.get("Responses", {}).get(SUBSCRIPTIONS.name, []):
-                item = deserialize(raw)
-                found[(item["tenantId"], item["subscriptionId"])] = item
-            request = response.get("UnprocessedKeys") or None
-    return found
+    """The subscriptions a dispatcher batch names (consistent: a disabling applies at once)."""
+    wanted = [SUBSCRIPTIONS.key(tenant, sub) for tenant, sub in sorted(keys)]
+    items = (deserialize(raw) for raw in batch_get_raw(SUBSCRIPTIONS.name, wanted, consistent=True))
+    return {(item["tenantId"], item["subscriptionId"]): item for item in items}
 
 
 def mark_failing(tenant_id: str, subscription_id: str, now_iso: str) -> str:

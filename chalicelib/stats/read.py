@@ -8,6 +8,7 @@ are as fine as the bucket bounds (``record.LATENCY_BOUNDS_MS``).
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Mapping
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -17,7 +18,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 from chalicelib.core import aws
 from chalicelib.core.config import get_settings
 from chalicelib.core.context import current_trace_id
-from chalicelib.core.dynamo import Item, deserialize
+from chalicelib.core.dynamo import Item, batch_get_raw, deserialize
 from chalicelib.core.errors import ValidationFailed
 from chalicelib.core.logging import logger
 from chalicelib.core.timestamps import format_time
@@ -74,25 +75,17 @@ def _items(tenant_id: str, series: str | None, first: datetime, last: datetime) 
         params["ExclusiveStartKey"] = response["LastEvaluatedKey"]
     if series is not None:
         return [deserialize(raw) for raw in found]
-    return _batch_get(params["TableName"], [{"seriesKey": raw["seriesKey"], "hour": raw["hour"]} for raw in found])
+    keys = [{"seriesKey": raw["seriesKey"], "hour": raw["hour"]} for raw in found]
+    return [deserialize(raw) for raw in batch_get_raw(params["TableName"], keys)]
 
 
-def _batch_get(table: str, keys: list[dict[str, Any]]) -> list[Item]:
-    """The hour items the keys-only index named, 100 keys per call, unprocessed keys asked again."""
-    items: list[Item] = []
-    for start in range(0, len(keys), 100):
-        request: Any = {table: {"Keys": keys[start : start + 100]}}
-        while request:
-            response = aws.dynamodb().batch_get_item(RequestItems=request)
-            items += [deserialize(raw) for raw in response.get("Responses", {}).get(table, [])]
-            request = response.get("UnprocessedKeys") or None
-    return items
+_MINUTE = re.compile(r"m\d\d_")  # a minute's counter (m07_call_ok); any other integer is an hour total
 
 
 def _counters(item: Mapping[str, Any], minute: int | None = None) -> Counters:
     """The hour's totals, or one minute's (``m07_call_ok`` read as ``call_ok``)."""
     if minute is None:
-        return {k: int(v) for k, v in item.items() if isinstance(v, int) and k[0] != "m" and k != "expiresAt"}
+        return {k: int(v) for k, v in item.items() if isinstance(v, int) and not _MINUTE.match(k) and k != "expiresAt"}
     prefix = f"m{minute:02d}_"
     return {k[len(prefix) :]: int(v) for k, v in item.items() if k.startswith(prefix)}
 

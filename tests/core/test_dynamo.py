@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import json
+from typing import Any
 
 import pytest
 
@@ -58,3 +59,33 @@ def test_numbers_come_back_as_the_api_accepts_them() -> None:
     back = deserialize(serialize(values))
     assert back == values and isinstance(back["big"], float) and isinstance(back["max"], int)
     assert json.dumps(back["big"]) == "1e+40"
+
+
+def test_batch_get_reads_every_chunk_and_asks_again_for_unprocessed_keys(local_api: object) -> None:
+    """DynamoDB returns ``UnprocessedKeys`` when throttled; moto never does, so the first answer is cut short."""
+    from chalicelib.core import aws
+
+    table = Table("events", sort_key="eventId")
+    tenant = "tenant-batch-get"
+    for n in range(120):
+        table.put({"tenantId": tenant, "eventId": f"evt-{n:03d}"})
+    calls: list[int] = []
+
+    def throttle_first(parsed: dict[str, Any], **_: Any) -> None:
+        calls.append(len(parsed["Responses"][table.name]))
+        if len(calls) == 1:
+            held = parsed["Responses"][table.name][:5]
+            del parsed["Responses"][table.name][:5]
+            parsed["UnprocessedKeys"] = {
+                table.name: {"Keys": [{k: item[k] for k in ("tenantId", "eventId")} for item in held]}
+            }
+
+    hooks = aws.dynamodb().meta.events
+    hooks.register("after-call.dynamodb.BatchGetItem", throttle_first, unique_id="throttle-first")
+    try:
+        wanted = [f"evt-{n:03d}" for n in range(130)]  # ten of them do not exist
+        found = table.batch_get(tenant, [*wanted, "evt-000"])  # a repeated key is asked for once
+    finally:
+        hooks.unregister("after-call.dynamodb.BatchGetItem", unique_id="throttle-first")
+    assert sorted(found) == wanted[:120]
+    assert len(calls) == 3  # two chunks of keys, and the five unprocessed ones again
