@@ -22,13 +22,14 @@ import json
 import secrets
 import threading
 import time
-
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
-from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
+from typing import TYPE_CHECKING
 
 from chalicelib.core.errors import FieldError, Unprocessable
 from chalicelib.credentials import vault
 from chalicelib.outbound.config import get_outbound_settings
+
+if TYPE_CHECKING:
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 PREFIX = "whsec_"
 PRIVATE_PREFIX = "whsk_"
@@ -68,11 +69,15 @@ def store_generated(tenant_id: str, subscription_id: str, version: int) -> tuple
 
 
 def private_key(value: str) -> Ed25519PrivateKey:
-    """The signing key behind a ``whsk_`` value."""
+    """The signing key behind a ``whsk_`` value (cryptography loads here: only ``v1a`` subscriptions pay for it)."""
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
     return Ed25519PrivateKey.from_private_bytes(base64.b64decode(value[len(PRIVATE_PREFIX) :]))
 
 
 def public_key_of(key: Ed25519PrivateKey) -> str:
+    from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
+
     raw = key.public_key().public_bytes(Encoding.Raw, PublicFormat.Raw)
     return PUBLIC_PREFIX + base64.b64encode(raw).decode()
 

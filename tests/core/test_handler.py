@@ -28,6 +28,7 @@ NOT_ON_A_HANDLERS_PATH = (
     "chalicelib.adapters.model_api",
     "chalicelib.adapters.github",
     "chalicelib.adapters.mcp",
+    "cryptography",  # v1a signing keys, SNS and JWT signatures load it on use
 )
 
 
