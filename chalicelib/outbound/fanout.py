@@ -52,8 +52,11 @@ def subscriptions(tenant_id: str) -> list[Item]:
 
 def selects(subscription: Item, event: PlatformEvent) -> bool:
     """The subscription takes this event: its types match and so does its content filter, if any."""
-    if not matches(subscription["eventTypes"], event.type):
-        return False
+    return matches(subscription["eventTypes"], event.type) and filter_matches(subscription, event)
+
+
+def filter_matches(subscription: Item, event: PlatformEvent) -> bool:
+    """The subscription's content filter matches the event (no filter matches everything)."""
     pattern = subscription.get("filter")
     return pattern is None or filters.matches(pattern, envelope(event))
 

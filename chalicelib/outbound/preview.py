@@ -16,7 +16,7 @@ from chalicelib.core.errors import NotFound
 from chalicelib.core.timestamps import now_text
 from chalicelib.events import store as events
 from chalicelib.events.models import PlatformEvent
-from chalicelib.outbound import fanout, filters, service, transforms
+from chalicelib.outbound import fanout, service, transforms
 from chalicelib.outbound.models import Preview, PreviewRequest, SignatureScheme, matches
 
 PREVIEW_EVENT_ID = "evt_preview"
@@ -44,8 +44,7 @@ def preview(tenant_id: str, subscription_id: str, request: PreviewRequest) -> Pr
     item = service.get_item(tenant_id, subscription_id)
     event = _event(tenant_id, request)
     type_matches = matches(item["eventTypes"], event.type)
-    pattern = item.get("filter")
-    filter_matches = pattern is None or filters.matches(pattern, fanout.envelope(event))
+    filter_matches = fanout.filter_matches(item, event)
     verdict = Preview(
         matches=type_matches and filter_matches, event_type_matches=type_matches, filter_matches=filter_matches
     )
