@@ -8,8 +8,10 @@ naming exactly the records to retry (an SQS ``messageId``, a stream record's
 about 0.4 of the cold-start floor (docs/performance.md "Cold start and
 package"), so this module keeps the same contract in a few lines:
 
-- every record runs in a fresh ``contextvars`` context, so one record's trace id
-  never leaks into another's logs;
+- every record runs in its own copy of the caller's ``contextvars`` context, so
+  one record's trace id never leaks into another's logs, while what the handler
+  set up for the whole batch (``chalicelib.stats.record.collecting``) reaches
+  every record, on the pool's threads too;
 - the outcome of each record is kept against that very record (not its
   ``messageId``, which a hand-built event may repeat);
 - when every record failed, ``EntireBatchFailed`` is raised unless the caller
@@ -90,7 +92,8 @@ def handle_concurrently(
 ) -> dict[str, Any]:
     """Run ``handle_record`` for every SQS record at once; report the ones that raised."""
     records: list[dict[str, Any]] = event.get("Records", [])
-    errors = executor.map(lambda record: _run(handle_record, SqsRecord(record)), records)
+    parent = contextvars.copy_context()
+    errors = executor.map(lambda record: _run(handle_record, SqsRecord(record), parent), records)
     return _report(records, list(errors), _message_id, raise_on_entire_batch_failure)
 
 
@@ -102,7 +105,8 @@ def handle_in_turn(
 ) -> dict[str, Any]:
     """Run ``handle_record`` for each SQS record, one after another; report the ones that raised."""
     records: list[dict[str, Any]] = event.get("Records", [])
-    errors = [_run(handle_record, SqsRecord(record)) for record in records]
+    parent = contextvars.copy_context()
+    errors = [_run(handle_record, SqsRecord(record), parent) for record in records]
     return _report(records, errors, _message_id, raise_on_entire_batch_failure)
 
 
@@ -114,13 +118,15 @@ def handle_stream_in_turn(
 ) -> dict[str, Any]:
     """Run ``handle_record`` for each DynamoDB stream record (the raw dict), in order; report the ones that raised."""
     records: list[dict[str, Any]] = event.get("Records", [])
-    errors = [_run(handle_record, record) for record in records]
+    parent = contextvars.copy_context()
+    errors = [_run(handle_record, record, parent) for record in records]
     return _report(records, errors, _sequence_number, raise_on_entire_batch_failure)
 
 
-def _run(handle_record: Callable[[_Record], None], record: _Record) -> Exception | None:
+def _run(handle_record: Callable[[_Record], None], record: _Record, parent: contextvars.Context) -> Exception | None:
+    """One record in a copy of the context the batch was handed over in."""
     try:
-        contextvars.Context().run(handle_record, record)
+        parent.copy().run(handle_record, record)
     except Exception as exc:
         return exc
     return None
@@ -161,9 +167,11 @@ def handle_fifo_concurrently(
     for record in records:
         groups.setdefault(record.get("attributes", {}).get("MessageGroupId", ""), []).append(record)
 
+    parent = contextvars.copy_context()
+
     def run(members: list[dict[str, Any]]) -> list[dict[str, Any]]:
         for index, record in enumerate(members):
-            if _run(handle_record, SqsRecord(record)) is not None:
+            if _run(handle_record, SqsRecord(record), parent) is not None:
                 return members[index:]
         return []
 

@@ -40,4 +40,4 @@ def _record(record: SqsRecord) -> None:
 
 def handle_batch(event: dict[str, Any]) -> dict[str, Any]:
     with stats.collecting():  # the batch's "accepted" counts: one stats write per (connection, hour)
-        return handle_concurrently(event, stats.carry(_record), pool("inbound", BATCH_SIZE))
+        return handle_concurrently(event, _record, pool("inbound", BATCH_SIZE))

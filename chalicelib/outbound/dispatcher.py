@@ -65,7 +65,7 @@ def handle(event: dict[str, Any]) -> dict[str, Any]:
 
     executor = pool("dispatch", get_outbound_settings().max_concurrency)
     with stats.collecting():  # the batch's attempts: one stats write per (subscription, hour)
-        return handle_concurrently(event, stats.carry(run), executor, raise_on_entire_batch_failure=False)
+        return handle_concurrently(event, run, executor, raise_on_entire_batch_failure=False)
 
 
 def _body(message: DispatchMessage, subscription: Item | None) -> str | None:

@@ -77,7 +77,7 @@ def handle(event: dict[str, Any]) -> dict[str, Any]:
 
     executor = pool("ordered", get_outbound_settings().max_concurrency)
     with stats.collecting():  # the batch's attempts: one stats write per (subscription, hour)
-        result = handle_fifo_concurrently(event, stats.carry(run), executor)
+        result = handle_fifo_concurrently(event, run, executor)
     failed = {f["itemIdentifier"] for f in result["batchItemFailures"]}
     _release([r for r in event.get("Records", []) if r["messageId"] in failed - attempted])
     return result

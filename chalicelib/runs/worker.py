@@ -56,12 +56,12 @@ class RetryScheduled(Exception):
 def handle_runs(event: dict[str, Any], context: Any = None) -> dict[str, Any]:
     # A batch whose every record is postponed is a normal outcome here, not an error to raise.
     with stats.collecting():  # one stats write per (connection, hour) for the whole batch
-        return handle_in_turn(event, stats.carry(_run_record), raise_on_entire_batch_failure=False)
+        return handle_in_turn(event, _run_record, raise_on_entire_batch_failure=False)
 
 
 def handle_dead_letters(event: dict[str, Any], context: Any = None) -> dict[str, Any]:
     with stats.collecting():
-        return handle_in_turn(event, stats.carry(_dead_record), raise_on_entire_batch_failure=False)
+        return handle_in_turn(event, _dead_record, raise_on_entire_batch_failure=False)
 
 
 def _run_record(record: SqsRecord) -> None:

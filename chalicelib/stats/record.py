@@ -15,11 +15,11 @@ from __future__ import annotations
 import contextvars
 import threading
 from bisect import bisect_left
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from typing import Literal, ParamSpec, TypeVar
+from typing import Literal
 
 from chalicelib.core import aws
 from chalicelib.core.config import get_settings
@@ -36,8 +36,6 @@ CONNECTION, SUBSCRIPTION = "c", "s"
 
 Kind = Literal["call", "run", "out"]
 InboundOutcome = Literal["accepted", "rejected", "duplicate"]
-P = ParamSpec("P")
-R = TypeVar("R")
 
 
 def series_key(tenant_id: str, subject: str, subject_id: str) -> str:
@@ -135,16 +133,6 @@ def collecting() -> Iterator[Batch]:
     finally:
         _current.reset(token)
         batch.flush()
-
-
-def carry(function: Callable[P, R]) -> Callable[P, R]:
-    """``function`` run in a copy of the caller's context, so pool threads add to the caller's batch."""
-    context = contextvars.copy_context()
-
-    def run(*args: P.args, **kwargs: P.kwargs) -> R:
-        return context.copy().run(function, *args, **kwargs)
-
-    return run
 
 
 def record(observation: Observation) -> None:

@@ -2,12 +2,20 @@
 
 from __future__ import annotations
 
+import contextvars
 import threading
 from typing import Any
 
 import pytest
 
-from chalicelib.core.batch import SqsRecord, handle_concurrently, handle_in_turn, handle_stream_in_turn, pool
+from chalicelib.core.batch import (
+    SqsRecord,
+    handle_concurrently,
+    handle_fifo_concurrently,
+    handle_in_turn,
+    handle_stream_in_turn,
+    pool,
+)
 from chalicelib.core.context import current_trace_id, set_trace_id
 from chalicelib.core.errors import EntireBatchFailed
 
@@ -56,6 +64,33 @@ def test_a_record_never_sees_another_records_trace_id() -> None:
     handle_concurrently({"Records": [record("a", "traced"), record("b", "untraced")]}, handle, executor)
     assert traces["traced"] == "trace-of-the-first"
     assert traces["untraced"] != "trace-of-the-first"
+
+
+BATCH_WIDE: contextvars.ContextVar[str] = contextvars.ContextVar("batch_wide", default="unset")
+
+
+@pytest.mark.parametrize("runner", ["concurrently", "in turn", "fifo"])
+def test_every_record_sees_what_the_caller_set_for_the_batch(runner: str) -> None:
+    """What the handler sets around the batch (the stats batch) reaches each record, on the pool's threads too."""
+    seen: list[str] = []
+    lock = threading.Lock()
+
+    def handle(item: SqsRecord) -> None:
+        with lock:
+            seen.append(BATCH_WIDE.get())
+
+    event = {"Records": [record(n, n) | {"attributes": {"MessageGroupId": n}} for n in ("a", "b", "c")]}
+    token = BATCH_WIDE.set("set by the handler")
+    try:
+        if runner == "concurrently":
+            handle_concurrently(event, handle, pool("test-batch", 4))
+        elif runner == "in turn":
+            handle_in_turn(event, handle)
+        else:
+            handle_fifo_concurrently(event, handle, pool("test-batch", 4))
+    finally:
+        BATCH_WIDE.reset(token)
+    assert seen == ["set by the handler"] * 3
 
 
 def test_in_turn_reports_exactly_the_failed_records_in_order() -> None:
