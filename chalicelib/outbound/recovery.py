@@ -64,12 +64,11 @@ def redeliver(tenant_id: str, event_id: str, subscription_id: str | None) -> Que
     return Queued(event_ids=[event_id], subscription_ids=[s["subscriptionId"] for s in chosen], queued=queued)
 
 
-def _ordering_data(item: Item, tenant_id: str, event_id: str) -> Any:
-    """The event's data when an ordering key needs it (one read per event); otherwise none is read."""
+def _ordering_data(item: Item, tenant_id: str, event_ids: list[str]) -> dict[str, Any]:
+    """Each event's data when an ordering key needs it (read in batches); otherwise nothing is read."""
     if not (ordering.is_ordered(item) and item.get("orderingKey")):
-        return None
-    event = events.get(tenant_id, event_id)
-    return event.data if event else None
+        return {}
+    return {event_id: event.data for event_id, event in events.get_many(tenant_id, event_ids).items()}
 
 
 def recover(tenant_id: str, subscription_id: str, since: str) -> Queued:
@@ -89,13 +88,14 @@ def recover(tenant_id: str, subscription_id: str, since: str) -> Queued:
             break
     failed = [(eid, etype) for eid, (status, etype) in outcome.items() if status is AttemptStatus.FAILED]
     failed = failed[:MAX_RECOVERED_EVENTS]
+    data = _ordering_data(item, tenant_id, [eid for eid, _ in failed])
     queued = queue.send_batch(
         DispatchMessage(
             tenant_id=tenant_id,
             subscription_id=subscription_id,
             event_id=eid,
             event_type=etype,
-            **ordering.fields(item, eid, _ordering_data(item, tenant_id, eid), fresh=True),
+            **ordering.fields(item, eid, data.get(eid), fresh=True),
         )
         for eid, etype in failed
     )

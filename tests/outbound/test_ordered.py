@@ -17,11 +17,12 @@ import pytest
 
 from chalicelib.core import aws
 from chalicelib.core.batch import handle_fifo_concurrently, pool
+from chalicelib.core.timestamps import now_text
 from chalicelib.outbound import ordering, queue
 from tests.outbound.conftest import QueueDriver, lambda_event
 from tests.outbound.helpers import attempts, publish, subscribe
 from tests.support.api_client import ApiClient
-from tests.support.receiver import serve_receiver
+from tests.support.receiver import Behaviour, serve_receiver
 
 
 class FifoDriver:
@@ -181,6 +182,31 @@ def test_redelivery_of_an_ordered_subscription_goes_through_the_fifo_queue(clien
         assert fifo.standard.receive() == []
         fifo.drain()
         assert [r.message_id for r in receiver.accepted()].count(first) == 3
+
+
+def test_recovery_of_a_keyed_subscription_puts_each_event_in_its_keys_group(
+    client: ApiClient, fifo: FifoDriver, outbound_env: Callable[..., None]
+) -> None:
+    outbound_env(WEBHOOK_RETRY_SCHEDULE="0.01")
+    with serve_receiver(Behaviour(status=503)) as receiver:
+        sub = subscribe(client, receiver, ["Repo.*"], delivery="ordered", orderingKey="data.repository.id")
+        before = now_text()
+        ids = publish_five(client)  # repository ids 1, 0, 1, 0, 1
+        fifo.drain()
+        assert receiver.accepted_ids == set()
+
+        receiver.behaviour.status = None
+        recovered = client.post(f"/webhooks/subscriptions/{sub['subscriptionId']}/recover", {"since": before})
+        assert recovered.status == 202 and sorted(recovered.json["eventIds"]) == sorted(ids), recovered.json
+        queued = aws.sqs().receive_message(QueueUrl=fifo.url, MaxNumberOfMessages=10, AttributeNames=["All"])
+        groups = {m["Attributes"]["MessageGroupId"] for m in queued.get("Messages", [])}
+        assert len(groups) == 2 and all(g.startswith(sub["subscriptionId"] + ":") for g in groups), groups
+        for message in queued.get("Messages", []):
+            aws.sqs().change_message_visibility(
+                QueueUrl=fifo.url, ReceiptHandle=message["ReceiptHandle"], VisibilityTimeout=0
+            )
+        fifo.drain()
+        assert receiver.accepted_ids == set(ids)
 
 
 def test_a_message_received_again_after_its_final_attempt_is_acknowledged_not_sent(
