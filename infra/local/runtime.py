@@ -22,6 +22,7 @@ log = logging.getLogger("infra.local.runtime")
 
 def _environment(port: int) -> dict[str, str]:
     from infra.local.dev_issuer import DEV_AUDIENCE, DEV_ISSUER
+    from infra.local.embedded import JWKS_PATH
     from infra.local.invoke import LOCAL_ACCOUNT
 
     region = os.environ.get("AWS_DEFAULT_REGION") or "us-east-1"
@@ -31,7 +32,7 @@ def _environment(port: int) -> dict[str, str]:
         "ALLOW_INSECURE_URLS": "true",
         "JWT_ISSUER": DEV_ISSUER,
         "JWT_AUDIENCE": DEV_AUDIENCE,
-        "JWKS_URL": f"http://127.0.0.1:{port}/.well-known/jwks.json",
+        "JWKS_URL": f"http://127.0.0.1:{port}{JWKS_PATH}",
         "PUBLIC_BASE_URL": f"http://127.0.0.1:{port}",  # so webhookUrl is a URL a local sender can post to
         # The embedded AWS's RotateSecret runs this function (infra/local/rotation.py).
         "ROTATION_INVOKER": "secretsmanager",

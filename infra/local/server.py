@@ -19,10 +19,10 @@ from typing import Any, cast
 from chalicelib.api.rendering import error_response
 from chalicelib.core.context import set_trace_id, trace_id_from_headers
 from chalicelib.core.errors import ApiError, PayloadTooLarge, ValidationFailed
+from infra.local.embedded import JWKS_PATH
 from infra.local.gateway import GatewayResponse, LocalApi
 
 log = logging.getLogger(__name__)
-JWKS_PATH = "/.well-known/jwks.json"
 DEV_SIGN_IN_PATH = "/.well-known/dev-sign-in"
 DEV_SIGN_IN_TTL_SECONDS = 8 * 3600
 TokenMaker = Callable[..., str]
