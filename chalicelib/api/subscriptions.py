@@ -7,6 +7,7 @@ from chalice.app import Blueprint, Response
 from chalicelib.api.requests import parse_json_body
 from chalicelib.api.routing import Call, Reply, endpoint
 from chalicelib.core.context import current_trace_id
+from chalicelib.core.errors import AuthorizationDenied
 from chalicelib.outbound import preview, recovery, service
 from chalicelib.outbound.models import (
     AttemptList,
@@ -125,7 +126,7 @@ def delete_subscription(call: Call) -> Response:
     tag=TAG,
     scope=WRITE,
     response=RotatedSecret,
-    errors=(400, 404, 409, 422),
+    errors=(400, 403, 404, 409, 422),
     portal=True,
 )
 def rotate_secret(call: Call) -> RotatedSecret:
@@ -135,6 +136,9 @@ def rotate_secret(call: Call) -> RotatedSecret:
         if call.raw_body.strip()
         else RotateSecretRequest()
     )
+    if call.principal.is_portal and request.signing_secret_ref is not None:
+        # A tenant's customer may not point its endpoint at (or probe for) the tenant's other secrets.
+        raise AuthorizationDenied("A portal session cannot use signingSecretRef; the platform generates the secret.")
     rotated = service.rotate(call.tenant_id, call.path["subscriptionId"], request)
     return rotated.model_copy(update={"trace_id": current_trace_id()})
 

@@ -137,7 +137,7 @@ class Connection(WireModel):
     stats: UsageStats | None = None
     trace_id: str | None = None
     # An MCP server's tools as its last test or health check listed them (``chalicelib.adapters.mcp``);
-    # written by ``health.record_tools`` only, read back here, never part of a response.
+    # written by the health check and the connection test (``connections.health``), never part of a response.
     discovered_tools: list[dict[str, Any]] | None = Field(default=None, exclude=True)
     # A secret generated at creation, handed to the route once; never dumped, so never stored.
     generated_webhook_secret: SecretStr | None = Field(default=None, exclude=True)

@@ -28,10 +28,15 @@ SECURITY_HEADERS = {
 }
 
 
-@cache
 def asset(name: str) -> tuple[str, str] | None:
-    """The file's text and content type, or None when ``name`` is not a console asset."""
-    if name not in ASSETS:
-        return None
+    """The file's text and content type, or None when ``name`` is not a console asset.
+
+    Checked before the cache: the route is public, and caching every name asked for would grow for ever.
+    """
+    return _read(name) if name in ASSETS else None
+
+
+@cache
+def _read(name: str) -> tuple[str, str]:
     text = files("chalicelib.system").joinpath("static", "console", name).read_text(encoding="utf-8")
     return text, CONTENT_TYPES[name[name.rindex(".") :]]

@@ -88,6 +88,18 @@ def test_a_portal_token_manages_its_own_subscription(client: ApiClient, local_ap
     assert portal.get(f"{one}/attempts").status == 200
 
 
+def test_a_portal_rotation_cannot_name_one_of_the_tenants_secrets(client: ApiClient, local_api: object) -> None:
+    """Else a tenant's customer could sign with another customer's secret, or probe which secrets exist."""
+    sub, other = subscription(client), subscription(client)
+    other_ref = client.get(f"/webhooks/subscriptions/{other}").json["signingSecretRef"]
+    portal = ApiClient(local_api, portal_token(client, subscriptionIds=[sub]))  # type: ignore[arg-type]
+    for ref in (other_ref, "secret:tenant/missing"):
+        refused = portal.post(f"/webhooks/subscriptions/{sub}/rotate-secret", {"signingSecretRef": ref})
+        assert refused.status == 403 and refused.json["error"]["code"] == "AUTHORIZATION_DENIED", refused.body
+    tenant_may = client.post(f"/webhooks/subscriptions/{sub}/rotate-secret", {"signingSecretRef": other_ref})
+    assert tenant_may.status == 200, tenant_may.body
+
+
 def test_a_portal_token_reaches_nothing_else(client: ApiClient, local_api: object) -> None:
     sub, other = subscription(client), subscription(client)
     event = client.post("/events", {"type": "InvoicePaid", "data": {}}).json["eventId"]
