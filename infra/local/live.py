@@ -146,10 +146,6 @@ class LiveGateway:
             return _json(200, info)
         return _json(405, {"message": "Method not allowed"})
 
-    def open_count(self) -> int:
-        with self._lock:
-            return len(self._open)
-
     def _invoke(self, route: str, event: dict[str, Any]) -> Any:
         function = self._functions.get(route)
         if function is None:
