@@ -1,4 +1,4 @@
-"""Platform event routes: read one recorded event and its delivery status per subscription."""
+"""Platform event routes: the events recorded since a time, one event and its delivery status per subscription."""
 
 from __future__ import annotations
 
@@ -7,8 +7,9 @@ from chalice.app import Blueprint
 from chalicelib.api.routing import Call, endpoint
 from chalicelib.core import jsontext
 from chalicelib.core.errors import NotFound
+from chalicelib.core.timestamps import format_time, parse_time
 from chalicelib.events import store
-from chalicelib.outbound.models import EventDetail
+from chalicelib.outbound.models import EventDetail, EventList, EventListQuery, PublishedEvent
 from chalicelib.outbound.recovery import delivery_status
 
 events = Blueprint(__name__)
@@ -37,3 +38,27 @@ def get_event(call: Call) -> EventDetail:
         if not deliveries:
             raise NotFound(f"Event '{call.path['eventId']}' was not found.")
     return EventDetail(**(event.model_dump() | {"data": jsontext.for_api(event.data)}), deliveries=deliveries)
+
+
+@endpoint(
+    events,
+    "/events",
+    "GET",
+    summary="List the events recorded since a time, oldest first (what a live listener missed)",
+    tag=TAG,
+    scope="events.read",
+    query=EventListQuery,
+    response=EventList,
+    errors=(400,),
+)
+def list_events(call: Call) -> EventList:
+    query: EventListQuery = call.query
+    start = format_time(parse_time(query.since, "since"))  # the one form the index sorts by
+    found, next_cursor = store.since(call.tenant_id, start, limit=query.limit, cursor=query.cursor)
+    items = [
+        PublishedEvent(
+            event_id=e.event_id, type=e.type, source=e.source, timestamp=e.timestamp, data=jsontext.for_api(e.data)
+        )
+        for e in found
+    ]
+    return EventList(items=items, next_cursor=next_cursor)
