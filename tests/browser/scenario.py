@@ -32,6 +32,7 @@ class Scenario:
     token: str
     receiver: Receiver
     ids: dict[str, str] = field(default_factory=dict)
+    connection: dict[str, Any] = field(default_factory=dict)  # as created, with its webhookSecret
 
     def call(self, method: str, path: str, body: Any = None, expect: int | tuple[int, ...] = (200, 201, 202)) -> Any:
         reply = self.runtime.request(method, path, json_body=body, token=self.token)
@@ -102,6 +103,7 @@ def build(runtime: LocalRuntime, vendor_url: str, receiver: Receiver) -> Scenari
         },
     )
     cid = s.ids["connectionId"] = connection["connectionId"]
+    s.connection = connection
     s.call("POST", f"/integrations/connections/{cid}/health/check")
     parameters = {"parameters": {"owner": "octo", "repo": "hello"}}
     run = s.call("POST", f"/integrations/connections/{cid}/operations/GetRepository", parameters)
