@@ -27,6 +27,8 @@ CLOSE_RATE_LIMITED = 4429
 CLOSE_TOKEN_EXPIRED = 4401
 # What every platform event also becomes for a run: 002's ``task.progress``, for runs.
 RUN_PROGRESS = "run.progress"
+# Each webhook delivery attempt of an event, pushed by the dispatcher (``push.push_attempt``).
+DELIVERY_ATTEMPT = "delivery.attempt"
 
 ShortId = Annotated[str, Field(min_length=1, max_length=MAX_ID_LENGTH)]
 

@@ -57,7 +57,8 @@ def test_each_event_id_is_printed_once_and_control_frames_never(tmp_path: Path) 
     for sent in (
         {"type": "subscribed", "data": {"id": "listen"}},
         frame("evt-1", "RunCompleted", runId="run-1"),
-        frame("evt-1", "run.progress", runId="run-1", progress=100),  # not asked for
+        frame("evt-1", "run.progress", runId="run-1", progress=100),  # a view of the event, not an event
+        frame("evt-1", "delivery.attempt", subscriptionId="sub-1", attempt=1),
         frame("evt-1", "RunCompleted", runId="run-1"),  # a repeat (a stream retry, or replay and push both)
         {"type": "pong", "data": {}},
     ):

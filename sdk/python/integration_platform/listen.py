@@ -30,7 +30,8 @@ from integration_platform.client import Client
 from integration_platform.webhooks import sign, sign_x_signature_256
 
 CONTROL_FRAMES = frozenset({"subscribed", "unsubscribed", "pong", "error", "close"})
-RUN_PROGRESS = "run.progress"
+# Views of an event, not events: they share its id and the events API cannot replay them.
+DERIVED_FRAMES = frozenset({"run.progress", "delivery.attempt"})
 KEEP_SEEN = 2000  # ids remembered for dedupe; far more than a replay window holds
 MAX_BACKOFF = 30.0
 FORWARD_TIMEOUT = 30.0
@@ -140,7 +141,7 @@ class Listener:
         frame_type = str(frame.get("type"))
         if frame_type == "error":
             self._print(f"Error from the platform: {json.dumps(frame.get('data'))}")
-        if frame_type in CONTROL_FRAMES or (frame_type == RUN_PROGRESS and RUN_PROGRESS not in self.events):
+        if frame_type in CONTROL_FRAMES or frame_type in DERIVED_FRAMES:
             return
         self.deliver(str(frame["id"]), frame_type, str(frame["time"]), frame.get("data") or {})
 

@@ -323,7 +323,8 @@ const RUN_TYPES = new Set(["RunStarted", "RunCompleted", "RunFailed", "run.progr
 const LIVE_PAGES = [
   [/^#\/deliveries(\/.+)?$/, (f) => f.data.deliveryId !== undefined || f.type === "DeliveryFailed"],
   [/^#\/runs(\/.+)?$/, (f) => RUN_TYPES.has(f.type)],
-  [/^#\/events$/, () => true],
+  [/^#\/events$/, (f) => f.type !== "delivery.attempt"],
+  [/^#\/events\/(.+)$/, (f, hash) => f.type === "delivery.attempt" && hash === `#/events/${enc(f.id)}`],
   [/^#\/connections(\/.+)?$/, (f) => f.data.connectionId !== undefined || f.type.startsWith("Connection")],
 ];
 let stopLive = null;
@@ -332,7 +333,7 @@ let pending = null;
 function onLiveEvent(frame) {
   const hash = location.hash || "#/connections";
   const page = LIVE_PAGES.find(([pattern]) => pattern.test(hash));
-  if (!page || !page[1](frame) || pending) return;
+  if (!page || !page[1](frame, hash) || pending) return;
   pending = setTimeout(() => { pending = null; if (location.hash === hash) route(); }, 300);
 }
 
