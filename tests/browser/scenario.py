@@ -123,3 +123,14 @@ def build(runtime: LocalRuntime, vendor_url: str, receiver: Receiver) -> Scenari
 def attempts_of(s: Scenario, event_id: str) -> list[dict[str, Any]]:
     items = s.get(f"/webhooks/subscriptions/{s.ids['subscriptionId']}/attempts?limit=100")["items"]
     return [a for a in items if a["eventId"] == event_id]
+
+
+def live_sockets(s: Scenario) -> list[str]:
+    """The connection ids of the tenant's open live sockets (the console's), from the connections table."""
+    found = _aws(s.runtime, "dynamodb").query(
+        TableName=f"{PREFIX}-live-connections",
+        KeyConditionExpression="tenantId = :t",
+        ExpressionAttributeValues={":t": {"S": s.tenant}},
+        ConsistentRead=True,
+    )
+    return [item["connectionId"]["S"] for item in found.get("Items", [])]

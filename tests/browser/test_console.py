@@ -8,7 +8,7 @@ from collections.abc import Iterator
 import pytest
 
 from tests.browser.conftest import Page
-from tests.browser.scenario import Scenario, attempts_of, build, inbound_delivery
+from tests.browser.scenario import Scenario, attempts_of, build, inbound_delivery, live_sockets
 from tests.e2e.conftest import LocalRuntime
 from tests.support.fake_vendor import serve_vendor
 from tests.support.receiver import serve_receiver
@@ -186,4 +186,24 @@ def test_a_new_inbound_webhook_appears_without_a_reload(console: Page, scenario:
     console.wait(lambda: shown in console.text("main table"), "the new row")
     assert console.driver.execute_script("return window.notReloaded") is True
     console.screenshot(f"console-live-{page_route.strip('#/')}")
+    console.no_console_errors()
+
+
+def test_a_dropped_socket_shows_reconnecting_and_comes_back(console: Page, scenario: Scenario) -> None:
+    """The platform closes the console's socket (as API Gateway's DeleteConnection does): the header says so, then
+    the page is live again by itself."""
+    console.css("#sign-out").click()
+    dev_sign_in(console, scenario)
+    console.wait(lambda: console.css("#live").get_attribute("data-state") == "connected", "the live badge connected")
+    console.driver.execute_script(
+        "window.liveStates = [];"
+        "new MutationObserver(() => window.liveStates.push(document.getElementById('live').dataset.state))"
+        ".observe(document.getElementById('live'), {attributes: true});"
+    )
+    socket = poll(lambda: len(found := live_sockets(scenario)) == 1 and found[0], "the console's one socket")
+    closed = scenario.runtime.send("DELETE", f"/@connections/{socket}", None, {})
+    assert closed.status == 204, closed.body
+    console.wait(lambda: "reconnecting" in console.driver.execute_script("return window.liveStates"), "reconnecting")
+    console.wait(lambda: console.css("#live").get_attribute("data-state") == "connected", "live again")
+    assert live_sockets(scenario) != [socket]
     console.no_console_errors()
