@@ -54,7 +54,7 @@ package: venv
 # The SDK's typed models follow /openapi.json; tests/sdk fails until this is re-run after an API change.
 sdk-models: venv
 	mkdir -p build
-	$(BIN)/python -c "import app; from chalicelib.system.openapi import document_json; print(document_json())" > build/openapi.json
+	$(BIN)/python -c "import app; from chalicelib.api.openapi import document_json; print(document_json())" > build/openapi.json
 	$(BIN)/python sdk/python/tools/generate.py build/openapi.json
 
 bench: venv

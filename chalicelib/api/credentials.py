@@ -5,8 +5,8 @@ from __future__ import annotations
 from chalice.app import Blueprint
 
 from chalicelib.api.routing import Call, Reply, endpoint
-from chalicelib.credentials import rotation
-from chalicelib.credentials.rotation import CredentialView, RotateRequest, RotationAccepted
+from chalicelib.rotation import service as rotation
+from chalicelib.rotation.service import CredentialView, RotateRequest, RotationAccepted
 
 credentials = Blueprint(__name__)
 TAG = "Credentials"

@@ -28,7 +28,7 @@ def platform_health(call: Call) -> Reply:
 
 @endpoint(system, "/openapi.json", "GET", summary="The OpenAPI 3.1 description of this API", tag=TAG, scope=None)
 def openapi_document(call: Call) -> Response:
-    from chalicelib.system.openapi import document_json  # pydantic's schema generator: first request only
+    from chalicelib.api.openapi import document_json  # pydantic's schema generator: first request only
 
     return Response(body=document_json(), status_code=200, headers={"Content-Type": "application/json"})
 

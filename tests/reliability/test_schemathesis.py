@@ -37,7 +37,7 @@ CHECKS = [
 
 def _document() -> dict[str, Any]:
     import app  # noqa: F401  (registers every operation)
-    from chalicelib.system.openapi import document_json
+    from chalicelib.api.openapi import document_json
 
     parsed: dict[str, Any] = json.loads(document_json())
     return parsed

@@ -55,7 +55,7 @@ import importlib.metadata
 assert importlib.metadata.version("pydantic") and importlib.metadata.version("aws-lambda-powertools")
 assert importlib.metadata.metadata("pydantic").get_payload() == ""  # the long description is left out
 
-from chalicelib.system.openapi import document_json
+from chalicelib.api.openapi import document_json
 assert json.loads(document_json())["paths"]
 from chalicelib.core.logging import logger
 from chalicelib.core.metrics import count

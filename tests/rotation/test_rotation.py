@@ -10,8 +10,10 @@ import pytest
 
 from chalicelib.core import aws
 from chalicelib.core.config import get_settings
-from chalicelib.credentials import rotation, steps, vault
+from chalicelib.credentials import vault
 from chalicelib.credentials.versions import CURRENT, PENDING, PREVIOUS
+from chalicelib.rotation import service as rotation
+from chalicelib.rotation import steps
 from tests.support.api_client import ApiClient
 from tests.support.fake_vendor import FakeVendor, serve_vendor
 from tests.support.run_driver import connect

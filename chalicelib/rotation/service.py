@@ -4,7 +4,7 @@ Starting claims the rotation in the ``credentials`` table (a conditional
 write: a second request gets 409), records the verification run as Pending,
 parks a supplied value under a custom stage, and triggers the rotation
 function with a fresh ``ClientRequestToken``; the function
-(``chalicelib.credentials.steps``) does the rest exactly as Secrets Manager
+(``chalicelib.rotation.steps``) does the rest exactly as Secrets Manager
 drives it. The trigger is the one seam between AWS and the local runtime:
 
 - ``secretsmanager`` (deployed): ``RotateSecret`` makes Secrets Manager invoke

@@ -32,8 +32,9 @@ from chalicelib.connections.models import ConnectionStatus
 from chalicelib.core.config import get_settings
 from chalicelib.core.logging import logger
 from chalicelib.core.timestamps import now_text
-from chalicelib.credentials import rotation, store, vault, versions
+from chalicelib.credentials import store, vault, versions
 from chalicelib.credentials.store import RotationState, RotationStatus
+from chalicelib.rotation import service as rotation
 from chalicelib.runs import store as runs
 from chalicelib.runs.models import RunStatus
 
