@@ -1,14 +1,14 @@
 """The HTTP middleware every route passes through.
 
-It fixes the trace id before anything logs, enforces API versioning by
-``Accept``, turns every ``ApiError`` (and anything unexpected) into the one
-error shape, and rewrites Chalice's own error bodies (405, 415, 500) into it.
+It fixes the trace id before anything logs, turns every ``ApiError`` (and
+anything unexpected) into the one error shape, and rewrites Chalice's own error
+bodies (405, 415, 500) into it. ``Accept`` is checked per route by ``endpoint``,
+which knows what each route produces.
 """
 
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import Callable
 from typing import Any
 
@@ -19,32 +19,10 @@ from chalicelib.core.context import set_trace_id, trace_id_from_headers
 from chalicelib.core.errors import (
     ApiError,
     MethodNotAllowed,
-    NotAcceptable,
     UnsupportedMediaType,
     ValidationFailed,
 )
 from chalicelib.core.logging import logger
-
-VENDOR_MEDIA = re.compile(r"^application/vnd\.connectsoft\.integration\.v(\d+)\+json$")
-CURRENT_MAJOR = 1
-_GENERIC_ACCEPTS = {"*/*", "application/*", "application/json"}
-
-
-def check_accept(accept: str | None, path: str) -> None:
-    """``Accept`` picks the major version; none, JSON or ``*/*`` mean the current one."""
-    if not accept or not accept.strip():
-        return
-    offered = [part.split(";")[0].strip().lower() for part in accept.split(",")]
-    for media in offered:
-        if media in _GENERIC_ACCEPTS or (path == "/docs" and media in {"text/html", "text/*"}):
-            return
-        match = VENDOR_MEDIA.match(media)
-        if match and int(match.group(1)) == CURRENT_MAJOR:
-            return
-    raise NotAcceptable(
-        f"None of the media types in Accept can be served; use "
-        f"application/vnd.connectsoft.integration.v{CURRENT_MAJOR}+json or application/json."
-    )
 
 
 def _chalice_error(response: Response) -> ApiError | None:
@@ -74,7 +52,6 @@ def http_middleware(request: Request, get_response: Callable[[Request], Response
     set_trace_id(trace_id)
     logger.append_keys(trace_id=trace_id)
     try:
-        check_accept(headers.get("accept"), request.path)
         response = get_response(request)
         converted = _chalice_error(response)
         if converted is not None:

@@ -86,10 +86,9 @@ _JSON_RPC = {
         },
     },
 }
-# Routes whose bodies are not models (the system package's own, and MCP's JSON-RPC).
+# JSON routes whose bodies are not models (the document itself, and MCP's JSON-RPC); pages declare what they produce.
 _NON_MODEL_BODIES: dict[str, tuple[str, dict[str, Any]]] = {
     "openapi_document": ("application/json", {"type": "object"}),
-    "api_docs": ("text/html", {"type": "string"}),
     "mcp_endpoint": ("application/json", {"anyOf": [_JSON_RPC, {"type": "array", "items": _JSON_RPC}]}),
 }
 _JSON_RPC_ERRORS: dict[str, tuple[int, ...]] = {"mcp_endpoint": (400,)}
@@ -165,6 +164,8 @@ def _responses(op: Operation, refs: Refs) -> dict[str, Any]:
     elif op.operation_id in _NON_MODEL_BODIES:
         media, schema = _NON_MODEL_BODIES[op.operation_id]
         success["content"] = _json(schema, media)
+    elif "application/json" not in op.produces:
+        success["content"] = {media: {"schema": {"type": "string"}} for media in op.produces}
     if op.status in (201, 202):
         where = "The created resource." if op.status == 201 else "Where to follow the accepted work."
         success["headers"]["Location"] = {"description": where, "schema": {"type": "string"}}

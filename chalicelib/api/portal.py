@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from chalice.app import Blueprint, Response
 
+from chalicelib.api.requests import HTML_MEDIA
 from chalicelib.api.routing import Call, Reply, endpoint
 from chalicelib.core.errors import NotFound
 from chalicelib.portal import service
@@ -39,7 +40,9 @@ def create_portal_session(call: Call) -> Reply:
     return Reply(service.create(call.tenant_id, call.body), status=201)
 
 
-@endpoint(portal, "/console", "GET", summary="The operator console (static page)", tag=TAG, scope=None)
+@endpoint(
+    portal, "/console", "GET", summary="The operator console (static page)", tag=TAG, scope=None, produces=HTML_MEDIA
+)
 def console_page(call: Call) -> Response:
     return _page("console.html")
 
@@ -52,11 +55,14 @@ def console_page(call: Call) -> Response:
     tag=TAG,
     scope=None,
     errors=(404,),
+    produces=("text/html", "text/javascript", "text/css"),
 )
 def console_asset(call: Call) -> Response:
     return _page(call.path["asset"])
 
 
-@endpoint(portal, "/portal", "GET", summary="The subscriber portal (static page)", tag=TAG, scope=None)
+@endpoint(
+    portal, "/portal", "GET", summary="The subscriber portal (static page)", tag=TAG, scope=None, produces=HTML_MEDIA
+)
 def portal_page(call: Call) -> Response:
     return _page("portal.html")

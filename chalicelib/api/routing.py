@@ -1,6 +1,7 @@
 """Declaring an endpoint once: the Chalice route, its auth, its models and its OpenAPI entry.
 
-Handlers stay thin: ``endpoint`` authenticates (bearer token or ``X-API-Key``),
+Handlers stay thin: ``endpoint`` checks ``Accept`` against the media types the
+route produces (JSON unless declared otherwise), authenticates (bearer token or ``X-API-Key``),
 counts the request against the rate limits, checks the scope, parses the body
 and query into models, honours ``Idempotency-Key`` on creating routes, and
 renders what the handler returns, so a handler only calls the domain service.
@@ -19,7 +20,7 @@ from pydantic import BaseModel
 
 from chalicelib.api.deprecation import Deprecation, used_in
 from chalicelib.api.rendering import json_response
-from chalicelib.api.requests import check_size, parse_json_body, parse_query
+from chalicelib.api.requests import JSON_MEDIA, check_accept, check_size, parse_json_body, parse_query
 from chalicelib.auth.principal import Principal
 from chalicelib.auth.tokens import principal_from_bearer
 from chalicelib.core.errors import ApiError, AuthenticationFailed, AuthorizationDenied
@@ -43,6 +44,7 @@ class Operation:
     idempotent: bool = False
     portal: bool = False
     deprecation: Deprecation | None = None
+    produces: tuple[str, ...] = JSON_MEDIA
 
 
 OPERATIONS: list[Operation] = []
@@ -94,6 +96,7 @@ def endpoint(
     idempotent: bool = False,
     deprecation: Deprecation | None = None,
     portal: bool = False,
+    produces: tuple[str, ...] = JSON_MEDIA,
 ) -> Callable[[Handler], Handler]:
     """Register ``handler`` for ``method path``; ``scope=None`` makes it public.
 
@@ -101,6 +104,7 @@ def endpoint(
     ``deprecation`` adds ``Deprecation``/``Sunset``/``Link`` to every response (chalicelib/api/deprecation.py).
     ``portal=True`` lets a subscriber-portal token reach it (the handler checks the subscription allow-list);
     every other operation answers such a token 403.
+    ``produces`` names the media types the handler answers with: ``Accept`` must admit one (else 406).
     """
 
     def decorator(handler: Handler) -> Handler:
@@ -121,6 +125,7 @@ def endpoint(
                 idempotent,
                 deprecation=deprecation,
                 portal=portal,
+                produces=produces,
             )
         )
 
@@ -129,6 +134,7 @@ def endpoint(
             headers: Mapping[str, str] = http.headers
             raw = http.raw_body or b""
             body_bytes = raw.encode() if isinstance(raw, str) else raw
+            check_accept(headers.get("accept"), produces)
             principal = ANONYMOUS
             quota: limiter.Quota | None = None
             if scope is not None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from chalice.app import Blueprint, Response
 
+from chalicelib.api.requests import HTML_MEDIA
 from chalicelib.api.routing import Call, Reply, endpoint
 from chalicelib.system.health import PlatformHealth, check_platform
 
@@ -33,7 +34,15 @@ def openapi_document(call: Call) -> Response:
     return Response(body=document_json(), status_code=200, headers={"Content-Type": "application/json"})
 
 
-@endpoint(system, "/docs", "GET", summary="Browsable API reference (renders /openapi.json)", tag=TAG, scope=None)
+@endpoint(
+    system,
+    "/docs",
+    "GET",
+    summary="Browsable API reference (renders /openapi.json)",
+    tag=TAG,
+    scope=None,
+    produces=HTML_MEDIA,
+)
 def api_docs(call: Call) -> Response:
     from chalicelib.system.docs_page import docs_html
 

@@ -2,7 +2,9 @@
 
 The two ingest routes are public: a delivery authenticates by the vendor's
 signature with the connection's secret. A bearer token, when one is sent
-anyway, must carry ``webhooks.deliveries.ingest`` and the connection's tenant.
+anyway, must carry ``webhooks.deliveries.ingest`` and the connection's tenant;
+with one, the 004 form may leave out ``X-CS-Connection`` when the tenant has a
+single active connection of the provider.
 One path level serves ``POST`` (a connection id, where vendors are pointed)
 and ``GET`` (a delivery id): API Gateway allows one variable name per level,
 so the template names it ``{id}``.
@@ -70,20 +72,27 @@ def ingest_delivery(call: Call) -> Reply:
     query: IngestQuery = call.query
     connection_id = call.headers.get("x-cs-connection") or query.connection_id
     provider = call.headers.get("x-cs-provider")
+    caller_tenant = _caller_tenant(call)
+    if provider and not connection_id and caller_tenant is not None:
+        connection_id = service.sole_connection(caller_tenant, provider)
     missing = [
         FieldError(name, "required")
         for name, value in (("X-CS-Provider", provider), ("X-CS-Connection", connection_id))
         if not value
     ]
     if missing:
-        raise ValidationFailed("Name the provider and the connection of the delivery.", missing)
+        raise ValidationFailed(
+            "Name the provider and the connection of the delivery (with a bearer token, the provider alone "
+            "names the tenant's one active connection of it).",
+            missing,
+        )
     inbound = service.Inbound(
         connection_id=str(connection_id),
         headers=call.headers,
         body=call.raw_body,
         envelope=True,
         provider_hint=provider,
-        caller_tenant=_caller_tenant(call),
+        caller_tenant=caller_tenant,
     )
     return _reply(service.ingest(inbound))
 

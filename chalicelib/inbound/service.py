@@ -25,10 +25,19 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from chalicelib.connections import store as connection_store
 from chalicelib.connections.models import Connection, ConnectionStatus
 from chalicelib.core import jsontext
 from chalicelib.core.context import current_trace_id
-from chalicelib.core.errors import AuthenticationFailed, Conflict, CredentialUnavailable, NotFound, ServiceUnavailable
+from chalicelib.core.errors import (
+    AuthenticationFailed,
+    Conflict,
+    CredentialUnavailable,
+    FieldError,
+    NotFound,
+    ServiceUnavailable,
+    ValidationFailed,
+)
 from chalicelib.core.logging import logger
 from chalicelib.core.timestamps import now_text
 from chalicelib.inbound import extract, handoff, lookup, queue, sns, store, webhook_secrets
@@ -43,10 +52,12 @@ from chalicelib.inbound.models import (
 )
 from chalicelib.inbound.signatures import SignatureRejected, SignedRequest, verify
 from chalicelib.providers.models import Provider
+from chalicelib.providers.service import provider_id_for
 from chalicelib.ratelimit import limiter
 from chalicelib.stats import record as stats
 
 REDACTED = "[redacted]"
+NAMED_CONNECTIONS = 20  # the most candidates a 400 names when a 004 envelope leaves its connection out
 _SENSITIVE = ("signature", "secret", "token", "authorization", "cookie", "hmac", "api-key", "apikey")
 
 
@@ -86,6 +97,26 @@ class Inbound:
 class Outcome:
     payload: DeliveryReceipt | dict[str, Any]
     status: int
+
+
+def sole_connection(tenant_id: str, provider_hint: str) -> str:
+    """The connection a 004 envelope means when it names only its provider (the caller sent a bearer token).
+
+    The tenant's one Active connection of that provider (key or id) is the one; with several the caller
+    must pick, so the 400 names them in ``details``; with none it is a 404, as for an unknown connection.
+    """
+    wanted = {provider_hint, provider_id_for(provider_hint)}
+    found = connection_store.active_of_provider(tenant_id, wanted, NAMED_CONNECTIONS + 1)
+    if len(found) == 1:
+        return found[0]
+    if not found:
+        raise NotFound(f"No active connection of provider '{provider_hint}' was found; name one in X-CS-Connection.")
+    more = f" (the first {NAMED_CONNECTIONS} are named)" if len(found) > NAMED_CONNECTIONS else ""
+    raise ValidationFailed(
+        f"Several active connections of provider '{provider_hint}' could take this delivery; "
+        f"name one in X-CS-Connection{more}.",
+        [FieldError("X-CS-Connection", f"candidate {cid}") for cid in found[:NAMED_CONNECTIONS]],
+    )
 
 
 def _connection(inbound: Inbound) -> tuple[Connection, Provider]:

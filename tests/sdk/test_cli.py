@@ -187,6 +187,24 @@ def test_errors_name_code_and_trace_on_stderr(local_runtime: LocalRuntime, token
     assert "RESOURCE_NOT_FOUND" in done.stderr and "traceId trace-" in done.stderr and done.stdout == ""
 
 
+def test_a_reader_that_stops_early_gets_no_traceback(local_runtime: LocalRuntime, token: str) -> None:
+    """``ipctl providers list | head -1``: the reader is gone before ipctl writes (the pipe's read end is closed)."""
+    environ = {**local_runtime.env, "IPCTL_URL": local_runtime.base_url, "IPCTL_TOKEN": token}
+    process = subprocess.Popen(
+        [sys.executable, "-m", "integration_platform.cli", "providers", "list"],
+        env=environ,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    assert process.stdout is not None and process.stderr is not None
+    process.stdout.close()
+    poll(lambda: process.poll() is not None, "ipctl to exit")
+    errors = process.stderr.read()
+    process.stderr.close()
+    assert errors == "" and process.returncode == cli.EXIT_BROKEN_PIPE
+
+
 def test_a_bad_token_exits_3(local_runtime: LocalRuntime) -> None:
     assert ipctl(local_runtime, "garbage", "providers", "list").returncode == cli.EXIT_AUTH
 
