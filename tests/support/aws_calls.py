@@ -1,0 +1,32 @@
+"""Every AWS call the platform's clients make inside a block, as ``service.Operation`` in order.
+
+It hooks the shared clients of ``chalicelib.core.aws`` (the ones the code under test uses), so
+a test can say what a request costs in AWS calls, not only what it answers.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from chalicelib.core import aws
+
+SERVICES = ("dynamodb", "sqs", "secretsmanager", "events", "scheduler")
+
+
+@contextmanager
+def aws_calls() -> Iterator[list[str]]:
+    seen: list[str] = []
+
+    def count(event_name: str, **_: Any) -> None:
+        seen.append(".".join(event_name.split(".")[1:3]))
+
+    clients = [getattr(aws, service)() for service in SERVICES]
+    for client, service in zip(clients, SERVICES, strict=True):
+        client.meta.events.register(f"before-call.{service}", count, unique_id="aws-calls-count")
+    try:
+        yield seen
+    finally:
+        for client, service in zip(clients, SERVICES, strict=True):
+            client.meta.events.unregister(f"before-call.{service}", unique_id="aws-calls-count")
