@@ -238,7 +238,7 @@ def record(connection: Connection, result: Probe, sweep_id: str | None = None) -
     }
     if sweep_id is not None:
         changes["lastSweepId"] = sweep_id
-    if result.tools is not None:
+    if _tools_changed(connection, result):
         changes["discoveredTools"] = result.tools
     previous = connection.health.value if connection.health else Health.UNKNOWN.value
     entry = store.TABLE.update_entry(
@@ -254,6 +254,11 @@ def record(connection: Connection, result: Probe, sweep_id: str | None = None) -
     )
     event = _transition(connection, previous, result) if previous != result.status.value else None
     return commit(entry, event)
+
+
+def _tools_changed(connection: Connection, result: Probe) -> bool:
+    """An MCP server's catalogue (up to 200 KB) is written only when it differs from the one the item holds."""
+    return result.tools is not None and result.tools != connection.discovered_tools
 
 
 def _transition(connection: Connection, previous: str, result: Probe) -> PlatformEvent:
@@ -342,11 +347,12 @@ def check_now(tenant_id: str, connection_id: str) -> ConnectionHealth:
 
 def try_connection(tenant_id: str, connection_id: str) -> ConnectionTest:
     """``POST .../test``: one vendor call, reported and not recorded, allowed while Inactive (test before use)."""
+    connection = _connection(tenant_id, connection_id)
     try:
-        result = probe(_connection(tenant_id, connection_id))
+        result = probe(connection)
     except guard.Held as held:
         raise guard.refusal(held, connection_id) from None
-    if result.tools is not None:  # the health result is not recorded, but what the server offers now is
+    if _tools_changed(connection, result):  # the health result is not recorded, but what the server offers now is
         store.TABLE.update(tenant_id, connection_id, {"discoveredTools": result.tools})
     return ConnectionTest(
         connection_id=connection_id,

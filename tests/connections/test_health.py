@@ -11,14 +11,17 @@ from typing import Any
 import pytest
 
 from chalicelib.connections import lifecycle, service, store
+from chalicelib.connections.health import check_for_sweep
 from chalicelib.connections.models import ConnectionStatus, CreateConnectionRequest
 from chalicelib.core import aws
 from chalicelib.core.config import get_settings
 from chalicelib.credentials import vault
 from chalicelib.health import sweep
 from tests.support.api_client import ApiClient
+from tests.support.aws_calls import aws_calls
 from tests.support.events import recorded
 from tests.support.fake_vendor import FakeVendor, rate_limited, serve_vendor, server_error
+from tests.support.mcp_server import serve_mcp
 from tests.support.run_driver import connect, invoke, queue_url, settings
 
 TOKEN = "vendor-token-1"
@@ -197,3 +200,21 @@ def test_a_sweep_check_held_back_is_deferred_a_few_times_without_calling_the_ven
     assert drain(tenant)["check"] == 1 + sweep.MAX_DEFERRALS  # each try deferred it once more, then it was let go
     assert len(vendor.api_requests()) == 1
     assert client.get(f"{BASE}/{connection_id}/health").json["status"] == "Unknown"
+
+
+def test_an_mcp_tool_list_is_written_only_when_it_changed(client: ApiClient, tenant: str) -> None:
+    """A catalogue is up to 200 KB: the test, the check and the sweep leave it alone while the server lists the same."""
+    with serve_mcp(json_response=True, token=TOKEN) as url:
+        connection_id = connect(client, url, provider_id="prov-mcp", credentials={"token": TOKEN})
+        with aws_calls() as first:
+            assert client.post(f"{BASE}/{connection_id}/test").json["connectionTest"]["success"] is True
+        with aws_calls() as again:
+            assert client.post(f"{BASE}/{connection_id}/test").status == 200
+            assert client.post(f"{BASE}/{connection_id}/health/check").json["status"] == "Healthy"
+            assert check_for_sweep(tenant, connection_id, "sweep-tools")
+    assert [call.operation for call in first if b"discoveredTools" in call.body] == ["dynamodb.UpdateItem"]
+    assert [call for call in again if b"discoveredTools" in call.body] == []
+    assert sorted(op["id"] for op in client.get(f"{BASE}/{connection_id}/operations").json["items"]) == [
+        "add",
+        "explode",
+    ]

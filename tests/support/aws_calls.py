@@ -1,4 +1,4 @@
-"""Every AWS call the platform's clients make inside a block, as ``service.Operation`` in order.
+"""Every AWS call the platform's clients make inside a block, in order, with the request body as sent.
 
 It hooks the shared clients of ``chalicelib.core.aws`` (the ones the code under test uses), so
 a test can say what a request costs in AWS calls, not only what it answers.
@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from typing import Any
 
 from chalicelib.core import aws
@@ -15,12 +16,21 @@ from chalicelib.core import aws
 SERVICES = ("dynamodb", "sqs", "secretsmanager", "events", "scheduler")
 
 
-@contextmanager
-def aws_calls() -> Iterator[list[str]]:
-    seen: list[str] = []
+@dataclass(frozen=True)
+class AwsCall:
+    operation: str  # ``dynamodb.UpdateItem``
+    body: bytes
 
-    def count(event_name: str, **_: Any) -> None:
-        seen.append(".".join(event_name.split(".")[1:3]))
+
+@contextmanager
+def aws_calls() -> Iterator[list[AwsCall]]:
+    seen: list[AwsCall] = []
+
+    def count(event_name: str, params: dict[str, Any], **_: Any) -> None:
+        body = params.get("body", b"")
+        seen.append(
+            AwsCall(".".join(event_name.split(".")[1:3]), body if isinstance(body, bytes) else str(body).encode())
+        )
 
     clients = [getattr(aws, service)() for service in SERVICES]
     for client, service in zip(clients, SERVICES, strict=True):
