@@ -1,6 +1,7 @@
-"""Every AWS call the platform's clients make inside a block, in order, with the request body as sent.
+"""Every AWS call the platform's clients make inside a block, in order, with the request body as sent;
+and a table that refuses calls, as a throttled or failing DynamoDB does.
 
-It hooks the shared clients of ``chalicelib.core.aws`` (the ones the code under test uses), so
+Both hook the shared clients of ``chalicelib.core.aws`` (the ones the code under test uses), so
 a test can say what a request costs in AWS calls, not only what it answers.
 """
 
@@ -10,6 +11,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
+
+from botocore.exceptions import ClientError
 
 from chalicelib.core import aws
 
@@ -40,3 +43,27 @@ def aws_calls() -> Iterator[list[AwsCall]]:
     finally:
         for client, service in zip(clients, SERVICES, strict=True):
             client.meta.events.unregister(f"before-call.{service}", unique_id="aws-calls-count")
+
+
+@contextmanager
+def refusing(
+    table: str, *, operations: frozenset[str] | None = None, code: str = "InternalServerError"
+) -> Iterator[list[str]]:
+    """Every DynamoDB call on ``table`` (a transaction touching it too; only ``operations`` when given) fails
+    with ``code``, as a throttled or failing DynamoDB answers; lists the refused operations."""
+    refused: list[str] = []
+
+    def refuse(params: dict[str, Any], model: Any, **_: Any) -> None:
+        names = {params.get("TableName")} | {
+            step.get("TableName") for entry in params.get("TransactItems", []) for step in entry.values()
+        }
+        if table in names and (operations is None or model.name in operations):
+            refused.append(model.name)
+            raise ClientError({"Error": {"Code": code, "Message": "injected"}}, model.name)
+
+    hooks = aws.dynamodb().meta.events
+    hooks.register("before-parameter-build.dynamodb", refuse, unique_id=f"refusing-{table}")
+    try:
+        yield refused
+    finally:
+        hooks.unregister("before-parameter-build.dynamodb", unique_id=f"refusing-{table}")
