@@ -197,7 +197,7 @@ def deactivate_connection(call: Call) -> StatusChanged:
     tag=TAG,
     scope="integration.connections.write",
     response=ConnectionTest,
-    errors=(404, 409),
+    errors=(404, 409, 503),
 )
 def test_connection(call: Call) -> ConnectionTest:
     return health.try_connection(call.tenant_id, call.path["connectionId"])
@@ -225,7 +225,7 @@ def get_health(call: Call) -> ConnectionHealth:
     tag=TAG,
     scope="integration.connections.write",
     response=ConnectionHealth,
-    errors=(404, 409),
+    errors=(404, 409, 503),
 )
 def check_health(call: Call) -> ConnectionHealth:
     return health.check_now(call.tenant_id, call.path["connectionId"])

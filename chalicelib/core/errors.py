@@ -126,6 +126,12 @@ class ServiceUnavailable(ApiError):
     code = "SERVICE_UNAVAILABLE"
 
 
+class CircuitOpen(ServiceUnavailable):
+    """A connection's circuit breaker refused the vendor call (``chalicelib.protection.breaker``)."""
+
+    code = "CIRCUIT_OPEN"
+
+
 class EntireBatchFailed(Exception):
     """Every record of a queue or stream batch failed (chalicelib/core/batch.py); Lambda retries the whole batch.
 
