@@ -1,7 +1,8 @@
 """The HTTP middleware every route passes through.
 
 It fixes the trace id before anything logs, enforces API versioning by
-``Accept``, turns every ``ApiError`` (and anything unexpected) into the one
+``Accept``, turns every ``ApiError`` (and anything unexpected: 503 with
+``Retry-After`` when it is a transient AWS failure, else 500) into the one
 error shape, and rewrites Chalice's own error bodies (405, 415, 500) into it.
 """
 
@@ -22,6 +23,7 @@ from chalicelib.core.errors import (
     NotAcceptable,
     UnsupportedMediaType,
     ValidationFailed,
+    unexpected,
 )
 from chalicelib.core.logging import logger
 
@@ -81,9 +83,9 @@ def http_middleware(request: Request, get_response: Callable[[Request], Response
             response = error_response(converted)
     except ApiError as error:
         response = error_response(error)
-    except Exception:
+    except Exception as exc:
         logger.exception("unhandled error", extra={"path": request.path, "method": request.method})
-        response = error_response(ApiError("An internal error occurred."))
+        response = error_response(unexpected(exc))
     if response.status_code >= 500:
         logger.error("request failed", extra={"path": request.path, "status": response.status_code})
     response.headers["X-Trace-Id"] = trace_id

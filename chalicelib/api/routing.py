@@ -22,7 +22,8 @@ from chalicelib.api.rendering import json_response
 from chalicelib.api.requests import check_size, parse_json_body, parse_query
 from chalicelib.auth.principal import Principal
 from chalicelib.auth.tokens import principal_from_bearer
-from chalicelib.core.errors import ApiError, AuthenticationFailed, AuthorizationDenied
+from chalicelib.core.errors import ApiError, AuthenticationFailed, AuthorizationDenied, unexpected
+from chalicelib.core.logging import logger
 from chalicelib.ratelimit import limiter
 
 
@@ -140,6 +141,11 @@ def endpoint(
             except ApiError as error:
                 error.headers.update(extra | (quota.headers() if quota is not None else {}))
                 raise
+            except Exception as exc:  # Chalice would answer it 500 itself: a transient AWS failure is a 503
+                logger.exception("unhandled error", extra={"path": path, "method": method})
+                unexpected_error = unexpected(exc)
+                unexpected_error.headers.update(extra | (quota.headers() if quota is not None else {}))
+                raise unexpected_error from exc
             response.headers.update(extra | (quota.headers() if quota is not None else {}))
             return response
 
