@@ -207,7 +207,7 @@ def is_transient(error: BaseException) -> bool:
                 reasons = {r.get("Code") for r in response.get("CancellationReasons", [])} - {None, "None"}
                 return bool(reasons) and reasons <= _TRANSIENT_CANCELLATIONS
             return False
-        current = current.__cause__ or current.__context__
+        current = current.__cause__ or (None if current.__suppress_context__ else current.__context__)
     return False
 
 
