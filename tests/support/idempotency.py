@@ -43,9 +43,11 @@ def expire_in_progress() -> int:
     return expired
 
 
-def crash_then_repeat(post: Callable[[str], Reply], prefix: str) -> tuple[list[str], list[tuple[str, Reply]]]:
+def crash_then_repeat(
+    post: Callable[[str], Reply], prefix: str, repeat: Callable[[str], Reply] | None = None
+) -> tuple[list[str], list[tuple[str, Reply]]]:
     """Send a keyed request that dies after its 1st, 2nd, ... AWS call, a new key each time; after each death
-    its in-progress record expires and the same request, same key, is sent again.
+    its in-progress record expires and the same request, same key, is sent again (by ``repeat`` if given).
 
     Returns every key used (the last one's request ran to the end) and each repeat's key and reply.
     """
@@ -59,5 +61,5 @@ def crash_then_repeat(post: Callable[[str], Reply], prefix: str) -> tuple[list[s
     repeats = []
     for _ in crash_points(attempt):
         expire_in_progress()
-        repeats.append((keys[-1], post(keys[-1])))
+        repeats.append((keys[-1], (repeat or post)(keys[-1])))
     return keys, repeats
