@@ -6,10 +6,15 @@ from typing import Any
 
 from chalicelib.credentials import store
 from chalicelib.credentials.versions import CURRENT
-from tests.credentials.test_rotation import NEW, drive, requested, setup, value, vendor  # noqa: F401 (fixtures)
+from tests.credentials import test_rotation
+from tests.credentials.test_rotation import NEW, drive, setup, value
 from tests.support.api_client import ApiClient, Reply
 from tests.support.fake_vendor import FakeVendor
 from tests.support.idempotency import crash_then_repeat, record_not_saved
+
+# The rotation tests' fixtures: Secrets Manager's part (recording RotateSecret) and the vendor.
+requested = test_rotation.requested
+vendor = test_rotation.vendor
 
 
 def rotate(client: ApiClient, credential_id: str, key: str) -> Reply:
@@ -47,8 +52,9 @@ def test_the_record_failing_to_save_after_the_trigger_then_the_repeat_is_the_sam
     assert len(vendor.api_requests()) == 1
     state = store.get(tenant, connection["credentialId"])
     assert state is not None and state.token == token and state.status == "Rotated"
-    assert rotate(client, connection["credentialId"], "rotate-once").json["verificationRunId"] == (
-        first.json["verificationRunId"]
+    assert (
+        rotate(client, connection["credentialId"], "rotate-once").json["verificationRunId"]
+        == (first.json["verificationRunId"])
     )
 
 
