@@ -28,9 +28,9 @@ TAG = "API keys"
     idempotent=True,
 )
 def create_api_key(call: Call) -> Reply:
-    created = service.create(call.principal, call.body)
-    traced = created.model_copy(update={"trace_id": current_trace_id()})
-    return Reply(traced, headers={"Location": f"/auth/api-keys/{created.api_key_id}"})
+    key, created = service.create(call.principal, call.body, call.keyed_id("key"))
+    traced = key.model_copy(update={"trace_id": current_trace_id()})
+    return Reply(traced, headers={"Location": f"/auth/api-keys/{key.api_key_id}"}, replayed=not created)
 
 
 @endpoint(

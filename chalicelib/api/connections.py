@@ -48,7 +48,7 @@ TAG = "Connections"
 def create_connection(call: Call) -> Reply:
     body: CreateConnectionRequest = call.body
     call.principal.require_tenant(body.tenant_id)
-    connection = service.create(call.tenant_id, body)
+    connection, created = service.create(call.tenant_id, body, call.keyed_id("conn"))
     established = EstablishedConnection(
         connection_id=connection.connection_id,
         status=connection.status,
@@ -67,6 +67,7 @@ def create_connection(call: Call) -> Reply:
     return Reply(
         established,
         headers={"Location": f"/integrations/connections/{connection.connection_id}"},
+        replayed=not created,
     )
 
 

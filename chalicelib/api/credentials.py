@@ -28,8 +28,9 @@ TAG = "Credentials"
 def rotate_credential(call: Call) -> Reply:
     body: RotateRequest = call.body
     call.principal.require_tenant(body.tenant_id)
-    accepted = rotation.start(call.tenant_id, body)
-    return Reply(accepted, headers={"Location": f"/integrations/credentials/{accepted.credential_id}"})
+    accepted, started = rotation.start(call.tenant_id, body, call.keyed_id("rot"))
+    location = {"Location": f"/integrations/credentials/{accepted.credential_id}"}
+    return Reply(accepted, headers=location, replayed=not started)
 
 
 @endpoint(

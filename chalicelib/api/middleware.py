@@ -1,7 +1,8 @@
 """The HTTP middleware every route passes through.
 
 It fixes the trace id before anything logs, turns every ``ApiError`` (and
-anything unexpected) into the one error shape, and rewrites Chalice's own error
+anything unexpected: 503 with ``Retry-After`` when it is a transient AWS
+failure, else 500) into the one error shape, and rewrites Chalice's own error
 bodies (405, 415, 500) into it. ``Accept`` is checked per route by ``endpoint``,
 which knows what each route produces.
 """
@@ -21,6 +22,7 @@ from chalicelib.core.errors import (
     MethodNotAllowed,
     UnsupportedMediaType,
     ValidationFailed,
+    unexpected,
 )
 from chalicelib.core.logging import logger
 
@@ -58,9 +60,9 @@ def http_middleware(request: Request, get_response: Callable[[Request], Response
             response = error_response(converted)
     except ApiError as error:
         response = error_response(error)
-    except Exception:
+    except Exception as exc:
         logger.exception("unhandled error", extra={"path": request.path, "method": request.method})
-        response = error_response(ApiError("An internal error occurred."))
+        response = error_response(unexpected(exc))
     if response.status_code >= 500:
         logger.error("request failed", extra={"path": request.path, "status": response.status_code})
     response.headers["X-Trace-Id"] = trace_id

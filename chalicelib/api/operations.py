@@ -44,5 +44,8 @@ def list_operations(call: Call) -> OperationCatalog:
 def execute_operation(call: Call) -> Reply:
     body: ExecuteOperationRequest = call.body
     call.principal.require_tenant(body.tenant_id)
-    run = service.start(call.tenant_id, call.path["connectionId"], call.path["operation"], body.parameters)
-    return Reply(run, headers={"Location": f"/integrations/runs/{run.run_id}"})
+    path = call.path
+    run, created = service.start(
+        call.tenant_id, path["connectionId"], path["operation"], body.parameters, call.keyed_id("run")
+    )
+    return Reply(run, headers={"Location": f"/integrations/runs/{run.run_id}"}, replayed=not created)

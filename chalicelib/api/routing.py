@@ -19,11 +19,13 @@ from chalice.app import Blueprint, Response
 from pydantic import BaseModel
 
 from chalicelib.api.deprecation import Deprecation, used_in
-from chalicelib.api.rendering import json_response
+from chalicelib.api.rendering import REPLAYED_HEADER, json_response
 from chalicelib.api.requests import JSON_MEDIA, check_accept, check_size, parse_json_body, parse_query
 from chalicelib.auth.principal import Principal
 from chalicelib.auth.tokens import principal_from_bearer
-from chalicelib.core.errors import ApiError, AuthenticationFailed, AuthorizationDenied
+from chalicelib.core.errors import ApiError, AuthenticationFailed, AuthorizationDenied, unexpected
+from chalicelib.core.ids import derived_id
+from chalicelib.core.logging import logger
 from chalicelib.ratelimit import limiter
 
 
@@ -57,6 +59,7 @@ class Reply:
     payload: BaseModel | dict[str, Any]
     status: int | None = None
     headers: dict[str, str] = field(default_factory=dict)
+    replayed: bool = False  # a keyed create found what its first attempt made (``Call.keyed_id``)
 
 
 @dataclass
@@ -69,10 +72,20 @@ class Call:
     query: Any
     headers: Mapping[str, str]
     raw_body: bytes
+    keyed_on: tuple[str, ...] = ()  # method, route and Idempotency-Key of a keyed create
 
     @property
     def tenant_id(self) -> str:
         return self.principal.tenant_id
+
+    def keyed_id(self, prefix: str) -> str | None:
+        """The id a keyed create gives what it makes (``None`` without an Idempotency-Key).
+
+        It is fixed by the tenant, the route and the key, and the create writes it conditionally, so a repeat
+        whose first answer was never recorded finds what the first attempt made instead of making a second
+        (chalicelib/api/idempotency.py).
+        """
+        return derived_id(prefix, self.tenant_id, *self.keyed_on) if self.keyed_on else None
 
 
 ANONYMOUS = Principal(tenant_id="", subject="anonymous", scopes=frozenset())
@@ -146,6 +159,11 @@ def endpoint(
             except ApiError as error:
                 error.headers.update(extra | (quota.headers() if quota is not None else {}))
                 raise
+            except Exception as exc:  # Chalice would answer it 500 itself: a transient AWS failure is a 503
+                logger.exception("unhandled error", extra={"path": path, "method": method})
+                unexpected_error = unexpected(exc)
+                unexpected_error.headers.update(extra | (quota.headers() if quota is not None else {}))
+                raise unexpected_error from exc
             response.headers.update(extra | (quota.headers() if quota is not None else {}))
             return response
 
@@ -161,6 +179,8 @@ def endpoint(
                     raise AuthorizationDenied("A portal token reaches only the subscriber portal's operations.")
                 principal.require(scope)
             check_size(body_bytes)
+            key = headers.get("idempotency-key") if idempotent else None
+            route = f"{path} {sorted(path_params.items())}"
             call = Call(
                 principal=principal,
                 path=path_params,
@@ -168,6 +188,7 @@ def endpoint(
                 query=parse_query(query_params, query) if query else None,
                 headers=headers,
                 raw_body=body_bytes,
+                keyed_on=(method, route, key) if key is not None else (),
             )
 
             field_deprecation = used_in(call.body)
@@ -178,12 +199,10 @@ def endpoint(
                     response.headers.update(field_deprecation.headers())
                 return response
 
-            key = headers.get("idempotency-key") if idempotent else None
             if key is None:
                 return produce()
             from chalicelib.api import idempotency
 
-            route = f"{path} {sorted(path_params.items())}"
             return idempotency.once(
                 principal.tenant_id, method, route, key, body_bytes, produce, blueprint.lambda_context
             )
@@ -199,7 +218,8 @@ def _render(result: BaseModel | dict[str, Any] | Reply | Response, status: int) 
     if isinstance(result, Response):
         return result
     if isinstance(result, Reply):
-        return json_response(result.payload, result.status or status, result.headers)
+        replayed = {REPLAYED_HEADER: "true"} if result.replayed else {}
+        return json_response(result.payload, result.status or status, result.headers | replayed)
     return json_response(result, status)
 
 

@@ -36,9 +36,9 @@ ITEM = COLLECTION + "/{scheduleId}"
 def create_schedule(call: Call) -> Reply:
     body: CreateScheduleRequest = call.body
     call.principal.require_tenant(body.tenant_id)
-    schedule = service.create(call.tenant_id, call.path["connectionId"], body)
+    schedule, created = service.create(call.tenant_id, call.path["connectionId"], body, call.keyed_id("sched"))
     location = f"/integrations/connections/{schedule.connection_id}/schedules/{schedule.schedule_id}"
-    return Reply(schedule, headers={"Location": location})
+    return Reply(schedule, headers={"Location": location}, replayed=not created)
 
 
 @endpoint(

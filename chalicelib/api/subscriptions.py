@@ -55,8 +55,9 @@ def _traced(subscription: Subscription) -> Subscription:
 def create_subscription(call: Call) -> Reply:
     body: CreateSubscriptionRequest = call.body
     call.principal.require_tenant(body.tenant_id)
-    subscription = service.create(call.tenant_id, body)
-    return Reply(_traced(subscription), headers={"Location": f"/webhooks/subscriptions/{subscription.subscription_id}"})
+    subscription, created = service.create(call.tenant_id, body, call.keyed_id("sub"))
+    location = {"Location": f"/webhooks/subscriptions/{subscription.subscription_id}"}
+    return Reply(_traced(subscription), headers=location, replayed=not created)
 
 
 @endpoint(

@@ -134,7 +134,7 @@ def call(tenant_id: str, name: str, arguments: Mapping[str, Any]) -> dict[str, A
     if tool is None:
         raise protocol.RpcError(protocol.INVALID_PARAMS, f"Unknown tool '{name}'.")
     try:
-        run = runs.start(tenant_id, tool.connection.connection_id, tool.operation.id, dict(arguments))
+        run, _ = runs.start(tenant_id, tool.connection.connection_id, tool.operation.id, dict(arguments))
     except ParameterValidationFailed as exc:
         details = [{"field": d.field, "message": d.message} for d in exc.details]
         return _error_result(None, exc.code, exc.message, {"details": details})

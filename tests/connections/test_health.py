@@ -126,7 +126,7 @@ def test_sweep_pages_every_shard_and_one_vendor_down_does_not_stop_the_rest(vend
             credential_ref="kv://sweep/token",
             configuration={"baseUrl": down if n % 10 == 0 else vendor.url},
         )
-        ids.append(service.create(tenant, request).connection_id)
+        ids.append(service.create(tenant, request)[0].connection_id)
     inactive = ids[1]
     lifecycle.set_status(tenant, inactive, ConnectionStatus.INACTIVE)
     vendor.fail_next(server_error())  # one more vendor failure in the middle of the sweep
