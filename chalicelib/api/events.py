@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from chalice.app import Blueprint
 
 from chalicelib.api.routing import Call, endpoint
-from chalicelib.core import jsontext
 from chalicelib.core.errors import NotFound
-from chalicelib.events import store
-from chalicelib.outbound.models import EventDetail
-from chalicelib.outbound.recovery import delivery_status
+
+if TYPE_CHECKING:
+    from chalicelib.outbound.models import EventDetail
 
 events = Blueprint(__name__)
 TAG = "Events"
@@ -22,11 +23,16 @@ TAG = "Events"
     summary="Get a recorded platform event",
     tag=TAG,
     scope="events.read",
-    response=EventDetail,
+    response="chalicelib.outbound.models.EventDetail",
     errors=(404,),
     portal=True,
 )
 def get_event(call: Call) -> EventDetail:
+    from chalicelib.core import jsontext
+    from chalicelib.events import store
+    from chalicelib.outbound.models import EventDetail
+    from chalicelib.outbound.recovery import delivery_status
+
     event = store.get(call.tenant_id, call.path["eventId"])
     if event is None:
         raise NotFound(f"Event '{call.path['eventId']}' was not found.")

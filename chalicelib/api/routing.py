@@ -7,12 +7,20 @@ and query into models, honours ``Idempotency-Key`` on creating routes, and
 renders what the handler returns, so a handler only calls the domain service.
 Every response to an authenticated request, errors included, carries the
 ``X-RateLimit-*`` headers. The same declarations feed ``/openapi.json``.
+
+Registering the routes imports no domain module, so the API function's cold
+start pays only for the request pipeline (docs/performance.md "Cold start"):
+a declaration names its models by dotted path (``"chalicelib.runs.models.Run"``),
+imported when a request first needs one (or ``/openapi.json`` lists them), and a
+handler imports its domain services inside its body.
 """
 
 from __future__ import annotations
 
+import importlib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from functools import cache
 from typing import Any
 
 from chalice.app import Blueprint, Response
@@ -28,6 +36,23 @@ from chalicelib.core.ids import derived_id
 from chalicelib.core.logging import logger
 from chalicelib.ratelimit import limiter
 
+ModelPath = str
+"""A pydantic model by its dotted path, ``"<module>.<class>"``, imported on first use (:func:`model`)."""
+
+
+@cache
+def model(path: ModelPath) -> type[BaseModel]:
+    """The model ``path`` names; a typo fails the first request or ``/openapi.json`` (tests/api/test_routing.py)."""
+    module, _, name = path.rpartition(".")
+    found = getattr(importlib.import_module(module), name, None)
+    if not (isinstance(found, type) and issubclass(found, BaseModel)):
+        raise TypeError(f"{path} is not a pydantic model")
+    return found
+
+
+def _model(path: ModelPath | None) -> type[BaseModel] | None:
+    return None if path is None else model(path)
+
 
 @dataclass(frozen=True)
 class Operation:
@@ -36,9 +61,9 @@ class Operation:
     summary: str
     tag: str
     scope: str | None
-    request_model: type[BaseModel] | None
-    response_model: type[BaseModel] | None
-    query_model: type[BaseModel] | None
+    request: ModelPath | None
+    response: ModelPath | None
+    query: ModelPath | None
     status: int
     errors: tuple[int, ...]
     raw_body: bool
@@ -47,6 +72,18 @@ class Operation:
     portal: bool = False
     deprecation: Deprecation | None = None
     produces: tuple[str, ...] = JSON_MEDIA
+
+    @property
+    def request_model(self) -> type[BaseModel] | None:
+        return _model(self.request)
+
+    @property
+    def response_model(self) -> type[BaseModel] | None:
+        return _model(self.response)
+
+    @property
+    def query_model(self) -> type[BaseModel] | None:
+        return _model(self.query)
 
 
 OPERATIONS: list[Operation] = []
@@ -100,9 +137,9 @@ def endpoint(
     summary: str,
     tag: str,
     scope: str | None,
-    request: type[BaseModel] | None = None,
-    response: type[BaseModel] | None = None,
-    query: type[BaseModel] | None = None,
+    request: ModelPath | None = None,
+    response: ModelPath | None = None,
+    query: ModelPath | None = None,
     status: int = 200,
     errors: tuple[int, ...] = (),
     raw_body: bool = False,
@@ -116,7 +153,8 @@ def endpoint(
     ``idempotent=True`` (creating POSTs) replays the first response to a repeated ``Idempotency-Key``;
     ``deprecation`` adds ``Deprecation``/``Sunset``/``Link`` to every response (chalicelib/api/deprecation.py).
     ``portal=True`` lets a subscriber-portal token reach it (the handler checks the subscription allow-list);
-    every other operation answers such a token 403.
+    every other operation answers such a token 403. ``request``, ``response`` and ``query`` name their models
+    by dotted path (:data:`ModelPath`), imported on first use.
     ``produces`` names the media types the handler answers with: ``Accept`` must admit one (else 406).
     """
 
@@ -184,8 +222,8 @@ def endpoint(
             call = Call(
                 principal=principal,
                 path=path_params,
-                body=parse_json_body(headers, body_bytes, request) if request else None,
-                query=parse_query(query_params, query) if query else None,
+                body=parse_json_body(headers, body_bytes, model(request)) if request else None,
+                query=parse_query(query_params, model(query)) if query else None,
                 headers=headers,
                 raw_body=body_bytes,
                 keyed_on=(method, route, key) if key is not None else (),

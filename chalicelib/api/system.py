@@ -6,7 +6,6 @@ from chalice.app import Blueprint, Response
 
 from chalicelib.api.requests import HTML_MEDIA
 from chalicelib.api.routing import Call, Reply, endpoint
-from chalicelib.system.health import PlatformHealth, check_platform
 
 system = Blueprint(__name__)
 TAG = "System"
@@ -19,10 +18,12 @@ TAG = "System"
     summary="Platform health (DynamoDB, SQS, Secrets Manager)",
     tag=TAG,
     scope=None,
-    response=PlatformHealth,
+    response="chalicelib.system.health.PlatformHealth",
     errors=(503,),
 )
 def platform_health(call: Call) -> Reply:
+    from chalicelib.system.health import check_platform
+
     health = check_platform()
     return Reply(health, status=200 if health.status == "Healthy" else 503)
 

@@ -44,7 +44,7 @@ def client() -> Iterator[Client]:
             raise NotFound("Nothing here.")
         return {"ok": True}
 
-    @endpoint(blueprint, "/echo", "POST", summary="Echo", tag="Test", scope=None, request=EchoRequest)
+    @endpoint(blueprint, "/echo", "POST", summary="Echo", tag="Test", scope=None, request=f"{__name__}.EchoRequest")
     def echo(call: Call) -> dict[str, Any]:
         return {"text": call.body.text}
 
