@@ -54,12 +54,12 @@ unit: venv
 test: lint typecheck unit
 
 # build/sam.json (one JSON SAM template: Chalice's functions and API merged with
-# infra/template.json) and build/deployment.zip, trimmed, with bytecode, at most 8 MB
-# (infra/package/finish.py); docs/deploy.md takes it from there.
+# infra/template.json) and build/deployment.zip: the locked wheels for Lambda (infra/package/build.py),
+# trimmed, with bytecode, at most 8 MB, the same bytes from the same commit (infra/package/finish.py);
+# docs/deploy.md takes it from there.
 package: venv
 	rm -rf build
-	$(BIN)/chalice package --stage $(STAGE) --pkg-format cloudformation --template-format json \
-		--merge-template infra/template.json build
+	$(BIN)/python -m infra.package.build --stage $(STAGE) --merge-template infra/template.json build
 	$(BIN)/cfn-lint build/sam.json
 	$(BIN)/python -m infra.package.finish build/deployment.zip
 	@ls -l build/sam.json build/deployment.zip

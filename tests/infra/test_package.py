@@ -10,8 +10,6 @@ from __future__ import annotations
 
 import json
 import os
-import subprocess
-import sys
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -21,11 +19,11 @@ import pytest
 from cfnlint.api import lint
 
 from chalicelib.core.config import ALL_QUEUES, ALL_TABLES
+from infra.package import build
 
 ROOT = Path(__file__).resolve().parents[2]
 MERGE_TEMPLATE = ROOT / "infra" / "template.json"
 CHALICE_CONFIG = ROOT / ".chalice" / "config.json"
-CHALICE = Path(sys.executable).parent / "chalice"
 STAGE = "prod"
 JWT_PARAMETERS = {
     "JWT_ISSUER": "JwtIssuer",
@@ -52,16 +50,7 @@ class Package:
 
 def chalice_package(project: Path, out: Path, merge_template: Path, stage: str = STAGE) -> None:
     env = {k: v for k, v in os.environ.items() if k not in APP_ENVIRONMENT}
-    env["AWS_DEFAULT_REGION"] = "us-east-1"
-    command = [str(CHALICE), "package", "--stage", stage, "--pkg-format", "cloudformation"]
-    subprocess.run(
-        [*command, "--template-format", "json", "--merge-template", str(merge_template), str(out)],
-        cwd=project,
-        env=env,
-        check=True,
-        capture_output=True,
-        timeout=300,
-    )
+    build.chalice_package(project, out, merge_template, stage, {**env, "AWS_DEFAULT_REGION": "us-east-1"})
 
 
 @pytest.fixture(scope="session")
