@@ -10,13 +10,26 @@ TENANT ?= acme
 SCOPES ?=
 export AWS_DEFAULT_REGION ?= us-east-1
 
-.PHONY: venv run aws token test lint typecheck unit package bench clean sdk-models
+.PHONY: venv run aws token test lint typecheck unit package bench clean sdk-models lock
 
-# Locked, so that two makes on a fresh clone install once (the second waits); messages go to stderr.
-$(VENV)/.installed: requirements.txt requirements-dev.txt
-	@$(PYTHON) -m infra.local.bootstrap $(VENV) requirements-dev.txt requirements.txt
+# From the locks (requirements*.txt, hash-checked; `make lock` writes them), so that CI on a fresh
+# machine installs exactly what passed here. Two makes on a fresh clone install once (the second
+# waits); messages go to stderr.
+$(VENV)/.installed: requirements-dev.txt requirements.txt sdk/python/pyproject.toml
+	@$(PYTHON) -m infra.local.bootstrap $(VENV) requirements-dev.txt requirements.txt --editable sdk/python
 
 venv: $(VENV)/.installed
+
+# Regenerates the three locks from requirements*.in for Linux x86_64, CPython 3.11, from PyPI alone
+# (not this machine's pip indexes), keeping every pin the .in files still allow; LOCK_ARGS=--upgrade
+# (or --upgrade-package NAME) moves them. docs/deploy.md "Locked dependencies".
+LOCK_ARGS ?=
+UV_COMPILE = $(BIN)/uv pip compile --quiet --no-config --generate-hashes --python-version 3.11 \
+	--index-url https://pypi.org/simple --custom-compile-command "make lock" $(LOCK_ARGS)
+lock: venv
+	$(UV_COMPILE) --python-platform x86_64-manylinux_2_17 requirements.in -o requirements.txt
+	$(UV_COMPILE) --python-platform x86_64-unknown-linux-gnu requirements-dev.in -o requirements-dev.txt
+	$(UV_COMPILE) --python-platform x86_64-unknown-linux-gnu requirements-scan.in -o requirements-scan.txt
 
 run: venv
 	$(BIN)/python -m infra.local.runtime
@@ -41,12 +54,12 @@ unit: venv
 test: lint typecheck unit
 
 # build/sam.json (one JSON SAM template: Chalice's functions and API merged with
-# infra/template.json) and build/deployment.zip, trimmed, with bytecode, at most 8 MB
-# (infra/package/finish.py); docs/deploy.md takes it from there.
+# infra/template.json) and build/deployment.zip: the locked wheels for Lambda (infra/package/build.py),
+# trimmed, with bytecode, at most 8 MB, the same bytes from the same commit (infra/package/finish.py);
+# docs/deploy.md takes it from there.
 package: venv
 	rm -rf build
-	$(BIN)/chalice package --stage $(STAGE) --pkg-format cloudformation --template-format json \
-		--merge-template infra/template.json build
+	$(BIN)/python -m infra.package.build --stage $(STAGE) --merge-template infra/template.json build
 	$(BIN)/cfn-lint build/sam.json
 	$(BIN)/python -m infra.package.finish build/deployment.zip
 	@ls -l build/sam.json build/deployment.zip
