@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from chalice.app import Chalice, CloudWatchEvent, DynamoDBEvent, Rate, SQSEvent
+from chalice.app import Chalice, CloudWatchEvent, DynamoDBEvent, Rate, SQSEvent, WebsocketEvent
 
 from chalicelib.core.config import get_settings
 from chalicelib.core.handler import serves_api
 
 app = Chalice(app_name="integration-platform")
+app.experimental_feature_flags.update(["WEBSOCKETS"])  # the live WebSocket API (docs/live.md)
 # Queue, stream and schedule functions import only their own handler's modules (chalicelib/core/handler.py).
 if serves_api():
     from chalicelib.api.blueprints import register
@@ -117,3 +118,25 @@ def inflight_sweep(event: CloudWatchEvent) -> None:
     from chalicelib.sweeper.sweep import run
 
     run()
+
+
+# The live WebSocket API (docs/live.md): three functions, each importing only chalicelib.live.
+@app.on_ws_connect()
+def live_connect(event: WebsocketEvent) -> dict[str, Any]:
+    from chalicelib.live.sockets import on_connect
+
+    return on_connect(event.to_dict())
+
+
+@app.on_ws_message()
+def live_message(event: WebsocketEvent) -> dict[str, Any]:
+    from chalicelib.live.sockets import on_message
+
+    return on_message(event.to_dict())
+
+
+@app.on_ws_disconnect()
+def live_disconnect(event: WebsocketEvent) -> dict[str, Any]:
+    from chalicelib.live.sockets import on_disconnect
+
+    return on_disconnect(event.to_dict())

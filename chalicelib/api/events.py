@@ -1,4 +1,4 @@
-"""Platform event routes: read one recorded event and its delivery status per subscription."""
+"""Platform event routes: the events recorded since a time, one event and its delivery status per subscription."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from chalicelib.api.routing import Call, endpoint
 from chalicelib.core.errors import NotFound
 
 if TYPE_CHECKING:
-    from chalicelib.outbound.models import EventDetail
+    from chalicelib.outbound.models import EventDetail, EventList, EventListQuery
 
 events = Blueprint(__name__)
 TAG = "Events"
@@ -43,3 +43,32 @@ def get_event(call: Call) -> EventDetail:
         if not deliveries:
             raise NotFound(f"Event '{call.path['eventId']}' was not found.")
     return EventDetail(**(event.model_dump() | {"data": jsontext.for_api(event.data)}), deliveries=deliveries)
+
+
+@endpoint(
+    events,
+    "/events",
+    "GET",
+    summary="List the events recorded since a time, oldest first (what a live listener missed)",
+    tag=TAG,
+    scope="events.read",
+    query="chalicelib.outbound.models.EventListQuery",
+    response="chalicelib.outbound.models.EventList",
+    errors=(400,),
+)
+def list_events(call: Call) -> EventList:
+    from chalicelib.core import jsontext
+    from chalicelib.core.timestamps import format_time, parse_time
+    from chalicelib.events import store
+    from chalicelib.outbound.models import PublishedEvent
+
+    query: EventListQuery = call.query
+    start = format_time(parse_time(query.since, "since"))  # the one form the index sorts by
+    found, next_cursor = store.since(call.tenant_id, start, limit=query.limit, cursor=query.cursor)
+    items = [
+        PublishedEvent(
+            event_id=e.event_id, type=e.type, source=e.source, timestamp=e.timestamp, data=jsontext.for_api(e.data)
+        )
+        for e in found
+    ]
+    return EventList(items=items, next_cursor=next_cursor)

@@ -63,7 +63,7 @@ def faults_on() -> faults.Faults | None:
         return _injector.faults if _injector else None
 
 
-def _client(service: str) -> Any:
+def _client(service: str, endpoint_url: str | None = None) -> Any:
     client = _clients.get(service)
     if client is None:
         with _lock:
@@ -73,7 +73,7 @@ def _client(service: str) -> Any:
 
                 client = _session_locked().client(
                     service,  # type: ignore[call-overload]
-                    endpoint_url=get_settings().aws_endpoint_url or None,
+                    endpoint_url=endpoint_url or get_settings().aws_endpoint_url or None,
                     config=Config(retries={"mode": "standard", "max_attempts": 3}, max_pool_connections=32),
                 )
                 if _injector is not None:
@@ -112,6 +112,14 @@ def ses() -> Any:
 def sns() -> Any:
     """SNS for ``SendSms`` (Publish to a phone number) under the platform's own role."""
     return _client("sns")
+
+
+def live_connections() -> Any:
+    """API Gateway's management API of the live WebSocket API (``PostToConnection``), at ``LIVE_ENDPOINT_URL``.
+
+    Its endpoint is the WebSocket API's own stage URL (locally the runtime's ``$PORT``), not AWS's or moto's.
+    """
+    return _client("apigatewaymanagementapi", get_settings().live_endpoint_url)
 
 
 def reset_clients() -> None:

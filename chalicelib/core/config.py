@@ -25,6 +25,7 @@ ALL_TABLES = (
     "idempotency",
     "stats",
     "schedules",
+    "live-connections",
 )
 ALL_QUEUES = ("inbound-events", "outbound-dispatch", "runs", "health-checks", "bus-events", "outbound-ordered.fifo")
 FIFO_SUFFIX = ".fifo"
@@ -71,6 +72,8 @@ class Settings:
     rate_limit_tenant_per_minute: int = 0
     rate_limit_key_per_minute: int = 0
     rate_limit_inbound_per_minute: int = 0
+    # Frames a live socket may send in a fixed minute (002: 1000), then it is closed (docs/live.md).
+    live_messages_per_minute: int = 1000
     # The in-flight sweeper (docs/adapters.md, docs/lifecycle-health-rotation.md "Sweeper"): how long an item may
     # stay in flight before it is re-queued, re-sent or failed. Running is the runs worker's lambda_timeout
     # (60 s in .chalice/config.json) plus a margin, so a run past it has no live invocation.
@@ -124,6 +127,14 @@ class Settings:
         )
 
     @property
+    def live_endpoint_url(self) -> str:
+        """The live WebSocket API's management endpoint (``https://{api}.execute-api.{region}.amazonaws.com/{stage}``).
+
+        ``infra/template.json`` sets it from the WebSocket API Chalice generates; the local runtime serves it itself.
+        """
+        return os.environ.get("LIVE_ENDPOINT_URL", "")
+
+    @property
     def event_bus_name(self) -> str:
         """The custom EventBridge bus that carries every platform event out and other services' in."""
         return f"{self.resource_prefix}-events"
@@ -164,6 +175,7 @@ def get_settings() -> Settings:
         public_base_url=(os.environ.get("PUBLIC_BASE_URL") or local.get("PUBLIC_BASE_URL", "")).rstrip("/"),
         aws_endpoint_url=os.environ.get("AWS_ENDPOINT_URL") or local.get("AWS_ENDPOINT_URL", ""),
         run_max_attempts=int(os.environ.get("RUN_MAX_ATTEMPTS", "5")),
+        live_messages_per_minute=int(os.environ.get("LIVE_MESSAGES_PER_MINUTE", "1000")),
         run_result_max_bytes=int(os.environ.get("RUN_RESULT_MAX_BYTES", str(64 * 1024))),
         run_retry_base_seconds=float(os.environ.get("RUN_RETRY_BASE_SECONDS", "2")),
         vendor_timeout_seconds=float(os.environ.get("VENDOR_TIMEOUT_SECONDS", "10")),

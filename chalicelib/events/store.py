@@ -25,12 +25,13 @@ import time
 from typing import Any
 
 from chalicelib.core import jsontext
-from chalicelib.core.dynamo import Item, Table, deserialize
-from chalicelib.core.errors import ServiceUnavailable
+from chalicelib.core.dynamo import Item, Table, decode_cursor, deserialize, encode_cursor, query_from, serialize
+from chalicelib.core.errors import ServiceUnavailable, ValidationFailed
 from chalicelib.events.models import PlatformEvent
 from chalicelib.inbound import store as deliveries
 
 TABLE = Table("events", sort_key="eventId")
+BY_TIME = "byTime"
 DATA = "dataZ"
 PAYLOAD_REF = "payloadRef"
 
@@ -103,6 +104,29 @@ def get(tenant_id: str, event_id: str) -> PlatformEvent | None:
 def get_many(tenant_id: str, event_ids: list[str]) -> dict[str, PlatformEvent]:
     """The recorded ones of ``event_ids``, by id: one ``BatchGetItem`` per 100 (``Table.batch_get``)."""
     return {event_id: _event(item) for event_id, item in TABLE.batch_get(tenant_id, event_ids).items()}
+
+
+def since(tenant_id: str, start: str, *, limit: int, cursor: str | None) -> tuple[list[PlatformEvent], str | None]:
+    """The tenant's events recorded at ``start`` or later, oldest first (``GET /events``, ``ipctl listen``'s replay).
+
+    One Query of the keys-only ``byTime`` index (tenant, timestamp), then the events by id (``get_many``).
+    """
+    params = {
+        "TableName": TABLE.name,
+        "IndexName": BY_TIME,
+        "KeyConditionExpression": "tenantId = :t AND #ts >= :s",
+        "ExpressionAttributeNames": {"#ts": "timestamp"},
+        "ExpressionAttributeValues": serialize({":t": tenant_id, ":s": start}),
+        "Limit": limit,
+    }
+    start_key = decode_cursor(cursor, tenant_id)
+    if start_key is not None and set(start_key) != {"tenantId", "eventId", "timestamp"}:
+        raise ValidationFailed("The cursor is not valid.")  # a cursor from another list
+    response = query_from(params, start_key)
+    ids = [str(deserialize(raw)["eventId"]) for raw in response.get("Items", [])]
+    found = get_many(tenant_id, ids)
+    ordered = [found[event_id] for event_id in ids if event_id in found]  # one expired in between is skipped
+    return ordered, encode_cursor(response.get("LastEvaluatedKey"), tenant_id)
 
 
 def from_stream_image(image: dict[str, Any]) -> PlatformEvent:

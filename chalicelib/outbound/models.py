@@ -13,7 +13,7 @@ from typing import Annotated, Any
 
 from pydantic import Field, field_validator, model_validator
 
-from chalicelib.core.models import JsonObject, RequestModel, WireModel
+from chalicelib.core.models import JsonObject, ListResponse, RequestModel, WireModel
 from chalicelib.core.timestamps import Timestamp
 from chalicelib.events.models import PlatformEvent
 from chalicelib.stats.models import UsageStats
@@ -342,6 +342,18 @@ class PublishedEvent(WireModel):
     timestamp: Timestamp
     data: dict[str, Any]
     trace_id: str | None = None
+
+
+class EventListQuery(WireModel):
+    """``since``: the oldest recording time to list (inclusive), so a client that saw up to T asks for T again."""
+
+    since: Annotated[str, Field(min_length=10, max_length=40)]
+    limit: Annotated[int, Field(ge=1, le=100)] = 100
+    cursor: str | None = None
+
+
+class EventList(ListResponse[PublishedEvent]):
+    """The tenant's recorded events, oldest first."""
 
 
 class DispatchMessage(WireModel):

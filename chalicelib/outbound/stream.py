@@ -20,6 +20,7 @@ from chalicelib.core.context import set_trace_id
 from chalicelib.core.logging import logger
 from chalicelib.events import bus
 from chalicelib.events import store as events
+from chalicelib.live import push as live
 from chalicelib.outbound import fanout
 
 
@@ -34,6 +35,7 @@ def _record(raw: dict[str, Any]) -> None:
         set_trace_id(event.trace_id)
     queued = fanout.fan_out(event)
     bus.publish([event])
+    live.push_event(event)  # after the deliveries, and never raises: a failed push cannot hold them up
     logger.info("event fanned out", extra={"eventId": event.event_id, "type": event.type, "queued": queued})
 
 

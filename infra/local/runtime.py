@@ -34,6 +34,8 @@ def _environment(port: int) -> dict[str, str]:
         "JWT_AUDIENCE": DEV_AUDIENCE,
         "JWKS_URL": f"http://127.0.0.1:{port}{JWKS_PATH}",
         "PUBLIC_BASE_URL": f"http://127.0.0.1:{port}",  # so webhookUrl is a URL a local sender can post to
+        # The live WebSocket API's @connections endpoint is served on the same port (infra/local/live.py).
+        "LIVE_ENDPOINT_URL": f"http://127.0.0.1:{port}",
         # The embedded AWS's RotateSecret runs this function (infra/local/rotation.py).
         "ROTATION_INVOKER": "secretsmanager",
         "ROTATION_FUNCTION_ARN": (
@@ -58,6 +60,7 @@ def main() -> int:
     from app import app
     from infra.local.dev_issuer import DevIssuer
     from infra.local.gateway import LocalApi
+    from infra.local.live import WS_PATH, LiveGateway
     from infra.local.server import LocalHttpServer
     from infra.local.token import key_path
 
@@ -75,13 +78,14 @@ def main() -> int:
         http.server_close()
         return 1
     issuer = DevIssuer(key_path())
-    http.attach(LocalApi(app), issuer.jwks(), issuer.token)
+    http.attach(LocalApi(app), issuer.jwks(), issuer.token, LiveGateway(app, STAGE, region, f"127.0.0.1:{port}"))
     serving = threading.Thread(target=http.serve_forever, name="http", daemon=True)
     serving.start()
     workers.start(stop)
 
     lines = [
         f"Integration platform (stage {STAGE}) listening on http://127.0.0.1:{port}",
+        f"Live events (WebSocket): ws://127.0.0.1:{port}{WS_PATH}",
         *workers.describe(moto.url),
         'Get a token:  make token TENANT=acme   (SCOPES="a b" to narrow; default is every scope)',
         'Then:         curl -H "Authorization: Bearer $(make -s token TENANT=acme)" '

@@ -10,17 +10,22 @@ local runtime, so every deployed stage answers it 404.
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import json
 import logging
+import re
 from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, cast
+from urllib.parse import parse_qsl, unquote, urlsplit
 
 from chalicelib.api.rendering import error_response
 from chalicelib.core.context import set_trace_id, trace_id_from_headers
 from chalicelib.core.errors import ApiError, PayloadTooLarge, ValidationFailed
 from infra.local.embedded import JWKS_PATH
 from infra.local.gateway import GatewayResponse, LocalApi
+from infra.local.live import CONNECTIONS_PATH, WS_PATH, LiveGateway
 
 log = logging.getLogger(__name__)
 DEV_SIGN_IN_PATH = "/.well-known/dev-sign-in"
@@ -29,6 +34,9 @@ TokenMaker = Callable[..., str]
 MAX_REQUEST_BYTES = 10 * 1024 * 1024  # API Gateway's payload limit
 HOP_BY_HOP = {"content-length", "transfer-encoding", "connection"}
 LISTEN_BACKLOG = 128
+WEBSOCKET_GUID = b"258EAFA5-E914-47DA-95CA-C5AB0DC85B11"  # RFC 6455 section 1.3
+MAX_MESSAGE_BYTES = 128 * 1024  # API Gateway closes a socket (1009) whose message is larger
+QUERY_TOKEN = re.compile(r"([?&]token=)[^&\s]*")
 
 
 class LocalHttpServer(ThreadingHTTPServer):
@@ -42,10 +50,18 @@ class LocalHttpServer(ThreadingHTTPServer):
         self.api: LocalApi | None = None
         self.jwks = b"{}"
         self.dev_token: TokenMaker | None = None
+        self.live: LiveGateway | None = None
 
-    def attach(self, api: LocalApi, jwks: dict[str, Any], dev_token: TokenMaker | None = None) -> None:
+    def attach(
+        self,
+        api: LocalApi,
+        jwks: dict[str, Any],
+        dev_token: TokenMaker | None = None,
+        live: LiveGateway | None = None,
+    ) -> None:
         self.jwks = json.dumps(jwks).encode()
         self.dev_token = dev_token
+        self.live = live
         self.api = api
 
 
@@ -59,6 +75,8 @@ class _Handler(BaseHTTPRequestHandler):
             return
         if self.path.split("?", 1)[0] == DEV_SIGN_IN_PATH and server.dev_token is not None:
             self._reply(self._dev_sign_in(server.dev_token))
+            return
+        if server.live is not None and self._live(server.live):
             return
         headers: dict[str, str] = {}
         for name, value in self.headers.items():
@@ -81,6 +99,59 @@ class _Handler(BaseHTTPRequestHandler):
                 502, {"Content-Type": "application/json"}, b'{"message": "Internal server error"}'
             )
         self._reply(response)
+
+    def _live(self, live: LiveGateway) -> bool:
+        """The WebSocket API (``/ws``) and its ``@connections`` management API; False for any other path."""
+        path = self.path.split("?", 1)[0]
+        if path.startswith(CONNECTIONS_PATH):
+            try:
+                body = self._read_body()
+            except ApiError as error:
+                self.close_connection = True
+                self._reply(_error(error, dict(self.headers)))
+                return True
+            self._reply(live.manage(self.command, unquote(path[len(CONNECTIONS_PATH) :]), body))
+            return True
+        if path != WS_PATH:
+            return False
+        self.close_connection = True
+        key = self.headers.get("Sec-WebSocket-Key")
+        if self.command != "GET" or self.headers.get("Upgrade", "").lower() != "websocket" or not key:
+            self._reply(GatewayResponse(426, {"Content-Type": "application/json"}, b'{"message": "Upgrade Required"}'))
+            return True
+        query = dict(parse_qsl(urlsplit(self.path).query))
+        connection_id, response = live.connect(dict(self.headers.items()), query, self.client_address[0])
+        if response.status // 100 != 2:
+            self._reply(response)
+            return True
+        self._websocket(live, connection_id, key)
+        return True
+
+    def _websocket(self, live: LiveGateway, connection_id: str, key: str) -> None:
+        """Complete the handshake, then hand each text message to the gateway until the socket closes."""
+        from websockets.exceptions import ConnectionClosed
+        from websockets.protocol import State
+        from websockets.server import ServerProtocol
+        from websockets.sync.connection import Connection
+
+        accept = base64.b64encode(hashlib.sha1(key.encode() + WEBSOCKET_GUID).digest()).decode()
+        self.send_response(101)
+        self.send_header("Upgrade", "websocket")
+        self.send_header("Connection", "Upgrade")
+        self.send_header("Sec-WebSocket-Accept", accept)
+        self.end_headers()
+        self.wfile.flush()
+        socket = Connection(self.connection, ServerProtocol(state=State.OPEN, max_size=MAX_MESSAGE_BYTES))
+        live.attach(connection_id, socket, self.client_address[0])
+        try:
+            for message in socket:
+                live.receive(connection_id, message if isinstance(message, str) else message.decode("utf-8", "replace"))
+        except ConnectionClosed:
+            pass
+        finally:
+            closed = socket.protocol.close_rcvd or socket.protocol.close_sent
+            live.disconnect(connection_id, closed.code if closed else 1006, closed.reason if closed else "")
+            socket.close()
 
     def _dev_sign_in(self, dev_token: TokenMaker) -> GatewayResponse:
         """GET: is it here (the console shows the button); POST ``{"tenant": ...}``: a token with every scope."""
@@ -144,7 +215,9 @@ class _Handler(BaseHTTPRequestHandler):
             self.wfile.write(response.body)
 
     def log_message(self, format: str, *args: Any) -> None:
-        log.info("%s " + format, self.address_string(), *args)
+        """Access log lines, with a ``?token=`` (a live socket's credential) redacted."""
+        shown = [QUERY_TOKEN.sub(r"\1[redacted]", arg) if isinstance(arg, str) else arg for arg in args]
+        log.info("%s " + format, self.address_string(), *shown)
 
 
 def _error(error: ApiError, headers: dict[str, str]) -> GatewayResponse:

@@ -256,6 +256,8 @@ def test_stage_policy_grants_only_the_stage_resources(stage: str, chalice_config
     assert by_service["ses"] == {"arn:aws:ses:*:*:identity/*", "arn:aws:ses:*:*:configuration-set/*", "*"}
     assert by_service["scheduler"] == {f"arn:aws:scheduler:*:*:schedule/default/{prefix}-*"}
     assert by_service["iam"] == {f"arn:aws:iam::*:role/{prefix}-scheduler"}  # PassRole to Scheduler only
+    # PostToConnection and DeleteConnection on the live WebSocket API's stage (its id is only known once deployed).
+    assert by_service["execute-api"] == {"arn:aws:execute-api:*:*:*/api/*/@connections/*"}
 
 
 def test_every_function_is_traced_actively(package: Package) -> None:
@@ -284,3 +286,17 @@ def test_alarms_cover_dead_letters_dispatch_api_throttles_and_rotation(package: 
     assert resources["AlarmsEmailSubscription"]["Condition"] == "HasAlarmEmail"
     dashboard = json.dumps(resources["OperationsDashboard"]["Properties"]["DashboardBody"])
     assert all(f"${{{name}.Arn}}" in dashboard for name in alarms)
+
+
+def test_the_live_websocket_api_and_its_pushers(package: Package) -> None:
+    """Chalice generates the WebSocket API; the functions that post frames know its management endpoint."""
+    [api] = package.resources("AWS::ApiGatewayV2::Api").values()
+    assert api["Properties"]["ProtocolType"] == "WEBSOCKET"
+    routes = {r["Properties"]["RouteKey"] for r in package.resources("AWS::ApiGatewayV2::Route").values()}
+    assert routes == {"$connect", "$default", "$disconnect"}
+    functions = package.resources("AWS::Serverless::Function")
+    for name in ("EventsStream", "WebsocketMessage"):
+        variable = functions[name]["Properties"]["Environment"]["Variables"]["LIVE_ENDPOINT_URL"]
+        assert variable == {"Fn::Sub": "https://${WebsocketAPI}.execute-api.${AWS::Region}.amazonaws.com/api"}
+    table = package.resources("AWS::DynamoDB::Table")["LiveConnectionsTable"]["Properties"]
+    assert table["TimeToLiveSpecification"] == {"AttributeName": "expiresAt", "Enabled": True}

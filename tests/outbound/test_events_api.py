@@ -148,3 +148,28 @@ def test_get_event_shows_its_delivery_status_per_subscription(client: ApiClient,
             (sub["subscriptionId"], "Succeeded")
         ]
         assert client.get("/events/evt-000000000000").status == 404
+
+
+def test_events_since_a_time_oldest_first_in_pages(client: ApiClient, tenant: str) -> None:
+    before = now_text()
+    published = [publish(client, "OrderShipped", {"n": n})["eventId"] for n in range(3)]
+    listed: list[str] = []
+    cursor = ""
+    while True:
+        reply = client.get(f"/events?since={before}&limit=2" + (f"&cursor={cursor}" if cursor else ""))
+        assert reply.status == 200, reply.body
+        listed += [item["eventId"] for item in reply.json["items"]]
+        assert all(set(item) == {"eventId", "type", "source", "timestamp", "data"} for item in reply.json["items"])
+        cursor = reply.json.get("nextCursor") or ""
+        if not cursor:
+            break
+    assert sorted(listed) == sorted(published) and len(listed) == 3
+    times = [found.timestamp for found in events.get_many(tenant, listed).values()]
+    assert times == sorted(times)
+    assert client.get(f"/events?since={now_text()}").json["items"] == []
+
+
+def test_events_since_refuses_a_bad_time_or_cursor(client: ApiClient) -> None:
+    assert client.get("/events").status == 400
+    assert client.get("/events?since=yesterday").status == 400
+    assert client.get(f"/events?since={now_text()}&cursor=bm9wZQ").status == 400

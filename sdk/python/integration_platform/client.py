@@ -323,6 +323,14 @@ class Client:
     def redeliver_event(self, event_id: str) -> models.Queued:
         return cast(models.Queued, self.call("redeliver_event", {"eventId": event_id}))
 
+    def list_events(self, since: str, *, limit: int | None = None, cursor: str | None = None) -> models.EventList:
+        """The events recorded at ``since`` or later, oldest first (``ipctl listen`` replays from here)."""
+        query = {"since": since, "limit": limit, "cursor": cursor}
+        return cast(models.EventList, self.call("list_events", query=query))
+
+    def iter_events(self, since: str, *, page_size: int | None = None) -> Iterator[models.PublishedEvent]:
+        return self._pages("list_events", {}, {"since": since, "limit": page_size})
+
     # -- inbound deliveries -----------------------------------------------------------------------
 
     def list_deliveries(

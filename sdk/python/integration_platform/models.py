@@ -433,6 +433,21 @@ class EventDetail(TypedDict, total=False):
     deliveries: list[OutboundDeliveryStatus]
 
 
+class EventList(TypedDict, total=False):
+    """The tenant's recorded events, oldest first."""
+
+    items: Required[list[PublishedEvent]]
+    nextCursor: str | None
+
+
+class EventListQuery(TypedDict, total=False):
+    """``since``: the oldest recording time to list (inclusive), so a client that saw up to T asks for T again."""
+
+    since: Required[str]
+    limit: int
+    cursor: str | None
+
+
 class EventTypeCatalog(TypedDict, total=False):
     """EventTypeCatalog"""
 
@@ -1044,6 +1059,7 @@ OPERATIONS: dict[str, tuple[str, str]] = {
     "list_connections": ("GET", "/integrations/connections"),
     "list_deliveries": ("GET", "/webhooks/deliveries"),
     "list_event_types": ("GET", "/webhooks/event-types"),
+    "list_events": ("GET", "/events"),
     "list_operations": ("GET", "/integrations/connections/{connectionId}/operations"),
     "list_providers": ("GET", "/integrations/providers"),
     "list_runs": ("GET", "/integrations/runs"),
