@@ -278,9 +278,8 @@ def test_group_is_the_subscription_plus_a_scalar_key_value() -> None:
     assert ordering.group(item, {"repo": {"id": {"nested": 1}}}) == "sub_1"
     hashed = ordering.group(item, {"repo": {"id": "naïve value " * 20}})
     assert hashed.startswith("sub_1:") and len(hashed) <= 128 and hashed.isascii()
-    assert ordering.fields({"subscriptionId": "sub_1"}, "evt_1", {}, fresh=False) == {}
-    derived = ordering.fields(item, "evt_1", {}, fresh=False)
-    assert derived == ordering.fields(item, "evt_1", {}, fresh=False) != ordering.fields(item, "evt_1", {}, fresh=True)
+    assert ordering.fields({"subscriptionId": "sub_1"}, {}) == {}
+    assert ordering.fields(item, {"repo": {"id": 42}}) == {"message_group": "sub_1:42"}
 
 
 def fifo_record(message_id: str, group: str) -> dict[str, Any]:
