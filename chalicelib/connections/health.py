@@ -159,10 +159,11 @@ def _count_call(connection: Connection, report: HealthReport, latency_ms: int) -
     )
 
 
-def _report(connection: Connection, credential_values: dict[str, Any]) -> HealthReport:
+def _report(connection: Connection, credential_values: dict[str, Any]) -> tuple[HealthReport, int]:
+    """The adapter's health check and the milliseconds the vendor took (not the guard's own call)."""
     provider = providers.find(connection.tenant_id, connection.provider_id)
     if provider is None:
-        return HealthReport(False, f"Provider '{connection.provider_id}' no longer exists.")
+        return HealthReport(False, f"Provider '{connection.provider_id}' no longer exists."), 0
     context = ExecutionContext(
         base_url=provider.base_url,
         configuration=connection.configuration,
@@ -172,13 +173,15 @@ def _report(connection: Connection, credential_values: dict[str, Any]) -> Health
     annotations = {"call": "vendor", "provider": adapter.provider_key, "operation": HEALTH_OPERATION}
     ids = {"providerId": provider.provider_id, "connectionId": connection.connection_id}
     ticket = guard.admit(connection)  # ``guard.Held``: the vendor is not called
+    started = time.monotonic()
     with tracing.subsegment(adapter.provider_key, annotations, ids) as span:
         report = adapter.health_check(Credential(connection.auth_mode, credential_values), context)
         unanswered = not report.healthy and report.vendor_status is None
         span.finish("succeeded" if report.healthy else "failed", report.vendor_status, no_answer=unanswered)
+    latency = round((time.monotonic() - started) * 1000)
     # What the breaker counts, as for runs: no answer or a 5xx; a 4xx or a 429 means the vendor is up.
     guard.settle(ticket, vendor_down=unanswered or (not report.healthy and (report.vendor_status or 0) >= 500))
-    return report
+    return report, latency
 
 
 def verify(connection: Connection, credential_values: dict[str, Any]) -> tuple[HealthReport, int]:
@@ -186,9 +189,7 @@ def verify(connection: Connection, credential_values: dict[str, Any]) -> tuple[H
 
     ``guard.Held`` when the connection's vendor protection holds the call back.
     """
-    started = time.monotonic()
-    report = _report(connection, credential_values)
-    latency = round((time.monotonic() - started) * 1000)
+    report, latency = _report(connection, credential_values)
     _count_call(connection, report, latency)
     return report, latency
 
@@ -200,12 +201,11 @@ def probe(connection: Connection) -> Probe:
     ``CredentialUnavailable`` when the secret cannot be used, ``guard.Held`` when the vendor's rate limit or
     circuit breaker holds a call back: the vendor is not called (again).
     """
-    started = time.monotonic()
     cached = secret.credential(connection).values
-    report = _report(connection, cached)
+    report, latency = _report(connection, cached)
     if report.vendor_status == 401 and (current := secret.credential(connection, refresh=True).values) != cached:
-        report = _report(connection, current)
-    latency = round((time.monotonic() - started) * 1000)
+        report, again = _report(connection, current)
+        latency += again
     _count_call(connection, report, latency)
     checks = _checks(report, latency)
     # A throttled vendor still answered and accepted the credential: the connection works, slowly.
