@@ -168,6 +168,9 @@ def test_raw_protocol_edges(runtime: LocalRuntime, tmp_path: Path) -> None:
     garbage = runtime.request("POST", "/mcp", token=token, headers={"Content-Type": "application/json"}, json_body=None)
     assert garbage.status == 400 and garbage.json["error"]["code"] == -32700
     assert runtime.request("GET", "/mcp", token=token).status == 405
+    # What an MCP client sends to open a server event stream: 405 with Allow, not 406 (the transport's rule).
+    stream = runtime.request("GET", "/mcp", token=token, headers={"Accept": "text/event-stream"})
+    assert (stream.status, stream.header("Allow")) == (405, "POST")
     assert runtime.request("POST", "/mcp", json_body={"jsonrpc": "2.0", "id": 1, "method": "ping"}).status == 401
     narrow = runtime.token("t-narrow", "integration.runs.read")
     assert runtime.request("POST", "/mcp", token=narrow, json_body={"jsonrpc": "2.0", "id": 1}).status == 403
