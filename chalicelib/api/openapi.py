@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 from pydantic import BaseModel
 from pydantic.json_schema import JsonSchemaMode, models_json_schema
 
-from chalicelib.core.models import ErrorResponse
+from chalicelib.core.models import SHARED_SCHEMAS, ErrorResponse
 
 if TYPE_CHECKING:
     from chalicelib.api.routing import Operation
@@ -37,7 +37,8 @@ IDEMPOTENCY_KEY = {
     "description": "Repeat a creation safely: the same key and body within 24 h replay the first response "
     "(with `Idempotent-Replayed: true`); another body is 422 `IDEMPOTENCY_KEY_REUSED`, a repeat while the "
     "first is still running 409 `IDEMPOTENCY_KEY_IN_PROGRESS`.",
-    "schema": {"type": "string", "minLength": 1, "maxLength": 255},
+    # Printable ASCII (what a header carries as is), no space at either end (HTTP would strip it).
+    "schema": {"type": "string", "minLength": 1, "maxLength": 255, "pattern": "^[!-~]([ -~]*[!-~])?$"},
 }
 _RATE_LIMIT_COMPONENTS = {
     "X-RateLimit-Limit": "Requests allowed in the current window (present when limits are on).",
@@ -92,6 +93,47 @@ _NON_MODEL_BODIES: dict[str, tuple[str, dict[str, Any]]] = {
     "mcp_endpoint": ("application/json", {"anyOf": [_JSON_RPC, {"type": "array", "items": _JSON_RPC}]}),
 }
 _JSON_RPC_ERRORS: dict[str, tuple[int, ...]] = {"mcp_endpoint": (400,)}
+# Successes besides the declared status: MCP answers notifications and client responses with 202 and no body.
+_MORE_SUCCESSES: dict[str, dict[int, str]] = {
+    "mcp_endpoint": {202: "Only notifications or responses: nothing to answer."}
+}
+# What POST /mcp takes: a JSON-RPC request or notification (a batch of them at 2025-03-26, the default without a
+# version header); anything else is a 400 (docs/mcp.md).
+_JSON_RPC_REQUEST = {
+    "type": "object",
+    "required": ["jsonrpc", "method"],
+    "properties": {
+        "jsonrpc": {"const": "2.0"},
+        "method": {"type": "string"},
+        "id": {"type": ["string", "integer"]},
+        "params": {"type": "object"},
+    },
+}
+# Raw bodies that are not the generic "verified as received" object, and the headers an operation reads.
+_RAW_REQUEST_BODIES: dict[str, dict[str, Any]] = {
+    "mcp_endpoint": {"anyOf": [_JSON_RPC_REQUEST, {"type": "array", "items": _JSON_RPC_REQUEST, "minItems": 1}]}
+}
+_HEADERS: dict[str, list[dict[str, Any]]] = {
+    "ingest_delivery": [
+        {
+            "name": "X-CS-Provider",
+            "in": "header",
+            "required": True,
+            "description": "The provider's key or id.",
+            "schema": {"type": "string", "minLength": 1},
+        },
+        {
+            "name": "X-CS-Connection",
+            "in": "header",
+            "required": False,
+            "description": "The connection (or `?connectionId=`); with a bearer token it may be left out when the "
+            "tenant has one active connection of the provider (docs/webhooks-inbound.md).",
+            "schema": {"type": "string", "minLength": 1},
+        },
+    ]
+}
+# A cursor is opaque: only a ``nextCursor`` this API returned is one.
+_CURSOR_DESCRIPTION = "Opaque: the `nextCursor` of the previous page, as returned; anything else is a 400."
 # Statuses whose body is the operation's own model rather than the error shape.
 _MODEL_STATUSES: dict[str, tuple[int, ...]] = {"platform_health": (503,)}
 
@@ -146,8 +188,10 @@ def _parameters(op: Operation, refs: Refs, definitions: dict[str, Any]) -> list[
             parameter["schema"] = _query_schema(schema)
             if "description" in schema:
                 parameter["description"] = schema["description"]
+            if name == "cursor":
+                parameter["description"] = _CURSOR_DESCRIPTION
             parameters.append(parameter)
-    return parameters
+    return parameters + _HEADERS.get(op.operation_id, [])
 
 
 def _json(schema: dict[str, Any], media: str = "application/json") -> dict[str, Any]:
@@ -179,6 +223,8 @@ def _responses(op: Operation, refs: Refs) -> dict[str, Any]:
     if op.idempotent:
         statuses |= {400, 409, 422}
     responses = {str(op.status): success}
+    for status, description in _MORE_SUCCESSES.get(op.operation_id, {}).items():
+        responses[str(status)] = {"description": description, "headers": dict(common_headers)}
     for status in sorted(statuses - {op.status}):
         own_model = model_ref is not None and status in _MODEL_STATUSES.get(op.operation_id, ())
         json_rpc = status in _JSON_RPC_ERRORS.get(op.operation_id, ())
@@ -204,7 +250,7 @@ def _request_body(op: Operation, refs: Refs) -> dict[str, Any] | None:
         return {
             "required": True,
             "description": "Verified as the exact bytes received.",
-            "content": _json({"type": "object"}),
+            "content": _json(_RAW_REQUEST_BODIES.get(op.operation_id, {"type": "object"})),
         }
     return None
 
@@ -256,7 +302,7 @@ def build_document(operations: Iterable[Operation]) -> dict[str, Any]:
         "tags": [{"name": tag} for tag in tags],
         "paths": dict(sorted(paths.items())),
         "components": {
-            "schemas": dict(sorted(definitions.items())),
+            "schemas": dict(sorted({**definitions, **SHARED_SCHEMAS}.items())),
             "headers": {
                 "X-Trace-Id": {
                     "description": "The request's trace id (from traceparent or X-Correlation-Id when sent).",

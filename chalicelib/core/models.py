@@ -8,6 +8,8 @@ from typing import Annotated, Any, Generic, TypeVar
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 from pydantic.alias_generators import to_camel
 
+from chalicelib.core import json_input
+
 
 class WireModel(BaseModel):
     """A response or stored shape: camelCase aliases, snake_case in Python."""
@@ -50,7 +52,72 @@ def _storable(value: dict[str, Any]) -> dict[str, Any]:
     return value
 
 
-JsonObject = Annotated[dict[str, Any], AfterValidator(_storable)]
+# Schemas that are not models but that several fields share: /openapi.json lists them as components.
+SHARED_SCHEMAS: dict[str, dict[str, Any]] = {}
+
+
+def shared_schema(name: str, schema: dict[str, Any]) -> dict[str, Any]:
+    """Make ``schema`` the component ``name`` of /openapi.json; the ``$ref`` to put where it applies."""
+    SHARED_SCHEMAS[name] = schema
+    return {"$ref": f"#/components/schemas/{name}"}
+
+
+# What a free-form document may hold, stated in /openapi.json as the component ``JsonValue``: the number limits of
+# ``json_input`` (DynamoDB's range, 38 integer digits) and non-empty keys at every level. Depth and size limits
+# stay in the validators and the docs: a schema cannot count nesting.
+_JSON_VALUE_REF = {"$ref": "#/components/schemas/JsonValue"}
+_OBJECT_OF_VALUES = {"type": "object", "propertyNames": {"minLength": 1}, "additionalProperties": _JSON_VALUE_REF}
+_LARGEST_INTEGER = 10**json_input.MAX_INTEGER_DIGITS - 1
+_SMALLEST, _LARGEST = float(json_input.SMALLEST), 9.99e125
+shared_schema(
+    "JsonValue",
+    {
+        "anyOf": [
+            {"type": "string"},
+            {"type": "boolean"},
+            {"type": "integer", "minimum": -_LARGEST_INTEGER, "maximum": _LARGEST_INTEGER},
+            {
+                "type": "number",
+                "minimum": -_LARGEST,
+                "maximum": _LARGEST,
+                "not": {"exclusiveMinimum": -_SMALLEST, "exclusiveMaximum": _SMALLEST, "not": {"const": 0}},
+            },
+            {"type": "array", "items": _JSON_VALUE_REF},
+            _OBJECT_OF_VALUES,
+            {"type": "null"},
+        ],
+    },
+)
+JsonObject = Annotated[dict[str, Any], AfterValidator(_storable), Field(json_schema_extra=_OBJECT_OF_VALUES)]
+
+
+# The rules a model validator enforces across fields, stated in its JSON Schema too (``json_schema_extra``), so
+# that /openapi.json says what a request must hold and generated clients know it: a field "given" is present
+# and not null.
+def _given(name: str) -> dict[str, Any]:
+    return {"required": [name], "properties": {name: {"not": {"type": "null"}}}}
+
+
+def exactly_one_of(*names: str) -> dict[str, Any]:
+    return {"oneOf": [_given(name) for name in names]}
+
+
+def at_least_one_of(*names: str) -> dict[str, Any]:
+    return {"anyOf": [_given(name) for name in names]}
+
+
+def not_both(first: str, second: str) -> dict[str, Any]:
+    return {"not": {"allOf": [_given(first), _given(second)]}}
+
+
+def some_field_none_null(schema: dict[str, Any]) -> None:
+    """A partial update (``json_schema_extra``): at least one field, and none of them null."""
+    schema["minProperties"] = 1
+    for prop in schema.get("properties", {}).values():
+        kept = [branch for branch in prop.pop("anyOf", []) if branch != {"type": "null"}]
+        if kept:
+            prop.pop("default", None)
+            prop.update(kept[0] if len(kept) == 1 else {"anyOf": kept})
 
 
 class ErrorDetail(WireModel):

@@ -62,7 +62,7 @@ class RegisterProviderRequest(RequestModel):
     key: ProviderKey
     display_name: Annotated[str, Field(min_length=1, max_length=200)]
     category: Category = Category.GENERIC
-    auth_model: AuthModel
+    auth_model: Annotated[AuthModel, Field(json_schema_extra={"not": {"const": AuthModel.AWS_IAM.value}})]
     api_client: Annotated[str, Field(max_length=200)] | None = None
     capabilities: Annotated[list[Annotated[str, Field(min_length=1, max_length=100)]], Field(max_length=100)] = []
     base_url: HttpUrl

@@ -25,6 +25,7 @@ import yaml
 from tests.e2e.conftest import LocalRuntime
 from tests.support.fake_vendor import FakeVendor, serve_vendor
 from tests.support.timestamps import named_times, off_form
+from tests.support.waiting import WAIT_SECONDS
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 CURL = EXAMPLES / "curl"
@@ -64,7 +65,7 @@ def script_env(runtime: LocalRuntime, **extra: str) -> dict[str, str]:
 
 
 def run(command: list[str], env: dict[str, str]) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(command, env=env, capture_output=True, text=True, timeout=120, check=False)
+    return subprocess.run(command, env=env, capture_output=True, text=True, timeout=WAIT_SECONDS, check=False)
 
 
 def test_every_seed_example_has_a_script() -> None:

@@ -13,7 +13,7 @@ from chalicelib.runs.models import RunStatus
 from tests.runs.conftest import run_of
 from tests.support.api_client import ApiClient
 from tests.support.fake_vendor import Behavior, FakeVendor, server_error
-from tests.support.run_driver import connect, deliver, runs_queue, settings, start
+from tests.support.run_driver import connect, deliver, deliver_when_shown, runs_queue, settings, start
 
 REPO = {"owner": "octo", "repo": "hello"}
 
@@ -65,8 +65,8 @@ def test_an_empty_bucket_requeues_the_run_for_later_without_using_an_attempt_or_
     statuses = sorted((run_of(tenant, run_id).status, run_of(tenant, run_id).attempts) for run_id in (first, second))
     assert statuses == [(RunStatus.COMPLETED, 1), (RunStatus.PENDING, 0)]
     assert len(vendor.api_requests()) == 1
-    time.sleep(1.2)  # the token is due after 1 s; the delayed message shows then
-    later, failed = deliver(handler, runs_queue(), tenant, wait=2)
+    # The token is due after 1 s; the delayed message shows then.
+    later, failed = deliver_when_shown(handler, runs_queue(), tenant, "the held run's delayed message")
     assert len(later) == 1 and failed == set() and later[0]["Attributes"]["ApproximateReceiveCount"] == "1"
     done = [run_of(tenant, run_id) for run_id in (first, second)]
     assert [(r.status, r.attempts) for r in done] == [(RunStatus.COMPLETED, 1)] * 2

@@ -14,7 +14,7 @@ from tests.e2e.conftest import LocalRuntime, free_port
 from tests.sdk.conftest import VENDOR_TOKEN
 from tests.support.fake_vendor import FakeVendor
 from tests.support.receiver import Receiver
-from tests.support.waiting import poll
+from tests.support.waiting import WAIT_SECONDS, poll
 
 PR = {"owner": "octo", "repo": "hello", "title": "Add feature", "head": "feature", "base": "main"}
 
@@ -28,7 +28,7 @@ def ipctl(
         env=environ,
         capture_output=True,
         text=True,
-        timeout=120,
+        timeout=WAIT_SECONDS,
     )
 
 
@@ -135,10 +135,10 @@ def test_subscriptions_events_attempts_and_api_keys(
     published = _json(
         ipctl(local_runtime, token, "events", "publish", "--type", "OrderShipped", "--data", '{"order": 1}', "--json")
     )
-    poll(lambda: receiver.accepted(), "the first delivery", seconds=60)
+    poll(lambda: receiver.accepted(), "the first delivery")
     queued = _json(ipctl(local_runtime, token, "events", "redeliver", published["eventId"], "--json"))
     assert queued["subscriptionIds"] == [created["subscriptionId"]]
-    poll(lambda: len(receiver.accepted()) >= 2, "the redelivery", seconds=60)
+    poll(lambda: len(receiver.accepted()) >= 2, "the redelivery")
     attempts = _json(ipctl(local_runtime, token, "attempts", "list", created["subscriptionId"], "--json"))
     assert {item["eventId"] for item in attempts} == {published["eventId"]}
     assert receiver.verification_errors == []

@@ -7,6 +7,7 @@ import sys
 from pathlib import Path
 
 from tests.e2e.conftest import PROJECT_DIR
+from tests.support.waiting import WAIT_SECONDS
 
 
 def bootstrap(target: Path, requirements: Path) -> subprocess.Popen[str]:
@@ -24,20 +25,20 @@ def test_two_makes_on_a_fresh_clone_install_once(tmp_path: Path) -> None:
     requirements.write_text("# nothing to download\n")
     target = tmp_path / ".venv"
     first, second = bootstrap(target, requirements), bootstrap(target, requirements)
-    outputs = [p.communicate(timeout=120) for p in (first, second)]
+    outputs = [p.communicate(timeout=WAIT_SECONDS) for p in (first, second)]
     assert [first.returncode, second.returncode] == [0, 0], outputs
     assert [out for out, _ in outputs] == ["", ""]  # stdout stays free for `make -s token`
     errors = "".join(err for _, err in outputs)
     assert errors.count("Creating") == 1 and errors.count("Installing") == 1, errors
     assert (target / "bin" / "python").exists() and (target / ".installed").exists()
     again = bootstrap(target, requirements)
-    assert again.communicate(timeout=60) == ("", "") and again.returncode == 0
+    assert again.communicate(timeout=WAIT_SECONDS) == ("", "") and again.returncode == 0
 
 
 def test_a_failed_install_exits_non_zero_with_nothing_on_stdout(tmp_path: Path) -> None:
     target = tmp_path / ".venv"
     failed = bootstrap(target, tmp_path / "missing-requirements.txt")
-    out, _ = failed.communicate(timeout=120)
+    out, _ = failed.communicate(timeout=WAIT_SECONDS)
     assert failed.returncode != 0 and out == ""
     assert not (target / ".installed").exists()
 
