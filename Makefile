@@ -1,5 +1,5 @@
 # Two commands set up a fresh machine: `make run` (the platform on localhost)
-# and `make test` (lint, types, unit + moto integration + end-to-end tests).
+# and `make test` (lint, types, unit + moto integration + end-to-end tests, the template's security scan).
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
