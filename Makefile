@@ -1,5 +1,5 @@
 # Two commands set up a fresh machine: `make run` (the platform on localhost)
-# and `make test` (lint, types, unit + moto integration + end-to-end tests).
+# and `make test` (lint, types, unit + moto integration + end-to-end tests, the template's security scan).
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
@@ -10,7 +10,7 @@ TENANT ?= acme
 SCOPES ?=
 export AWS_DEFAULT_REGION ?= us-east-1
 
-.PHONY: venv run aws token test lint typecheck unit package bench clean sdk-models lock
+.PHONY: venv run aws token test lint typecheck unit package scan bench clean sdk-models lock
 
 # From the locks (requirements*.txt, hash-checked; `make lock` writes them), so that CI on a fresh
 # machine installs exactly what passed here. Two makes on a fresh clone install once (the second
@@ -19,6 +19,11 @@ $(VENV)/.installed: requirements-dev.txt requirements.txt sdk/python/pyproject.t
 	@$(PYTHON) -m infra.local.bootstrap $(VENV) requirements-dev.txt requirements.txt --editable sdk/python
 
 venv: $(VENV)/.installed
+
+# checkov pins a boto3 of its own: it has its own virtualenv, from its own lock.
+SCAN_VENV := .venv-scan
+$(SCAN_VENV)/.installed: requirements-scan.txt
+	@$(PYTHON) -m infra.local.bootstrap $(SCAN_VENV) requirements-scan.txt
 
 # Regenerates the three locks from requirements*.in for Linux x86_64, CPython 3.11, from PyPI alone
 # (not this machine's pip indexes), keeping every pin the .in files still allow; LOCK_ARGS=--upgrade
@@ -51,7 +56,7 @@ typecheck: venv
 unit: venv
 	$(BIN)/python -m pytest -n 2 --dist loadfile
 
-test: lint typecheck unit
+test: lint typecheck unit scan
 
 # build/sam.json (one JSON SAM template: Chalice's functions and API merged with
 # infra/template.json) and build/deployment.zip: the locked wheels for Lambda (infra/package/build.py),
@@ -64,6 +69,12 @@ package: venv
 	$(BIN)/python -m infra.package.finish build/deployment.zip
 	@ls -l build/sam.json build/deployment.zip
 
+# The security scan of what CloudFormation creates: build/template.json, the SAM transform of the packaged
+# template (infra/package/translate.py), through checkov; skipped checks and why are in infra/checkov.yaml.
+scan: package $(SCAN_VENV)/.installed
+	$(BIN)/python -m infra.package.translate build/sam.json build/template.json
+	$(SCAN_VENV)/bin/checkov --config-file infra/checkov.yaml --file build/template.json
+
 # The SDK's typed models follow /openapi.json; tests/sdk fails until this is re-run after an API change.
 sdk-models: venv
 	mkdir -p build
@@ -74,4 +85,4 @@ bench: venv
 	$(BIN)/python -m bench.run_all
 
 clean:
-	rm -rf build $(VENV) $(VENV).lock .local
+	rm -rf build $(VENV) $(VENV).lock $(SCAN_VENV) $(SCAN_VENV).lock .local

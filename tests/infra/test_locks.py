@@ -80,7 +80,11 @@ def closure(requirements: list[Requirement]) -> set[str]:
             if (name, wanted) in seen:
                 continue
             seen.add((name, wanted))
-            pending += [(Requirement(line), wanted) for line in metadata.requires(name) or []]
+            try:
+                requires = metadata.requires(name) or []
+            except metadata.PackageNotFoundError:
+                continue  # not installed: reached all the same, and reported if the lock lacks it
+            pending += [(Requirement(line), wanted) for line in requires]
     return reached
 
 

@@ -167,7 +167,8 @@ def test_the_api_sends_every_route_to_the_api_handler_on_its_stage(
     assert set(api["Body"]["x-amazon-apigateway-gateway-responses"]) >= {"DEFAULT_4XX", "DEFAULT_5XX"}
     [stage] = of_type(translated, "AWS::ApiGateway::Stage").values()
     [deployment_id] = of_type(translated, "AWS::ApiGateway::Deployment")
-    assert stage == {"DeploymentId": {"Ref": deployment_id}, "RestApiId": {"Ref": api_id}, "StageName": "api"}
+    deployed = {"DeploymentId": {"Ref": deployment_id}, "RestApiId": {"Ref": api_id}, "StageName": "api"}
+    assert stage == deployed | {"TracingEnabled": True}  # X-Ray from the gateway on, as in every function
     [permission] = [p for p in of_type(translated, "AWS::Lambda::Permission").values() if "execute-api" in str(p)]
     assert permission["Principal"] == "apigateway.amazonaws.com"
     assert permission["SourceArn"]["Fn::Sub"][1] == {"RestAPIId": {"Ref": api_id}}
