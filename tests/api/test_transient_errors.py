@@ -82,3 +82,13 @@ def test_a_wrapped_transient_error_is_found_through_its_cause() -> None:
     except Wrapper as wrapped:
         assert is_transient(wrapped)
     assert not is_transient(Wrapper("alone"))
+
+
+def test_every_operation_documents_the_503_and_its_retry_after(client: ApiClient) -> None:
+    from chalicelib.api.routing import OPERATIONS
+
+    document = client.get("/openapi.json").json
+    for op in OPERATIONS:
+        unavailable = document["paths"][op.path][op.method.lower()]["responses"]["503"]
+        if op.operation_id != "platform_health":  # its 503 is its own report, not the error shape
+            assert "Retry-After" in unavailable["headers"], (op.method, op.path)
