@@ -32,6 +32,7 @@ TRANSIENT: dict[str, Callable[[], BaseException]] = {
 NOT_TRANSIENT: dict[str, Callable[[], BaseException]] = {
     "access denied": lambda: client_error("AccessDeniedException"),
     "validation": lambda: client_error("ValidationException"),
+    "quota reached": lambda: client_error("LimitExceededException"),
     "condition failed in a transaction": lambda: client_error(
         "TransactionCanceledException",
         CancellationReasons=[{"Code": "ConditionalCheckFailed"}, {"Code": "TransactionConflict"}],
