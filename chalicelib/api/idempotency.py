@@ -40,7 +40,6 @@ from chalicelib.core.errors import (
     FieldError,
     IdempotencyInProgress,
     IdempotencyKeyReused,
-    ServiceUnavailable,
     ValidationFailed,
 )
 from chalicelib.core.logging import logger
@@ -166,8 +165,8 @@ def once(
     except IdempotencyPersistenceLayerError as exc:
         if failed:  # the request's own error stands; its in-progress record expires with the invocation
             raise failed[0] from None
-        if not produced:  # the in-progress record could not be written: nothing ran
-            raise ServiceUnavailable() from exc
+        if not produced:  # the in-progress record could not be written: nothing ran (503 if that is transient)
+            raise
         _forget(layer, payload, exc)
         return produced[0]
     except IdempotencyValidationError as exc:

@@ -35,7 +35,8 @@ IDEMPOTENCY_KEY = {
     "in": "header",
     "required": False,
     "description": "Repeat a creation safely: the same key and body within 24 h replay the first response "
-    "(with `Idempotent-Replayed: true`); another body is 422 `IDEMPOTENCY_KEY_REUSED`, a repeat while the "
+    "(with `Idempotent-Replayed: true`) or, when a failure kept it from being recorded, answer with what the "
+    "first attempt made, never a second one; another body is 422 `IDEMPOTENCY_KEY_REUSED`, a repeat while the "
     "first is still running 409 `IDEMPOTENCY_KEY_IN_PROGRESS`.",
     # Printable ASCII (what a header carries as is), no space at either end (HTTP would strip it).
     "schema": {"type": "string", "minLength": 1, "maxLength": 255, "pattern": "^[!-~]([ -~]*[!-~])?$"},
@@ -49,8 +50,13 @@ _PATH_PARAM = re.compile(r"\{(\w+)\}")
 Refs = dict[tuple[type[Any], JsonSchemaMode], dict[str, Any]]
 
 # Statuses every operation of a kind can answer without declaring them: the
-# middleware (406, 500), the endpoint wrapper (401, 403, 400/413/415 for bodies).
-_COMMON = {406: "The Accept header names no version this API serves.", 500: "Unexpected failure."}
+# middleware (406, 500), the endpoint wrapper (401, 403, 400/413/415 for bodies, 503 for a transient AWS failure).
+_COMMON = {
+    406: "The Accept header names no version this API serves.",
+    500: "Unexpected failure.",
+    503: "A dependency failed for now (throttled, unavailable, timed out); retry after Retry-After, "
+    "a create with the same Idempotency-Key (docs/reliability.md).",
+}
 _AUTHENTICATED = {
     401: "Missing, expired or invalid credentials.",
     403: "The credentials lack the required scope or tenant.",
@@ -68,7 +74,6 @@ _DESCRIPTIONS = {
     404: "No such resource in the caller's tenant.",
     409: "The resource conflicts with an existing one.",
     422: "The request is well formed but cannot be carried out.",
-    503: "A dependency is unavailable.",
 }
 
 # POST /mcp answers JSON-RPC, its errors included: a message that is not JSON-RPC is HTTP 400 with a JSON-RPC
@@ -239,6 +244,8 @@ def _responses(op: Operation, refs: Refs) -> dict[str, Any]:
                 "description": "Seconds to wait; also in the error's details as `retry_after`.",
                 "schema": {"type": "integer"},
             }
+        if status == 503 and not own_model:
+            response["headers"]["Retry-After"] = {"description": "Seconds to wait.", "schema": {"type": "integer"}}
         responses[str(status)] = response
     return responses
 

@@ -154,7 +154,8 @@ class EntireBatchFailed(Exception):
 
 
 # What AWS answers when a call may succeed if repeated: botocore's throttling and transient codes (its standard
-# retry mode's lists), each service's name for its own 500, and DynamoDB's transaction conflicts.
+# retry mode's lists), each service's name for its own 500, and DynamoDB's transaction conflicts. Not botocore's
+# ``LimitExceededException``: from Secrets Manager it is a quota reached, which no repeat clears.
 _TRANSIENT_CODES = frozenset(
     {
         "Throttling",
@@ -166,7 +167,6 @@ _TRANSIENT_CODES = frozenset(
         "TransactionInProgressException",
         "RequestLimitExceeded",
         "BandwidthLimitExceeded",
-        "LimitExceededException",
         "RequestThrottled",
         "SlowDown",
         "PriorRequestNotComplete",

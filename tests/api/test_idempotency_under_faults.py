@@ -14,9 +14,11 @@ import pytest
 
 from chalicelib.core import aws
 from chalicelib.core.config import get_settings
+from tests.api.expect import error_of
 from tests.support.api_client import ApiClient, Reply
 from tests.support.events import recorded
-from tests.support.idempotency import crash_then_repeat, record_not_saved
+from tests.support.idempotency import crash_then_repeat, expire_in_progress, record_not_saved, table
+from tests.support.refusals import client_error, refused
 
 
 @dataclass(frozen=True)
@@ -128,3 +130,18 @@ def test_a_keyed_connection_whose_first_attempt_died_after_its_secrets_owns_exac
         assert sum(connection_id in name for name in names) == 2, connection_id  # its credential, its webhook secret
     assert len(names) == 2 * len(keys)
     assert all(reply.status == 201 for _, reply in repeats)
+
+
+def test_a_refused_request_whose_in_progress_record_cannot_be_dropped_keeps_its_own_answer(client: ApiClient) -> None:
+    """The request's own error (here 422) is its answer even when the record it leaves cannot be deleted; that
+    record only holds the key until the invocation's time is up, and then the repeat is refused the same way."""
+    body = {**CREATIONS["connection"].body, "providerId": "prov-nope"}
+    headers = {"Idempotency-Key": "refused-and-stuck"}
+    throttled = lambda: client_error("ThrottlingException")  # noqa: E731
+    with refused(aws.dynamodb(), "DeleteItem", throttled, when=lambda p: p["TableName"] == table()) as calls:
+        first = client.post("/integrations/connections", body, headers=headers)
+    assert calls
+    error_of(first, 422, "UNPROCESSABLE_ENTITY")
+    error_of(client.post("/integrations/connections", body, headers=headers), 409, "IDEMPOTENCY_KEY_IN_PROGRESS")
+    expire_in_progress()
+    error_of(client.post("/integrations/connections", body, headers=headers), 422, "UNPROCESSABLE_ENTITY")

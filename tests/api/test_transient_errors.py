@@ -32,6 +32,7 @@ TRANSIENT: dict[str, Callable[[], BaseException]] = {
 NOT_TRANSIENT: dict[str, Callable[[], BaseException]] = {
     "access denied": lambda: client_error("AccessDeniedException"),
     "validation": lambda: client_error("ValidationException"),
+    "quota reached": lambda: client_error("LimitExceededException"),
     "condition failed in a transaction": lambda: client_error(
         "TransactionCanceledException",
         CancellationReasons=[{"Code": "ConditionalCheckFailed"}, {"Code": "TransactionConflict"}],
@@ -82,3 +83,13 @@ def test_a_wrapped_transient_error_is_found_through_its_cause() -> None:
     except Wrapper as wrapped:
         assert is_transient(wrapped)
     assert not is_transient(Wrapper("alone"))
+
+
+def test_every_operation_documents_the_503_and_its_retry_after(client: ApiClient) -> None:
+    from chalicelib.api.routing import OPERATIONS
+
+    document = client.get("/openapi.json").json
+    for op in OPERATIONS:
+        unavailable = document["paths"][op.path][op.method.lower()]["responses"]["503"]
+        if op.operation_id != "platform_health":  # its 503 is its own report, not the error shape
+            assert "Retry-After" in unavailable["headers"], (op.method, op.path)

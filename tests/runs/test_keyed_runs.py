@@ -2,10 +2,16 @@
 
 from __future__ import annotations
 
+import os
 import threading
+from collections import Counter
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
-from chalicelib.core import aws
+import pytest
+
+from chalicelib.core import aws, faults
 from chalicelib.core.config import get_settings
 from chalicelib.runs import store
 from chalicelib.runs.models import RunStatus
@@ -31,6 +37,18 @@ def drain(handler: Any, tenant: str) -> int:
         if not messages:
             return handled
         handled += len(messages)
+
+
+@contextmanager
+def faults_off() -> Iterator[None]:
+    """The test's own bookkeeping goes to AWS unfaulted."""
+    spec = os.environ.pop(faults.SPEC_VARIABLE)
+    aws.reset_clients()
+    try:
+        yield
+    finally:
+        os.environ[faults.SPEC_VARIABLE] = spec
+        aws.reset_clients()
 
 
 def runs_of(tenant: str) -> list[str]:
@@ -106,3 +124,39 @@ def test_two_concurrent_requests_with_one_key_make_one_run(
     drain(handler, tenant)
     assert runs_of(tenant) == [second.json["runId"]]
     assert len(vendor.api_requests()) == 1
+
+
+def test_keyed_runs_retried_through_heavy_aws_faults_make_one_run_and_one_vendor_call_per_key(
+    client: ApiClient, tenant: str, vendor: FakeVendor, handler: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Half of DynamoDB's and SQS's HTTP attempts fail (seeded; botocore retries each call up to 4 times): a client
+    that repeats each keyed run until it gets a 2xx, as told by 503 and 409, ends with one run per key."""
+    connection_id = connect(client, vendor.url)
+    monkeypatch.setattr("botocore.retries.standard.ExponentialBackoff.delay_amount", lambda *_: 0)
+    monkeypatch.setenv(faults.SPEC_VARIABLE, "dynamodb=0.5,sqs=0.5")
+    monkeypatch.setenv(faults.SEED_VARIABLE, "21")
+    aws.reset_clients()
+    seen: Counter[int] = Counter()
+    answered: dict[str, str] = {}
+    try:
+        for n in range(40):
+            key = f"faulty-{n}"
+            for _ in range(50):
+                reply = execute(client, connection_id, key)
+                seen[reply.status] += 1
+                if reply.status == 202:
+                    answered[key] = reply.json["runId"]
+                    break
+                assert reply.status in (409, 503), reply.body  # never a 500
+                assert reply.header("Retry-After") == "1"
+                if reply.status == 409:
+                    with faults_off():
+                        expire_in_progress()  # the time a dead invocation's record holds its key
+    finally:
+        monkeypatch.delenv(faults.SPEC_VARIABLE)
+        aws.reset_clients()
+    print(f"\nkeyed runs under dynamodb=0.5,sqs=0.5: answers by status {dict(sorted(seen.items()))}")
+    assert len(answered) == 40 and seen[503] > 0  # the faults did reach the API
+    drain(handler, tenant)
+    assert sorted(runs_of(tenant)) == sorted(answered.values())  # one run per key, the one answered
+    assert len(vendor.api_requests()) == 40
