@@ -37,7 +37,7 @@ from chalicelib.core.timestamps import now_text
 from chalicelib.events import catalog
 from chalicelib.events.emit import commit, new_event
 from chalicelib.events.models import PlatformEvent
-from chalicelib.runs import execution, queue, store
+from chalicelib.runs import queue, store
 from chalicelib.runs.models import FINAL_STATUSES, Run, RunError, RunStatus
 from chalicelib.runs.progress import PartialWriter
 from chalicelib.stats import record as stats
@@ -100,6 +100,10 @@ def process(tenant_id: str, run_id: str, message_id: str) -> int | None:
     run = claim(tenant_id, run_id, message_id)
     if run is None:
         return None
+    # The vendor side (adapters, credentials, protection) loads once a run is claimed, not with the module:
+    # the dead-letter function and the sweeper import this module and never call a vendor.
+    from chalicelib.runs import execution
+
     outcome = execution.execute(run, PartialWriter(run, message_id))
     if outcome.retry_in is not None and outcome.free:
         _wait_for_token(run, message_id, outcome.retry_in)
