@@ -27,7 +27,6 @@ import hashlib
 from datetime import datetime
 from typing import Any
 
-from chalicelib.connections import store as connections
 from chalicelib.core import inflight
 from chalicelib.core.batch import SqsRecord, handle_in_turn
 from chalicelib.core.config import get_settings
@@ -284,4 +283,6 @@ def run_event(run: Run) -> PlatformEvent | None:
 
 def announce(run: Run) -> None:
     """Point the connection at its latest finished run; safe to repeat (conditional update)."""
+    from chalicelib.connections import store as connections  # the connection models load once a run is finished
+
     connections.record_last_run(run.tenant_id, run.connection_id, run.run_id, run.created_at)
