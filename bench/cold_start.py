@@ -26,7 +26,11 @@ round, interleaved with the functions, so all see the same machine load); the
 ratio uses CPU time, which a busy machine disturbs less than wall time.
 Targets: 1.3 (moonshot 1.15) of the stack floor.
 
-    .venv/bin/python -m bench.cold_start [--runs 7] [--zip build/deployment.zip] [--importtime 10]
+``--against OLD.zip`` also samples every function from another package in the
+same rounds (interleaved with this one's and the floors'), and prints its
+ratios beside: a before/after comparison under one machine load.
+
+    .venv/bin/python -m bench.cold_start [--runs 7] [--zip build/deployment.zip] [--against OLD.zip] [--importtime 10]
 """
 
 from __future__ import annotations
@@ -41,7 +45,7 @@ import sys
 import tempfile
 import zipfile
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -266,6 +270,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     parser.add_argument("--runs", type=int, default=7)
     parser.add_argument("--zip", type=Path, default=None, help="measure this zip instead of build/deployment.zip")
+    parser.add_argument("--against", type=Path, default=None, help="also measure this zip, interleaved (before)")
     parser.add_argument("--importtime", type=int, default=0, metavar="N", help="also list the N heaviest imports")
     args = parser.parse_args()
     if args.zip is None:
@@ -278,43 +283,57 @@ def main() -> int:
         codes[logical_id] = CONTEXT + FUNCTION.format(attribute=attribute, event=event_for(attribute, source))
     handlers = {logical_id: f"app.{attribute}" for logical_id, attribute, _ in rows}
     samples: Samples = {name: [] for name in codes}
-    with unpacked(archive) as (task, runtime):
+    before: Samples = {name: [] for name in handlers} if args.against else {}
+    with ExitStack() as stack:
+        task, runtime = stack.enter_context(unpacked(archive))
+        other = stack.enter_context(unpacked(args.against)) if args.against else None
         for _ in range(args.runs):
             for name, code in codes.items():
                 handler_env = {**env, "_HANDLER": handlers.get(name, "")} if name in handlers else env
-                taken = sample(code, task, runtime, handler_env)
-                if name not in FLOORS and not taken[2]:
-                    raise SystemExit(f"{name} returned before creating a client: update bench.cold_start.event_for")
-                samples[name].append(taken)
+                places = [(samples, task)] + ([(before, other[0])] if other and name in before else [])
+                for into, place in places:
+                    taken = sample(code, place, runtime, handler_env)
+                    if name not in FLOORS and not taken[2]:
+                        raise SystemExit(f"{name} returned before creating a client: update bench.cold_start.event_for")
+                    into[name].append(taken)
         imports = heaviest_imports(task, runtime, env, args.importtime) if args.importtime else []
     size = archive.stat().st_size / (1024 * 1024)
     shown = str(archive.relative_to(ROOT) if archive.is_relative_to(ROOT) else archive)
-    return report(samples, args.runs, shown, size, imports)
+    return report(samples, args.runs, shown, size, imports, before)
 
 
-def report(samples: Samples, runs: int, archive: str, size: float, imports: list[tuple[int, str]]) -> int:
-    medians = {
-        name: (statistics.median(w for w, _, _ in rows), statistics.median(c for _, c, _ in rows), rows[-1][2])
-        for name, rows in samples.items()
-    }
-    floor_wall, floor_cpu, _ = medians.pop("floor")
-    old_wall, old_cpu, _ = medians.pop("old floor")
+def report(
+    samples: Samples, runs: int, archive: str, size: float, imports: list[tuple[int, str]], before: Samples
+) -> int:
+    def medians(of: Samples) -> dict[str, tuple[float, float, str]]:
+        return {
+            name: (statistics.median(w for w, _, _ in rows), statistics.median(c for _, c, _ in rows), rows[-1][2])
+            for name, rows in of.items()
+        }
+
+    now, then = medians(samples), medians(before)
+    floor_wall, floor_cpu, _ = now.pop("floor")
+    old_wall, old_cpu, _ = now.pop("old floor")
     print(f"{archive} ({size:.2f} MB) unpacked read-only, PYTHONDONTWRITEBYTECODE=1; medians of {runs} runs")
     print("ratio: CPU to the stack floor (boto3+client+chalice+pydantic); old: to the old floor (without pydantic)")
-    print(f"{'function':<28}{'first client':<16}{'wall ms':>9}{'cpu ms':>9}{'ratio':>8}{'old':>8}")
+    extra = f"{'before':>8}{'b. old':>8}" if then else ""
+    print(f"{'function':<28}{'first client':<16}{'wall ms':>9}{'cpu ms':>9}{'ratio':>8}{'old':>8}{extra}")
     floors = (("stack floor", floor_wall, floor_cpu), ("old floor (no pydantic)", old_wall, old_cpu))
     for label, wall, cpu in floors:
         print(f"{label:<28}{'sqs':<16}{wall:9.1f}{cpu:9.1f}{cpu / floor_cpu:8.2f}{cpu / old_cpu:8.2f}")
     worst = worst_old = 0.0
-    for name, (wall, cpu, client) in medians.items():
+    for name, (wall, cpu, client) in now.items():
         ratio, old = cpu / floor_cpu, cpu / old_cpu
         worst, worst_old = max(worst, ratio), max(worst_old, old)
-        print(f"{name:<28}{client or '(none)':<16}{wall:9.1f}{cpu:9.1f}{ratio:8.2f}{old:8.2f}")
+        earlier = f"{then[name][1] / floor_cpu:8.2f}{then[name][1] / old_cpu:8.2f}" if name in then else ""
+        print(f"{name:<28}{client or '(none)':<16}{wall:9.1f}{cpu:9.1f}{ratio:8.2f}{old:8.2f}{earlier}")
     verdict = "OK" if worst <= TARGET_RATIO else "OVER"
     moonshot = " (moonshot met)" if worst <= MOONSHOT_RATIO else ""
     targets = f"target <= {TARGET_RATIO}, moonshot {MOONSHOT_RATIO}"
     print(f"worst ratio (cpu): {worst:.2f} ({targets}) -> {verdict}{moonshot}")
     print(f"worst ratio to the old floor (cpu): {worst_old:.2f}")
+    if then:
+        print(f"before, worst ratio (cpu): {max(cpu for _, cpu, _ in then.values()) / floor_cpu:.2f}")
     if imports:
         print("heaviest imports under `import app` for the API function (cumulative):")
         for micros, name in imports:

@@ -19,9 +19,10 @@ from typing import Any
 from pydantic import ConfigDict
 
 from chalicelib.adapters.auth import Credential
-from chalicelib.adapters.base import Adapter, ExecutionContext, HealthReport, Operation, OperationSpec, Parameters
+from chalicelib.adapters.base import Adapter, ExecutionContext, HealthReport, Operation, Parameters
 from chalicelib.adapters.errors import VendorBadResponse, VendorError, VendorRejected
 from chalicelib.adapters.http import VendorRequest, VendorResponse
+from chalicelib.adapters.models import OperationSpec
 from chalicelib.core.errors import FieldError, OperationNotFound, ParameterValidationFailed
 
 PROTOCOL_VERSION = "2025-11-25"

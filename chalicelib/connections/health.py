@@ -13,11 +13,8 @@ import hashlib
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
-from chalicelib.adapters.auth import Credential
-from chalicelib.adapters.base import ExecutionContext, HealthReport
-from chalicelib.adapters.registry import adapter_for
 from chalicelib.connections import secret, store
 from chalicelib.connections.models import Connection, ConnectionStatus, Health
 from chalicelib.core import tracing
@@ -30,10 +27,12 @@ from chalicelib.events import catalog
 from chalicelib.events.emit import commit, new_event
 from chalicelib.events.models import PlatformEvent
 from chalicelib.protection import breaker, guard
-from chalicelib.providers import service as providers
 from chalicelib.stats import read
 from chalicelib.stats import record as stats
 from chalicelib.stats.models import HealthMetrics
+
+if TYPE_CHECKING:
+    from chalicelib.adapters.base import HealthReport
 
 CheckStatus = Literal["passed", "failed", "warning"]
 # Below this share of the vendor's rate limit left, the ``rateLimit`` check warns.
@@ -161,6 +160,13 @@ def _count_call(connection: Connection, report: HealthReport, latency_ms: int) -
 
 def _report(connection: Connection, credential_values: dict[str, Any]) -> tuple[HealthReport, int]:
     """The adapter's health check and the milliseconds the vendor took (not the guard's own call)."""
+    # The adapters load when a vendor is called: the sweep's jobs, their dead letters and the rotation
+    # function read and write connections first, and some never call a vendor (docs/performance.md).
+    from chalicelib.adapters.auth import Credential
+    from chalicelib.adapters.base import ExecutionContext, HealthReport
+    from chalicelib.adapters.registry import adapter_for
+    from chalicelib.providers import service as providers
+
     provider = providers.find(connection.tenant_id, connection.provider_id)
     if provider is None:
         return HealthReport(False, f"Provider '{connection.provider_id}' no longer exists."), 0

@@ -5,9 +5,9 @@ from __future__ import annotations
 from enum import StrEnum
 from typing import Annotated, Any, Literal
 
-from pydantic import ConfigDict, Field, HttpUrl, SecretStr, model_validator
+from pydantic import ConfigDict, Field, SecretStr, model_validator
 
-from chalicelib.core.models import JsonObject, RequestModel, WireModel, not_both
+from chalicelib.core.models import HttpUrl, JsonObject, RequestModel, WireModel, not_both
 from chalicelib.core.timestamps import Timestamp
 from chalicelib.providers.models import AuthModel
 from chalicelib.stats.models import UsageStats

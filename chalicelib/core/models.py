@@ -5,8 +5,9 @@ from __future__ import annotations
 import json
 from typing import Annotated, Any, Generic, TypeVar
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, GetCoreSchemaHandler, WithJsonSchema
 from pydantic.alias_generators import to_camel
+from pydantic_core import CoreSchema, core_schema
 
 from chalicelib.core import json_input
 
@@ -118,6 +119,26 @@ def some_field_none_null(schema: dict[str, Any]) -> None:
         if kept:
             prop.pop("default", None)
             prop.update(kept[0] if len(kept) == 1 else {"anyOf": kept})
+
+
+class _HttpUrlText:
+    """pydantic's ``HttpUrl`` check (pydantic-core's URL validator: http or https, at most 2083 characters,
+    normalized), kept as the ``str`` it normalizes to.
+
+    ``pydantic.HttpUrl`` lives in ``pydantic.networks``, which imports ``importlib.metadata`` (and with it
+    ``email`` and ``zipfile``) to look for ``email-validator``: a cost on every function that reads a
+    connection or a provider, for a type whose only use here is ``str(url)``.
+    """
+
+    @classmethod
+    def __get_pydantic_core_schema__(cls, source: Any, handler: GetCoreSchemaHandler) -> CoreSchema:
+        url = core_schema.url_schema(max_length=2083, allowed_schemes=["http", "https"])
+        return core_schema.no_info_after_validator_function(str, url, serialization=core_schema.to_string_ser_schema())
+
+
+HttpUrl = Annotated[
+    str, _HttpUrlText, WithJsonSchema({"type": "string", "format": "uri", "minLength": 1, "maxLength": 2083})
+]
 
 
 class ErrorDetail(WireModel):

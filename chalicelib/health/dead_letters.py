@@ -22,7 +22,6 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from chalicelib.connections import health
 from chalicelib.connections import store as connections
 from chalicelib.core.batch import SqsRecord, handle_in_turn
 from chalicelib.core.context import current_trace_id, set_trace_id
@@ -91,6 +90,8 @@ def give_up(tenant_id: str, connection_id: str, sweep_id: str, receives: int, en
         source="platform.health",
         event_id=failed_event_id(tenant_id, connection_id, sweep_id),
     )
+    from chalicelib.connections import health  # after the read: a connection that is gone needs none of it
+
     if not commit(health.unchecked_entry(tenant_id, connection_id, message, failed_at, enqueued_at), event):
         logger.info("health dead letter not recorded: inactive, checked since, or recorded already", extra=context)
         return False

@@ -23,7 +23,6 @@ from typing import Any, Literal
 
 from pydantic import ValidationError
 
-from chalicelib.connections import health
 from chalicelib.connections import store as connections
 from chalicelib.core import aws
 from chalicelib.core.batch import SqsRecord, handle_in_turn
@@ -133,6 +132,8 @@ def _record(record: SqsRecord) -> None:
         if job.kind == "page":
             page(job)
         elif job.tenant_id and job.connection_id:
+            from chalicelib.connections import health  # the sweep's start never checks a connection
+
             health.check_for_sweep(job.tenant_id, job.connection_id, job.sweep_id)
     except guard.Held as held:
         defer(job, held)

@@ -19,7 +19,7 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from chalicelib.adapters.base import OperationSpec
+from chalicelib.adapters.models import OperationSpec
 from chalicelib.connections import service as connections
 from chalicelib.connections.models import Connection, ConnectionListQuery, ConnectionStatus
 from chalicelib.core.config import get_settings

@@ -31,7 +31,6 @@ from typing import Annotated, Any, Literal
 from pydantic import Field
 
 from chalicelib.connections import secret
-from chalicelib.connections import service as connections_service
 from chalicelib.connections import store as connections
 from chalicelib.connections.models import Connection, ConnectionStatus, Credentials, credentials_secret
 from chalicelib.core import aws, metrics
@@ -176,6 +175,9 @@ def start(tenant_id: str, request: RotateRequest, rotation_key: str | None = Non
     require_rotation_function()
     verifier = users[0]
     if request.credentials is not None:
+        # Only the API starts a rotation: the rotation function and the sweeper do without the connection service.
+        from chalicelib.connections import service as connections_service
+
         connections_service.check_shape(verifier.auth_mode, request.credentials)
     elif verifier.auth_mode not in SELF_RENEWING:
         raise Unprocessable(
