@@ -7,7 +7,6 @@ error shape, and rewrites Chalice's own error bodies (405, 415, 500) into it.
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Callable
 from typing import Any
@@ -15,6 +14,7 @@ from typing import Any
 from chalice.app import Request, Response
 
 from chalicelib.api.rendering import error_response
+from chalicelib.core import jsontext
 from chalicelib.core.context import set_trace_id, trace_id_from_headers
 from chalicelib.core.errors import (
     ApiError,
@@ -52,7 +52,7 @@ def _chalice_error(response: Response) -> ApiError | None:
     body: Any = response.body
     if isinstance(body, str) and response.status_code >= 400:
         try:
-            body = json.loads(body)
+            body = jsontext.read(body)
         except ValueError:
             return None
     if not isinstance(body, dict) or set(body) != {"Code", "Message"}:

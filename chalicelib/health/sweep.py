@@ -14,14 +14,13 @@ record, and only that record is retried (partial batch response).
 
 from __future__ import annotations
 
-import json
 from typing import Any, Literal
 
 from pydantic import ValidationError
 
 from chalicelib.connections import health
 from chalicelib.connections import store as connections
-from chalicelib.core import aws
+from chalicelib.core import aws, jsontext
 from chalicelib.core.batch import SqsRecord, handle_in_turn
 from chalicelib.core.config import get_settings
 from chalicelib.core.context import set_trace_id
@@ -101,7 +100,7 @@ def page(job: SweepJob) -> int:
 
 def _record(record: SqsRecord) -> None:
     try:
-        job = SweepJob.model_validate(json.loads(record.body))
+        job = SweepJob.model_validate(jsontext.read(record.body))
     except (ValueError, ValidationError):
         logger.error("discarding a health-checks message that is not a job", extra={"messageId": record.message_id})
         return
