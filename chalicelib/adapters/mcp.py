@@ -23,6 +23,7 @@ from chalicelib.adapters.base import Adapter, ExecutionContext, HealthReport, Op
 from chalicelib.adapters.errors import VendorBadResponse, VendorError, VendorRejected
 from chalicelib.adapters.http import VendorRequest, VendorResponse
 from chalicelib.adapters.models import OperationSpec
+from chalicelib.core import jsontext
 from chalicelib.core.errors import FieldError, OperationNotFound, ParameterValidationFailed
 
 PROTOCOL_VERSION = "2025-11-25"
@@ -102,7 +103,7 @@ def _messages(response: VendorResponse) -> list[Any]:
         data = "\n".join(line[5:].removeprefix(" ") for line in event.split("\n") if line.startswith("data:"))
         if data.strip():
             try:
-                found.append(json.loads(data))
+                found.append(jsontext.read(data))
             except ValueError as exc:
                 raise VendorBadResponse("The MCP server sent an event that is not JSON.") from exc
     return found

@@ -9,13 +9,13 @@ which knows what each route produces.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from typing import Any
 
 from chalice.app import Request, Response
 
 from chalicelib.api.rendering import error_response
+from chalicelib.core import jsontext
 from chalicelib.core.context import set_trace_id, trace_id_from_headers
 from chalicelib.core.errors import (
     ApiError,
@@ -32,7 +32,7 @@ def _chalice_error(response: Response) -> ApiError | None:
     body: Any = response.body
     if isinstance(body, str) and response.status_code >= 400:
         try:
-            body = json.loads(body)
+            body = jsontext.read(body)
         except ValueError:
             return None
     if not isinstance(body, dict) or set(body) != {"Code", "Message"}:

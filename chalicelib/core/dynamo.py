@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from chalicelib.core import aws
+from chalicelib.core import aws, jsontext
 from chalicelib.core.config import get_settings
 from chalicelib.core.errors import ValidationFailed
 
@@ -86,7 +86,7 @@ def decode_cursor(cursor: str | None, tenant_id: str) -> dict[str, Any] | None:
         return None
     try:
         padded = cursor + "=" * (-len(cursor) % 4)
-        plain = json.loads(base64.urlsafe_b64decode(padded.encode()))
+        plain = jsontext.read(base64.urlsafe_b64decode(padded.encode()))
         if not isinstance(plain, dict) or not all(isinstance(v, str | int) for v in plain.values()):
             raise ValueError("cursor is not a key")
     except (ValueError, binascii.Error, UnicodeDecodeError) as exc:

@@ -14,7 +14,7 @@ import threading
 import time
 from typing import Any
 
-from chalicelib.core import aws
+from chalicelib.core import aws, jsontext
 from chalicelib.core.config import get_settings
 from chalicelib.core.errors import CredentialUnavailable, FieldError, ValidationFailed
 from chalicelib.core.timestamps import format_time
@@ -139,7 +139,7 @@ def read_current(tenant_id: str, path: str) -> dict[str, Any]:
             raise
         raise _unavailable(tenant_id, path, _UNUSABLE[code]) from exc
     try:
-        value = json.loads(response.get("SecretString") or "")
+        value = jsontext.read(response.get("SecretString") or "")
     except ValueError:
         value = None
     if not isinstance(value, dict):

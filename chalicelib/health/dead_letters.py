@@ -17,12 +17,12 @@ counted, and the next scheduled sweep covers its connections.
 from __future__ import annotations
 
 import hashlib
-import json
 from typing import Any
 
 from pydantic import ValidationError
 
 from chalicelib.connections import store as connections
+from chalicelib.core import jsontext
 from chalicelib.core.batch import SqsRecord, handle_in_turn
 from chalicelib.core.context import current_trace_id, set_trace_id
 from chalicelib.core.logging import logger
@@ -39,7 +39,7 @@ def handle_dead_letters(event: dict[str, Any], context: Any = None) -> dict[str,
 
 def _dead_record(record: SqsRecord) -> None:
     try:
-        job = SweepJob.model_validate(json.loads(record.body))
+        job = SweepJob.model_validate(jsontext.read(record.body))
     except (ValueError, ValidationError):
         logger.error("discarding a health-checks dead letter that is not a job", extra={"messageId": record.message_id})
         return

@@ -17,14 +17,13 @@ is sent again, delayed until the guard expects to admit it, at most
 
 from __future__ import annotations
 
-import json
 import math
 from typing import Any, Literal
 
 from pydantic import ValidationError
 
 from chalicelib.connections import store as connections
-from chalicelib.core import aws
+from chalicelib.core import aws, jsontext
 from chalicelib.core.batch import SqsRecord, handle_in_turn
 from chalicelib.core.config import get_settings
 from chalicelib.core.context import set_trace_id
@@ -123,7 +122,7 @@ def defer(job: SweepJob, held: guard.Held) -> None:
 
 def _record(record: SqsRecord) -> None:
     try:
-        job = SweepJob.model_validate(json.loads(record.body))
+        job = SweepJob.model_validate(jsontext.read(record.body))
     except (ValueError, ValidationError):
         logger.error("discarding a health-checks message that is not a job", extra={"messageId": record.message_id})
         return

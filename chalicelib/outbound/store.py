@@ -17,7 +17,7 @@ import json
 import time
 from typing import Any
 
-from chalicelib.core import aws
+from chalicelib.core import aws, jsontext
 from chalicelib.core.config import get_settings
 from chalicelib.core.dynamo import Item, Table, batch_get_tables, deserialize, query_from, serialize
 from chalicelib.core.errors import ValidationFailed
@@ -183,7 +183,7 @@ def _decode(cursor: str | None) -> str | None:
     if not cursor:
         return None
     try:
-        value = json.loads(base64.urlsafe_b64decode((cursor + "=" * (-len(cursor) % 4)).encode()))
+        value = jsontext.read(base64.urlsafe_b64decode((cursor + "=" * (-len(cursor) % 4)).encode()))
     except (ValueError, binascii.Error, UnicodeDecodeError) as exc:
         raise ValidationFailed("The cursor is not valid.") from exc
     if not isinstance(value, str) or not 0 < len(value.encode()) <= 1024:  # DynamoDB's sort-key limit

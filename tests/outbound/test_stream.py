@@ -191,3 +191,15 @@ def test_a_bus_event_that_failed_every_try_is_recorded_from_its_dead_letter(
     for message in messages:
         aws.sqs().delete_message(QueueUrl=url, ReceiptHandle=message["ReceiptHandle"])
     assert [e["type"] for e in events.TABLE.query(tenant, limit=10, cursor=None).items] == ["InvoicePaid"]
+
+
+def test_a_bus_message_nested_past_any_parser_is_rejected_and_acknowledged(tenant: str, local_api: object) -> None:
+    """The bus receiver reads with the guarded reader: no RecursionError, so no retry until the dead-letter queue."""
+    from app import bus_events
+
+    deep = "[" * 1000 + "]" * 1000
+    detail = f'{{"tenantId": "{tenant}", "type": "X", "data": {deep}}}'
+    body = f'{{"id": "eb-deep", "source": "billing", "detail": {detail}}}'
+    record = {"messageId": "m-deep", "receiptHandle": "r", "body": body, "attributes": {}}
+    assert bus_events({"Records": [record]}, None) == {"batchItemFailures": []}
+    assert events.TABLE.query(tenant, limit=10, cursor=None).items == []

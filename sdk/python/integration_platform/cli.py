@@ -15,7 +15,7 @@ import time
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
-from integration_platform import models
+from integration_platform import jsonread, models
 from integration_platform.client import Client
 from integration_platform.errors import (
     ApiError,
@@ -51,7 +51,7 @@ COLUMNS: dict[str, list[str]] = {
 
 def _json_arg(text: str) -> Any:
     try:
-        return json.loads(text)
+        return jsonread.read(text)
     except ValueError as error:
         raise argparse.ArgumentTypeError(f"not JSON: {error}") from error
 
