@@ -40,3 +40,8 @@ SECRETS_MANAGER_PER_CALL = 0.05 / 10_000
 # What the platform is compared with, per million events (their published list prices).
 HOOKDECK_PER_MILLION = 10.0
 SVIX_PER_MILLION = 100.0
+
+# API Gateway WebSocket API: messages (either way, per 32 KB chunk) and connection minutes.
+WEBSOCKET_PER_MESSAGE = 1.00 / MILLION
+WEBSOCKET_MESSAGE_CHUNK_BYTES = 32 * 1024
+WEBSOCKET_PER_CONNECTION_MINUTE = 0.25 / MILLION

@@ -95,6 +95,7 @@ def main() -> int:
     protection = run(python, "-m", "bench.vendor_calls")
     throughput = run(python, "-m", "bench.throughput", "--deliveries", str(args.deliveries))
     cost = run(python, "-m", "bench.cost")
+    live = run(python, "-m", "bench.live")
 
     worst_cold = float(cold.find(r"^worst ratio \(cpu\): ([0-9.]+)").group(1))
     worst_cold_old = float(cold.find(r"^worst ratio to the old floor \(cpu\): ([0-9.]+)").group(1))
@@ -108,6 +109,8 @@ def main() -> int:
     ]
     guarded = protection.result()
     inbound_on = per_request["POST /webhooks/deliveries/{id} (inbound, signed)"]["on"]
+    pushed = live.result()
+    webhook_name, webhook = next(iter(cost.result().items()))
     rows = [
         (
             "Cold start to the first client / stack floor, worst function (CPU)",
@@ -144,8 +147,22 @@ def main() -> int:
         ),
         ("`build/deployment.zip`", f"{zip_mb:.2f} MB", f"<= {ZIP_TARGET_MB:.0f} MB", verdict(zip_mb <= ZIP_TARGET_MB)),
         ("End to end, inbound to received webhook", f"{rate['events_per_second']} events/s", "(figure)", ""),
+        (
+            "Live: events stream handler's added time per event with no socket open (cached; the one Query)",
+            f"{pushed['noSocketCachedMs']} ms; {pushed['noSocketFirstMs']} ms",
+            "near zero (<= 0.05 ms)",
+            verdict(pushed["noSocketCachedMs"] <= 0.05),
+        ),
+        (
+            f"Live: $ per million frames; per million connection-minutes (webhook: {webhook_name}, REST)",
+            f"${pushed['dollarsPerMillionFrames']}; ${pushed['dollarsPerMillionConnectionMinutes']}"
+            f" (webhook ${webhook['dollarsPerMillion']} per million events)",
+            "(figure)",
+            "",
+        ),
     ]
     runs = [cold, calls, inbound, dispatch, ordered, protection, *([packaged] if packaged else []), throughput, cost]
+    runs.append(live)
     write_page(rows, per_request, runs, zip_mb, cost_page.section(cost.result()))
     print(f"wrote {PAGE.relative_to(ROOT)}")
     return 0

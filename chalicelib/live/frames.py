@@ -8,6 +8,7 @@ expired token close it, after a ``close`` frame that names the code.
 from __future__ import annotations
 
 import json
+from functools import cache
 from typing import Annotated, Any, Literal
 
 from pydantic import Field, TypeAdapter, ValidationError
@@ -26,6 +27,8 @@ CLOSE_RATE_LIMITED = 4429
 CLOSE_TOKEN_EXPIRED = 4401
 # What every platform event also becomes for a run: 002's ``task.progress``, for runs.
 RUN_PROGRESS = "run.progress"
+# Each webhook delivery attempt of an event, pushed by the dispatcher (``push.push_attempt``).
+DELIVERY_ATTEMPT = "delivery.attempt"
 
 ShortId = Annotated[str, Field(min_length=1, max_length=MAX_ID_LENGTH)]
 
@@ -59,7 +62,12 @@ class Ping(RequestModel):
 
 
 ClientFrame = Annotated[Subscribe | Unsubscribe | Ping, Field(discriminator="action")]
-_CLIENT_FRAME: TypeAdapter[Subscribe | Unsubscribe | Ping] = TypeAdapter(ClientFrame)
+
+
+@cache
+def _client_frame() -> TypeAdapter[Subscribe | Unsubscribe | Ping]:
+    """Built on the first frame, not at import: the events stream function imports this module and never parses."""
+    return TypeAdapter(ClientFrame)
 
 
 class Subscription(WireModel):
@@ -82,7 +90,7 @@ def parse(body: str | None) -> Subscribe | Unsubscribe | Ping:
     if not isinstance(document, dict):
         raise ValidationFailed("A frame must be a JSON object.", [FieldError("body", "not an object")])
     try:
-        return _CLIENT_FRAME.validate_python(document)
+        return _client_frame().validate_python(document)
     except ValidationError as exc:
         details = [
             FieldError(field=".".join(str(p) for p in e.get("loc", ())) or "body", message=e.get("msg", "invalid"))

@@ -1,7 +1,8 @@
 """Which frames one platform event makes for one socket's subscriptions.
 
 Every event is a frame of its own type (``RunCompleted``, ``PullRequestMerged``,
-...); a run's events are also a ``run.progress`` frame (002's ``task.progress``).
+...); a run's events are also a ``run.progress`` frame (002's ``task.progress``),
+and each webhook delivery attempt is a ``delivery.attempt`` frame.
 A subscription with no ``events`` takes every type. Filters compare with the
 event's ``data``, so an event without the field never matches a filter on it.
 """
@@ -13,7 +14,8 @@ from typing import Any
 from chalicelib.core import jsontext
 from chalicelib.events.catalog import RUN_COMPLETED, RUN_FAILED, RUN_STARTED
 from chalicelib.events.models import PlatformEvent
-from chalicelib.live.frames import RUN_PROGRESS, Filters, Subscription
+from chalicelib.live.frames import DELIVERY_ATTEMPT, RUN_PROGRESS, Filters, Subscription
+from chalicelib.outbound.models import Attempt
 
 # API Gateway's PostToConnection takes at most 128 KB; a larger event goes out without its data.
 MAX_PUSH_BYTES = 128 * 1024
@@ -45,24 +47,37 @@ def typed_views(event: PlatformEvent) -> list[tuple[str, dict[str, Any]]]:
     return views
 
 
+def attempt_view(attempt: Attempt) -> tuple[str, dict[str, Any]]:
+    """A webhook delivery attempt as a frame's (type, data); the receiver's body stays in the attempts log."""
+    data = attempt.model_dump(mode="json", by_alias=True, exclude_none=True, exclude={"response_body"})
+    return DELIVERY_ATTEMPT, data
+
+
 def frames_for(event: PlatformEvent, subscriptions: list[Subscription]) -> list[bytes]:
-    """Each matching (subscription, view) as one frame, in subscription order; none when nothing matches."""
+    """Each matching (subscription, view) of the event as one frame, in subscription order."""
+    return matching_frames(event.event_id, event.timestamp, typed_views(event), subscriptions)
+
+
+def matching_frames(
+    event_id: str, time: str, views: list[tuple[str, dict[str, Any]]], subscriptions: list[Subscription]
+) -> list[bytes]:
+    """Each (view, subscription) pair that matches as one frame; none when nothing matches."""
     frames: list[bytes] = []
-    for frame_type, data in typed_views(event):
+    for frame_type, data in views:
         for subscription in subscriptions:
             if subscription.events and frame_type not in subscription.events:
                 continue
             if not _passes(subscription.filters, data):
                 continue
-            frames.append(_frame(event, frame_type, data, subscription.id))
+            frames.append(_frame(event_id, time, frame_type, data, subscription.id))
     return frames
 
 
-def _frame(event: PlatformEvent, frame_type: str, data: dict[str, Any], subscription_id: str) -> bytes:
+def _frame(event_id: str, time: str, frame_type: str, data: dict[str, Any], subscription_id: str) -> bytes:
     frame: dict[str, Any] = {
         "type": frame_type,
-        "id": event.event_id,
-        "time": event.timestamp,
+        "id": event_id,
+        "time": time,
         "subscription": subscription_id,
         "data": data,
     }

@@ -29,6 +29,7 @@ BY_CONNECTION = "byConnectionId"
 MAX_SOCKET_SECONDS = 2 * 3600  # API Gateway closes every WebSocket connection after 2 hours
 WINDOW_SECONDS = 60
 CACHE_SECONDS = 1.0
+COUNTER_NAMES = {"#m": "messages", "#w": "messageWindow"}  # named, so no DynamoDB reserved word can bite
 
 
 @dataclass
@@ -101,8 +102,9 @@ def count_message(tenant_id: str, connection_id: str, now: float) -> Socket | No
         response = client.update_item(
             TableName=TABLE.name,
             Key=key,
-            UpdateExpression="ADD messages :one",
-            ConditionExpression="attribute_exists(connectionId) AND messageWindow = :w",
+            UpdateExpression="ADD #m :one",
+            ConditionExpression="attribute_exists(connectionId) AND #w = :w",
+            ExpressionAttributeNames=COUNTER_NAMES,
             ExpressionAttributeValues=serialize({":one": 1, ":w": window}),
             ReturnValues="ALL_NEW",
         )
@@ -111,8 +113,9 @@ def count_message(tenant_id: str, connection_id: str, now: float) -> Socket | No
             response = client.update_item(
                 TableName=TABLE.name,
                 Key=key,
-                UpdateExpression="SET messages = :one, messageWindow = :w",
+                UpdateExpression="SET #m = :one, #w = :w",
                 ConditionExpression="attribute_exists(connectionId)",
+                ExpressionAttributeNames=COUNTER_NAMES,
                 ExpressionAttributeValues=serialize({":one": 1, ":w": window}),
                 ReturnValues="ALL_NEW",
             )

@@ -36,6 +36,7 @@ from chalicelib.core.ids import new_id
 from chalicelib.core.logging import logger
 from chalicelib.core.timestamps import from_epoch, now_text, parse_time
 from chalicelib.events import store as events
+from chalicelib.live import push as live
 from chalicelib.outbound import deliveries, fanout, queue, retry, sender, service, signing, store, transforms
 from chalicelib.outbound import secrets as signing_secrets
 from chalicelib.outbound.config import get_outbound_settings
@@ -200,6 +201,7 @@ def _finish(message: DispatchMessage, subscription: Item, outcome: sender.Outcom
     elif status is AttemptStatus.FAILED:
         queue.send_dead_letter(message, outcome.error or f"HTTP {outcome.status_code}")
     store.record_attempt(message.tenant_id, attempt, message.delivery_id)
+    live.push_attempt(message.tenant_id, attempt)  # never raises: a failed push cannot change the outcome
     metrics.count(
         "DeliveryAttempted", outcome="succeeded" if outcome.succeeded else "failed"
     )  # DispatchFailureRateAlarm

@@ -15,7 +15,9 @@ CONTENT_TYPES = {
     ".js": "text/javascript; charset=utf-8",
     ".css": "text/css; charset=utf-8",
 }
-ASSETS = frozenset({"console.html", "portal.html", "console.js", "portal.js", "common.js", "plots.js", "console.css"})
+ASSETS = frozenset(
+    {"console.html", "portal.html", "console.js", "portal.js", "common.js", "plots.js", "live.js", "console.css"}
+)
 # No script or style from anywhere else, no framing; the pages only talk to this origin.
 SECURITY_HEADERS = {
     "Content-Security-Policy": (

@@ -23,6 +23,7 @@ QUICK_BENCHES = [
     (["bench.inbound_calls", "--deliveries", "5"], r"^warm deliveries:\s+[0-9.]+"),
     (["bench.api_calls"], r"^RESULT \{"),
     (["bench.vendor_calls"], r"^RESULT \{"),
+    (["bench.live", "--events", "50"], r"^RESULT \{"),
 ]
 
 

@@ -32,6 +32,7 @@ class Scenario:
     token: str
     receiver: Receiver
     ids: dict[str, str] = field(default_factory=dict)
+    connection: dict[str, Any] = field(default_factory=dict)  # as created, with its webhookSecret
 
     def call(self, method: str, path: str, body: Any = None, expect: int | tuple[int, ...] = (200, 201, 202)) -> Any:
         reply = self.runtime.request(method, path, json_body=body, token=self.token)
@@ -102,6 +103,7 @@ def build(runtime: LocalRuntime, vendor_url: str, receiver: Receiver) -> Scenari
         },
     )
     cid = s.ids["connectionId"] = connection["connectionId"]
+    s.connection = connection
     s.call("POST", f"/integrations/connections/{cid}/health/check")
     parameters = {"parameters": {"owner": "octo", "repo": "hello"}}
     run = s.call("POST", f"/integrations/connections/{cid}/operations/GetRepository", parameters)
@@ -121,3 +123,14 @@ def build(runtime: LocalRuntime, vendor_url: str, receiver: Receiver) -> Scenari
 def attempts_of(s: Scenario, event_id: str) -> list[dict[str, Any]]:
     items = s.get(f"/webhooks/subscriptions/{s.ids['subscriptionId']}/attempts?limit=100")["items"]
     return [a for a in items if a["eventId"] == event_id]
+
+
+def live_sockets(s: Scenario) -> list[str]:
+    """The connection ids of the tenant's open live sockets (the console's), from the connections table."""
+    found = _aws(s.runtime, "dynamodb").query(
+        TableName=f"{PREFIX}-live-connections",
+        KeyConditionExpression="tenantId = :t",
+        ExpressionAttributeValues={":t": {"S": s.tenant}},
+        ConsistentRead=True,
+    )
+    return [item["connectionId"]["S"] for item in found.get("Items", [])]

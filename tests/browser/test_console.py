@@ -8,7 +8,7 @@ from collections.abc import Iterator
 import pytest
 
 from tests.browser.conftest import Page
-from tests.browser.scenario import Scenario, attempts_of, build
+from tests.browser.scenario import Scenario, attempts_of, build, inbound_delivery, live_sockets
 from tests.e2e.conftest import LocalRuntime
 from tests.support.fake_vendor import serve_vendor
 from tests.support.receiver import serve_receiver
@@ -38,14 +38,18 @@ def console(page: Page, scenario: Scenario) -> Page:
     page.open("/console", "#/connections")
     page.wait(lambda: page.all("#sign-in") or page.all("#connections"), "the console loading")
     if page.all("#sign-in"):
-        page.wait(lambda: page.all("#dev-sign-in"), "the development sign-in button")
-        tenant = page.css("#dev-tenant")
-        tenant.clear()
-        tenant.send_keys(scenario.tenant)
-        page.screenshot("console-sign-in")
-        page.css("#dev-sign-in").click()
-        page.wait(lambda: page.css("main").get_attribute("data-loaded") == "#/connections", "signed in")
+        dev_sign_in(page, scenario)
     return page
+
+
+def dev_sign_in(page: Page, scenario: Scenario) -> None:
+    page.wait(lambda: page.all("#dev-sign-in"), "the development sign-in button")
+    tenant = page.css("#dev-tenant")
+    tenant.clear()
+    tenant.send_keys(scenario.tenant)
+    page.screenshot("console-sign-in")
+    page.css("#dev-sign-in").click()
+    page.wait(lambda: page.css("main").get_attribute("data-loaded") == "#/connections", "signed in")
 
 
 def test_connections_show_status_health_numbers_and_a_sparkline(console: Page, scenario: Scenario) -> None:
@@ -163,7 +167,7 @@ def test_signed_out_the_sign_in_page_shows_no_navigation(console: Page) -> None:
 
 
 def test_an_api_key_signs_in_too(console: Page, scenario: Scenario) -> None:
-    scopes = ["integration.connections.read", "metrics.read"]
+    scopes = ["integration.connections.read", "metrics.read", "events.read"]  # events.read: live updates too
     key = scenario.call("POST", "/auth/api-keys", {"name": "console", "scopes": scopes})
     console.css("#sign-out").click()
     console.wait(lambda: console.all("#sign-in"), "the sign-in form")
@@ -171,4 +175,43 @@ def test_an_api_key_signs_in_too(console: Page, scenario: Scenario) -> None:
     console.css("#credential").send_keys(key["apiKey"])
     console.css("#sign-in button[type=submit]").click()
     console.wait(lambda: scenario.ids["connectionId"] in console.driver.page_source, "connections by API key")
+    console.wait(lambda: console.css("#live").get_attribute("data-state") == "connected", "live by ?token=<API key>")
+    console.no_console_errors()
+
+
+@pytest.mark.parametrize("page_route", ["#/deliveries", "#/events"])
+def test_a_new_inbound_webhook_appears_without_a_reload(console: Page, scenario: Scenario, page_route: str) -> None:
+    """The live socket (docs/live.md): the page shows it is connected, and renders the new row by itself."""
+    console.css("#sign-out").click()  # a token with every scope, whoever signed in before
+    dev_sign_in(console, scenario)
+    console.route(page_route)
+    console.wait(lambda: console.css("#live").get_attribute("data-state") == "connected", "the live badge connected")
+    assert console.text("#live") == "\u25cf Live"
+    console.driver.execute_script("window.notReloaded = true")
+    delivery_id = inbound_delivery(scenario, scenario.connection, 100 + len(page_route))
+    event_id = scenario.get(f"/webhooks/deliveries/{delivery_id}")["eventId"]
+    shown = delivery_id if page_route == "#/deliveries" else event_id
+    console.wait(lambda: shown in console.text("main table"), "the new row")
+    assert console.driver.execute_script("return window.notReloaded") is True
+    console.screenshot(f"console-live-{page_route.strip('#/')}")
+    console.no_console_errors()
+
+
+def test_a_dropped_socket_shows_reconnecting_and_comes_back(console: Page, scenario: Scenario) -> None:
+    """The platform closes the console's socket (as API Gateway's DeleteConnection does): the header says so, then
+    the page is live again by itself."""
+    console.css("#sign-out").click()
+    dev_sign_in(console, scenario)
+    console.wait(lambda: console.css("#live").get_attribute("data-state") == "connected", "the live badge connected")
+    console.driver.execute_script(
+        "window.liveStates = [];"
+        "new MutationObserver(() => window.liveStates.push(document.getElementById('live').dataset.state))"
+        ".observe(document.getElementById('live'), {attributes: true});"
+    )
+    socket = poll(lambda: len(found := live_sockets(scenario)) == 1 and found[0], "the console's one socket")
+    closed = scenario.runtime.send("DELETE", f"/@connections/{socket}", None, {})
+    assert closed.status == 204, closed.body
+    console.wait(lambda: "reconnecting" in console.driver.execute_script("return window.liveStates"), "reconnecting")
+    console.wait(lambda: console.css("#live").get_attribute("data-state") == "connected", "live again")
+    assert live_sockets(scenario) != [socket]
     console.no_console_errors()

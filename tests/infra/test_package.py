@@ -295,7 +295,7 @@ def test_the_live_websocket_api_and_its_pushers(package: Package) -> None:
     routes = {r["Properties"]["RouteKey"] for r in package.resources("AWS::ApiGatewayV2::Route").values()}
     assert routes == {"$connect", "$default", "$disconnect"}
     functions = package.resources("AWS::Serverless::Function")
-    for name in ("EventsStream", "WebsocketMessage"):
+    for name in ("EventsStream", "OutboundDispatch", "OutboundOrdered", "WebsocketMessage"):
         variable = functions[name]["Properties"]["Environment"]["Variables"]["LIVE_ENDPOINT_URL"]
         assert variable == {"Fn::Sub": "https://${WebsocketAPI}.execute-api.${AWS::Region}.amazonaws.com/api"}
     table = package.resources("AWS::DynamoDB::Table")["LiveConnectionsTable"]["Properties"]

@@ -50,6 +50,35 @@ def test_a_gone_socket_is_dropped_and_the_others_still_get_the_event(live: Live,
     assert len(alive.peer.of_type("OrderShipped")) == 1
 
 
+def test_each_webhook_attempt_is_a_delivery_attempt_frame(
+    live: Live,
+    client: ApiClient,
+    driver: QueueDriver,  # noqa: F811
+    outbound_env: Any,  # noqa: F811
+    tenant: str,
+) -> None:
+    with serve_receiver() as receiver:
+        subscription = subscribe(client, receiver, ["OrderShipped"])
+        socket = live.open(tenant)
+        socket.send({"action": "subscribe", "events": ["delivery.attempt"]})
+        other = live.open(tenant)
+        other.send({"action": "subscribe", "filters": {"subscriptionId": "sub-another"}})
+        event = emit(tenant, "OrderShipped", {"n": 1}, source="test")
+        driver.drain(until=all_accepted(receiver, {event.event_id}))
+    [frame] = socket.peer.of_type("delivery.attempt")
+    assert frame["id"] == event.event_id and frame["subscription"] == "default"
+    data = frame["data"]
+    assert (data["subscriptionId"], data["eventType"], data["attempt"], data["status"], data["statusCode"]) == (
+        subscription["subscriptionId"],
+        "OrderShipped",
+        1,
+        "Succeeded",
+        200,
+    )
+    assert "responseBody" not in data  # the receiver's answer stays in the attempts log
+    assert other.peer.of_type("delivery.attempt") == []
+
+
 @pytest.fixture
 def push_faults(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     """Every PostToConnection fails (AWS_FAULTS), without botocore's back-off pauses."""

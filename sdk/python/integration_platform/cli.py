@@ -13,6 +13,7 @@ import os
 import sys
 import time
 from collections.abc import Callable, Iterable, Sequence
+from pathlib import Path
 from typing import Any
 
 from integration_platform import jsonread, models
@@ -249,6 +250,17 @@ def _build_parser() -> argparse.ArgumentParser:
     sub.add_argument("--type", required=True)
     sub.add_argument("--data", type=_json_arg, default={})
 
+    sub = groups.add_parser("listen", help="forward live events to a local URL, signed", parents=[common])
+    sub.set_defaults(handler=_listen, action="listen")
+    target = sub.add_mutually_exclusive_group(required=True)
+    target.add_argument("--forward-to", metavar="URL", help="POST each event here as a signed webhook")
+    target.add_argument("--print-json", action="store_true", help="print each event as JSON instead")
+    sub.add_argument("--events", type=lambda text: [t for t in text.split(",") if t], default=[], help="T1,T2")
+    sub.add_argument("--connection", metavar="ID", help="only events of this connection")
+    sub.add_argument("--secret", help="sign with this whsec_ secret (default: a new one per session)")
+    sub.add_argument("--ws-url", help="the live WebSocket URL (default: IPCTL_URL's /ws)")
+    sub.add_argument("--state", type=Path, help="where the listener remembers what it forwarded")
+
     actions = group("api-keys", "API keys of the tenant")
     listing(actions, lambda c, a: c.iter_api_keys(page_size=a.page_size), "API keys")
     sub = command(actions, "create", lambda c, a: c.create_api_key({"name": a.name, "scopes": a.scope}), "create a key")
@@ -256,6 +268,28 @@ def _build_parser() -> argparse.ArgumentParser:
     sub.add_argument("--scope", action="append", required=True, help="repeat for several")
     command(actions, "revoke", lambda c, a: c.revoke_api_key(a.id), "revoke a key").add_argument("id")
     return parser
+
+
+def _listen(client: Client, args: argparse.Namespace) -> None:
+    from integration_platform.listen import AuthRefused, Listener, State, default_state_path, ws_url_for
+    from integration_platform.webhooks import PREFIX, new_secret
+
+    if args.secret is not None and not args.secret.startswith(PREFIX):
+        raise SystemExit(f"ipctl: error: --secret must start with {PREFIX}")
+    secret = args.secret or new_secret()
+    ws_url = args.ws_url or ws_url_for(client.transport.base_url)
+    forward_to = None if args.print_json else args.forward_to
+    scope = (ws_url, forward_to or "print", ",".join(args.events), args.connection or "")
+    state_path = args.state or default_state_path(*scope)
+    if forward_to:
+        print(f"Signing secret: {secret}", flush=True)
+    listener = Listener(client, ws_url, State.load(state_path), forward_to, secret, args.events, args.connection)
+    try:
+        listener.run()
+    except AuthRefused as refused:
+        raise PermissionDeniedError(403, "LIVE_SOCKET_REFUSED", str(refused)) from refused
+    except KeyboardInterrupt:
+        return
 
 
 def _start_run(client: Client, args: argparse.Namespace) -> models.Run:

@@ -79,6 +79,24 @@ def _event(body: bytes) -> Any:
         raise WebhookVerificationError("the body is not JSON") from error
 
 
+def new_secret() -> str:
+    """A fresh ``whsec_`` signing secret (24 random bytes), as ``ipctl listen`` prints for its session."""
+    import secrets
+
+    return PREFIX + base64.b64encode(secrets.token_bytes(24)).decode()
+
+
+def sign(body: bytes, message_id: str, timestamp: int, secret: str) -> str:
+    """The ``webhook-signature`` value (``v1,<base64>``) that ``verify`` accepts for this body and secret."""
+    signed = f"{message_id}.{timestamp}.".encode() + body
+    return "v1," + base64.b64encode(hmac.new(_key(secret), signed, hashlib.sha256).digest()).decode()
+
+
+def sign_x_signature_256(body: bytes, secret: str) -> str:
+    """The ``X-Signature-256`` value (``sha256=<hex>``) the platform also sends: HMAC of the body, keyed as given."""
+    return "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
+
+
 def verify(
     body: bytes,
     headers: Mapping[str, str],

@@ -3,6 +3,7 @@ import {
   ApiError, api, apiRoot, badge, credentials, el, isoHoursAgo, json, millis, notice, percent, redactHeaders,
   show, signIn, signOut, table, when,
 } from "./common.js";
+import { connect as connectLive } from "./live.js";
 import { linePlot, sparkline } from "./plots.js";
 
 const main = document.getElementById("main");
@@ -188,17 +189,26 @@ async function deliveryView(id) {
     event ? el("div", {}, link(`#/events/${enc(event.eventId)}`, event.eventId), " ", event.type) : el("p", {}, "none yet"));
 }
 
+const RECENT_EVENT_PAGES = 5;
+
 async function eventsView() {
-  const { items } = await api("/webhooks/subscriptions?limit=100");
-  const pages = await Promise.all(items.map((s) => api(`/webhooks/subscriptions/${enc(s.subscriptionId)}/attempts?limit=50`)));
-  const seen = new Map();
-  for (const a of pages.flatMap((p) => p.items)) if (!seen.has(a.eventId)) seen.set(a.eventId, a);
+  // The events recorded in the last 24 hours (oldest first from the API, shown newest first), at most five pages.
+  const recent = [];
+  let cursor = "";
+  for (let page = 0; page < RECENT_EVENT_PAGES; page += 1) {
+    const query = new URLSearchParams({ since: isoHoursAgo(24), limit: "100", ...(cursor ? { cursor } : {}) });
+    const listed = await api(`/events?${query}`);
+    recent.push(...listed.items);
+    cursor = listed.nextCursor;
+    if (!cursor) break;
+  }
   const find = el("input", { type: "text", id: "event-id", placeholder: "evt-…" });
   const form = el("form", { class: "inline" }, find, el("button", { type: "submit" }, "Open event"));
   form.addEventListener("submit", (e) => { e.preventDefault(); location.hash = `#/events/${enc(find.value.trim())}`; });
-  show(main, el("h1", {}, "Events"), form, el("h2", {}, "Recently delivered"),
-    table(["Event", "Type", "Last attempt"], [...seen.values()].map((a) => el("tr", {},
-      el("td", {}, link(`#/events/${enc(a.eventId)}`, a.eventId)), el("td", {}, a.eventType), el("td", {}, when(a.attemptedAt)))),
+  show(main, el("h1", {}, "Events"), form, el("h2", {}, "Recorded in the last 24 hours"),
+    table(["Event", "Type", "Source", "Recorded"], recent.reverse().map((e) => el("tr", { dataset: { eventId: e.eventId } },
+      el("td", {}, link(`#/events/${enc(e.eventId)}`, e.eventId)), el("td", {}, e.type), el("td", {}, e.source),
+      el("td", {}, when(e.timestamp)))),
     { id: "events" }));
 }
 
@@ -306,6 +316,47 @@ async function deadLettersView() {
     }));
 }
 
+// ---- live updates --------------------------------------------------------------------------
+
+// Which pages an event frame changes: they render again (once for a burst), other pages stay as they are.
+const RUN_TYPES = new Set(["RunStarted", "RunCompleted", "RunFailed", "run.progress"]);
+const LIVE_PAGES = [
+  [/^#\/deliveries(\/.+)?$/, (f) => f.data.deliveryId !== undefined || f.type === "DeliveryFailed"],
+  [/^#\/runs(\/.+)?$/, (f) => RUN_TYPES.has(f.type)],
+  [/^#\/events$/, (f) => f.type !== "delivery.attempt"],
+  [/^#\/events\/(.+)$/, (f, hash) => f.type === "delivery.attempt" && hash === `#/events/${enc(f.id)}`],
+  [/^#\/connections(\/.+)?$/, (f) => f.data.connectionId !== undefined || f.type.startsWith("Connection")],
+];
+let stopLive = null;
+let pending = null;
+
+function onLiveEvent(frame) {
+  const hash = location.hash || "#/connections";
+  const page = LIVE_PAGES.find(([pattern]) => pattern.test(hash));
+  if (!page || !page[1](frame, hash) || pending) return;
+  pending = setTimeout(() => { pending = null; if (location.hash === hash) route(); }, 300);
+}
+
+async function startLive() {
+  if (stopLive) return;
+  stopLive = () => {};
+  const badge = document.getElementById("live");
+  try {
+    await api(`/events?${new URLSearchParams({ since: new Date().toISOString(), limit: "1" })}`);
+  } catch (error) {
+    // A socket needs events.read, as this list does: without it the page stays as it is, and says so.
+    badge.dataset.state = "off";
+    badge.textContent = error instanceof ApiError && error.status === 403 ? "Live updates need events.read" : "";
+    return;
+  }
+  if (stopLive) stopLive = connectLive(onLiveEvent, badge);
+}
+
+function stopLiveUpdates() {
+  if (stopLive) stopLive();
+  stopLive = null;
+}
+
 // ---- routing -------------------------------------------------------------------------------
 
 const ROUTES = [
@@ -323,8 +374,12 @@ const ROUTES = [
 ];
 
 async function route() {
-  if (!credentials()) return signInView();
+  if (!credentials()) {
+    stopLiveUpdates();
+    return signInView();
+  }
   nav.hidden = false;
+  startLive();
   const hash = location.hash || "#/connections";
   const found = ROUTES.find(([pattern]) => pattern.test(hash));
   if (!found) return notice(main, "No such page.");
@@ -336,6 +391,7 @@ async function route() {
   } catch (error) {
     if (error instanceof ApiError && error.status === 401) {
       signOut();
+      stopLiveUpdates();
       return signInView();
     }
     notice(main, error.message);
@@ -349,6 +405,6 @@ window.addEventListener("unhandledrejection", (event) => {
   event.preventDefault();
   say(event.reason instanceof Error ? event.reason.message : String(event.reason));
 });
-document.getElementById("sign-out").addEventListener("click", () => { signOut(); route(); });
+document.getElementById("sign-out").addEventListener("click", () => { signOut(); stopLiveUpdates(); route(); });
 window.addEventListener("hashchange", route);
 route();
