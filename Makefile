@@ -10,7 +10,7 @@ TENANT ?= acme
 SCOPES ?=
 export AWS_DEFAULT_REGION ?= us-east-1
 
-.PHONY: venv run aws token test lint typecheck unit package bench clean sdk-models
+.PHONY: venv run aws token test lint typecheck unit iam package bench clean sdk-models
 
 # Locked, so that two makes on a fresh clone install once (the second waits); messages go to stderr.
 $(VENV)/.installed: requirements.txt requirements-dev.txt
@@ -38,7 +38,15 @@ typecheck: venv
 unit: venv
 	$(BIN)/python -m pytest -n 2 --dist loadfile
 
-test: lint typecheck unit
+test: lint typecheck unit iam
+
+# The IAM policy proven against every AWS call of the end-to-end flows (docs/deploy.md, "What the IAM
+# check proves"): the dev stage, which the flows run, packaged as `package` does, into build/iam.
+iam: venv
+	rm -rf build/iam
+	$(BIN)/chalice package --stage dev --pkg-format cloudformation --template-format json \
+		--merge-template infra/template.json build/iam
+	$(BIN)/python -m infra.iam.check build/iam/sam.json
 
 # build/sam.json (one JSON SAM template: Chalice's functions and API merged with
 # infra/template.json) and build/deployment.zip, trimmed, with bytecode, at most 8 MB
