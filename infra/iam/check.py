@@ -76,6 +76,7 @@ class Report:
     problems: list[str] = field(default_factory=list)
     used: set[tuple[str, str, str]] = field(default_factory=set)  # (role, Sid, action pattern)
     unused: dict[str, str | None] = field(default_factory=dict)  # action pattern -> why it stays, or None
+    idle: list[str] = field(default_factory=list)  # functions no flow ran (only their event sources are checked)
 
     @property
     def failed(self) -> bool:
@@ -119,6 +120,7 @@ def findings(template: Template, calls: list[dict[str, Any]]) -> tuple[list[Find
 def check(template: Template, calls: list[dict[str, Any]]) -> Report:
     report = Report()
     requested, report.problems = findings(template, calls)
+    report.idle = sorted(set(template.functions) - {call.get("function") for call in calls})
     for finding in requested:
         if finding.principal in template.functions:
             function = template.functions[finding.principal]
@@ -156,6 +158,7 @@ def print_report(report: Report, template_path: Path, calls: int) -> None:
         )
     for problem in report.problems:
         print(f"UNCHECKED: {problem}")
+    print(f"Functions no flow ran (only their event sources are checked): {', '.join(report.idle) or 'none'}")
     print("Actions in the policy that no flow uses:")
     for pattern, reason in sorted(report.unused.items()):
         print(f"  {pattern}: " + (f"kept, {reason}" if reason else "NOT USED: remove it or cover it with a flow"))

@@ -107,7 +107,7 @@ def evaluate(template: dict[str, Any], tmp_path: Path) -> check.Report:
 
 def test_the_stage_policy_allows_every_call_and_the_scheduler_role_its_firing(tmp_path: Path) -> None:
     report = evaluate(packaged(policy()), tmp_path)
-    assert report.denied == [] and report.problems == []
+    assert report.denied == [] and report.problems == [] and report.idle == []
     granted = {(f.principal, f.request.action, f.request.resource) for f in report.allowed}
     assert (
         f"arn:aws:iam::{ACCOUNT}:role/{PREFIX}-scheduler",
