@@ -74,7 +74,7 @@ class Report:
     allowed: dict[Finding, str] = field(default_factory=dict)  # -> the statement (Sid) that allowed it
     denied: list[Finding] = field(default_factory=list)
     problems: list[str] = field(default_factory=list)
-    used: set[tuple[str, str, str]] = field(default_factory=set)  # (role, Sid, action pattern)
+    used: set[str] = field(default_factory=set)  # the policies' action patterns that allowed a request
     unused: dict[str, str | None] = field(default_factory=dict)  # action pattern -> why it stays, or None
     idle: list[str] = field(default_factory=list)  # functions no flow ran (only their event sources are checked)
 
@@ -123,24 +123,22 @@ def check(template: Template, calls: list[dict[str, Any]]) -> Report:
     report.idle = sorted(set(template.functions) - {call.get("function") for call in calls})
     for finding in requested:
         if finding.principal in template.functions:
-            function = template.functions[finding.principal]
-            role, policy = function.role, function.statements
+            policy = template.functions[finding.principal].statements
         elif finding.principal in template.roles:
-            role, policy = finding.principal, template.roles[finding.principal]
+            policy = template.roles[finding.principal]
         else:
             report.problems.append(f"{finding.origin} uses the role {finding.principal}, which the template lacks")
             continue
         decision = evaluate(policy, finding.request)
         if decision.allowed and decision.statement and decision.pattern:
             report.allowed[finding] = decision.statement.sid
-            report.used.add((role, decision.statement.sid, decision.pattern))
+            report.used.add(decision.pattern)
         else:
             report.denied.append(finding)
-    used_patterns = {pattern for _, _, pattern in report.used}
     for statements in template.roles.values():
         for statement in statements:
             for pattern in statement.actions:
-                if statement.effect == "Allow" and pattern not in used_patterns:
+                if statement.effect == "Allow" and pattern not in report.used:
                     report.unused[pattern] = KEPT.get(pattern)
     return report
 

@@ -38,11 +38,9 @@ class EventSource:
 
 @dataclass
 class Function:
-    """One deployed function: its Chalice name, its role's statements and its event sources."""
+    """One deployed function: its Chalice name, its role's statements, its event sources and its environment."""
 
     name: str
-    logical_id: str
-    role: str
     statements: list[Statement]
     sources: list[EventSource] = field(default_factory=list)
     environment: dict[str, str] = field(default_factory=dict)
@@ -189,20 +187,30 @@ def load(path: Path, region: str, account: str) -> Template:
     for logical_id, resource in resources.items():
         if resource.get("Type") != FUNCTION:
             continue
-        properties = resolver.resolve(resource["Properties"])
-        role = properties.get("Role")
+        properties = resource["Properties"]
+        role = resolver.resolve(properties.get("Role"))
         if role not in roles:
             raise ValueError(f"{logical_id}'s role {role!r} is not a role of the template")
         name = function_name(properties["Handler"])
+        events = resolver.resolve(properties.get("Events", {}))
         functions[name] = Function(
             name=name,
-            logical_id=logical_id,
-            role=role,
             statements=roles[role],
-            sources=[source for event in properties.get("Events", {}).values() if (source := _source(event))],
-            environment={k: str(v) for k, v in properties.get("Environment", {}).get("Variables", {}).items()},
+            sources=[source for event in events.values() if (source := _source(event))],
+            environment=_environment(resolver, properties.get("Environment", {}).get("Variables", {})),
         )
     return Template(functions=functions, roles=roles, region=region, account=account)
+
+
+def _environment(resolver: Resolver, variables: dict[str, Any]) -> dict[str, str]:
+    """The variables the check can resolve; the others (a condition's choice, say) name no resource it needs."""
+    resolved = {}
+    for name, value in variables.items():
+        try:
+            resolved[name] = str(resolver.resolve(value))
+        except ValueError:
+            continue
+    return resolved
 
 
 def _source(event: dict[str, Any]) -> EventSource | None:
