@@ -1,5 +1,6 @@
 """The flows the other e2e modules leave out, over the local runtime: SES and SNS on the platform's own role,
-the health sweep, the platform bus, and each queue's dead letters reaching their consumer.
+the health sweep, events from the platform bus, a connection's secret deleted with it, and the runs, health-check
+and bus dead letters reaching their consumers.
 
 ``make iam`` runs these with the rest (``infra.iam.check.FLOWS``), so that every action in the policy is
 exercised by the function that needs it. The sweep runs in a runtime of its own, whose schedules run at 1/50
