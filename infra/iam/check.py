@@ -48,10 +48,6 @@ FLOWS = (
 )
 # Policy actions no flow calls through boto3, and why each stays.
 KEPT = {
-    "dynamodb:ConditionCheckItem": (
-        "the inbound dead-letter transaction's check (chalicelib/inbound/dead_letters.py) needs a delivery that"
-        " failed on all its receives, minutes of retries away for a flow; tests/inbound/test_dead_letters.py runs it"
-    ),
     "logs:CreateLogGroup": "Lambda's runtime writes the function's logs under its role, not our code",
     "logs:CreateLogStream": "Lambda's runtime writes the function's logs under its role, not our code",
     "logs:PutLogEvents": "Lambda's runtime writes the function's logs under its role, not our code",

@@ -1,6 +1,6 @@
 """The flows the other e2e modules leave out, over the local runtime: SES and SNS on the platform's own role,
-the health sweep, events from the platform bus, a connection's secret deleted with it, and the runs, health-check
-and bus dead letters reaching their consumers.
+the health sweep, events from the platform bus, a connection's secret deleted with it, and the runs, health-check,
+bus and inbound dead letters reaching their consumers.
 
 ``make iam`` runs these with the rest (``infra.iam.check.FLOWS``), so that every action in the policy is
 exercised by the function that needs it. The sweep runs in a runtime of its own, whose schedules run at 1/50
@@ -11,8 +11,10 @@ record a check between a dead letter's sending and its consumer.
 from __future__ import annotations
 
 import hashlib
+import hmac
 import json
 import secrets
+import uuid
 from collections.abc import Iterator
 from typing import Any
 
@@ -188,3 +190,50 @@ def test_dead_letters_fail_a_pending_run_and_record_a_failed_health_check(local_
 
     health = poll(check_failed, "the dead-lettered health check recorded", explain=local_runtime.output_tail)
     assert health["lastCheckFailedAt"]
+
+
+def test_an_inbound_dead_letter_fails_a_delivery_that_was_never_processed(local_runtime: LocalRuntime) -> None:
+    """A delivery whose processing failed on every try: a processed one's record, copied back to ``Received`` under
+    a new id (the consumer would otherwise process it within a poll), and its dead letter."""
+    tenant = f"tenant-{secrets.token_hex(4)}"
+    token = local_runtime.token(tenant)
+    created = local_runtime.request(
+        "POST",
+        "/integrations/connections",
+        token=token,
+        json_body={"providerId": "prov-github", "displayName": "hooks", "credentials": {"token": "ghp_e2e_dlq"}},
+    )
+    assert created.status == 201, created.body
+    body = json.dumps({"action": "opened", "issue": {"title": "dead letter"}}).encode()
+    headers = {
+        "Content-Type": "application/json",
+        "X-GitHub-Event": "issues",
+        "X-GitHub-Delivery": str(uuid.uuid4()),
+        "X-Hub-Signature-256": "sha256="
+        + hmac.new(created.json["webhookSecret"].encode(), body, hashlib.sha256).hexdigest(),
+    }
+    accepted = local_runtime.send(
+        "POST", created.json["webhookUrl"].removeprefix(local_runtime.base_url), body, headers
+    )
+    assert accepted.status == 202, accepted.body
+
+    def processed() -> Any:
+        reply = local_runtime.request("GET", f"/webhooks/deliveries/{accepted.json['deliveryId']}", token=token)
+        return reply.json.get("status") == "Processed"
+
+    poll(processed, "the delivery processed", explain=local_runtime.output_tail)
+    dynamodb = aws(local_runtime, "dynamodb")
+    table = f"{PREFIX}-deliveries"
+    key = {"tenantId": {"S": tenant}, "deliveryId": {"S": accepted.json["deliveryId"]}}
+    item = dynamodb.get_item(TableName=table, Key=key, ConsistentRead=True)["Item"]
+    stuck = f"dlv-{secrets.token_hex(8)}"
+    item = {name: value for name, value in item.items() if name not in ("processedAt", "eventId")}
+    dynamodb.put_item(TableName=table, Item={**item, "deliveryId": {"S": stuck}, "status": {"S": "Received"}})
+    send_dead_letter(local_runtime, "inbound-events", {"tenantId": tenant, "deliveryId": stuck, "traceId": "t-dlq"})
+
+    def failed() -> Any:
+        delivery = local_runtime.request("GET", f"/webhooks/deliveries/{stuck}", token=token).json
+        return delivery if delivery.get("status") == "Failed" else None
+
+    delivery = poll(failed, "the dead-lettered delivery failed", explain=local_runtime.output_tail)
+    assert "t-dlq" in delivery["failureReason"]
