@@ -10,7 +10,7 @@ TENANT ?= acme
 SCOPES ?=
 export AWS_DEFAULT_REGION ?= us-east-1
 
-.PHONY: venv run aws token test lint typecheck unit chaos package scan bench clean sdk-models lock
+.PHONY: venv run aws token test lint typecheck unit chaos iam package scan bench clean sdk-models lock
 
 # From the locks (requirements*.txt, hash-checked; `make lock` writes them), so that CI on a fresh
 # machine installs exactly what passed here. Two makes on a fresh clone install once (the second
@@ -56,12 +56,19 @@ typecheck: venv
 unit: venv
 	$(BIN)/python -m pytest -n 2 --dist loadfile
 
-test: lint typecheck unit scan
+test: lint typecheck unit iam scan
 
 # The full chaos run (30% AWS faults on every service, 300 deliveries, 50 runs, 5 rotations); `make test`
 # runs its seeded fifth. The output goes in docs/reliability.md "The chaos test".
 chaos: venv
 	CHAOS=full $(BIN)/python -m pytest -p no:cacheprovider -q -n 0 tests/e2e/test_chaos.py -s
+
+# The IAM policy proven against every AWS call of the end-to-end flows (docs/deploy.md, "What the IAM
+# check proves"): the dev stage, which the flows run, packaged as `package` does, into build/iam.
+iam: venv
+	rm -rf build/iam
+	$(BIN)/python -m infra.package.build --stage dev --merge-template infra/template.json build/iam
+	$(BIN)/python -m infra.iam.check build/iam/sam.json
 
 # build/sam.json (one JSON SAM template: Chalice's functions and API merged with
 # infra/template.json) and build/deployment.zip: the locked wheels for Lambda (infra/package/build.py),
