@@ -102,7 +102,7 @@ def main() -> int:
         queries = calls["before-call.dynamodb.Query"]
 
         owner = Principal("tenant-bench", "bench", frozenset(ALL_SCOPES))
-        key = api_keys.create(owner, CreateApiKeyRequest(name="live bench", scopes=["events.read"])).api_key
+        key = api_keys.create(owner, CreateApiKeyRequest(name="live bench", scopes=["events.read"]))[0].api_key
         calls.clear()
         connection_id, reply = gateway.connect({"X-API-Key": key}, {}, "127.0.0.1")
         assert reply.status == 200, reply.body
