@@ -86,7 +86,7 @@ def health_checks(event: SQSEvent) -> dict[str, Any]:
 @app.lambda_function(name="credential_rotation")
 def credential_rotation(event: dict[str, Any], context: Any) -> None:
     """Secrets Manager's rotation function: ``{"SecretId", "ClientRequestToken", "Step"}``."""
-    from chalicelib.credentials.steps import handle
+    from chalicelib.rotation.steps import handle
 
     handle(event)
 

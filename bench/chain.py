@@ -27,8 +27,10 @@ INBOUND_WRU = 8.0
 DISPATCH: Chain = {
     # the GetItem: an inbound event's payload, read from the delivery that holds it (events.store)
     "stream": {"dynamodb.GetItem": 1, "sqs.SendMessageBatch": 1, "events.PutEvents": 1},
+    # BatchGetItem: the subscription and the delivery's latest status (a copy already sent is dropped), one per batch;
+    # PutItem: the attempt's log item, then its status item (conditional: it never goes back within a delivery);
     # UpdateItem: the attempt counted on the subscription's stats hour item (one per subscription and hour per batch).
-    "dispatcher": {"dynamodb.BatchGetItem": 1, "dynamodb.BatchWriteItem": 1, "dynamodb.UpdateItem": 1},
+    "dispatcher": {"dynamodb.BatchGetItem": 1, "dynamodb.PutItem": 2, "dynamodb.UpdateItem": 1},
 }
 DISPATCH_WRU = 4.0  # the attempt log item and the event's status item, + the stats hour item's ADD 2
 

@@ -1,4 +1,4 @@
-"""Cold start as Lambda runs it: each packaged function, to its first AWS client, against the floor.
+"""Cold start as Lambda runs it: each packaged function, to its first AWS client, against the stack floor.
 
 ``build/deployment.zip`` (rebuilt by ``make package`` when older than the code)
 is unpacked into a read-only directory, as ``/var/task`` is. Each sample is a
@@ -15,14 +15,22 @@ What is timed, inside the process (interpreter start-up is left out of both):
   record, a schedule tick, an API request with an API key, a rotation step),
   until its first client from ``chalicelib.core.aws`` exists. There the bench
   stops it: what comes next is the AWS call itself;
-- the floor, what every Chalice + boto3 Lambda pays: ``import boto3``, one
-  client, ``from chalice import Chalice``.
+- the stack floor, what every Lambda on this product's stack pays (docs/decisions.md,
+  DESIGN "Third wave"): ``import boto3``, one client, ``from chalice import Chalice``,
+  ``from pydantic import BaseModel``. The targets are against it;
+- the old floor, the same without pydantic, which the figures before issue 20
+  were measured against; its ratios are printed too, so both stay comparable.
 
-Each row is the median over ``--runs`` rounds (the floor is sampled in every
-round, so both see the same machine load); the ratio uses CPU time, which a busy
-machine disturbs less than wall time. Targets: 1.3 (moonshot 1.15).
+Each row is the median over ``--runs`` rounds (both floors are sampled in every
+round, interleaved with the functions, so all see the same machine load); the
+ratio uses CPU time, which a busy machine disturbs less than wall time.
+Targets: 1.3 (moonshot 1.15) of the stack floor.
 
-    .venv/bin/python -m bench.cold_start [--runs 7] [--zip build/deployment.zip] [--importtime 10]
+``--against OLD.zip`` also samples every function from another package in the
+same rounds (interleaved with this one's and the floors'), and prints its
+ratios beside: a before/after comparison under one machine load.
+
+    .venv/bin/python -m bench.cold_start [--runs 7] [--zip build/deployment.zip] [--against OLD.zip] [--importtime 10]
 """
 
 from __future__ import annotations
@@ -37,7 +45,7 @@ import sys
 import tempfile
 import zipfile
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -50,7 +58,9 @@ MOONSHOT_RATIO = 1.15
 RUNTIME_PACKAGES = ("boto3", "botocore", "s3transfer", "jmespath", "dateutil", "urllib3", "six")
 
 Samples = dict[str, list[tuple[float, float, str]]]  # per function: (wall ms, cpu ms, first client) per run
-FLOOR = "import boto3; boto3.client('sqs', region_name='us-east-1'); from chalice import Chalice"
+OLD_FLOOR = "import boto3; boto3.client('sqs', region_name='us-east-1'); from chalice import Chalice"
+FLOOR = OLD_FLOOR + "; from pydantic import BaseModel"
+FLOORS = {"floor": FLOOR, "old floor": OLD_FLOOR}  # sampled, not reported as functions
 FUNCTION = """
 import app
 handler = getattr(app, {attribute!r})
@@ -260,6 +270,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     parser.add_argument("--runs", type=int, default=7)
     parser.add_argument("--zip", type=Path, default=None, help="measure this zip instead of build/deployment.zip")
+    parser.add_argument("--against", type=Path, default=None, help="also measure this zip, interleaved (before)")
     parser.add_argument("--importtime", type=int, default=0, metavar="N", help="also list the N heaviest imports")
     args = parser.parse_args()
     if args.zip is None:
@@ -267,43 +278,62 @@ def main() -> int:
     archive = args.zip or ZIP
     rows = functions(json.loads(TEMPLATE.read_text()))
     env = lambda_env()
-    codes = {"floor": FLOOR}
+    codes = dict(FLOORS)
     for logical_id, attribute, source in rows:
         codes[logical_id] = CONTEXT + FUNCTION.format(attribute=attribute, event=event_for(attribute, source))
     handlers = {logical_id: f"app.{attribute}" for logical_id, attribute, _ in rows}
     samples: Samples = {name: [] for name in codes}
-    with unpacked(archive) as (task, runtime):
+    before: Samples = {name: [] for name in handlers} if args.against else {}
+    with ExitStack() as stack:
+        task, runtime = stack.enter_context(unpacked(archive))
+        other = stack.enter_context(unpacked(args.against)) if args.against else None
         for _ in range(args.runs):
             for name, code in codes.items():
                 handler_env = {**env, "_HANDLER": handlers.get(name, "")} if name in handlers else env
-                taken = sample(code, task, runtime, handler_env)
-                if name != "floor" and not taken[2]:
-                    raise SystemExit(f"{name} returned before creating a client: update bench.cold_start.event_for")
-                samples[name].append(taken)
+                places = [(samples, task)] + ([(before, other[0])] if other and name in before else [])
+                for into, place in places:
+                    taken = sample(code, place, runtime, handler_env)
+                    if name not in FLOORS and not taken[2]:
+                        raise SystemExit(f"{name} returned before creating a client: update bench.cold_start.event_for")
+                    into[name].append(taken)
         imports = heaviest_imports(task, runtime, env, args.importtime) if args.importtime else []
     size = archive.stat().st_size / (1024 * 1024)
     shown = str(archive.relative_to(ROOT) if archive.is_relative_to(ROOT) else archive)
-    return report(samples, args.runs, shown, size, imports)
+    return report(samples, args.runs, shown, size, imports, before)
 
 
-def report(samples: Samples, runs: int, archive: str, size: float, imports: list[tuple[int, str]]) -> int:
-    medians = {
-        name: (statistics.median(w for w, _, _ in rows), statistics.median(c for _, c, _ in rows), rows[-1][2])
-        for name, rows in samples.items()
-    }
-    floor_wall, floor_cpu, _ = medians.pop("floor")
+def report(
+    samples: Samples, runs: int, archive: str, size: float, imports: list[tuple[int, str]], before: Samples
+) -> int:
+    def medians(of: Samples) -> dict[str, tuple[float, float, str]]:
+        return {
+            name: (statistics.median(w for w, _, _ in rows), statistics.median(c for _, c, _ in rows), rows[-1][2])
+            for name, rows in of.items()
+        }
+
+    now, then = medians(samples), medians(before)
+    floor_wall, floor_cpu, _ = now.pop("floor")
+    old_wall, old_cpu, _ = now.pop("old floor")
     print(f"{archive} ({size:.2f} MB) unpacked read-only, PYTHONDONTWRITEBYTECODE=1; medians of {runs} runs")
-    print(f"{'function':<28}{'first client':<16}{'wall ms':>9}{'cpu ms':>9}{'ratio':>8}")
-    print(f"{'floor (boto3+client+chalice)':<28}{'sqs':<16}{floor_wall:9.1f}{floor_cpu:9.1f}{1:8.2f}")
-    worst = 0.0
-    for name, (wall, cpu, client) in medians.items():
-        ratio = cpu / floor_cpu
-        worst = max(worst, ratio)
-        print(f"{name:<28}{client or '(none)':<16}{wall:9.1f}{cpu:9.1f}{ratio:8.2f}")
+    print("ratio: CPU to the stack floor (boto3+client+chalice+pydantic); old: to the old floor (without pydantic)")
+    extra = f"{'before':>8}{'b. old':>8}" if then else ""
+    print(f"{'function':<28}{'first client':<16}{'wall ms':>9}{'cpu ms':>9}{'ratio':>8}{'old':>8}{extra}")
+    floors = (("stack floor", floor_wall, floor_cpu), ("old floor (no pydantic)", old_wall, old_cpu))
+    for label, wall, cpu in floors:
+        print(f"{label:<28}{'sqs':<16}{wall:9.1f}{cpu:9.1f}{cpu / floor_cpu:8.2f}{cpu / old_cpu:8.2f}")
+    worst = worst_old = 0.0
+    for name, (wall, cpu, client) in now.items():
+        ratio, old = cpu / floor_cpu, cpu / old_cpu
+        worst, worst_old = max(worst, ratio), max(worst_old, old)
+        earlier = f"{then[name][1] / floor_cpu:8.2f}{then[name][1] / old_cpu:8.2f}" if name in then else ""
+        print(f"{name:<28}{client or '(none)':<16}{wall:9.1f}{cpu:9.1f}{ratio:8.2f}{old:8.2f}{earlier}")
     verdict = "OK" if worst <= TARGET_RATIO else "OVER"
     moonshot = " (moonshot met)" if worst <= MOONSHOT_RATIO else ""
     targets = f"target <= {TARGET_RATIO}, moonshot {MOONSHOT_RATIO}"
     print(f"worst ratio (cpu): {worst:.2f} ({targets}) -> {verdict}{moonshot}")
+    print(f"worst ratio to the old floor (cpu): {worst_old:.2f}")
+    if then:
+        print(f"before, worst ratio (cpu): {max(cpu for _, cpu, _ in then.values()) / floor_cpu:.2f}")
     if imports:
         print("heaviest imports under `import app` for the API function (cumulative):")
         for micros, name in imports:

@@ -93,7 +93,7 @@ def run() -> None:
     count_calls(calls)
     url = queue.queue_url(queue.dispatch_queue_name())
     with serve_receiver(Behaviour(delay_seconds=RECEIVER_DELAY)) as receiver:
-        created = service.create(
+        created, _ = service.create(
             tenant, CreateSubscriptionRequest(event_types=["Bench*"], endpoint_url=receiver.url, active=True)
         )
         receiver.trust(created.signing_secret or "")

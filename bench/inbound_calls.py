@@ -57,7 +57,7 @@ def main() -> int:
         request = CreateConnectionRequest.model_validate(
             {"providerId": "prov-github", "displayName": "bench", "credentials": {"token": "t"}}
         )
-        connection = connections.create("tenant-bench", request)
+        connection, _ = connections.create("tenant-bench", request)
         assert connection.generated_webhook_secret is not None
         secret = connection.generated_webhook_secret.get_secret_value()
         api = LocalApi(app)

@@ -58,7 +58,7 @@ def main() -> int:
     with mock_aws():
         from app import app
         from chalicelib.auth import api_keys
-        from chalicelib.auth.api_key_models import CreateApiKeyRequest
+        from chalicelib.auth.api_key_models import CreateApiKeyRequest, CreatedApiKey
         from chalicelib.auth.principal import ALL_SCOPES, Principal
         from chalicelib.core import aws
         from chalicelib.core.config import get_settings
@@ -102,7 +102,9 @@ def main() -> int:
         queries = calls["before-call.dynamodb.Query"]
 
         owner = Principal("tenant-bench", "bench", frozenset(ALL_SCOPES))
-        key = api_keys.create(owner, CreateApiKeyRequest(name="live bench", scopes=["events.read"])).api_key
+        made, _ = api_keys.create(owner, CreateApiKeyRequest(name="live bench", scopes=["events.read"]))
+        assert isinstance(made, CreatedApiKey) and made.api_key is not None
+        key = made.api_key
         calls.clear()
         connection_id, reply = gateway.connect({"X-API-Key": key}, {}, "127.0.0.1")
         assert reply.status == 200, reply.body

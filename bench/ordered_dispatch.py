@@ -72,7 +72,7 @@ def measure(label: str, fields: dict[str, Any]) -> float:
         request = CreateSubscriptionRequest.model_validate(
             {"eventTypes": ["Bench*"], "endpointUrl": receiver.url, **fields}
         )
-        created = service.create(tenant, request)
+        created, _ = service.create(tenant, request)
         receiver.trust(created.signing_secret or "")
         stream = StreamPump()  # the events stream from here on, fanned out as Lambda's stream mapping would
         for n in range(EVENTS):

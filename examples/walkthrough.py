@@ -14,10 +14,11 @@ What it does, each step checked (any surprise exits 1 with the reason):
 6. starts an ``OpenPullRequest`` run and waits for it: the fake vendor gets the call;
 7. waits for ``RunCompleted`` at the receiver and prints the subscription's attempt log.
 
-Only the standard library: it runs in a clone without the project's packages, except
-that with no ``TOKEN`` it mints one with ``python -m infra.local.token`` (local runtime
-only). Settings: ``PORT`` (8000), ``BASE_URL`` (follows ``PORT``), ``TENANT`` (acme),
-``TOKEN``, ``WAIT_SECONDS`` (30).
+Only the standard library, so any ``python3`` runs it. With no ``TOKEN`` it mints one
+with ``-m infra.local.token`` (local runtime only), run by ``PYTHON``, else the
+``.venv/bin/python`` that ``make run`` made (the token needs the project's packages).
+Settings: ``PORT`` (8000), ``BASE_URL`` (follows ``PORT``), ``TENANT`` (acme), ``TOKEN``,
+``PYTHON``, ``WAIT_SECONDS`` (30).
 """
 
 from __future__ import annotations
@@ -54,9 +55,15 @@ def settings() -> tuple[str, str, float]:
     return base_url.rstrip("/"), token, float(os.environ.get("WAIT_SECONDS", "30"))
 
 
+def token_python() -> str:
+    """``PYTHON``, else the project's virtualenv (``make run`` made it), else this interpreter."""
+    venv = PROJECT_DIR / ".venv" / "bin" / "python"
+    return os.environ.get("PYTHON") or (str(venv) if os.access(venv, os.X_OK) else sys.executable)
+
+
 def mint_token(tenant: str) -> str:
     done = subprocess.run(
-        [sys.executable, "-m", "infra.local.token", "--tenant", tenant],
+        [token_python(), "-m", "infra.local.token", "--tenant", tenant],
         cwd=PROJECT_DIR,
         capture_output=True,
         text=True,

@@ -7,11 +7,13 @@ tests never see each other's data without resetting the shared moto state.
 
 from __future__ import annotations
 
+import json
 import os
 import secrets
 import threading
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -85,6 +87,17 @@ def http_api(local_api: object, issuer: DevIssuer) -> Iterator[str]:
     finally:
         server.shutdown()
         server.server_close()
+
+
+@pytest.fixture(scope="module")
+def document(local_api: object) -> dict[str, Any]:
+    """The OpenAPI document as the API serves it, fetched once per test module."""
+    from tests.support.api_client import ApiClient
+
+    reply = ApiClient(local_api).get("/openapi.json")  # type: ignore[arg-type]
+    assert reply.status == 200, reply.body
+    parsed: dict[str, Any] = json.loads(reply.body)
+    return parsed
 
 
 @pytest.fixture

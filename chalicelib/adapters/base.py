@@ -21,8 +21,8 @@ from pydantic.alias_generators import to_camel
 from chalicelib.adapters.auth import Authenticator, Credential
 from chalicelib.adapters.errors import ConfigurationError, VendorError
 from chalicelib.adapters.http import VendorRequest, VendorResponse, raise_for_status, send
+from chalicelib.adapters.models import OperationSpec
 from chalicelib.core.errors import FieldError, OperationNotFound, ParameterValidationFailed
-from chalicelib.core.models import WireModel
 
 
 class Parameters(BaseModel):
@@ -32,17 +32,6 @@ class Parameters(BaseModel):
 
 
 ParamsT = TypeVar("ParamsT", bound=Parameters)
-
-
-class OperationSpec(WireModel):
-    """One catalog entry as ``GET /integrations/connections/{id}/operations`` lists it."""
-
-    id: str
-    name: str
-    description: str
-    parameters: dict[str, Any]
-    result_schema: dict[str, Any]
-    idempotent: bool
 
 
 @dataclass(frozen=True)

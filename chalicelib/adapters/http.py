@@ -27,7 +27,7 @@ from chalicelib.adapters.errors import (
     VendorUnavailable,
     redact,
 )
-from chalicelib.core import http
+from chalicelib.core import http, jsontext
 from chalicelib.core.urls import UnsafeUrl
 
 MAX_RESPONSE_BYTES = 8 * 1024 * 1024
@@ -60,7 +60,7 @@ class VendorResponse:
         if not self.body.strip():
             return None
         try:
-            return json.loads(self.body)
+            return jsontext.read(self.body)
         except (ValueError, UnicodeDecodeError) as exc:
             raise VendorBadResponse(f"The vendor answered {self.status} with a body that is not JSON.") from exc
 
@@ -182,7 +182,7 @@ def retry_after(response: VendorResponse) -> float | None:
 def vendor_message(response: VendorResponse) -> str:
     """The vendor's own words: GitHub ``message``, Slack ``error``, Jira ``errorMessages``, else the text."""
     try:
-        document = json.loads(response.body)
+        document = jsontext.read(response.body)
     except (ValueError, UnicodeDecodeError):
         document = None
     if isinstance(document, dict):

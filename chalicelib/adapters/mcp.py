@@ -19,9 +19,11 @@ from typing import Any
 from pydantic import ConfigDict
 
 from chalicelib.adapters.auth import Credential
-from chalicelib.adapters.base import Adapter, ExecutionContext, HealthReport, Operation, OperationSpec, Parameters
+from chalicelib.adapters.base import Adapter, ExecutionContext, HealthReport, Operation, Parameters
 from chalicelib.adapters.errors import VendorBadResponse, VendorError, VendorRejected
 from chalicelib.adapters.http import VendorRequest, VendorResponse
+from chalicelib.adapters.models import OperationSpec
+from chalicelib.core import jsontext
 from chalicelib.core.errors import FieldError, OperationNotFound, ParameterValidationFailed
 
 PROTOCOL_VERSION = "2025-11-25"
@@ -101,7 +103,7 @@ def _messages(response: VendorResponse) -> list[Any]:
         data = "\n".join(line[5:].removeprefix(" ") for line in event.split("\n") if line.startswith("data:"))
         if data.strip():
             try:
-                found.append(json.loads(data))
+                found.append(jsontext.read(data))
             except ValueError as exc:
                 raise VendorBadResponse("The MCP server sent an event that is not JSON.") from exc
     return found

@@ -13,7 +13,6 @@ logs, and vendor error messages are redacted like every other vendor's.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Annotated, Any, Literal
@@ -24,6 +23,7 @@ from chalicelib.adapters.auth import Credential
 from chalicelib.adapters.base import Adapter, ExecutionContext, HealthReport, Operation, Parameters
 from chalicelib.adapters.errors import ConfigurationError, VendorBadResponse, VendorUnavailable, redact
 from chalicelib.adapters.http import VendorRequest, send_stream
+from chalicelib.core import jsontext
 
 Kind = Literal["chat", "embeddings"]
 ModelName = Annotated[str, Field(min_length=1, max_length=200)]
@@ -278,7 +278,7 @@ def collect_stream(
             collected.done = True
             break
         try:
-            chunk = json.loads(data)
+            chunk = jsontext.read(data)
         except ValueError as exc:
             raise VendorBadResponse("The vendor's stream carried an event that is not JSON.") from exc
         if isinstance(chunk, dict) and collected.add(chunk, secrets) and progress is not None:

@@ -1,7 +1,9 @@
 """The REST API as one unit: the request middleware and every resource's Blueprint.
 
-``app.py`` registers it only in processes that serve HTTP (``chalicelib.core.handler``):
-importing these modules loads every route's models and domain services.
+``app.py`` registers it only in processes that serve HTTP (``chalicelib.core.handler``).
+Importing these modules loads the request pipeline and no domain module: each view
+imports its services, and each declaration names its models by dotted path
+(``chalicelib.api.routing``), so registering every route stays cheap.
 """
 
 from __future__ import annotations

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from chalice.app import Blueprint
 
 from chalicelib.api.routing import Call, Reply, endpoint
-from chalicelib.credentials import rotation
-from chalicelib.credentials.rotation import CredentialView, RotateRequest, RotationAccepted
+
+if TYPE_CHECKING:
+    from chalicelib.rotation.service import CredentialView, RotateRequest
 
 credentials = Blueprint(__name__)
 TAG = "Credentials"
@@ -19,17 +22,20 @@ TAG = "Credentials"
     summary="Rotate a stored credential; the new version becomes current only after its verification run",
     tag=TAG,
     scope="integration.credentials.rotate",
-    request=RotateRequest,
-    response=RotationAccepted,
+    request="chalicelib.rotation.service.RotateRequest",
+    response="chalicelib.rotation.service.RotationAccepted",
     status=202,
     errors=(400, 404, 409, 422, 503),
     idempotent=True,
 )
 def rotate_credential(call: Call) -> Reply:
+    from chalicelib.rotation import service as rotation
+
     body: RotateRequest = call.body
     call.principal.require_tenant(body.tenant_id)
-    accepted = rotation.start(call.tenant_id, body)
-    return Reply(accepted, headers={"Location": f"/integrations/credentials/{accepted.credential_id}"})
+    accepted, started = rotation.start(call.tenant_id, body, call.keyed_id("rot"))
+    location = {"Location": f"/integrations/credentials/{accepted.credential_id}"}
+    return Reply(accepted, headers=location, replayed=not started)
 
 
 @endpoint(
@@ -39,8 +45,10 @@ def rotate_credential(call: Call) -> Reply:
     summary="A credential's versions and stages, the connections using it, and its rotation status",
     tag=TAG,
     scope="integration.credentials.read",
-    response=CredentialView,
+    response="chalicelib.rotation.service.CredentialView",
     errors=(404, 409),
 )
 def get_credential(call: Call) -> CredentialView:
+    from chalicelib.rotation import service as rotation
+
     return rotation.describe(call.tenant_id, call.path["credentialId"])

@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from chalice.app import Blueprint
 
 from chalicelib.api.requests import parse_json_body
 from chalicelib.api.routing import Call, Reply, endpoint
-from chalicelib.core import jsontext
 from chalicelib.core.context import current_trace_id
 from chalicelib.core.errors import NotFound
-from chalicelib.outbound import publishing, recovery
-from chalicelib.outbound.models import PublishedEvent, PublishEventRequest, Queued, RedeliverRequest
+
+if TYPE_CHECKING:
+    from chalicelib.outbound.models import Queued
 
 event_publishing = Blueprint(__name__)
 TAG = "Events"
@@ -23,13 +25,17 @@ TAG = "Events"
     summary="Publish an event to the tenant's subscribers (Idempotency-Key honoured)",
     tag=TAG,
     scope="events.write",
-    request=PublishEventRequest,
-    response=PublishedEvent,
+    request="chalicelib.outbound.models.PublishEventRequest",
+    response="chalicelib.outbound.models.PublishedEvent",
     status=201,
     errors=(400, 422, 503),
     idempotent=True,
 )
 def publish_event(call: Call) -> Reply:
+    from chalicelib.core import jsontext
+    from chalicelib.outbound import publishing
+    from chalicelib.outbound.models import PublishedEvent
+
     key = call.headers.get("idempotency-key")
     event, created = publishing.publish(call.tenant_id, call.body, key, f"api:{call.principal.subject}")
     published = PublishedEvent(
@@ -53,12 +59,15 @@ def publish_event(call: Call) -> Reply:
     summary="Send an event again to every matching subscription, or to one",
     tag=TAG,
     scope="events.write",
-    response=Queued,
+    response="chalicelib.outbound.models.Queued",
     status=202,
     errors=(400, 404, 409, 422),
     portal=True,
 )
 def redeliver_event(call: Call) -> Queued:
+    from chalicelib.outbound import recovery
+    from chalicelib.outbound.models import RedeliverRequest
+
     request = (
         parse_json_body(call.headers, call.raw_body, RedeliverRequest) if call.raw_body.strip() else RedeliverRequest()
     )

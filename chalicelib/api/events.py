@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from chalice.app import Blueprint
 
 from chalicelib.api.routing import Call, endpoint
-from chalicelib.core import jsontext
 from chalicelib.core.errors import NotFound
-from chalicelib.core.timestamps import format_time, parse_time
-from chalicelib.events import store
-from chalicelib.outbound.models import EventDetail, EventList, EventListQuery, PublishedEvent
-from chalicelib.outbound.recovery import delivery_status
+
+if TYPE_CHECKING:
+    from chalicelib.outbound.models import EventDetail, EventList, EventListQuery
 
 events = Blueprint(__name__)
 TAG = "Events"
@@ -23,11 +23,16 @@ TAG = "Events"
     summary="Get a recorded platform event",
     tag=TAG,
     scope="events.read",
-    response=EventDetail,
+    response="chalicelib.outbound.models.EventDetail",
     errors=(404,),
     portal=True,
 )
 def get_event(call: Call) -> EventDetail:
+    from chalicelib.core import jsontext
+    from chalicelib.events import store
+    from chalicelib.outbound.models import EventDetail
+    from chalicelib.outbound.recovery import delivery_status
+
     event = store.get(call.tenant_id, call.path["eventId"])
     if event is None:
         raise NotFound(f"Event '{call.path['eventId']}' was not found.")
@@ -47,11 +52,16 @@ def get_event(call: Call) -> EventDetail:
     summary="List the events recorded since a time, oldest first (what a live listener missed)",
     tag=TAG,
     scope="events.read",
-    query=EventListQuery,
-    response=EventList,
+    query="chalicelib.outbound.models.EventListQuery",
+    response="chalicelib.outbound.models.EventList",
     errors=(400,),
 )
 def list_events(call: Call) -> EventList:
+    from chalicelib.core import jsontext
+    from chalicelib.core.timestamps import format_time, parse_time
+    from chalicelib.events import store
+    from chalicelib.outbound.models import PublishedEvent
+
     query: EventListQuery = call.query
     start = format_time(parse_time(query.since, "since"))  # the one form the index sorts by
     found, next_cursor = store.since(call.tenant_id, start, limit=query.limit, cursor=query.cursor)

@@ -9,6 +9,15 @@ same key with another body is a 422 and a repeat while the first request is
 still running is a 409. A failed request (any error) deletes its record, so a
 retry runs again. Records expire after 24 hours.
 
+The record is not the only memory of a keyed create: what it creates is named
+by ``Call.keyed_id`` (derived from tenant, route and key) and written
+conditionally, so the resource itself is found again when its record is not
+(docs/reliability.md "Idempotency-Key under faults"). That covers the record
+failing to save after the effect (the first answer is still given, and the
+in-progress record is dropped so a repeat reconciles at once) and a Lambda
+dying in between (the in-progress record expires with the invocation, then a
+repeat reconciles). Either way a repeat gets the same resource, never a second.
+
 Fields that a creation shows once (a generated secret, a new API key) are
 dropped from the record: a replay never shows them again and they never reach
 DynamoDB.
@@ -24,9 +33,16 @@ from typing import TYPE_CHECKING, Any
 
 from chalice.app import Response
 
+from chalicelib.api.rendering import REPLAYED_HEADER
 from chalicelib.core import aws
 from chalicelib.core.config import get_settings
-from chalicelib.core.errors import FieldError, IdempotencyInProgress, IdempotencyKeyReused, ValidationFailed
+from chalicelib.core.errors import (
+    FieldError,
+    IdempotencyInProgress,
+    IdempotencyKeyReused,
+    ValidationFailed,
+)
+from chalicelib.core.logging import logger
 
 if TYPE_CHECKING:
     from aws_lambda_powertools.utilities.idempotency import DynamoDBPersistenceLayer
@@ -35,7 +51,6 @@ EXPIRES_AFTER_SECONDS = 24 * 3600
 MAX_KEY_LENGTH = 255
 # A portal session's token (and the link that carries it) is a credential too: a replay answers without them.
 ONCE_ONLY_FIELDS = frozenset({"apiKey", "webhookSecret", "signingSecret", "token", "portalUrl"})
-REPLAYED_HEADER = "Idempotent-Replayed"
 _layers: dict[tuple[str, int], DynamoDBPersistenceLayer] = {}
 _lock = threading.Lock()
 
@@ -84,6 +99,16 @@ def _record(response: Response) -> dict[str, Any]:
     return {"status": response.status_code, "body": body or "", "headers": dict(response.headers)}
 
 
+def _forget(layer: DynamoDBPersistenceLayer, payload: dict[str, Any], cause: Exception) -> None:
+    """The effect is done but its record was not saved: drop the in-progress record so that a repeat reconciles
+    from the resource at once instead of answering 409 until the invocation's time runs out."""
+    logger.warning("the idempotency record was not saved; a repeat finds the resource instead", exc_info=cause)
+    try:
+        layer.delete_record(data=payload, exception=cause)
+    except Exception:
+        logger.warning("the in-progress idempotency record stays until it expires", exc_info=True)
+
+
 def once(
     tenant_id: str,
     method: str,
@@ -98,6 +123,7 @@ def once(
     from aws_lambda_powertools.utilities.idempotency.base import IdempotencyHandler
     from aws_lambda_powertools.utilities.idempotency.exceptions import (
         IdempotencyAlreadyInProgressError,
+        IdempotencyPersistenceLayerError,
         IdempotencyValidationError,
     )
 
@@ -112,23 +138,37 @@ def once(
         # An in-progress record then expires with the invocation, so a crashed request does not block its key.
         config.register_lambda_context(lambda_context)
     produced: list[Response] = []
+    failed: list[Exception] = []
 
     def first() -> dict[str, Any]:
-        response = produce()
+        try:
+            response = produce()
+        except Exception as exc:
+            failed.append(exc)
+            raise
         produced.append(response)
         return _record(response)
 
+    payload = {"key": scoped, "request": _fingerprint(body)}
+    layer = _layer()
     handler = IdempotencyHandler(
         function=first,
-        function_payload={"key": scoped, "request": _fingerprint(body)},
+        function_payload=payload,
         config=config,
-        persistence_store=_layer(),
+        persistence_store=layer,
         key_prefix="api",
         function_args=(),
         function_kwargs={},
     )
     try:
         recorded: dict[str, Any] = handler.handle()
+    except IdempotencyPersistenceLayerError as exc:
+        if failed:  # the request's own error stands; its in-progress record expires with the invocation
+            raise failed[0] from None
+        if not produced:  # the in-progress record could not be written: nothing ran (503 if that is transient)
+            raise
+        _forget(layer, payload, exc)
+        return produced[0]
     except IdempotencyValidationError as exc:
         raise IdempotencyKeyReused(
             "This Idempotency-Key was already used with a different request body.",

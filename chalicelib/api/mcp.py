@@ -12,7 +12,6 @@ import json
 from chalice.app import Blueprint, Response
 
 from chalicelib.api.routing import Call, endpoint
-from chalicelib.mcp import protocol
 
 mcp = Blueprint(__name__)
 
@@ -28,7 +27,7 @@ mcp = Blueprint(__name__)
     errors=(400,),
 )
 def mcp_endpoint(call: Call) -> Response:
-    from chalicelib.mcp import server
+    from chalicelib.mcp import protocol, server
 
     answer = protocol.handle(call.raw_body, call.headers.get("mcp-protocol-version"), server.methods(call.tenant_id))
     if answer.body is None:

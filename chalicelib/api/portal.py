@@ -4,17 +4,17 @@ from __future__ import annotations
 
 from chalice.app import Blueprint, Response
 
+from chalicelib.api.requests import HTML_MEDIA
 from chalicelib.api.routing import Call, Reply, endpoint
 from chalicelib.core.errors import NotFound
-from chalicelib.portal import service
-from chalicelib.portal.models import PortalSession, PortalSessionRequest
-from chalicelib.system.console_pages import SECURITY_HEADERS, asset
 
 portal = Blueprint(__name__)
 TAG = "Console and portal"
 
 
 def _page(name: str) -> Response:
+    from chalicelib.system.console_pages import SECURITY_HEADERS, asset
+
     found = asset(name)
     if found is None:
         raise NotFound(f"No console file '{name}'.")
@@ -29,17 +29,21 @@ def _page(name: str) -> Response:
     summary="Mint a short-lived subscriber-portal link for some of the tenant's subscriptions",
     tag=TAG,
     scope="webhooks.subscriptions.write",
-    request=PortalSessionRequest,
-    response=PortalSession,
+    request="chalicelib.portal.models.PortalSessionRequest",
+    response="chalicelib.portal.models.PortalSession",
     status=201,
     errors=(400, 404, 422),
     idempotent=True,
 )
 def create_portal_session(call: Call) -> Reply:
+    from chalicelib.portal import service
+
     return Reply(service.create(call.tenant_id, call.body), status=201)
 
 
-@endpoint(portal, "/console", "GET", summary="The operator console (static page)", tag=TAG, scope=None)
+@endpoint(
+    portal, "/console", "GET", summary="The operator console (static page)", tag=TAG, scope=None, produces=HTML_MEDIA
+)
 def console_page(call: Call) -> Response:
     return _page("console.html")
 
@@ -52,11 +56,14 @@ def console_page(call: Call) -> Response:
     tag=TAG,
     scope=None,
     errors=(404,),
+    produces=("text/html", "text/javascript", "text/css"),
 )
 def console_asset(call: Call) -> Response:
     return _page(call.path["asset"])
 
 
-@endpoint(portal, "/portal", "GET", summary="The subscriber portal (static page)", tag=TAG, scope=None)
+@endpoint(
+    portal, "/portal", "GET", summary="The subscriber portal (static page)", tag=TAG, scope=None, produces=HTML_MEDIA
+)
 def portal_page(call: Call) -> Response:
     return _page("portal.html")

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from chalice.app import Blueprint
 
 from chalicelib.api.routing import Call, Reply, endpoint
 from chalicelib.core.context import current_trace_id
-from chalicelib.core.models import ListQuery
-from chalicelib.providers import service
-from chalicelib.providers.models import Provider, ProviderList, RegisteredProvider, RegisterProviderRequest
+
+if TYPE_CHECKING:
+    from chalicelib.core.models import ListQuery
+    from chalicelib.providers.models import Provider, ProviderList, RegisterProviderRequest
 
 providers = Blueprint(__name__)
 TAG = "Providers"
@@ -21,13 +24,16 @@ TAG = "Providers"
     summary="Register a provider",
     tag=TAG,
     scope="integration.providers.write",
-    request=RegisterProviderRequest,
-    response=RegisteredProvider,
+    request="chalicelib.providers.models.RegisterProviderRequest",
+    response="chalicelib.providers.models.RegisteredProvider",
     status=201,
     errors=(400, 409),
     idempotent=True,
 )
 def register_provider(call: Call) -> Reply:
+    from chalicelib.providers import service
+    from chalicelib.providers.models import RegisteredProvider
+
     body: RegisterProviderRequest = call.body
     call.principal.require_tenant(body.tenant_id)
     provider = service.register(call.tenant_id, body)
@@ -47,11 +53,14 @@ def register_provider(call: Call) -> Reply:
     summary="List providers (built-in and registered)",
     tag=TAG,
     scope="integration.providers.read",
-    query=ListQuery,
-    response=ProviderList,
+    query="chalicelib.core.models.ListQuery",
+    response="chalicelib.providers.models.ProviderList",
     errors=(400,),
 )
 def list_providers(call: Call) -> ProviderList:
+    from chalicelib.providers import service
+    from chalicelib.providers.models import ProviderList
+
     query: ListQuery = call.query
     items, next_cursor = service.list_page(call.tenant_id, query.limit, query.cursor)
     return ProviderList(items=items, next_cursor=next_cursor)
@@ -64,9 +73,11 @@ def list_providers(call: Call) -> ProviderList:
     summary="Get a provider",
     tag=TAG,
     scope="integration.providers.read",
-    response=Provider,
+    response="chalicelib.providers.models.Provider",
     errors=(404,),
 )
 def get_provider(call: Call) -> Provider:
+    from chalicelib.providers import service
+
     provider = service.get(call.tenant_id, call.path["providerId"])
     return provider.model_copy(update={"trace_id": current_trace_id()})

@@ -13,6 +13,8 @@ from chalicelib.core.errors import ApiError
 from chalicelib.core.timestamps import WIRE
 
 JSON = "application/json"
+# Set on an answer to a repeated Idempotency-Key: the recorded first answer, or the resource the first attempt made.
+REPLAYED_HEADER = "Idempotent-Replayed"
 
 
 def to_wire(payload: BaseModel | dict[str, Any]) -> dict[str, Any]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from typing import Any, TypeVar
 
@@ -9,9 +10,44 @@ from pydantic import BaseModel, ValidationError
 
 from chalicelib.core import json_input
 from chalicelib.core.config import get_settings
-from chalicelib.core.errors import FieldError, PayloadTooLarge, UnsupportedMediaType, ValidationFailed
+from chalicelib.core.errors import (
+    FieldError,
+    NotAcceptable,
+    PayloadTooLarge,
+    UnsupportedMediaType,
+    ValidationFailed,
+)
 
 ModelT = TypeVar("ModelT", bound=BaseModel)
+JSON_MEDIA = ("application/json",)
+HTML_MEDIA = ("text/html",)
+VENDOR_MEDIA = re.compile(r"^application/vnd\.connectsoft\.integration\.v(\d+)\+json$")
+CURRENT_MAJOR = 1
+
+
+def check_accept(accept: str | None, produces: tuple[str, ...]) -> None:
+    """``Accept`` must admit one of the media types the route declares it produces.
+
+    No header or ``*/*`` admits anything. A JSON route also takes ``application/*`` and the versioned
+    type, whose major picks the API version; pages take ``text/html`` and ``text/*``. Checked per
+    route, so ``GET /console`` with ``Accept: text/html`` is served and a JSON route is not.
+    """
+    if not accept or not accept.strip():
+        return
+    for media in (part.split(";")[0].strip().lower() for part in accept.split(",")):
+        if media == "*/*" or media in produces:
+            return
+        if media.endswith("/*") and any(produced.startswith(media[:-1]) for produced in produces):
+            return
+        match = VENDOR_MEDIA.match(media)
+        if match and int(match.group(1)) == CURRENT_MAJOR and "application/json" in produces:
+            return
+    if "application/json" in produces:
+        raise NotAcceptable(
+            f"None of the media types in Accept can be served; use "
+            f"application/vnd.connectsoft.integration.v{CURRENT_MAJOR}+json or application/json."
+        )
+    raise NotAcceptable(f"None of the media types in Accept can be served; this route serves {', '.join(produces)}.")
 
 
 def field_errors(exc: ValidationError) -> list[FieldError]:

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from chalice.app import Blueprint
 
 from chalicelib.api.routing import Call, endpoint
 from chalicelib.core.context import current_trace_id
-from chalicelib.runs import service
-from chalicelib.runs.models import Run, RunList, RunListQuery
+
+if TYPE_CHECKING:
+    from chalicelib.runs.models import Run, RunList
 
 runs = Blueprint(__name__)
 TAG = "Runs"
@@ -24,10 +27,12 @@ def _traced(run: Run) -> Run:
     summary="Get a run and its outcome",
     tag=TAG,
     scope="integration.runs.read",
-    response=Run,
+    response="chalicelib.runs.models.Run",
     errors=(404,),
 )
 def get_run(call: Call) -> Run:
+    from chalicelib.runs import service
+
     return _traced(service.get(call.tenant_id, call.path["runId"]))
 
 
@@ -38,11 +43,14 @@ def get_run(call: Call) -> Run:
     summary="List runs, newest first for one connection",
     tag=TAG,
     scope="integration.runs.read",
-    query=RunListQuery,
-    response=RunList,
+    query="chalicelib.runs.models.RunListQuery",
+    response="chalicelib.runs.models.RunList",
     errors=(400,),
 )
 def list_runs(call: Call) -> RunList:
+    from chalicelib.runs import service
+    from chalicelib.runs.models import RunList
+
     items, next_cursor = service.list_page(call.tenant_id, call.query)
     return RunList(items=items, next_cursor=next_cursor)
 
@@ -54,8 +62,10 @@ def list_runs(call: Call) -> RunList:
     summary="Cancel a run that has not started",
     tag=TAG,
     scope="integration.runs.write",
-    response=Run,
+    response="chalicelib.runs.models.Run",
     errors=(404, 409),
 )
 def cancel_run(call: Call) -> Run:
+    from chalicelib.runs import service
+
     return _traced(service.cancel(call.tenant_id, call.path["runId"]))

@@ -2,17 +2,14 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from chalice.app import Blueprint
 
 from chalicelib.api.routing import Call, Reply, endpoint
-from chalicelib.schedules import service
-from chalicelib.schedules.models import (
-    CreateScheduleRequest,
-    Schedule,
-    ScheduleDeleted,
-    ScheduleList,
-    ScheduleListQuery,
-)
+
+if TYPE_CHECKING:
+    from chalicelib.schedules.models import CreateScheduleRequest, Schedule, ScheduleDeleted, ScheduleList
 
 schedules = Blueprint(__name__)
 TAG = "Schedules"
@@ -27,18 +24,20 @@ ITEM = COLLECTION + "/{scheduleId}"
     summary="Schedule an operation on a rate or a cron (EventBridge Scheduler); each firing is a run",
     tag=TAG,
     scope="integration.runs.write",
-    request=CreateScheduleRequest,
-    response=Schedule,
+    request="chalicelib.schedules.models.CreateScheduleRequest",
+    response="chalicelib.schedules.models.Schedule",
     status=201,
     errors=(400, 404, 422),
     idempotent=True,
 )
 def create_schedule(call: Call) -> Reply:
+    from chalicelib.schedules import service
+
     body: CreateScheduleRequest = call.body
     call.principal.require_tenant(body.tenant_id)
-    schedule = service.create(call.tenant_id, call.path["connectionId"], body)
+    schedule, created = service.create(call.tenant_id, call.path["connectionId"], body, call.keyed_id("sched"))
     location = f"/integrations/connections/{schedule.connection_id}/schedules/{schedule.schedule_id}"
-    return Reply(schedule, headers={"Location": location})
+    return Reply(schedule, headers={"Location": location}, replayed=not created)
 
 
 @endpoint(
@@ -48,11 +47,14 @@ def create_schedule(call: Call) -> Reply:
     summary="List a connection's schedules",
     tag=TAG,
     scope="integration.runs.read",
-    query=ScheduleListQuery,
-    response=ScheduleList,
+    query="chalicelib.schedules.models.ScheduleListQuery",
+    response="chalicelib.schedules.models.ScheduleList",
     errors=(400, 404),
 )
 def list_schedules(call: Call) -> ScheduleList:
+    from chalicelib.schedules import service
+    from chalicelib.schedules.models import ScheduleList
+
     items, next_cursor = service.list_page(call.tenant_id, call.path["connectionId"], call.query)
     return ScheduleList(items=items, next_cursor=next_cursor)
 
@@ -64,10 +66,12 @@ def list_schedules(call: Call) -> ScheduleList:
     summary="Get a schedule",
     tag=TAG,
     scope="integration.runs.read",
-    response=Schedule,
+    response="chalicelib.schedules.models.Schedule",
     errors=(404,),
 )
 def get_schedule(call: Call) -> Schedule:
+    from chalicelib.schedules import service
+
     return service.get(call.tenant_id, call.path["connectionId"], call.path["scheduleId"])
 
 
@@ -78,10 +82,12 @@ def get_schedule(call: Call) -> Schedule:
     summary="Pause a schedule (no firings until resumed)",
     tag=TAG,
     scope="integration.runs.write",
-    response=Schedule,
+    response="chalicelib.schedules.models.Schedule",
     errors=(404, 409),
 )
 def pause_schedule(call: Call) -> Schedule:
+    from chalicelib.schedules import service
+
     return service.pause(call.tenant_id, call.path["connectionId"], call.path["scheduleId"])
 
 
@@ -92,10 +98,12 @@ def pause_schedule(call: Call) -> Schedule:
     summary="Resume a paused schedule (its connection must be Active)",
     tag=TAG,
     scope="integration.runs.write",
-    response=Schedule,
+    response="chalicelib.schedules.models.Schedule",
     errors=(404, 409),
 )
 def resume_schedule(call: Call) -> Schedule:
+    from chalicelib.schedules import service
+
     return service.resume(call.tenant_id, call.path["connectionId"], call.path["scheduleId"])
 
 
@@ -106,8 +114,10 @@ def resume_schedule(call: Call) -> Schedule:
     summary="Delete a schedule and its EventBridge Scheduler schedule",
     tag=TAG,
     scope="integration.runs.write",
-    response=ScheduleDeleted,
+    response="chalicelib.schedules.models.ScheduleDeleted",
     errors=(404,),
 )
 def delete_schedule(call: Call) -> ScheduleDeleted:
+    from chalicelib.schedules import service
+
     return service.delete(call.tenant_id, call.path["connectionId"], call.path["scheduleId"])

@@ -2,31 +2,27 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from chalice.app import Blueprint, Response
 
 from chalicelib.api.requests import parse_json_body
 from chalicelib.api.routing import Call, Reply, endpoint
 from chalicelib.core.context import current_trace_id
 from chalicelib.core.errors import AuthorizationDenied
-from chalicelib.outbound import preview, recovery, service
-from chalicelib.outbound.models import (
-    AttemptList,
-    AttemptListQuery,
-    CreateSubscriptionRequest,
-    Preview,
-    PreviewRequest,
-    PublicKey,
-    Queued,
-    RecoverRequest,
-    RotatedSecret,
-    RotateSecretRequest,
-    Subscription,
-    SubscriptionList,
-    SubscriptionListQuery,
-    UpdateSubscriptionRequest,
-)
-from chalicelib.stats import read
-from chalicelib.stats.record import SUBSCRIPTION
+
+if TYPE_CHECKING:
+    from chalicelib.outbound.models import (
+        AttemptList,
+        CreateSubscriptionRequest,
+        Preview,
+        PublicKey,
+        Queued,
+        RecoverRequest,
+        RotatedSecret,
+        Subscription,
+        SubscriptionList,
+    )
 
 subscriptions = Blueprint(__name__)
 TAG = "Webhook subscriptions"
@@ -46,17 +42,20 @@ def _traced(subscription: Subscription) -> Subscription:
     summary="Create an outbound webhook subscription",
     tag=TAG,
     scope=WRITE,
-    request=CreateSubscriptionRequest,
-    response=Subscription,
+    request="chalicelib.outbound.models.CreateSubscriptionRequest",
+    response="chalicelib.outbound.models.Subscription",
     status=201,
     errors=(400, 403, 422),
     idempotent=True,
 )
 def create_subscription(call: Call) -> Reply:
+    from chalicelib.outbound import service
+
     body: CreateSubscriptionRequest = call.body
     call.principal.require_tenant(body.tenant_id)
-    subscription = service.create(call.tenant_id, body)
-    return Reply(_traced(subscription), headers={"Location": f"/webhooks/subscriptions/{subscription.subscription_id}"})
+    subscription, created = service.create(call.tenant_id, body, call.keyed_id("sub"))
+    location = {"Location": f"/webhooks/subscriptions/{subscription.subscription_id}"}
+    return Reply(_traced(subscription), headers=location, replayed=not created)
 
 
 @endpoint(
@@ -66,11 +65,14 @@ def create_subscription(call: Call) -> Reply:
     summary="List webhook subscriptions",
     tag=TAG,
     scope=READ,
-    query=SubscriptionListQuery,
-    response=SubscriptionList,
+    query="chalicelib.outbound.models.SubscriptionListQuery",
+    response="chalicelib.outbound.models.SubscriptionList",
     errors=(400,),
 )
 def list_subscriptions(call: Call) -> SubscriptionList:
+    from chalicelib.outbound import service
+    from chalicelib.outbound.models import SubscriptionList
+
     items, next_cursor = service.list_page(call.tenant_id, call.query)
     return SubscriptionList(items=items, next_cursor=next_cursor)
 
@@ -82,11 +84,15 @@ def list_subscriptions(call: Call) -> SubscriptionList:
     summary="Get a subscription",
     tag=TAG,
     scope=READ,
-    response=Subscription,
+    response="chalicelib.outbound.models.Subscription",
     errors=(404,),
     portal=True,
 )
 def get_subscription(call: Call) -> Subscription:
+    from chalicelib.outbound import service
+    from chalicelib.stats import read
+    from chalicelib.stats.record import SUBSCRIPTION
+
     call.principal.require_subscription(call.path["subscriptionId"])
     subscription = service.get(call.tenant_id, call.path["subscriptionId"])
     numbers = read.usage(call.tenant_id, SUBSCRIPTION, subscription.subscription_id)
@@ -100,12 +106,14 @@ def get_subscription(call: Call) -> Subscription:
     summary="Change a subscription's URL, event types or state; active=true re-enables a disabled one",
     tag=TAG,
     scope=WRITE,
-    request=UpdateSubscriptionRequest,
-    response=Subscription,
+    request="chalicelib.outbound.models.UpdateSubscriptionRequest",
+    response="chalicelib.outbound.models.Subscription",
     errors=(400, 404),
     portal=True,
 )
 def update_subscription(call: Call) -> Subscription:
+    from chalicelib.outbound import service
+
     call.principal.require_subscription(call.path["subscriptionId"])
     return _traced(service.update(call.tenant_id, call.path["subscriptionId"], call.body))
 
@@ -114,6 +122,8 @@ def update_subscription(call: Call) -> Subscription:
     subscriptions, ONE, "DELETE", summary="Delete a subscription", tag=TAG, scope=WRITE, status=204, errors=(404,)
 )
 def delete_subscription(call: Call) -> Response:
+    from chalicelib.outbound import service
+
     service.delete(call.tenant_id, call.path["subscriptionId"])
     return Response(body="", status_code=204, headers={})
 
@@ -125,11 +135,14 @@ def delete_subscription(call: Call) -> Response:
     summary="Rotate the signing secret; the old one keeps signing through the overlap",
     tag=TAG,
     scope=WRITE,
-    response=RotatedSecret,
+    response="chalicelib.outbound.models.RotatedSecret",
     errors=(400, 403, 404, 409, 422),
     portal=True,
 )
 def rotate_secret(call: Call) -> RotatedSecret:
+    from chalicelib.outbound import service
+    from chalicelib.outbound.models import RotateSecretRequest
+
     call.principal.require_subscription(call.path["subscriptionId"])
     request = (
         parse_json_body(call.headers, call.raw_body, RotateSecretRequest)
@@ -150,12 +163,15 @@ def rotate_secret(call: Call) -> RotatedSecret:
     summary="List delivery attempts, newest first",
     tag=TAG,
     scope=READ,
-    query=AttemptListQuery,
-    response=AttemptList,
+    query="chalicelib.outbound.models.AttemptListQuery",
+    response="chalicelib.outbound.models.AttemptList",
     errors=(400, 404),
     portal=True,
 )
 def list_attempts(call: Call) -> AttemptList:
+    from chalicelib.outbound import recovery
+    from chalicelib.outbound.models import AttemptList
+
     call.principal.require_subscription(call.path["subscriptionId"])
     items, next_cursor = recovery.list_attempts(call.tenant_id, call.path["subscriptionId"], call.query)
     return AttemptList(items=items, next_cursor=next_cursor)
@@ -168,12 +184,14 @@ def list_attempts(call: Call) -> AttemptList:
     summary="Requeue every delivery that finally failed since a time",
     tag=TAG,
     scope=WRITE,
-    request=RecoverRequest,
-    response=Queued,
+    request="chalicelib.outbound.models.RecoverRequest",
+    response="chalicelib.outbound.models.Queued",
     status=202,
     errors=(400, 404, 409),
 )
 def recover_subscription(call: Call) -> Queued:
+    from chalicelib.outbound import recovery
+
     body: RecoverRequest = call.body
     queued = recovery.recover(call.tenant_id, call.path["subscriptionId"], body.since)
     return queued.model_copy(update={"trace_id": current_trace_id()})
@@ -186,11 +204,13 @@ def recover_subscription(call: Call) -> Queued:
     summary="Show whether an event (given, or a recent one by eventId) matches and exactly what would be sent",
     tag=TAG,
     scope=READ,
-    request=PreviewRequest,
-    response=Preview,
+    request="chalicelib.outbound.models.PreviewRequest",
+    response="chalicelib.outbound.models.Preview",
     errors=(400, 404),
 )
 def preview_subscription(call: Call) -> Preview:
+    from chalicelib.outbound import preview
+
     shown = preview.preview(call.tenant_id, call.path["subscriptionId"], call.body)
     return shown.model_copy(update={"trace_id": current_trace_id()})
 
@@ -202,8 +222,10 @@ def preview_subscription(call: Call) -> Preview:
     summary="The ed25519 keys (whpk_...) that verify a v1a subscription's signatures (none for v1)",
     tag=TAG,
     scope=READ,
-    response=PublicKey,
+    response="chalicelib.outbound.models.PublicKey",
     errors=(404,),
 )
 def get_public_key(call: Call) -> PublicKey:
+    from chalicelib.outbound import service
+
     return service.public_keys(call.tenant_id, call.path["subscriptionId"])

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from chalice.app import Blueprint, Response
 
+from chalicelib.api.requests import HTML_MEDIA
 from chalicelib.api.routing import Call, Reply, endpoint
-from chalicelib.system.health import PlatformHealth, check_platform
 
 system = Blueprint(__name__)
 TAG = "System"
@@ -18,22 +18,32 @@ TAG = "System"
     summary="Platform health (DynamoDB, SQS, Secrets Manager)",
     tag=TAG,
     scope=None,
-    response=PlatformHealth,
+    response="chalicelib.system.health.PlatformHealth",
     errors=(503,),
 )
 def platform_health(call: Call) -> Reply:
+    from chalicelib.system.health import check_platform
+
     health = check_platform()
     return Reply(health, status=200 if health.status == "Healthy" else 503)
 
 
 @endpoint(system, "/openapi.json", "GET", summary="The OpenAPI 3.1 description of this API", tag=TAG, scope=None)
 def openapi_document(call: Call) -> Response:
-    from chalicelib.system.openapi import document_json  # pydantic's schema generator: first request only
+    from chalicelib.api.openapi import document_json  # pydantic's schema generator: first request only
 
     return Response(body=document_json(), status_code=200, headers={"Content-Type": "application/json"})
 
 
-@endpoint(system, "/docs", "GET", summary="Browsable API reference (renders /openapi.json)", tag=TAG, scope=None)
+@endpoint(
+    system,
+    "/docs",
+    "GET",
+    summary="Browsable API reference (renders /openapi.json)",
+    tag=TAG,
+    scope=None,
+    produces=HTML_MEDIA,
+)
 def api_docs(call: Call) -> Response:
     from chalicelib.system.docs_page import docs_html
 

@@ -9,7 +9,7 @@ from typing import Annotated
 from pydantic import Field, field_validator
 
 from chalicelib.auth.principal import ALL_SCOPES
-from chalicelib.core.models import ListResponse, RequestModel, WireModel
+from chalicelib.core.models import ListResponse, RequestModel, WireModel, shared_schema
 from chalicelib.core.timestamps import Timestamp
 
 
@@ -21,7 +21,14 @@ class ApiKeyStatus(StrEnum):
 
 class CreateApiKeyRequest(RequestModel):
     name: Annotated[str, Field(min_length=1, max_length=100)]
-    scopes: Annotated[list[str], Field(min_length=1, max_length=len(ALL_SCOPES))]
+    scopes: Annotated[
+        list[str],
+        Field(
+            min_length=1,
+            max_length=len(ALL_SCOPES),
+            json_schema_extra={"items": shared_schema("Scope", {"type": "string", "enum": sorted(ALL_SCOPES)})},
+        ),
+    ]
     expires_at: datetime | None = Field(default=None, description="When the key stops working; none: never.")
 
     @field_validator("scopes")
@@ -58,7 +65,10 @@ class ApiKey(WireModel):
 
 
 class CreatedApiKey(ApiKey):
-    api_key: str = Field(description="The key itself: shown in this response only, stored only as a hash.")
+    # Optional in the document: a replayed creation (same Idempotency-Key) answers without it (api/idempotency.py).
+    api_key: str | None = Field(
+        default=None, description="The key itself: shown in this response only (not on a replay), stored as a hash."
+    )
 
 
 class ApiKeyList(ListResponse[ApiKey]):

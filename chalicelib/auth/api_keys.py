@@ -19,7 +19,7 @@ from chalicelib.auth.api_key_models import ApiKey, ApiKeyStatus, CreateApiKeyReq
 from chalicelib.auth.principal import Principal
 from chalicelib.core import aws
 from chalicelib.core.dynamo import Table, deserialize
-from chalicelib.core.errors import AuthenticationFailed, AuthorizationDenied, NotFound
+from chalicelib.core.errors import AuthenticationFailed, AuthorizationDenied, NotFound, ServiceUnavailable
 from chalicelib.core.ids import new_id
 from chalicelib.core.timestamps import format_time, normalise, now_text
 
@@ -57,15 +57,19 @@ def _api_key(item: dict[str, Any]) -> ApiKey:
     )
 
 
-def create(principal: Principal, request: CreateApiKeyRequest) -> CreatedApiKey:
-    """A key never carries a scope its creator lacks, whether the creator is a token or another key."""
+def create(principal: Principal, request: CreateApiKeyRequest, key_id: str | None = None) -> tuple[ApiKey, bool]:
+    """The key, and whether this call created it; a key never carries a scope its creator lacks.
+
+    ``key_id`` is a keyed request's (``Call.keyed_id``), written only if absent: when it exists the first
+    attempt made it, and it is answered without the key itself, which is shown once.
+    """
     missing = sorted(set(request.scopes) - principal.scopes)
     if missing:
         raise AuthorizationDenied(f"An API key cannot carry scopes the caller lacks: {', '.join(missing)}.")
     key = KEY_PREFIX + secrets.token_urlsafe(32)
     item: dict[str, Any] = {
         "tenantId": principal.tenant_id,
-        "keyId": new_id("key"),
+        "keyId": key_id or new_id("key"),
         "keyHash": hash_key(key),
         "name": request.name,
         "scopes": request.scopes,
@@ -74,8 +78,12 @@ def create(principal: Principal, request: CreateApiKeyRequest) -> CreatedApiKey:
         "createdBy": principal.subject,
         "expiresAt": format_time(request.expires_at) if request.expires_at else None,
     }
-    TABLE.put(item)
-    return CreatedApiKey(**_api_key(item).model_dump(), api_key=key)
+    if not TABLE.put_new(item):
+        existing = TABLE.get(principal.tenant_id, item["keyId"])
+        if existing is None:
+            raise ServiceUnavailable("The API key could not be recorded; retry the request.")
+        return _api_key(existing), False
+    return CreatedApiKey(**_api_key(item).model_dump(), api_key=key), True
 
 
 def list_page(tenant_id: str, limit: int, cursor: str | None) -> tuple[list[ApiKey], str | None]:

@@ -13,11 +13,8 @@ import hashlib
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
-from chalicelib.adapters.auth import Credential
-from chalicelib.adapters.base import ExecutionContext, HealthReport
-from chalicelib.adapters.registry import adapter_for
 from chalicelib.connections import secret, store
 from chalicelib.connections.models import Connection, ConnectionStatus, Health
 from chalicelib.core import tracing
@@ -29,11 +26,13 @@ from chalicelib.core.timestamps import Timestamp, now_text
 from chalicelib.events import catalog
 from chalicelib.events.emit import commit, new_event
 from chalicelib.events.models import PlatformEvent
-from chalicelib.protection import breaker
-from chalicelib.providers import service as providers
+from chalicelib.protection import breaker, guard
 from chalicelib.stats import read
 from chalicelib.stats import record as stats
 from chalicelib.stats.models import HealthMetrics
+
+if TYPE_CHECKING:
+    from chalicelib.adapters.base import HealthReport
 
 CheckStatus = Literal["passed", "failed", "warning"]
 # Below this share of the vendor's rate limit left, the ``rateLimit`` check warns.
@@ -159,10 +158,18 @@ def _count_call(connection: Connection, report: HealthReport, latency_ms: int) -
     )
 
 
-def _report(connection: Connection, credential_values: dict[str, Any]) -> HealthReport:
+def _report(connection: Connection, credential_values: dict[str, Any]) -> tuple[HealthReport, int]:
+    """The adapter's health check and the milliseconds the vendor took (not the guard's own call)."""
+    # The adapters load when a vendor is called: the sweep's jobs, their dead letters and the rotation
+    # function read and write connections first, and some never call a vendor (docs/performance.md).
+    from chalicelib.adapters.auth import Credential
+    from chalicelib.adapters.base import ExecutionContext, HealthReport
+    from chalicelib.adapters.registry import adapter_for
+    from chalicelib.providers import service as providers
+
     provider = providers.find(connection.tenant_id, connection.provider_id)
     if provider is None:
-        return HealthReport(False, f"Provider '{connection.provider_id}' no longer exists.")
+        return HealthReport(False, f"Provider '{connection.provider_id}' no longer exists."), 0
     context = ExecutionContext(
         base_url=provider.base_url,
         configuration=connection.configuration,
@@ -171,32 +178,40 @@ def _report(connection: Connection, credential_values: dict[str, Any]) -> Health
     adapter = adapter_for(provider)
     annotations = {"call": "vendor", "provider": adapter.provider_key, "operation": HEALTH_OPERATION}
     ids = {"providerId": provider.provider_id, "connectionId": connection.connection_id}
+    ticket = guard.admit(connection)  # ``guard.Held``: the vendor is not called
+    started = time.monotonic()
     with tracing.subsegment(adapter.provider_key, annotations, ids) as span:
         report = adapter.health_check(Credential(connection.auth_mode, credential_values), context)
         unanswered = not report.healthy and report.vendor_status is None
         span.finish("succeeded" if report.healthy else "failed", report.vendor_status, no_answer=unanswered)
-    return report
+    latency = round((time.monotonic() - started) * 1000)
+    # What the breaker counts, as for runs: no answer or a 5xx; a 4xx or a 429 means the vendor is up.
+    guard.settle(ticket, vendor_down=unanswered or (not report.healthy and (report.vendor_status or 0) >= 500))
+    return report, latency
 
 
 def verify(connection: Connection, credential_values: dict[str, Any]) -> tuple[HealthReport, int]:
-    """One health check with the given credential value (rotation verifies a pending one); latency in ms."""
-    started = time.monotonic()
-    report = _report(connection, credential_values)
-    latency = round((time.monotonic() - started) * 1000)
+    """One health check with the given credential value (rotation verifies a pending one); latency in ms.
+
+    ``guard.Held`` when the connection's vendor protection holds the call back.
+    """
+    report, latency = _report(connection, credential_values)
     _count_call(connection, report, latency)
     return report, latency
 
 
 def probe(connection: Connection) -> Probe:
-    """Check with AWSCURRENT; a 401 re-reads it once, since a cached value may predate a rotation.
+    """Check with AWSCURRENT; a 401 re-reads it, since a cached value may predate a rotation, and checks again if it
+    changed.
 
-    ``CredentialUnavailable`` when the secret cannot be used: the vendor is not called.
+    ``CredentialUnavailable`` when the secret cannot be used, ``guard.Held`` when the vendor's rate limit or
+    circuit breaker holds a call back: the vendor is not called (again).
     """
-    started = time.monotonic()
-    report = _report(connection, secret.credential(connection).values)
-    if report.vendor_status == 401:
-        report = _report(connection, secret.credential(connection, refresh=True).values)
-    latency = round((time.monotonic() - started) * 1000)
+    cached = secret.credential(connection).values
+    report, latency = _report(connection, cached)
+    if report.vendor_status == 401 and (current := secret.credential(connection, refresh=True).values) != cached:
+        report, again = _report(connection, current)
+        latency += again
     _count_call(connection, report, latency)
     checks = _checks(report, latency)
     # A throttled vendor still answered and accepted the credential: the connection works, slowly.
@@ -229,7 +244,7 @@ def record(connection: Connection, result: Probe, sweep_id: str | None = None) -
     }
     if sweep_id is not None:
         changes["lastSweepId"] = sweep_id
-    if result.tools is not None:
+    if _tools_changed(connection, result):
         changes["discoveredTools"] = result.tools
     previous = connection.health.value if connection.health else Health.UNKNOWN.value
     entry = store.TABLE.update_entry(
@@ -245,6 +260,11 @@ def record(connection: Connection, result: Probe, sweep_id: str | None = None) -
     )
     event = _transition(connection, previous, result) if previous != result.status.value else None
     return commit(entry, event)
+
+
+def _tools_changed(connection: Connection, result: Probe) -> bool:
+    """An MCP server's catalogue (up to 200 KB) is written only when it differs from the one the item holds."""
+    return result.tools is not None and result.tools != connection.discovered_tools
 
 
 def _transition(connection: Connection, previous: str, result: Probe) -> PlatformEvent:
@@ -325,14 +345,20 @@ def check_now(tenant_id: str, connection_id: str) -> ConnectionHealth:
     except CredentialUnavailable as reason:
         record(connection, unusable(reason))  # GET .../health shows it, as after a sweep
         raise
+    except guard.Held as held:
+        raise guard.refusal(held, connection_id) from None
     record(connection, result)
     return view(tenant_id, connection_id)
 
 
 def try_connection(tenant_id: str, connection_id: str) -> ConnectionTest:
     """``POST .../test``: one vendor call, reported and not recorded, allowed while Inactive (test before use)."""
-    result = probe(_connection(tenant_id, connection_id))
-    if result.tools is not None:  # the health result is not recorded, but what the server offers now is
+    connection = _connection(tenant_id, connection_id)
+    try:
+        result = probe(connection)
+    except guard.Held as held:
+        raise guard.refusal(held, connection_id) from None
+    if _tools_changed(connection, result):  # the health result is not recorded, but what the server offers now is
         store.TABLE.update(tenant_id, connection_id, {"discoveredTools": result.tools})
     return ConnectionTest(
         connection_id=connection_id,
@@ -347,7 +373,10 @@ def try_connection(tenant_id: str, connection_id: str) -> ConnectionTest:
 
 
 def check_for_sweep(tenant_id: str, connection_id: str, sweep_id: str) -> bool:
-    """One sweep job: skipped when the connection went away, went inactive, or this sweep already checked it."""
+    """One sweep job: skipped when the connection went away, went inactive, or this sweep already checked it.
+
+    ``guard.Held`` when the vendor's protection holds the check back (nothing recorded): the sweep defers the job.
+    """
     item = store.get_item(tenant_id, connection_id)
     if item is None or item.get("status") != ConnectionStatus.ACTIVE.value or item.get("lastSweepId") == sweep_id:
         return False

@@ -13,14 +13,14 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from pydantic import Field, model_validator
+from pydantic import ConfigDict, Field, model_validator
 
 from chalicelib.connections import secret, service, store
 from chalicelib.connections.models import Connection, ConnectionStatus, Credentials, SecretOwner, credentials_secret
 from chalicelib.core.config import get_settings
 from chalicelib.core.context import current_trace_id
 from chalicelib.core.errors import Conflict, NotFound
-from chalicelib.core.models import JsonObject, RequestModel, WireModel
+from chalicelib.core.models import JsonObject, RequestModel, WireModel, some_field_none_null
 from chalicelib.core.timestamps import Timestamp, now_text
 from chalicelib.credentials import store as rotations
 from chalicelib.credentials import vault
@@ -36,6 +36,8 @@ SOURCE = "platform.connections"
 
 class UpdateConnectionRequest(RequestModel):
     """Only the fields given change; ``configuration`` replaces the whole object."""
+
+    model_config = ConfigDict(json_schema_extra=some_field_none_null)
 
     display_name: Annotated[str, Field(min_length=1, max_length=200)] | None = None
     configuration: Annotated[JsonObject, Field(max_length=50)] | None = None

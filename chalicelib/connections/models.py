@@ -5,9 +5,9 @@ from __future__ import annotations
 from enum import StrEnum
 from typing import Annotated, Any, Literal
 
-from pydantic import Field, HttpUrl, SecretStr, model_validator
+from pydantic import ConfigDict, Field, SecretStr, model_validator
 
-from chalicelib.core.models import JsonObject, RequestModel, WireModel
+from chalicelib.core.models import HttpUrl, JsonObject, RequestModel, WireModel, not_both
 from chalicelib.core.timestamps import Timestamp
 from chalicelib.providers.models import AuthModel
 from chalicelib.stats.models import UsageStats
@@ -92,6 +92,12 @@ class Health(StrEnum):
 class CreateConnectionRequest(RequestModel):
     """Either ``credentialRef`` (an existing secret) or inline ``credentials``, never both; neither for a provider
     on the platform's role (``AwsIam``). Which applies depends on the provider, so the service checks it."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "allOf": [not_both("credentialRef", "credentials"), not_both("webhookSecret", "webhookSecretRef")]
+        }
+    )
 
     tenant_id: str | None = None
     project_id: Annotated[str, Field(min_length=1, max_length=200)] | None = None

@@ -8,13 +8,15 @@ it, and the asynchronous paths record it (the run Failed, the health Unhealthy) 
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from chalicelib.adapters.auth import Credential
 from chalicelib.connections.models import Connection, missing_credential_fields
 from chalicelib.core.errors import Conflict, CredentialUnavailable
 from chalicelib.credentials import vault
 from chalicelib.providers.models import AuthModel
+
+if TYPE_CHECKING:
+    from chalicelib.adapters.auth import Credential
 
 
 def check_shape(auth_mode: AuthModel, ref: str, values: dict[str, Any]) -> None:
@@ -29,6 +31,8 @@ def credential(connection: Connection, *, refresh: bool = False) -> Credential:
     """AWSCURRENT (cached briefly; ``refresh`` after a vendor 401), checked against the connection's auth mode.
 
     An ``AwsIam`` connection has no secret: its credential is empty and nothing is read."""
+    from chalicelib.adapters.auth import Credential  # adapter code loads when a vendor is about to be called
+
     if connection.credential_ref is None:
         return Credential(connection.auth_mode, {})
     values = vault.read_cached(connection.tenant_id, vault.path_from_ref(connection.credential_ref), refresh=refresh)

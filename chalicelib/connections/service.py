@@ -29,7 +29,14 @@ from chalicelib.connections.models import (
 )
 from chalicelib.core.config import get_settings
 from chalicelib.core.context import current_trace_id
-from chalicelib.core.errors import CredentialUnavailable, FieldError, NotFound, Unprocessable, ValidationFailed
+from chalicelib.core.errors import (
+    CredentialUnavailable,
+    FieldError,
+    NotFound,
+    ServiceUnavailable,
+    Unprocessable,
+    ValidationFailed,
+)
 from chalicelib.core.ids import new_id
 from chalicelib.core.timestamps import from_epoch, now_text
 from chalicelib.core.urls import check_url
@@ -65,7 +72,21 @@ def check_shape(auth_mode: AuthModel, credentials: Credentials, field: str = "cr
         )
 
 
-def create(tenant_id: str, request: CreateConnectionRequest) -> Connection:
+def create(
+    tenant_id: str, request: CreateConnectionRequest, connection_id: str | None = None
+) -> tuple[Connection, bool]:
+    """The connection, and whether this call created it.
+
+    ``connection_id`` is a keyed request's (``Call.keyed_id``): when that connection exists the first attempt
+    made it and it is returned as it is (its generated webhook secret is not shown again). Secrets are written
+    at paths derived from the id, so a repeat after a first attempt that died between the secrets and the
+    item writes over them instead of failing, and the connection and its event commit once.
+    """
+    if connection_id is not None:
+        existing = store.get(tenant_id, connection_id)
+        if existing is not None:
+            return existing.model_copy(update={"webhook_url": _webhook_url(existing)}), False
+    keyed = connection_id is not None
     provider = providers.find(tenant_id, request.provider_id)
     if provider is None:
         raise Unprocessable(
@@ -74,7 +95,7 @@ def create(tenant_id: str, request: CreateConnectionRequest) -> Connection:
         )
     auth_mode = _auth_mode(provider, request)
     check_configuration(provider, request.configuration)
-    connection_id = new_id("conn")
+    connection_id = connection_id or new_id("conn")
     path: str | None = None
     owner: SecretOwner | None = None
     if request.credentials is not None:
@@ -85,6 +106,7 @@ def create(tenant_id: str, request: CreateConnectionRequest) -> Connection:
             path,
             credentials_secret(request.credentials),
             description=f"{provider.provider_id} credential for {connection_id}",
+            replace=keyed,
         )
         owner = SecretOwner.PLATFORM
     elif request.credential_ref is not None:
@@ -105,7 +127,7 @@ def create(tenant_id: str, request: CreateConnectionRequest) -> Connection:
         credential_owner=owner,
         configuration=request.configuration,
     )
-    webhook_ref, generated = _webhook_secret(tenant_id, connection_id, provider, request)
+    webhook_ref, generated = _webhook_secret(tenant_id, connection_id, provider, request, replace=keyed)
     connection.webhook_secret_ref = webhook_ref
     if webhook_ref is not None:
         connection.webhook_secret_owner = SecretOwner.CALLER if request.webhook_secret_ref else SecretOwner.PLATFORM
@@ -122,13 +144,17 @@ def create(tenant_id: str, request: CreateConnectionRequest) -> Connection:
         },
         source="platform.connections",
     )
-    commit(store.insert_entry(connection), created)
+    if not commit(store.insert_entry(connection), created):
+        existing = store.get(tenant_id, connection_id) if keyed else None
+        if existing is None:
+            raise ServiceUnavailable("The connection could not be recorded; retry the request.")
+        return existing.model_copy(update={"webhook_url": _webhook_url(existing)}), False  # a concurrent repeat
     return connection.model_copy(
         update={
             "webhook_url": _webhook_url(connection),
             "generated_webhook_secret": SecretStr(generated) if generated else None,
         }
-    )
+    ), True
 
 
 def _auth_mode(provider: Provider, request: CreateConnectionRequest) -> AuthModel:
@@ -184,7 +210,7 @@ def _needs_shared_secret(provider: Provider) -> bool:
 
 
 def _webhook_secret(
-    tenant_id: str, connection_id: str, provider: Provider, request: CreateConnectionRequest
+    tenant_id: str, connection_id: str, provider: Provider, request: CreateConnectionRequest, *, replace: bool
 ) -> tuple[str | None, str | None]:
     """The inbound secret's reference, and the secret itself when it was generated here."""
     if not _needs_shared_secret(provider):
@@ -204,7 +230,7 @@ def _webhook_secret(
         webhook_secrets.check_value(scheme, value)
     else:
         value = generated = webhook_secrets.generate(scheme)
-    return webhook_secrets.store_initial(tenant_id, connection_id, value), generated
+    return webhook_secrets.store_initial(tenant_id, connection_id, value, replace=replace), generated
 
 
 def _webhook_url(connection: Connection) -> str | None:

@@ -51,6 +51,35 @@ def list_page(
     return [Connection.model_validate(item) for item in page.items], page.next_cursor
 
 
+def active_of_provider(tenant_id: str, provider_ids: set[str], most: int) -> list[str]:
+    """Ids of the tenant's Active connections of these providers, at most ``most``.
+
+    The 004 envelope without ``X-CS-Connection`` needs to know whether there is exactly one; the
+    tenant's partition is read (ids only) until ``most`` are found, with the filter applied server-side.
+    """
+    names = {"#s": "status", "#p": "providerId", "#c": "connectionId"}
+    values: dict[str, Any] = {":t": tenant_id, ":active": ConnectionStatus.ACTIVE.value}
+    values.update({f":p{i}": provider_id for i, provider_id in enumerate(sorted(provider_ids))})
+    pages = (
+        aws.dynamodb()
+        .get_paginator("query")
+        .paginate(
+            TableName=TABLE.name,
+            KeyConditionExpression="tenantId = :t",
+            FilterExpression=f"#s = :active AND #p IN ({', '.join(v for v in values if v.startswith(':p'))})",
+            ProjectionExpression="#c",
+            ExpressionAttributeNames=names,
+            ExpressionAttributeValues=serialize(values),
+        )
+    )
+    found: list[str] = []
+    for page in pages:
+        found += [deserialize(item)["connectionId"] for item in page.get("Items", [])]
+        if len(found) >= most:
+            return found[:most]
+    return found
+
+
 def record_last_run(tenant_id: str, connection_id: str, run_id: str, run_created_at: str) -> bool:
     """Point ``lastRunId`` at a finished run unless a newer run already finished (runs complete out of order)."""
     client = aws.dynamodb()

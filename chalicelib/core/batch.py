@@ -20,6 +20,8 @@ package"), so this module keeps the same contract in a few lines:
 ``handle_concurrently`` runs a queue batch on a shared thread pool, so the batch
 takes about as long as its slowest record; ``handle_in_turn`` runs the records
 one after another, for handlers whose records must not overlap.
+``handle_stream_in_turn`` keeps a stream's semantics: in order, and nothing
+after the first failure is run (Lambda retries the shard from that record).
 
 ``handle_fifo_concurrently`` runs a FIFO batch's message groups at once but each
 group's records in order, stopping a group at its first failure and reporting
@@ -110,17 +112,20 @@ def handle_in_turn(
     return _report(records, errors, _message_id, raise_on_entire_batch_failure)
 
 
-def handle_stream_in_turn(
-    event: dict[str, Any],
-    handle_record: Callable[[dict[str, Any]], None],
-    *,
-    raise_on_entire_batch_failure: bool = True,
-) -> dict[str, Any]:
-    """Run ``handle_record`` for each DynamoDB stream record (the raw dict), in order; report the ones that raised."""
+def handle_stream_in_turn(event: dict[str, Any], handle_record: Callable[[dict[str, Any]], None]) -> dict[str, Any]:
+    """Run ``handle_record`` for each DynamoDB stream record (the raw dict), in order, up to the first that raises.
+
+    Lambda retries a shard from the first record reported, so that record and
+    every later one are reported and the later ones are not run: nothing after
+    the checkpoint has been acted on, and the retry acts on each of them once.
+    A batch that failed at its first record raises nothing (a retry is routine).
+    """
     records: list[dict[str, Any]] = event.get("Records", [])
     parent = contextvars.copy_context()
-    errors = [_run(handle_record, record, parent) for record in records]
-    return _report(records, errors, _sequence_number, raise_on_entire_batch_failure)
+    for index, record in enumerate(records):
+        if _run(handle_record, record, parent) is not None:
+            return {"batchItemFailures": [{"itemIdentifier": _sequence_number(r)} for r in records[index:]]}
+    return {"batchItemFailures": []}
 
 
 def _run(handle_record: Callable[[_Record], None], record: _Record, parent: contextvars.Context) -> Exception | None:

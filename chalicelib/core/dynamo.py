@@ -10,12 +10,13 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+import random
 import time
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from chalicelib.core import aws
+from chalicelib.core import aws, jsontext
 from chalicelib.core.config import get_settings
 from chalicelib.core.errors import ValidationFailed
 
@@ -85,7 +86,7 @@ def decode_cursor(cursor: str | None, tenant_id: str) -> dict[str, Any] | None:
         return None
     try:
         padded = cursor + "=" * (-len(cursor) % 4)
-        plain = json.loads(base64.urlsafe_b64decode(padded.encode()))
+        plain = jsontext.read(base64.urlsafe_b64decode(padded.encode()))
         if not isinstance(plain, dict) or not all(isinstance(v, str | int) for v in plain.values()):
             raise ValueError("cursor is not a key")
     except (ValueError, binascii.Error, UnicodeDecodeError) as exc:
@@ -271,24 +272,40 @@ class Table:
 
 
 def batch_get_raw(table: str, keys: list[dict[str, Any]], *, consistent: bool = False) -> list[dict[str, Any]]:
-    """The items of ``keys`` that exist, as DynamoDB returns them: one ``BatchGetItem`` per 100 keys.
+    """The items of ``keys`` that exist, as DynamoDB returns them (``batch_get_tables`` for one table)."""
+    return batch_get_tables({table: keys}, consistent=consistent)[table]
 
-    Keys DynamoDB leaves unprocessed (it was throttled) are asked for again after a pause that doubles
-    up to a second, so a throttled table is not hammered; botocore's own retries cover errors.
+
+def batch_get_tables(
+    keys_by_table: dict[str, list[dict[str, Any]]], *, consistent: bool = False
+) -> dict[str, list[dict[str, Any]]]:
+    """Per table, the items of its keys that exist: one ``BatchGetItem`` per 100 keys, whatever their tables.
+
+    Keys DynamoDB leaves unprocessed (it was throttled) are asked for again after a jittered pause
+    (``unprocessed_pause``), so a throttled table is not hammered; botocore's own retries cover errors.
     """
     client = aws.dynamodb()
-    items: list[dict[str, Any]] = []
-    for start in range(0, len(keys), BATCH_GET_KEYS):
-        request: Any = {table: {"Keys": keys[start : start + BATCH_GET_KEYS], "ConsistentRead": consistent}}
-        pause = UNPROCESSED_PAUSE_SECONDS
+    found: dict[str, list[dict[str, Any]]] = {table: [] for table in keys_by_table}
+    wanted = [(table, key) for table, keys in keys_by_table.items() for key in keys]
+    for start in range(0, len(wanted), BATCH_GET_KEYS):
+        request: Any = {}
+        for table, key in wanted[start : start + BATCH_GET_KEYS]:
+            request.setdefault(table, {"Keys": [], "ConsistentRead": consistent})["Keys"].append(key)
+        tries = 0
         while request:
             response = client.batch_get_item(RequestItems=request)
-            items += response.get("Responses", {}).get(table, [])
+            for table, items in response.get("Responses", {}).items():
+                found[table] += items
             request = response.get("UnprocessedKeys") or None
             if request:
-                time.sleep(pause)
-                pause = min(2 * pause, 1.0)
-    return items
+                time.sleep(unprocessed_pause(tries))
+                tries += 1
+    return found
+
+
+def unprocessed_pause(tries: int) -> float:
+    """Full jitter over a ceiling that doubles from 50 ms up to a second: a throttled table is not hammered."""
+    return random.uniform(0, min(1.0, UNPROCESSED_PAUSE_SECONDS * 2**tries))
 
 
 def transact(entries: list[dict[str, Any]]) -> set[int]:

@@ -6,7 +6,8 @@ really produce, without changing a line of the code under test:
 
 * ``AWS_FAULTS="dynamodb=0.1,sqs=0.1"`` (with ``AWS_FAULTS_SEED``) makes that
   fraction of each service's HTTP attempts fail with a throttling error, a 500
-  or a timeout. The faults are injected below botocore's retry loop, on the
+  or a timeout, until the file ``AWS_FAULTS_STOP_FILE`` names exists (if set).
+  The faults are injected below botocore's retry loop, on the
   clients ``chalicelib.core.aws`` creates (never on moto's own), so botocore
   retries and parses them exactly as it would the real thing. An injected fault
   never reaches AWS: the call has no effect.
@@ -21,6 +22,7 @@ from __future__ import annotations
 
 import io
 import json
+import os
 import random
 import threading
 import uuid
@@ -34,6 +36,7 @@ from chalicelib.core.logging import logger
 
 SPEC_VARIABLE = "AWS_FAULTS"
 SEED_VARIABLE = "AWS_FAULTS_SEED"
+STOP_VARIABLE = "AWS_FAULTS_STOP_FILE"
 KINDS = ("throttle", "internal", "timeout")
 TIMEOUTS = ("read-timeout", "connect-timeout")
 HOOK_ID = "aws-faults"  # the ``unique_id`` of the injector's handler on a client
@@ -62,10 +65,12 @@ class Faults:
 
     rates: Mapping[str, float]
     seed: int
+    stop_file: str | None = None  # once this file exists, nothing more is injected (the faults "stop")
 
     def describe(self) -> str:
         rates = ",".join(f"{service}={rate:g}" for service, rate in self.rates.items())
-        return f"{SPEC_VARIABLE}={rates} {SEED_VARIABLE}={self.seed}"
+        stop = f" {STOP_VARIABLE}={self.stop_file}" if self.stop_file else ""
+        return f"{SPEC_VARIABLE}={rates} {SEED_VARIABLE}={self.seed}{stop}"
 
 
 def parse(spec: str, known_services: Collection[str]) -> dict[str, float]:
@@ -109,7 +114,7 @@ def from_environment(environ: Mapping[str, str], known_services: Callable[[], Co
         seed = int(raw_seed) if raw_seed else random.SystemRandom().randrange(2**31)
     except ValueError:
         raise FaultSpecError(f"{SEED_VARIABLE} must be an integer, not {raw_seed!r}") from None
-    faults = Faults(rates, seed)
+    faults = Faults(rates, seed, environ.get(STOP_VARIABLE, "").strip() or None)
     logger.warning("AWS fault injection is on", extra={"faults": faults.describe()})
     return faults
 
@@ -133,6 +138,14 @@ class FaultInjector:
         self.faults = faults
         self._lock = threading.Lock()
         self._random = {service: random.Random(f"{faults.seed}/{service}") for service in faults.rates}
+        self._stopped = False
+
+    def stopped(self) -> bool:
+        """The stop file exists (checked per attempt until it does, then never again): inject nothing more."""
+        if not self._stopped and self.faults.stop_file is not None and os.path.exists(self.faults.stop_file):
+            self._stopped = True
+            logger.warning("AWS fault injection stopped", extra={"stopFile": self.faults.stop_file})
+        return self._stopped
 
     def instrument(self, client: Any) -> None:
         """Hook the client's ``before-send``, first, ahead of every other handler; a no-op for other services."""
@@ -145,6 +158,8 @@ class FaultInjector:
 
     def draw(self, service: str) -> str | None:
         """The fault kind for the next attempt on ``service``, or None to let it through."""
+        if self.stopped():
+            return None
         generator = self._random[service]
         with self._lock:
             if generator.random() >= self.faults.rates[service]:

@@ -4,7 +4,8 @@ Whatever the API accepts must be storable exactly as sent, or it would fail late
 as a 500 (a lone surrogate cannot be encoded as UTF-8, so DynamoDB, Secrets
 Manager and every signature refuse it) or be changed silently (``1e-400`` parses
 as ``0.0``, a 61-digit integer cannot be a DynamoDB number). So the body is
-decoded once, here, with the number literals kept as text, and then walked:
+decoded once, here, by the guarded reader (``jsontext.read``: bounded size and
+nesting), with the number literals kept as text, and then walked:
 
 - every string, key or value, at any depth, must be valid Unicode;
 - an integer has at most 38 digits (DynamoDB's precision);
@@ -19,10 +20,10 @@ value, because the value may be a secret.
 
 from __future__ import annotations
 
-import json
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
+from chalicelib.core import jsontext
 from chalicelib.core.errors import FieldError, ValidationFailed
 
 MAX_DEPTH = 32
@@ -128,10 +129,12 @@ def valid_unicode(text: str) -> bool:
 def decode(raw_body: bytes) -> Any:
     """The body as JSON values (``int``, ``float``, ``str``, ...), or ``ValidationFailed`` naming each bad field."""
     try:
-        document: Any = json.loads(raw_body, parse_int=_IntLiteral, parse_float=_FloatLiteral, parse_constant=_Constant)
-    except RecursionError as exc:
-        raise ValidationFailed("The request body is nested too deeply.", [FieldError("body", "too deep")]) from exc
-    except (ValueError, UnicodeDecodeError) as exc:
+        document: Any = jsontext.read(
+            raw_body, parse_int=_IntLiteral, parse_float=_FloatLiteral, parse_constant=_Constant
+        )
+    except jsontext.JsonRejected as exc:
+        if exc.reason == "depth":
+            raise ValidationFailed("The request body is nested too deeply.", [FieldError("body", "too deep")]) from exc
         raise ValidationFailed("The request body is not valid JSON.", [FieldError("body", str(exc))]) from exc
     walk = _Walk()
     checked = walk.value(document, "", 0)

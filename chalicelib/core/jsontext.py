@@ -1,4 +1,13 @@
-"""Vendor JSON kept exactly: numbers as their literal text, any string, any depth.
+"""The one guarded JSON reader, and vendor JSON kept exactly: numbers as their literal text, any string.
+
+Every JSON text the platform parses (a request body, a queue message, a vendor's
+answer, a cursor, a secret's value) goes through ``read``: a text larger than
+its caller allows, or nested deeper than ``MAX_DEPTH`` (or the caller's lower
+bound), is refused with ``JsonRejected`` (a ``ValueError``) before it is parsed,
+so no parser or walker recurses until Python's ``RecursionError`` (a 500) and a
+huge body is not decoded at all. Nesting is measured on the text with two
+C-speed substitutions (strings out, then all but brackets) and one pass over
+the brackets left, skipped when the text holds fewer brackets than the bound.
 
 Python's ``json`` turns ``1e-400`` into ``0.0`` and ``1e400`` into ``inf`` (which
 it then writes as the invalid ``Infinity``), and DynamoDB refuses numbers beyond
@@ -18,10 +27,63 @@ import json
 import math
 import re
 import zlib
+from collections.abc import Callable
 from decimal import Decimal
 from typing import Any
 
 _LONE = re.compile("[\ud800-\udfff]")
+_STRINGS = re.compile(r'"[^"\\]*(?:\\.[^"\\]*)*"', re.DOTALL)
+_NOT_BRACKETS = re.compile(r"[^\[\]{}]+")
+# Far past any real document, well inside the recursion limit of everything that walks one after parsing.
+MAX_DEPTH = 256
+MAX_BYTES = 8 * 1024 * 1024
+
+
+class JsonRejected(ValueError):
+    """A text ``read`` refuses: ``reason`` is ``"size"``, ``"depth"`` or ``"syntax"``."""
+
+    def __init__(self, reason: str, message: str) -> None:
+        super().__init__(message)
+        self.reason = reason
+
+
+def depth(text: str) -> int:
+    """How deeply the text's arrays and objects nest (brackets inside strings do not count)."""
+    level = deepest = 0
+    for bracket in _NOT_BRACKETS.sub("", _STRINGS.sub("", text)):
+        if bracket in "[{":
+            level += 1
+            deepest = max(deepest, level)
+        else:
+            level -= 1
+    return deepest
+
+
+def read(
+    text: str | bytes,
+    *,
+    max_bytes: int = MAX_BYTES,
+    max_depth: int = MAX_DEPTH,
+    parse_int: Callable[[str], Any] | None = None,
+    parse_float: Callable[[str], Any] | None = None,
+    parse_constant: Callable[[str], Any] | None = None,
+) -> Any:
+    """Parse JSON (bytes in any encoding ``json`` detects) within a size and a nesting bound, or ``JsonRejected``."""
+    if len(text) > max_bytes:
+        raise JsonRejected("size", f"the JSON text is larger than {max_bytes} bytes")
+    if isinstance(text, bytes):
+        try:
+            text = text.decode(json.detect_encoding(text), "surrogatepass")
+        except UnicodeDecodeError as exc:
+            raise JsonRejected("syntax", f"the JSON text is not valid Unicode: {exc}") from exc
+    if text.count("[") + text.count("{") > max_depth and depth(text) > max_depth:
+        raise JsonRejected("depth", f"the JSON text is nested deeper than {max_depth} levels")
+    try:
+        return json.loads(text, parse_int=parse_int, parse_float=parse_float, parse_constant=parse_constant)
+    except RecursionError as exc:  # an unbalanced text the scan could not measure
+        raise JsonRejected("depth", "the JSON text is nested too deeply") from exc
+    except ValueError as exc:
+        raise JsonRejected("syntax", f"not JSON: {exc}") from exc
 
 
 class JsonNumber(str):
@@ -44,8 +106,8 @@ def _constant(name: str) -> Any:
 
 
 def loads(text: str | bytes) -> Any:
-    """Parse JSON, keeping every non-integer number as its literal (``JsonNumber``)."""
-    return json.loads(text, parse_float=JsonNumber, parse_constant=_constant)
+    """Parse vendor JSON (``read``), keeping every non-integer number as its literal (``JsonNumber``)."""
+    return read(text, parse_float=JsonNumber, parse_constant=_constant)
 
 
 def _write(value: Any, out: list[str]) -> None:

@@ -14,7 +14,7 @@ import threading
 import time
 from typing import Any
 
-from chalicelib.core import aws
+from chalicelib.core import aws, jsontext
 from chalicelib.core.config import get_settings
 from chalicelib.core.errors import CredentialUnavailable, FieldError, ValidationFailed
 from chalicelib.core.timestamps import format_time
@@ -58,14 +58,25 @@ def exists(tenant_id: str, path: str) -> bool:
     return True
 
 
-def store_new(tenant_id: str, path: str, value: dict[str, Any], description: str) -> str:
-    """Create the secret and return its version id."""
-    response = aws.secretsmanager().create_secret(
-        Name=secret_name(tenant_id, path),
-        SecretString=json.dumps(value),
-        Description=description,
-        Tags=[{"Key": "tenantId", "Value": tenant_id}],
-    )
+def store_new(tenant_id: str, path: str, value: dict[str, Any], description: str, *, replace: bool = False) -> str:
+    """Create the secret and return its version id.
+
+    ``replace`` makes ``value`` current in a secret that already exists at ``path``: a keyed create's repeat
+    whose path is derived from the Idempotency-Key meets what its first attempt wrote before it died.
+    """
+    client = aws.secretsmanager()
+    name = secret_name(tenant_id, path)
+    try:
+        response = client.create_secret(
+            Name=name,
+            SecretString=json.dumps(value),
+            Description=description,
+            Tags=[{"Key": "tenantId", "Value": tenant_id}],
+        )
+    except client.exceptions.ResourceExistsException:
+        if not replace:
+            raise
+        return str(client.put_secret_value(SecretId=name, SecretString=json.dumps(value))["VersionId"])
     return str(response["VersionId"])
 
 
@@ -128,7 +139,7 @@ def read_current(tenant_id: str, path: str) -> dict[str, Any]:
             raise
         raise _unavailable(tenant_id, path, _UNUSABLE[code]) from exc
     try:
-        value = json.loads(response.get("SecretString") or "")
+        value = jsontext.read(response.get("SecretString") or "")
     except ValueError:
         value = None
     if not isinstance(value, dict):

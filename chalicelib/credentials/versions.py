@@ -11,7 +11,7 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-from chalicelib.core import aws
+from chalicelib.core import aws, jsontext
 from chalicelib.core.timestamps import format_time
 
 CURRENT = "AWSCURRENT"
@@ -52,7 +52,7 @@ def read(secret_id: str, *, version_id: str | None = None, stage: str) -> dict[s
         response = client.get_secret_value(**params)
     except client.exceptions.ResourceNotFoundException:
         return None
-    value: dict[str, Any] = json.loads(response["SecretString"])
+    value: dict[str, Any] = jsontext.read(response["SecretString"])
     return value
 
 

@@ -11,9 +11,9 @@ bus-events`` once the cause is fixed.
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
+from chalicelib.core import jsontext
 from chalicelib.core.batch import SqsRecord, handle_in_turn
 from chalicelib.core.logging import logger
 from chalicelib.core.metrics import count
@@ -22,7 +22,7 @@ from chalicelib.events import bus
 
 def _record(record: SqsRecord) -> None:
     try:
-        message = json.loads(record.body)
+        message = jsontext.read(record.body)
         if not isinstance(message, dict):
             raise bus.BusEventRejected("the message is not an EventBridge event")
         bus.receive(message)

@@ -28,7 +28,6 @@ from chalicelib.core import jsontext
 from chalicelib.core.dynamo import Item, Table, decode_cursor, deserialize, encode_cursor, query_from, serialize
 from chalicelib.core.errors import ServiceUnavailable, ValidationFailed
 from chalicelib.events.models import PlatformEvent
-from chalicelib.inbound import store as deliveries
 
 TABLE = Table("events", sort_key="eventId")
 BY_TIME = "byTime"
@@ -59,6 +58,9 @@ def _event(item: Item) -> PlatformEvent:
 
 def _put_back_payload(event: PlatformEvent, delivery_id: str) -> None:
     """``data.payload`` from the delivery; raise (so the stream or the caller retries) while it may yet appear."""
+    # Only an inbound event has one: every function that commits an event would otherwise load the delivery models.
+    from chalicelib.inbound import store as deliveries
+
     found, payload = deliveries.stored_payload(event.tenant_id, delivery_id)
     if found:
         event.data["payload"] = payload

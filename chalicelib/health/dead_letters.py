@@ -17,13 +17,12 @@ counted, and the next scheduled sweep covers its connections.
 from __future__ import annotations
 
 import hashlib
-import json
 from typing import Any
 
 from pydantic import ValidationError
 
-from chalicelib.connections import health
 from chalicelib.connections import store as connections
+from chalicelib.core import jsontext
 from chalicelib.core.batch import SqsRecord, handle_in_turn
 from chalicelib.core.context import current_trace_id, set_trace_id
 from chalicelib.core.logging import logger
@@ -40,7 +39,7 @@ def handle_dead_letters(event: dict[str, Any], context: Any = None) -> dict[str,
 
 def _dead_record(record: SqsRecord) -> None:
     try:
-        job = SweepJob.model_validate(json.loads(record.body))
+        job = SweepJob.model_validate(jsontext.read(record.body))
     except (ValueError, ValidationError):
         logger.error("discarding a health-checks dead letter that is not a job", extra={"messageId": record.message_id})
         return
@@ -91,6 +90,8 @@ def give_up(tenant_id: str, connection_id: str, sweep_id: str, receives: int, en
         source="platform.health",
         event_id=failed_event_id(tenant_id, connection_id, sweep_id),
     )
+    from chalicelib.connections import health  # after the read: a connection that is gone needs none of it
+
     if not commit(health.unchecked_entry(tenant_id, connection_id, message, failed_at, enqueued_at), event):
         logger.info("health dead letter not recorded: inactive, checked since, or recorded already", extra=context)
         return False

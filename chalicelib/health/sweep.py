@@ -9,19 +9,21 @@ adapter's health check and records it. Every step is safe to repeat: a
 redelivered page job re-enqueues checks that the check skips because this
 sweep already recorded the connection (``lastSweepId``). A vendor that is down
 is a recorded ``Unhealthy`` result, not a failed job; only AWS errors fail a
-record, and only that record is retried (partial batch response).
+record, and only that record is retried (partial batch response). A check the
+vendor's rate limit or open circuit breaker holds back (``chalicelib.protection``)
+is sent again, delayed until the guard expects to admit it, at most
+``MAX_DEFERRALS`` times; after that the next sweep checks the connection.
 """
 
 from __future__ import annotations
 
-import json
+import math
 from typing import Any, Literal
 
 from pydantic import ValidationError
 
-from chalicelib.connections import health
 from chalicelib.connections import store as connections
-from chalicelib.core import aws
+from chalicelib.core import aws, jsontext
 from chalicelib.core.batch import SqsRecord, handle_in_turn
 from chalicelib.core.config import get_settings
 from chalicelib.core.context import set_trace_id
@@ -29,10 +31,13 @@ from chalicelib.core.dynamo import serialize
 from chalicelib.core.ids import new_id
 from chalicelib.core.logging import logger
 from chalicelib.core.models import WireModel
+from chalicelib.protection import guard
 from chalicelib.runs.queue import queue_url
 
 PAGE_SIZE = 100
 SQS_BATCH = 10
+MAX_DEFERRALS = 5
+MAX_DELAY_SECONDS = 900  # SQS's longest DelaySeconds
 
 
 class SweepJob(WireModel):
@@ -43,6 +48,7 @@ class SweepJob(WireModel):
     page_size: int = PAGE_SIZE
     tenant_id: str | None = None
     connection_id: str | None = None
+    deferrals: int = 0
 
 
 def _url() -> str:
@@ -99,9 +105,24 @@ def page(job: SweepJob) -> int:
     return len(checks) - (1 if following else 0)
 
 
+def defer(job: SweepJob, held: guard.Held) -> None:
+    """The check again once the guard expects to admit it; a job deferred too often waits for the next sweep."""
+    extra = {"connectionId": job.connection_id, "reason": held.reason, "deferrals": job.deferrals}
+    if job.deferrals >= MAX_DEFERRALS:
+        logger.warning("health check held back too often; the next sweep checks the connection", extra=extra)
+        return
+    again = job.model_copy(update={"deferrals": job.deferrals + 1})
+    aws.sqs().send_message(
+        QueueUrl=_url(),
+        MessageBody=again.model_dump_json(by_alias=True, exclude_none=True),
+        DelaySeconds=min(MAX_DELAY_SECONDS, max(1, math.ceil(held.retry_in))),
+    )
+    logger.info("health check held back by vendor protection; deferred", extra=extra)
+
+
 def _record(record: SqsRecord) -> None:
     try:
-        job = SweepJob.model_validate(json.loads(record.body))
+        job = SweepJob.model_validate(jsontext.read(record.body))
     except (ValueError, ValidationError):
         logger.error("discarding a health-checks message that is not a job", extra={"messageId": record.message_id})
         return
@@ -110,7 +131,11 @@ def _record(record: SqsRecord) -> None:
         if job.kind == "page":
             page(job)
         elif job.tenant_id and job.connection_id:
+            from chalicelib.connections import health  # the sweep's start never checks a connection
+
             health.check_for_sweep(job.tenant_id, job.connection_id, job.sweep_id)
+    except guard.Held as held:
+        defer(job, held)
     except Exception:
         logger.exception(
             "health-checks job failed; SQS retries it",

@@ -9,9 +9,9 @@ takes about as long as one. A record that fails is named in
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
+from chalicelib.core import jsontext
 from chalicelib.core.batch import SqsRecord, handle_concurrently, pool
 from chalicelib.core.context import set_trace_id
 from chalicelib.core.logging import logger
@@ -22,7 +22,7 @@ BATCH_SIZE = 10  # the event source mapping's batch size (app.py)
 
 
 def _record(record: SqsRecord) -> None:
-    message = json.loads(record.body)
+    message = jsontext.read(record.body)
     trace_id = str(message.get("traceId") or "")
     if trace_id:
         set_trace_id(trace_id)

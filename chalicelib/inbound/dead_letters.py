@@ -23,9 +23,9 @@ fails the delivery goes back to ``Failed`` and the caller gets a 503 to retry.
 from __future__ import annotations
 
 import hashlib
-import json
 from typing import Any
 
+from chalicelib.core import jsontext
 from chalicelib.core.batch import SqsRecord, handle_in_turn
 from chalicelib.core.context import set_trace_id
 from chalicelib.core.errors import Conflict, NotFound, ServiceUnavailable
@@ -46,7 +46,7 @@ def handle_dead_letters(event: dict[str, Any], context: Any = None) -> dict[str,
 
 def _dead_record(record: SqsRecord) -> None:
     try:
-        message = json.loads(record.body)
+        message = jsontext.read(record.body)
         tenant_id, delivery_id = str(message["tenantId"]), str(message["deliveryId"])
     except (ValueError, TypeError, KeyError):
         logger.error("discarding an inbound dead letter that names no delivery", extra={"messageId": record.message_id})

@@ -40,9 +40,9 @@ class Challenge:
 def _json_object(body: bytes, what: str = "body") -> dict[str, Any]:
     try:
         document = jsontext.loads(body)  # numbers kept exactly as the vendor wrote them
-    except RecursionError as exc:
-        raise ValidationFailed("The body is nested too deeply.", [FieldError(what, "too deep")]) from exc
-    except (ValueError, UnicodeDecodeError) as exc:
+    except jsontext.JsonRejected as exc:
+        if exc.reason == "depth":
+            raise ValidationFailed("The body is nested too deeply.", [FieldError(what, "too deep")]) from exc
         raise ValidationFailed(f"The {what} is not valid JSON.", [FieldError(what, "not JSON")]) from exc
     if not isinstance(document, dict):
         raise ValidationFailed(f"The {what} must be a JSON object.", [FieldError(what, "not an object")])
@@ -163,7 +163,7 @@ def _aws_sns(request: SignedRequest, claims: dict[str, Any] | None) -> Extracted
     message = claims or {}
     try:
         inner = jsontext.loads(str(message.get("Message", "")).encode())
-    except (ValueError, RecursionError):
+    except jsontext.JsonRejected:
         inner = None
     payload = inner if isinstance(inner, dict) else {"message": message.get("Message")}
     name = payload.get("eventType") or payload.get("notificationType") or message.get("Type")

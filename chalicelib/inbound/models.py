@@ -13,6 +13,15 @@ from chalicelib.core.timestamps import ExpiryEpoch, Timestamp
 VendorId = Annotated[str, Field(min_length=1, max_length=256)]
 
 
+# The queries of the two ingest routes (chalicelib/api/webhooks.py); a run's status callback names its run.
+class IngestQuery(WireModel):
+    connection_id: Annotated[str, Field(max_length=200)] | None = None
+
+
+class VendorQuery(WireModel):
+    run_id: Annotated[str, Field(max_length=200, pattern=r"^[A-Za-z0-9_-]+$")] | None = None
+
+
 class DeliveryStatus(StrEnum):
     RECEIVED = "Received"
     PROCESSED = "Processed"

@@ -4,8 +4,11 @@ The request path does at most two AWS calls when warm (see ``lookup``): the
 conditional put that stores and dedupes, and the SQS send; a third, the
 rate-limit counter, when ``RATE_LIMIT_INBOUND_PER_MINUTE`` is set. The limit
 is counted per connection after the signature verifies, so forged requests
-cannot spend a connection's budget. A refused or repeated delivery adds one best-effort stats write
-(``chalicelib.stats``; docs/observability.md); an accepted one is counted by the consumer, batched. A delivery is
+cannot spend a connection's budget. A repeated delivery adds one best-effort stats write
+(``chalicelib.stats``; docs/observability.md); a refused one (forged, or to a connection that is not
+Active) is summed in the container and written at most once a minute per connection, so a flood of
+forged requests costs no AWS call per request once the lookups are cached; an accepted one is counted
+by the consumer, batched. A delivery is
 stored as ``Received`` before the send. If the send fails the vendor gets a
 503 and retries; every retry that finds the stored delivery still ``Received``
 sends it again, however soon it comes (a vendor may retry once, at once). The
@@ -25,10 +28,19 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from chalicelib.connections import store as connection_store
 from chalicelib.connections.models import Connection, ConnectionStatus
 from chalicelib.core import jsontext
 from chalicelib.core.context import current_trace_id
-from chalicelib.core.errors import AuthenticationFailed, Conflict, CredentialUnavailable, NotFound, ServiceUnavailable
+from chalicelib.core.errors import (
+    AuthenticationFailed,
+    Conflict,
+    CredentialUnavailable,
+    FieldError,
+    NotFound,
+    ServiceUnavailable,
+    ValidationFailed,
+)
 from chalicelib.core.logging import logger
 from chalicelib.core.timestamps import now_text
 from chalicelib.inbound import extract, handoff, lookup, queue, sns, store, webhook_secrets
@@ -43,10 +55,14 @@ from chalicelib.inbound.models import (
 )
 from chalicelib.inbound.signatures import SignatureRejected, SignedRequest, verify
 from chalicelib.providers.models import Provider
+from chalicelib.providers.service import provider_id_for
 from chalicelib.ratelimit import limiter
 from chalicelib.stats import record as stats
 
 REDACTED = "[redacted]"
+NAMED_CONNECTIONS = 20  # the most candidates a 400 names when a 004 envelope leaves its connection out
+# Refused deliveries in the connection's numbers: at most one stats write per connection a minute per container.
+REFUSED = stats.Amortized(interval=60.0)
 _SENSITIVE = ("signature", "secret", "token", "authorization", "cookie", "hmac", "api-key", "apikey")
 
 
@@ -88,6 +104,26 @@ class Outcome:
     status: int
 
 
+def sole_connection(tenant_id: str, provider_hint: str) -> str:
+    """The connection a 004 envelope means when it names only its provider (the caller sent a bearer token).
+
+    The tenant's one Active connection of that provider (key or id) is the one; with several the caller
+    must pick, so the 400 names them in ``details``; with none it is a 404, as for an unknown connection.
+    """
+    wanted = {provider_hint, provider_id_for(provider_hint)}
+    found = connection_store.active_of_provider(tenant_id, wanted, NAMED_CONNECTIONS + 1)
+    if len(found) == 1:
+        return found[0]
+    if not found:
+        raise NotFound(f"No active connection of provider '{provider_hint}' was found; name one in X-CS-Connection.")
+    more = f" (the first {NAMED_CONNECTIONS} are named)" if len(found) > NAMED_CONNECTIONS else ""
+    raise ValidationFailed(
+        f"Several active connections of provider '{provider_hint}' could take this delivery; "
+        f"name one in X-CS-Connection{more}.",
+        [FieldError("X-CS-Connection", f"candidate {cid}") for cid in found[:NAMED_CONNECTIONS]],
+    )
+
+
 def _connection(inbound: Inbound) -> tuple[Connection, Provider]:
     connection = lookup.connection(inbound.connection_id)
     if connection is None or (inbound.caller_tenant and inbound.caller_tenant != connection.tenant_id):
@@ -121,7 +157,7 @@ def _authenticate(connection: Connection, provider: Provider, request: SignedReq
         return verify(request, provider.webhook_signature, stored.valid(request.now) if stored else [])
     except SignatureRejected as rejected:
         count_rejection(provider.key, provider.webhook_signature.scheme)
-        _count(connection, "rejected")
+        REFUSED.add(_observed(connection, "rejected"))
         logger.warning(
             "inbound delivery rejected",
             extra={
@@ -144,7 +180,7 @@ def ingest(inbound: Inbound) -> Outcome:
             return Outcome(answered, 200)
     limiter.for_inbound(connection.tenant_id, connection.connection_id, request.now)
     if connection.status != ConnectionStatus.ACTIVE:
-        _count(connection, "rejected")
+        REFUSED.add(_observed(connection, "rejected"))
         raise Conflict(f"Connection '{connection.connection_id}' is {connection.status}; deliveries are refused.")
     found = (
         extract.envelope(inbound.body)
@@ -179,13 +215,13 @@ def ingest(inbound: Inbound) -> Outcome:
     if existing.status == DeliveryStatus.RECEIVED:
         logger.info("re-sending a delivery never handed on", extra={"delivery_id": existing.delivery_id})
         _hand_on(existing)
-    _count(connection, "duplicate")
+    stats.record(_observed(connection, "duplicate"))
     return Outcome(_receipt(existing, "Duplicate"), 200)
 
 
-def _count(connection: Connection, outcome: stats.InboundOutcome) -> None:
-    """A refused or repeated delivery in the connection's numbers (``GET /metrics``): one best-effort write."""
-    stats.record(stats.for_connection(connection.tenant_id, connection.connection_id).inbound(outcome))
+def _observed(connection: Connection, outcome: stats.InboundOutcome) -> stats.Observation:
+    """A refused or repeated delivery in the connection's numbers (``GET /metrics``)."""
+    return stats.for_connection(connection.tenant_id, connection.connection_id).inbound(outcome)
 
 
 def _own_write(existing: Delivery, delivery: Delivery) -> bool:

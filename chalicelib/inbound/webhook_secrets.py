@@ -72,11 +72,15 @@ def check_value(scheme: str, value: str, field: str = "webhookSecret") -> None:
         )
 
 
-def store_initial(tenant_id: str, connection_id: str, value: str) -> str:
-    """Write a new connection's secret; returns its ``kv://`` reference."""
+def store_initial(tenant_id: str, connection_id: str, value: str, *, replace: bool = False) -> str:
+    """Write a new connection's secret (``replace``: over a keyed first attempt's); returns its ``kv://`` reference."""
     path = own_path(connection_id)
     vault.store_new(
-        tenant_id, path, WebhookSecrets(value).document(), description=f"inbound webhook secret for {connection_id}"
+        tenant_id,
+        path,
+        WebhookSecrets(value).document(),
+        description=f"inbound webhook secret for {connection_id}",
+        replace=replace,
     )
     return vault.ref_for(path)
 

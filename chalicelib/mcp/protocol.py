@@ -8,10 +8,11 @@ body. Nothing is kept between requests, so any Lambda can answer any POST and no
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
+
+from chalicelib.core import jsontext
 
 # Handshake-era revisions whose messages we serve; the newest is offered when a client asks for another.
 SUPPORTED_VERSIONS = ("2025-03-26", "2025-06-18", "2025-11-25")
@@ -107,9 +108,10 @@ def handle(body: bytes, header_version: str | None, methods: Mapping[str, Method
         error = RpcError(INVALID_REQUEST, f"Unsupported MCP-Protocol-Version '{version}' (supported: {supported}).")
         return HttpAnswer(400, error_body(None, error))
     try:
-        document = json.loads(body)
-    except (ValueError, UnicodeDecodeError):
-        return HttpAnswer(400, error_body(None, RpcError(PARSE_ERROR, "The body is not JSON.")))
+        document = jsontext.read(body)
+    except jsontext.JsonRejected as rejected:
+        message = "The body is nested too deeply." if rejected.reason == "depth" else "The body is not JSON."
+        return HttpAnswer(400, error_body(None, RpcError(PARSE_ERROR, message)))
     if isinstance(document, list):
         if version not in BATCH_VERSIONS:
             message = f"Batches are not part of protocol {version}; send one message per POST."

@@ -5,7 +5,8 @@ A tool name is ``<connection slug>_<operation slug>_<6 hex of the connection id>
 with the same display name apart and keeps a name stable while the connection lives (a rename
 of the connection renames its tools). ``tools/call`` starts an ordinary run, so the call is
 validated, audited, retried and listed like any other, then waits up to
-``MCP_CALL_WAIT_SECONDS`` for it (docs/mcp.md).
+``MCP_CALL_WAIT_SECONDS`` for it (docs/mcp.md). Once the run is started, every answer names
+it: one still going, or one whose waiting failed, says where to poll.
 """
 
 from __future__ import annotations
@@ -18,11 +19,12 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from chalicelib.adapters.base import OperationSpec
+from chalicelib.adapters.models import OperationSpec
 from chalicelib.connections import service as connections
 from chalicelib.connections.models import Connection, ConnectionListQuery, ConnectionStatus
 from chalicelib.core.config import get_settings
 from chalicelib.core.errors import ApiError, CredentialUnavailable, OperationNotFound, ParameterValidationFailed
+from chalicelib.core.logging import logger
 from chalicelib.mcp import protocol
 from chalicelib.runs import service as runs
 from chalicelib.runs.models import FINAL_STATUSES, Run, RunStatus
@@ -132,16 +134,21 @@ def call(tenant_id: str, name: str, arguments: Mapping[str, Any]) -> dict[str, A
     if tool is None:
         raise protocol.RpcError(protocol.INVALID_PARAMS, f"Unknown tool '{name}'.")
     try:
-        run = runs.start(tenant_id, tool.connection.connection_id, tool.operation.id, dict(arguments))
+        run, _ = runs.start(tenant_id, tool.connection.connection_id, tool.operation.id, dict(arguments))
     except ParameterValidationFailed as exc:
         details = [{"field": d.field, "message": d.message} for d in exc.details]
         return _error_result(None, exc.code, exc.message, {"details": details})
     except (CredentialUnavailable, OperationNotFound) as exc:
         return _error_result(None, exc.code, exc.message)
     deadline = time.monotonic() + get_settings().mcp_call_wait_seconds
-    while run.status not in FINAL_STATUSES and time.monotonic() < deadline:
-        time.sleep(min(POLL_SECONDS, max(0.0, deadline - time.monotonic())))
-        run = runs.get(tenant_id, run.run_id)
+    try:
+        while run.status not in FINAL_STATUSES and time.monotonic() < deadline:
+            time.sleep(min(POLL_SECONDS, max(0.0, deadline - time.monotonic())))
+            run = runs.get(tenant_id, run.run_id)
+    except Exception:
+        # The run is started and goes on without us: whatever stopped the waiting (a throttled read, AWS
+        # down), the answer must still carry the run id, or the client could neither follow nor find it.
+        logger.exception("following an MCP tool call's run failed", extra={"runId": run.run_id})
     return answer(run)
 
 

@@ -7,14 +7,25 @@ attempt is a new delayed message and the original is acknowledged. A record is
 reported as a batch item failure only when the platform itself failed (AWS
 errors), and then SQS redelivers just that record.
 
-Order inside a record: send, record the attempt, then enqueue the follow-up
-(retry or dead letter). If recording fails the original comes back and is sent
-again (at least once); a follow-up is never enqueued twice for one attempt.
+Sends are keyed on the delivery (event and subscription, ``deliveries``): the
+batch reads the latest-status items of its deliveries in one BatchGetItem, and
+a message whose attempt is already recorded, or a second copy in the same
+batch, is acknowledged without a POST (a stream record read again, SQS handing
+a message out twice).
+
+Order inside a record: send, enqueue the follow-up (retry or dead letter), then
+record the attempt. Only a failure or crash between the send and the record
+sends again: the message comes back, finds no record and is sent (at least
+once), and its second follow-up is dropped when it finds the first one's
+attempt recorded. Recording last means no follow-up is ever lost.
 """
 
 from __future__ import annotations
 
+import threading
 import time
+from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
@@ -26,7 +37,7 @@ from chalicelib.core.logging import logger
 from chalicelib.core.timestamps import from_epoch, now_text, parse_time
 from chalicelib.events import store as events
 from chalicelib.live import push as live
-from chalicelib.outbound import fanout, queue, retry, sender, service, signing, store, transforms
+from chalicelib.outbound import deliveries, fanout, queue, retry, sender, service, signing, store, transforms
 from chalicelib.outbound import secrets as signing_secrets
 from chalicelib.outbound.config import get_outbound_settings
 from chalicelib.outbound.models import Attempt, AttemptStatus, DispatchMessage
@@ -35,31 +46,73 @@ from chalicelib.stats import record as stats
 NOT_DUE_SLACK = 0.5
 
 
-Parsed = dict[str, DispatchMessage | Exception]
+@dataclass(frozen=True)
+class Batch:
+    """A batch's messages by ``messageId`` (or why one is unreadable), with what one BatchGetItem read for them:
+    the subscriptions they name and the latest status of each delivery."""
+
+    messages: dict[str, DispatchMessage | Exception]
+    subscriptions: dict[tuple[str, str], Item]
+    statuses: dict[tuple[str, str, str], Item]
+
+    def subscription(self, message: DispatchMessage) -> Item | None:
+        return self.subscriptions.get((message.tenant_id, message.subscription_id))
+
+    def status(self, message: DispatchMessage) -> Item | None:
+        return self.statuses.get((message.tenant_id, message.event_id, message.subscription_id))
 
 
-def prepare(event: dict[str, Any]) -> tuple[Parsed, dict[tuple[str, str], Item]]:
-    """Each record's message (or why it is unreadable), and every subscription they name, in one batch read."""
-    parsed: Parsed = {}
+def prepare(event: dict[str, Any]) -> Batch:
+    """Parse every record and read what the batch needs in one consistent BatchGetItem."""
+    messages: dict[str, DispatchMessage | Exception] = {}
     for record in event.get("Records", []):
         try:
-            parsed[record["messageId"]] = DispatchMessage.model_validate_json(record["body"])
+            messages[record["messageId"]] = DispatchMessage.model_validate_json(record["body"])
         except ValueError as exc:
-            parsed[record["messageId"]] = exc
-    keys = {(m.tenant_id, m.subscription_id) for m in parsed.values() if isinstance(m, DispatchMessage)}
-    return parsed, store.batch_get_subscriptions(keys)
+            messages[record["messageId"]] = exc
+    parsed = [m for m in messages.values() if isinstance(m, DispatchMessage)]
+    subscriptions, statuses = store.dispatch_reads(
+        {(m.tenant_id, m.subscription_id) for m in parsed},
+        {(m.tenant_id, m.event_id, m.subscription_id) for m in parsed if m.delivery_id},
+    )
+    return Batch(messages, subscriptions, statuses)
+
+
+def sent_before(batch: Batch) -> Callable[[DispatchMessage], bool]:
+    """Whether a message's attempt was made already: recorded before the batch, or taken by an earlier record."""
+    taken: set[tuple[str, int]] = set()
+    lock = threading.Lock()
+
+    def check(message: DispatchMessage) -> bool:
+        if message.delivery_id is None:  # queued before deliveries had ids: sent as it comes
+            return False
+        if deliveries.already_made(message, batch.status(message)):
+            return True
+        with lock:
+            seen = (message.delivery_id, message.attempt) in taken
+            taken.add((message.delivery_id, message.attempt))
+        return seen
+
+    return check
 
 
 def handle(event: dict[str, Any]) -> dict[str, Any]:
     """Lambda entry: returns ``{"batchItemFailures": [...]}`` for ReportBatchItemFailures."""
-    parsed, subscriptions = prepare(event)
+    batch = prepare(event)
+    duplicate = sent_before(batch)
 
     def run(record: SqsRecord) -> None:
-        message = parsed[record.message_id]
+        message = batch.messages[record.message_id]
         if isinstance(message, Exception):
             raise message
+        if duplicate(message):
+            logger.info(
+                "duplicate dispatch message dropped",
+                extra={"eventId": message.event_id, "deliveryId": message.delivery_id, "attempt": message.attempt},
+            )
+            return
         try:
-            deliver(message, subscriptions.get((message.tenant_id, message.subscription_id)))
+            deliver(message, batch.subscription(message))
         except Exception:
             logger.exception("dispatch record failed", extra={"messageId": record.message_id})
             raise
@@ -142,6 +195,11 @@ def _finish(message: DispatchMessage, subscription: Item, outcome: sender.Outcom
         error=outcome.error,
         next_retry_at=from_epoch(now + delay) if delay is not None else None,
     )
+    ordered = message.message_group is not None  # an ordered retry is the same message, held (outbound/ordered.py)
+    if delay is not None and not ordered:
+        queue.send_delayed(message.model_copy(update={"attempt": message.attempt + 1, "due_at": now + delay}), delay)
+    elif status is AttemptStatus.FAILED:
+        queue.send_dead_letter(message, outcome.error or f"HTTP {outcome.status_code}")
     store.record_attempt(message.tenant_id, attempt, message.delivery_id)
     live.push_attempt(message.tenant_id, attempt)  # never raises: a failed push cannot change the outcome
     metrics.count(
@@ -158,11 +216,6 @@ def _finish(message: DispatchMessage, subscription: Item, outcome: sender.Outcom
             "latencyMs": outcome.latency_ms,
         },
     )
-    ordered = message.message_group is not None  # an ordered retry is the same message, held (outbound/ordered.py)
-    if delay is not None and not ordered:
-        queue.send_delayed(message.model_copy(update={"attempt": message.attempt + 1, "due_at": now + delay}), delay)
-    elif status is AttemptStatus.FAILED:
-        queue.send_dead_letter(message, outcome.error or f"HTTP {outcome.status_code}")
     _track_health(message, subscription, outcome)
     return delay if ordered else None
 

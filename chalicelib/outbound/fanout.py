@@ -8,9 +8,12 @@ seconds, dropped at once by this process's own writes) and one
 SendMessageBatch per ten targets. A subscription's content ``filter`` and
 ``transform`` are applied here, in process (``filters``, ``transforms``): a
 non-matching event is not enqueued for it, and its message carries the
-transformed body, which is what the dispatcher signs and sends. A retried stream record may enqueue an event
-twice; both carry the same ``webhook-id`` (the event id), which is what
-subscribers deduplicate on.
+transformed body, which is what the dispatcher signs and sends. Every message
+carries the delivery id derived from event and subscription
+(``chalicelib.outbound.deliveries``): a stream record read again after a
+failure or a crash may enqueue a copy, and the dispatcher drops it once the
+first copy's attempt is recorded. That costs no write here; a marker per event
+and subscription would cost one write per message to save one read per copy.
 """
 
 from __future__ import annotations
@@ -23,7 +26,7 @@ from chalicelib.core import jsontext
 from chalicelib.core.dynamo import Item
 from chalicelib.core.logging import logger
 from chalicelib.events.models import PlatformEvent
-from chalicelib.outbound import filters, ordering, queue, store, transforms
+from chalicelib.outbound import deliveries, filters, ordering, queue, store, transforms
 from chalicelib.outbound.config import get_outbound_settings
 from chalicelib.outbound.models import DispatchMessage, matches
 
@@ -98,7 +101,7 @@ def _prepared(event: PlatformEvent, subscription: Item) -> str | None:
 
 
 def enqueue(event: PlatformEvent, chosen: list[Item], *, fresh: bool = False) -> int:
-    """``fresh``: a redelivery, whose ordered messages need a new deduplication id."""
+    """``fresh``: a redelivery someone asked for, under a new delivery id (``deliveries``), so it is sent."""
     plain = body(event)
     return queue.send_batch(
         DispatchMessage(
@@ -107,7 +110,8 @@ def enqueue(event: PlatformEvent, chosen: list[Item], *, fresh: bool = False) ->
             event_id=event.event_id,
             event_type=event.type,
             body=_prepared(event, subscription) if subscription.get("transform") else plain,
-            **ordering.fields(subscription, event.event_id, event.data, fresh=fresh),
+            delivery_id=deliveries.delivery_id(event.event_id, subscription["subscriptionId"], fresh=fresh),
+            **ordering.fields(subscription, event.data),
         )
         for subscription in chosen
     )

@@ -11,15 +11,18 @@ import re
 from enum import StrEnum
 from typing import Annotated, Any
 
-from pydantic import Field, field_validator, model_validator
+from pydantic import ConfigDict, Field, field_validator, model_validator
 
-from chalicelib.core.models import JsonObject, ListResponse, RequestModel, WireModel
+from chalicelib.core.models import JsonObject, ListResponse, RequestModel, WireModel, at_least_one_of, exactly_one_of
 from chalicelib.core.timestamps import Timestamp
 from chalicelib.events.models import PlatformEvent
 from chalicelib.stats.models import UsageStats
 
 TYPE_PATTERN = re.compile(r"^(\*|[A-Za-z][A-Za-z0-9_.:-]{0,127}\*?)$")
 EVENT_TYPE = re.compile(r"^[A-Za-z][A-Za-z0-9_.:-]{0,127}$")
+# What ``_check_patterns`` enforces, as JSON Schema (the validator keeps its own messages).
+PATTERNS_SCHEMA = {"items": {"type": "string", "pattern": TYPE_PATTERN.pattern}, "minItems": 1, "maxItems": 50}
+EventTypePatterns = Annotated[list[str], Field(json_schema_extra=PATTERNS_SCHEMA)]
 Url = Annotated[str, Field(min_length=8, max_length=2048)]
 SecretRef = Annotated[str, Field(min_length=6, max_length=420)]
 Overlap = Annotated[int, Field(ge=0, le=7 * 24 * 3600)]
@@ -86,10 +89,18 @@ class SubscriptionStatus(StrEnum):
 
 
 class CreateSubscriptionRequest(RequestModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            **at_least_one_of("eventType", "eventTypes"),
+            "if": {"required": ["orderingKey"], "properties": {"orderingKey": {"not": {"type": "null"}}}},
+            "then": {"required": ["delivery"], "properties": {"delivery": {"const": "ordered"}}},
+        }
+    )
+
     tenant_id: str | None = None
     project_id: Annotated[str, Field(min_length=1, max_length=200)] | None = None
-    event_type: Annotated[str, Field(max_length=129)] | None = None
-    event_types: list[str] | None = None
+    event_type: Annotated[str, Field(max_length=129, json_schema_extra={"pattern": TYPE_PATTERN.pattern})] | None = None
+    event_types: EventTypePatterns | None = None
     endpoint_url: Url
     signing_secret_ref: SecretRef | None = None
     signature_scheme: SignatureScheme = SignatureScheme.V1
@@ -124,7 +135,7 @@ class UpdateSubscriptionRequest(RequestModel):
     """``filter: null`` or ``transform: null`` removes it; leaving the field out keeps it."""
 
     endpoint_url: Url | None = None
-    event_types: list[str] | None = None
+    event_types: EventTypePatterns | None = None
     filter: Pattern | None = None
     transform: Transform | None = None
     active: bool | None = None
@@ -236,6 +247,8 @@ class PreviewEvent(RequestModel):
 
 class PreviewRequest(RequestModel):
     """Give an ``event`` or the ``eventId`` of one of the tenant's recorded events, not both."""
+
+    model_config = ConfigDict(json_schema_extra=exactly_one_of("event", "eventId"))
 
     event: PreviewEvent | None = None
     event_id: Annotated[str, Field(min_length=1, max_length=80)] | None = None

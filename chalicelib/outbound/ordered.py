@@ -9,8 +9,9 @@ A failed attempt must hold its group back, so it is not re-sent as a new
 delayed message (later messages would overtake it): the record is reported as
 a batch item failure and its visibility timeout set to the retry delay, and
 SQS delivers that same message again first. The body cannot change between
-receives, so the attempt number comes from the delivery's latest-status item
-(one GetItem), keyed by the message's ``deliveryId``. Once a record of a group
+receives, so the attempt number comes from the delivery's latest-status item,
+keyed by the message's ``deliveryId`` and read with the batch's subscriptions
+(one BatchGetItem, ``dispatcher.prepare``). Once a record of a group
 fails, every later record of that group in the batch is reported failed too
 (``chalicelib.core.batch.handle_fifo_concurrently``), as SQS FIFO requires;
 other groups carry on. Those skipped records are made visible
@@ -29,7 +30,7 @@ from typing import Any
 from chalicelib.core import aws
 from chalicelib.core.batch import SqsRecord, handle_fifo_concurrently, pool
 from chalicelib.core.logging import logger
-from chalicelib.outbound import dispatcher, queue, store
+from chalicelib.outbound import deliveries, dispatcher, queue
 from chalicelib.outbound.config import get_outbound_settings
 from chalicelib.stats import record as stats
 
@@ -52,22 +53,22 @@ def hold(record: SqsRecord, delay: float) -> None:
 
 def handle(event: dict[str, Any]) -> dict[str, Any]:
     """Lambda entry for the FIFO queue: groups run concurrently, each group's records one after another."""
-    parsed, subscriptions = dispatcher.prepare(event)
+    batch = dispatcher.prepare(event)
 
     attempted: set[str] = set()
 
     def run(record: SqsRecord) -> None:
         attempted.add(record.message_id)
-        message = parsed[record.message_id]
+        message = batch.messages[record.message_id]
         if isinstance(message, Exception):
             raise message
-        made = store.attempts_made(message.tenant_id, message.event_id, message.subscription_id, message.delivery_id)
+        made = deliveries.attempts_so_far(batch.status(message), message.delivery_id)
         if made is None:
             logger.info("ordered delivery already finished; acknowledged", extra={"deliveryId": message.delivery_id})
             return
         current = message.model_copy(update={"attempt": made + 1, "due_at": None})
         try:
-            wait = dispatcher.deliver(current, subscriptions.get((message.tenant_id, message.subscription_id)))
+            wait = dispatcher.deliver(current, batch.subscription(message))
         except Exception:
             logger.exception("ordered dispatch record failed", extra={"messageId": record.message_id})
             raise

@@ -1,4 +1,4 @@
-"""Which FIFO message group an ordered subscription's delivery joins, and its deduplication id.
+"""Which FIFO message group an ordered subscription's delivery joins.
 
 The group is the subscription id, plus the value of the subscription's
 ``orderingKey`` (a dotted path such as ``data.repository.id``) in the event
@@ -14,7 +14,6 @@ import re
 from typing import Any
 
 from chalicelib.core.dynamo import Item
-from chalicelib.core.ids import new_id
 from chalicelib.outbound.models import DeliveryMode
 
 MAX_GROUP_ID = 128
@@ -51,17 +50,12 @@ def group(subscription: Item, data: Any) -> str:
     return f"{subscription_id}:{hashlib.sha256(value.encode()).hexdigest()[:64]}"
 
 
-def fields(subscription: Item, event_id: str, data: Any, *, fresh: bool) -> dict[str, str]:
-    """``message_group`` and ``delivery_id`` for an ordered subscription's message, nothing otherwise.
+def fields(subscription: Item, data: Any) -> dict[str, str]:
+    """``message_group`` for an ordered subscription's message, nothing otherwise.
 
-    Fan-out derives the delivery id from event and subscription, so a stream retry within SQS's
-    five-minute deduplication window is dropped by SQS; a redelivery asks for a ``fresh`` one.
+    Its ``delivery_id`` (``chalicelib.outbound.deliveries``) is then also the FIFO deduplication id, so
+    SQS drops a stream retry's copy within its five-minute window.
     """
     if not is_ordered(subscription):
         return {}
-    if fresh:
-        delivery_id = new_id("dlv")
-    else:
-        digest = hashlib.sha256(f"{event_id}\n{subscription['subscriptionId']}".encode()).hexdigest()
-        delivery_id = f"dlv_{digest[:40]}"
-    return {"message_group": group(subscription, data), "delivery_id": delivery_id}
+    return {"message_group": group(subscription, data)}

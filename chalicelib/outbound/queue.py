@@ -17,6 +17,7 @@ from typing import Any
 
 from chalicelib.core import aws
 from chalicelib.core.config import get_settings
+from chalicelib.outbound import deliveries
 from chalicelib.outbound.models import DispatchMessage
 
 MAX_DELAY_SECONDS = 900
@@ -90,8 +91,12 @@ def send_delayed(message: DispatchMessage, delay_seconds: float) -> None:
 
 
 def send_dead_letter(message: DispatchMessage, reason: str) -> None:
-    """Park a finally failed delivery; a redrive to the main queue starts a fresh schedule."""
-    parked = message.model_copy(update={"attempt": 1, "due_at": None})
+    """Park a finally failed delivery; a redrive to the main queue starts a fresh schedule, under a fresh delivery id.
+
+    The FIFO dead-letter queue deduplicates on the failed delivery's id, so parking it twice leaves one.
+    """
+    fresh = deliveries.delivery_id(message.event_id, message.subscription_id, fresh=True)
+    parked = message.model_copy(update={"attempt": 1, "due_at": None, "delivery_id": fresh})
     name = ordered_dead_letter_queue_name() if message.message_group else dead_letter_queue_name()
     params: Any = {
         "QueueUrl": queue_url(name),

@@ -15,7 +15,7 @@ from chalicelib.core.dynamo import Item
 from chalicelib.core.errors import Conflict, FieldError, NotFound, Unprocessable
 from chalicelib.core.timestamps import format_time, parse_time
 from chalicelib.events import store as events
-from chalicelib.outbound import fanout, ordering, queue, service, store
+from chalicelib.outbound import deliveries, fanout, ordering, queue, service, store
 from chalicelib.outbound.models import (
     Attempt,
     AttemptListQuery,
@@ -95,7 +95,8 @@ def recover(tenant_id: str, subscription_id: str, since: str) -> Queued:
             subscription_id=subscription_id,
             event_id=eid,
             event_type=etype,
-            **ordering.fields(item, eid, data.get(eid), fresh=True),
+            delivery_id=deliveries.delivery_id(eid, subscription_id, fresh=True),
+            **ordering.fields(item, data.get(eid)),
         )
         for eid, etype in failed
     )

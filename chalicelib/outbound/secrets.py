@@ -18,12 +18,12 @@ from __future__ import annotations
 
 import base64
 import binascii
-import json
 import secrets
 import threading
 import time
 from typing import TYPE_CHECKING
 
+from chalicelib.core import jsontext
 from chalicelib.core.errors import FieldError, Unprocessable
 from chalicelib.credentials import vault
 from chalicelib.outbound.config import get_outbound_settings
@@ -93,7 +93,7 @@ def store_generated_key(tenant_id: str, subscription_id: str, version: int) -> t
 
 def _parse(text: str) -> str:
     try:
-        document = json.loads(text)
+        document = jsontext.read(text)
     except ValueError:
         return text.strip()
     if isinstance(document, dict) and isinstance(document.get("signingSecret"), str):

@@ -17,7 +17,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from chalicelib.core.dynamo import Item
-from chalicelib.core.errors import Conflict, FieldError, NotFound, ValidationFailed
+from chalicelib.core.errors import Conflict, FieldError, NotFound, ServiceUnavailable, ValidationFailed
 from chalicelib.core.ids import new_id
 from chalicelib.core.timestamps import format_time, now_text, parse_time
 from chalicelib.core.urls import check_url
@@ -71,9 +71,21 @@ def list_page(tenant_id: str, query: SubscriptionListQuery) -> tuple[list[Subscr
     return [to_model(item) for item in page.items], page.next_cursor
 
 
-def create(tenant_id: str, request: CreateSubscriptionRequest) -> Subscription:
+def create(
+    tenant_id: str, request: CreateSubscriptionRequest, subscription_id: str | None = None
+) -> tuple[Subscription, bool]:
+    """The subscription, and whether this call created it.
+
+    ``subscription_id`` is a keyed request's (``Call.keyed_id``): when it exists the first attempt made it,
+    and it is answered as it is (a generated signing secret is shown once, so not again). A first attempt
+    that died between writing its signing secret and the subscription leaves that secret unreferenced.
+    """
+    if subscription_id is not None:
+        existing = store.SUBSCRIPTIONS.get(tenant_id, subscription_id)
+        if existing is not None:
+            return to_model(existing), False
     check_url(request.endpoint_url, "endpointUrl")
-    subscription_id = new_id("sub")
+    subscription_id = subscription_id or new_id("sub")
     now = now_text()
     if request.filter is not None:
         filters.check(request.filter)
@@ -100,9 +112,14 @@ def create(tenant_id: str, request: CreateSubscriptionRequest) -> Subscription:
         "createdAt": now,
         "updatedAt": now,
     }
-    store.SUBSCRIPTIONS.put_new(item)
+    if not store.SUBSCRIPTIONS.put_new(item):  # a concurrent repeat with the same key wrote it first
+        signing_secrets.forget(tenant_id, entry.ref, managed=entry.managed)  # this attempt's secret is nobody's
+        existing = store.SUBSCRIPTIONS.get(tenant_id, subscription_id)
+        if existing is None:
+            raise ServiceUnavailable("The subscription could not be recorded; retry the request.")
+        return to_model(existing), False
     fanout.forget_tenant(tenant_id)
-    return to_model(item, generated)
+    return to_model(item, generated), True
 
 
 def update(tenant_id: str, subscription_id: str, request: UpdateSubscriptionRequest) -> Subscription:

@@ -4,8 +4,9 @@ Subscriptions: partition ``tenantId``, sort ``subscriptionId``. The attempts
 table holds two kinds of tenant-first partitions: ``<tenantId>#<subscriptionId>``
 is a subscription's attempt log (sort ``<iso time>#<attemptId>``, newest last),
 and ``<tenantId>#<eventId>`` holds one latest-status item per subscription for
-that event, so ``GET /events/{id}`` needs one Query and no Scan. Both items of
-an attempt are written with one BatchWriteItem call.
+that event, so ``GET /events/{id}`` needs one Query and no Scan. An attempt
+writes its log item, then its status item under a condition that keeps a
+delivery's status from going back (``record_attempt``).
 """
 
 from __future__ import annotations
@@ -16,9 +17,9 @@ import json
 import time
 from typing import Any
 
-from chalicelib.core import aws
+from chalicelib.core import aws, jsontext
 from chalicelib.core.config import get_settings
-from chalicelib.core.dynamo import Item, Table, batch_get_raw, deserialize, query_from, serialize
+from chalicelib.core.dynamo import Item, Table, batch_get_tables, deserialize, query_from, serialize
 from chalicelib.core.errors import ValidationFailed
 from chalicelib.outbound.config import get_outbound_settings
 from chalicelib.outbound.models import Attempt, AttemptStatus, DeliveryStatus
@@ -46,11 +47,30 @@ def all_subscriptions(tenant_id: str) -> list[Item]:
             return items
 
 
-def batch_get_subscriptions(keys: set[tuple[str, str]]) -> dict[tuple[str, str], Item]:
-    """The subscriptions a dispatcher batch names (consistent: a disabling applies at once)."""
-    wanted = [SUBSCRIPTIONS.key(tenant, sub) for tenant, sub in sorted(keys)]
-    items = (deserialize(raw) for raw in batch_get_raw(SUBSCRIPTIONS.name, wanted, consistent=True))
-    return {(item["tenantId"], item["subscriptionId"]): item for item in items}
+def dispatch_reads(
+    subscriptions: set[tuple[str, str]], deliveries: set[tuple[str, str, str]]
+) -> tuple[dict[tuple[str, str], Item], dict[tuple[str, str, str], Item]]:
+    """A dispatcher batch's subscriptions and its deliveries' latest statuses, in one consistent BatchGetItem.
+
+    ``subscriptions`` are (tenant, subscription), ``deliveries`` (tenant, event, subscription). Consistent:
+    a disabling applies at once, and an attempt recorded a moment ago is seen.
+    """
+    found = batch_get_tables(
+        {
+            SUBSCRIPTIONS.name: [SUBSCRIPTIONS.key(tenant, sub) for tenant, sub in sorted(subscriptions)],
+            attempts_table(): [
+                {"subscriptionKey": {"S": f"{tenant}#{event}"}, "attemptKey": {"S": sub}}
+                for tenant, event, sub in sorted(deliveries)
+            ],
+        },
+        consistent=True,
+    )
+    subs = (deserialize(raw) for raw in found[SUBSCRIPTIONS.name])
+    statuses = (deserialize(raw) for raw in found[attempts_table()])
+    return (
+        {(item["tenantId"], item["subscriptionId"]): item for item in subs},
+        {(i["tenantId"], i["subscriptionKey"][len(i["tenantId"]) + 1 :], i["attemptKey"]): i for i in statuses},
+    )
 
 
 def mark_failing(tenant_id: str, subscription_id: str, now_iso: str) -> str:
@@ -97,7 +117,12 @@ def remove_fields(tenant_id: str, subscription_id: str, fields: list[str]) -> No
 
 
 def record_attempt(tenant_id: str, attempt: Attempt, delivery_id: str | None = None) -> None:
-    """Append to the subscription's log and overwrite the event's latest status (with an ordered delivery's id)."""
+    """Append to the subscription's log, then set the event's latest status for the subscription (the record).
+
+    The status never goes back within one delivery: a copy's attempt recorded late (sent again in the
+    at-least-once window) leaves a later attempt's status, or a finished one, as it is. The log goes
+    first, so a recorded status always has its log entry (recovery reads the log).
+    """
     expires_at = int(time.time()) + get_outbound_settings().attempt_retention_days * 86400
     log_item = attempt.model_dump(mode="json", by_alias=True, exclude_none=True)
     log_item.update(
@@ -127,30 +152,23 @@ def record_attempt(tenant_id: str, attempt: Attempt, delivery_id: str | None = N
     )
     if delivery_id is not None:
         status_item["deliveryId"] = delivery_id
-    request: Any = {attempts_table(): [{"PutRequest": {"Item": serialize(i)}} for i in (log_item, status_item)]}
     client = aws.dynamodb()
-    while request:
-        request = client.batch_write_item(RequestItems=request).get("UnprocessedItems") or None
-
-
-def attempts_made(tenant_id: str, event_id: str, subscription_id: str, delivery_id: str | None) -> int | None:
-    """Attempts of this ordered delivery so far; ``None`` once its final attempt is recorded.
-
-    The latest status counts only when it is this delivery's: while it is retrying, its attempts; once it
-    succeeded or failed for good, ``None`` (SQS handed the message out again because the Lambda died after
-    that attempt was recorded, or a stream retry outlived the deduplication window): nothing more to send.
-    """
-    response = aws.dynamodb().get_item(
-        TableName=attempts_table(),
-        Key={"subscriptionKey": {"S": f"{tenant_id}#{event_id}"}, "attemptKey": {"S": subscription_id}},
-        ConsistentRead=True,
-    )
-    item = deserialize(response["Item"]) if "Item" in response else None
-    if item is None or item.get("deliveryId") != delivery_id:
-        return 0
-    if item.get("status") != AttemptStatus.RETRYING:
-        return None
-    return int(item["attempts"])
+    client.put_item(TableName=attempts_table(), Item=serialize(log_item))
+    try:
+        client.put_item(
+            TableName=attempts_table(),
+            Item=serialize(status_item),
+            ConditionExpression=(
+                "attribute_not_exists(attempts) OR attribute_not_exists(deliveryId) OR deliveryId <> :delivery"
+                " OR (#status = :retrying AND attempts <= :attempt)"
+            ),
+            ExpressionAttributeNames={"#status": "status"},
+            ExpressionAttributeValues=serialize(
+                {":delivery": delivery_id or "", ":retrying": AttemptStatus.RETRYING.value, ":attempt": attempt.attempt}
+            ),
+        )
+    except client.exceptions.ConditionalCheckFailedException:
+        return  # a copy of this delivery recorded a later attempt or its end first: the status stays
 
 
 def _encode(last_key: dict[str, Any] | None) -> str | None:
@@ -165,7 +183,7 @@ def _decode(cursor: str | None) -> str | None:
     if not cursor:
         return None
     try:
-        value = json.loads(base64.urlsafe_b64decode((cursor + "=" * (-len(cursor) % 4)).encode()))
+        value = jsontext.read(base64.urlsafe_b64decode((cursor + "=" * (-len(cursor) % 4)).encode()))
     except (ValueError, binascii.Error, UnicodeDecodeError) as exc:
         raise ValidationFailed("The cursor is not valid.") from exc
     if not isinstance(value, str) or not 0 < len(value.encode()) <= 1024:  # DynamoDB's sort-key limit

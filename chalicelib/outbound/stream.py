@@ -4,12 +4,14 @@ Every event item is written by a transaction with the state it announces (or
 alone: events with no state of their own, and an inbound delivery's event, put
 before its delivery is marked, ``chalicelib.inbound.processing``). Its INSERT on the stream is
 turned into dispatch messages for the tenant's matching subscriptions and an
-entry on the EventBridge bus. A record that fails is reported as a batch item
-failure, and Lambda retries the stream from it, so an event is delivered at
-least once; a retry may enqueue it again, with the same ``webhook-id`` (the
-event id) for subscribers to drop. Modifications and TTL removals of event
-items are ignored.
-"""
+entry on the EventBridge bus. Records are handled in order and the batch stops
+at the first that fails (``core.batch.handle_stream_in_turn``): Lambda retries
+the shard from it, and nothing after it has been acted on. The failed record
+itself may have enqueued its messages before failing (the bus put comes after
+them), and a crash re-reads the whole batch: those copies carry the delivery id
+of their event and subscription, and the dispatcher sends none of them twice
+(``chalicelib.outbound.deliveries``). Modifications and TTL removals of event
+items are ignored."""
 
 from __future__ import annotations
 
@@ -41,4 +43,4 @@ def _record(raw: dict[str, Any]) -> None:
 
 def handle(event: dict[str, Any]) -> dict[str, Any]:
     """Lambda entry for the stream: ``{"batchItemFailures": [...]}`` names the first record to retry from."""
-    return handle_stream_in_turn(event, _record, raise_on_entire_batch_failure=False)
+    return handle_stream_in_turn(event, _record)

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from pydantic import Field, model_validator
+from pydantic import ConfigDict, Field, model_validator
 
-from chalicelib.core.models import RequestModel, WireModel
+from chalicelib.core.models import RequestModel, WireModel, exactly_one_of
 from chalicelib.core.timestamps import Timestamp
 
 MAX_EXPIRY_SECONDS = 24 * 3600
@@ -16,6 +16,8 @@ SubscriptionId = Annotated[str, Field(min_length=1, max_length=80)]
 
 
 class PortalSessionRequest(RequestModel):
+    model_config = ConfigDict(json_schema_extra=exactly_one_of("consumerId", "subscriptionIds"))
+
     consumer_id: Annotated[str, Field(min_length=1, max_length=200)] | None = Field(
         default=None, description="Every subscription whose projectId is this consumer id (resolved now)."
     )

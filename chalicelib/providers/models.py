@@ -5,9 +5,9 @@ from __future__ import annotations
 from enum import StrEnum
 from typing import Annotated, Any, Literal
 
-from pydantic import Field, HttpUrl, field_validator
+from pydantic import Field, field_validator
 
-from chalicelib.core.models import JsonObject, RequestModel, WireModel
+from chalicelib.core.models import HttpUrl, JsonObject, RequestModel, WireModel
 from chalicelib.core.timestamps import Timestamp
 
 
@@ -62,7 +62,7 @@ class RegisterProviderRequest(RequestModel):
     key: ProviderKey
     display_name: Annotated[str, Field(min_length=1, max_length=200)]
     category: Category = Category.GENERIC
-    auth_model: AuthModel
+    auth_model: Annotated[AuthModel, Field(json_schema_extra={"not": {"const": AuthModel.AWS_IAM.value}})]
     api_client: Annotated[str, Field(max_length=200)] | None = None
     capabilities: Annotated[list[Annotated[str, Field(min_length=1, max_length=100)]], Field(max_length=100)] = []
     base_url: HttpUrl
@@ -102,7 +102,9 @@ class Provider(WireModel):
     api_client_id: str
     capabilities: list[str]
     base_url: str
-    webhook_signature: WebhookSignature = WebhookSignature()
+    # Built without validation: validating at import would build the schema (and load pydantic's plugins) in
+    # every function that imports this module; the fields are the defaults, already valid.
+    webhook_signature: WebhookSignature = WebhookSignature.model_construct()
     built_in: bool
     configuration_schema: dict[str, Any] | None = None
     status: Literal["Registered"] = "Registered"

@@ -130,11 +130,20 @@ def _call(adapter: Adapter, run: Run, connection: Connection, context: Execution
     ids = {"providerId": connection.provider_id, "connectionId": run.connection_id, "runId": run.run_id}
     with tracing.subsegment(adapter.provider_key, annotations, ids) as span:
         try:
+            cached = secret.credential(connection)
             try:
-                result = adapter.execute(run.operation, run.parameters or {}, secret.credential(connection), context)
-            except VendorUnauthorized:
-                # The cached secret may predate a rotation: read AWSCURRENT again and try once more.
+                result = adapter.execute(run.operation, run.parameters or {}, cached, context)
+            except VendorUnauthorized as refused:
+                # The cached secret may predate a rotation: read AWSCURRENT again and, if it changed, try once
+                # more, a vendor call of its own that the guard admits like the first (held back: the next attempt).
                 credential = secret.credential(connection, refresh=True)
+                if credential == cached:
+                    raise
+                try:
+                    guard.admit(connection)
+                except guard.Held as held:
+                    message = f"{refused.message} (the retry with the credential read again waits for {held.reason})"
+                    raise VendorUnavailable(message, refused.vendor_status, held.retry_in) from None
                 result = adapter.execute(run.operation, run.parameters or {}, credential, context)
         except VendorError as exc:
             span.finish("failed", exc.vendor_status, no_answer=vendor_down(exc))

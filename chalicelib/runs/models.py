@@ -7,7 +7,7 @@ from typing import Annotated, Any
 
 from pydantic import Field
 
-from chalicelib.adapters.base import OperationSpec
+from chalicelib.adapters.models import OperationSpec
 from chalicelib.core.models import JsonObject, RequestModel, WireModel
 from chalicelib.core.timestamps import Timestamp
 

@@ -18,7 +18,6 @@ from typing import Any
 from chalicelib.core.config import get_settings
 from chalicelib.core.logging import logger
 from chalicelib.runs import store
-from chalicelib.runs.execution import cap_result
 from chalicelib.runs.models import Run, RunStatus
 
 
@@ -49,6 +48,8 @@ class PartialWriter:
 
     def _write(self, partial: Any) -> None:
         from botocore.exceptions import BotoCoreError, ClientError  # botocore is loaded by then; not at import
+
+        from chalicelib.runs.execution import cap_result  # loaded by the run being executed; not with the worker
 
         capped, _ = cap_result(partial)
         try:

@@ -2,9 +2,13 @@
 
 ``start`` validates everything a caller can get wrong (connection, operation,
 status, parameters, a usable credential) before it writes the run and enqueues it, so a 202 always
-names a run the worker can execute. ``Idempotency-Key`` is the route's concern
+names a run the worker can execute. ``Idempotency-Key`` is mostly the route's concern
 (``endpoint(idempotent=True)``): a repeat is answered with the first 202 before
-this module is reached.
+this module is reached. When the first answer was never recorded (its record
+failed to save, or the Lambda died after writing the run), the keyed run id
+finds the run instead: it is answered again and queued again while Pending, as
+the first attempt may have died before its send. A second message for one run
+is harmless: only the message that claims it (Pending -> Running) executes it.
 """
 
 from __future__ import annotations
@@ -47,7 +51,14 @@ def catalog(tenant_id: str, connection_id: str) -> OperationCatalog:
     return OperationCatalog(connection_id=connection_id, provider_id=connection.provider_id, items=items)
 
 
-def start(tenant_id: str, connection_id: str, operation: str, parameters: dict[str, Any]) -> Run:
+def start(
+    tenant_id: str, connection_id: str, operation: str, parameters: dict[str, Any], run_id: str | None = None
+) -> tuple[Run, bool]:
+    """The run, and whether this call created it; ``run_id`` is a keyed request's (``Call.keyed_id``)."""
+    if run_id is not None:
+        existing = store.get(tenant_id, run_id)
+        if existing is not None:
+            return _queued_again(existing), False
     connection = connections.get(tenant_id, connection_id)
     adapter = _adapter(tenant_id, connection)
     spec = adapter.operation(operation)
@@ -56,7 +67,7 @@ def start(tenant_id: str, connection_id: str, operation: str, parameters: dict[s
         raise Conflict(f"Connection '{connection_id}' is {connection.status}; runs need an Active connection.")
     secret.credential(connection)  # an unusable secret is the caller's 409 now, not a Failed run later
     run = Run(
-        run_id=new_id("run"),
+        run_id=run_id or new_id("run"),
         tenant_id=tenant_id,
         connection_id=connection_id,
         operation=operation,
@@ -67,16 +78,35 @@ def start(tenant_id: str, connection_id: str, operation: str, parameters: dict[s
         trace_id=current_trace_id(),
     )
     if not store.insert(run):
-        raise ServiceUnavailable("The run could not be recorded; retry the request.")
-    _enqueue_or_fail(run)
+        existing = store.get(tenant_id, run.run_id) if run_id is not None else None
+        if existing is None:
+            raise ServiceUnavailable("The run could not be recorded; retry the request.")
+        return _queued_again(existing), False  # a concurrent request with the same key wrote it first
+    _enqueue_or_fail(run, keyed=run_id is not None)
+    return run, True
+
+
+def _queued_again(run: Run) -> Run:
+    """A keyed run found again: a Pending one is sent again (the first send may never have happened)."""
+    if run.status == RunStatus.PENDING:
+        _enqueue_or_fail(run, keyed=True)
     return run
 
 
-def _enqueue_or_fail(run: Run) -> None:
+def _enqueue_or_fail(run: Run, *, keyed: bool) -> None:
+    """Queue the run; if that fails, answer 503.
+
+    A keyed run stays Pending for the repeat with the same key to queue (or the sweeper, if none comes); any
+    other run is failed first, since its caller's retry makes a new run and the sweeper must not run this one.
+    """
     try:
         queue.enqueue(queue.RunMessage(tenant_id=run.tenant_id, run_id=run.run_id, trace_id=run.trace_id))
     except Exception as exc:
         logger.exception("enqueueing run failed", extra={"runId": run.run_id})
+        if keyed:
+            raise ServiceUnavailable(
+                "The run could not be queued; repeat the request with the same Idempotency-Key."
+            ) from exc
         error = RunError(code="SERVICE_UNAVAILABLE", message="The run could not be queued.", status=503)
         store.transition(
             run.tenant_id,

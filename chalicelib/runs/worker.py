@@ -27,7 +27,6 @@ import hashlib
 from datetime import datetime
 from typing import Any
 
-from chalicelib.connections import store as connections
 from chalicelib.core import inflight
 from chalicelib.core.batch import SqsRecord, handle_in_turn
 from chalicelib.core.config import get_settings
@@ -37,7 +36,7 @@ from chalicelib.core.timestamps import now_text
 from chalicelib.events import catalog
 from chalicelib.events.emit import commit, new_event
 from chalicelib.events.models import PlatformEvent
-from chalicelib.runs import execution, queue, store
+from chalicelib.runs import queue, store
 from chalicelib.runs.models import FINAL_STATUSES, Run, RunError, RunStatus
 from chalicelib.runs.progress import PartialWriter
 from chalicelib.stats import record as stats
@@ -100,6 +99,10 @@ def process(tenant_id: str, run_id: str, message_id: str) -> int | None:
     run = claim(tenant_id, run_id, message_id)
     if run is None:
         return None
+    # The vendor side (adapters, credentials, protection) loads once a run is claimed, not with the module:
+    # the dead-letter function and the sweeper import this module and never call a vendor.
+    from chalicelib.runs import execution
+
     outcome = execution.execute(run, PartialWriter(run, message_id))
     if outcome.retry_in is not None and outcome.free:
         _wait_for_token(run, message_id, outcome.retry_in)
@@ -280,4 +283,6 @@ def run_event(run: Run) -> PlatformEvent | None:
 
 def announce(run: Run) -> None:
     """Point the connection at its latest finished run; safe to repeat (conditional update)."""
+    from chalicelib.connections import store as connections  # the connection models load once a run is finished
+
     connections.record_last_run(run.tenant_id, run.connection_id, run.run_id, run.created_at)

@@ -5,9 +5,9 @@ from __future__ import annotations
 from enum import StrEnum
 from typing import Annotated, Any
 
-from pydantic import Field, model_validator
+from pydantic import ConfigDict, Field, model_validator
 
-from chalicelib.core.models import JsonObject, RequestModel, WireModel
+from chalicelib.core.models import JsonObject, RequestModel, WireModel, exactly_one_of
 from chalicelib.core.timestamps import Timestamp
 
 
@@ -25,6 +25,8 @@ class PausedBy(StrEnum):
 
 class CreateScheduleRequest(RequestModel):
     """Exactly one of ``rate`` (``"5 minutes"``) or ``cron`` (EventBridge's six fields, evaluated in ``timezone``)."""
+
+    model_config = ConfigDict(json_schema_extra=exactly_one_of("rate", "cron"))
 
     tenant_id: str | None = None
     operation: Annotated[str, Field(min_length=1, max_length=100)]

@@ -47,7 +47,18 @@ def _traced(schedule: Schedule) -> Schedule:
     return schedule.model_copy(update={"trace_id": current_trace_id()})
 
 
-def create(tenant_id: str, connection_id: str, request: CreateScheduleRequest) -> Schedule:
+def create(
+    tenant_id: str, connection_id: str, request: CreateScheduleRequest, schedule_id: str | None = None
+) -> tuple[Schedule, bool]:
+    """The schedule, and whether this call created it.
+
+    ``schedule_id`` is a keyed request's (``Call.keyed_id``): when its item exists the first attempt made it
+    and it is answered as it is; a Scheduler schedule a first attempt left without its item is replaced.
+    """
+    if schedule_id is not None:
+        existing = store.get(tenant_id, schedule_id)
+        if existing is not None:
+            return _traced(existing), False
     connection = connections.get(tenant_id, connection_id)
     adapter = adapter_for(providers.get(tenant_id, connection.provider_id))
     parameters = adapter.operation(request.operation).validate(request.parameters)
@@ -56,7 +67,7 @@ def create(tenant_id: str, connection_id: str, request: CreateScheduleRequest) -
     at = now_text()
     paused = connection.status != ConnectionStatus.ACTIVE
     schedule = Schedule(
-        schedule_id=new_id("sched"),
+        schedule_id=schedule_id or new_id("sched"),
         tenant_id=tenant_id,
         connection_id=connection_id,
         operation=request.operation,
@@ -70,17 +81,23 @@ def create(tenant_id: str, connection_id: str, request: CreateScheduleRequest) -
         created_at=at,
         updated_at=at,
     )
-    scheduler.create(schedule)
+    if schedule_id is None:
+        scheduler.create(schedule)
+    else:
+        scheduler.update(schedule)  # creates it, or replaces one that a first attempt left without its item
     event = _event(schedule, catalog.SCHEDULE_CREATED, operation=schedule.operation, state=schedule.state.value)
     try:
         written = commit(store.TABLE.put_new_entry(store.item_of(schedule)), event)
     except Exception:
         scheduler.delete(schedule.schedule_id)
         raise
-    if not written:  # a new random id cannot exist; treat it as the store refusing
-        scheduler.delete(schedule.schedule_id)
+    if not written:
+        existing = store.get(tenant_id, schedule.schedule_id) if schedule_id is not None else None
+        if existing is not None:  # a concurrent repeat with the same key wrote it first: its schedule stays
+            return _traced(existing), False
+        scheduler.delete(schedule.schedule_id)  # a new random id cannot exist; treat it as the store refusing
         raise ServiceUnavailable("The schedule could not be recorded; retry the request.")
-    return _traced(schedule)
+    return _traced(schedule), True
 
 
 def get(tenant_id: str, connection_id: str, schedule_id: str) -> Schedule:

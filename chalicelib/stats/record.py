@@ -6,7 +6,8 @@ day series all come from one item and a count is still ONE write. ``lastAt`` is 
 writers racing in the same hour may leave a value a few milliseconds older than the newest.
 
 A handler that processes a batch opens ``collecting()``: observations are summed in memory
-and flushed as one write per (series, hour) when the batch ends. A write that fails
+and flushed as one write per (series, hour) when the batch ends. What a sender can flood
+(refused deliveries) is counted through ``Amortized``: at most one write per series a while. A write that fails
 (throttled, AWS down) is logged and dropped; counting never fails what it counts.
 """
 
@@ -14,6 +15,7 @@ from __future__ import annotations
 
 import contextvars
 import threading
+import time
 from bisect import bisect_left
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -132,6 +134,33 @@ def collecting() -> Iterator[Batch]:
         yield batch
     finally:
         _current.reset(token)
+        batch.flush()
+
+
+class Amortized:
+    """Counts a sender can flood (refused deliveries): per series, written at most once per ``interval`` seconds.
+
+    The first count of a quiet series is written at once, so the number shows up; what comes within the
+    interval is summed in this container and rides with the series' next write after it. A flood of forged
+    requests then costs one write per connection and interval per container, not one per request. What a
+    container still holds when Lambda recycles it is lost, as any best-effort count may be.
+    """
+
+    def __init__(self, interval: float) -> None:
+        self.interval = interval
+        self._lock = threading.Lock()
+        self._held: dict[str, tuple[float, Batch]] = {}
+
+    def add(self, observation: Observation, now: float | None = None) -> None:
+        moment = time.monotonic() if now is None else now
+        series = series_key(observation.tenant_id, observation.subject, observation.subject_id)
+        with self._lock:
+            due, batch = self._held.get(series, (moment, Batch()))
+            batch.add(observation)
+            if moment < due:
+                self._held[series] = (due, batch)
+                return
+            self._held[series] = (moment + self.interval, Batch())
         batch.flush()
 
 

@@ -20,8 +20,9 @@ from typing import Any
 from chalicelib.core import aws
 from chalicelib.core.config import get_settings
 from chalicelib.core.logging import logger
-from chalicelib.credentials import rotation, store, vault, versions
+from chalicelib.credentials import store, vault, versions
 from chalicelib.credentials.store import RotationState, RotationStatus
+from chalicelib.rotation import service as rotation
 
 
 def table() -> str:

@@ -1,1 +1,1 @@
-"""Platform self-checks and API description."""
+"""Platform self-checks and the pages that render the API description."""

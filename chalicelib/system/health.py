@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextvars
 from concurrent.futures import ThreadPoolExecutor
 from typing import Literal
 
@@ -45,7 +46,10 @@ def _run(name: str) -> DependencyCheck:
 
 
 def check_platform() -> PlatformHealth:
+    """The three checks at once, each in a copy of the request's context (its trace id, and locally the
+    function whose role the calls are made under, which ``make iam`` checks)."""
+    parent = contextvars.copy_context()
     with ThreadPoolExecutor(max_workers=len(CHECKS)) as pool:
-        checks = list(pool.map(_run, CHECKS))
+        checks = list(pool.map(lambda name: parent.copy().run(_run, name), CHECKS))
     healthy = all(check.status == "Healthy" for check in checks)
     return PlatformHealth(status="Healthy" if healthy else "Unhealthy", checks=checks)

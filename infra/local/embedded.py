@@ -140,6 +140,7 @@ class Workers:
 
         from chalicelib.core import aws
         from chalicelib.core.config import get_settings
+        from infra.local.calls import record_calls
         from infra.local.provision import provision
         from infra.local.rotation import install as install_rotation
         from infra.local.run_schedules import run_schedules
@@ -148,6 +149,7 @@ class Workers:
         from infra.local.stream_poller import discover_stream_pollers
 
         aws.session()  # reads AWS_FAULTS: a bad value stops the start with its message
+        record_calls(aws.session(), os.environ)  # for `make iam`, when IAM_CALL_LOG asks; before any client
         provision(get_settings().resource_prefix, region=region)
         # The pollers play Lambda's event source mappings, which are AWS, not our code: AWS_FAULTS spares them.
         dynamodb = boto3.client("dynamodb", region_name=region)

@@ -24,6 +24,10 @@ from chalice.local import LocalGateway, LocalGatewayException
 from chalicelib.api.rendering import error_response
 from chalicelib.core.context import set_trace_id, trace_id_from_headers
 from chalicelib.core.errors import NotFound
+from infra.local.calls import acting_as
+
+# The function Chalice deploys the REST API as (role ApiHandlerRole in the packaged template).
+API_FUNCTION = "api_handler"
 
 
 @dataclass
@@ -83,9 +87,10 @@ class LocalApi:
 
     def handle(self, method: str, path: str, headers: dict[str, str], body: bytes) -> GatewayResponse:
         try:
-            raw: dict[str, Any] = self._gateway.handle_request(
-                method=method.upper(), path=path, headers=headers, body=body
-            )
+            with acting_as(API_FUNCTION):
+                raw: dict[str, Any] = self._gateway.handle_request(
+                    method=method.upper(), path=path, headers=headers, body=body
+                )
         except LocalGatewayException:
             lowered = {k.lower(): v for k, v in headers.items()}
             trace_id = trace_id_from_headers(lowered.get("traceparent"), lowered.get("x-correlation-id"))

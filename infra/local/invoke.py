@@ -18,6 +18,8 @@ from typing import Any
 from chalice.app import BaseEventSourceConfig, Chalice, LambdaFunction
 from chalice.config import Config
 
+from infra.local.calls import acting_as
+
 PROJECT_DIR = Path(__file__).resolve().parents[2]
 # moto's default account; ARNs in local events use it so they match the queues' ARNs.
 LOCAL_ACCOUNT = "123456789012"
@@ -66,4 +68,5 @@ class LocalFunction:
             aws_request_id=str(uuid.uuid4()),
             deadline=time.monotonic() + self.timeout,
         )
-        return self.handler(event, context)
+        with acting_as(self.name):
+            return self.handler(event, context)

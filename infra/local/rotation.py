@@ -31,6 +31,7 @@ from typing import Any
 
 from chalice.app import Chalice
 
+from chalicelib.core.config import get_settings
 from infra.local.atomic_writes import secrets_lock
 from infra.local.invoke import LocalFunction
 
@@ -121,7 +122,10 @@ def install(app: Chalice, stage: str, region: str) -> LocalFunction | None:
     if not functions:
         return None
     function = LocalFunction(app, functions[0], stage, region)
-    _rotations[function.function_name] = LocalRotation(function)
+    # Registered under the name the API's RotateSecret gives (ROTATION_FUNCTION_ARN), which the deployed
+    # template sets; by default that is the name Chalice would deploy the function as.
+    named = get_settings().rotation_function_arn.rsplit(":", 1)[-1] or function.function_name
+    _rotations[named] = LocalRotation(function)
     if not getattr(SecretsManagerBackend.rotate_secret, "__local__", False):
         SecretsManagerBackend.rotate_secret = _rotate_secret(SecretsManagerBackend.rotate_secret)  # type: ignore[method-assign]
     return function

@@ -36,11 +36,11 @@ def _environment(port: int) -> dict[str, str]:
         "PUBLIC_BASE_URL": f"http://127.0.0.1:{port}",  # so webhookUrl is a URL a local sender can post to
         # The live WebSocket API's @connections endpoint is served on the same port (infra/local/live.py).
         "LIVE_ENDPOINT_URL": f"http://127.0.0.1:{port}",
-        # The embedded AWS's RotateSecret runs this function (infra/local/rotation.py).
+        # The embedded AWS's RotateSecret runs this function (infra/local/rotation.py); `make iam` gives the
+        # packaged template's ARN instead, so that the IAM check sees the one a deployed API names.
         "ROTATION_INVOKER": "secretsmanager",
-        "ROTATION_FUNCTION_ARN": (
-            f"arn:aws:lambda:{region}:{LOCAL_ACCOUNT}:function:integration-platform-{STAGE}-credential_rotation"
-        ),
+        "ROTATION_FUNCTION_ARN": os.environ.get("ROTATION_FUNCTION_ARN")
+        or f"arn:aws:lambda:{region}:{LOCAL_ACCOUNT}:function:integration-platform-{STAGE}-credential_rotation",
     }
 
 

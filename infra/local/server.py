@@ -21,6 +21,7 @@ from typing import Any, cast
 from urllib.parse import parse_qsl, unquote, urlsplit
 
 from chalicelib.api.rendering import error_response
+from chalicelib.core import jsontext
 from chalicelib.core.context import set_trace_id, trace_id_from_headers
 from chalicelib.core.errors import ApiError, PayloadTooLarge, ValidationFailed
 from infra.local.embedded import JWKS_PATH
@@ -159,7 +160,7 @@ class _Handler(BaseHTTPRequestHandler):
         if self.command == "GET":
             return GatewayResponse(200, json_type, b'{"available": true}')
         try:
-            tenant = json.loads(self._read_body() or b"{}").get("tenant")
+            tenant = jsontext.read(self._read_body() or b"{}").get("tenant")
         except (ValueError, AttributeError, ApiError):
             tenant = None
         if self.command != "POST" or not isinstance(tenant, str) or not tenant.strip() or len(tenant) > 100:

@@ -5,13 +5,16 @@ the packaged mapping's ``TRIM_HORIZON`` does) and hands the handler batches
 shaped as Lambda delivers them: binary attributes in base64 and the stream's
 ARN on every record. With ``ReportBatchItemFailures`` a reported record and
 every record after it are retried, in order, until they succeed, as Lambda
-retries a shard from the failed sequence number.
+retries a shard from the failed sequence number; a batch that keeps failing is
+retried after a pause that doubles from half a second up to 8 s, with jitter,
+so a sick dependency is not hammered.
 """
 
 from __future__ import annotations
 
 import base64
 import logging
+import random
 import threading
 from datetime import datetime
 from typing import Any
@@ -22,6 +25,13 @@ from infra.local.invoke import LocalFunction
 
 log = logging.getLogger(__name__)
 RETRY_PAUSE_SECONDS = 0.5
+MAX_RETRY_PAUSE_SECONDS = 8.0
+
+
+def retry_pause(failures: int) -> float:
+    """Equal jitter over a ceiling that doubles with each failure in a row: never zero, never in step."""
+    ceiling: float = min(MAX_RETRY_PAUSE_SECONDS, RETRY_PAUSE_SECONDS * 2.0 ** max(0, failures - 1))
+    return ceiling / 2 + random.uniform(0, ceiling / 2)
 
 
 def _lambda_value(value: Any) -> Any:
@@ -102,14 +112,17 @@ class StreamPoller:
         return position
 
     def run(self, stop: threading.Event) -> None:
+        failures = 0
         while not stop.is_set():
             try:
                 done = self.poll_once()
+                stuck = bool(self._pending) and not done
             except Exception:
                 log.exception("reading the %s stream failed; retrying", self.table_name)
-                done = 0
-            if self._pending and not done:
-                stop.wait(RETRY_PAUSE_SECONDS)
+                done, stuck = 0, True
+            failures = failures + 1 if stuck else 0
+            if failures:
+                stop.wait(retry_pause(failures))
             elif not done:
                 stop.wait(0.1)
 

@@ -21,6 +21,12 @@ time, which unpacking does not preserve.
 - What nothing imports is left out (``infra.package.trim``), and a library's
   ``METADATA`` keeps its headers (name, version, requirements: what
   ``importlib.metadata`` reads) without the long description, its README.
+- The same inputs give the same bytes (docs/deploy.md "Reproducible package"):
+  the zip Chalice writes carries the times and order in which files landed on
+  this disk (its wheel cache, the working tree) and their modes; here every
+  entry gets one fixed time, mode and system, in name order. Bytecode depends
+  on the source alone (``unchecked-hash`` stores no time; since 3.11 marshal
+  writes a set constant's members sorted, not in per-process hash order).
 
     python -m infra.package.finish build/deployment.zip [--max-mb 8]
 """
@@ -43,9 +49,10 @@ MAX_MB = 8.0
 MB = 1024 * 1024
 OURS = ("app.py", "chalicelib/")
 LAMBDA_ROOT = "/var/task"
-# Fixed times keep the zip identical from one build to the next for the same inputs.
+# One time, mode and system for every entry keep the zip identical from one build to the next.
 EPOCH = (1980, 1, 1, 0, 0, 0)
 FILE_MODE = 0o100644 << 16
+UNIX = 3
 
 
 class PackagingError(Exception):
@@ -100,22 +107,19 @@ def finish(archive: Path) -> tuple[int, int]:
         tops = sorted({name.split("/")[0] for name in sources if not ours(name)})
         _compile(root, [name for name in sources if ours(name)], in_place=False)
         _compile(root, tops, in_place=True)
+        # A library module ships as its bytecode, beside where its source was; ours add their __pycache__.
+        names = [info.filename + "c" * (info.filename.endswith(".py") and not ours(info.filename)) for info in kept]
+        ours_compiled = [*root.glob("chalicelib/**/__pycache__/*.pyc"), *root.glob("__pycache__/*.pyc")]
+        names += [pyc.relative_to(root).as_posix() for pyc in ours_compiled]
         output = io.BytesIO()
         with zipfile.ZipFile(output, "w", zipfile.ZIP_DEFLATED, compresslevel=9) as out:
-            for info in kept:
-                name = info.filename
+            for name in sorted(names):
                 if name.endswith(".so"):
                     _strip(root / name)
-                if name.endswith(".py") and not ours(name):
-                    name += "c"
-                    info = _entry(name)
                 content = (root / name).read_bytes()
                 if _is_metadata(name):
                     content = metadata_headers(content)
-                out.writestr(info, content)
-            for pyc in sorted(root.glob("chalicelib/**/__pycache__/*.pyc")) + sorted(root.glob("__pycache__/*.pyc")):
-                name = pyc.relative_to(root).as_posix()
-                out.writestr(_entry(name), pyc.read_bytes())
+                out.writestr(_entry(name), content)
     archive.write_bytes(output.getvalue())
     return len(source.infolist()) - len(kept), len(sources)
 
@@ -139,6 +143,7 @@ def _stale_bytecode(name: str) -> bool:
 def _entry(name: str) -> zipfile.ZipInfo:
     entry = zipfile.ZipInfo(name, date_time=EPOCH)
     entry.external_attr = FILE_MODE
+    entry.create_system = UNIX
     entry.compress_type = zipfile.ZIP_DEFLATED
     return entry
 

@@ -40,6 +40,40 @@ def test_unknown_version_is_406(client: ApiClient, accept: str) -> None:
     error_of(client.get(PROVIDERS, headers={"Accept": accept}), 406, "NOT_ACCEPTABLE")
 
 
+@pytest.mark.parametrize(
+    ("path", "accept"),
+    [
+        ("/console", "text/html"),
+        ("/portal", "text/html"),
+        ("/docs", "text/html"),
+        ("/console", "text/*"),
+        ("/console", "text/html, application/xhtml+xml, application/xml;q=0.9, */*;q=0.8"),
+        ("/console/console.js", "text/javascript"),
+        ("/console/console.css", "text/css, */*;q=0.1"),
+    ],
+)
+def test_a_page_is_served_to_the_media_types_it_produces(client: ApiClient, path: str, accept: str) -> None:
+    reply = client.get(path, headers={"Accept": accept}, token="")
+    assert reply.status == 200, reply.body
+    assert (reply.header("Content-Type") or "").startswith("text/")
+
+
+@pytest.mark.parametrize(
+    ("path", "accept"),
+    [("/console", "application/vnd.connectsoft.integration.v1+json"), ("/docs", "application/json")],
+)
+def test_a_page_refuses_a_json_only_accept(client: ApiClient, path: str, accept: str) -> None:
+    error_of(client.get(path, headers={"Accept": accept}, token=""), 406, "NOT_ACCEPTABLE")
+
+
+@pytest.mark.parametrize("accept", ["text/event-stream", "application/json, text/event-stream", None])
+def test_get_mcp_is_405_allowing_post(client: ApiClient, accept: str | None) -> None:
+    """The streamable-HTTP transport: a server that offers no event stream answers GET with 405 (docs/mcp.md)."""
+    reply = client.get("/mcp", headers={"Accept": accept} if accept else {})
+    error_of(reply, 405, "METHOD_NOT_ALLOWED")
+    assert reply.header("Allow") == "POST"
+
+
 @pytest.mark.parametrize("raw", [b"{", b'{"key": }', b"\xff\xfe", b"[" * 100_000])
 def test_malformed_json_is_400_with_details(client: ApiClient, raw: bytes) -> None:
     error = error_of(client.post(PROVIDERS, body=raw, headers=JSON), 400, "VALIDATION_ERROR")

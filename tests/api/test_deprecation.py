@@ -14,10 +14,10 @@ from chalice.test import Client
 from chalicelib.api import routing
 from chalicelib.api.deprecation import Deprecation, deprecated_field
 from chalicelib.api.middleware import http_middleware
+from chalicelib.api.openapi import build_document
 from chalicelib.api.routing import Call, endpoint
 from chalicelib.core.errors import NotFound
 from chalicelib.core.models import RequestModel
-from chalicelib.system.openapi import build_document
 
 OLD_ROUTE = Deprecation(since=date(2026, 11, 1), sunset=date(2027, 5, 1), doc="https://docs.example/migrate-echo")
 OLD_FIELD = Deprecation(since=date(2026, 10, 1), sunset=date(2027, 3, 1), doc="https://docs.example/echo-name")
@@ -44,7 +44,7 @@ def client() -> Iterator[Client]:
             raise NotFound("Nothing here.")
         return {"ok": True}
 
-    @endpoint(blueprint, "/echo", "POST", summary="Echo", tag="Test", scope=None, request=EchoRequest)
+    @endpoint(blueprint, "/echo", "POST", summary="Echo", tag="Test", scope=None, request=f"{__name__}.EchoRequest")
     def echo(call: Call) -> dict[str, Any]:
         return {"text": call.body.text}
 

@@ -14,6 +14,7 @@ from chalicelib.core.config import get_settings
 from infra.local.dev_issuer import DevIssuer
 from tests.api.expect import client_for, error_of
 from tests.support.api_client import ApiClient
+from tests.support.waiting import WAIT_SECONDS, poll
 
 PROVIDER = {"key": "acme", "displayName": "Acme", "authModel": "ApiKey", "baseUrl": "https://api.acme.example"}
 CONNECTION = {"providerId": "prov-github", "displayName": "GH", "credentials": {"token": "tok-idem"}}
@@ -105,7 +106,7 @@ def test_a_duplicate_while_the_first_runs_is_409(client: ApiClient) -> None:
     def slow_store(params: dict[str, Any], **_: Any) -> None:
         if params.get("TableName", "").endswith("-providers"):  # the first request is storing its provider
             entered.set()
-            release.wait(5)
+            release.wait(WAIT_SECONDS)  # held until the duplicate has been answered
 
     events = aws.dynamodb().meta.events
     events.register("provide-client-params.dynamodb.PutItem", slow_store, unique_id="slow-store")
@@ -116,13 +117,13 @@ def test_a_duplicate_while_the_first_runs_is_409(client: ApiClient) -> None:
     )
     try:
         first.start()
-        assert entered.wait(5)
+        poll(entered.is_set, "the first request to reach its store")
         duplicate = client.post("/integrations/providers", PROVIDER, headers=headers)
         error_of(duplicate, 409, "IDEMPOTENCY_KEY_IN_PROGRESS")
         assert duplicate.header("Retry-After") == "1"
     finally:
         release.set()
-        first.join(5)
+        poll(lambda: not first.is_alive(), "the first request to finish")
         events.unregister("provide-client-params.dynamodb.PutItem", unique_id="slow-store")
     assert results[0].status == 201
 

@@ -7,6 +7,7 @@ that nothing was stored.
 
 from __future__ import annotations
 
+import base64
 import json
 from typing import Any
 
@@ -74,6 +75,27 @@ def test_publish_refuses_nesting_deeper_than_dynamodb_stores(client: ApiClient, 
     )
     assert error["details"][0]["field"] == "data.d" + "[0]" * 30 and "32" in error["details"][0]["message"]
     assert event_count(tenant) == 0
+
+
+DEEP = "[" * 1000 + "]" * 1000  # Python's json.loads raises RecursionError here
+
+
+def test_every_body_and_cursor_nested_past_any_parser_is_a_400(client: ApiClient, local_api: object) -> None:
+    """Bodies and cursors go through the one guarded reader (chalicelib.core.jsontext.read); none is a 500."""
+    for raw in (DEEP, f'{{"type": "Deep", "data": {DEEP}}}'):
+        error = error_of(post_raw(client, "/events", raw), 400, "VALIDATION_ERROR")
+        assert error["message"] == "The request body is nested too deeply."
+    sub = client.post("/webhooks/subscriptions", {"eventTypes": ["*"], "endpointUrl": "http://127.0.0.1:9/x"}).json
+    one = f"/webhooks/subscriptions/{sub['subscriptionId']}"
+    session = client.post("/webhooks/portal-sessions", {"subscriptionIds": [sub["subscriptionId"]]})
+    portal = ApiClient(local_api, session.json["token"])  # type: ignore[arg-type]
+    patched = portal.request("PATCH", one, body=DEEP.encode(), headers={"Content-Type": "application/json"})
+    assert error_of(patched, 400, "VALIDATION_ERROR")["message"] == "The request body is nested too deeply."
+    cursor = base64.urlsafe_b64encode(DEEP.encode()).decode().rstrip("=")
+    for path in ("/webhooks/subscriptions", f"{one}/attempts"):  # core.dynamo's and the attempts log's cursors
+        assert error_of(client.get(f"{path}?cursor={cursor}"), 400, "VALIDATION_ERROR")["message"] == (
+            "The cursor is not valid."
+        )
 
 
 def test_published_text_and_numbers_round_trip_exactly(client: ApiClient) -> None:

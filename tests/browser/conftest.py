@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import shutil
 import tempfile
-import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -18,6 +17,7 @@ from typing import Any
 import pytest
 
 from tests.e2e.conftest import PROJECT_DIR, LocalRuntime, local_runtime
+from tests.support.waiting import poll
 
 __all__ = ["local_runtime"]
 SCREENSHOTS = PROJECT_DIR / "build" / "screenshots"
@@ -35,7 +35,6 @@ FLAGS = (
     "--disable-dev-shm-usage",
     "--window-size=1280,900",
 )
-WAIT_SECONDS = 30.0
 
 
 class Page:
@@ -51,16 +50,13 @@ class Page:
         self.driver.get(f"{self.base_url}{path}{hash_route}")
 
     def wait(self, check: Callable[[], Any], what: str) -> Any:
-        deadline = time.monotonic() + WAIT_SECONDS
-        while time.monotonic() < deadline:
+        def look() -> Any:
             try:
-                found = check()
+                return check()
             except Exception:  # a stale or absent element: look again
-                found = None
-            if found:
-                return found
-            time.sleep(0.1)
-        pytest.fail(f"{what} did not happen within {WAIT_SECONDS:g}s; page:\n{self.driver.page_source[:3000]}")
+                return None
+
+        return poll(look, what, explain=lambda: f"page:\n{self.driver.page_source[:3000]}", interval=0.1)
 
     def route(self, hash_route: str) -> None:
         """Go to a console view and wait until it has rendered (main[data-loaded] names the route)."""

@@ -158,6 +158,14 @@ def test_dead_letters_are_listed_and_redriven(console: Page, scenario: Scenario)
     console.no_console_errors()
 
 
+def test_signed_out_the_sign_in_page_shows_no_navigation(console: Page) -> None:
+    console.css("#sign-out").click()
+    console.wait(lambda: console.all("#sign-in"), "the sign-in form")
+    assert not console.css("#nav").is_displayed() and not console.css("#sign-out").is_displayed()
+    console.screenshot("console-signed-out")
+    console.no_console_errors()
+
+
 def test_an_api_key_signs_in_too(console: Page, scenario: Scenario) -> None:
     scopes = ["integration.connections.read", "metrics.read", "events.read"]  # events.read: live updates too
     key = scenario.call("POST", "/auth/api-keys", {"name": "console", "scopes": scopes})

@@ -11,15 +11,18 @@ from typing import Any
 import pytest
 
 from chalicelib.connections import lifecycle, service, store
+from chalicelib.connections.health import check_for_sweep
 from chalicelib.connections.models import ConnectionStatus, CreateConnectionRequest
 from chalicelib.core import aws
 from chalicelib.core.config import get_settings
 from chalicelib.credentials import vault
 from chalicelib.health import sweep
 from tests.support.api_client import ApiClient
+from tests.support.aws_calls import aws_calls
 from tests.support.events import recorded
 from tests.support.fake_vendor import FakeVendor, rate_limited, serve_vendor, server_error
-from tests.support.run_driver import connect, invoke, queue_url
+from tests.support.mcp_server import serve_mcp
+from tests.support.run_driver import connect, invoke, queue_url, settings
 
 TOKEN = "vendor-token-1"
 BASE = "/integrations/connections"
@@ -123,7 +126,7 @@ def test_sweep_pages_every_shard_and_one_vendor_down_does_not_stop_the_rest(vend
             credential_ref="kv://sweep/token",
             configuration={"baseUrl": down if n % 10 == 0 else vendor.url},
         )
-        ids.append(service.create(tenant, request).connection_id)
+        ids.append(service.create(tenant, request)[0].connection_id)
     inactive = ids[1]
     lifecycle.set_status(tenant, inactive, ConnectionStatus.INACTIVE)
     vendor.fail_next(server_error())  # one more vendor failure in the middle of the sweep
@@ -152,3 +155,66 @@ def test_a_sweep_check_records_an_unusable_secret_as_unhealthy(
     health = client.get(f"{BASE}/{connection_id}/health").json
     assert health["status"] == "Unhealthy" and "scheduled for deletion" in health["message"]
     assert statuses(health)["credential"] == "failed" and vendor.api_requests() == []
+
+
+# One call a minute: every call after the first within a test is inside the window, however slow the machine.
+ONE_A_MINUTE = {"rateLimit": {"requestsPerSecond": 1 / 60, "burst": 1}}
+
+
+def test_test_and_check_take_the_vendor_rate_limit_like_runs(client: ApiClient, vendor: FakeVendor) -> None:
+    connection_id = connect(client, vendor.url, configuration=ONE_A_MINUTE)
+    assert client.post(f"{BASE}/{connection_id}/test").json["connectionTest"]["success"] is True
+    for path in ("test", "health/check"):
+        held = client.post(f"{BASE}/{connection_id}/{path}")
+        assert held.status == 429 and held.json["error"]["code"] == "RATE_LIMIT_EXCEEDED", held.body
+        assert 1 <= int(held.header("Retry-After") or 0) <= 60
+    assert len(vendor.api_requests()) == 1  # the two held calls never reached the vendor
+    assert client.get(f"{BASE}/{connection_id}/health").json["status"] == "Unknown"  # a held check records nothing
+
+
+def test_health_checks_count_toward_the_breaker_and_an_open_one_refuses_them(
+    client: ApiClient, vendor: FakeVendor, tenant: str
+) -> None:
+    connection_id = connect(client, vendor.url)
+    vendor.fail_next(server_error(), server_error())
+    with settings(BREAKER_FAILURE_THRESHOLD="2", BREAKER_COOLDOWN_SECONDS="600"):
+        assert client.post(f"{BASE}/{connection_id}/health/check").json["status"] == "Unhealthy"
+        assert client.post(f"{BASE}/{connection_id}/test").json["connectionTest"]["success"] is False
+        refused = client.post(f"{BASE}/{connection_id}/test")
+        checked = client.post(f"{BASE}/{connection_id}/health/check")
+    for reply in (refused, checked):
+        assert reply.status == 503 and reply.json["error"]["code"] == "CIRCUIT_OPEN", reply.body
+        assert 500 < int(reply.header("Retry-After") or 0) <= 600
+    assert len(vendor.api_requests()) == 2
+
+
+def test_a_sweep_check_held_back_is_deferred_a_few_times_without_calling_the_vendor(
+    client: ApiClient, vendor: FakeVendor, tenant: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    connection_id = connect(client, vendor.url, configuration=ONE_A_MINUTE)
+    client.post(f"{BASE}/{connection_id}/test")  # takes the minute's call
+    monkeypatch.setattr(sweep, "MAX_DELAY_SECONDS", 0)  # a deferred job shows again at once
+    url = queue_url(get_settings().queue_name("health-checks"))
+    job = {"kind": "check", "tenantId": tenant, "connectionId": connection_id, "sweepId": "sweep-held"}
+    aws.sqs().send_message(QueueUrl=url, MessageBody=json.dumps(job))
+    assert drain(tenant)["check"] == 1 + sweep.MAX_DEFERRALS  # each try deferred it once more, then it was let go
+    assert len(vendor.api_requests()) == 1
+    assert client.get(f"{BASE}/{connection_id}/health").json["status"] == "Unknown"
+
+
+def test_an_mcp_tool_list_is_written_only_when_it_changed(client: ApiClient, tenant: str) -> None:
+    """A catalogue is up to 200 KB: the test, the check and the sweep leave it alone while the server lists the same."""
+    with serve_mcp(json_response=True, token=TOKEN) as url:
+        connection_id = connect(client, url, provider_id="prov-mcp", credentials={"token": TOKEN})
+        with aws_calls() as first:
+            assert client.post(f"{BASE}/{connection_id}/test").json["connectionTest"]["success"] is True
+        with aws_calls() as again:
+            assert client.post(f"{BASE}/{connection_id}/test").status == 200
+            assert client.post(f"{BASE}/{connection_id}/health/check").json["status"] == "Healthy"
+            assert check_for_sweep(tenant, connection_id, "sweep-tools")
+    assert [call.operation for call in first if b"discoveredTools" in call.body] == ["dynamodb.UpdateItem"]
+    assert [call for call in again if b"discoveredTools" in call.body] == []
+    assert sorted(op["id"] for op in client.get(f"{BASE}/{connection_id}/operations").json["items"]) == [
+        "add",
+        "explode",
+    ]

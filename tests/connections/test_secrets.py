@@ -15,7 +15,7 @@ from chalicelib.connections import store
 from chalicelib.core import aws
 from chalicelib.core.config import get_settings
 from chalicelib.core.logging import logger
-from chalicelib.credentials.rotation import register_local_invoker
+from chalicelib.rotation.service import register_local_invoker
 from tests.api.expect import error_of, fields_of
 from tests.core.env import settings_env
 from tests.runs.conftest import PR

@@ -110,17 +110,27 @@ def test_in_turn_reports_exactly_the_failed_records_in_order() -> None:
     assert [str(error) for error in failed.value.errors] == ["bad"]
 
 
-def test_stream_failures_are_named_by_sequence_number() -> None:
+def test_a_stream_batch_stops_at_its_first_failure_and_reports_it_and_every_later_record() -> None:
+    """Lambda retries a shard from the first failed record: nothing after it may have been acted on."""
+    run: list[str] = []
+
     def handle(item: dict[str, Any]) -> None:
+        run.append(item["eventID"])
         if item["eventName"] == "REMOVE":
             raise RuntimeError("no")
 
     def change(sequence: str, name: str) -> dict[str, Any]:
         return {"eventID": sequence, "eventName": name, "dynamodb": {"SequenceNumber": sequence}}
 
-    event = {"Records": [change("100", "INSERT"), change("200", "REMOVE"), change("300", "REMOVE")]}
-    response = handle_stream_in_turn(event, handle, raise_on_entire_batch_failure=False)
+    event = {"Records": [change("100", "INSERT"), change("200", "REMOVE"), change("300", "INSERT")]}
+    response = handle_stream_in_turn(event, handle)
     assert response == {"batchItemFailures": [{"itemIdentifier": "200"}, {"itemIdentifier": "300"}]}
+    assert run == ["100", "200"]
+    run.clear()
+    first_fails = {"Records": [change("200", "REMOVE"), change("300", "INSERT")]}
+    assert len(handle_stream_in_turn(first_fails, handle)["batchItemFailures"]) == 2  # no EntireBatchFailed
+    assert run == ["200"]
+    assert handle_stream_in_turn({"Records": [change("300", "INSERT")]}, handle) == {"batchItemFailures": []}
 
 
 def test_a_record_exposes_the_attributes_handlers_read() -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import Any
 
 import boto3
@@ -135,6 +136,19 @@ def test_every_call_fails_at_fraction_one_and_a_failed_write_has_no_effect(
     assert outcome(aws.sqs().list_queues) == "ok", "other services are untouched"
     faulty(None)
     assert "Item" not in aws.dynamodb().get_item(TableName=table, Key=item)
+
+
+def test_faults_stop_once_the_stop_file_exists(
+    faulty: Callable[..., None], monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    stop = tmp_path / "faults-off"
+    monkeypatch.setenv(faults.STOP_VARIABLE, str(stop))
+    faulty("sqs=1")
+    assert outcome(aws.sqs().list_queues) != "ok"
+    stop.touch()
+    assert [outcome(aws.sqs().list_queues) for _ in range(3)] == ["ok"] * 3
+    stop.unlink()
+    assert outcome(aws.sqs().list_queues) == "ok", "stopped for good"
 
 
 @pytest.mark.parametrize(

@@ -29,7 +29,19 @@ NOT_ON_A_HANDLERS_PATH = (
     "chalicelib.adapters.github",
     "chalicelib.adapters.mcp",
     "cryptography",  # v1a signing keys, SNS and JWT signatures load it on use
+    # Vendor calls load the adapter machinery when they happen (connections.health._report, connections.secret,
+    # runs.worker.process), so the dead-letter, sweep, rotation and run functions do not pay for it at init.
+    "chalicelib.adapters.auth",
+    "chalicelib.adapters.base",
+    "chalicelib.adapters.http",
+    "chalicelib.adapters.registry",
+    "chalicelib.providers.catalog",  # builds (and validates) every built-in provider
+    "chalicelib.connections.service",  # the API's side of connections
+    "pydantic.networks",  # core.models.HttpUrl validates URLs with pydantic-core directly
 )
+# What registering the API's routes may load (chalicelib/api/routing.py): the request pipeline, not a domain package;
+# each view imports its services, and a declaration names its models by dotted path.
+API_INIT_PACKAGES = ("chalicelib.api", "chalicelib.core", "chalicelib.auth", "chalicelib.ratelimit")
 
 
 def handler_modules() -> dict[str, list[str]]:
@@ -101,3 +113,35 @@ def test_the_inbound_consumer_loads_no_part_of_the_request_path() -> None:
     request_path = ("chalicelib.inbound.service", "chalicelib.inbound.signatures", "chalicelib.connections")
     assert [name for name in loaded if name.startswith(request_path)] == []
     assert "chalicelib.runs.store" not in loaded  # only a status notification records on its run
+
+
+def test_the_api_registers_its_routes_without_any_domain_module() -> None:
+    loaded = loaded_modules("app.app", [])
+    modules = loaded["modules"]
+    assert isinstance(modules, list) and "chalicelib.api.connections" in modules
+    ours = [name for name in modules if name.startswith("chalicelib.")]
+    assert [name for name in ours if not name.startswith(API_INIT_PACKAGES)] == []
+    assert [name for name in ours if name.endswith("models")] == []
+    assert "chalicelib.auth.api_keys" not in modules  # loaded by the first request that sends an API key
+
+
+def loaded_by(module: str) -> list[str]:
+    """Every module ``import module`` loads in a fresh interpreter."""
+    code = f"import json, sys\nimport {module}\nprint(json.dumps(sorted(sys.modules)))\n"
+    env = {k: v for k, v in os.environ.items() if k != "_HANDLER"}
+    done = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True, check=True)
+    modules: list[str] = json.loads(done.stdout.splitlines()[-1])
+    return modules
+
+
+def test_models_import_no_behaviour() -> None:
+    """A stored shape is read by most functions before anything else: it must not drag code in with it."""
+    runs = loaded_by("chalicelib.runs.models")
+    assert [
+        name for name in runs if name.startswith("chalicelib.adapters.") and name != "chalicelib.adapters.models"
+    ] == []
+    assert [name for name in runs if name in {"chalicelib.core.http", "chalicelib.core.urls", "urllib.request"}] == []
+    for module in ("chalicelib.connections.models", "chalicelib.providers.models"):
+        loaded = loaded_by(module)
+        assert "importlib.metadata" not in loaded and "pydantic.networks" not in loaded, module
+        assert "pydantic.plugin._loader" not in loaded, module  # no model is validated (its schema built) at import

@@ -25,9 +25,9 @@ from typing import Any
 import pytest
 
 from tests.support.api_client import Reply
+from tests.support.waiting import WAIT_SECONDS, poll
 
 PROJECT_DIR = Path(__file__).resolve().parents[2]
-READY_TIMEOUT = 60.0
 
 
 def free_port() -> int:
@@ -75,7 +75,7 @@ class LocalRuntime:
             env=self.env,
             capture_output=True,
             check=True,
-            timeout=30,
+            timeout=WAIT_SECONDS,
         )
         return done.stdout.decode().strip().splitlines()[-1]
 
@@ -99,20 +99,22 @@ class LocalRuntime:
         """One request with its body as given (a vendor's signed bytes); the reply whatever its status."""
         request = urllib.request.Request(self.base_url + path, data=data, method=method, headers=headers)
         try:
-            with urllib.request.urlopen(request, timeout=30) as response:
+            with urllib.request.urlopen(request, timeout=WAIT_SECONDS) as response:
                 return Reply(response.status, dict(response.headers.items()), response.read())
         except urllib.error.HTTPError as error:
             return Reply(error.code, dict(error.headers.items()), error.read())
 
-    def stop(self, signum: int = signal.SIGINT, timeout: float = 10.0) -> int:
+    def stop(self, signum: int = signal.SIGINT) -> int:
+        """Signal the runtime and wait for it to exit by itself (killed, and the test failed, if it never does)."""
         if self.process.poll() is None:
             self.process.send_signal(signum)
         try:
-            return self.process.wait(timeout)
-        except subprocess.TimeoutExpired:
+            poll(lambda: self.process.poll() is not None, "the runtime to stop", explain=self.output_tail)
+        except pytest.fail.Exception:
             self.process.kill()
             self.process.wait()
             raise
+        return int(self.process.returncode)
 
     def sqs_handlers(self) -> dict[str, str]:
         """Queue name -> handler, from the runtime's startup lines."""
@@ -146,15 +148,20 @@ def start_runtime(workdir: Path, **extra_env: str) -> LocalRuntime:
             stderr=subprocess.STDOUT,
         )
     runtime = LocalRuntime(process, port, moto_port, log_path, env)
-    while time.monotonic() - started < READY_TIMEOUT:
+
+    def ready() -> bool:
         if process.poll() is not None:
             pytest.fail(f"the runtime exited with {process.returncode}:\n{runtime.output}")
-        if "Ready in" in runtime.output:
-            runtime.ready_seconds = time.monotonic() - started
-            return runtime
-        time.sleep(0.05)
-    runtime.stop(signal.SIGKILL)
-    pytest.fail(f"the runtime was not ready within {READY_TIMEOUT}s:\n{runtime.output}")
+        return "Ready in" in runtime.output
+
+    try:
+        poll(ready, "the runtime to be ready", explain=lambda: runtime.output, interval=0.05)
+    except pytest.fail.Exception:
+        if process.poll() is None:
+            runtime.stop(signal.SIGKILL)
+        raise
+    runtime.ready_seconds = time.monotonic() - started
+    return runtime
 
 
 @pytest.fixture(scope="session")

@@ -18,7 +18,6 @@ import secrets
 import signal
 import subprocess
 import sys
-import time
 import urllib.error
 import urllib.request
 import uuid
@@ -28,7 +27,7 @@ from typing import Any
 
 import pytest
 
-from tests.e2e.conftest import PROJECT_DIR, READY_TIMEOUT, LocalRuntime, free_port
+from tests.e2e.conftest import PROJECT_DIR, LocalRuntime, free_port
 from tests.support.fake_vendor import FakeVendor, serve_vendor
 from tests.support.receiver import serve_receiver
 from tests.support.waiting import poll
@@ -57,14 +56,12 @@ def _stop(process: subprocess.Popen[bytes]) -> None:
 
 
 def _wait_until(ready: Any, process: subprocess.Popen[bytes], log_path: Path, what: str) -> None:
-    deadline = time.monotonic() + READY_TIMEOUT
-    while time.monotonic() < deadline:
+    def up() -> bool:
         if process.poll() is not None:
             pytest.fail(f"{what} exited with {process.returncode}:\n{log_path.read_text(errors='replace')}")
-        if ready():
-            return
-        time.sleep(0.1)
-    pytest.fail(f"{what} was not ready within {READY_TIMEOUT}s:\n{log_path.read_text(errors='replace')}")
+        return bool(ready())
+
+    poll(up, f"{what} to be ready", explain=lambda: log_path.read_text(errors="replace"), interval=0.1)
 
 
 def _answers(url: str) -> bool:

@@ -1,14 +1,20 @@
-"""Nothing accepted is ever lost: ``make run`` with injected AWS faults, driven as vendors and clients drive it.
+"""Nothing accepted is lost or sent twice under 30% AWS faults, driven as vendors and clients drive it.
 
-One runtime of its own with ``AWS_FAULTS`` (10% of DynamoDB, SQS and EventBridge
-attempts, 5% of Secrets Manager's; a fixed seed), fast webhook retries, a fast
-in-flight sweeper with short deadlines, and a receiver subscribed to ``*`` that
-answers 500 to a seeded 5% of messages. Over HTTP, in a thread pool: signed GitHub
+One runtime of its own with ``AWS_FAULTS`` at 30% of every HTTP attempt of every
+AWS service the platform calls (a fixed seed), fast webhook retries, a fast
+in-flight sweeper with short deadlines, and two receivers subscribed to ``*`` that
+answer 500 to a seeded 5% of messages. Over HTTP, in a thread pool: signed GitHub
 deliveries (the sender retries any non-2xx, as vendors do), runs against a fake
 vendor, connection lifecycle changes and credential rotations (a client retries a
-5xx with the same ``Idempotency-Key``). Then, once things settle, every request
-answered 2xx must have reached a final state visible in the API, have its event
-recorded, and every event recorded for the tenant must have reached the receiver.
+5xx with the same ``Idempotency-Key``). Then the faults stop (``AWS_FAULTS_STOP_FILE``)
+and, within ``Profile.settle_seconds``, every request answered 2xx must have reached
+a final state visible in the API and have its event recorded, every event recorded
+for the tenant must have reached both receivers, and the copies a receiver took
+twice (the at-least-once window, docs/reliability.md; the test asks for no
+redelivery) must stay under 1% of the sends.
+
+``CHAOS=short`` (the default, in ``make test``) drives a seeded fifth of the load;
+``CHAOS=full`` (``make chaos``) drives all of it, and its output is in docs/reliability.md.
 """
 
 from __future__ import annotations
@@ -16,6 +22,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
+import os
 import random
 import re
 import secrets
@@ -23,6 +30,7 @@ import time
 import uuid
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import ExitStack
 from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
@@ -30,7 +38,9 @@ from typing import Any
 
 from tests.e2e.conftest import LocalRuntime, start_runtime
 from tests.support.chaos import (
+    Copies,
     Ledger,
+    Timing,
     api_call,
     must,
     not_2xx,
@@ -40,8 +50,11 @@ from tests.support.chaos import (
 )
 from tests.support.fake_vendor import FakeVendor, serve_vendor
 from tests.support.receiver import Behaviour, Receiver, serve_receiver
+from tests.support.waiting import poll
 
-FAULTS = "dynamodb=0.1,sqs=0.1,secretsmanager=0.05,events=0.1"
+# Every service chalicelib.core.aws makes a client for.
+SERVICES = ("dynamodb", "sqs", "secretsmanager", "events", "scheduler", "ses", "sns")
+FAULTS = ",".join(f"{service}=0.3" for service in SERVICES)
 SEED = "20240611"
 ENVIRONMENT = {
     "AWS_FAULTS": FAULTS,
@@ -57,16 +70,27 @@ ENVIRONMENT = {
     "ROTATION_DEADLINE_SECONDS": "30",
     "RUN_RETRY_BASE_SECONDS": "0.5",
 }
-INBOUND = 300
-RUNS = 50
-LIFECYCLE_CONNECTIONS = 6  # five changes each: 30
-ROTATIONS = 5
+
+
+@dataclass(frozen=True)
+class Profile:
+    inbound: int
+    runs: int
+    lifecycle_connections: int  # five changes each
+    rotations: int
+    # The bound: once the faults stop, everything accepted is final and delivered within this. What is left
+    # then is the backlog (about 6 inbound deliveries a second through the local runtime on 2 shared cores),
+    # messages a failure left invisible (the queues' 30 s visibility timeout), webhook retries (at most 5 s
+    # apart here) and the sweeper's deadlines (40 s at most); a loaded CI machine is several times slower.
+    settle_seconds: float
+
+
+PROFILES = {"short": Profile(60, 10, 2, 2, 150.0), "full": Profile(300, 50, 6, 5, 300.0)}
+PROFILE = PROFILES[os.environ.get("CHAOS", "short")]
 GITHUB_CONNECTIONS = 3
 WORKERS = 8
-# How long the backlog may take to drain once driving stops. A loaded 2-core CI machine has needed more
-# than 100 s (deliveries still arriving, 311 -> 231 open, when it ran out); the wait ends as soon as
-# nothing is open, so a healthy run is not slower.
-SETTLE_SECONDS = 240.0
+RECEIVERS = 2
+MAX_DUPLICATE_SHARE = 0.01
 FINAL_RUN = {"Completed", "Failed", "Cancelled"}
 
 
@@ -107,28 +131,22 @@ def connect(runtime: LocalRuntime, token: str, vendor: FakeVendor, provider: str
     return created
 
 
-def set_up(runtime: LocalRuntime, vendor: FakeVendor, receiver: Receiver) -> Setup:
+def set_up(runtime: LocalRuntime, vendor: FakeVendor, receivers: list[Receiver]) -> Setup:
     tenant = f"tenant-chaos-{secrets.token_hex(4)}"
     token = runtime.token(tenant)
-    subscription = must(
-        api_call(
-            runtime,
-            token,
-            "POST",
-            "/webhooks/subscriptions",
-            {"eventTypes": ["*"], "endpointUrl": receiver.url},
-            "chaos-subscription",
-        ),
-        201,
-    )
-    receiver.trust(subscription["signingSecret"])
+    for n, receiver in enumerate(receivers):
+        body = {"eventTypes": ["*"], "endpointUrl": receiver.url}
+        subscription = must(api_call(runtime, token, "POST", "/webhooks/subscriptions", body, f"chaos-sub-{n}"), 201)
+        receiver.trust(subscription["signingSecret"])
     names = (
         [("prov-github", f"github-{n}") for n in range(GITHUB_CONNECTIONS)]
         + [("prov-generic-http", "runner")]
-        + [("prov-generic-http", f"rotating-{n}") for n in range(ROTATIONS)]
-        + [("prov-generic-http", f"lifecycle-{n}") for n in range(LIFECYCLE_CONNECTIONS)]
+        + [("prov-generic-http", f"rotating-{n}") for n in range(PROFILE.rotations)]
+        + [("prov-generic-http", f"lifecycle-{n}") for n in range(PROFILE.lifecycle_connections)]
     )
-    vendor.bearer_tokens = {f"old-{name}" for _, name in names} | {f"new-rotating-{n}" for n in range(ROTATIONS)}
+    vendor.bearer_tokens = {f"old-{name}" for _, name in names} | {
+        f"new-rotating-{n}" for n in range(PROFILE.rotations)
+    }
     with ThreadPoolExecutor(WORKERS) as pool:
         made = dict(
             zip([n for _, n in names], pool.map(lambda pn: connect(runtime, token, vendor, *pn), names), strict=True)
@@ -142,9 +160,10 @@ def set_up(runtime: LocalRuntime, vendor: FakeVendor, receiver: Receiver) -> Set
         ],
         runner=made["runner"]["connectionId"],
         rotating=[
-            (made[f"rotating-{n}"]["connectionId"], made[f"rotating-{n}"]["credentialId"]) for n in range(ROTATIONS)
+            (made[f"rotating-{n}"]["connectionId"], made[f"rotating-{n}"]["credentialId"])
+            for n in range(PROFILE.rotations)
         ],
-        lifecycle=[made[f"lifecycle-{n}"]["connectionId"] for n in range(LIFECYCLE_CONNECTIONS)],
+        lifecycle=[made[f"lifecycle-{n}"]["connectionId"] for n in range(PROFILE.lifecycle_connections)],
     )
 
 
@@ -208,10 +227,10 @@ def jobs(runtime: LocalRuntime, setup: Setup, ledger: Ledger, accepted: Accepted
             if ok:
                 accepted.lifecycle[connection_id] = accepted.lifecycle.get(connection_id, 0) + 1
 
-    work: list[Callable[[], None]] = [partial(deliver, n) for n in range(INBOUND)]
-    work += [partial(run, n) for n in range(RUNS)]
-    work += [partial(rotate, n) for n in range(ROTATIONS)]
-    work += [partial(change, n) for n in range(LIFECYCLE_CONNECTIONS)]
+    work: list[Callable[[], None]] = [partial(deliver, n) for n in range(PROFILE.inbound)]
+    work += [partial(run, n) for n in range(PROFILE.runs)]
+    work += [partial(rotate, n) for n in range(PROFILE.rotations)]
+    work += [partial(change, n) for n in range(PROFILE.lifecycle_connections)]
     random.Random(int(SEED)).shuffle(work)
     return work
 
@@ -224,11 +243,11 @@ class Snapshot:
     runs: dict[str, dict[str, Any]]
     rotations: dict[str, dict[str, Any]]
     events: dict[str, Any]
-    received: set[str]
+    received: list[set[str]]  # per receiver, the event ids it answered 2xx
     problems: list[str]
 
 
-def look(runtime: LocalRuntime, setup: Setup, accepted: Accepted, receiver: Receiver) -> Snapshot:
+def look(runtime: LocalRuntime, setup: Setup, accepted: Accepted, receivers: list[Receiver]) -> Snapshot:
     token = setup.token
     deliveries = {
         item["deliveryId"]: item
@@ -246,7 +265,7 @@ def look(runtime: LocalRuntime, setup: Setup, accepted: Accepted, receiver: Rece
         for key in ("runId", "credentialId", "connectionId"):
             if isinstance(event.data.get(key), str):
                 by_kind_and_key.setdefault((event.kind, event.data[key]), []).append(event.event_id)
-    received = receiver.accepted_ids
+    received = [receiver.accepted_ids for receiver in receivers]
     problems: list[str] = []
     for delivery_id in accepted.deliveries:
         item = deliveries.get(delivery_id, {})
@@ -275,9 +294,10 @@ def look(runtime: LocalRuntime, setup: Setup, accepted: Accepted, receiver: Rece
         if recorded < changes:
             problems.append(f"connection {connection_id}: {changes} changes accepted, {recorded} events recorded")
     problems += [
-        f"event {e.event_id} ({e.type}) never reached the receiver"
+        f"event {e.event_id} ({e.type}) never reached receiver {n}"
+        for n, ids in enumerate(received)
         for e in events.values()
-        if e.event_id not in received
+        if e.event_id not in ids
     ]
     return Snapshot(deliveries, runs, rotations, events, received, problems)
 
@@ -293,44 +313,52 @@ def credentials_readable(runtime: LocalRuntime, setup: Setup) -> list[str]:
     return unreadable
 
 
-def test_nothing_accepted_is_lost_under_injected_aws_faults(tmp_path: Path) -> None:
+def test_nothing_accepted_is_lost_or_sent_twice_under_30_percent_aws_faults(tmp_path: Path) -> None:
     started = time.monotonic()
-    with serve_vendor() as vendor, serve_receiver(Behaviour(fail_ratio=0.05), seed=int(SEED)) as receiver:
-        runtime = start_runtime(tmp_path, **ENVIRONMENT)
+    stop_faults = tmp_path / "faults-off"
+    with ExitStack() as stack:
+        vendor = stack.enter_context(serve_vendor())
+        behaviour = Behaviour(fail_ratio=0.05)
+        receivers = [stack.enter_context(serve_receiver(behaviour, seed=int(SEED) + n)) for n in range(RECEIVERS)]
+        runtime = start_runtime(tmp_path, **ENVIRONMENT, AWS_FAULTS_STOP_FILE=str(stop_faults))
         try:
-            setup = set_up(runtime, vendor, receiver)
+            setup = set_up(runtime, vendor, receivers)
             ledger, accepted = Ledger(), Accepted()
             driving = time.monotonic()
             with ThreadPoolExecutor(WORKERS) as pool:
                 for future in [pool.submit(job) for job in jobs(runtime, setup, ledger, accepted)]:
                     future.result()
             driven = time.monotonic() - driving
-            deadline = time.monotonic() + SETTLE_SECONDS
-            snapshot = look(runtime, setup, accepted, receiver)
-            while snapshot.problems and time.monotonic() < deadline:
-                time.sleep(3)
-                snapshot = look(runtime, setup, accepted, receiver)
-                print(
-                    f"chaos: {time.monotonic() - driving:.0f}s: {len(snapshot.problems)} open: {snapshot.problems[:2]}"
-                )
-            settled = time.monotonic() - driving - driven
+            stop_faults.touch()
+            stopped = time.monotonic()
+            seen: list[Snapshot] = []
+
+            def settled() -> bool:
+                seen.append(look(runtime, setup, accepted, receivers))
+                return not seen[-1].problems
+
+            poll(
+                settled,
+                "every accepted item final and delivered once the faults stopped",
+                PROFILE.settle_seconds,
+                explain=lambda: f"{len(seen[-1].problems)} open: {seen[-1].problems[:20]}",
+            )
+            settle = time.monotonic() - stopped
             unreadable = credentials_readable(runtime, setup)
         finally:
             runtime.stop()
-    log = runtime.output
-    faults = len(re.findall(r"injected AWS fault", log))
-    report(ledger, accepted, snapshot, faults, driven, settled, time.monotonic() - started)
-    assert receiver.verification_errors == []
+    snapshot = seen[-1]
+    faults = len(re.findall(r"injected AWS fault", runtime.output))
+    copies = Copies.of(receivers)
+    report(ledger, accepted, snapshot, copies, Timing(driven, settle, time.monotonic() - started), faults)
+    assert all(receiver.verification_errors == [] for receiver in receivers)
     assert not unreadable, unreadable
-    assert not snapshot.problems, snapshot.problems[:20]
-    failed = [d for d in accepted.deliveries if snapshot.deliveries[d]["status"] == "Failed"]
-    assert failed == []
+    assert [d for d in accepted.deliveries if snapshot.deliveries[d]["status"] == "Failed"] == []
+    assert copies.duplicates <= MAX_DUPLICATE_SHARE * copies.sends, copies.duplicated[:20]
     assert faults > 0, "the runtime reported no injected fault: AWS_FAULTS did not reach it"
 
 
-def report(
-    ledger: Ledger, accepted: Accepted, snapshot: Snapshot, faults: int, driven: float, settled: float, wall: float
-) -> None:
+def report(ledger: Ledger, accepted: Accepted, snapshot: Snapshot, copies: Copies, timing: Timing, faults: int) -> None:
     runs = [snapshot.runs.get(r, {}) for r in accepted.runs | set(accepted.rotations.values())]
     final = (
         sum(1 for d in accepted.deliveries if snapshot.deliveries.get(d, {}).get("status") in ("Processed", "Failed"))
@@ -340,11 +368,11 @@ def report(
         )
         + sum(accepted.lifecycle.values())
     )
-    delivered = len(set(snapshot.events) & snapshot.received)
-    lost = len(snapshot.problems)
+    delivered = [len(set(snapshot.events) & ids) for ids in snapshot.received]
     print(
-        f"chaos: tried={sum(ledger.tried.values())} accepted={sum(ledger.accepted.values())} final={final} "
-        f"delivered={delivered} lost={lost}"
+        f"chaos: {os.environ.get('CHAOS', 'short')} run, {FAULTS} seed {SEED}: injected AWS faults={faults}"
+        f"\nchaos: tried={sum(ledger.tried.values())} accepted={sum(ledger.accepted.values())} final={final}"
+        f" (with {len(accepted.rotations)} verification runs)"
     )
     for kind in ("inbound", "runs", "lifecycle", "rotations"):
         print(f"chaos: {kind} tried={ledger.tried[kind]} accepted={ledger.accepted[kind]}")
@@ -357,9 +385,14 @@ def report(
     if failed_runs:
         print("chaos: failed runs " + "; ".join(failed_runs[:5]))
     print(
-        f"chaos: events recorded={len(snapshot.events)} received(distinct ids)={len(snapshot.received)} "
-        f"client retries by status={dict(ledger.retried_statuses)} injected AWS faults={faults}"
+        f"chaos: events recorded={len(snapshot.events)} delivered per subscriber={delivered}"
+        f" client retries by status={dict(ledger.retried_statuses)}"
     )
-    print(f"chaos: drive {driven:.1f}s, settle {settled:.1f}s, wall {wall:.1f}s")
-    for problem in snapshot.problems[:20]:
-        print(f"chaos: PROBLEM {problem}")
+    print(
+        f"chaos: sends={copies.sends} (2xx {copies.accepted}) duplicates={copies.duplicates}"
+        f" ({100 * copies.duplicates / max(1, copies.sends):.2f}% of sends; asked-for redeliveries 0)"
+    )
+    print(
+        f"chaos: drive {timing.driven:.1f}s, settle after the faults stopped {timing.settle:.1f}s"
+        f" (bound {PROFILE.settle_seconds:g}s), wall {timing.wall:.1f}s"
+    )

@@ -7,6 +7,7 @@ import sys
 from pathlib import Path
 
 from tests.e2e.conftest import PROJECT_DIR, runtime_env, start_runtime
+from tests.support.waiting import WAIT_SECONDS
 
 
 def test_make_run_injects_the_faults_and_still_answers(tmp_path: Path) -> None:
@@ -27,7 +28,7 @@ def test_a_bad_switch_stops_make_run_with_its_message(tmp_path: Path) -> None:
         cwd=PROJECT_DIR,
         env=runtime_env(tmp_path, AWS_FAULTS="dynamodb=lots"),
         capture_output=True,
-        timeout=60,
+        timeout=WAIT_SECONDS,
     )
     assert done.returncode == 1
     assert "Cannot start: AWS_FAULTS: the fraction for 'dynamodb' must be a number from 0 to 1" in done.stderr.decode()

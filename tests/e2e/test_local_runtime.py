@@ -5,13 +5,13 @@ from __future__ import annotations
 import json
 import secrets
 import signal
-import time
 from pathlib import Path
 
 import boto3
 import pytest
 
 from tests.e2e.conftest import LocalRuntime, port_open, start_runtime
+from tests.support.waiting import poll
 
 
 def test_startup_says_where_how_and_that_state_is_in_memory(local_runtime: LocalRuntime) -> None:
@@ -108,27 +108,22 @@ def test_a_message_on_a_handled_queue_is_consumed(local_runtime: LocalRuntime) -
             )
         else:
             sqs.send_message(QueueUrl=url, MessageBody=json.dumps({"e2e": True}))
-        deadline = time.monotonic() + 10
-        visible = "1"
-        while time.monotonic() < deadline:
+
+        def taken(url: str = url) -> bool:
             attributes = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["ApproximateNumberOfMessages"])
-            visible = attributes["Attributes"]["ApproximateNumberOfMessages"]
-            if visible == "0":
-                break
-            time.sleep(0.1)
-        assert visible == "0", f"{handlers[queue]} never received the message on {queue}"
+            return bool(attributes["Attributes"]["ApproximateNumberOfMessages"] == "0")
+
+        poll(taken, f"{handlers[queue]} to receive the message on {queue}")
 
 
 @pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM], ids=["SIGINT", "SIGTERM"])
 def test_a_signal_stops_everything_and_exits_zero(tmp_path: Path, signum: int) -> None:
     runtime = start_runtime(tmp_path)
     assert runtime.request("GET", "/health").status == 200
-    started = time.monotonic()
 
-    code = runtime.stop(signum, timeout=10)
+    code = runtime.stop(signum)  # it exits by itself, not killed; no wall-clock assertion
 
     assert code == 0, runtime.output
-    assert time.monotonic() - started < 5
     assert not port_open(runtime.port)
     assert not port_open(runtime.moto_port)
     assert "Stopped." in runtime.output

@@ -2,12 +2,15 @@
 
 A GitHub connection on the fake vendor gives the tenant tools; calls complete, fail (``isError``
 with the run's code) and outlast ``MCP_CALL_WAIT_SECONDS`` (the run id and where to poll).
+The runtime keeps the default wait (20 s), so a call that completes has room on a loaded
+machine; the one that outlasts it is held at the fake vendor until the answer has come.
 """
 
 from __future__ import annotations
 
 import asyncio
 import secrets
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -19,15 +22,16 @@ from mcp.client.streamable_http import streamable_http_client
 from mcp.shared.exceptions import MCPError
 
 from tests.e2e.conftest import LocalRuntime, start_runtime
-from tests.support.fake_vendor import Behavior, FakeVendor, serve_vendor, slow
-from tests.support.waiting import poll
+from tests.support.fake_vendor import Behavior, FakeVendor, held, serve_vendor
+from tests.support.waiting import WAIT_SECONDS, poll
 
 TOKEN = "ghp_mcp00000000000000000000000000000000"
 
 
 @pytest.fixture(scope="module")
 def runtime(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalRuntime]:
-    started = start_runtime(tmp_path_factory.mktemp("mcp-runtime"), MCP_CALL_WAIT_SECONDS="2")
+    # A vendor call outlives the MCP wait, so the held call is one attempt, not retries that could finish in time.
+    started = start_runtime(tmp_path_factory.mktemp("mcp-runtime"), VENDOR_TIMEOUT_SECONDS="40")
     yield started
     started.stop()
 
@@ -58,12 +62,13 @@ def _tenant_with_connection(runtime: LocalRuntime, vendor: FakeVendor) -> tuple[
 
 
 def _session(runtime: LocalRuntime, headers: dict[str, str]) -> Client:
-    http = httpx2.AsyncClient(headers=headers, timeout=30)
+    http = httpx2.AsyncClient(headers=headers, timeout=WAIT_SECONDS)
     return Client(streamable_http_client(f"{runtime.base_url}/mcp", http_client=http))
 
 
 def test_official_client_lists_and_calls_tools(runtime: LocalRuntime, vendor: FakeVendor) -> None:
     token, connection_id = _tenant_with_connection(runtime, vendor)
+    release = threading.Event()
 
     async def scenario() -> dict[str, Any]:
         async with _session(runtime, {"Authorization": f"Bearer {token}"}) as client:
@@ -74,8 +79,9 @@ def test_official_client_lists_and_calls_tools(runtime: LocalRuntime, vendor: Fa
             vendor.fail_next(Behavior(404, {"message": "Not Found"}))
             failed = await client.call_tool(get_repo, {"owner": "octo", "repo": "gone"})
             invalid = await client.call_tool(get_repo, {"owner": "octo"})
-            vendor.fail_next(slow(6))
+            vendor.fail_next(held(release))
             pending = await client.call_tool(get_repo, {"owner": "octo", "repo": "slow"})
+            release.set()
             return {
                 "version": client.protocol_version,
                 "tools": names,
@@ -162,6 +168,9 @@ def test_raw_protocol_edges(runtime: LocalRuntime, tmp_path: Path) -> None:
     garbage = runtime.request("POST", "/mcp", token=token, headers={"Content-Type": "application/json"}, json_body=None)
     assert garbage.status == 400 and garbage.json["error"]["code"] == -32700
     assert runtime.request("GET", "/mcp", token=token).status == 405
+    # What an MCP client sends to open a server event stream: 405 with Allow, not 406 (the transport's rule).
+    stream = runtime.request("GET", "/mcp", token=token, headers={"Accept": "text/event-stream"})
+    assert (stream.status, stream.header("Allow")) == (405, "POST")
     assert runtime.request("POST", "/mcp", json_body={"jsonrpc": "2.0", "id": 1, "method": "ping"}).status == 401
     narrow = runtime.token("t-narrow", "integration.runs.read")
     assert runtime.request("POST", "/mcp", token=narrow, json_body={"jsonrpc": "2.0", "id": 1}).status == 403

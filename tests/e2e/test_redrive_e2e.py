@@ -10,6 +10,7 @@ import boto3
 
 from infra.local.invoke import PROJECT_DIR
 from tests.e2e.conftest import LocalRuntime
+from tests.support.waiting import WAIT_SECONDS
 
 QUEUE = "integration-platform-dev-outbound-dispatch"
 DLQ = f"{QUEUE}-dlq"
@@ -45,7 +46,7 @@ def test_the_redrive_command_empties_a_dlq_of_the_running_local_platform(local_r
         env=env,
         capture_output=True,
         text=True,
-        timeout=60,
+        timeout=WAIT_SECONDS,
     )
     assert done.returncode == 0, done.stderr
     moved = re.fullmatch(rf"moved (\d+) message\(s\) from {DLQ} to {QUEUE}; 0 failed", done.stdout.strip())

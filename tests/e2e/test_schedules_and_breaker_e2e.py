@@ -114,5 +114,5 @@ def test_the_breaker_opens_on_a_failing_vendor_and_closes_after_a_good_probe(
         run = run_once()
         return run if run["status"] == "Completed" else None
 
-    poll(closed_again, "a probe after the cool-down closing the breaker", seconds=90)
+    poll(closed_again, "a probe after the cool-down closing the breaker")
     assert run_once()["status"] == "Completed"

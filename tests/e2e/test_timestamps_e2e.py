@@ -22,7 +22,7 @@ from tests.e2e.conftest import LocalRuntime
 from tests.support.fake_vendor import serve_vendor
 from tests.support.receiver import serve_receiver
 from tests.support.timestamps import declared_times, named_times, off_form
-from tests.support.waiting import poll
+from tests.support.waiting import WAIT_SECONDS, poll
 
 VENDOR_TOKEN = "ghp_timestamps000000000000000000000000"
 PR = {"owner": "octo", "repo": "hello", "title": "Times", "head": "times", "base": "main"}
@@ -65,7 +65,7 @@ def signed_github_delivery(url: str, secret: str) -> str:
     headers = {"X-GitHub-Event": "pull_request", "X-GitHub-Delivery": str(uuid.uuid4())}
     headers |= {"Content-Type": "application/json", "X-Hub-Signature-256": signature}
     request = urllib.request.Request(url, data=body, method="POST", headers=headers)
-    with urllib.request.urlopen(request, timeout=30) as accepted:
+    with urllib.request.urlopen(request, timeout=WAIT_SECONDS) as accepted:
         delivery_id: str = json.loads(accepted.read())["deliveryId"]
         return delivery_id
 

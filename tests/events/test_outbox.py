@@ -9,42 +9,21 @@ standing with no event, and the retry answered 409/404 and sent nothing.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
-from typing import Any
+from contextlib import AbstractContextManager
 
 import pytest
 
-from chalicelib.core import aws
 from chalicelib.core.config import get_settings
 from chalicelib.events import store as events
 from tests.support.api_client import ApiClient
+from tests.support.aws_calls import refusing
 
 BASE = "/integrations/connections"
 
 
-@contextmanager
-def events_table_down() -> Iterator[list[str]]:
-    """Every write that touches the events table fails, as a throttled or failing DynamoDB would."""
-    from botocore.exceptions import ClientError
-
-    table = get_settings().table_name("events")
-    refused: list[str] = []
-
-    def refuse(params: dict[str, Any], model: Any, **_: Any) -> None:
-        names = {params.get("TableName")} | {
-            step.get("TableName") for entry in params.get("TransactItems", []) for step in entry.values()
-        }
-        if table in names:
-            refused.append(model.name)
-            raise ClientError({"Error": {"Code": "InternalServerError", "Message": "injected"}}, model.name)
-
-    hooks = aws.dynamodb().meta.events
-    hooks.register("before-parameter-build.dynamodb", refuse, unique_id="events-down")
-    try:
-        yield refused
-    finally:
-        hooks.unregister("before-parameter-build.dynamodb", unique_id="events-down")
+def events_table_down() -> AbstractContextManager[list[str]]:
+    """Every call that touches the events table fails, as a throttled or failing DynamoDB would."""
+    return refusing(get_settings().table_name("events"))
 
 
 def types(tenant: str) -> list[str]:

@@ -14,6 +14,7 @@ import os
 import secrets
 import subprocess
 import sys
+import venv
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -24,6 +25,7 @@ import yaml
 from tests.e2e.conftest import LocalRuntime
 from tests.support.fake_vendor import FakeVendor, serve_vendor
 from tests.support.timestamps import named_times, off_form
+from tests.support.waiting import WAIT_SECONDS
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 CURL = EXAMPLES / "curl"
@@ -63,7 +65,7 @@ def script_env(runtime: LocalRuntime, **extra: str) -> dict[str, str]:
 
 
 def run(command: list[str], env: dict[str, str]) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(command, env=env, capture_output=True, text=True, timeout=120, check=False)
+    return subprocess.run(command, env=env, capture_output=True, text=True, timeout=WAIT_SECONDS, check=False)
 
 
 def test_every_seed_example_has_a_script() -> None:
@@ -107,16 +109,28 @@ def test_the_scripts_default_their_url_to_the_port(local_runtime: LocalRuntime) 
     assert run(["bash", str(CURL / "03-register-provider.sh")], env).returncode != 0
 
 
-def test_the_walkthrough_runs_end_to_end(local_runtime: LocalRuntime) -> None:
-    done = run([sys.executable, str(EXAMPLES / "walkthrough.py")], script_env(local_runtime))
+@pytest.fixture(scope="module")
+def bare_python(tmp_path_factory: pytest.TempPathFactory) -> str:
+    """A Python with the standard library only, as a fresh clone's ``python3``: no chalice, no boto3."""
+    home = tmp_path_factory.mktemp("bare")
+    venv.create(home, with_pip=False, symlinks=True)
+    python = str(home / "bin" / "python")
+    assert subprocess.run([python, "-c", "import chalice"], capture_output=True, check=False).returncode != 0
+    return python
+
+
+def test_the_walkthrough_runs_end_to_end(local_runtime: LocalRuntime, bare_python: str) -> None:
+    """As documented: ``python examples/walkthrough.py`` with ``make run`` going, no TOKEN, no PYTHON."""
+    env = {k: v for k, v in script_env(local_runtime).items() if k not in {"TOKEN", "PYTHON"}}
+    done = run([bare_python, str(EXAMPLES / "walkthrough.py")], env)
     assert done.returncode == 0, f"walk-through exited {done.returncode}:\n{done.stderr}\n{done.stdout}"
     assert "walk-through complete" in done.stdout
     assert "received PullRequestMerged" in done.stdout and "received RunCompleted" in done.stdout
 
 
-def test_the_walkthrough_fails_when_the_platform_is_not_there(local_runtime: LocalRuntime) -> None:
+def test_the_walkthrough_fails_when_the_platform_is_not_there(local_runtime: LocalRuntime, bare_python: str) -> None:
     env = script_env(local_runtime, BASE_URL="http://127.0.0.1:1", WAIT_SECONDS="1")
-    done = run([sys.executable, str(EXAMPLES / "walkthrough.py")], env)
+    done = run([bare_python, str(EXAMPLES / "walkthrough.py")], env)
     assert done.returncode == 1 and "walk-through failed" in done.stderr
 
 

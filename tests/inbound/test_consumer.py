@@ -13,6 +13,7 @@ from chalicelib.core.config import get_settings
 from tests.inbound import signers
 from tests.inbound.conftest import Hook, events_of, json_bytes, post_delivery
 from tests.support.api_client import ApiClient, Reply
+from tests.support.waiting import WAIT_SECONDS
 
 STORM = 24
 
@@ -154,7 +155,7 @@ def _hand_built(message_id: str, body: str) -> dict[str, Any]:
 def event_writes_meet(parties: int) -> Iterator[list[str]]:
     """Every event ``PutItem`` waits until ``parties`` are in flight at once: a batch handled one record at a
     time never gets there, and its records fail on the broken barrier instead of waiting forever."""
-    barrier = threading.Barrier(parties, timeout=5)
+    barrier = threading.Barrier(parties, timeout=WAIT_SECONDS)
     met: list[str] = []
     broken: list[str] = []
     events = aws.dynamodb().meta.events

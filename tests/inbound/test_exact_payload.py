@@ -49,3 +49,13 @@ def test_unusual_vendor_json_is_accepted_processed_and_delivered_exactly(
         raw = received.raw.decode("ascii")
         assert '"payload":' + PAYLOAD in raw  # the vendor's JSON, untouched, inside the event envelope
         assert received.body["data"]["payload"]["issue"]["number"] == int(BIG)
+
+
+def test_a_signed_delivery_nested_past_any_parser_is_a_400_not_a_500(
+    client: ApiClient, connect: Callable[..., Hook]
+) -> None:
+    hook = connect("prov-github")
+    body = b'{"action": "opened", "issue": ' + b"[" * 1000 + b"]" * 1000 + b"}"
+    headers = {"X-GitHub-Event": "issues", "X-GitHub-Delivery": str(uuid.uuid4()), **signers.github(hook.secret, body)}
+    refused = post_delivery(client, hook.connection_id, body, headers)
+    assert refused.status == 400 and refused.json["error"]["message"] == "The body is nested too deeply.", refused.body

@@ -19,6 +19,7 @@ from tests.api.expect import error_of
 from tests.inbound import signers
 from tests.inbound.conftest import Hook, json_bytes, post_delivery
 from tests.support.api_client import ApiClient
+from tests.support.aws_calls import aws_calls
 
 MERGED_PR = {"action": "closed", "number": 7, "pull_request": {"merged": True, "title": "Ship it"}}
 
@@ -193,6 +194,20 @@ def test_bad_signature_is_401_nothing_stored_counted_and_logged_without_body(
     assert "do-not-log-this-body" not in everything and "sha256=" not in everything
     listed = client.get(f"/webhooks/deliveries?connectionId={hook.connection_id}")
     assert listed.status == 200 and listed.json["items"] == []
+
+
+def test_a_flood_of_forged_deliveries_costs_no_aws_call_per_request(
+    client: ApiClient, connect: Callable[..., Hook]
+) -> None:
+    """Nothing is written for a forged delivery but, at most once a minute per connection, its count."""
+    hook = connect("prov-github")
+    assert github_delivery(client, hook, MERGED_PR, secret="whsec_guess").status == 401  # caches the lookups
+    with aws_calls() as calls:
+        for _ in range(20):
+            assert github_delivery(client, hook, MERGED_PR, secret="whsec_guess").status == 401
+    assert calls == []
+    series = client.get(f"/metrics?connectionId={hook.connection_id}&granularity=hour").json
+    assert sum(point["inbound"]["rejected"] for point in series["points"]) == 1  # the rest ride with a later write
 
 
 def test_stale_timestamp_is_401(client: ApiClient, connect: Callable[..., Hook]) -> None:

@@ -9,11 +9,7 @@ from the resource names all fail here rather than at deploy time.
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 import zipfile
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -21,55 +17,12 @@ import pytest
 from cfnlint.api import lint
 
 from chalicelib.core.config import ALL_QUEUES, ALL_TABLES
+from tests.infra.conftest import JWT_PARAMETERS, MERGE_TEMPLATE, ROOT, STAGE, Package, chalice_package
 
-ROOT = Path(__file__).resolve().parents[2]
-MERGE_TEMPLATE = ROOT / "infra" / "template.json"
 CHALICE_CONFIG = ROOT / ".chalice" / "config.json"
-CHALICE = Path(sys.executable).parent / "chalice"
-STAGE = "prod"
-JWT_PARAMETERS = {
-    "JWT_ISSUER": "JwtIssuer",
-    "JWKS_URL": "JwksUrl",
-    "JWT_AUDIENCE": "JwtAudience",
-    "TENANT_CLAIM": "TenantClaim",
-}
-# Variables the test process sets for the app; packaging must read only the stage's config.
-APP_ENVIRONMENT = {"STAGE", "RESOURCE_PREFIX", "ALLOW_INSECURE_URLS", "AWS_ENDPOINT_URL", *JWT_PARAMETERS}
 # Tables whose partition key is not tenantId start their key with "<tenantId>#" (docs/decisions.md).
 TENANT_PREFIXED_KEYS = {"attempts": "subscriptionKey", "rate-limits": "bucket", "stats": "seriesKey"}
 RETAINED_TABLES = {"runs", "deliveries", "events", "attempts", "rate-limits", "idempotency", "stats"}
-
-
-@dataclass(frozen=True)
-class Package:
-    directory: Path
-    template: dict[str, Any]
-    text: str
-
-    def resources(self, resource_type: str) -> dict[str, dict[str, Any]]:
-        return {name: r for name, r in self.template["Resources"].items() if r.get("Type") == resource_type}
-
-
-def chalice_package(project: Path, out: Path, merge_template: Path, stage: str = STAGE) -> None:
-    env = {k: v for k, v in os.environ.items() if k not in APP_ENVIRONMENT}
-    env["AWS_DEFAULT_REGION"] = "us-east-1"
-    command = [str(CHALICE), "package", "--stage", stage, "--pkg-format", "cloudformation"]
-    subprocess.run(
-        [*command, "--template-format", "json", "--merge-template", str(merge_template), str(out)],
-        cwd=project,
-        env=env,
-        check=True,
-        capture_output=True,
-        timeout=300,
-    )
-
-
-@pytest.fixture(scope="session")
-def package(tmp_path_factory: pytest.TempPathFactory) -> Package:
-    out = tmp_path_factory.mktemp("package") / "build"
-    chalice_package(ROOT, out, MERGE_TEMPLATE)
-    text = (out / "sam.json").read_text()
-    return Package(out, json.loads(text), text)
 
 
 @pytest.fixture(scope="session")

@@ -9,7 +9,6 @@ queue, builds the Lambda SQS event, calls the real Chalice handler from
 from __future__ import annotations
 
 import os
-import time
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -20,6 +19,7 @@ from chalicelib.core.config import get_settings
 from chalicelib.outbound import queue
 from chalicelib.outbound.config import get_outbound_settings
 from tests.support.streams import StreamPump
+from tests.support.waiting import poll
 
 FAST = {
     "WEBHOOK_RETRY_SCHEDULE": "0.01,0.01,0.01,0.01,0.01,0.01,0.01",
@@ -112,23 +112,23 @@ class QueueDriver:
                 aws.sqs().delete_message(QueueUrl=self.url, ReceiptHandle=message["ReceiptHandle"])
         return result
 
-    def drain(self, until: Callable[[], bool] | None = None, timeout: float = 60.0) -> None:
-        """Invoke the handler until the queue stays empty (or ``until`` holds)."""
-        deadline = time.monotonic() + timeout
+    def drain(self, until: Callable[[], bool] | None = None) -> None:
+        """Invoke the handler until the queue stays empty (three empty receives in a row), or ``until`` holds."""
         idle = 0
-        while time.monotonic() < deadline:
+
+        def settled() -> bool:
+            nonlocal idle
             messages = self.receive()
             if messages:
                 idle = 0
                 self.invoke(messages)
-                continue
-            if until is not None and until():
-                return
+                return False
+            if until is not None:
+                return until()
             idle += 1
-            if until is None and idle >= 3:
-                return
-            time.sleep(0.05)
-        raise AssertionError("the dispatch queue did not settle in time")
+            return idle >= 3
+
+        poll(settled, "the dispatch queue to settle", interval=0.05)
 
     def dead_letters(self) -> list[dict[str, Any]]:
         found: list[dict[str, Any]] = []

@@ -1,10 +1,12 @@
-"""Small steps the outbound tests share: subscribe a receiver, publish, read attempts."""
+"""Small steps the outbound tests share: subscribe a receiver, publish, read attempts, fail an AWS call once."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from typing import Any
 
+from chalicelib.core import aws
+from tests.outbound.conftest import QueueDriver
 from tests.support.api_client import ApiClient
 from tests.support.receiver import Receiver
 
@@ -41,3 +43,28 @@ def attempts(client: ApiClient, subscription_id: str, limit: int = 100) -> list[
 
 def all_accepted(receiver: Receiver, expected: set[str]) -> Callable[[], bool]:
     return lambda: expected <= receiver.accepted_ids
+
+
+def fail_first(service: Any, operation: str) -> Callable[[], None]:
+    """Make the next ``operation`` call of ``service`` fail once, before it is sent; returns the undo."""
+    from botocore.exceptions import ClientError
+
+    left = [1]
+
+    def refuse(**_: Any) -> None:
+        if left[0]:
+            left[0] -= 1
+            raise ClientError({"Error": {"Code": "ThrottlingException", "Message": "injected"}}, operation)
+
+    hooks = service.meta.events
+    event_name = f"before-call.{service.meta.service_model.service_name}.{operation}"
+    hooks.register(event_name, refuse, unique_id=f"fail-first-{operation}")
+    return lambda: hooks.unregister(event_name, unique_id=f"fail-first-{operation}")
+
+
+def dispatch_queued(driver: QueueDriver) -> None:
+    """Run the dispatcher over what is queued now, without reading the stream first."""
+    while messages := [
+        dict(m) for m in aws.sqs().receive_message(QueueUrl=driver.url, MaxNumberOfMessages=10).get("Messages", [])
+    ]:
+        driver.invoke(messages)

@@ -30,7 +30,7 @@ def test_a_flaky_receiver_eventually_gets_every_event(
         for wave in range(0, EVENTS, WAVE):
             # Waves keep moto's queue short: its receive cost grows with the queue length.
             published |= {emit(tenant, "LoadTest", {"n": n}, source="test").event_id for n in range(wave, wave + WAVE)}
-            driver.drain(until=all_accepted(receiver, set(published)), timeout=120)
+            driver.drain(until=all_accepted(receiver, set(published)))
         driver.drain()
         assert receiver.verification_errors == []
         assert published <= receiver.accepted_ids
@@ -70,7 +70,7 @@ def test_a_dead_endpoint_ends_in_the_dlq_and_is_disabled(
         sub = subscribe(client, dead, ["Order*"])
         subscribe(client, operator, ["WebhookSubscriptionDisabled"])
         sent = {publish(client, "OrderPlaced", {"n": n})["eventId"] for n in range(3)}
-        driver.drain(until=lambda: bool(operator.accepted()), timeout=30)
+        driver.drain(until=lambda: bool(operator.accepted()))
         driver.drain()
 
         fetched = client.get(f"/webhooks/subscriptions/{sub['subscriptionId']}").json

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections import Counter
 from collections.abc import Iterator
 from typing import Any
 
@@ -12,7 +13,7 @@ from chalicelib.core import aws
 from chalicelib.core.config import get_settings
 from chalicelib.events import store as events
 from tests.outbound.conftest import QueueDriver, lambda_event
-from tests.outbound.helpers import publish, subscribe
+from tests.outbound.helpers import dispatch_queued, fail_first, publish, subscribe
 from tests.support.api_client import ApiClient
 from tests.support.receiver import serve_receiver
 
@@ -73,6 +74,32 @@ def test_a_stream_record_that_fails_is_retried_until_delivered(client: ApiClient
         driver.drain(until=lambda: published["eventId"] in receiver.accepted_ids)
         # the failed try had already queued the webhook; the retry queues it again, under the same webhook-id
         assert {r.message_id for r in receiver.accepted()} == {published["eventId"]}
+
+
+@pytest.mark.parametrize(
+    "where",
+    [
+        pytest.param(("sqs", "SendMessageBatch"), id="fan-out fails"),
+        pytest.param(("events", "PutEvents"), id="the bus fails after the fan-out"),
+    ],
+)
+def test_a_batch_failing_at_its_first_record_sends_each_event_once_after_the_retry(
+    client: ApiClient, driver: QueueDriver, where: tuple[str, str]
+) -> None:
+    """Issue 21: three events, the first record fails; the receiver got {0: 1, 1: 2, 2: 2} before."""
+    with serve_receiver() as receiver:
+        subscribe(client, receiver, ["*"])
+        ids = [publish(client, "OrderShipped", {"order": n})["eventId"] for n in range(3)]
+        undo = fail_first(getattr(aws, where[0])(), where[1])
+        try:
+            assert driver.stream.pump() == 0  # one batch of three; it stopped at the first
+        finally:
+            undo()
+        dispatch_queued(driver)  # whatever the failed try queued is sent before the stream retries
+        assert driver.stream.pump() == 3
+        driver.drain(until=lambda: set(ids) <= receiver.accepted_ids)
+        copies = Counter(r.message_id for r in receiver.received)
+        assert {n: copies[event_id] for n, event_id in enumerate(ids)} == {0: 1, 1: 1, 2: 1}
 
 
 def test_modifications_and_removals_of_event_items_are_not_fanned_out(
@@ -164,3 +191,15 @@ def test_a_bus_event_that_failed_every_try_is_recorded_from_its_dead_letter(
     for message in messages:
         aws.sqs().delete_message(QueueUrl=url, ReceiptHandle=message["ReceiptHandle"])
     assert [e["type"] for e in events.TABLE.query(tenant, limit=10, cursor=None).items] == ["InvoicePaid"]
+
+
+def test_a_bus_message_nested_past_any_parser_is_rejected_and_acknowledged(tenant: str, local_api: object) -> None:
+    """The bus receiver reads with the guarded reader: no RecursionError, so no retry until the dead-letter queue."""
+    from app import bus_events
+
+    deep = "[" * 1000 + "]" * 1000
+    detail = f'{{"tenantId": "{tenant}", "type": "X", "data": {deep}}}'
+    body = f'{{"id": "eb-deep", "source": "billing", "detail": {detail}}}'
+    record = {"messageId": "m-deep", "receiptHandle": "r", "body": body, "attributes": {}}
+    assert bus_events({"Records": [record]}, None) == {"batchItemFailures": []}
+    assert events.TABLE.query(tenant, limit=10, cursor=None).items == []

@@ -17,6 +17,7 @@ from tests.core.env import settings_env
 from tests.inbound import signers
 from tests.inbound.conftest import post_delivery
 from tests.support.api_client import ApiClient, Reply
+from tests.support.waiting import poll
 
 RATE_HEADERS = ("X-RateLimit-Limit", "X-RateLimit-Remaining", "X-RateLimit-Reset")
 
@@ -24,8 +25,7 @@ RATE_HEADERS = ("X-RateLimit-Limit", "X-RateLimit-Remaining", "X-RateLimit-Reset
 @pytest.fixture(autouse=True)
 def same_window() -> None:
     """A test counts within one minute window: start it early in a window, not seconds before a reset."""
-    if time.time() % limiter.WINDOW_SECONDS > limiter.WINDOW_SECONDS - 15:
-        time.sleep(limiter.WINDOW_SECONDS - time.time() % limiter.WINDOW_SECONDS + 0.05)
+    poll(lambda: time.time() % limiter.WINDOW_SECONDS < limiter.WINDOW_SECONDS - 15, "a fresh rate-limit window")
 
 
 @pytest.fixture

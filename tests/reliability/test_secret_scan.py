@@ -18,7 +18,7 @@ import pytest
 from chalicelib.api.idempotency import ONCE_ONLY_FIELDS
 from chalicelib.core import aws
 from chalicelib.core.config import ALL_TABLES, get_settings
-from chalicelib.credentials.rotation import register_local_invoker
+from chalicelib.rotation.service import register_local_invoker
 from infra.local.rotation import STEPS
 from tests.outbound.conftest import QueueDriver
 from tests.reliability.resources import drain_inbound, make_resources

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import logging
 import threading
-import time
 from collections.abc import Iterator
 from typing import Any
 
@@ -14,7 +13,7 @@ from chalicelib.runs.models import RunStatus
 from tests.runs.conftest import run_of
 from tests.support.api_client import ApiClient
 from tests.support.fake_openai import FakeModelServer, serve_models
-from tests.support.run_driver import connect, deliver, receive, runs_queue, settings, start
+from tests.support.run_driver import connect, deliver, deliver_when_shown, receive, runs_queue, settings, start
 from tests.support.waiting import poll
 
 PROMPT = "PROMPT-MARKER-7c1e: tell me the secret recipe"
@@ -52,8 +51,7 @@ def test_complete_records_usage_and_keeps_prompt_and_completion_out_of_the_logs(
     models.rate_limit_next({"Retry-After": "0"})  # a retry path too, which logs
     with settings(RUN_RETRY_BASE_SECONDS="0"):
         deliver(handler, runs_queue(), tenant)
-        time.sleep(0.1)
-        deliver(handler, runs_queue(), tenant)
+        deliver_when_shown(handler, runs_queue(), tenant, "the retry after Retry-After: 0")
     polled = client.get(f"/integrations/runs/{accepted['runId']}").json
     assert polled["status"] == "Completed", polled
     assert polled["result"]["usage"] == {"promptTokens": 11, "completionTokens": 7, "totalTokens": 18}
@@ -75,8 +73,7 @@ def test_openai_reset_headers_postpone_the_retry(
         assert failed == {messages[0]["MessageId"]}, run_of(tenant, accepted["runId"])
         assert run_of(tenant, accepted["runId"]).status == RunStatus.RUNNING
         assert receive(runs_queue(), tenant) == []  # hidden for the vendor's reset time
-        time.sleep(2.2)
-        deliver(handler, runs_queue(), tenant)
+        deliver_when_shown(handler, runs_queue(), tenant, "the retry after the vendor's reset time")
     done = run_of(tenant, accepted["runId"])
     assert (done.status, done.attempts) == (RunStatus.COMPLETED, 2)
     assert done.result["usage"] == {"promptTokens": 4, "totalTokens": 4}
@@ -92,7 +89,7 @@ def test_stream_partial_text_is_readable_while_the_run_goes_on(
     with settings(STREAM_PARTIAL_EVERY_CHUNKS="2", STREAM_PARTIAL_EVERY_SECONDS="3600"):
         worker = threading.Thread(target=deliver, args=(handler, runs_queue(), tenant))
         worker.start()
-        assert models.paused.wait(10)
+        poll(models.paused.is_set, "the model server to pause mid-stream")
         running = poll(
             # Written every 2 chunks: "word0 word1 " first, then all four before the server pauses.
             lambda: (
@@ -101,10 +98,9 @@ def test_stream_partial_text_is_readable_while_the_run_goes_on(
                 and r
             ),
             "the partial result up to the pause",
-            10,
         )
         models.released.set()
-        worker.join(10)
+        poll(lambda: not worker.is_alive(), "the worker to finish the stream")
     assert running["status"] == "Running"
     assert running["partialResult"] == "word0 word1 word2 word3 "
     done = client.get(f"/integrations/runs/{accepted['runId']}").json

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import time
 from typing import Any
 
 from chalicelib.connections import store as connections
@@ -15,7 +14,7 @@ from chalicelib.runs.worker import event_id
 from tests.runs.conftest import PR, TOKEN, run_of
 from tests.support.api_client import ApiClient
 from tests.support.fake_vendor import FakeVendor, malformed_json, rate_limited, server_error, slow
-from tests.support.run_driver import connect, deliver, receive, runs_queue, settings, start
+from tests.support.run_driver import connect, deliver, deliver_when_shown, receive, runs_queue, settings, start
 
 
 def test_open_pull_request_completes_and_is_announced(
@@ -61,8 +60,7 @@ def test_429_with_retry_after_postpones_the_message_then_completes(
         waiting = run_of(tenant, accepted["runId"])
         assert (waiting.status, waiting.attempts) == (RunStatus.RUNNING, 1)
         assert receive(runs_queue(), tenant) == []  # hidden for Retry-After, not the queue's 30 s
-        time.sleep(2.2)
-        again, failed = deliver(handler, runs_queue(), tenant)
+        again, failed = deliver_when_shown(handler, runs_queue(), tenant, "the retry after Retry-After")
     assert failed == set() and again[0]["MessageId"] == messages[0]["MessageId"]
     assert again[0]["Attributes"]["ApproximateReceiveCount"] == "2"
     done = run_of(tenant, accepted["runId"])

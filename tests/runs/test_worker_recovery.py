@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import time
 from typing import Any
 
 from chalicelib.adapters import generic_http, github
@@ -17,7 +16,18 @@ from chalicelib.runs.models import Run, RunStatus
 from tests.runs.conftest import PR, TOKEN, run_of
 from tests.support.api_client import ApiClient
 from tests.support.fake_vendor import FakeVendor
-from tests.support.run_driver import connect, deliver, invoke, receive, runs_dlq, runs_queue, settings, start
+from tests.support.run_driver import (
+    connect,
+    deliver,
+    deliver_when_shown,
+    invoke,
+    receive,
+    runs_dlq,
+    runs_queue,
+    settings,
+    start,
+)
+from tests.support.waiting import poll
 
 CREDENTIAL = Credential(AuthModel.BEARER_TOKEN, {"token": TOKEN})
 CHARGE = {"method": "POST", "path": "/charges", "body": {"amount": 1200, "currency": "eur"}}
@@ -44,8 +54,8 @@ def test_crash_after_the_vendor_call_is_redelivered_and_applied_once(
 
     message_id = crash_mid_run(tenant, accepted["runId"], charge)
     assert run_of(tenant, accepted["runId"]).status == RunStatus.RUNNING
-    time.sleep(1.2)  # the visibility timeout of the crashed delivery runs out
-    messages, failed = deliver(handler, runs_queue(), tenant)
+    # The visibility timeout of the crashed delivery runs out.
+    messages, failed = deliver_when_shown(handler, runs_queue(), tenant, "the crashed delivery again")
     assert [m["MessageId"] for m in messages] == [message_id] and failed == set()
     assert messages[0]["Attributes"]["ApproximateReceiveCount"] == "2"
     done = run_of(tenant, accepted["runId"])
@@ -65,8 +75,7 @@ def test_crash_after_opening_a_pull_request_completes_with_that_pull_request(
         github.ADAPTER.execute("OpenPullRequest", PR, CREDENTIAL, ExecutionContext(base_url=vendor.url))
 
     crash_mid_run(tenant, accepted["runId"], open_pull)
-    time.sleep(1.2)
-    deliver(handler, runs_queue(), tenant)
+    deliver_when_shown(handler, runs_queue(), tenant, "the crashed delivery again")
     done = run_of(tenant, accepted["runId"])
     assert done.status == RunStatus.COMPLETED and done.result["number"] == 1
     assert len(vendor.pulls) == 1
@@ -107,9 +116,8 @@ def test_a_redelivery_past_the_attempt_limit_fails_the_run(
     connection_id = connect(client, vendor.url)
     accepted = start(client, connection_id, "Request", CHARGE)
     crash_mid_run(tenant, accepted["runId"], lambda run: None)
-    time.sleep(1.2)
     with settings(RUN_MAX_ATTEMPTS="1"):
-        deliver(handler, runs_queue(), tenant)
+        deliver_when_shown(handler, runs_queue(), tenant, "the crashed delivery again")
     failed = run_of(tenant, accepted["runId"])
     assert failed.status == RunStatus.FAILED and failed.error is not None and failed.error.code == "RUN_ABANDONED"
     assert vendor.api_requests() == []
@@ -124,10 +132,12 @@ def test_a_message_that_exhausts_its_deliveries_fails_the_run_from_the_dlq(
     connection_id = connect(client, vendor.url)
     accepted = start(client, connection_id, "Request", CHARGE)
     crash_mid_run(tenant, accepted["runId"], lambda run: None)
-    for _ in range(10):  # every delivery "crashes"; SQS moves the message after maxReceiveCount receives
-        time.sleep(1.05)
-        if not receive(runs_queue(), tenant, visibility=1):
-            break
+
+    def moved() -> bool:
+        receive(runs_queue(), tenant, visibility=1)  # a delivery that "crashes": never acknowledged
+        return bool(receive(runs_dlq(), tenant, visibility=0))  # looked at, left visible
+
+    poll(moved, "SQS to move the message to the dead-letter queue after maxReceiveCount receives")
     dead = receive(runs_dlq(), tenant)
     assert [json.loads(m["Body"])["runId"] for m in dead] == [accepted["runId"]]
     assert run_of(tenant, accepted["runId"]).status == RunStatus.RUNNING

@@ -14,7 +14,7 @@ from tests.e2e.conftest import LocalRuntime, free_port
 from tests.sdk.conftest import VENDOR_TOKEN
 from tests.support.fake_vendor import FakeVendor
 from tests.support.receiver import Receiver
-from tests.support.waiting import poll
+from tests.support.waiting import WAIT_SECONDS, poll
 
 PR = {"owner": "octo", "repo": "hello", "title": "Add feature", "head": "feature", "base": "main"}
 
@@ -28,7 +28,7 @@ def ipctl(
         env=environ,
         capture_output=True,
         text=True,
-        timeout=120,
+        timeout=WAIT_SECONDS,
     )
 
 
@@ -135,10 +135,10 @@ def test_subscriptions_events_attempts_and_api_keys(
     published = _json(
         ipctl(local_runtime, token, "events", "publish", "--type", "OrderShipped", "--data", '{"order": 1}', "--json")
     )
-    poll(lambda: receiver.accepted(), "the first delivery", seconds=60)
+    poll(lambda: receiver.accepted(), "the first delivery")
     queued = _json(ipctl(local_runtime, token, "events", "redeliver", published["eventId"], "--json"))
     assert queued["subscriptionIds"] == [created["subscriptionId"]]
-    poll(lambda: len(receiver.accepted()) >= 2, "the redelivery", seconds=60)
+    poll(lambda: len(receiver.accepted()) >= 2, "the redelivery")
     attempts = _json(ipctl(local_runtime, token, "attempts", "list", created["subscriptionId"], "--json"))
     assert {item["eventId"] for item in attempts} == {published["eventId"]}
     assert receiver.verification_errors == []
@@ -185,6 +185,24 @@ def test_errors_name_code_and_trace_on_stderr(local_runtime: LocalRuntime, token
     done = ipctl(local_runtime, token, "runs", "get", "run-missing")
     assert done.returncode == cli.EXIT_NOT_FOUND
     assert "RESOURCE_NOT_FOUND" in done.stderr and "traceId trace-" in done.stderr and done.stdout == ""
+
+
+def test_a_reader_that_stops_early_gets_no_traceback(local_runtime: LocalRuntime, token: str) -> None:
+    """``ipctl providers list | head -1``: the reader is gone before ipctl writes (the pipe's read end is closed)."""
+    environ = {**local_runtime.env, "IPCTL_URL": local_runtime.base_url, "IPCTL_TOKEN": token}
+    process = subprocess.Popen(
+        [sys.executable, "-m", "integration_platform.cli", "providers", "list"],
+        env=environ,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    assert process.stdout is not None and process.stderr is not None
+    process.stdout.close()
+    poll(lambda: process.poll() is not None, "ipctl to exit")
+    errors = process.stderr.read()
+    process.stderr.close()
+    assert errors == "" and process.returncode == cli.EXIT_BROKEN_PIPE
 
 
 def test_a_bad_token_exits_3(local_runtime: LocalRuntime) -> None:

@@ -9,6 +9,7 @@ from integration_platform.models import CreateScheduleRequest
 from tests.e2e.conftest import LocalRuntime
 from tests.sdk.conftest import github_connection
 from tests.support.fake_vendor import FakeVendor
+from tests.support.waiting import WAIT_SECONDS
 
 PR = {"owner": "octo", "repo": "hello", "title": "Add feature", "head": "feature", "base": "main", "body": "Why."}
 
@@ -46,7 +47,9 @@ def test_a_run_is_started_and_waited_for(client: Client, vendor: FakeVendor) -> 
     run = client.execute_operation(connection["connectionId"], "OpenPullRequest", PR)
     assert run["status"] == "Pending"
     seen: list[str] = []
-    done = client.wait_for_run(run["runId"], timeout=60, interval=0.2, on_poll=lambda r: seen.append(r["status"]))
+    done = client.wait_for_run(
+        run["runId"], timeout=WAIT_SECONDS, interval=0.2, on_poll=lambda r: seen.append(r["status"])
+    )
     assert done["status"] == "Completed", done
     assert seen[-1] == "Completed"
     assert [item["runId"] for item in client.iter_runs(connection_id=connection["connectionId"])] == [run["runId"]]

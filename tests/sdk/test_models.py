@@ -25,7 +25,7 @@ def _generator() -> ModuleType:
 @pytest.fixture(scope="module")
 def document() -> dict[str, Any]:
     import app  # noqa: F401  (registers every operation)
-    from chalicelib.system.openapi import document_json
+    from chalicelib.api.openapi import document_json
 
     parsed: dict[str, Any] = json.loads(document_json())
     return parsed

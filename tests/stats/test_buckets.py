@@ -49,6 +49,24 @@ def test_a_batch_sums_its_observations_into_one_write_per_series_and_hour(
     assert [(p.outbound.delivered, p.outbound.failed, p.outbound.p95_latency_ms) for p in hourly] == [(2, 1, 4625)]
 
 
+def test_amortized_counts_write_a_series_at_once_then_at_most_once_per_interval(
+    tenant: str, stats_writes: list[dict[str, Any]]
+) -> None:
+    refused = record.Amortized(interval=60.0)
+    at = datetime(2026, 3, 1, 10, 7, tzinfo=UTC)
+
+    def add(connection_id: str, now: float) -> None:
+        refused.add(record.Observation(tenant, record.CONNECTION, connection_id, at).inbound("rejected"), now=now)
+
+    add("conn-a", 1000.0)
+    for step in range(1, 6):
+        add("conn-a", 1000.0 + step)  # within the interval: summed, not written
+    add("conn-b", 1003.0)  # another series has its own interval
+    add("conn-a", 1061.0)  # the interval has passed: one write with all that was held
+    written = [(w["Key"]["seriesKey"]["S"], w["ExpressionAttributeValues"][":a0"]["N"]) for w in stats_writes]
+    assert written == [(f"{tenant}#c#conn-a", "1"), (f"{tenant}#c#conn-b", "1"), (f"{tenant}#c#conn-a", "6")]
+
+
 def test_percentiles_interpolate_inside_the_bucket() -> None:
     ten_between_100_and_250 = {"out_h2": 10}
     assert read.percentile(ten_between_100_and_250, "out", 0.5) == 175

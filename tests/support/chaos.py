@@ -20,6 +20,7 @@ import boto3
 from chalicelib.core import jsontext
 from tests.e2e.conftest import LocalRuntime
 from tests.support.api_client import Reply
+from tests.support.receiver import Receiver
 
 TRIES = 10
 EVENTS_TABLE = "integration-platform-dev-events"
@@ -134,3 +135,34 @@ def recorded_events(runtime: LocalRuntime, tenant: str) -> list[RecordedEvent]:
             data = jsontext.decompress(bytes(blob)) if blob is not None else {}
             found.append(RecordedEvent(item["eventId"]["S"], item["type"]["S"], data if isinstance(data, dict) else {}))
     return found
+
+
+@dataclass(frozen=True)
+class Copies:
+    """What the receivers took: every POST, the 2xx ones, and the event ids a receiver answered 2xx more than once."""
+
+    sends: int
+    accepted: int
+    duplicated: list[tuple[int, str, int]]  # (receiver, event id, copies answered 2xx)
+
+    @property
+    def duplicates(self) -> int:
+        return sum(copies - 1 for _, _, copies in self.duplicated)
+
+    @classmethod
+    def of(cls, receivers: list[Receiver]) -> Copies:
+        sends = accepted = 0
+        duplicated: list[tuple[int, str, int]] = []
+        for n, receiver in enumerate(receivers):
+            taken = Counter(r.message_id for r in receiver.accepted())
+            sends += len(receiver.received)
+            accepted += sum(taken.values())
+            duplicated += [(n, event_id, count) for event_id, count in taken.items() if count > 1]
+        return cls(sends, accepted, duplicated)
+
+
+@dataclass(frozen=True)
+class Timing:
+    driven: float
+    settle: float  # from the faults stopping to everything final and delivered
+    wall: float

@@ -19,6 +19,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
+from tests.support.waiting import WAIT_SECONDS
+
 USAGE = {"prompt_tokens": 11, "completion_tokens": 7, "total_tokens": 18}
 
 
@@ -119,7 +121,7 @@ class FakeModelServer:
             event({"model": model, "choices": [{"index": 0, "delta": {"content": piece}, "finish_reason": None}]})
             if number == self.pause_after:
                 self.paused.set()
-                self.released.wait(10)
+                self.released.wait(WAIT_SECONDS)
         if self.break_stream:
             return
         event({"model": model, "choices": [{"index": 0, "delta": {}, "finish_reason": "stop"}]})

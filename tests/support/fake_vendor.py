@@ -21,6 +21,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
+from tests.support.waiting import WAIT_SECONDS
+
 JsonReply = tuple[int, Any, dict[str, str]]
 
 
@@ -41,17 +43,26 @@ class Recorded:
 
 @dataclass(frozen=True)
 class Behavior:
-    """One scripted answer; ``status=None`` with a ``delay`` means "slow, then answer normally"."""
+    """One scripted answer; ``status=None`` with a ``delay`` means "slow, then answer normally".
+
+    ``hold`` keeps the answer back until the test sets it (bounded by ``WAIT_SECONDS``): "still
+    running" for exactly as long as the test needs, however slow the machine is.
+    """
 
     status: int | None = None
     body: Any = None
     headers: dict[str, str] = field(default_factory=dict)
     delay: float = 0.0
     malformed: bool = False
+    hold: threading.Event | None = None
 
 
 def slow(seconds: float) -> Behavior:
     return Behavior(delay=seconds)
+
+
+def held(release: threading.Event) -> Behavior:
+    return Behavior(hold=release)
 
 
 def rate_limited(retry_after: int) -> Behavior:
@@ -120,6 +131,8 @@ class FakeVendor:
             behavior = self._script.pop(0) if self._script and request.path != "/oauth/token" else None
         if behavior is not None:
             time.sleep(behavior.delay)
+            if behavior.hold is not None:
+                behavior.hold.wait(WAIT_SECONDS)
             if behavior.malformed:
                 return 200, b'{"id": 1, "truncated', {"Content-Type": "application/json"}
             if behavior.status is not None:

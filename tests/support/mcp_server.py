@@ -7,7 +7,6 @@ A bearer token is required when ``token`` is given (checked in front of the SDK'
 from __future__ import annotations
 
 import threading
-import time
 from collections.abc import Awaitable, Callable, Iterator, MutableMapping
 from contextlib import contextmanager
 from typing import Any
@@ -17,6 +16,7 @@ from mcp.server.mcpserver import MCPServer
 from mcp.server.mcpserver.exceptions import ToolError
 
 from tests.e2e.conftest import free_port, port_open
+from tests.support.waiting import poll
 
 Scope = MutableMapping[str, Any]
 Receive = Callable[[], Awaitable[MutableMapping[str, Any]]]
@@ -61,14 +61,9 @@ def serve_mcp(*, json_response: bool, token: str | None = None) -> Iterator[str]
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
-    deadline = time.monotonic() + 20
-    while not port_open(port) and time.monotonic() < deadline:
-        time.sleep(0.05)
-    if not port_open(port):
-        server.should_exit = True
-        raise RuntimeError(f"the MCP test server did not listen on {port} within 20 s")
     try:
+        poll(lambda: port_open(port), f"the MCP test server to listen on {port}", interval=0.05)
         yield f"http://127.0.0.1:{port}/mcp"
     finally:
         server.should_exit = True
-        thread.join(10)
+        poll(lambda: not thread.is_alive(), "the MCP test server to stop", interval=0.05)

@@ -19,6 +19,7 @@ from chalicelib.providers.catalog import BUILTIN_PROVIDERS
 from chalicelib.providers.models import stores_credential
 from infra.local.sqs_poller import failed_ids, lambda_record
 from tests.support.api_client import ApiClient
+from tests.support.waiting import poll
 
 if TYPE_CHECKING:
     from mypy_boto3_sqs.type_defs import MessageTypeDef
@@ -78,6 +79,14 @@ def deliver(handler: Handler, url: str, tenant: str, wait: int = 0) -> tuple[lis
     if not messages:
         return [], set()
     return messages, invoke(handler, url, messages)
+
+
+def deliver_when_shown(handler: Handler, url: str, tenant: str, what: str) -> tuple[list[MessageTypeDef], set[str]]:
+    """``deliver`` the tenant's next message once it shows: a retry, a redelivery or a token wait hides it a while."""
+    delivered: tuple[list[MessageTypeDef], set[str]] = poll(
+        lambda: (found := deliver(handler, url, tenant))[0] and found, what, interval=0.1
+    )
+    return delivered
 
 
 @contextmanager

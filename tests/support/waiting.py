@@ -19,14 +19,22 @@ WAIT_SECONDS = 120.0
 
 
 def poll(
-    check: Callable[[], Any], what: str, seconds: float = WAIT_SECONDS, explain: Callable[[], str] | None = None
+    check: Callable[[], Any],
+    what: str,
+    seconds: float = WAIT_SECONDS,
+    explain: Callable[[], str] | None = None,
+    interval: float = 0.2,
 ) -> Any:
-    """``check()``'s first truthy value; fail the test if none comes within ``seconds``."""
+    """``check()``'s first truthy value; fail the test if none comes within ``seconds``.
+
+    Every wait in the tests comes through here (``check`` may itself fail the test, e.g. when the process
+    it waits for has exited), so one limit governs them all; ``interval`` is how often ``check`` is asked.
+    """
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
         found = check()
         if found:
             return found
-        time.sleep(0.2)
+        time.sleep(interval)
     seen = f"\n{explain()}" if explain else ""
     pytest.fail(f"{what} did not happen within {seconds:g}s{seen}")

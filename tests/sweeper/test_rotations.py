@@ -9,10 +9,11 @@ from typing import Any
 import pytest
 
 from chalicelib.core import aws
-from chalicelib.credentials import rotation, steps
 from chalicelib.credentials import store as rotations
 from chalicelib.credentials.versions import CURRENT, PENDING
 from chalicelib.events import store as events
+from chalicelib.rotation import service as rotation
+from chalicelib.rotation import steps
 from chalicelib.sweeper import sweep
 from tests.support.api_client import ApiClient
 from tests.support.fake_vendor import FakeVendor, serve_vendor

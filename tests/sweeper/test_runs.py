@@ -25,7 +25,7 @@ CHARGE = {"method": "POST", "path": "/charges", "body": {"amount": 1200, "curren
 @pytest.fixture
 def never_queued(monkeypatch: pytest.MonkeyPatch) -> None:
     """The API process dies between the DynamoDB put and the SQS send: the run is written, nothing is queued."""
-    monkeypatch.setattr(service, "_enqueue_or_fail", lambda run: None)
+    monkeypatch.setattr(service, "_enqueue_or_fail", lambda run, *, keyed: None)
 
 
 def key(tenant: str, run_id: str) -> dict[str, str]:

@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 
 from tests.support.api_client import ApiClient, Reply
+from tests.support.waiting import WAIT_SECONDS
 
 EXTERNAL_URL = re.compile(r"https?://(?!127\.0\.0\.1|localhost)[^\s\"'<>]+", re.IGNORECASE)
 NODE = shutil.which("node")
@@ -53,7 +54,7 @@ def run_in_node(program: str, page: Reply, spec: dict[str, Any]) -> str:
     script = re.search(r"<script>(.*?)</script>", page.body.decode(), re.DOTALL)
     assert script is not None and NODE is not None
     payload = json.dumps({"script": script.group(1), "spec": spec})
-    result = subprocess.run([NODE, "-e", program], input=payload, capture_output=True, text=True, timeout=60)
+    result = subprocess.run([NODE, "-e", program], input=payload, capture_output=True, text=True, timeout=WAIT_SECONDS)
     assert result.returncode == 0, result.stderr
     return result.stdout
 

@@ -14,14 +14,13 @@ from __future__ import annotations
 
 import base64
 import binascii
-import json
 import os
 import re
 import threading
 from collections.abc import Sequence
 from typing import Any
 
-from chalicelib.core import http
+from chalicelib.core import http, jsontext
 from chalicelib.core.urls import UnsafeUrl
 from chalicelib.inbound.signatures.base import SignatureRejected, SignedRequest
 from chalicelib.providers.models import WebhookSignature
@@ -86,7 +85,7 @@ def verify(request: SignedRequest, settings: WebhookSignature, secrets: Sequence
     from cryptography.hazmat.primitives.asymmetric import padding, rsa
 
     try:
-        message = json.loads(request.body)
+        message = jsontext.read(request.body)
     except (ValueError, UnicodeDecodeError) as exc:
         raise SignatureRejected("the SNS message is not JSON") from exc
     if not isinstance(message, dict):

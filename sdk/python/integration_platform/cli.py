@@ -9,13 +9,14 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 import time
 from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
-from integration_platform import models
+from integration_platform import jsonread, models
 from integration_platform.client import Client
 from integration_platform.errors import (
     ApiError,
@@ -34,6 +35,7 @@ EXIT_AUTH = 3  # 401 or 403
 EXIT_NOT_FOUND = 4  # 404
 EXIT_CLIENT_ERROR = 5  # any other 4xx (validation, conflict, rate limit after retries)
 EXIT_UNAVAILABLE = 6  # 5xx, unreachable platform, or a --wait that timed out
+EXIT_BROKEN_PIPE = 141  # stdout closed early (``ipctl ... | head -1``): what a shell shows for SIGPIPE
 
 Handler = Callable[[Client, argparse.Namespace], Any]
 
@@ -50,7 +52,7 @@ COLUMNS: dict[str, list[str]] = {
 
 def _json_arg(text: str) -> Any:
     try:
-        return json.loads(text)
+        return jsonread.read(text)
     except ValueError as error:
         raise argparse.ArgumentTypeError(f"not JSON: {error}") from error
 
@@ -311,6 +313,18 @@ def _print(result: Any, args: argparse.Namespace) -> None:
         print(result)
 
 
+def _emit(result: Any, args: argparse.Namespace) -> bool:
+    """Print ``result``; False, quietly, when the reader has gone (``| head -1``), as ``cat`` does."""
+    try:
+        _print(result, args)
+        sys.stdout.flush()
+    except BrokenPipeError:
+        # Python flushes stdout once more at exit: pointed at /dev/null, that flush cannot fail a second time.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return False
+    return True
+
+
 def exit_code(error: Exception) -> int:
     if isinstance(error, AuthenticationError | PermissionDeniedError):
         return EXIT_AUTH
@@ -331,7 +345,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         result = args.handler(client, args)
         if args.action == "list":
             result = _limited(result, args.limit)
-        _print(result, args)
+        if not _emit(result, args):
+            return EXIT_BROKEN_PIPE
     except ApiError as error:
         print(f"ipctl: {error}", file=sys.stderr)
         return exit_code(error)

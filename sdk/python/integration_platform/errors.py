@@ -8,8 +8,9 @@ instead of comparing numbers.
 
 from __future__ import annotations
 
-import json
 from typing import Any
+
+from integration_platform import jsonread
 
 
 class PlatformError(Exception):
@@ -90,7 +91,7 @@ _BY_STATUS: dict[int, type[ApiError]] = {
 def error_for(status: int, body: bytes, headers: dict[str, str], retry_after: float | None) -> ApiError:
     """The typed exception for an error response; a body not in the documented shape still gives a code."""
     try:
-        parsed = json.loads(body) if body else {}
+        parsed = jsonread.read(body) if body else {}
     except ValueError:
         parsed = {}
     error = parsed.get("error") if isinstance(parsed, dict) else None

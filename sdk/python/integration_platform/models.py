@@ -36,6 +36,8 @@ Health: TypeAlias = Literal["Healthy", "Unhealthy", "Unknown"]
 
 InboundDeliveryStatus: TypeAlias = Literal["Received", "Processed", "Failed"]
 
+JsonValue: TypeAlias = "str | bool | int | float | list[JsonValue] | dict[str, JsonValue] | None"
+
 PausedBy: TypeAlias = Literal["Caller", "Connection"]
 
 RotationStatus: TypeAlias = Literal["Rotating", "Rotated", "Failed"]
@@ -43,6 +45,27 @@ RotationStatus: TypeAlias = Literal["Rotating", "Rotated", "Failed"]
 RunStatus: TypeAlias = Literal["Pending", "Running", "Completed", "Failed", "Cancelled"]
 
 ScheduleState: TypeAlias = Literal["Enabled", "Paused"]
+
+Scope: TypeAlias = Literal[
+    "auth.api-keys.read",
+    "auth.api-keys.write",
+    "events.read",
+    "events.write",
+    "integration.connections.read",
+    "integration.connections.write",
+    "integration.credentials.read",
+    "integration.credentials.rotate",
+    "integration.providers.read",
+    "integration.providers.write",
+    "integration.runs.read",
+    "integration.runs.write",
+    "mcp.invoke",
+    "metrics.read",
+    "webhooks.deliveries.ingest",
+    "webhooks.deliveries.read",
+    "webhooks.subscriptions.read",
+    "webhooks.subscriptions.write",
+]
 
 SecretOwner: TypeAlias = Literal["Platform", "Caller"]
 
@@ -222,7 +245,7 @@ class CreateApiKeyRequest(TypedDict, total=False):
     """CreateApiKeyRequest"""
 
     name: Required[str]
-    scopes: Required[list[str]]
+    scopes: Required[list[Scope]]
     expiresAt: str | None
 
 
@@ -236,7 +259,7 @@ class CreateConnectionRequest(TypedDict, total=False):
     authMode: AuthModel | None
     credentialRef: str | None
     credentials: BearerTokenCredentials | ApiKeyCredentials | BasicCredentials | OAuth2ClientCredentials | None
-    configuration: dict[str, Any]
+    configuration: dict[str, JsonValue]
     webhookSecret: str | None
     webhookSecretRef: str | None
 
@@ -246,7 +269,7 @@ class CreateScheduleRequest(TypedDict, total=False):
 
     tenantId: str | None
     operation: Required[str]
-    parameters: dict[str, Any]
+    parameters: dict[str, JsonValue]
     rate: str | None
     cron: str | None
     timezone: str
@@ -284,7 +307,7 @@ class CreatedApiKey(TypedDict, total=False):
     expiresAt: str | None
     revokedAt: str | None
     traceId: str | None
-    apiKey: Required[str]
+    apiKey: str | None
 
 
 class CredentialVersion(TypedDict, total=False):
@@ -468,7 +491,7 @@ class ExecuteOperationRequest(TypedDict, total=False):
     """ExecuteOperationRequest"""
 
     tenantId: str | None
-    parameters: dict[str, Any]
+    parameters: dict[str, JsonValue]
 
 
 class HealthCheck(TypedDict, total=False):
@@ -640,7 +663,7 @@ class PreviewEvent(TypedDict, total=False):
     """An event to try a subscription on; ``id`` and ``timestamp`` default to made-up ones."""
 
     type: Required[str]
-    data: dict[str, Any]
+    data: dict[str, JsonValue]
     source: str
     id: str | None
     timestamp: str | None
@@ -701,7 +724,7 @@ class PublishEventRequest(TypedDict, total=False):
     """PublishEventRequest"""
 
     type: Required[str]
-    data: dict[str, Any]
+    data: dict[str, JsonValue]
     source: str | None
 
 
@@ -743,7 +766,7 @@ class RegisterProviderRequest(TypedDict, total=False):
     capabilities: list[str]
     baseUrl: Required[str]
     webhookSignature: WebhookSignature | None
-    configurationSchema: dict[str, Any] | None
+    configurationSchema: dict[str, JsonValue] | None
 
 
 class RegisteredProvider(TypedDict, total=False):
@@ -956,9 +979,9 @@ class SubscriptionListQuery(TypedDict, total=False):
 class UpdateConnectionRequest(TypedDict, total=False):
     """Only the fields given change; ``configuration`` replaces the whole object."""
 
-    displayName: str | None
-    configuration: dict[str, Any] | None
-    projectId: str | None
+    displayName: str
+    configuration: dict[str, JsonValue]
+    projectId: str
 
 
 class UpdateSubscriptionRequest(TypedDict, total=False):

@@ -21,6 +21,7 @@ from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from typing import Any
 
+from integration_platform import jsonread
 from integration_platform.errors import TransportError, error_for
 
 RETRY_STATUSES = frozenset({429, 503})
@@ -44,7 +45,7 @@ class Response:
     body: bytes
 
     def json(self) -> Any:
-        return json.loads(self.body) if self.body else None
+        return jsonread.read(self.body) if self.body else None
 
 
 def retry_after_seconds(value: str | None, now: datetime | None = None) -> float | None:

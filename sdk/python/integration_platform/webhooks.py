@@ -29,10 +29,11 @@ import base64
 import binascii
 import hashlib
 import hmac
-import json
 import time
 from collections.abc import Mapping, Sequence
 from typing import Any
+
+from integration_platform import jsonread
 
 PREFIX = "whsec_"
 PUBLIC_PREFIX = "whpk_"
@@ -73,7 +74,7 @@ def _check_timestamp(headers: Mapping[str, str], tolerance: float, now: float | 
 
 def _event(body: bytes) -> Any:
     try:
-        return json.loads(body)
+        return jsonread.read(body)
     except ValueError as error:
         raise WebhookVerificationError("the body is not JSON") from error
 

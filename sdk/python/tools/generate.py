@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import json
 import keyword
+import re
 import sys
 import urllib.request
 from pathlib import Path
@@ -50,7 +51,12 @@ def literal(value: object) -> str:
 
 
 def alias(name: str, kind: str) -> str:
-    """``name: TypeAlias = kind``, exploded one member a line when too long, as ``ruff format`` would."""
+    """``name: TypeAlias = kind``, exploded one member a line when too long, as ``ruff format`` would.
+
+    A recursive alias (``JsonValue``) is quoted: the name does not exist yet where it is defined.
+    """
+    if re.search(rf"\b{name}\b", kind):
+        kind = f'"{kind}"'
     line = f"{name}: TypeAlias = {kind}\n"
     if len(line) <= LINE_LENGTH or not kind.startswith("Literal["):
         return line

@@ -9,6 +9,7 @@ from pathlib import Path
 
 from infra.local.dev_issuer import DevIssuer, create_once
 from tests.e2e.conftest import PROJECT_DIR
+from tests.support.waiting import poll
 
 PROCESSES = 4
 # Each process waits for the start file, then creates the issuer and prints the JWKS it will publish.
@@ -31,7 +32,8 @@ def test_first_starts_together_share_one_key(tmp_path: Path) -> None:
         for _ in range(PROCESSES)
     ]
     go.touch()
-    published = {racer.communicate(timeout=60)[0].strip() for racer in racers}
+    poll(lambda: all(racer.poll() is not None for racer in racers), "every racer to print its key")
+    published = {racer.communicate()[0].strip() for racer in racers}
     assert all(racer.returncode == 0 for racer in racers)
     assert published == {DevIssuer(key).jwks()["keys"][0]["n"]}
     assert sorted(p.name for p in key.parent.iterdir()) == ["dev-issuer.pem"]  # no temporary file left behind

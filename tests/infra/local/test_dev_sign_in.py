@@ -14,13 +14,14 @@ from infra.local.dev_issuer import DevIssuer
 from infra.local.gateway import LocalApi
 from infra.local.server import DEV_SIGN_IN_PATH, LocalHttpServer
 from tests.support.api_client import Reply
+from tests.support.waiting import WAIT_SECONDS
 
 
 def send(base_url: str, method: str, body: bytes | None = None, token: str = "", path: str = DEV_SIGN_IN_PATH) -> Reply:
     headers = {"Content-Type": "application/json"} | ({"Authorization": f"Bearer {token}"} if token else {})
     request = urllib.request.Request(base_url + path, data=body, method=method, headers=headers)
     try:
-        with urllib.request.urlopen(request, timeout=60) as response:
+        with urllib.request.urlopen(request, timeout=WAIT_SECONDS) as response:
             return Reply(response.status, dict(response.headers.items()), response.read())
     except urllib.error.HTTPError as error:
         return Reply(error.code, dict(error.headers.items()), error.read())

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import threading
-import time
 from typing import Any
 
 import pytest
 from chalice.app import Chalice, CloudWatchEvent, Cron, Rate
 
 from infra.local.scheduler import discover_schedules, rate_seconds
+from tests.support.waiting import poll
 
 
 @pytest.mark.parametrize(
@@ -49,16 +49,16 @@ def test_schedules_fire_on_their_scaled_rate_with_scheduled_events() -> None:
     assert scheduler.unsupported == ["at_noon cron(0 12 * * ? *)"]
 
     stop = threading.Event()
-    started = time.monotonic()
     thread = threading.Thread(target=scheduler.run, args=(stop,), daemon=True)
     thread.start()
-    deadline = started + 5
-    while (len(fired["every_minute"]) < 4 or len(fired["every_two"]) < 2) and time.monotonic() < deadline:
-        time.sleep(0.02)
+    poll(
+        lambda: len(fired["every_minute"]) >= 4 and len(fired["every_two"]) >= 2,
+        "four and two firings of the scaled schedules",
+        interval=0.02,
+    )
     stop.set()
-    thread.join(2)
+    poll(lambda: not thread.is_alive(), "the scheduler thread to stop", interval=0.02)
 
-    assert not thread.is_alive()
     assert len(fired["every_minute"]) >= 4
     assert len(fired["every_two"]) >= 2
     assert len(fired["every_minute"]) > len(fired["every_two"])

@@ -22,6 +22,7 @@ from infra.local.server import LocalHttpServer
 from tests.api.expect import client_for
 from tests.connections.test_create import CONNECTIONS, connection
 from tests.support.api_client import Reply
+from tests.support.waiting import WAIT_SECONDS
 
 REQUESTS_PER_TENANT = 250
 WORKERS = 24
@@ -50,7 +51,7 @@ def two_tenants(local_api: LocalApi, issuer: DevIssuer) -> dict[str, Tenant]:
 def http_request(base_url: str, method: str, path: str, headers: dict[str, str] | None = None) -> Reply:
     request = urllib.request.Request(base_url + path, method=method, headers=headers or {})
     try:
-        with urllib.request.urlopen(request, timeout=60) as response:
+        with urllib.request.urlopen(request, timeout=WAIT_SECONDS) as response:
             return Reply(response.status, dict(response.headers.items()), response.read())
     except urllib.error.HTTPError as error:
         return Reply(error.code, dict(error.headers.items()), error.read())
@@ -118,7 +119,7 @@ def test_a_method_without_a_route_on_an_unknown_path_is_404(http_api: str) -> No
 
 def test_connect_to_an_authority_is_404_in_the_error_shape(http_api: str) -> None:
     """``CONNECT host:port`` asks for a proxy tunnel; it names no path of the API, so no route matches."""
-    connection = http.client.HTTPConnection(urlsplit(http_api).netloc, timeout=60)
+    connection = http.client.HTTPConnection(urlsplit(http_api).netloc, timeout=WAIT_SECONDS)
     try:
         connection.putrequest("CONNECT", "169.254.169.254:80", skip_host=True, skip_accept_encoding=True)
         connection.putheader("X-Correlation-Id", "odd-tunnel")

@@ -9,7 +9,6 @@ from __future__ import annotations
 import json
 import secrets
 import threading
-import time
 from collections.abc import Iterator
 from typing import Any
 
@@ -18,6 +17,7 @@ from chalice.app import Chalice, SQSEvent
 
 from chalicelib.core.aws import sqs
 from infra.local.sqs_poller import SqsPoller, discover_pollers, failed_ids
+from tests.support.waiting import poll
 
 REGION = "us-east-1"
 VISIBILITY = 1
@@ -118,15 +118,15 @@ def test_failed_records_return_after_the_visibility_timeout_and_then_dead_letter
     assert queue.counts() == (0, 2)
     assert poller.poll_once(wait_seconds=0) is None
 
-    time.sleep(VISIBILITY + 0.2)
+    poll(lambda: queue.counts() == (2, 0), "the failed records to show again after the visibility timeout")
     again = poller.poll_once(wait_seconds=0)
 
     assert again is not None
     assert sorted(again.received) == sorted([sent["fail-1"], sent["fail-2"]])
     assert {r["attributes"]["ApproximateReceiveCount"] for r in consumer.batches[1]} == {"2"}
 
-    # maxReceiveCount is 2: SQS (moto) moves them to the DLQ instead of delivering a third time.
-    time.sleep(VISIBILITY + 0.2)
+    # maxReceiveCount is 2: SQS (moto) moves them to the DLQ, on the next receive, instead of delivering a third time.
+    poll(lambda: queue.counts() == (2, 0), "the failed records to show again after the visibility timeout")
     assert poller.poll_once(wait_seconds=0) is None
     assert queue.dead_letters() == sorted([sent["fail-1"], sent["fail-2"]])
     assert queue.counts() == (0, 0)
@@ -142,7 +142,7 @@ def test_an_exception_leaves_the_whole_batch_for_redelivery(queue: Queue) -> Non
     assert outcome is not None
     assert sorted(outcome.failed) == sorted(sent.values())
     assert queue.counts() == (0, 3)
-    time.sleep(VISIBILITY + 0.2)
+    poll(lambda: queue.counts() == (3, 0), "the batch to show again after the visibility timeout")
     again = poller.poll_once(wait_seconds=0)
     assert again is not None
     assert sorted(again.received) == sorted(sent.values())
@@ -168,13 +168,10 @@ def test_the_poller_thread_consumes_and_stops(queue: Queue) -> None:
     thread = threading.Thread(target=poller.run, args=(stop,), daemon=True)
     thread.start()
     sent = queue.send("ok-threaded")
-    deadline = time.monotonic() + 5
-    while not consumer.batches and time.monotonic() < deadline:
-        time.sleep(0.05)
+    poll(lambda: consumer.batches, "the poller thread to hand on a batch", interval=0.05)
     stop.set()
-    thread.join(3)
+    poll(lambda: not thread.is_alive(), "the poller thread to stop", interval=0.05)
 
-    assert not thread.is_alive()
     assert [r["messageId"] for r in consumer.batches[0]] == [sent["ok-threaded"]]
     assert queue.counts() == (0, 0)
 
@@ -256,7 +253,7 @@ def test_a_fifo_group_is_never_in_two_batches_at_once(aws: None) -> None:
     for _ in range(3):
         poller.poll_once(wait_seconds=0)
     assert seen == ["a1", "b1", "b2"], "group a waits for its failed a1; group b goes on"
-    time.sleep(VISIBILITY + 0.2)
+    poll(lambda: poller.poll_once(wait_seconds=0), "the failed a1 to come back after the visibility timeout")
     while poller.poll_once(wait_seconds=0):
         pass
     assert seen == ["a1", "b1", "b2", "a1", "a2"], "the failed message comes back first"

@@ -116,3 +116,30 @@ def test_metadata_keeps_its_headers_and_loses_the_long_description() -> None:
     assert metadata_headers(headers + b"\n# Pydantic\n\nlong\n") == headers
     headers_only = b"Metadata-Version: 2.1\nName: six\nVersion: 1.17.0\n"
     assert metadata_headers(headers_only) == headers_only
+
+
+def test_the_same_files_give_the_same_bytes_whatever_their_times_order_and_modes(tmp_path: Path) -> None:
+    """What differs between two `chalice package` runs on other days or disks must not reach deployment.zip."""
+    members = 16  # a set constant: were it marshalled in string-hash order, 16! orders to differ by
+    files = {
+        "app.py": "from library import sets\n",
+        "chalicelib/__init__.py": "",
+        "chalicelib/check.py": f"def known(x: str) -> bool:\n    return x in {set(map(str, range(members)))}\n",
+        "library/__init__.py": "",
+        "library/sets.py": f"def known(x):\n    return x in {set(map(str, range(members)))}\n",
+        "library-1.0.dist-info/METADATA": "Name: library\nVersion: 1.0\n\nREADME\n",
+    }
+    archives: list[bytes] = []
+    for order, date_time, mode in [(1, (2026, 12, 7, 3, 50, 0), 0o644), (-1, (2027, 1, 2, 23, 59, 58), 0o755)]:
+        archive = tmp_path / f"{len(archives)}.zip"
+        with zipfile.ZipFile(archive, "w", zipfile.ZIP_DEFLATED) as out:
+            for name, text in list(files.items())[::order]:
+                info = zipfile.ZipInfo(name, date_time=date_time)
+                info.external_attr = (0o100000 | mode) << 16
+                out.writestr(info, text)
+        finish(archive)
+        archives.append(archive.read_bytes())
+    assert archives[0] == archives[1]
+    with zipfile.ZipFile(tmp_path / "0.zip") as finished_zip:
+        names = finished_zip.namelist()
+        assert names == sorted(names) and "library/sets.pyc" in names

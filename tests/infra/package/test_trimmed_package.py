@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -21,7 +22,7 @@ import pytest
 from bench.cold_start import lambda_env, unpacked
 from infra.package.finish import finish
 from infra.package.trim import UNUSED
-from tests.infra.test_package import MERGE_TEMPLATE, ROOT, chalice_package
+from tests.infra.conftest import Package
 
 EXERCISE = """
 import importlib, json, pkgutil, sys
@@ -55,7 +56,7 @@ import importlib.metadata
 assert importlib.metadata.version("pydantic") and importlib.metadata.version("aws-lambda-powertools")
 assert importlib.metadata.metadata("pydantic").get_payload() == ""  # the long description is left out
 
-from chalicelib.system.openapi import document_json
+from chalicelib.api.openapi import document_json
 assert json.loads(document_json())["paths"]
 from chalicelib.core.logging import logger
 from chalicelib.core.metrics import count
@@ -67,11 +68,11 @@ print("RESULT " + json.dumps({"handlers": handlers, "files": files}))
 
 
 @pytest.fixture(scope="module")
-def archive(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    out = tmp_path_factory.mktemp("finished") / "build"
-    chalice_package(ROOT, out, MERGE_TEMPLATE)
-    finish(out / "deployment.zip")
-    return out / "deployment.zip"
+def archive(package: Package, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    finished = tmp_path_factory.mktemp("finished") / "deployment.zip"
+    shutil.copyfile(package.directory / "deployment.zip", finished)
+    finish(finished)
+    return finished
 
 
 def test_every_module_and_library_path_runs_from_the_trimmed_read_only_package(archive: Path) -> None:
@@ -90,7 +91,7 @@ def test_every_module_and_library_path_runs_from_the_trimmed_read_only_package(a
     assert "pydantic/main.pyc" in loaded and "aws_lambda_powertools/logging/logger.pyc" in loaded
 
 
-def test_every_function_reaches_its_first_aws_client_from_the_package(archive: Path) -> None:
+def test_every_function_reaches_its_first_aws_client_from_the_package(package: Package, archive: Path) -> None:
     """What ``bench.cold_start`` times: each function's handler, given its source's event, gets as far as a client.
 
     The bench aborts when a handler returns before any client (its event no longer matches what the
@@ -98,8 +99,7 @@ def test_every_function_reaches_its_first_aws_client_from_the_package(archive: P
     """
     from bench.cold_start import CONTEXT, FUNCTION, event_for, functions, sample
 
-    template = json.loads((archive.parent / "sam.json").read_text())
-    rows = functions(template)
+    rows = functions(package.template)
     assert len(rows) >= 10
     with unpacked(archive) as (task, runtime):
         reached = {

@@ -4,7 +4,7 @@ Starting claims the rotation in the ``credentials`` table (a conditional
 write: a second request gets 409), records the verification run as Pending,
 parks a supplied value under a custom stage, and triggers the rotation
 function with a fresh ``ClientRequestToken``; the function
-(``chalicelib.credentials.steps``) does the rest exactly as Secrets Manager
+(``chalicelib.rotation.steps``) does the rest exactly as Secrets Manager
 drives it. The trigger is the one seam between AWS and the local runtime:
 
 - ``secretsmanager`` (deployed): ``RotateSecret`` makes Secrets Manager invoke
@@ -31,7 +31,6 @@ from typing import Annotated, Any, Literal
 from pydantic import Field
 
 from chalicelib.connections import secret
-from chalicelib.connections import service as connections_service
 from chalicelib.connections import store as connections
 from chalicelib.connections.models import Connection, ConnectionStatus, Credentials, credentials_secret
 from chalicelib.core import aws, metrics
@@ -164,11 +163,21 @@ def require_rotation_function() -> None:
     )
 
 
-def start(tenant_id: str, request: RotateRequest) -> RotationAccepted:
+def start(tenant_id: str, request: RotateRequest, rotation_key: str | None = None) -> tuple[RotationAccepted, bool]:
+    """The accepted rotation, and whether this call started it.
+
+    ``rotation_key`` (a keyed request's ``Call.keyed_id``) fixes the rotation's token, so a repeat whose first
+    answer was never recorded finds the rotation that attempt claimed: it is answered again, and launched again
+    while no step has run yet (the first attempt may have died before its trigger). That is safe: each step is
+    idempotent per token, and so is ``RotateSecret`` with the same ``ClientRequestToken``.
+    """
     users = _users(tenant_id, request.credential_id)  # another tenant's credential is a 404 first
     require_rotation_function()
     verifier = users[0]
     if request.credentials is not None:
+        # Only the API starts a rotation: the rotation function and the sweeper do without the connection service.
+        from chalicelib.connections import service as connections_service
+
         connections_service.check_shape(verifier.auth_mode, request.credentials)
     elif verifier.auth_mode not in SELF_RENEWING:
         raise Unprocessable(
@@ -177,29 +186,78 @@ def start(tenant_id: str, request: RotateRequest) -> RotationAccepted:
         )
     path = secret.path(verifier)
     secret_id = vault.secret_name(tenant_id, path)
+    token = str(uuid.uuid5(uuid.NAMESPACE_URL, rotation_key)) if rotation_key else str(uuid.uuid4())
+    resumed = _resumed(tenant_id, request, token, secret_id, verifier) if rotation_key else None
+    if resumed is not None:
+        return resumed, False
     vault.read_current(tenant_id, path)  # gone, scheduled for deletion or unreadable: 409, nothing claimed
     if versions.describe(secret_id).pending_elsewhere():
         raise Conflict(f"Credential '{request.credential_id}' already has a rotation in progress.")
-    state = new_state(tenant_id, request.credential_id, path, verifier, request.reason, str(uuid.uuid4()))
+    state = new_state(tenant_id, request.credential_id, path, verifier, request.reason, token)
     if request.credentials is not None:
         state.supplied_version_id = str(uuid.uuid4())
     if not store.claim(state):
+        resumed = _resumed(tenant_id, request, token, secret_id, verifier) if rotation_key else None
+        if resumed is not None:  # a concurrent repeat with the same key claimed it first
+            return resumed, False
         raise Conflict(f"Credential '{request.credential_id}' already has a rotation in progress.")
-    if request.credentials is not None and state.supplied_version_id is not None:
-        versions.put(secret_id, state.supplied_version_id, credentials_secret(request.credentials), versions.SUPPLIED)
+    _launch(state, secret_id, verifier, request.credentials, keyed=rotation_key is not None)
+    return _accepted(state), True
+
+
+def _accepted(state: RotationState) -> RotationAccepted:
+    return RotationAccepted(
+        credential_id=state.credential_id,
+        new_version_ref=version_ref(state.path, state.token),
+        verification_run_id=state.verification_run_id,
+        trace_id=current_trace_id(),
+    )
+
+
+def _resumed(
+    tenant_id: str, request: RotateRequest, token: str, secret_id: str, verifier: Connection
+) -> RotationAccepted | None:
+    """The rotation with this token, launched again if it is still Rotating; ``None`` when there is none."""
+    state = store.get(tenant_id, request.credential_id)
+    if state is None or state.token != token:
+        return None
+    if state.status == RotationStatus.ROTATING and not _created(secret_id, token):  # else the steps are under way
+        _launch(state, secret_id, verifier, request.credentials, keyed=True)
+    return _accepted(state)
+
+
+def _launch(
+    state: RotationState,
+    secret_id: str,
+    verifier: Connection,
+    credentials: Credentials | None,
+    *,
+    keyed: bool,
+) -> None:
+    """Park a supplied value, record the verification run and trigger the function (each a no-op when repeated).
+
+    When the trigger fails, a keyed rotation stays Rotating for the repeat with the same key to launch (or the
+    sweeper to end); any other is abandoned, since its caller's retry starts a new one.
+    """
+    supplied = state.supplied_version_id
+    if supplied is not None and credentials is not None:
+        versions.put(secret_id, supplied, credentials_secret(credentials), versions.SUPPLIED)
     runs.insert(verification_run(state, verifier.provider_id), swept=False)
     try:
         trigger(secret_id, state.token, verifier.auth_mode)
     except Exception as exc:
         logger.exception("triggering rotation failed", extra={"credentialId": state.credential_id})
+        if keyed:
+            raise ServiceUnavailable(
+                "The rotation could not be started; repeat the request with the same Idempotency-Key."
+            ) from exc
         abandon(state, "The rotation function could not be started.")
         raise ServiceUnavailable("The rotation could not be started; retry the request.") from exc
-    return RotationAccepted(
-        credential_id=request.credential_id,
-        new_version_ref=version_ref(path, state.token),
-        verification_run_id=state.verification_run_id,
-        trace_id=current_trace_id(),
-    )
+
+
+def _created(secret_id: str, token: str) -> bool:
+    """Whether createSecret made the token's version: the function was triggered and is doing the rest."""
+    return token in versions.describe(secret_id).stages
 
 
 def trigger(secret_id: str, token: str, auth_mode: AuthModel) -> None:

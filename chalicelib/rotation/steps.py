@@ -10,7 +10,9 @@ Secrets Manager calls ``handle`` with ``{"SecretId", "ClientRequestToken",
 - ``setSecret``: nothing to push: vendors issue our credentials, we never set
   them on the vendor side.
 - ``testSecret``: the verification run, a real health-check call to the vendor
-  with the pending value, recorded as the run whose id the API returned.
+  with the pending value, recorded as the run whose id the API returned. It
+  goes through the connection's vendor protection like every vendor call; a
+  call the rate limit or an open breaker holds back fails the rotation.
 - ``finishSecret``: AWSCURRENT moves to the token's version (the old one
   becomes AWSPREVIOUS) and AWSPENDING is cleared.
 
@@ -32,8 +34,10 @@ from chalicelib.connections.models import ConnectionStatus
 from chalicelib.core.config import get_settings
 from chalicelib.core.logging import logger
 from chalicelib.core.timestamps import now_text
-from chalicelib.credentials import rotation, store, vault, versions
+from chalicelib.credentials import store, vault, versions
 from chalicelib.credentials.store import RotationState, RotationStatus
+from chalicelib.protection import guard
+from chalicelib.rotation import service as rotation
 from chalicelib.runs import store as runs
 from chalicelib.runs.models import RunStatus
 
@@ -133,7 +137,11 @@ def _test(secret_id: str, state: RotationState) -> None:
         {"status": RunStatus.RUNNING.value, "startedAt": now_text(), "attempts": 1},
         from_status=RunStatus.PENDING,
     )
-    report, latency = health.verify(connection, pending)
+    try:
+        report, latency = health.verify(connection, pending)
+    except guard.Held as held:  # the vendor was not called: nothing verified, nothing promoted
+        _fail(secret_id, state, f"The vendor's protection held the verification call back ({held.reason}).")
+        return
     if not report.healthy:
         _fail(secret_id, state, f"Verification against the vendor failed: {report.message}", report.vendor_status)
         return

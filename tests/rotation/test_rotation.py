@@ -10,8 +10,10 @@ import pytest
 
 from chalicelib.core import aws
 from chalicelib.core.config import get_settings
-from chalicelib.credentials import rotation, steps, vault
+from chalicelib.credentials import vault
 from chalicelib.credentials.versions import CURRENT, PENDING, PREVIOUS
+from chalicelib.rotation import service as rotation
+from chalicelib.rotation import steps
 from tests.support.api_client import ApiClient
 from tests.support.fake_vendor import FakeVendor, serve_vendor
 from tests.support.run_driver import connect
@@ -110,6 +112,25 @@ def test_failed_verification_keeps_current_removes_pending_and_says_why(
     assert detail["rotation"]["status"] == "Failed" and "401" in detail["rotation"]["failureReason"]
     assert detail.get("lastRotatedAt") is None
     assert rotate(client, connection["credentialId"]).status == 202  # nothing left in progress
+
+
+def test_a_verification_the_vendor_rate_limit_holds_back_fails_the_rotation_without_calling(
+    client: ApiClient, vendor: FakeVendor, requested: list[tuple[str, str]]
+) -> None:
+    one_a_minute = {"rateLimit": {"requestsPerSecond": 1 / 60, "burst": 1}}
+    connection_id = connect(client, vendor.url, credentials={"token": OLD}, configuration=one_a_minute)
+    connection = client.get(f"/integrations/connections/{connection_id}").json
+    assert client.post(f"/integrations/connections/{connection_id}/test").status == 200  # the minute's one call
+    accepted = rotate(client, connection["credentialId"]).json
+    [(secret_id, token)] = requested
+    vendor.expect_bearer(NEW)
+    drive(secret_id, token)
+    assert len(vendor.api_requests()) == 1  # the verification was held back, not sent
+    assert value(secret_id, CURRENT) == f'{{"token": "{OLD}"}}'
+    run = client.get(f"/integrations/runs/{accepted['verificationRunId']}").json
+    assert run["status"] == "Failed" and "RATE_LIMITED" in run["error"]["message"]
+    detail = client.get(f"/integrations/credentials/{connection['credentialId']}").json
+    assert detail["rotation"]["status"] == "Failed" and "RATE_LIMITED" in detail["rotation"]["failureReason"]
 
 
 def test_a_second_rotation_while_one_runs_is_409(

@@ -201,7 +201,7 @@ def test_openapi_json_is_public_and_served_from_one_build(local_api: object) -> 
 
 def test_the_document_is_not_built_at_import() -> None:
     """Cold start: importing the app must not load the schema generator module or build anything."""
-    probe = "import sys, app; print('chalicelib.system.openapi' in sys.modules)"
+    probe = "import sys, app; print('chalicelib.api.openapi' in sys.modules)"
     result = subprocess.run(
         [sys.executable, "-c", probe], capture_output=True, text=True, check=True, env=dict(os.environ), cwd=ROOT
     )

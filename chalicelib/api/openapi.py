@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 from pydantic import BaseModel
 from pydantic.json_schema import JsonSchemaMode, models_json_schema
 
-from chalicelib.core.models import ErrorResponse
+from chalicelib.core.models import SHARED_SCHEMAS, ErrorResponse
 
 if TYPE_CHECKING:
     from chalicelib.api.routing import Operation
@@ -35,9 +35,11 @@ IDEMPOTENCY_KEY = {
     "in": "header",
     "required": False,
     "description": "Repeat a creation safely: the same key and body within 24 h replay the first response "
-    "(with `Idempotent-Replayed: true`); another body is 422 `IDEMPOTENCY_KEY_REUSED`, a repeat while the "
+    "(with `Idempotent-Replayed: true`) or, when a failure kept it from being recorded, answer with what the "
+    "first attempt made, never a second one; another body is 422 `IDEMPOTENCY_KEY_REUSED`, a repeat while the "
     "first is still running 409 `IDEMPOTENCY_KEY_IN_PROGRESS`.",
-    "schema": {"type": "string", "minLength": 1, "maxLength": 255},
+    # Printable ASCII (what a header carries as is), no space at either end (HTTP would strip it).
+    "schema": {"type": "string", "minLength": 1, "maxLength": 255, "pattern": "^[!-~]([ -~]*[!-~])?$"},
 }
 _RATE_LIMIT_COMPONENTS = {
     "X-RateLimit-Limit": "Requests allowed in the current window (present when limits are on).",
@@ -48,8 +50,13 @@ _PATH_PARAM = re.compile(r"\{(\w+)\}")
 Refs = dict[tuple[type[Any], JsonSchemaMode], dict[str, Any]]
 
 # Statuses every operation of a kind can answer without declaring them: the
-# middleware (406, 500), the endpoint wrapper (401, 403, 400/413/415 for bodies).
-_COMMON = {406: "The Accept header names no version this API serves.", 500: "Unexpected failure."}
+# middleware (406, 500), the endpoint wrapper (401, 403, 400/413/415 for bodies, 503 for a transient AWS failure).
+_COMMON = {
+    406: "The Accept header names no version this API serves.",
+    500: "Unexpected failure.",
+    503: "A dependency failed for now (throttled, unavailable, timed out); retry after Retry-After, "
+    "a create with the same Idempotency-Key (docs/reliability.md).",
+}
 _AUTHENTICATED = {
     401: "Missing, expired or invalid credentials.",
     403: "The credentials lack the required scope or tenant.",
@@ -67,7 +74,6 @@ _DESCRIPTIONS = {
     404: "No such resource in the caller's tenant.",
     409: "The resource conflicts with an existing one.",
     422: "The request is well formed but cannot be carried out.",
-    503: "A dependency is unavailable.",
 }
 
 # POST /mcp answers JSON-RPC, its errors included: a message that is not JSON-RPC is HTTP 400 with a JSON-RPC
@@ -86,13 +92,53 @@ _JSON_RPC = {
         },
     },
 }
-# Routes whose bodies are not models (the system package's own, and MCP's JSON-RPC).
+# JSON routes whose bodies are not models (the document itself, and MCP's JSON-RPC); pages declare what they produce.
 _NON_MODEL_BODIES: dict[str, tuple[str, dict[str, Any]]] = {
     "openapi_document": ("application/json", {"type": "object"}),
-    "api_docs": ("text/html", {"type": "string"}),
     "mcp_endpoint": ("application/json", {"anyOf": [_JSON_RPC, {"type": "array", "items": _JSON_RPC}]}),
 }
 _JSON_RPC_ERRORS: dict[str, tuple[int, ...]] = {"mcp_endpoint": (400,)}
+# Successes besides the declared status: MCP answers notifications and client responses with 202 and no body.
+_MORE_SUCCESSES: dict[str, dict[int, str]] = {
+    "mcp_endpoint": {202: "Only notifications or responses: nothing to answer."}
+}
+# What POST /mcp takes: a JSON-RPC request or notification (a batch of them at 2025-03-26, the default without a
+# version header); anything else is a 400 (docs/mcp.md).
+_JSON_RPC_REQUEST = {
+    "type": "object",
+    "required": ["jsonrpc", "method"],
+    "properties": {
+        "jsonrpc": {"const": "2.0"},
+        "method": {"type": "string"},
+        "id": {"type": ["string", "integer"]},
+        "params": {"type": "object"},
+    },
+}
+# Raw bodies that are not the generic "verified as received" object, and the headers an operation reads.
+_RAW_REQUEST_BODIES: dict[str, dict[str, Any]] = {
+    "mcp_endpoint": {"anyOf": [_JSON_RPC_REQUEST, {"type": "array", "items": _JSON_RPC_REQUEST, "minItems": 1}]}
+}
+_HEADERS: dict[str, list[dict[str, Any]]] = {
+    "ingest_delivery": [
+        {
+            "name": "X-CS-Provider",
+            "in": "header",
+            "required": True,
+            "description": "The provider's key or id.",
+            "schema": {"type": "string", "minLength": 1},
+        },
+        {
+            "name": "X-CS-Connection",
+            "in": "header",
+            "required": False,
+            "description": "The connection (or `?connectionId=`); with a bearer token it may be left out when the "
+            "tenant has one active connection of the provider (docs/webhooks-inbound.md).",
+            "schema": {"type": "string", "minLength": 1},
+        },
+    ]
+}
+# A cursor is opaque: only a ``nextCursor`` this API returned is one.
+_CURSOR_DESCRIPTION = "Opaque: the `nextCursor` of the previous page, as returned; anything else is a 400."
 # Statuses whose body is the operation's own model rather than the error shape.
 _MODEL_STATUSES: dict[str, tuple[int, ...]] = {"platform_health": (503,)}
 
@@ -147,8 +193,10 @@ def _parameters(op: Operation, refs: Refs, definitions: dict[str, Any]) -> list[
             parameter["schema"] = _query_schema(schema)
             if "description" in schema:
                 parameter["description"] = schema["description"]
+            if name == "cursor":
+                parameter["description"] = _CURSOR_DESCRIPTION
             parameters.append(parameter)
-    return parameters
+    return parameters + _HEADERS.get(op.operation_id, [])
 
 
 def _json(schema: dict[str, Any], media: str = "application/json") -> dict[str, Any]:
@@ -165,6 +213,8 @@ def _responses(op: Operation, refs: Refs) -> dict[str, Any]:
     elif op.operation_id in _NON_MODEL_BODIES:
         media, schema = _NON_MODEL_BODIES[op.operation_id]
         success["content"] = _json(schema, media)
+    elif "application/json" not in op.produces:
+        success["content"] = {media: {"schema": {"type": "string"}} for media in op.produces}
     if op.status in (201, 202):
         where = "The created resource." if op.status == 201 else "Where to follow the accepted work."
         success["headers"]["Location"] = {"description": where, "schema": {"type": "string"}}
@@ -178,6 +228,8 @@ def _responses(op: Operation, refs: Refs) -> dict[str, Any]:
     if op.idempotent:
         statuses |= {400, 409, 422}
     responses = {str(op.status): success}
+    for status, description in _MORE_SUCCESSES.get(op.operation_id, {}).items():
+        responses[str(status)] = {"description": description, "headers": dict(common_headers)}
     for status in sorted(statuses - {op.status}):
         own_model = model_ref is not None and status in _MODEL_STATUSES.get(op.operation_id, ())
         json_rpc = status in _JSON_RPC_ERRORS.get(op.operation_id, ())
@@ -192,6 +244,8 @@ def _responses(op: Operation, refs: Refs) -> dict[str, Any]:
                 "description": "Seconds to wait; also in the error's details as `retry_after`.",
                 "schema": {"type": "integer"},
             }
+        if status == 503 and not own_model:
+            response["headers"]["Retry-After"] = {"description": "Seconds to wait.", "schema": {"type": "integer"}}
         responses[str(status)] = response
     return responses
 
@@ -203,7 +257,7 @@ def _request_body(op: Operation, refs: Refs) -> dict[str, Any] | None:
         return {
             "required": True,
             "description": "Verified as the exact bytes received.",
-            "content": _json({"type": "object"}),
+            "content": _json(_RAW_REQUEST_BODIES.get(op.operation_id, {"type": "object"})),
         }
     return None
 
@@ -255,7 +309,7 @@ def build_document(operations: Iterable[Operation]) -> dict[str, Any]:
         "tags": [{"name": tag} for tag in tags],
         "paths": dict(sorted(paths.items())),
         "components": {
-            "schemas": dict(sorted(definitions.items())),
+            "schemas": dict(sorted({**definitions, **SHARED_SCHEMAS}.items())),
             "headers": {
                 "X-Trace-Id": {
                     "description": "The request's trace id (from traceparent or X-Correlation-Id when sent).",

@@ -1,0 +1,186 @@
+"""The packaged template after the SAM transform: what CloudFormation actually creates.
+
+cfn-lint and ``tests/infra/test_package.py`` read the SAM template; these tests
+read the resources the transform makes of it (``infra.package.translate``): the
+event source mappings Lambda polls with, the API's integration, stage and
+permission, the schedules' rules, the streams. Each function's event sources
+are compared with the handlers ``app.py`` declares, so a setting lost between
+Chalice, the merge template and the transform fails here, not in an account.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+import pytest
+from chalice.app import DynamoDBEventConfig, ScheduledEventConfig, SQSEventConfig
+
+from app import app
+from tests.infra.conftest import Package
+
+DAYS = 24 * 3600
+PROD_PREFIX = "integration-platform-prod"
+INVOKE_API_HANDLER = (
+    "arn:${AWS::Partition}:apigateway:${AWS::Region}:lambda:path/2015-03-31/functions/${APIHandler.Arn}/invocations"
+)
+PARTIAL_BATCHES = ["ReportBatchItemFailures"]
+
+
+def of_type(template: dict[str, Any], resource_type: str) -> dict[str, dict[str, Any]]:
+    return {name: r["Properties"] for name, r in template["Resources"].items() if r["Type"] == resource_type}
+
+
+def function_of(template: dict[str, Any], reference: dict[str, Any]) -> str:
+    """The handler (``app.<name>``) of the function a mapping, rule or permission names."""
+    logical_id = reference["Ref"] if "Ref" in reference else reference["Fn::GetAtt"][0]
+    handler: str = template["Resources"][logical_id]["Properties"]["Handler"]
+    return handler
+
+
+def queue_named(template: dict[str, Any], arn: dict[str, Any]) -> dict[str, Any]:
+    name = arn["Fn::Sub"].rsplit(":", 1)[1]
+    prefix = template["Parameters"]["ResourcePrefix"]["Default"]
+    [queue] = [q for q in of_type(template, "AWS::SQS::Queue").values() if q["QueueName"] == {"Fn::Sub": name}] or [
+        q
+        for q in of_type(template, "AWS::SQS::Queue").values()
+        if q["QueueName"]["Fn::Sub"].replace("${ResourcePrefix}", prefix) == name
+    ]
+    return queue
+
+
+def mappings(translated: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """Each event source mapping by the handler it invokes (one mapping per handler)."""
+    found = of_type(translated, "AWS::Lambda::EventSourceMapping").values()
+    by_handler = {function_of(translated, m["FunctionName"]): m for m in found}
+    assert len(by_handler) == len(found)
+    return by_handler
+
+
+def test_every_queue_handler_polls_its_queue_with_its_batch_settings(translated: dict[str, Any]) -> None:
+    by_handler = mappings(translated)
+    sources = [source for source in app.event_sources if isinstance(source, SQSEventConfig)]
+    assert sources
+    for source in sources:
+        mapping = by_handler[source.handler_string]
+        # The app was imported under the tests' prefix; the template names the prod stage's.
+        queue = str(source.queue).removeprefix(os.environ["RESOURCE_PREFIX"])
+        assert mapping["EventSourceArn"]["Fn::Sub"].endswith(f":{PROD_PREFIX}{queue}"), source.name
+        assert mapping["BatchSize"] == source.batch_size, source.name
+        assert mapping["MaximumBatchingWindowInSeconds"] == source.maximum_batching_window_in_seconds
+        assert mapping["FunctionResponseTypes"] == PARTIAL_BATCHES, source.name
+        fifo = queue.endswith(".fifo")
+        # Lambda's limits: a FIFO queue's batch is at most 10; over 10 a standard queue needs a batching window.
+        assert mapping["BatchSize"] <= (10 if fifo else 10_000), source.name
+        assert mapping["BatchSize"] <= 10 or mapping["MaximumBatchingWindowInSeconds"] >= 1, source.name
+
+
+def test_every_queue_read_has_a_failure_destination(translated: dict[str, Any]) -> None:
+    """A queue's messages that keep failing move to its DLQ; a DLQ's own reader keeps them its 14 days."""
+    queues = of_type(translated, "AWS::SQS::Queue")
+    for mapping in mappings(translated).values():
+        if "Fn::Sub" not in mapping["EventSourceArn"]:
+            continue
+        queue = queue_named(translated, mapping["EventSourceArn"])
+        redrive = queue.get("RedrivePolicy")
+        if redrive is None:
+            assert queue["QueueName"]["Fn::Sub"].removesuffix(".fifo").endswith("-dlq"), queue["QueueName"]
+            assert queue["MessageRetentionPeriod"] == 14 * DAYS
+        else:
+            [dlq_id] = redrive["deadLetterTargetArn"]["Fn::GetAtt"][:1]
+            assert dlq_id in queues and "RedrivePolicy" not in queues[dlq_id], queue["QueueName"]
+
+
+def test_every_stream_handler_reads_its_table_stream_in_order(translated: dict[str, Any]) -> None:
+    by_handler = mappings(translated)
+    tables = of_type(translated, "AWS::DynamoDB::Table")
+    sources = [source for source in app.event_sources if isinstance(source, DynamoDBEventConfig)]
+    assert sources
+    streamed = {name for name, table in tables.items() if "StreamSpecification" in table}
+    read = set()
+    for source in sources:
+        mapping = by_handler[source.handler_string]
+        table_id, attribute = mapping["EventSourceArn"]["Fn::GetAtt"]
+        assert attribute == "StreamArn" and table_id in streamed, source.name
+        read.add(table_id)
+        assert tables[table_id]["StreamSpecification"]["StreamViewType"] in {"NEW_IMAGE", "NEW_AND_OLD_IMAGES"}
+        assert (mapping["BatchSize"], mapping["StartingPosition"]) == (source.batch_size, source.starting_position)
+        assert mapping["FunctionResponseTypes"] == PARTIAL_BATCHES, source.name
+        # Stream semantics: one batch per shard at a time, split to find the failing record, never skipped.
+        assert mapping.get("ParallelizationFactor", 1) == 1, source.name
+        assert mapping["BisectBatchOnFunctionError"] is True, source.name
+    assert read == streamed  # no stream is written without a reader
+
+
+@pytest.mark.xfail(strict=True, reason="issue 23 gives the events stream's mapping its failure destination")
+def test_every_stream_mapping_has_a_failure_destination(translated: dict[str, Any]) -> None:
+    resources = translated["Resources"]
+    for mapping in mappings(translated).values():
+        if "Fn::GetAtt" not in mapping["EventSourceArn"]:
+            continue
+        destination = mapping["DestinationConfig"]["OnFailure"]["Destination"]
+        target_id = destination["Fn::GetAtt"][0] if "Fn::GetAtt" in destination else destination["Ref"]
+        assert resources[target_id]["Type"] in {"AWS::SQS::Queue", "AWS::SNS::Topic"}
+
+
+def test_no_mapping_without_a_handler_and_no_handler_without_its_source(translated: dict[str, Any]) -> None:
+    polled = {s.handler_string for s in app.event_sources if isinstance(s, SQSEventConfig | DynamoDBEventConfig)}
+    assert set(mappings(translated)) == polled
+
+
+def test_every_schedule_invokes_its_handler_and_only_its_rule_may(translated: dict[str, Any]) -> None:
+    rules = of_type(translated, "AWS::Events::Rule")
+    permissions = of_type(translated, "AWS::Lambda::Permission").values()
+    schedules = [source for source in app.event_sources if isinstance(source, ScheduledEventConfig)]
+    assert schedules
+    for source in schedules:
+        handler = source.handler_string
+        [(rule_id, rule)] = [
+            (rule_id, rule)
+            for rule_id, rule in rules.items()
+            if "ScheduleExpression" in rule and function_of(translated, rule["Targets"][0]["Arn"]) == handler
+        ]
+        expression = source.schedule_expression
+        assert rule["ScheduleExpression"] == (expression if isinstance(expression, str) else expression.to_string())
+        assert len(rule["Targets"]) == 1
+        [permission] = [p for p in permissions if p.get("SourceArn") == {"Fn::GetAtt": [rule_id, "Arn"]}]
+        assert permission["Principal"] == "events.amazonaws.com"
+        assert function_of(translated, permission["FunctionName"]) == handler
+
+
+def test_the_api_sends_every_route_to_the_api_handler_on_its_stage(
+    translated: dict[str, Any], package: Package
+) -> None:
+    [(api_id, api)] = of_type(translated, "AWS::ApiGateway::RestApi").items()
+    integrations = [
+        operation["x-amazon-apigateway-integration"]
+        for path in api["Body"]["paths"].values()
+        for operation in path.values()
+        if isinstance(operation, dict) and "x-amazon-apigateway-integration" in operation
+    ]
+    assert len(integrations) >= len(app.routes)
+    invoke = (
+        "arn:${AWS::Partition}:apigateway:${AWS::Region}:lambda:path/2015-03-31/functions/${APIHandler.Arn}/invocations"
+    )
+    assert {(i["type"], i["httpMethod"], i["uri"]["Fn::Sub"]) for i in integrations} == {("aws_proxy", "POST", invoke)}
+    # Gateway responses are part of the API definition, so every deployment carries them (docs/deploy.md).
+    assert set(api["Body"]["x-amazon-apigateway-gateway-responses"]) >= {"DEFAULT_4XX", "DEFAULT_5XX"}
+    [stage] = of_type(translated, "AWS::ApiGateway::Stage").values()
+    [deployment_id] = of_type(translated, "AWS::ApiGateway::Deployment")
+    deployed = {"DeploymentId": {"Ref": deployment_id}, "RestApiId": {"Ref": api_id}, "StageName": "api"}
+    assert stage == deployed | {"TracingEnabled": True}  # X-Ray from the gateway on, as in every function
+    [permission] = [p for p in of_type(translated, "AWS::Lambda::Permission").values() if "execute-api" in str(p)]
+    assert permission["Principal"] == "apigateway.amazonaws.com"
+    assert permission["SourceArn"]["Fn::Sub"][1] == {"RestAPIId": {"Ref": api_id}}
+    assert function_of(translated, permission["FunctionName"]) == "app.app"
+    assert package.template["Outputs"]["EndpointURL"] == translated["Outputs"]["EndpointURL"]
+
+
+def test_every_function_runs_the_packaged_code_as_its_own_role(translated: dict[str, Any]) -> None:
+    functions = of_type(translated, "AWS::Lambda::Function")
+    roles = of_type(translated, "AWS::IAM::Role")
+    for function_id, function in functions.items():
+        assert function["Code"] == {"S3Bucket": "artifact-bucket", "S3Key": "deployment.zip"}, function_id
+        assert function["Runtime"] == "python3.11" and function["TracingConfig"] == {"Mode": "Active"}
+        role_id, _ = function["Role"]["Fn::GetAtt"]
+        assert role_id in roles, function_id

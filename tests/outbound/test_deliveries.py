@@ -1,0 +1,123 @@
+"""Dispatch is keyed on the delivery (event and subscription): a copy of a message sends nothing twice.
+
+Each test places the duplicate exactly: SQS handing a message out again after
+its send was recorded, two copies in one batch, the record failing after the
+send (the at-least-once window, documented in docs/reliability.md), and a
+dead letter parked under a fresh delivery id so that a redrive is sent as asked.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from chalicelib.core import aws
+from chalicelib.outbound import deliveries
+from chalicelib.outbound.models import DispatchMessage
+from chalicelib.outbound.recovery import delivery_status
+from tests.outbound.conftest import QueueDriver, lambda_event
+from tests.outbound.helpers import dispatch_queued, fail_first, publish, subscribe
+from tests.support.api_client import ApiClient
+from tests.support.receiver import Behaviour, serve_receiver
+
+
+def queued(driver: QueueDriver) -> list[dict[str, Any]]:
+    """What the dispatch queue hands out now (the stream read first, as Lambda's mapping would have)."""
+    driver.stream.pump()
+    response = aws.sqs().receive_message(QueueUrl=driver.url, MaxNumberOfMessages=10, AttributeNames=["All"])
+    return [dict(m) for m in response.get("Messages", [])]
+
+
+def test_a_message_received_again_after_its_send_was_recorded_is_not_posted_again(
+    client: ApiClient, driver: QueueDriver
+) -> None:
+    with serve_receiver() as receiver:
+        subscribe(client, receiver, ["*"])
+        event = publish(client, "OrderShipped", {"order": 1})
+        [message] = queued(driver)
+        assert driver.handler(lambda_event([message], driver.name), None) == {"batchItemFailures": []}
+        # the Lambda died before SQS deleted the message: it is handed out again, the same message
+        aws.sqs().change_message_visibility(
+            QueueUrl=driver.url, ReceiptHandle=message["ReceiptHandle"], VisibilityTimeout=0
+        )
+        [again] = queued(driver)
+        assert again["MessageId"] == message["MessageId"] and again["Attributes"]["ApproximateReceiveCount"] == "2"
+        driver.invoke([again])
+        assert [r.message_id for r in receiver.received] == [event["eventId"]]
+
+
+def test_two_copies_of_a_message_in_one_batch_post_once(client: ApiClient, driver: QueueDriver) -> None:
+    with serve_receiver() as receiver:
+        subscribe(client, receiver, ["*"])
+        event = publish(client, "OrderShipped", {"order": 2})
+        [message] = queued(driver)
+        aws.sqs().send_message(QueueUrl=driver.url, MessageBody=message["Body"])  # a stream retry's copy
+        copies = [message, *queued(driver)]
+        assert len(copies) == 2 and copies[0]["MessageId"] != copies[1]["MessageId"]
+        driver.invoke(copies)
+        assert [r.message_id for r in receiver.received] == [event["eventId"]]
+
+
+def test_a_send_whose_record_failed_is_sent_again_and_only_then(
+    client: ApiClient, driver: QueueDriver, tenant: str
+) -> None:
+    """The at-least-once window: the send happened, its record did not, so the message's return sends it again."""
+    with serve_receiver() as receiver:
+        subscribe(client, receiver, ["*"])
+        event = publish(client, "OrderShipped", {"order": 3})
+        undo = fail_first(aws.dynamodb(), "PutItem")  # the attempt's log, written first
+        try:
+            [message] = queued(driver)
+            failed = driver.invoke([message])
+        finally:
+            undo()
+        assert failed == {"batchItemFailures": [{"itemIdentifier": message["MessageId"]}]}
+        driver.drain()
+        assert [r.message_id for r in receiver.received] == [event["eventId"]] * 2
+        [status] = delivery_status(tenant, event["eventId"])
+        assert (status.status, status.attempts) == ("Succeeded", 1)
+
+
+def test_a_retried_attempt_whose_record_failed_leaves_one_follow_up_that_sends(
+    client: ApiClient, driver: QueueDriver, tenant: str
+) -> None:
+    """Attempt 1 fails and its record fails: it is sent again and enqueues a second follow-up; one of them sends."""
+    with serve_receiver(Behaviour(fail_first={"OrderShipped": 2})) as receiver:
+        subscribe(client, receiver, ["*"])
+        event = publish(client, "OrderShipped", {"order": 4})
+        undo = fail_first(aws.dynamodb(), "PutItem")  # the attempt's log, written first
+        try:
+            [message] = queued(driver)
+            driver.invoke([message])  # 500, follow-up A enqueued, record failed: the message comes back
+        finally:
+            undo()
+        dispatch_queued(driver)  # attempt 1 again (500, follow-up B), then A and B: one of them is posted
+        driver.drain()
+        answers = [(r.message_id, r.answered) for r in receiver.received]
+        assert answers == [(event["eventId"], 500), (event["eventId"], 500), (event["eventId"], 200)]
+        [status] = delivery_status(tenant, event["eventId"])
+        assert (status.status, status.attempts) == ("Succeeded", 2)
+
+
+def test_a_dead_letter_is_parked_under_a_fresh_delivery_id_so_its_redrive_is_sent(
+    client: ApiClient, driver: QueueDriver
+) -> None:
+    with serve_receiver(Behaviour(status=500)) as receiver:
+        subscribe(client, receiver, ["*"])
+        event = publish(client, "OrderShipped", {"order": 5})
+        driver.drain()
+        [parked] = driver.dead_letters()
+        body = DispatchMessage.model_validate_json(parked["Body"])
+        assert body.attempt == 1 and body.delivery_id != deliveries.delivery_id(
+            event["eventId"], body.subscription_id, fresh=False
+        )
+        receiver.behaviour.status = None
+        aws.sqs().send_message(QueueUrl=driver.url, MessageBody=parked["Body"])  # the operator's redrive
+        driver.drain()
+        assert receiver.accepted_ids == {event["eventId"]}
+
+
+def test_a_delivery_id_is_the_same_for_every_fan_out_and_new_when_asked_for() -> None:
+    derived = deliveries.delivery_id("evt_1", "sub_1", fresh=False)
+    assert derived == deliveries.delivery_id("evt_1", "sub_1", fresh=False)
+    assert derived != deliveries.delivery_id("evt_1", "sub_2", fresh=False)
+    assert derived != deliveries.delivery_id("evt_1", "sub_1", fresh=True)
