@@ -8,7 +8,8 @@ but not all: a DynamoDB transaction authorizes each item's own action
 action; SQS batch calls authorize the single-message action; ``RotateSecret``
 with a function also needs ``lambda:InvokeFunction`` on it; a schedule's
 target role needs ``iam:PassRole`` with ``iam:PassedToService``; ``CreateSecret``
-with tags also needs ``TagResource``. An operation this module does not know
+with tags also needs ``TagResource``; posting to a live socket (``apigatewaymanagementapi``) is
+``execute-api:ManageConnections`` on it. An operation this module does not know
 raises ``UnknownCall``: the check then fails, naming it, instead of guessing.
 
 The event source mappings' requests are derived from the template, as Lambda
@@ -51,6 +52,13 @@ UNSCOPED = {
 }
 
 
+# The WebSocket API's id is chosen at deploy time (a stand-in here); its stage is Chalice's api_gateway_stage.
+WEBSOCKET_API_ID = "websocketapi"
+WEBSOCKET_STAGE = "api"
+# API Gateway's management API: every operation is ManageConnections on the socket, by HTTP method.
+CONNECTION_METHODS = {"PostToConnection": "POST", "GetConnection": "GET", "DeleteConnection": "DELETE"}
+
+
 class UnknownCall(ValueError):
     """A call whose IAM action or resource the check does not know."""
 
@@ -81,6 +89,13 @@ class Arns:
 
     def schedule(self, name: str, group: str) -> str:
         return f"arn:aws:scheduler:{self.region}:{self.account}:schedule/{group}/{name}"
+
+    def connection(self, connection_id: str, method: str) -> str:
+        """A live socket on the WebSocket API's stage, as ``execute-api:ManageConnections`` names it."""
+        return (
+            f"arn:aws:execute-api:{self.region}:{self.account}:{WEBSOCKET_API_ID}/{WEBSOCKET_STAGE}"
+            f"/{method}/@connections/{connection_id}"
+        )
 
 
 def _address(source: str) -> str:
@@ -174,6 +189,13 @@ def _sns(operation: str, params: dict[str, Any], arns: Arns) -> list[Request]:
     return [Request("sns:Publish", target or "*")]  # an SMS to a phone number authorizes on "*"
 
 
+def _connections(operation: str, params: dict[str, Any], arns: Arns) -> list[Request]:
+    method = CONNECTION_METHODS.get(operation)
+    if method is None or "ConnectionId" not in params:
+        raise UnknownCall(f"execute-api:{operation}: the IAM check does not know its resources")
+    return [Request("execute-api:ManageConnections", arns.connection(params["ConnectionId"], method))]
+
+
 _SERVICES = {
     "dynamodb": _dynamodb,
     "sqs": _sqs,
@@ -183,6 +205,7 @@ _SERVICES = {
     "scheduler": _scheduler,
     "ses": _ses,
     "sns": _sns,
+    "apigatewaymanagementapi": _connections,
 }
 
 

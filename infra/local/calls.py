@@ -49,6 +49,7 @@ IDENTIFIERS = frozenset(
         "TopicArn",
         "TargetArn",
         "StreamArn",
+        "ConnectionId",  # a live socket (PostToConnection)
     }
 )
 # Parameters whose presence matters (an SMS goes to a phone number, not a topic; tags need TagResource)

@@ -77,6 +77,16 @@ def test_ses_sends_as_the_address_identity_and_an_sms_has_no_resource() -> None:
     assert requests_for("secretsmanager", "ListSecrets", {}, ARNS) == [Request("secretsmanager:ListSecrets", "*")]
 
 
+def test_posting_to_a_live_socket_is_manage_connections_on_it() -> None:
+    socket = "arn:aws:execute-api:us-east-1:123456789012:websocketapi/api"
+    assert requests_for("apigatewaymanagementapi", "PostToConnection", {"ConnectionId": "abc="}, ARNS) == [
+        Request("execute-api:ManageConnections", f"{socket}/POST/@connections/abc=")
+    ]
+    assert requests_for("apigatewaymanagementapi", "DeleteConnection", {"ConnectionId": "abc="}, ARNS) == [
+        Request("execute-api:ManageConnections", f"{socket}/DELETE/@connections/abc=")
+    ]
+
+
 def test_an_unknown_call_is_refused_rather_than_guessed() -> None:
     with pytest.raises(UnknownCall, match="kinesis:PutRecord"):
         requests_for("kinesis", "PutRecord", {"StreamName": "s"}, ARNS)
