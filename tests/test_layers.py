@@ -19,7 +19,9 @@ CHALICELIB = Path(__file__).resolve().parents[1] / "chalicelib"
 LAYERS: tuple[frozenset[str], ...] = (
     frozenset({"core"}),
     frozenset({"auth", "credentials", "providers", "ratelimit", "system"}),
-    frozenset({"adapters", "connections", "events", "inbound", "outbound", "protection", "runs", "schedules", "stats"}),
+    frozenset(
+        {"adapters", "connections", "events", "inbound", "live", "outbound", "protection", "runs", "schedules", "stats"}
+    ),
     frozenset({"health", "mcp", "portal", "rotation", "sweeper"}),
     frozenset({"api"}),
 )
