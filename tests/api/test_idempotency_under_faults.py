@@ -145,3 +145,24 @@ def test_a_refused_request_whose_in_progress_record_cannot_be_dropped_keeps_its_
     error_of(client.post("/integrations/connections", body, headers=headers), 409, "IDEMPOTENCY_KEY_IN_PROGRESS")
     expire_in_progress()
     error_of(client.post("/integrations/connections", body, headers=headers), 422, "UNPROCESSABLE_ENTITY")
+
+
+def test_a_keyed_event_is_recorded_once_through_a_503_and_a_lost_record(client: ApiClient, tenant: str) -> None:
+    """``POST /events`` derives the event id from tenant and key: a throttled write is a 503 the repeat completes,
+    and a repeat whose record was lost finds the event (answered 200, as the event already existed)."""
+    event = {"type": "InvoicePaid", "data": {"amount": 1}}
+    headers = {"Idempotency-Key": "event-under-faults"}
+    events_table = get_settings().table_name("events")
+    throttled = lambda: client_error("ProvisionedThroughputExceededException")  # noqa: E731
+    with refused(aws.dynamodb(), "PutItem", throttled, when=lambda p: p["TableName"] == events_table) as calls:
+        unavailable = client.post("/events", event, headers=headers)
+    assert calls
+    error_of(unavailable, 503, "SERVICE_UNAVAILABLE")
+    assert unavailable.header("Retry-After") == "1"
+    with record_not_saved():
+        first = client.post("/events", event, headers=headers)
+    assert first.status == 201, first.body
+    again = client.post("/events", event, headers=headers)
+    assert again.status == 200 and again.header("Idempotent-Replayed") == "true"
+    assert again.json["eventId"] == first.json["eventId"]
+    assert len(recorded(tenant, "InvoicePaid")) == 1
