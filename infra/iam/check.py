@@ -62,7 +62,7 @@ class Finding:
 
     principal: str
     request: Request
-    origin: str
+    origin: str = field(compare=False)  # the first call that made it; the same request from another is one finding
 
 
 @dataclass
