@@ -60,7 +60,7 @@ def list_events(call: Call) -> EventList:
     from chalicelib.core import jsontext
     from chalicelib.core.timestamps import format_time, parse_time
     from chalicelib.events import store
-    from chalicelib.outbound.models import PublishedEvent
+    from chalicelib.outbound.models import EventList, PublishedEvent
 
     query: EventListQuery = call.query
     start = format_time(parse_time(query.since, "since"))  # the one form the index sorts by
