@@ -95,6 +95,7 @@ def main() -> int:
     protection = run(python, "-m", "bench.vendor_calls")
     throughput = run(python, "-m", "bench.throughput", "--deliveries", str(args.deliveries))
     cost = run(python, "-m", "bench.cost")
+    reader = run(python, "-m", "bench.json_reader")
 
     worst_cold = float(cold.find(r"^worst ratio \(cpu\): ([0-9.]+)").group(1))
     per_request = calls.result()
@@ -142,8 +143,18 @@ def main() -> int:
         ),
         ("`build/deployment.zip`", f"{zip_mb:.2f} MB", f"<= {ZIP_TARGET_MB:.0f} MB", verdict(zip_mb <= ZIP_TARGET_MB)),
         ("End to end, inbound to received webhook", f"{rate['events_per_second']} events/s", "(figure)", ""),
+        (
+            "Guarded JSON reader / `json.loads` (8 KB; 83 KB GitHub push)",
+            "; ".join(reader.find(rf"^\s*{size} KB .*\(x([0-9.]+)\)$").group(1) for size in ("8.3", "82.8")),
+            "(figure)",
+            "",
+        ),
     ]
-    runs = [cold, calls, inbound, dispatch, ordered, protection, *([packaged] if packaged else []), throughput, cost]
+    runs = [
+        *(cold, calls, inbound, dispatch, ordered, protection),
+        *([packaged] if packaged else []),
+        *(throughput, cost, reader),
+    ]
     write_page(rows, per_request, runs, zip_mb, cost_page.section(cost.result()))
     print(f"wrote {PAGE.relative_to(ROOT)}")
     return 0

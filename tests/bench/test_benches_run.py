@@ -23,6 +23,7 @@ QUICK_BENCHES = [
     (["bench.inbound_calls", "--deliveries", "5"], r"^warm deliveries:\s+[0-9.]+"),
     (["bench.api_calls"], r"^RESULT \{"),
     (["bench.vendor_calls"], r"^RESULT \{"),
+    (["bench.json_reader"], r"^\s*8\.3 KB .*\(x[0-9.]+\)$"),
 ]
 
 
