@@ -162,7 +162,9 @@ def functions(template: dict[str, Any]) -> list[tuple[str, str, str]]:
         assert module == "app", resource["Properties"]["Handler"]
         events = [event["Type"] for event in resource["Properties"].get("Events", {}).values()]
         # The REST API invokes ``app.app`` through the API's integrations, not through an event source.
-        source = "Api" if attribute == "app" else events[0] if events else "Invoke"
+        # The WebSocket API invokes its three handlers through its routes, not through an event source.
+        source = "Api" if attribute == "app" else "WebSocket" if attribute.startswith("live_") else None
+        source = source or (events[0] if events else "Invoke")
         rows.append((logical_id, attribute, source))
     return rows
 
@@ -218,6 +220,18 @@ def event_for(attribute: str, source: str) -> dict[str, Any]:
                 "stage": "api",
             },
             "body": None,
+            "isBase64Encoded": False,
+        }
+    if source == "WebSocket":  # $connect with an API key, a ping, or $disconnect (chalicelib/live/sockets.py)
+        route = {"live_connect": "$connect", "live_message": "$default"}.get(attribute, "$disconnect")
+        context: dict[str, Any] = {"routeKey": route, "connectionId": "cid-1", "domainName": "bench", "stage": "api"}
+        context["apiId"] = "a"
+        context |= {"requestId": "r", "connectedAt": 0, "identity": {"sourceIp": "127.0.0.1"}}
+        return {
+            "requestContext": context,
+            "headers": {"X-API-Key": "ipk_" + "b" * 43, "Host": "bench"},
+            "queryStringParameters": None,
+            "body": json.dumps({"action": "ping"}) if route == "$default" else None,
             "isBase64Encoded": False,
         }
     secret = "arn:aws:secretsmanager:us-east-1:123456789012:secret:bench"
