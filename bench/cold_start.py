@@ -68,8 +68,8 @@ from chalicelib.core import aws
 create = aws._client
 class Reached(BaseException):
     pass
-def first_client(service, *endpoint):
-    create(service, *endpoint)
+def first_client(service):
+    create(service)
     raise Reached(service)
 aws._client = first_client
 try:
@@ -161,10 +161,10 @@ def functions(template: dict[str, Any]) -> list[tuple[str, str, str]]:
         module, attribute = resource["Properties"]["Handler"].split(".", 1)
         assert module == "app", resource["Properties"]["Handler"]
         events = [event["Type"] for event in resource["Properties"].get("Events", {}).values()]
-        # The REST API invokes ``app.app`` through the API's integrations, not through an event source;
-        # the WebSocket API its three functions (``Websocket*``) likewise.
-        source = "Api" if attribute == "app" else events[0] if events else "Invoke"
-        source = "WebSocket" if logical_id.startswith("Websocket") else source
+        # The REST API invokes ``app.app`` through the API's integrations, not through an event source.
+        # The WebSocket API invokes its three handlers through its routes, not through an event source.
+        source = "Api" if attribute == "app" else "WebSocket" if attribute.startswith("live_") else None
+        source = source or (events[0] if events else "Invoke")
         rows.append((logical_id, attribute, source))
     return rows
 
@@ -202,10 +202,6 @@ def event_for(attribute: str, source: str) -> dict[str, Any]:
         tick: dict[str, Any] = {"version": "0", "id": "1", "detail-type": "Scheduled Event", "source": "aws.events"}
         when = {"account": "123456789012", "region": "us-east-1", "time": "2025-01-01T00:00:00Z"}
         return tick | when | {"resources": [], "detail": {}}
-    if source == "WebSocket":  # a $connect by API key; a message or disconnect first looks its socket up
-        context = {"routeKey": "$connect", "eventType": "CONNECT", "connectionId": "c-1=", "domainName": "bench"}
-        context |= {"stage": "api", "apiId": "bench", "requestId": "r"}
-        return {"requestContext": context, "headers": {"X-API-Key": "ipk_" + "b" * 43}, "body": '{"action":"ping"}'}
     if source == "Api":
         return {
             "resource": "/integrations/connections",
@@ -224,6 +220,18 @@ def event_for(attribute: str, source: str) -> dict[str, Any]:
                 "stage": "api",
             },
             "body": None,
+            "isBase64Encoded": False,
+        }
+    if source == "WebSocket":  # $connect with an API key, a ping, or $disconnect (chalicelib/live/sockets.py)
+        route = {"live_connect": "$connect", "live_message": "$default"}.get(attribute, "$disconnect")
+        context: dict[str, Any] = {"routeKey": route, "connectionId": "cid-1", "domainName": "bench", "stage": "api"}
+        context["apiId"] = "a"
+        context |= {"requestId": "r", "connectedAt": 0, "identity": {"sourceIp": "127.0.0.1"}}
+        return {
+            "requestContext": context,
+            "headers": {"X-API-Key": "ipk_" + "b" * 43, "Host": "bench"},
+            "queryStringParameters": None,
+            "body": json.dumps({"action": "ping"}) if route == "$default" else None,
             "isBase64Encoded": False,
         }
     secret = "arn:aws:secretsmanager:us-east-1:123456789012:secret:bench"

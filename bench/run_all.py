@@ -96,6 +96,7 @@ def main() -> int:
     throughput = run(python, "-m", "bench.throughput", "--deliveries", str(args.deliveries))
     cost = run(python, "-m", "bench.cost")
     live = run(python, "-m", "bench.live")
+    reader = run(python, "-m", "bench.json_reader")
 
     worst_cold = float(cold.find(r"^worst ratio \(cpu\): ([0-9.]+)").group(1))
     worst_cold_old = float(cold.find(r"^worst ratio to the old floor \(cpu\): ([0-9.]+)").group(1))
@@ -160,9 +161,18 @@ def main() -> int:
             "(figure)",
             "",
         ),
+        (
+            "Guarded JSON reader / `json.loads` (8 KB; 83 KB GitHub push)",
+            "; ".join(reader.find(rf"^\s*{size} KB .*\(x([0-9.]+)\)$").group(1) for size in ("8.3", "82.8")),
+            "(figure)",
+            "",
+        ),
     ]
-    runs = [cold, calls, inbound, dispatch, ordered, protection, *([packaged] if packaged else []), throughput, cost]
-    runs.append(live)
+    runs = [
+        *(cold, calls, inbound, dispatch, ordered, protection),
+        *([packaged] if packaged else []),
+        *(throughput, cost, reader, live),
+    ]
     write_page(rows, per_request, runs, zip_mb, cost_page.section(cost.result()))
     print(f"wrote {PAGE.relative_to(ROOT)}")
     return 0

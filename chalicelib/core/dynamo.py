@@ -10,13 +10,12 @@ from __future__ import annotations
 import base64
 import binascii
 import json
-import random
 import time
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from chalicelib.core import aws, jsontext
+from chalicelib.core import aws, backoff, jsontext
 from chalicelib.core.config import get_settings
 from chalicelib.core.errors import ValidationFailed
 
@@ -282,7 +281,7 @@ def batch_get_tables(
     """Per table, the items of its keys that exist: one ``BatchGetItem`` per 100 keys, whatever their tables.
 
     Keys DynamoDB leaves unprocessed (it was throttled) are asked for again after a jittered pause
-    (``unprocessed_pause``), so a throttled table is not hammered; botocore's own retries cover errors.
+    (``core.backoff``), so a throttled table is not hammered; botocore's own retries cover errors.
     """
     client = aws.dynamodb()
     found: dict[str, list[dict[str, Any]]] = {table: [] for table in keys_by_table}
@@ -298,14 +297,9 @@ def batch_get_tables(
                 found[table] += items
             request = response.get("UnprocessedKeys") or None
             if request:
-                time.sleep(unprocessed_pause(tries))
+                time.sleep(backoff.pause(tries, base=UNPROCESSED_PAUSE_SECONDS, cap=1.0))
                 tries += 1
     return found
-
-
-def unprocessed_pause(tries: int) -> float:
-    """Full jitter over a ceiling that doubles from 50 ms up to a second: a throttled table is not hammered."""
-    return random.uniform(0, min(1.0, UNPROCESSED_PAUSE_SECONDS * 2**tries))
 
 
 def transact(entries: list[dict[str, Any]]) -> set[int]:

@@ -5,9 +5,9 @@ answer, a cursor, a secret's value) goes through ``read``: a text larger than
 its caller allows, or nested deeper than ``MAX_DEPTH`` (or the caller's lower
 bound), is refused with ``JsonRejected`` (a ``ValueError``) before it is parsed,
 so no parser or walker recurses until Python's ``RecursionError`` (a 500) and a
-huge body is not decoded at all. Nesting is measured on the text with two
-C-speed substitutions (strings out, then all but brackets) and one pass over
-the brackets left, skipped when the text holds fewer brackets than the bound.
+huge body is not decoded at all. Nesting is measured on the text at C speed
+(``depth``), and not at all when the text holds fewer opening brackets than the
+bound (``bench/json_reader.py``: about 1.5 times the parse on bracket-heavy text).
 
 Python's ``json`` turns ``1e-400`` into ``0.0`` and ``1e400`` into ``inf`` (which
 it then writes as the invalid ``Infinity``), and DynamoDB refuses numbers beyond
@@ -29,11 +29,14 @@ import re
 import zlib
 from collections.abc import Callable
 from decimal import Decimal
+from itertools import accumulate, repeat
+from operator import sub
 from typing import Any
 
 _LONE = re.compile("[\ud800-\udfff]")
-_STRINGS = re.compile(r'"[^"\\]*(?:\\.[^"\\]*)*"', re.DOTALL)
-_NOT_BRACKETS = re.compile(r"[^\[\]{}]+")
+_NOT_BRACKETS = str.maketrans("", "", "".join(chr(c) for c in range(128) if chr(c) not in "[]{}"))
+# Less one, the step of each bracket: +1 opening, -1 closing.
+_STEPS = bytes.maketrans(b"[{]}", b"\x02\x02\x00\x00")
 # Far past any real document, well inside the recursion limit of everything that walks one after parsing.
 MAX_DEPTH = 256
 MAX_BYTES = 8 * 1024 * 1024
@@ -48,15 +51,15 @@ class JsonRejected(ValueError):
 
 
 def depth(text: str) -> int:
-    """How deeply the text's arrays and objects nest (brackets inside strings do not count)."""
-    level = deepest = 0
-    for bracket in _NOT_BRACKETS.sub("", _STRINGS.sub("", text)):
-        if bracket in "[{":
-            level += 1
-            deepest = max(deepest, level)
-        else:
-            level -= 1
-    return deepest
+    """How deeply the text's arrays and objects nest (brackets inside strings do not count).
+
+    All at C speed and linear: strings go first (escaped backslashes and quotes removed, then every
+    quoted stretch), then every character but a bracket (``str.translate``); each opening bracket
+    becomes +1 and each closing one -1, and the deepest running sum is the nesting.
+    """
+    outside = "".join(text.replace("\\\\", "").replace('\\"', "").split('"')[::2])
+    steps = outside.translate(_NOT_BRACKETS).encode("ascii", "ignore").translate(_STEPS)
+    return max(accumulate(map(sub, steps, repeat(1))), default=0)
 
 
 def read(

@@ -67,9 +67,7 @@ def _put_back_payload(event: PlatformEvent, delivery_id: str) -> None:
     elif event.expires_at is not None and event.expires_at <= time.time():
         event.data["payloadOmitted"] = True
     else:
-        raise ServiceUnavailable(
-            f"The payload of event '{event.event_id}' cannot be read now; retry.", headers={"Retry-After": "1"}
-        )
+        raise ServiceUnavailable(f"The payload of event '{event.event_id}' cannot be read now; retry.")
 
 
 def insert(event: PlatformEvent, *, payload_from: str | None = None) -> bool:

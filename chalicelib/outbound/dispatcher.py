@@ -29,7 +29,9 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from chalicelib.core import metrics, tracing
+from botocore.exceptions import BotoCoreError, ClientError
+
+from chalicelib.core import backoff, metrics, tracing
 from chalicelib.core.batch import SqsRecord, handle_concurrently, pool
 from chalicelib.core.dynamo import Item
 from chalicelib.core.ids import new_id
@@ -44,6 +46,8 @@ from chalicelib.outbound.models import Attempt, AttemptStatus, DispatchMessage
 from chalicelib.stats import record as stats
 
 NOT_DUE_SLACK = 0.5
+RECORD_TRIES = 4
+RECORD_PAUSE_SECONDS = 0.25
 
 
 @dataclass(frozen=True)
@@ -200,7 +204,7 @@ def _finish(message: DispatchMessage, subscription: Item, outcome: sender.Outcom
         queue.send_delayed(message.model_copy(update={"attempt": message.attempt + 1, "due_at": now + delay}), delay)
     elif status is AttemptStatus.FAILED:
         queue.send_dead_letter(message, outcome.error or f"HTTP {outcome.status_code}")
-    store.record_attempt(message.tenant_id, attempt, message.delivery_id)
+    _record(message, attempt)
     live.push_attempt(message.tenant_id, attempt)  # never raises: a failed push cannot change the outcome
     metrics.count(
         "DeliveryAttempted", outcome="succeeded" if outcome.succeeded else "failed"
@@ -218,6 +222,23 @@ def _finish(message: DispatchMessage, subscription: Item, outcome: sender.Outcom
     )
     _track_health(message, subscription, outcome)
     return delay if ordered else None
+
+
+def _record(message: DispatchMessage, attempt: Attempt) -> None:
+    """Record a sent attempt, trying again after jittered pauses before giving up.
+
+    Until the record is written a copy of the message would send again (the at-least-once window), so a
+    record that failed after botocore's own retries is worth a few more seconds, not a resend.
+    """
+    for tries in range(RECORD_TRIES):
+        try:
+            store.record_attempt(message.tenant_id, attempt, message.delivery_id)
+            return
+        except (BotoCoreError, ClientError):
+            if tries == RECORD_TRIES - 1:
+                raise
+            logger.warning("recording a sent attempt failed; trying again", extra={"eventId": message.event_id})
+            time.sleep(backoff.pause(tries, base=RECORD_PAUSE_SECONDS, cap=2.0))
 
 
 def _track_health(message: DispatchMessage, subscription: Item, outcome: sender.Outcome) -> None:

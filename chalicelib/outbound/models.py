@@ -375,9 +375,12 @@ class DispatchMessage(WireModel):
     ``body`` is the exact JSON text sent (so retries sign the same bytes) unless
     it is too large for SQS, in which case the dispatcher reads the event.
     ``due_at`` lets a retry wait longer than SQS's 15-minute delay cap.
+    ``delivery_id`` names the delivery (``chalicelib.outbound.deliveries``): the
+    dispatcher keys its sends on it, and its attempts are counted under it.
     ``message_group`` is set for an ordered subscription (the FIFO queue's
-    MessageGroupId), and ``delivery_id`` is then its MessageDeduplicationId and
-    the key its attempts are counted under (``chalicelib.outbound.ordered``).
+    MessageGroupId), and ``delivery_id`` is then also its MessageDeduplicationId
+    (``chalicelib.outbound.ordered``). A message without one (queued before
+    deliveries had ids) is sent as it comes.
     """
 
     tenant_id: str

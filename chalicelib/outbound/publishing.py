@@ -13,7 +13,7 @@ from __future__ import annotations
 import hashlib
 
 from chalicelib.core import jsontext
-from chalicelib.core.errors import IdempotencyKeyReused, ServiceUnavailable
+from chalicelib.core.errors import IdempotencyKeyReused
 from chalicelib.events import store as events
 from chalicelib.events.emit import emit
 from chalicelib.events.models import PlatformEvent
@@ -27,20 +27,14 @@ def event_id_for_key(tenant_id: str, key: str) -> str:
 def publish(
     tenant_id: str, request: PublishEventRequest, idempotency_key: str | None, caller: str
 ) -> tuple[PlatformEvent, bool]:
-    """Record the event; the flag says whether this call created it."""
-    from botocore.exceptions import BotoCoreError, ClientError
+    """Record the event; the flag says whether this call created it.
 
+    A transient AWS failure is the route's 503 (``chalicelib/core/errors.py``): the repeat with the same key
+    finds the event if it was recorded after all.
+    """
     event_id = event_id_for_key(tenant_id, idempotency_key) if idempotency_key else None
-    try:
-        recorded = events.get(tenant_id, event_id) if event_id else None
-        event = recorded or emit(
-            tenant_id, request.type, request.data, source=request.source or caller, event_id=event_id
-        )
-    except (BotoCoreError, ClientError) as exc:
-        raise ServiceUnavailable(
-            "The event could not be recorded; repeat the request with the same Idempotency-Key.",
-            headers={"Retry-After": "1"},
-        ) from exc
+    recorded = events.get(tenant_id, event_id) if event_id else None
+    event = recorded or emit(tenant_id, request.type, request.data, source=request.source or caller, event_id=event_id)
     if event.type != request.type or jsontext.dumps(event.data) != jsontext.dumps(request.data):
         raise IdempotencyKeyReused("This Idempotency-Key was used for a different event.")
     return event, recorded is None

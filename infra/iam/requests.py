@@ -8,9 +8,10 @@ but not all: a DynamoDB transaction authorizes each item's own action
 action; SQS batch calls authorize the single-message action; ``RotateSecret``
 with a function also needs ``lambda:InvokeFunction`` on it; a schedule's
 target role needs ``iam:PassRole`` with ``iam:PassedToService``; ``CreateSecret``
-with tags also needs ``TagResource``; posting to a live socket (``apigatewaymanagementapi``) is
-``execute-api:ManageConnections`` on it. An operation this module does not know
-raises ``UnknownCall``: the check then fails, naming it, instead of guessing.
+with tags also needs ``TagResource``, and ``AssumeRole`` with session tags
+``sts:TagSession``; a queue URL of another account names that account's queue; posting to a
+live socket (``apigatewaymanagementapi``) is ``execute-api:ManageConnections`` on it. An operation
+this module does not know raises ``UnknownCall``: the check then fails, naming it, instead of guessing.
 
 The event source mappings' requests are derived from the template, as Lambda
 documents them for an execution role: ``ReceiveMessage``, ``DeleteMessage``
@@ -73,8 +74,10 @@ class Arns:
         return f"{base}/index/{index}" if index else base
 
     def queue(self, url_or_name: str) -> str:
-        name = url_or_name.rstrip("/").rsplit("/", 1)[-1]
-        return f"arn:aws:sqs:{self.region}:{self.account}:{name}"
+        """A queue URL ends in ``/<account>/<name>``: another account's queue keeps its account."""
+        parts = url_or_name.rstrip("/").split("/")
+        account = parts[-2] if len(parts) >= 2 and parts[-2].isdigit() else self.account
+        return f"arn:aws:sqs:{self.region}:{account}:{parts[-1]}"
 
     def secret(self, id_or_name: str) -> str:
         if id_or_name.startswith("arn:"):
@@ -189,6 +192,26 @@ def _sns(operation: str, params: dict[str, Any], arns: Arns) -> list[Request]:
     return [Request("sns:Publish", target or "*")]  # an SMS to a phone number authorizes on "*"
 
 
+def _sts(operation: str, params: dict[str, Any], arns: Arns) -> list[Request]:
+    if operation != "AssumeRole":
+        raise UnknownCall(f"sts:{operation}: the IAM check knows only AssumeRole")
+    found = [Request("sts:AssumeRole", params["RoleArn"])]
+    if params.get("Tags"):
+        found.append(Request("sts:TagSession", params["RoleArn"]))  # session tags need their own permission
+    return found
+
+
+def _kinesis(operation: str, params: dict[str, Any], arns: Arns) -> list[Request]:
+    if operation not in ("PutRecord", "PutRecords"):
+        raise UnknownCall(f"kinesis:{operation}: the IAM check knows only PutRecord(s)")
+    if params.get("StreamARN"):
+        return [Request(f"kinesis:{operation}", params["StreamARN"])]
+    if not params.get("StreamName"):
+        raise UnknownCall(f"kinesis:{operation}: no stream to authorize on")
+    stream = f"arn:aws:kinesis:{arns.region}:{arns.account}:stream/{params['StreamName']}"
+    return [Request(f"kinesis:{operation}", stream)]
+
+
 def _connections(operation: str, params: dict[str, Any], arns: Arns) -> list[Request]:
     method = CONNECTION_METHODS.get(operation)
     if method is None or "ConnectionId" not in params:
@@ -205,6 +228,8 @@ _SERVICES = {
     "scheduler": _scheduler,
     "ses": _ses,
     "sns": _sns,
+    "sts": _sts,
+    "kinesis": _kinesis,
     "apigatewaymanagementapi": _connections,
 }
 

@@ -10,7 +10,7 @@ With ``IAM_CALL_LOG`` set to a directory, every call made through the app's
 Session (``chalicelib.core.aws``) is appended to ``calls-<pid>.jsonl`` there:
 the function, the service, the operation and only the parameters that name a
 resource (table, index, queue, bus, secret, schedule, role, function, identity,
-topic). Values such as items, message bodies and secret strings are never
+topic, stream). Values such as items, message bodies and secret strings are never
 written. ``infra.iam`` turns the records into IAM actions and resource ARNs and
 evaluates them against the packaged template's policies. The event source
 mappings' own calls (the pollers) do not go through the app's Session: the
@@ -49,6 +49,8 @@ IDENTIFIERS = frozenset(
         "TopicArn",
         "TargetArn",
         "StreamArn",
+        "StreamARN",
+        "StreamName",
         "ConnectionId",  # a live socket (PostToConnection)
     }
 )

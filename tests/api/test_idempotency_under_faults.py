@@ -7,12 +7,13 @@ second one, and a state change's event is recorded once.
 
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import dataclass
 from typing import Any
 
 import pytest
 
-from chalicelib.core import aws
+from chalicelib.core import aws, faults
 from chalicelib.core.config import get_settings
 from tests.api.expect import error_of
 from tests.support.api_client import ApiClient, Reply
@@ -145,3 +146,65 @@ def test_a_refused_request_whose_in_progress_record_cannot_be_dropped_keeps_its_
     error_of(client.post("/integrations/connections", body, headers=headers), 409, "IDEMPOTENCY_KEY_IN_PROGRESS")
     expire_in_progress()
     error_of(client.post("/integrations/connections", body, headers=headers), 422, "UNPROCESSABLE_ENTITY")
+
+
+def test_a_keyed_event_is_recorded_once_through_a_503_and_a_lost_record(client: ApiClient, tenant: str) -> None:
+    """``POST /events`` derives the event id from tenant and key: a throttled write is a 503 the repeat completes,
+    and a repeat whose record was lost finds the event (answered 200, as the event already existed)."""
+    event = {"type": "InvoicePaid", "data": {"amount": 1}}
+    headers = {"Idempotency-Key": "event-under-faults"}
+    events_table = get_settings().table_name("events")
+    throttled = lambda: client_error("ProvisionedThroughputExceededException")  # noqa: E731
+    with refused(aws.dynamodb(), "PutItem", throttled, when=lambda p: p["TableName"] == events_table) as calls:
+        unavailable = client.post("/events", event, headers=headers)
+    assert calls
+    error_of(unavailable, 503, "SERVICE_UNAVAILABLE")
+    assert unavailable.header("Retry-After") == "1"
+    with record_not_saved():
+        first = client.post("/events", event, headers=headers)
+    assert first.status == 201, first.body
+    again = client.post("/events", event, headers=headers)
+    assert again.status == 200 and again.header("Idempotent-Replayed") == "true"
+    assert again.json["eventId"] == first.json["eventId"]
+    assert len(recorded(tenant, "InvoicePaid")) == 1
+
+
+HEAVY = "dynamodb=0.5,secretsmanager=0.5,scheduler=0.5"
+
+
+@pytest.mark.parametrize("name", CREATIONS)
+def test_keyed_creates_repeated_through_heavy_aws_faults_make_one_resource_per_key(
+    client: ApiClient, tenant: str, name: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Half the HTTP attempts to DynamoDB, Secrets Manager and Scheduler fail, a seed per attempt: a client that
+    repeats each keyed create on 503 and 409 gets one resource per key and never a 500."""
+    creation = CREATIONS[name]
+    path = collection(client, creation)
+    before = ids(client, path, creation.id_field)
+    monkeypatch.setattr("botocore.retries.standard.ExponentialBackoff.delay_amount", lambda *_: 0)
+    seeds = iter(range(1, 10_000))
+    seen: Counter[int] = Counter()
+    answered: set[str] = set()
+    for n in range(8):
+        for _ in range(50):  # only the request is faulted; the test's own reads are not
+            monkeypatch.setenv(faults.SPEC_VARIABLE, HEAVY)
+            monkeypatch.setenv(faults.SEED_VARIABLE, str(next(seeds)))
+            aws.reset_clients()
+            reply = client.post(path, creation.body, headers={"Idempotency-Key": f"faulty-{name}-{n}"})
+            monkeypatch.delenv(faults.SPEC_VARIABLE)
+            aws.reset_clients()
+            seen[reply.status] += 1
+            if reply.status == 201:
+                answered.add(reply.json[creation.id_field])
+                break
+            assert reply.status in (409, 503), reply.body
+            assert reply.header("Retry-After") == "1"
+            if reply.status == 409:
+                expire_in_progress()
+    print(
+        f"\n{name} under dynamodb=0.5,secretsmanager=0.5,scheduler=0.5: answers by status {dict(sorted(seen.items()))}"
+    )
+    made = ids(client, path, creation.id_field)
+    assert len(answered) == 8 and sorted(set(made) - set(before)) == sorted(answered)
+    if creation.event_type:
+        assert len({e["data"][creation.id_field] for e in recorded(tenant, creation.event_type)} & answered) == 8

@@ -24,6 +24,7 @@ QUICK_BENCHES = [
     (["bench.api_calls"], r"^RESULT \{"),
     (["bench.vendor_calls"], r"^RESULT \{"),
     (["bench.live", "--events", "50"], r"^RESULT \{"),
+    (["bench.json_reader"], r"^\s*8\.3 KB .*\(x[0-9.]+\)$"),
 ]
 
 

@@ -42,6 +42,7 @@ from tests.support.chaos import (
     Ledger,
     Timing,
     api_call,
+    credentials_readable,
     must,
     not_2xx,
     pages,
@@ -245,6 +246,7 @@ class Snapshot:
     events: dict[str, Any]
     received: list[set[str]]  # per receiver, the event ids it answered 2xx
     problems: list[str]
+    unwritten: list[str]  # verification runs of Failed rotations that were never written
 
 
 def look(runtime: LocalRuntime, setup: Setup, accepted: Accepted, receivers: list[Receiver]) -> Snapshot:
@@ -273,8 +275,16 @@ def look(runtime: LocalRuntime, setup: Setup, accepted: Accepted, receivers: lis
             problems.append(f"delivery {delivery_id} is {item.get('status')} {item.get('failureReason') or ''}")
         elif item.get("eventId") not in events:
             problems.append(f"delivery {delivery_id}: its event {item.get('eventId')} is not recorded")
-    for run_id in accepted.runs | set(accepted.rotations.values()):  # a verification run's event is the rotation's
-        status = runs.get(run_id, {}).get("status")
+    # A rotation whose request failed between its claim and its verification run's insert names a run that was
+    # never written; the sweeper ends such a rotation Failed (checked below). Counted and printed, not hidden:
+    # the rotation start is not atomic with its run (issue 21 item 1's ground, docs/reliability.md).
+    unwritten = [
+        run_id
+        for credential_id, run_id in accepted.rotations.items()
+        if run_id not in runs and (rotations[credential_id].get("rotation") or {}).get("status") == "Failed"
+    ]
+    for run_id in (accepted.runs | set(accepted.rotations.values())) - set(unwritten):
+        status = runs.get(run_id, {}).get("status")  # a verification run's event is the rotation's
         if status not in FINAL_RUN:
             problems.append(f"run {run_id} is {status}")
         elif run_id in accepted.runs and not by_kind_and_key.get((f"run{str(status).lower()}", run_id)):
@@ -299,18 +309,7 @@ def look(runtime: LocalRuntime, setup: Setup, accepted: Accepted, receivers: lis
         for e in events.values()
         if e.event_id not in ids
     ]
-    return Snapshot(deliveries, runs, rotations, events, received, problems)
-
-
-def credentials_readable(runtime: LocalRuntime, setup: Setup) -> list[str]:
-    unreadable = []
-    for connection_id in setup.connection_ids:
-        got = must(api_call(runtime, setup.token, "GET", f"/integrations/connections/{connection_id}"))
-        detail, _ = api_call(runtime, setup.token, "GET", f"/integrations/credentials/{got['credentialId']}")
-        tried, _ = api_call(runtime, setup.token, "POST", f"/integrations/connections/{connection_id}/test")
-        if detail.status != 200 or b"CREDENTIAL_UNAVAILABLE" in tried.body:
-            unreadable.append(f"{connection_id}: credential {detail.status}, test {tried.status} {tried.body[:200]!r}")
-    return unreadable
+    return Snapshot(deliveries, runs, rotations, events, received, problems, unwritten)
 
 
 def test_nothing_accepted_is_lost_or_sent_twice_under_30_percent_aws_faults(tmp_path: Path) -> None:
@@ -344,7 +343,7 @@ def test_nothing_accepted_is_lost_or_sent_twice_under_30_percent_aws_faults(tmp_
                 explain=lambda: f"{len(seen[-1].problems)} open: {seen[-1].problems[:20]}",
             )
             settle = time.monotonic() - stopped
-            unreadable = credentials_readable(runtime, setup)
+            unreadable = credentials_readable(runtime, setup.token, setup.connection_ids)
         finally:
             runtime.stop()
     snapshot = seen[-1]
@@ -380,7 +379,10 @@ def report(ledger: Ledger, accepted: Accepted, snapshot: Snapshot, copies: Copie
     for r in runs:
         statuses[str(r.get("status"))] = statuses.get(str(r.get("status")), 0) + 1
     rotation_states = [str((d.get("rotation") or {}).get("status")) for d in snapshot.rotations.values()]
-    print(f"chaos: runs by status {statuses}; rotations {sorted(rotation_states)}")
+    print(
+        f"chaos: runs by status {statuses}; rotations {sorted(rotation_states)};"
+        f" verification runs never written (rotation Failed) {len(snapshot.unwritten)}"
+    )
     failed_runs = [f"{r.get('runId')}: {r.get('error')}" for r in runs if r.get("status") == "Failed"]
     if failed_runs:
         print("chaos: failed runs " + "; ".join(failed_runs[:5]))

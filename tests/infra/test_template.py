@@ -169,7 +169,9 @@ def test_the_api_sends_every_route_to_the_api_handler_on_its_stage(
     [deployment_id] = of_type(translated, "AWS::ApiGateway::Deployment")
     deployed = {"DeploymentId": {"Ref": deployment_id}, "RestApiId": {"Ref": api_id}, "StageName": "api"}
     assert stage == deployed | {"TracingEnabled": True}  # X-Ray from the gateway on, as in every function
-    [permission] = [p for p in of_type(translated, "AWS::Lambda::Permission").values() if "execute-api" in str(p)]
+    # The REST API's one permission (the WebSocket API's routes have their own, tests/infra/test_package.py).
+    permissions = of_type(translated, "AWS::Lambda::Permission").values()
+    [permission] = [p for p in permissions if "execute-api" in str(p) and "RestAPIId" in str(p)]
     assert permission["Principal"] == "apigateway.amazonaws.com"
     assert permission["SourceArn"]["Fn::Sub"][1] == {"RestAPIId": {"Ref": api_id}}
     assert function_of(translated, permission["FunctionName"]) == "app.app"

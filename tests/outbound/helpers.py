@@ -45,11 +45,11 @@ def all_accepted(receiver: Receiver, expected: set[str]) -> Callable[[], bool]:
     return lambda: expected <= receiver.accepted_ids
 
 
-def fail_first(service: Any, operation: str) -> Callable[[], None]:
-    """Make the next ``operation`` call of ``service`` fail once, before it is sent; returns the undo."""
+def fail_first(service: Any, operation: str, times: int = 1) -> Callable[[], None]:
+    """Make the next ``times`` ``operation`` calls of ``service`` fail, before they are sent; returns the undo."""
     from botocore.exceptions import ClientError
 
-    left = [1]
+    left = [times]
 
     def refuse(**_: Any) -> None:
         if left[0]:

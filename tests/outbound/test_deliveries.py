@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 from chalicelib.core import aws
-from chalicelib.outbound import deliveries
+from chalicelib.outbound import deliveries, dispatcher
 from chalicelib.outbound.models import DispatchMessage
 from chalicelib.outbound.recovery import delivery_status
 from tests.outbound.conftest import QueueDriver, lambda_event
@@ -57,6 +57,22 @@ def test_two_copies_of_a_message_in_one_batch_post_once(client: ApiClient, drive
         assert [r.message_id for r in receiver.received] == [event["eventId"]]
 
 
+def test_a_record_that_fails_once_is_written_on_a_later_try_not_sent_again(
+    client: ApiClient, driver: QueueDriver, tenant: str
+) -> None:
+    with serve_receiver() as receiver:
+        subscribe(client, receiver, ["*"])
+        event = publish(client, "OrderShipped", {"order": 6})
+        undo = fail_first(aws.dynamodb(), "PutItem", times=dispatcher.RECORD_TRIES - 1)
+        try:
+            [message] = queued(driver)
+            assert driver.invoke([message]) == {"batchItemFailures": []}
+        finally:
+            undo()
+        driver.drain()
+        assert [r.message_id for r in receiver.received] == [event["eventId"]]
+
+
 def test_a_send_whose_record_failed_is_sent_again_and_only_then(
     client: ApiClient, driver: QueueDriver, tenant: str
 ) -> None:
@@ -64,7 +80,7 @@ def test_a_send_whose_record_failed_is_sent_again_and_only_then(
     with serve_receiver() as receiver:
         subscribe(client, receiver, ["*"])
         event = publish(client, "OrderShipped", {"order": 3})
-        undo = fail_first(aws.dynamodb(), "PutItem")  # the attempt's log, written first
+        undo = fail_first(aws.dynamodb(), "PutItem", times=dispatcher.RECORD_TRIES)  # the log, on every try
         try:
             [message] = queued(driver)
             failed = driver.invoke([message])
@@ -84,7 +100,7 @@ def test_a_retried_attempt_whose_record_failed_leaves_one_follow_up_that_sends(
     with serve_receiver(Behaviour(fail_first={"OrderShipped": 2})) as receiver:
         subscribe(client, receiver, ["*"])
         event = publish(client, "OrderShipped", {"order": 4})
-        undo = fail_first(aws.dynamodb(), "PutItem")  # the attempt's log, written first
+        undo = fail_first(aws.dynamodb(), "PutItem", times=dispatcher.RECORD_TRIES)  # the log, on every try
         try:
             [message] = queued(driver)
             driver.invoke([message])  # 500, follow-up A enqueued, record failed: the message comes back

@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from typing import Any
 
+import pytest
+
+from chalicelib.core import aws, faults
 from chalicelib.credentials import store
 from chalicelib.credentials.versions import CURRENT
 from tests.rotation import test_rotation
 from tests.rotation.test_rotation import NEW, drive, setup, value
 from tests.support.api_client import ApiClient, Reply
 from tests.support.fake_vendor import FakeVendor
-from tests.support.idempotency import crash_then_repeat, record_not_saved
+from tests.support.idempotency import crash_then_repeat, expire_in_progress, record_not_saved
 
 # The rotation tests' fixtures: Secrets Manager's part (recording RotateSecret) and the vendor.
 requested = test_rotation.requested
@@ -85,3 +89,35 @@ def test_a_request_dying_after_any_aws_call_then_repeated_makes_one_rotation_and
     assert len(vendor.api_requests()) == len(keys)  # and one verification each
     state = store.get(tenant, connection["credentialId"])
     assert state is not None and state.status == "Rotated"
+
+
+def test_keyed_rotations_retried_through_heavy_aws_faults_rotate_once_each(
+    client: ApiClient, vendor: FakeVendor, requested: list[tuple[str, str]], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Half of DynamoDB's and Secrets Manager's HTTP attempts fail (seeded): a client repeating each keyed rotation
+    on 503 and 409 gets one rotation per key, each verified once, and never a 500."""
+    connection = setup(client, vendor)
+    vendor.expect_bearer(NEW)
+    driven: set[str] = set()
+    seen: Counter[int] = Counter()
+    monkeypatch.setattr("botocore.retries.standard.ExponentialBackoff.delay_amount", lambda *_: 0)
+    seeds = iter(range(400, 10_000))
+    for n in range(5):
+        for _ in range(50):  # each attempt faulted with its own seed; the test's own reads and steps are not
+            monkeypatch.setenv(faults.SPEC_VARIABLE, "dynamodb=0.5,secretsmanager=0.5")
+            monkeypatch.setenv(faults.SEED_VARIABLE, str(next(seeds)))
+            aws.reset_clients()
+            reply = rotate(client, connection["credentialId"], f"faulty-{n}")
+            monkeypatch.delenv(faults.SPEC_VARIABLE)
+            aws.reset_clients()
+            seen[reply.status] += 1
+            if reply.status == 202:
+                break
+            assert reply.status in (409, 503), reply.body
+            assert reply.header("Retry-After") == "1"
+            if reply.status == 409:
+                expire_in_progress()
+        drive_each(requested, driven)  # Secrets Manager runs what it was asked for
+    print(f"\nkeyed rotations under dynamodb=0.5,secretsmanager=0.5: answers by status {dict(sorted(seen.items()))}")
+    assert seen[202] == 5 and len(driven) == 5  # one token per key
+    assert len(vendor.api_requests()) == 5

@@ -166,3 +166,15 @@ class Timing:
     driven: float
     settle: float  # from the faults stopping to everything final and delivered
     wall: float
+
+
+def credentials_readable(runtime: LocalRuntime, token: str, connection_ids: list[str]) -> list[str]:
+    """Connections whose credential cannot be read or used (a rotation must never leave one so)."""
+    unreadable = []
+    for connection_id in connection_ids:
+        got = must(api_call(runtime, token, "GET", f"/integrations/connections/{connection_id}"))
+        detail, _ = api_call(runtime, token, "GET", f"/integrations/credentials/{got['credentialId']}")
+        tried, _ = api_call(runtime, token, "POST", f"/integrations/connections/{connection_id}/test")
+        if detail.status != 200 or b"CREDENTIAL_UNAVAILABLE" in tried.body:
+            unreadable.append(f"{connection_id}: credential {detail.status}, test {tried.status} {tried.body[:200]!r}")
+    return unreadable

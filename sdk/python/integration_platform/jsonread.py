@@ -11,13 +11,15 @@ the SDK ships apart from the platform, so it carries its own.
 from __future__ import annotations
 
 import json
-import re
+from itertools import accumulate, repeat
+from operator import sub
 from typing import Any
 
 MAX_DEPTH = 256
 MAX_BYTES = 64 * 1024 * 1024
-_STRINGS = re.compile(r'"[^"\\]*(?:\\.[^"\\]*)*"', re.DOTALL)
-_NOT_BRACKETS = re.compile(r"[^\[\]{}]+")
+_NOT_BRACKETS = str.maketrans("", "", "".join(chr(c) for c in range(128) if chr(c) not in "[]{}"))
+# Less one, the step of each bracket: +1 opening, -1 closing.
+_STEPS = bytes.maketrans(b"[{]}", b"\x02\x02\x00\x00")
 
 
 class JsonRejected(ValueError):
@@ -25,15 +27,15 @@ class JsonRejected(ValueError):
 
 
 def depth(text: str) -> int:
-    """How deeply the text's arrays and objects nest (brackets inside strings do not count)."""
-    level = deepest = 0
-    for bracket in _NOT_BRACKETS.sub("", _STRINGS.sub("", text)):
-        if bracket in "[{":
-            level += 1
-            deepest = max(deepest, level)
-        else:
-            level -= 1
-    return deepest
+    """How deeply the text's arrays and objects nest (brackets inside strings do not count).
+
+    All at C speed and linear: strings go first (escaped backslashes and quotes removed, then every
+    quoted stretch), then every character but a bracket (``str.translate``); each opening bracket
+    becomes +1 and each closing one -1, and the deepest running sum is the nesting.
+    """
+    outside = "".join(text.replace("\\\\", "").replace('\\"', "").split('"')[::2])
+    steps = outside.translate(_NOT_BRACKETS).encode("ascii", "ignore").translate(_STEPS)
+    return max(accumulate(map(sub, steps, repeat(1))), default=0)
 
 
 def read(text: str | bytes, *, max_bytes: int = MAX_BYTES, max_depth: int = MAX_DEPTH) -> Any:

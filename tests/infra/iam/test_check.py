@@ -174,13 +174,13 @@ def test_calls_the_check_cannot_place_fail_it(tmp_path: Path) -> None:
     odd: list[dict[str, Any]] = [
         {"function": None, "service": "sqs", "operation": "GetQueueUrl", "params": {"QueueName": f"{PREFIX}-runs"}},
         {"function": "nobody", "service": "sqs", "operation": "GetQueueUrl", "params": {"QueueName": f"{PREFIX}-runs"}},
-        {"function": "api_handler", "service": "kinesis", "operation": "PutRecord", "params": {}},
+        {"function": "api_handler", "service": "s3", "operation": "PutObject", "params": {}},
     ]
     report = check.check(loaded, odd)
     assert report.failed and len(report.problems) == 3
     assert any("outside any function" in p for p in report.problems)
     assert any("nobody, which the template does not deploy" in p for p in report.problems)
-    assert any(p.startswith("api_handler: kinesis:PutRecord") for p in report.problems)
+    assert any(p.startswith("api_handler: s3:PutObject") for p in report.problems)
 
 
 def test_a_template_the_check_cannot_read_is_refused(tmp_path: Path) -> None:

@@ -88,10 +88,27 @@ def test_posting_to_a_live_socket_is_manage_connections_on_it() -> None:
 
 
 def test_an_unknown_call_is_refused_rather_than_guessed() -> None:
-    with pytest.raises(UnknownCall, match="kinesis:PutRecord"):
-        requests_for("kinesis", "PutRecord", {"StreamName": "s"}, ARNS)
+    with pytest.raises(UnknownCall, match="kinesis:DeleteStream"):
+        requests_for("kinesis", "DeleteStream", {"StreamName": "s"}, ARNS)
     with pytest.raises(UnknownCall, match="events:PutRule"):
         requests_for("events", "PutRule", {"Name": "r"}, ARNS)
+    with pytest.raises(UnknownCall, match="dynamodbstreams:GetRecords"):
+        requests_for("dynamodbstreams", "GetRecords", {}, ARNS)
+
+
+def test_destinations_in_other_accounts_keep_their_account_and_a_tagged_session_needs_tag_session() -> None:
+    url = "https://sqs.us-east-1.amazonaws.com/210987654321/their-queue"
+    assert requests_for("sqs", "SendMessage", {"QueueUrl": url}, ARNS) == [
+        Request("sqs:SendMessage", "arn:aws:sqs:us-east-1:210987654321:their-queue")
+    ]
+    role = "arn:aws:iam::210987654321:role/platform-writer"
+    assert [r.action for r in requests_for("sts", "AssumeRole", {"RoleArn": role, "Tags": "present"}, ARNS)] == [
+        "sts:AssumeRole",
+        "sts:TagSession",
+    ]
+    assert requests_for("kinesis", "PutRecords", {"StreamName": "s"}, ARNS) == [
+        Request("kinesis:PutRecords", "arn:aws:kinesis:us-east-1:123456789012:stream/s")
+    ]
 
 
 def test_event_source_mappings_need_what_lambda_documents() -> None:
