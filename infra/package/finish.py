@@ -14,6 +14,8 @@ time, which unpacking does not preserve.
 - The libraries ship bytecode only (``<module>.pyc`` in place of ``<module>.py``,
   loaded as sourceless modules): their sources and bytecode together do not fit
   the 8 MB budget. Their traceback frames keep file and line, without the text.
+  Their docstrings are left out of that bytecode (``infra.package.docstrings``:
+  0.2 MB; their asserts stay).
 - Bytecode is compiled with ``-X no_debug_ranges`` (no column tables: tracebacks
   lose the ``^^^`` markers, not the lines) and native extensions are stripped of
   their symbol tables (``strip --strip-unneeded``; the dynamic symbols Python
@@ -49,6 +51,7 @@ MAX_MB = 8.0
 MB = 1024 * 1024
 OURS = ("app.py", "chalicelib/")
 LAMBDA_ROOT = "/var/task"
+PROJECT = Path(__file__).resolve().parents[2]  # where ``-m infra.package.docstrings`` imports from
 # One time, mode and system for every entry keep the zip identical from one build to the next.
 EPOCH = (1980, 1, 1, 0, 0, 0)
 FILE_MODE = 0o100644 << 16
@@ -72,16 +75,20 @@ def ours(name: str) -> bool:
     return name == OURS[0] or name.startswith(OURS[1])
 
 
-def _compile(root: Path, paths: list[str], *, in_place: bool) -> None:
-    """compileall over ``paths`` (relative to ``root``); ``in_place`` writes ``x.pyc`` beside ``x.py``."""
+def _compile(root: Path, paths: list[str], *, libraries: bool) -> None:
+    """Bytecode for ``paths`` (relative to ``root``): ours by compileall into ``__pycache__``; the libraries'
+    modules in place (``x.pyc`` beside ``x.py``) without their docstrings (``infra.package.docstrings``)."""
     if not paths:
         return
-    command = [sys.executable, "-X", "no_debug_ranges", "-m", "compileall", "-q", "-j", "1"]
-    command += ["--invalidation-mode", "unchecked-hash", "-s", str(root), "-p", LAMBDA_ROOT]
-    command += [*(["-b"] if in_place else []), *(str(root / path) for path in paths)]
-    done = subprocess.run(command, capture_output=True, text=True, check=False)
+    command = [sys.executable, "-X", "no_debug_ranges", "-m"]
+    if libraries:
+        command += ["infra.package.docstrings", str(root), *paths]
+    else:
+        command += ["compileall", "-q", "-j", "1", "--invalidation-mode", "unchecked-hash"]
+        command += ["-s", str(root), "-p", LAMBDA_ROOT, *(str(root / path) for path in paths)]
+    done = subprocess.run(command, capture_output=True, text=True, check=False, cwd=PROJECT)
     if done.returncode != 0:
-        raise PackagingError(f"compileall failed:\n{done.stdout}{done.stderr}")
+        raise PackagingError(f"compiling failed:\n{done.stdout}{done.stderr}")
 
 
 def _strip(path: Path) -> None:
@@ -105,8 +112,8 @@ def finish(archive: Path) -> tuple[int, int]:
             source.extract(info, root)
         sources = [info.filename for info in kept if info.filename.endswith(".py")]
         tops = sorted({name.split("/")[0] for name in sources if not ours(name)})
-        _compile(root, [name for name in sources if ours(name)], in_place=False)
-        _compile(root, tops, in_place=True)
+        _compile(root, [name for name in sources if ours(name)], libraries=False)
+        _compile(root, tops, libraries=True)
         # A library module ships as its bytecode, beside where its source was; ours add their __pycache__.
         names = [info.filename + "c" * (info.filename.endswith(".py") and not ours(info.filename)) for info in kept]
         ours_compiled = [*root.glob("chalicelib/**/__pycache__/*.pyc"), *root.glob("__pycache__/*.pyc")]
