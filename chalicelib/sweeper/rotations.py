@@ -34,6 +34,9 @@ def handle(key: dict[str, Any], now: float) -> str | None:
     limit = get_settings().rotation_deadline_seconds
     if state is None or state.status != RotationStatus.ROTATING or state.started_epoch + limit >= now:
         return None
+    # Only a stale rotation needs the rotation's bookkeeping (and the connection and run models it carries).
+    from chalicelib.credentials import rotation
+
     secret_id = vault.secret_name(state.tenant_id, state.path)
     client = aws.secretsmanager()
     try:
@@ -63,6 +66,8 @@ def handle(key: dict[str, Any], now: float) -> str | None:
 
 
 def _record_rotated(state: RotationState) -> str | None:
+    from chalicelib.credentials import rotation
+
     if not rotation.record_rotated(state):
         return None
     logger.warning(

@@ -39,6 +39,15 @@ NOT_ON_A_HANDLERS_PATH = (
     "chalicelib.connections.service",  # the API's side of connections
     "pydantic.networks",  # core.models.HttpUrl validates URLs with pydantic-core directly
 )
+# Per function, what it loads only when an invocation needs it (a vendor call, a stale rotation, a finished run).
+LOADED_ON_USE = {
+    "run_operations": ("chalicelib.runs.execution", "chalicelib.connections"),
+    "run_dead_letters": ("chalicelib.runs.execution", "chalicelib.connections"),
+    "health_sweep": ("chalicelib.connections.health",),
+    "health_check_dead_letters": ("chalicelib.connections.health",),
+    "inflight_sweep": ("chalicelib.credentials.rotation", "chalicelib.connections", "chalicelib.runs.execution"),
+    "credential_rotation": ("chalicelib.connections.service", "chalicelib.inbound.signatures"),
+}
 # What registering the API's routes may load (chalicelib/api/routing.py): the request pipeline, not a domain package;
 # each view imports its services, and a declaration names its models by dotted path.
 API_INIT_PACKAGES = ("chalicelib.api", "chalicelib.core", "chalicelib.auth", "chalicelib.ratelimit")
@@ -145,3 +154,10 @@ def test_models_import_no_behaviour() -> None:
         loaded = loaded_by(module)
         assert "importlib.metadata" not in loaded and "pydantic.networks" not in loaded, module
         assert "pydantic.plugin._loader" not in loaded, module  # no model is validated (its schema built) at import
+
+
+@pytest.mark.parametrize("handler", sorted(LOADED_ON_USE))
+def test_a_function_loads_what_only_some_invocations_need_on_use(handler: str) -> None:
+    modules = loaded_modules(f"app.{handler}", handler_modules()[handler])["modules"]
+    assert isinstance(modules, list)
+    assert [name for name in modules if name.startswith(LOADED_ON_USE[handler])] == []
