@@ -22,7 +22,6 @@ from chalicelib.core.config import get_settings
 from chalicelib.core.logging import logger
 from chalicelib.credentials import store, vault, versions
 from chalicelib.credentials.store import RotationState, RotationStatus
-from chalicelib.rotation import service as rotation
 
 
 def table() -> str:
@@ -35,7 +34,7 @@ def handle(key: dict[str, Any], now: float) -> str | None:
     if state is None or state.status != RotationStatus.ROTATING or state.started_epoch + limit >= now:
         return None
     # Only a stale rotation needs the rotation's bookkeeping (and the connection and run models it carries).
-    from chalicelib.credentials import rotation
+    from chalicelib.rotation import service as rotation
 
     secret_id = vault.secret_name(state.tenant_id, state.path)
     client = aws.secretsmanager()
@@ -66,7 +65,7 @@ def handle(key: dict[str, Any], now: float) -> str | None:
 
 
 def _record_rotated(state: RotationState) -> str | None:
-    from chalicelib.credentials import rotation
+    from chalicelib.rotation import service as rotation
 
     if not rotation.record_rotated(state):
         return None

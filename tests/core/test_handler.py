@@ -45,7 +45,7 @@ LOADED_ON_USE = {
     "run_dead_letters": ("chalicelib.runs.execution", "chalicelib.connections"),
     "health_sweep": ("chalicelib.connections.health",),
     "health_check_dead_letters": ("chalicelib.connections.health",),
-    "inflight_sweep": ("chalicelib.credentials.rotation", "chalicelib.connections", "chalicelib.runs.execution"),
+    "inflight_sweep": ("chalicelib.rotation.service", "chalicelib.connections", "chalicelib.runs.execution"),
     "credential_rotation": ("chalicelib.connections.service", "chalicelib.inbound.signatures"),
 }
 # What registering the API's routes may load (chalicelib/api/routing.py): the request pipeline, not a domain package;
