@@ -29,7 +29,8 @@ def utc_now() -> datetime:
 def format_time(moment: datetime) -> str:
     """``moment`` in the one form (a naive time is taken as UTC)."""
     moment = (moment if moment.tzinfo else moment.replace(tzinfo=UTC)).astimezone(UTC)
-    return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
+    # The year by hand: glibc's %Y does not pad years before 1000, which parse_time would then refuse.
+    return f"{moment.year:04d}" + moment.strftime("-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
 
 
 def now_text() -> str:

@@ -360,7 +360,7 @@ class PublishedEvent(WireModel):
 class EventListQuery(WireModel):
     """``since``: the oldest recording time to list (inclusive), so a client that saw up to T asks for T again."""
 
-    since: Annotated[str, Field(min_length=10, max_length=40)]
+    since: Timestamp
     limit: Annotated[int, Field(ge=1, le=100)] = 100
     cursor: str | None = None
 

@@ -34,6 +34,12 @@ def test_the_spellings_older_code_stored_read_back_in_the_one_form(older: str) -
     assert Stamped.model_validate({"createdAt": older}).created_at == "2026-06-11T09:00:00.000Z"
 
 
+def test_a_year_before_1000_keeps_four_digits_and_reads_back() -> None:
+    """glibc's ``%Y`` writes year 225 as ``225``, which is no ISO 8601 time (schemathesis sent one to GET /events)."""
+    assert normalise("0225-01-13T21:42:51.375Z") == "0225-01-13T21:42:51.375Z"
+    assert parse_time(format_time(datetime(225, 1, 13, tzinfo=UTC))) == datetime(225, 1, 13, tzinfo=UTC)
+
+
 def test_microseconds_and_offsets_are_cut_to_milliseconds_in_utc() -> None:
     assert normalise("2026-06-11T02:11:04.496123+00:00") == "2026-06-11T02:11:04.496Z"
     assert normalise(datetime(2026, 6, 11, 2, 11, 4, 496_123, tzinfo=UTC)) == "2026-06-11T02:11:04.496Z"
