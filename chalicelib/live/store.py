@@ -19,6 +19,7 @@ from __future__ import annotations
 import threading
 import time
 from dataclasses import dataclass, field
+from typing import Any
 
 from chalicelib.core import aws
 from chalicelib.core.dynamo import Item, Table, deserialize, serialize
@@ -95,33 +96,29 @@ def count_message(tenant_id: str, connection_id: str, now: float) -> Socket | No
 
     One UpdateItem in the common case (the same window); the first frame of a new window starts it afresh.
     """
-    client = aws.dynamodb()
     window = int(now) // WINDOW_SECONDS
     key = TABLE.key(tenant_id, connection_id)
-    try:
-        response = client.update_item(
-            TableName=TABLE.name,
-            Key=key,
-            UpdateExpression="ADD #m :one",
-            ConditionExpression="attribute_exists(connectionId) AND #w = :w",
-            ExpressionAttributeNames=COUNTER_NAMES,
-            ExpressionAttributeValues=serialize({":one": 1, ":w": window}),
-            ReturnValues="ALL_NEW",
-        )
-    except client.exceptions.ConditionalCheckFailedException:
-        try:
-            response = client.update_item(
-                TableName=TABLE.name,
-                Key=key,
-                UpdateExpression="SET #m = :one, #w = :w",
-                ConditionExpression="attribute_exists(connectionId)",
-                ExpressionAttributeNames=COUNTER_NAMES,
-                ExpressionAttributeValues=serialize({":one": 1, ":w": window}),
-                ReturnValues="ALL_NEW",
-            )
-        except client.exceptions.ConditionalCheckFailedException:
+    try:  # the same window: one more frame
+        response = _count(key, window, "ADD #m :one", "attribute_exists(connectionId) AND #w = :w")
+    except aws.dynamodb().exceptions.ConditionalCheckFailedException:
+        try:  # a new window (or the socket is gone)
+            response = _count(key, window, "SET #m = :one, #w = :w", "attribute_exists(connectionId)")
+        except aws.dynamodb().exceptions.ConditionalCheckFailedException:
             return None
-    return Socket.of(deserialize(response["Attributes"]))
+    return Socket.of(deserialize(response))
+
+
+def _count(key: dict[str, Any], window: int, update: str, condition: str) -> Item:
+    """The socket's item after ``update`` under ``condition`` (the frame counter of ``count_frame``)."""
+    return aws.dynamodb().update_item(
+        TableName=TABLE.name,
+        Key=key,
+        UpdateExpression=update,
+        ConditionExpression=condition,
+        ExpressionAttributeNames=COUNTER_NAMES,
+        ExpressionAttributeValues=serialize({":one": 1, ":w": window}),
+        ReturnValues="ALL_NEW",
+    )["Attributes"]
 
 
 def save_subscriptions(socket: Socket) -> bool:
