@@ -58,6 +58,14 @@ def collection(client: ApiClient, creation: Creation) -> str:
     return creation.collection.replace("{connection}", connection.json["connectionId"])
 
 
+def start(client: ApiClient, tenant: str, name: str) -> tuple[Creation, str, list[str], int]:
+    """The creation, its collection's path, the ids already in it and how many of its events are recorded."""
+    creation = CREATIONS[name]
+    path = collection(client, creation)
+    events = len(recorded(tenant, creation.event_type)) if creation.event_type else 0
+    return creation, path, ids(client, path, creation.id_field), events
+
+
 def ids(client: ApiClient, path: str, id_field: str) -> list[str]:
     listed = client.get(f"{path}?limit=100")
     assert listed.status == 200, listed.body
@@ -68,10 +76,7 @@ def ids(client: ApiClient, path: str, id_field: str) -> list[str]:
 def test_the_record_failing_to_save_then_the_repeat_answers_the_same_resource(
     client: ApiClient, tenant: str, name: str
 ) -> None:
-    creation = CREATIONS[name]
-    path = collection(client, creation)
-    before = ids(client, path, creation.id_field)
-    events_before = len(recorded(tenant, creation.event_type)) if creation.event_type else 0
+    creation, path, before, events_before = start(client, tenant, name)
     headers = {"Idempotency-Key": f"saved-not-{name}"}
     with record_not_saved() as refused:
         first = client.post(path, creation.body, headers=headers)
@@ -90,10 +95,7 @@ def test_the_record_failing_to_save_then_the_repeat_answers_the_same_resource(
 def test_a_request_dying_after_any_aws_call_then_repeated_makes_one_resource_per_key(
     client: ApiClient, tenant: str, name: str
 ) -> None:
-    creation = CREATIONS[name]
-    path = collection(client, creation)
-    before = ids(client, path, creation.id_field)
-    events_before = len(recorded(tenant, creation.event_type)) if creation.event_type else 0
+    creation, path, before, events_before = start(client, tenant, name)
 
     def post(key: str) -> Reply:
         return client.post(path, creation.body, headers={"Idempotency-Key": key})
