@@ -57,18 +57,24 @@ def test_two_copies_of_a_message_in_one_batch_post_once(client: ApiClient, drive
         assert [r.message_id for r in receiver.received] == [event["eventId"]]
 
 
+def dispatch_while_records_fail(driver: QueueDriver, times: int) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The one queued message and the dispatcher's answer to it, while the first ``times`` PutItem calls fail."""
+    undo = fail_first(aws.dynamodb(), "PutItem", times=times)
+    try:
+        [message] = queued(driver)
+        return message, driver.invoke([message])
+    finally:
+        undo()
+
+
 def test_a_record_that_fails_once_is_written_on_a_later_try_not_sent_again(
     client: ApiClient, driver: QueueDriver, tenant: str
 ) -> None:
     with serve_receiver() as receiver:
         subscribe(client, receiver, ["*"])
         event = publish(client, "OrderShipped", {"order": 6})
-        undo = fail_first(aws.dynamodb(), "PutItem", times=dispatcher.RECORD_TRIES - 1)
-        try:
-            [message] = queued(driver)
-            assert driver.invoke([message]) == {"batchItemFailures": []}
-        finally:
-            undo()
+        _, result = dispatch_while_records_fail(driver, dispatcher.RECORD_TRIES - 1)
+        assert result == {"batchItemFailures": []}
         driver.drain()
         assert [r.message_id for r in receiver.received] == [event["eventId"]]
 
@@ -80,12 +86,7 @@ def test_a_send_whose_record_failed_is_sent_again_and_only_then(
     with serve_receiver() as receiver:
         subscribe(client, receiver, ["*"])
         event = publish(client, "OrderShipped", {"order": 3})
-        undo = fail_first(aws.dynamodb(), "PutItem", times=dispatcher.RECORD_TRIES)  # the log, on every try
-        try:
-            [message] = queued(driver)
-            failed = driver.invoke([message])
-        finally:
-            undo()
+        message, failed = dispatch_while_records_fail(driver, dispatcher.RECORD_TRIES)  # the log, on every try
         assert failed == {"batchItemFailures": [{"itemIdentifier": message["MessageId"]}]}
         driver.drain()
         assert [r.message_id for r in receiver.received] == [event["eventId"]] * 2
@@ -100,12 +101,8 @@ def test_a_retried_attempt_whose_record_failed_leaves_one_follow_up_that_sends(
     with serve_receiver(Behaviour(fail_first={"OrderShipped": 2})) as receiver:
         subscribe(client, receiver, ["*"])
         event = publish(client, "OrderShipped", {"order": 4})
-        undo = fail_first(aws.dynamodb(), "PutItem", times=dispatcher.RECORD_TRIES)  # the log, on every try
-        try:
-            [message] = queued(driver)
-            driver.invoke([message])  # 500, follow-up A enqueued, record failed: the message comes back
-        finally:
-            undo()
+        # 500, follow-up A enqueued, record failed on every try: the message comes back
+        dispatch_while_records_fail(driver, dispatcher.RECORD_TRIES)
         dispatch_queued(driver)  # attempt 1 again (500, follow-up B), then A and B: one of them is posted
         driver.drain()
         answers = [(r.message_id, r.answered) for r in receiver.received]
