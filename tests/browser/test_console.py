@@ -166,6 +166,20 @@ def test_signed_out_the_sign_in_page_shows_no_navigation(console: Page) -> None:
     console.no_console_errors()
 
 
+def test_a_call_after_sign_out_is_refused_in_the_page_not_sent(console: Page) -> None:
+    """A view still loading when Sign out is clicked goes on to its next call: with no credential the API would
+    answer 401, which the browser logs as a failed load (seen on a loaded machine), so the page asks nothing."""
+    console.css("#sign-out").click()
+    console.wait(lambda: console.all("#sign-in"), "the sign-in form")
+    status = console.driver.execute_async_script(
+        "const done = arguments[arguments.length - 1];"
+        "import(new URL('console/common.js', location.href).href)"
+        ".then((m) => m.api('/metrics?granularity=hour')).then(() => done('sent'), (e) => done(e.status));"
+    )
+    assert status == 401
+    console.no_console_errors()
+
+
 def test_an_api_key_signs_in_too(console: Page, scenario: Scenario) -> None:
     scopes = ["integration.connections.read", "metrics.read", "events.read"]  # events.read: live updates too
     key = scenario.call("POST", "/auth/api-keys", {"name": "console", "scopes": scopes})

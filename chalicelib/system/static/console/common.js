@@ -31,8 +31,10 @@ export class ApiError extends Error {
 export async function api(path, { method = "GET", body } = {}) {
   const headers = { Accept: "application/json" };
   const creds = credentials();
-  if (creds && creds.kind === "apiKey") headers["X-API-Key"] = creds.value;
-  else if (creds) headers.Authorization = `Bearer ${creds.value}`;
+  // Signed out (a view still loading when Sign out was clicked): the API would answer 401, so ask nothing.
+  if (!creds) throw new ApiError(401, { error: { message: "Signed out." } });
+  if (creds.kind === "apiKey") headers["X-API-Key"] = creds.value;
+  else headers.Authorization = `Bearer ${creds.value}`;
   if (body !== undefined) headers["Content-Type"] = "application/json";
   const response = await fetch(apiRoot + path, {
     method,
