@@ -28,7 +28,8 @@ if TYPE_CHECKING:
     from mypy_boto3_secretsmanager import SecretsManagerClient
     from mypy_boto3_sqs import SQSClient
 
-_clients: dict[str, Any] = {}
+# By service and endpoint: the live API's endpoint is a setting of its own, which a test (or a stage) may change.
+_clients: dict[tuple[str, str | None], Any] = {}
 _session: boto3.session.Session | None = None
 _injector: faults.FaultInjector | None = None
 _lock = threading.Lock()
@@ -64,10 +65,11 @@ def faults_on() -> faults.Faults | None:
 
 
 def _client(service: str, endpoint_url: str | None = None) -> Any:
-    client = _clients.get(service)
+    key = (service, endpoint_url)
+    client = _clients.get(key)
     if client is None:
         with _lock:
-            client = _clients.get(service)
+            client = _clients.get(key)
             if client is None:
                 from botocore.config import Config
 
@@ -79,7 +81,7 @@ def _client(service: str, endpoint_url: str | None = None) -> Any:
                 if _injector is not None:
                     _injector.instrument(client)
                 faults.watch_for_crashes(client)
-                _clients[service] = client
+                _clients[key] = client
     return client
 
 
