@@ -74,7 +74,7 @@ def send(destination: AwsDestination, envelope: Envelope) -> Outcome:
         return int((time.monotonic() - started) * 1000)
 
     try:
-        answer = _WRITERS[type(destination)](destination, envelope)
+        answer = write(destination, envelope)
     except TooLarge as exc:
         return Outcome(None, elapsed(), error=str(exc), refused=True)
     except EntryFailed as exc:
@@ -91,6 +91,11 @@ def send(destination: AwsDestination, envelope: Envelope) -> Outcome:
     return Outcome(200, elapsed(), response_body=answer)
 
 
+def write(destination: AwsDestination, envelope: Envelope) -> str:
+    """The write itself: the service's ids for it, or the exception (``TooLarge``, ``EntryFailed``, botocore's)."""
+    return _WRITERS[type(destination)](destination, envelope)
+
+
 def describe(error: Any) -> str:
     """``<Code>: <message>`` of a ``ClientError``, naming the role assumption when that was refused."""
     details = error.response.get("Error", {})
@@ -105,13 +110,15 @@ def _bounded(text: str) -> str:
 
 
 def attributes(envelope: Envelope) -> dict[str, str]:
-    """What travels beside the body as SQS and SNS message attributes (all ``String``)."""
-    return {
+    """What travels beside the body as SQS and SNS message attributes (all ``String``; an empty one is left out,
+    as both services refuse it: a verification made before the subscription exists has no subscription id)."""
+    values = {
         "eventId": envelope.event_id,
         "eventType": envelope.event_type,
         "timestamp": envelope.timestamp,
         "subscriptionId": envelope.subscription_id,
     }
+    return {name: value for name, value in values.items() if value}
 
 
 def _message_attributes(envelope: Envelope, limit: int, service: str) -> dict[str, Any]:
