@@ -283,7 +283,8 @@ class CreateSubscriptionRequest(TypedDict, total=False):
     projectId: str | None
     eventType: str | None
     eventTypes: list[str] | None
-    endpointUrl: Required[str]
+    endpointUrl: str | None
+    destination: Any | None
     signingSecretRef: str | None
     signatureScheme: SignatureScheme
     filter: dict[str, Any] | None
@@ -441,6 +442,13 @@ class EstablishedConnection(TypedDict, total=False):
     traceId: str | None
 
 
+class EventBridgeDestination(TypedDict, total=False):
+    """``PutEvents`` to an event bus: the tenant's own, or the platform's (``GET /events/bus`` names it)."""
+
+    type: Required[Literal["eventbridge"]]
+    eventBusArn: Required[str]
+
+
 class EventDetail(TypedDict, total=False):
     """A recorded event with where it went (``GET /events/{id}``)."""
 
@@ -524,6 +532,13 @@ class IngestQuery(TypedDict, total=False):
     """IngestQuery"""
 
     connectionId: str | None
+
+
+class KinesisDestination(TypedDict, total=False):
+    """``PutRecord`` to a data stream."""
+
+    type: Required[Literal["kinesis"]]
+    streamArn: Required[str]
 
 
 class ListQuery(TypedDict, total=False):
@@ -652,6 +667,7 @@ class Preview(TypedDict, total=False):
     matches: Required[bool]
     eventTypeMatches: Required[bool]
     filterMatches: Required[bool]
+    destination: Any | None
     body: str | None
     headers: dict[str, str] | None
     signatureScheme: SignatureScheme | None
@@ -922,6 +938,20 @@ class ScheduleListQuery(TypedDict, total=False):
     cursor: str | None
 
 
+class SnsDestination(TypedDict, total=False):
+    """``Publish`` to a standard or FIFO topic."""
+
+    type: Required[Literal["sns"]]
+    topicArn: Required[str]
+
+
+class SqsDestination(TypedDict, total=False):
+    """``SendMessage`` to a standard or FIFO queue."""
+
+    type: Required[Literal["sqs"]]
+    queueArn: Required[str]
+
+
 class StatusChanged(TypedDict, total=False):
     """StatusChanged"""
 
@@ -943,9 +973,10 @@ class Subscription(TypedDict, total=False):
     active: Required[bool]
     eventType: Required[str]
     eventTypes: Required[list[str]]
-    endpointUrl: Required[str]
-    signingSecretRef: Required[str]
-    signatureScheme: SignatureScheme
+    destination: Required[Any]
+    endpointUrl: str | None
+    signingSecretRef: str | None
+    signatureScheme: SignatureScheme | None
     filter: dict[str, Any] | None
     transform: str | None
     description: str | None
@@ -988,6 +1019,7 @@ class UpdateSubscriptionRequest(TypedDict, total=False):
     """``filter: null`` or ``transform: null`` removes it; leaving the field out keeps it."""
 
     endpointUrl: str | None
+    destination: Any | None
     eventTypes: list[str] | None
     filter: dict[str, Any] | None
     transform: str | None
@@ -1014,6 +1046,13 @@ class VendorQuery(TypedDict, total=False):
     """VendorQuery"""
 
     runId: str | None
+
+
+class WebhookDestination(TypedDict, total=False):
+    """An HTTPS POST, signed (Standard Webhooks); the URL policy is checked where the subscription is stored."""
+
+    type: Literal["webhook"]
+    url: Required[str]
 
 
 class WebhookSecretChange(TypedDict, total=False):
