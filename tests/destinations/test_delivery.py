@@ -278,3 +278,15 @@ def test_a_crash_right_after_the_write_leaves_it_written(make_queue: Callable[..
     with pytest.raises(LambdaCrashed), crash_after(1, services={"sqs"}):
         delivery.send(destination, envelope)
     assert len(queue.receive()) == 1
+
+
+def test_a_role_session_that_cannot_be_made_fails_the_attempt_naming_sts(
+    faulty: Callable[[str], None], make_queue: Callable[..., Queue], envelope: Envelope
+) -> None:
+    """STS failing (every AssumeRole attempt faulted) is the attempt's failure, said to be the role's."""
+    queue = make_queue()
+    faulty("sts=1")
+    outcome = delivery.send(SqsDestination(type="sqs", queue_arn=queue.arn), envelope)
+    assert not outcome.succeeded
+    assert (outcome.error or "").startswith("sts:AssumeRole refused: "), outcome
+    assert queue.receive() == []
