@@ -33,8 +33,8 @@ FIFO_SUFFIX = ".fifo"
 # config cannot interpolate the environment, so the addresses that depend on the ports are derived here.
 LOCAL_STAGE = "local"
 DEFAULT_PORT = 8000
-# The account the embedded AWS (moto) creates every resource in, so the ARNs it answers with.
-EMBEDDED_ACCOUNT = "123456789012"
+# moto's default account, where the local runtime and the tests create the destination writer role.
+LOCAL_ACCOUNT = "123456789012"
 
 
 def _flag(name: str, default: bool = False) -> bool:
@@ -145,7 +145,7 @@ class Settings:
     def event_bus_arn(self) -> str:
         """The bus's ARN (``GET /events/bus``): ``infra/template.json`` sets it; the embedded AWS's otherwise."""
         return os.environ.get("EVENT_BUS_ARN") or (
-            f"arn:aws:events:{self.region}:{EMBEDDED_ACCOUNT}:event-bus/{self.event_bus_name}"
+            f"arn:aws:events:{self.region}:{LOCAL_ACCOUNT}:event-bus/{self.event_bus_name}"
         )
 
 

@@ -18,12 +18,11 @@ from typing import Any
 from chalice.app import BaseEventSourceConfig, Chalice, LambdaFunction
 from chalice.config import Config
 
-from chalicelib.core.config import EMBEDDED_ACCOUNT
 from infra.local.calls import acting_as
 
 PROJECT_DIR = Path(__file__).resolve().parents[2]
 # moto's default account; ARNs in local events use it so they match the queues' ARNs.
-LOCAL_ACCOUNT = EMBEDDED_ACCOUNT
+LOCAL_ACCOUNT = "123456789012"
 
 
 @dataclass
