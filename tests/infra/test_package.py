@@ -256,8 +256,6 @@ def test_stage_policy_grants_only_the_stage_resources(stage: str, chalice_config
     assert by_service["ses"] == {"arn:aws:ses:*:*:identity/*", "arn:aws:ses:*:*:configuration-set/*", "*"}
     assert by_service["scheduler"] == {f"arn:aws:scheduler:*:*:schedule/default/{prefix}-*"}
     assert by_service["iam"] == {f"arn:aws:iam::*:role/{prefix}-scheduler"}  # PassRole to Scheduler only
-    # Event destinations: the writer role, assumed with the tenant's session tag (docs/webhooks-outbound.md).
-    assert by_service["sts"] == {f"arn:aws:iam::*:role/{prefix}-destination-writer"}
     # PostToConnection and DeleteConnection on the live WebSocket API's stage (its id is only known once deployed).
     assert by_service["execute-api"] == {"arn:aws:execute-api:*:*:*/api/*/@connections/*"}
 

@@ -231,8 +231,16 @@ def destination_calls() -> list[dict[str, Any]]:
     ]
 
 
+def may_assume_writer(document: dict[str, Any]) -> dict[str, Any]:
+    """The stage policy plus the grant to assume the writer role (the template's ``DestinationWriterAssume``)."""
+    statement = {"Sid": "AssumeWriter", "Effect": "Allow", "Action": ["sts:AssumeRole", "sts:TagSession"]}
+    document["Statement"].append({**statement, "Resource": WRITER})
+    return document
+
+
 def test_writes_under_the_writer_role_are_the_roles_and_assuming_it_the_functions(tmp_path: Path) -> None:
-    loaded = load(write(tmp_path, with_writer_role(packaged(policy()), WRITER_ACTIONS), []), "us-east-1", ACCOUNT)
+    template = with_writer_role(packaged(may_assume_writer(policy())), WRITER_ACTIONS)
+    loaded = load(write(tmp_path, template, []), "us-east-1", ACCOUNT)
     report = check.check(loaded, destination_calls())
     assert report.denied == [] and report.problems == []
     granted = {(f.principal, f.request.action) for f in report.allowed}
@@ -244,7 +252,8 @@ def test_writes_under_the_writer_role_are_the_roles_and_assuming_it_the_function
 def test_a_write_the_writer_role_lacks_is_denied_naming_the_role(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    template = with_writer_role(packaged(policy()), [a for a in WRITER_ACTIONS if a != "kinesis:PutRecord"])
+    actions = [a for a in WRITER_ACTIONS if a != "kinesis:PutRecord"]
+    template = with_writer_role(packaged(may_assume_writer(policy())), actions)
     path = write(tmp_path, template, destination_calls())
     assert check.main([str(path), "--calls", str(tmp_path / "calls")]) == 1
     stream = "arn:aws:kinesis:us-east-1:210987654321:stream/s"
