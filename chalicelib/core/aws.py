@@ -51,7 +51,7 @@ _lock = threading.RLock()
 # Tenant-tagged clients by (service, tenant), least recently used first; a warm container serving many tenants
 # keeps the most recent ones (each holds a connection pool and, in its session, credentials for up to an hour).
 _tenant_clients: OrderedDict[tuple[str, str], Any] = OrderedDict()
-_tenant_sessions: OrderedDict[str, boto3.session.Session] = OrderedDict()
+_tenant_sessions: OrderedDict[str, Any] = OrderedDict()  # botocore sessions
 TENANT_CACHE_SIZE = 64
 # A write to a tenant's resource is a delivery like a webhook, bounded as one (botocore's default is 60 s each).
 TENANT_CONNECT_TIMEOUT = 5.0
@@ -153,8 +153,9 @@ def as_tenant(service: str, tenant_id: str) -> Any:
         if client is None:
             role_arn = get_settings().destination_role_arn
             client = _watched(
-                _tenant_session_locked(tenant_id, role_arn).client(
-                    service,  # type: ignore[call-overload]
+                _tenant_session_locked(tenant_id, role_arn).create_client(
+                    service,
+                    region_name=get_settings().region,
                     endpoint_url=get_settings().aws_endpoint_url or None,
                     config=_config(TENANT_CONNECT_TIMEOUT, TENANT_READ_TIMEOUT),
                 )
@@ -171,12 +172,14 @@ def as_tenant(service: str, tenant_id: str) -> Any:
         return client
 
 
-def _tenant_session_locked(tenant_id: str, role_arn: str) -> boto3.session.Session:
+def _tenant_session_locked(tenant_id: str, role_arn: str) -> Any:
+    """A botocore session whose credentials are the tenant's role session. It shares the platform Session's
+    event hooks and service models (not a boto3 Session, which would register its own handlers on the shared
+    hooks again for every tenant)."""
     found = _tenant_sessions.get(tenant_id)
     if found is not None:
         _tenant_sessions.move_to_end(tenant_id)
         return found
-    import boto3
     import botocore.session
     from botocore.credentials import (
         AssumeRoleCredentialFetcher,
@@ -217,11 +220,10 @@ def _tenant_session_locked(tenant_id: str, role_arn: str) -> boto3.session.Sessi
     tenant = botocore.session.Session(event_hooks=shared.get_component("event_emitter"), include_builtin_handlers=False)
     tenant.register_component("data_loader", shared.get_component("data_loader"))
     tenant.register_component("credential_provider", CredentialResolver([Assumed()]))
-    created = boto3.session.Session(botocore_session=tenant, region_name=get_settings().region)
-    _tenant_sessions[tenant_id] = created
+    _tenant_sessions[tenant_id] = tenant
     while len(_tenant_sessions) > TENANT_CACHE_SIZE:
         _tenant_sessions.popitem(last=False)
-    return created
+    return tenant
 
 
 def dynamodb() -> DynamoDBClient:

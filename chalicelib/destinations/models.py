@@ -165,15 +165,9 @@ class EventBridgeDestination(RequestModel):
 
     @property
     def platform_bus(self) -> bool:
-        """The platform's own bus, written under the function's own role and shared by every tenant."""
-        return self.event_bus_arn == platform_bus_arn()
-
-
-def platform_bus_arn() -> str:
-    """The platform's bus (``<prefix>-events``), in the account of the writer role, which the platform deploys."""
-    settings = get_settings()
-    account = settings.destination_role_arn.split(":")[4]
-    return f"arn:aws:events:{settings.region}:{account}:event-bus/{settings.event_bus_name}"
+        """The platform's own bus (``GET /events/bus``), written under the function's own role and shared by every
+        tenant."""
+        return self.event_bus_arn == get_settings().event_bus_arn
 
 
 class KinesisDestination(RequestModel):

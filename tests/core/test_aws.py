@@ -109,3 +109,15 @@ def test_a_refused_assume_role_fails_the_call_naming_sts(moto: None, monkeypatch
     finally:
         monkeypatch.undo()
         aws.reset_clients()
+
+
+def test_only_the_most_recent_tenants_keep_a_client(moto: None, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A warm container serving many tenants keeps a bounded number of clients and role sessions."""
+    monkeypatch.setattr(aws, "TENANT_CACHE_SIZE", 2)
+    one, two = aws.as_tenant("sqs", "tenant-lru-1"), aws.as_tenant("sqs", "tenant-lru-2")
+    assert aws.as_tenant("sqs", "tenant-lru-1") is one  # used again: now the most recent
+    three = aws.as_tenant("sqs", "tenant-lru-3")  # evicts tenant-lru-2, the least recent
+    assert aws.as_tenant("sqs", "tenant-lru-3") is three
+    assert aws.as_tenant("sqs", "tenant-lru-2") is not two  # made again (evicting tenant-lru-1)
+    assert aws.as_tenant("sqs", "tenant-lru-3") is three
+    assert aws.as_tenant("sqs", "tenant-lru-1") is not one

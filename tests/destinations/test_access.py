@@ -25,7 +25,6 @@ from chalicelib.destinations.models import (
     SnsDestination,
     SqsDestination,
     WebhookDestination,
-    platform_bus_arn,
 )
 from tests.destinations.conftest import Queue
 
@@ -151,7 +150,7 @@ def test_webhooks_and_the_platform_bus_need_no_grant(aws: None, tenant: str) -> 
     for service in ("sqs", "sns", "events", "kinesis"):
         clients.as_tenant(service, tenant).meta.events.register("before-call", lambda **_: calls.append("call"))
     access.verify(tenant, WebhookDestination(url="https://example.com/hook"))
-    access.verify(tenant, EventBridgeDestination(type="eventbridge", event_bus_arn=platform_bus_arn()))
+    access.verify(tenant, EventBridgeDestination(type="eventbridge", event_bus_arn=get_settings().event_bus_arn))
     assert calls == []
 
 

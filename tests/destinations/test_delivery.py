@@ -13,6 +13,7 @@ import pytest
 from botocore.stub import Stubber
 
 from chalicelib.core import aws as clients
+from chalicelib.core.config import get_settings
 from chalicelib.core.faults import LambdaCrashed, crash_after
 from chalicelib.destinations import delivery
 from chalicelib.destinations.base import Envelope
@@ -22,7 +23,6 @@ from chalicelib.destinations.models import (
     KinesisDestination,
     SnsDestination,
     SqsDestination,
-    platform_bus_arn,
 )
 from tests.destinations.conftest import Queue
 
@@ -151,12 +151,12 @@ def test_the_platform_bus_is_written_under_the_functions_role_with_the_tenant_se
 ) -> None:
     """No tenant session: the bus is the platform's. The detail's tenantId is the platform's word, whatever a
     transform put in the body, so rules on the shared bus can trust it."""
-    from chalicelib.core.config import get_settings
-
     queue = bus_queue(make_queue, get_settings().event_bus_name, {"detail": {"tenantId": [tenant]}})
     own, assumed = calls_of(clients.events()), calls_of(clients.as_tenant("events", tenant))
     spoofing = dataclasses.replace(envelope, body=b'{"tenantId":"someone-else","total":1.10}')
-    outcome = delivery.send(EventBridgeDestination(type="eventbridge", event_bus_arn=platform_bus_arn()), spoofing)
+    outcome = delivery.send(
+        EventBridgeDestination(type="eventbridge", event_bus_arn=get_settings().event_bus_arn), spoofing
+    )
     assert outcome.succeeded, outcome
     assert (len(own), assumed) == (1, [])
     assert clients.ASSUMED_ROLE not in own[0]
@@ -278,3 +278,15 @@ def test_a_crash_right_after_the_write_leaves_it_written(make_queue: Callable[..
     with pytest.raises(LambdaCrashed), crash_after(1, services={"sqs"}):
         delivery.send(destination, envelope)
     assert len(queue.receive()) == 1
+
+
+def test_a_role_session_that_cannot_be_made_fails_the_attempt_naming_sts(
+    faulty: Callable[[str], None], make_queue: Callable[..., Queue], envelope: Envelope
+) -> None:
+    """STS failing (every AssumeRole attempt faulted) is the attempt's failure, said to be the role's."""
+    queue = make_queue()
+    faulty("sts=1")
+    outcome = delivery.send(SqsDestination(type="sqs", queue_arn=queue.arn), envelope)
+    assert not outcome.succeeded
+    assert (outcome.error or "").startswith("sts:AssumeRole refused: "), outcome
+    assert queue.receive() == []

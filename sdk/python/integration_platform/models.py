@@ -32,6 +32,10 @@ ConnectionStatus: TypeAlias = Literal["Active", "Inactive"]
 
 DeliveryMode: TypeAlias = Literal["unordered", "ordered"]
 
+Destination: TypeAlias = (
+    "WebhookDestination | SqsDestination | SnsDestination | EventBridgeDestination | KinesisDestination"
+)
+
 Health: TypeAlias = Literal["Healthy", "Unhealthy", "Unknown"]
 
 InboundDeliveryStatus: TypeAlias = Literal["Received", "Processed", "Failed"]
@@ -284,7 +288,7 @@ class CreateSubscriptionRequest(TypedDict, total=False):
     eventType: str | None
     eventTypes: list[str] | None
     endpointUrl: str | None
-    destination: Any | None
+    destination: Destination | None
     signingSecretRef: str | None
     signatureScheme: SignatureScheme
     filter: dict[str, Any] | None
@@ -447,6 +451,16 @@ class EventBridgeDestination(TypedDict, total=False):
 
     type: Required[Literal["eventbridge"]]
     eventBusArn: Required[str]
+
+
+class EventBus(TypedDict, total=False):
+    """The platform's EventBridge bus, as ``GET /events/bus`` names it."""
+
+    eventBusArn: Required[str]
+    eventBusName: Required[str]
+    region: Required[str]
+    source: Required[str]
+    schemaVersion: Required[str]
 
 
 class EventDetail(TypedDict, total=False):
@@ -667,7 +681,7 @@ class Preview(TypedDict, total=False):
     matches: Required[bool]
     eventTypeMatches: Required[bool]
     filterMatches: Required[bool]
-    destination: Any | None
+    destination: Destination | None
     body: str | None
     headers: dict[str, str] | None
     signatureScheme: SignatureScheme | None
@@ -973,7 +987,7 @@ class Subscription(TypedDict, total=False):
     active: Required[bool]
     eventType: Required[str]
     eventTypes: Required[list[str]]
-    destination: Required[Any]
+    destination: Required[Destination]
     endpointUrl: str | None
     signingSecretRef: str | None
     signatureScheme: SignatureScheme | None
@@ -1019,7 +1033,7 @@ class UpdateSubscriptionRequest(TypedDict, total=False):
     """``filter: null`` or ``transform: null`` removes it; leaving the field out keeps it."""
 
     endpointUrl: str | None
-    destination: Any | None
+    destination: Destination | None
     eventTypes: list[str] | None
     filter: dict[str, Any] | None
     transform: str | None
@@ -1108,6 +1122,7 @@ OPERATIONS: dict[str, tuple[str, str]] = {
     "get_credential": ("GET", "/integrations/credentials/{credentialId}"),
     "get_delivery": ("GET", "/webhooks/deliveries/{id}"),
     "get_event": ("GET", "/events/{eventId}"),
+    "get_event_bus": ("GET", "/events/bus"),
     "get_health": ("GET", "/integrations/connections/{connectionId}/health"),
     "get_metrics": ("GET", "/metrics"),
     "get_provider": ("GET", "/integrations/providers/{providerId}"),
