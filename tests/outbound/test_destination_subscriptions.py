@@ -16,6 +16,7 @@ from chalicelib.outbound.models import DispatchMessage
 from infra.local.dev_issuer import DevIssuer
 from tests.outbound.conftest import QueueDriver
 from tests.outbound.helpers import attempts, publish
+from tests.outbound.test_ordered import FifoDriver
 from tests.support.api_client import ApiClient
 from tests.support.destinations import TenantResource, in_process
 
@@ -174,3 +175,44 @@ def test_a_message_without_the_event_time_has_it_read(client: ApiClient, driver:
         tenant_id=tenant, subscription_id="sub_x", event_id=event["eventId"], event_type="OrderPlaced"
     )
     assert target.envelope(message, b"{}").timestamp == event["timestamp"]
+
+
+def test_preview_shows_the_destination_and_the_unsigned_body(client: ApiClient, tenant: str) -> None:
+    queue = granted_queue(tenant)
+    made = create(client, destination={"type": "sqs", "queueArn": queue.arn}, transform="{order: data.order}")
+    reply = client.post(
+        f"/webhooks/subscriptions/{made['subscriptionId']}/preview",
+        {"event": {"type": "OrderPlaced", "data": {"order": "o-9"}}},
+    )
+    assert reply.status == 200, reply.json
+    assert reply.json["matches"] is True and reply.json["destination"] == made["destination"]
+    assert json.loads(reply.json["body"]) == {"order": "o-9"}
+    assert reply.json.get("headers") is None and reply.json.get("signatureScheme") is None
+    assert queue.arrivals() == []  # a preview sends nothing
+
+
+def test_recover_and_redeliver_reach_an_sqs_destination_again(
+    client: ApiClient, driver: QueueDriver, outbound_env: Any, tenant: str
+) -> None:
+    """A delivery that failed for good while the queue was gone is requeued by recover-since once it is back,
+    and a redelivery sends a delivered event again (a fresh delivery id, so a FIFO queue keeps it)."""
+    outbound_env(WEBHOOK_RETRY_SCHEDULE="0.01")
+    queue = TenantResource("sqs", tenant, in_process(), get_settings().destination_role_arn, fifo=True)
+    made = create(client, destination=queue.destination, delivery="ordered", orderingKey="data.order")
+    path = f"/webhooks/subscriptions/{made['subscriptionId']}"
+    ordered = FifoDriver(driver)
+    queue.remove()
+    lost = publish(client, "OrderPlaced", {"order": "o-1"})
+    ordered.drain()
+    assert [a["status"] for a in attempts(client, made["subscriptionId"])] == ["Failed", "Retrying"]
+    queue.restore()
+    recovered = client.post(path + "/recover", {"since": "2000-01-01T00:00:00Z"})
+    assert recovered.status == 202 and recovered.json["eventIds"] == [lost["eventId"]], recovered.json
+    ordered.drain()
+    [arrival] = queue.arrivals()
+    assert arrival.body["id"] == lost["eventId"] and arrival.group == "o-1"
+    assert arrival.attributes["timestamp"] == lost["timestamp"]  # read from the event: the message had none
+    again = client.post(f"/events/{lost['eventId']}/redeliver", {"subscriptionId": made["subscriptionId"]})
+    assert again.status == 202, again.json
+    ordered.drain()
+    assert [a.body["id"] for a in queue.arrivals()] == [lost["eventId"]]
