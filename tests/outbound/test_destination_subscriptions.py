@@ -18,6 +18,7 @@ from tests.outbound.conftest import QueueDriver
 from tests.outbound.helpers import attempts, publish
 from tests.outbound.test_ordered import FifoDriver
 from tests.support.api_client import ApiClient
+from tests.support.crashes import each_crash
 from tests.support.destinations import TenantResource, in_process
 
 URL = "http://127.0.0.1:9/hooks"
@@ -216,3 +217,28 @@ def test_recover_and_redeliver_reach_an_sqs_destination_again(
     assert again.status == 202, again.json
     ordered.drain()
     assert [a.body["id"] for a in queue.arrivals()] == [lost["eventId"]]
+
+
+def test_a_dispatcher_killed_after_any_call_writes_a_fifo_destination_once(
+    client: ApiClient, driver: QueueDriver, tenant: str
+) -> None:
+    """Killed after each AWS call in turn (as a Lambda timeout would) and run again each time (SQS's redelivery):
+    the write is retried under the same deduplication id, the delivery's, so the FIFO queue keeps one message and
+    the delivery ends recorded as succeeded."""
+    queue = TenantResource("sqs", tenant, in_process(), get_settings().destination_role_arn, fifo=True)
+    made = create(client, destination=queue.destination)
+    event = publish(client, "OrderPlaced", {"order": "o-7"})
+    [raw] = driver.receive()
+    message = DispatchMessage.model_validate_json(raw["Body"])
+    item = store.SUBSCRIPTIONS.get(tenant, made["subscriptionId"])
+
+    def deliver() -> None:
+        from chalicelib.outbound import dispatcher
+
+        dispatcher.deliver(message, item)
+
+    crashes = each_crash(deliver, lambda crash: None)
+    assert crashes >= 3  # the write, the attempt's log entry and its status, at least
+    deliver()  # the redelivery after the last crash
+    assert [a.body["id"] for a in queue.arrivals()] == [event["eventId"]]
+    assert {a["status"] for a in attempts(client, made["subscriptionId"])} == {"Succeeded"}
