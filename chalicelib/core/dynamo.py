@@ -169,9 +169,11 @@ class Table:
         changes: Item,
         condition: str | None = None,
         condition_values: Item | None = None,
+        remove: list[str] | None = None,
     ) -> Item | None:
-        """Set ``changes`` on an existing item; ``None`` when it is gone or the condition fails."""
-        entry = self.update_entry(tenant_id, sort_value, changes, condition, condition_values)["Update"]
+        """Set ``changes`` on an existing item and ``remove`` attributes, in one write; ``None`` when it is gone
+        or the condition fails."""
+        entry = self.update_entry(tenant_id, sort_value, changes, condition, condition_values, remove)["Update"]
         client = aws.dynamodb()
         try:
             response = client.update_item(**entry, ReturnValues="ALL_NEW")

@@ -11,6 +11,7 @@ from typing import Any
 
 from chalicelib.core import aws
 from chalicelib.core.config import get_settings
+from chalicelib.credentials import vault
 from chalicelib.outbound import service, store
 from chalicelib.outbound.models import DispatchMessage
 from infra.local.dev_issuer import DevIssuer
@@ -111,9 +112,7 @@ def test_changing_the_destination_drops_or_makes_the_signing_secret(client: ApiC
     to_sqs = client.request("PATCH", path, json_body={"destination": {"type": "sqs", "queueArn": queue.arn}})
     assert to_sqs.status == 200, to_sqs.json
     assert to_sqs.json.get("endpointUrl") is None and to_sqs.json.get("signingSecretRef") is None
-    assert not aws.secretsmanager().list_secrets(Filters=[{"Key": "name", "Values": [ref]}])["SecretList"] or (
-        aws.secretsmanager().describe_secret(SecretId=ref).get("DeletedDate") is not None
-    )
+    assert managed_secrets(tenant, made["subscriptionId"]) == []  # the platform-made secret is gone
     denied = client.request(
         "PATCH",
         path,
@@ -122,11 +121,23 @@ def test_changing_the_destination_drops_or_makes_the_signing_secret(client: ApiC
     assert denied.status == 422 and client.get(path).json["destination"]["queueArn"] == queue.arn
     both = client.request("PATCH", path, json_body={"endpointUrl": URL, "destination": {"type": "webhook", "url": URL}})
     assert both.status == 400
+    refused = client.request("PATCH", path, json_body={"endpointUrl": URL, "orderingKey": "data.order"})
+    assert refused.status == 400 and client.get(path).json["destination"]["type"] == "sqs"
+    assert managed_secrets(tenant, made["subscriptionId"]) == []  # none made for a refused change
     back = client.request("PATCH", path, json_body={"endpointUrl": URL})
     assert back.status == 200, back.json
     assert back.json["destination"] == {"type": "webhook", "url": URL} and back.json["endpointUrl"] == URL
     assert back.json["signingSecret"].startswith("whsec_") and back.json["signingSecretRef"] != ref
     assert "destination" not in (store.SUBSCRIPTIONS.get(tenant, made["subscriptionId"]) or {})
+    [kept] = managed_secrets(tenant, made["subscriptionId"])
+    assert vault.ref_for(kept) == back.json["signingSecretRef"]
+
+
+def managed_secrets(tenant_id: str, subscription_id: str) -> list[str]:
+    """The paths of the signing secrets the platform keeps for the subscription (none scheduled for deletion)."""
+    prefix = vault.secret_name(tenant_id, f"webhooks/{subscription_id}/")
+    listed = aws.secretsmanager().list_secrets(Filters=[{"Key": "name", "Values": [prefix]}])["SecretList"]
+    return [s["Name"].removeprefix(vault.secret_name(tenant_id, "")) for s in listed if "DeletedDate" not in s]
 
 
 def test_a_portal_session_cannot_aim_a_subscription_at_an_aws_destination(client: ApiClient, tenant: str) -> None:
