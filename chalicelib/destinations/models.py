@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, Field
 
@@ -100,9 +100,23 @@ def _checked(kind: _Kind) -> AfterValidator:
     return AfterValidator(check)
 
 
+def arn_pattern(kind: _Kind) -> str:
+    """What ``parse_arn`` accepts for ``kind``, as a JSON Schema pattern: the document states the rule (the region
+    is the platform's, read when the document is built), so a request it calls valid is never a 400."""
+    resource = "|".join(f"(?:{part.strip('^$')})" for part in kind.resource.pattern.split("|"))
+    return f"^arn:aws[a-z-]*:{kind.service}:{get_settings().region}:[0-9]{{12}}:(?:{resource})$"
+
+
 def _arn_field(kind: _Kind, example: str) -> object:
+    def state(schema: dict[str, Any]) -> None:
+        schema["pattern"] = arn_pattern(kind)
+
     return Field(
-        min_length=20, max_length=512, description=f"The ARN of {kind.label}: {kind.shape}.", examples=[example]
+        min_length=20,
+        max_length=512,
+        description=f"The ARN of {kind.label}: {kind.shape}.",
+        examples=[example],
+        json_schema_extra=state,
     )
 
 
