@@ -98,7 +98,7 @@ class SubscriptionStatus(StrEnum):
 
 
 # Only a webhook is signed: with any other destination, no signingSecretRef or signatureScheme.
-UNSIGNED_UNLESS_WEBHOOK = {
+UNSIGNED_UNLESS_WEBHOOK: dict[str, Any] = {
     "if": {
         "required": ["destination"],
         "properties": {"destination": {"properties": {"type": {"not": {"const": "webhook"}}}}},
