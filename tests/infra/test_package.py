@@ -319,3 +319,13 @@ def test_an_http_api_route_the_app_does_not_declare_fails_the_package() -> None:
     }
     with pytest.raises(ValueError, match="POST /webhooks/typo"):
         build.rest_only(template)
+
+
+def test_the_api_and_the_dispatchers_know_the_platform_bus_arn(package: Package) -> None:
+    """GET /events/bus names it, and a dispatcher writes an eventbridge destination on it with its own role."""
+    functions = package.resources("AWS::Serverless::Function")
+    for name in ("APIHandler", "OutboundDispatch", "OutboundOrdered"):
+        variable = functions[name]["Properties"]["Environment"]["Variables"]["EVENT_BUS_ARN"]
+        assert variable == {"Fn::GetAtt": ["EventBus", "Arn"]}, name
+    [bus] = package.resources("AWS::Events::EventBus")
+    assert bus == "EventBus"
