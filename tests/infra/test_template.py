@@ -17,6 +17,7 @@ import pytest
 from chalice.app import DynamoDBEventConfig, ScheduledEventConfig, SQSEventConfig
 
 from app import app
+from chalicelib.api.routing import OPERATIONS
 from tests.infra.conftest import Package
 
 DAYS = 24 * 3600
@@ -178,16 +179,16 @@ def test_the_api_sends_every_route_to_the_api_handler_on_its_stage(
     assert package.template["Outputs"]["EndpointURL"] == translated["Outputs"]["EndpointURL"]
 
 
-VENDOR_ROUTES = {("POST", "/webhooks/deliveries"), ("POST", "/webhooks/deliveries/{id}")}
-
-
 def test_the_vendor_routes_are_served_by_the_ingest_http_api_and_nowhere_else(translated: dict[str, Any]) -> None:
     """Two fronts (docs/deploy.md): the ingest routes on an HTTP API, every other route on REST, none on both."""
+    # The vendor-facing operations as the code declares them (signature-authenticated): the two ingest POSTs.
+    vendor_routes = {(op.method, op.path) for op in OPERATIONS if op.vendor_facing}
+    assert vendor_routes == {("POST", "/webhooks/deliveries"), ("POST", "/webhooks/deliveries/{id}")}
     http_apis = {n: a for n, a in of_type(translated, "AWS::ApiGatewayV2::Api").items() if a["ProtocolType"] == "HTTP"}
     [(api_id, api)] = http_apis.items()
     assert api.get("DisableExecuteApiEndpoint") is not True  # webhookUrl names that endpoint
     routes = [r for r in of_type(translated, "AWS::ApiGatewayV2::Route").values() if r["ApiId"] == {"Ref": api_id}]
-    assert {tuple(r["RouteKey"].split(" ")) for r in routes} == VENDOR_ROUTES
+    assert {tuple(r["RouteKey"].split(" ")) for r in routes} == vendor_routes
     integrations = of_type(translated, "AWS::ApiGatewayV2::Integration").items()
     [(integration_id, integration)] = [(n, i) for n, i in integrations if i["ApiId"] == {"Ref": api_id}]
     assert {r["Target"]["Fn::Sub"] for r in routes} == {f"integrations/${{{integration_id}}}"}
@@ -200,9 +201,9 @@ def test_the_vendor_routes_are_served_by_the_ingest_http_api_and_nowhere_else(tr
 
     rest_paths = of_type(translated, "AWS::ApiGateway::RestApi")["RestAPI"]["Body"]["paths"]
     on_rest = {(method.upper(), path) for path, item in rest_paths.items() for method in item}
-    assert not on_rest & VENDOR_ROUTES
+    assert not on_rest & vendor_routes
     declared = {(method, path) for path, entries in app.routes.items() for method in entries}
-    assert on_rest | VENDOR_ROUTES == declared  # every route has exactly one front
+    assert on_rest | vendor_routes == declared  # every route has exactly one front
 
     [stage] = [s for s in of_type(translated, "AWS::ApiGatewayV2::Stage").values() if s["ApiId"] == {"Ref": api_id}]
     assert (stage["StageName"], stage["AutoDeploy"]) == ("$default", True)

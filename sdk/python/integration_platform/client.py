@@ -22,8 +22,6 @@ from integration_platform.errors import WaitTimeoutError
 from integration_platform.transport import RetryPolicy, Transport
 
 FINAL_RUN_STATUSES = frozenset({"Completed", "Failed", "Cancelled"})
-# The vendor-facing operations: a deployed stage serves them on its ingest API only (docs/deploy.md "Two fronts").
-INGEST_OPERATIONS = frozenset({"ingest_delivery", "receive_vendor_delivery"})
 USER_AGENT = "integration-platform-python/1.0.0"
 
 
@@ -94,7 +92,7 @@ class Client:
             **{name: urllib.parse.quote(value, safe="") for name, value in (path_params or {}).items()}
         )
         headers = {"Idempotency-Key": idempotency_key or str(uuid.uuid4())} if method == "POST" else {}
-        transport = self.ingest_transport if operation_id in INGEST_OPERATIONS else self.transport
+        transport = self.ingest_transport if operation_id in models.INGEST_OPERATIONS else self.transport
         response = transport.request(method, path, query=query, body=body, headers=headers)
         if response.headers.get("content-type", "").startswith("application/json"):
             return response.json()
