@@ -118,6 +118,16 @@ def test_security_scopes_and_public_operations(document: dict[str, Any]) -> None
     }
 
 
+def test_the_vendor_facing_operations_are_marked_for_the_ingest_front(document: dict[str, Any]) -> None:
+    """``x-front: ingest``: the SDK sends these to the ingest address (docs/deploy.md "Two fronts")."""
+    marked = {(path, method) for path, method, operation in _operations(document) if operation.get("x-front")}
+    assert marked == {("/webhooks/deliveries", "post"), ("/webhooks/deliveries/{id}", "post")}
+    for path, method in marked:
+        operation = document["paths"][path][method]
+        assert operation["x-front"] == "ingest" and operation["security"] == []
+        assert "webhookUrl" in operation["description"]
+
+
 def test_responses_follow_what_the_pipeline_can_answer(document: dict[str, Any]) -> None:
     for path, method, operation in _operations(document):
         statuses = set(operation["responses"])

@@ -1119,3 +1119,10 @@ OPERATIONS: dict[str, tuple[str, str]] = {
     "update_connection": ("PATCH", "/integrations/connections/{connectionId}"),
     "update_subscription": ("PATCH", "/webhooks/subscriptions/{subscriptionId}"),
 }
+# Served on the ingest address when deployed (x-front: ingest), not the API's base URL.
+INGEST_OPERATIONS: frozenset[str] = frozenset(
+    {
+        "ingest_delivery",
+        "receive_vendor_delivery",
+    }
+)
