@@ -111,6 +111,7 @@ def enqueue(event: PlatformEvent, chosen: list[Item], *, fresh: bool = False) ->
             event_type=event.type,
             body=_prepared(event, subscription) if subscription.get("transform") else plain,
             delivery_id=deliveries.delivery_id(event.event_id, subscription["subscriptionId"], fresh=fresh),
+            event_time=event.timestamp,
             **ordering.fields(subscription, event.data),
         )
         for subscription in chosen
