@@ -25,9 +25,10 @@ INBOUND_WRU = 8.0
 
 # One event to one subscriber: fanned out by the stream, sent by the dispatcher.
 DISPATCH: Chain = {
-    # the GetItem: an inbound event's payload, read from the delivery that holds it (events.store); SendMessageBatch:
-    # per stream batch, ten messages to a request across its events (issue 23), so at most one per event
-    "stream": {"dynamodb.GetItem": 1, "sqs.SendMessageBatch": 1, "events.PutEvents": 1},
+    # the GetItem: an inbound event's payload, read from the delivery that holds it (events.store). No PutEvents:
+    # the platform bus gets an event only through an eventbridge destination (issue 22). SendMessageBatch: per
+    # stream batch, ten messages to a request across its events (issue 23), so at most one per event.
+    "stream": {"dynamodb.GetItem": 1, "sqs.SendMessageBatch": 1},
     # BatchGetItem: the subscription and the delivery's latest status, its status item and its first-try success
     # (a copy already sent is dropped), one per batch; PutItem: a first-try success is one conditional item, the
     # attempt's log item keyed by the event's time and the delivery (issue 23); any other attempt writes its log item,

@@ -3,18 +3,20 @@
 Every event item is written by a transaction with the state it announces (or
 alone: events with no state of their own, and an inbound delivery's event, put
 before its delivery is marked, ``chalicelib.inbound.processing``). Its INSERT on the stream is
-turned into dispatch messages for the tenant's matching subscriptions and an
-entry on the EventBridge bus.
+turned into dispatch messages for the tenant's matching subscriptions, and
+nothing else: the platform's EventBridge bus gets an event only through a
+subscription whose destination is that bus (issue 22; ``docs/events.md``), so
+an event nobody asked for costs no bus entry.
 
 A batch's records are planned in order (their dispatch messages), the
 messages of all of them are enqueued together, ten to a SendMessageBatch
 across events, and then each record whose messages were all enqueued is
-finished in order (the bus put, the live push). The batch stops at the first
-record that fails any of these (``core.batch.handle_stream_in_steps``): Lambda
-retries the shard from it, and nothing after it has been finished. Records
-from it on may have enqueued some of their messages already, and a crash
-re-reads the whole batch: those copies carry the delivery id of their event
-and subscription, and the dispatcher sends none of them twice
+finished in order (the live push). The batch stops at the first record that
+fails any of these (``core.batch.handle_stream_in_steps``): Lambda retries the
+shard from it, and nothing after it has been finished. Records from it on may
+have enqueued some of their messages already, and a crash re-reads the whole
+batch: those copies carry the delivery id of their event and subscription,
+and the dispatcher sends none of them twice
 (``chalicelib.outbound.deliveries``). Modifications and TTL removals of event
 items are ignored."""
 
@@ -26,7 +28,6 @@ from typing import Any
 from chalicelib.core.batch import handle_stream_in_steps
 from chalicelib.core.context import set_trace_id
 from chalicelib.core.logging import logger
-from chalicelib.events import bus
 from chalicelib.events import store as events
 from chalicelib.events.models import PlatformEvent
 from chalicelib.live import push as live
@@ -74,7 +75,6 @@ def _finish(plan: Planned) -> None:
         return
     if event.trace_id:
         set_trace_id(event.trace_id)
-    bus.publish([event])
     live.push_event(event)  # after the deliveries, and never raises: a failed push cannot hold them up
     logger.info("event fanned out", extra={"eventId": event.event_id, "type": event.type, "queued": len(plan.messages)})
 
