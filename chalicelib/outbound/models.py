@@ -380,7 +380,9 @@ class DispatchMessage(WireModel):
     ``message_group`` is set for an ordered subscription (the FIFO queue's
     MessageGroupId), and ``delivery_id`` is then also its MessageDeduplicationId
     (``chalicelib.outbound.ordered``). A message without one (queued before
-    deliveries had ids) is sent as it comes.
+    deliveries had ids) is sent as it comes. ``event_time`` is the event's
+    timestamp, which keys a first-try success's one attempt item
+    (``deliveries.first_try_key``).
     """
 
     tenant_id: str
@@ -392,3 +394,4 @@ class DispatchMessage(WireModel):
     body: str | None = None
     message_group: str | None = None
     delivery_id: str | None = None
+    event_time: Timestamp | None = None

@@ -104,6 +104,20 @@ def test_a_warm_inbound_delivery_and_its_dispatch_stay_within_the_documented_cha
     assert len(world["receiver"].accepted()) == 2
 
 
+def test_a_stream_batch_enqueues_its_events_messages_ten_to_a_request(client: ApiClient, world: dict[str, Any]) -> None:
+    """Issue 23: the stream's SendMessageBatch is per batch, not per event (the chain's one per event is a bound)."""
+    pipeline, meter = world["pipeline"], world["meter"]
+    deliver(client, world, 10)
+    pipeline.settle()
+    meter.take()
+    for number in range(11, 14):
+        deliver(client, world, number)
+    pipeline.settle()  # the consumer writes the three events, then the stream reads them as one batch
+    stream = Counter(call.operation for call in meter.take() if call.phase == "stream")
+    assert stream["sqs.SendMessageBatch"] == 1, stream
+    assert len(world["receiver"].accepted()) == 4
+
+
 def test_a_warm_run_stays_within_the_documented_chain(client: ApiClient, world: dict[str, Any]) -> None:
     pipeline, meter, receiver = world["pipeline"], world["meter"], world["receiver"]
     start_run(client, world)
