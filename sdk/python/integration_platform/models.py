@@ -448,7 +448,6 @@ class EventBus(TypedDict, total=False):
     eventBusName: Required[str]
     region: Required[str]
     source: Required[str]
-    schemaVersion: Required[str]
 
 
 class EventDetail(TypedDict, total=False):
