@@ -26,7 +26,7 @@ from chalicelib.core import jsontext
 from chalicelib.core.dynamo import Item
 from chalicelib.core.logging import logger
 from chalicelib.events.models import PlatformEvent
-from chalicelib.outbound import deliveries, filters, ordering, queue, store, transforms
+from chalicelib.outbound import deliveries, filters, ordering, queue, store, target, transforms
 from chalicelib.outbound.config import get_outbound_settings
 from chalicelib.outbound.models import DispatchMessage, matches
 
@@ -111,6 +111,7 @@ def enqueue(event: PlatformEvent, chosen: list[Item], *, fresh: bool = False) ->
             event_type=event.type,
             body=_prepared(event, subscription) if subscription.get("transform") else plain,
             delivery_id=deliveries.delivery_id(event.event_id, subscription["subscriptionId"], fresh=fresh),
+            timestamp=None if target.is_webhook(subscription) else event.timestamp,  # an AWS write's attribute
             **ordering.fields(subscription, event.data),
         )
         for subscription in chosen
