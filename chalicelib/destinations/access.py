@@ -31,9 +31,11 @@ import json
 import secrets
 from typing import Any
 
+from botocore.exceptions import BotoCoreError, ClientError
+
 from chalicelib.core import aws
 from chalicelib.core.config import get_settings
-from chalicelib.core.errors import ServiceUnavailable, is_transient
+from chalicelib.core.errors import ApiError, ServiceUnavailable, is_transient
 from chalicelib.core.timestamps import now_text
 from chalicelib.destinations import delivery
 from chalicelib.destinations.base import Envelope
@@ -124,30 +126,23 @@ def _write(tenant_id: str, destination: AwsDestination, action: str, subscriptio
         delivery.write(destination, verification(tenant_id, subscription_id))
     except delivery.EntryFailed as exc:
         raise DestinationAccessDenied(action, f"{action} was refused: {exc}") from exc
-    except Exception as exc:
+    except (BotoCoreError, ClientError) as exc:
         raise _refusal(exc, action) from exc
 
 
-def _refusal(error: Exception, action: str) -> Exception:
-    """The API error for an AWS failure of ``action``: 503 if it may pass later, else 422 naming ``action``;
-    anything that is not an AWS failure is itself."""
-    from botocore.exceptions import BotoCoreError, ClientError
-
-    if is_transient(error) or isinstance(error, BotoCoreError):
-        return ServiceUnavailable()
-    if isinstance(error, ClientError):
+def _refusal(error: BotoCoreError | ClientError, action: str) -> ApiError:
+    """The API error for an AWS failure of ``action``: 503 if it may pass later, else 422 naming ``action``."""
+    if isinstance(error, ClientError) and not is_transient(error):
         return DestinationAccessDenied(action, f"{action} was refused: {delivery.describe(error)}")
-    return error
+    return ServiceUnavailable()
 
 
 def _policy(tenant_id: str, destination: AwsDestination) -> dict[str, Any] | None:
     """The resource's policy as read through the tenant's session ({} when it has none); None when AWS does not
     let the writer role read it (it grants only the write across accounts)."""
-    from botocore.exceptions import ClientError
-
     try:
         text = _read_policy(tenant_id, destination)
-    except Exception as exc:
+    except (BotoCoreError, ClientError) as exc:
         if isinstance(exc, ClientError) and exc.response.get("Error", {}).get("Code") in _DENIED_CODES:
             return None
         raise _refusal(exc, POLICY_READS[type(destination)]) from exc
@@ -174,13 +169,11 @@ def _read_policy(tenant_id: str, destination: AwsDestination) -> str | None:
 
 def _write_refused(destination: AwsDestination, action: str) -> bool:
     """Whether AWS refuses the write to a session tagged with no tenant: the policy's condition, asked of AWS."""
-    from botocore.exceptions import ClientError
-
     try:
         delivery.write(destination, verification(NO_TENANT, None))
     except delivery.EntryFailed:
         return True
-    except Exception as exc:
+    except (BotoCoreError, ClientError) as exc:
         if isinstance(exc, ClientError) and exc.response.get("Error", {}).get("Code") in _DENIED_CODES:
             return True
         raise _refusal(exc, action) from exc

@@ -28,6 +28,8 @@ import time
 from collections.abc import Callable
 from typing import Any
 
+from botocore.exceptions import BotoCoreError, ClientError
+
 from chalicelib.core import aws, jsontext
 from chalicelib.core.timestamps import parse_time
 from chalicelib.destinations.base import Envelope, Outcome
@@ -79,15 +81,11 @@ def send(destination: AwsDestination, envelope: Envelope) -> Outcome:
         return Outcome(None, elapsed(), error=str(exc), refused=True)
     except EntryFailed as exc:
         return Outcome(None, elapsed(), error=str(exc))
-    except Exception as exc:
-        from botocore.exceptions import BotoCoreError, ClientError
-
-        if isinstance(exc, ClientError):
-            status = int(exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode") or 0) or None
-            return Outcome(status, elapsed(), error=describe(exc))
-        if isinstance(exc, BotoCoreError):
-            return Outcome(None, elapsed(), error=_bounded(f"{type(exc).__name__}: {exc}"))
-        raise
+    except ClientError as exc:
+        status = int(exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode") or 0) or None
+        return Outcome(status, elapsed(), error=describe(exc))
+    except BotoCoreError as exc:
+        return Outcome(None, elapsed(), error=_bounded(f"{type(exc).__name__}: {exc}"))
     return Outcome(200, elapsed(), response_body=answer)
 
 
@@ -96,7 +94,7 @@ def write(destination: AwsDestination, envelope: Envelope) -> str:
     return _WRITERS[type(destination)](destination, envelope)
 
 
-def describe(error: Any) -> str:
+def describe(error: ClientError) -> str:
     """``<Code>: <message>`` of a ``ClientError``, naming the role assumption when that was refused."""
     details = error.response.get("Error", {})
     text = f"{details.get('Code', 'Unknown')}: {details.get('Message', '')}".rstrip(": ")
