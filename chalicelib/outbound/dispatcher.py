@@ -39,10 +39,12 @@ from chalicelib.core.dynamo import Item
 from chalicelib.core.ids import new_id
 from chalicelib.core.logging import logger
 from chalicelib.core.timestamps import from_epoch, now_text, parse_time
+from chalicelib.destinations import delivery
 from chalicelib.destinations.base import Outcome
+from chalicelib.destinations.models import WebhookDestination
 from chalicelib.events import store as events
 from chalicelib.live import push as live
-from chalicelib.outbound import deliveries, fanout, queue, retry, sender, service, signing, store, transforms
+from chalicelib.outbound import deliveries, fanout, queue, retry, sender, service, signing, store, target, transforms
 from chalicelib.outbound import secrets as signing_secrets
 from chalicelib.outbound.config import get_outbound_settings
 from chalicelib.outbound.models import Attempt, AttemptStatus, DispatchMessage
@@ -159,23 +161,29 @@ def deliver(message: DispatchMessage, subscription: Item | None) -> float | None
         outcome = Outcome(None, 0, error=f"subscription is {subscription.get('status', 'inactive')}")
         return _finish(message, subscription, outcome, final=True)
     body = text.encode()
-    refs = service.active_secret_refs(subscription, datetime.now(UTC))
-    secret_values = [signing_secrets.read(message.tenant_id, ref) for ref in refs]
-    headers = signing.headers(message.event_id, int(now), body, secret_values)
-    headers["X-Retry-Count"] = str(message.attempt - 1)
-    outcome = _send(message, subscription["endpointUrl"], body, headers)
+    destination = target.of(subscription)
+    if isinstance(destination, WebhookDestination):
+        refs = service.active_secret_refs(subscription, datetime.now(UTC))
+        secret_values = [signing_secrets.read(message.tenant_id, ref) for ref in refs]
+        headers = signing.headers(message.event_id, int(now), body, secret_values)
+        headers["X-Retry-Count"] = str(message.attempt - 1)
+        timeout = get_outbound_settings().timeout_seconds
+        outcome = _send(message, "webhook", lambda: sender.post(destination.url, body, headers, timeout))
+    else:
+        envelope = target.envelope(message, body)
+        outcome = _send(message, destination.type, lambda: delivery.send(destination, envelope))
     usage = stats.for_subscription(message.tenant_id, message.subscription_id)
     stats.record(usage.timed("out", outcome.succeeded, outcome.latency_ms))
-    return _finish(message, subscription, outcome, final=outcome.status_code == 410)
+    return _finish(message, subscription, outcome, final=outcome.status_code == 410 and destination.type == "webhook")
 
 
-def _send(message: DispatchMessage, url: str, body: bytes, headers: dict[str, str]) -> Outcome:
-    """One POST, in an X-Ray subsegment ``webhook`` (``chalicelib.core.tracing``); the event type is metadata,
-    since a tenant's own types are not a bounded set."""
-    annotations: dict[str, tracing.Annotation] = {"call": "webhook", "attempt": message.attempt}
+def _send(message: DispatchMessage, call: str, send: Callable[[], Outcome]) -> Outcome:
+    """One POST or AWS write, in an X-Ray subsegment named ``webhook`` or the destination's type
+    (``chalicelib.core.tracing``); the event type is metadata, since a tenant's own types are not a bounded set."""
+    annotations: dict[str, tracing.Annotation] = {"call": call, "attempt": message.attempt}
     ids = {"subscriptionId": message.subscription_id, "eventId": message.event_id, "eventType": message.event_type}
-    with tracing.subsegment("webhook", annotations, ids) as span:
-        outcome = sender.post(url, body, headers, get_outbound_settings().timeout_seconds)
+    with tracing.subsegment(call, annotations, ids) as span:
+        outcome = send()
         result = "succeeded" if outcome.succeeded else "refused" if outcome.refused else "failed"
         span.finish(result, outcome.status_code, no_answer=outcome.status_code is None and not outcome.refused)
     return outcome
@@ -260,7 +268,7 @@ def _track_health(message: DispatchMessage, subscription: Item, outcome: Outcome
             return
         if not subscription.get("active"):
             return
-        if outcome.status_code == 410:
+        if outcome.status_code == 410 and target.is_webhook(subscription):
             service.disable(tenant_id, subscription, "the endpoint answered 410 Gone")
             return
         since = subscription.get("failingSince") or store.mark_failing(tenant_id, subscription_id, now_text())

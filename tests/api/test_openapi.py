@@ -224,3 +224,33 @@ def test_request_bodies_reference_strict_validation_schemas(document: dict[str, 
     component = _pointer(document, schema["$ref"])
     assert component["additionalProperties"] is False
     assert component["required"]
+
+
+def test_the_document_shows_destinations_and_the_platform_bus(document: dict[str, Any], client: ApiClient) -> None:
+    """Issue 22: a subscription's destination is one of five shapes, told apart by ``type``; ``GET /events/bus``
+    names the bus an ``eventbridge`` destination may take, and a real subscription on it reads as documented."""
+    schemas = document["components"]["schemas"]
+    destination = schemas["Subscription"]["properties"]["destination"]
+    kinds = {
+        "webhook": "url",
+        "sqs": "queueArn",
+        "sns": "topicArn",
+        "eventbridge": "eventBusArn",
+        "kinesis": "streamArn",
+    }
+    assert destination["discriminator"]["propertyName"] == "type"
+    for kind, field in kinds.items():
+        shape = _pointer(document, destination["discriminator"]["mapping"][kind])
+        assert shape["properties"]["type"]["const"] == kind and field in shape["required"], kind
+    assert "destination" in schemas["CreateSubscriptionRequest"]["properties"]
+    assert "destination" in schemas["UpdateSubscriptionRequest"]["properties"]
+    bus = check_reply(document, "GET", "/events/bus", client.get("/events/bus"))
+    assert bus["content"][JSON]["schema"] == {"$ref": "#/components/schemas/EventBus"}
+    arn = client.get("/events/bus").json["eventBusArn"]
+    created = client.post(
+        "/webhooks/subscriptions", {"eventTypes": ["*"], "destination": {"type": "eventbridge", "eventBusArn": arn}}
+    )
+    assert created.status == 201, created.body
+    check_reply(document, "POST", "/webhooks/subscriptions", created)
+    read = client.get(f"/webhooks/subscriptions/{created.json['subscriptionId']}")
+    check_reply(document, "GET", "/webhooks/subscriptions/{subscriptionId}", read)

@@ -13,7 +13,6 @@ from chalicelib.core import aws, jsontext
 from chalicelib.core.dynamo import deserialize, serialize
 from chalicelib.core.errors import ServiceUnavailable
 from chalicelib.core.timestamps import from_epoch
-from chalicelib.events import bus
 from chalicelib.events import store as events
 from chalicelib.inbound import processing
 from chalicelib.inbound import store as deliveries
@@ -57,9 +56,8 @@ def test_the_event_item_holds_a_reference_and_every_reader_gets_the_payload_back
 
     read = events.get(tenant, delivery["eventId"])
     assert read is not None and read.data["payload"] == PAYLOAD
-    streamed = events.from_stream_image(raw)  # the stream handler's reader: fan-out body and bus detail
+    streamed = events.from_stream_image(raw)  # the stream handler's reader: the fan-out body
     assert jsontext.loads(fanout.body(streamed))["data"]["payload"] == PAYLOAD
-    assert jsontext.loads(bus.detail(streamed))["data"]["payload"] == PAYLOAD
     shown = client.get(f"/events/{delivery['eventId']}")
     assert shown.status == 200 and shown.json["data"]["payload"]["issue"]["number"] == 7
 

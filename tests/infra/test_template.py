@@ -238,3 +238,37 @@ def test_every_function_runs_the_packaged_code_as_its_own_role(translated: dict[
         assert function["Runtime"] == "python3.11" and function["TracingConfig"] == {"Mode": "Active"}
         role_id, _ = function["Role"]["Fn::GetAtt"]
         assert role_id in roles, function_id
+
+
+def test_the_destination_writer_role_is_assumed_only_by_the_functions_that_write_or_check_destinations(
+    translated: dict[str, Any],
+) -> None:
+    """Tenants' resource policies grant this role for sessions tagged with their tenant; the dispatchers write
+    under it and the API checks access under it, each told its ARN. No other function may assume it, and a
+    session without the ``tenantId`` tag (or with other tags) is refused by the trust policy itself."""
+    resources = translated["Resources"]
+    role = resources["DestinationWriterRole"]["Properties"]
+    users = {"OutboundDispatchRole", "OutboundOrderedRole", "ApiHandlerRole"}
+    assume, tag = role["AssumeRolePolicyDocument"]["Statement"]
+    for statement in (assume, tag):
+        assert {arn["Fn::GetAtt"][0] for arn in statement["Principal"]["AWS"]} == users
+    assert (assume["Action"], tag["Action"]) == ("sts:AssumeRole", "sts:TagSession")
+    assert tag["Condition"] == {
+        "StringLike": {"aws:RequestTag/tenantId": "?*"},
+        "ForAllValues:StringEquals": {"aws:TagKeys": ["tenantId"]},
+    }
+    [policy] = role["Policies"]
+    granted = {action for s in policy["PolicyDocument"]["Statement"] for action in s["Action"]}
+    writes = {"sqs:SendMessage", "sns:Publish", "events:PutEvents", "kinesis:PutRecord"}
+    assert writes <= granted and not any(a.endswith("*") for a in granted)
+    [grant] = of_type(translated, "AWS::IAM::Policy").values()
+    assert {r["Ref"] for r in grant["Roles"]} == users
+    [statement] = grant["PolicyDocument"]["Statement"]
+    assert statement["Resource"] == {"Fn::GetAtt": ["DestinationWriterRole", "Arn"]}
+    functions = of_type(translated, "AWS::Lambda::Function")
+    told = {
+        function["Role"]["Fn::GetAtt"][0]
+        for function in functions.values()
+        if "DESTINATION_ROLE_ARN" in function.get("Environment", {}).get("Variables", {})
+    }
+    assert told == users

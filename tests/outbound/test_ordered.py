@@ -278,7 +278,7 @@ def test_group_is_the_subscription_plus_a_scalar_key_value() -> None:
     hashed = ordering.group(item, {"repo": {"id": "naïve value " * 20}})
     assert hashed.startswith("sub_1:") and len(hashed) <= 128 and hashed.isascii()
     assert ordering.fields({"subscriptionId": "sub_1"}, {}) == {}
-    assert ordering.fields(item, {"repo": {"id": 42}}) == {"message_group": "sub_1:42"}
+    assert ordering.fields(item, {"repo": {"id": 42}}) == {"message_group": "sub_1:42", "ordering_value": "42"}
 
 
 def fifo_record(message_id: str, group: str) -> dict[str, Any]:
