@@ -26,7 +26,7 @@ from chalicelib.core import jsontext
 from chalicelib.core.dynamo import Item
 from chalicelib.core.logging import logger
 from chalicelib.events.models import PlatformEvent
-from chalicelib.outbound import deliveries, filters, ordering, queue, store, target, transforms
+from chalicelib.outbound import deliveries, filters, ordering, queue, store, transforms
 from chalicelib.outbound.config import get_outbound_settings
 from chalicelib.outbound.models import DispatchMessage, matches
 
