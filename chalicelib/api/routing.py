@@ -35,6 +35,7 @@ from chalicelib.core.errors import ApiError, AuthenticationFailed, Authorization
 from chalicelib.core.ids import derived_id
 from chalicelib.core.logging import logger
 from chalicelib.ratelimit import limiter
+from chalicelib.stats import record as stats
 
 ModelPath = str
 """A pydantic model by its dotted path, ``"<module>.<class>"``, imported on first use (:func:`model`)."""
@@ -202,6 +203,8 @@ def endpoint(
                 unexpected_error = unexpected(exc)
                 unexpected_error.headers.update(extra | (quota.headers() if quota is not None else {}))
                 raise unexpected_error from exc
+            finally:
+                stats.flush_due()  # the counts this container held for a while, once their interval passed
             response.headers.update(extra | (quota.headers() if quota is not None else {}))
             return response
 
