@@ -11,40 +11,39 @@ from __future__ import annotations
 Chain = dict[str, dict[str, int]]
 
 # A signed vendor delivery: stored and queued by the API, turned into its event by the consumer.
+# Warm and at steady load (issue 23): the counters are amortized per container, so neither the API's rate limit
+# (one UpdateItem a second per connection and container) nor a handler's stats (one UpdateItem on the hour item
+# and one on the minute's item per series every 5 s per container; a quiet series' batch at once) is in a warm
+# chain; tests/bench/test_call_chain.py holds the interval open.
 INBOUND: Chain = {
     "api": {"dynamodb.PutItem": 1, "sqs.SendMessage": 1},
     # the queue message carries the rest (inbound.handoff); PutItem: the event (first, conditional); UpdateItem:
-    # the delivery marked Processed, and the "accepted" count, one ADD on the stats hour item and one on its
-    # minute's item per batch (issue 11, issue 23; docs/observability.md). No transaction: it would bill both
-    # writes twice. With rate limits on, the API adds an UpdateItem only once a second per connection and container.
-    "consumer": {"dynamodb.PutItem": 1, "dynamodb.UpdateItem": 3},
+    # the delivery marked Processed. No transaction: it would bill both writes twice.
+    "consumer": {"dynamodb.PutItem": 1, "dynamodb.UpdateItem": 1},
 }
 # delivery item 1 + its keys-only byConnection entry 1 + its inflight entry 1; then the event put 1 (its
-# payload is the delivery's: payloadRef), the delivery update 1 + its inflight entry removed 1;
-# + the stats hour item's ADD 1 and its minute item's ADD 1 (issue 23: the minute counters left the hour item,
-# whose ADD cost 1 in a fresh hour and 2 once the hour's minutes passed 1 KB).
-INBOUND_WRU = 9.0
+# payload is the delivery's: payloadRef), the delivery update 1 + its inflight entry removed 1: 7 as measured
+# (8 while the stats hour item's ADD was written per batch, before issue 23).
+INBOUND_WRU = 7.0
 
 # One event to one subscriber: fanned out by the stream, sent by the dispatcher.
 DISPATCH: Chain = {
     # the GetItem: an inbound event's payload, read from the delivery that holds it (events.store)
     "stream": {"dynamodb.GetItem": 1, "sqs.SendMessageBatch": 1, "events.PutEvents": 1},
     # BatchGetItem: the subscription and the delivery's latest status (a copy already sent is dropped), one per batch;
-    # PutItem: the attempt's log item, then its status item (conditional: it never goes back within a delivery);
-    # UpdateItem: the attempt counted on the subscription's stats hour item and its minute's item (one each per
-    # subscription and hour, or minute, per batch).
-    "dispatcher": {"dynamodb.BatchGetItem": 1, "dynamodb.PutItem": 2, "dynamodb.UpdateItem": 2},
+    # PutItem: the attempt's log item, then its status item (conditional: it never goes back within a delivery).
+    "dispatcher": {"dynamodb.BatchGetItem": 1, "dynamodb.PutItem": 2},
 }
-DISPATCH_WRU = 4.0  # the attempt log item and the event's status item, + the stats hour and minute items' ADDs 1 + 1
+DISPATCH_WRU = 2.0  # the attempt log item and the event's status item (4 with the stats ADD per batch, before issue 23)
 
 # An operation run: started by the API, driven by the run worker (its events' dispatch is DISPATCH, per event).
 RUN: Chain = {
     "api": {"dynamodb.GetItem": 1, "dynamodb.PutItem": 1, "sqs.SendMessage": 1},
-    # UpdateItem: the run's claim, and the vendor call counted on the connection's stats hour and minute items.
+    # UpdateItem: the run's claim.
     # GetItem: the run, the connection, and the vendor-protection item (breaker state; docs/adapters.md).
-    "run worker": {"dynamodb.GetItem": 3, "dynamodb.TransactWriteItems": 2, "dynamodb.UpdateItem": 3},
+    "run worker": {"dynamodb.GetItem": 3, "dynamodb.TransactWriteItems": 2, "dynamodb.UpdateItem": 1},
 }
-# 16 + the stats hour and minute items' ADDs 1 + 1 (18 + 2 while the runs byConnection index copied every attribute;
-# 19 while the minute counters lived in the hour item: one ADD, 1 in a fresh hour)
-# + 1: the events' keys-only byTime index entries (GET /events?since=, issue 24; docs/decisions.md "Live events")
-RUN_WRU = 20.0
+# 16 (18 while the runs byConnection index copied every attribute) + 1: the events' keys-only byTime index
+# entries (GET /events?since=, issue 24; docs/decisions.md "Live events") + 1 as measured (19 while the stats
+# hour item's ADD was written per batch, before issue 23)
+RUN_WRU = 18.0

@@ -6,17 +6,19 @@ source); each minute with traffic has its own small item (``<series>#m``, sort k
 hour and an hour write stays one write unit. ``lastAt`` is a plain SET: writers racing in
 the same hour may leave a value a few milliseconds older than the newest.
 
-Nothing here writes per event on a busy path (issue 23):
+Nothing here writes per event on a busy path (issue 23): counts are summed per series in this
+container (``HELD``) and written at most once per series every ``FLUSH_SECONDS``. The first
+count of a quiet series is written at once, so a lone event shows up at once; what comes
+within the interval is held and goes with the series' next flush, at the end of a later
+invocation once it is due. What a container holds when Lambda recycles it is lost: at most
+``FLUSH_SECONDS`` of that container's counts per series.
 
-- A handler that processes a batch opens ``collecting()``: observations are summed in memory
-  and written once per item when the batch ends.
+- A handler that processes a batch opens ``collecting()``: its observations are summed in
+  memory and handed to ``HELD`` when the batch ends, which writes what is due.
 - A request path that a sender can drive (the vendor-facing route: duplicates, refused
-  deliveries) counts through ``tally``: summed in this container and written at most once per
-  series every ``FLUSH_SECONDS``; the first count of a quiet series is written at once, and
-  what is held goes with the series' next count after the interval, or with the end of any
-  later invocation once it is due (``flush_due``). What a container holds when Lambda
-  recycles it is lost: at most ``FLUSH_SECONDS`` of that container's tallies.
-- Anything else (a health check, a connection test) is written at once with ``record``.
+  deliveries) counts through ``tally``; every route ends with ``flush_due``.
+- Anything else (a health check, a connection test) is written at once with ``record``: its
+  answer shows its own numbers.
 
 A write that fails (throttled, AWS down) is logged and its counts are held for the
 container's next flush; counting never fails what it counts.
@@ -160,12 +162,15 @@ class Batch:
         with self._lock:
             self._pending.setdefault(key, _Pending(pending.tenant_id)).merge(pending)
 
-    def flush(self) -> dict[Key, _Pending]:
-        """One write per item (the hour's, each minute's); what could not be written, to be tried again."""
+    def take(self) -> dict[Key, _Pending]:
+        """Everything summed so far, leaving the batch empty."""
         with self._lock:
             pending, self._pending = self._pending, {}
-        failed = {key: left for key, item in pending.items() if (left := _write(key, item)) is not None}
-        return failed
+        return pending
+
+    def flush(self) -> dict[Key, _Pending]:
+        """One write per item (the hour's, each minute's); what could not be written, to be tried again."""
+        return {key: left for key, item in self.take().items() if (left := _write(key, item)) is not None}
 
 
 _current: contextvars.ContextVar[Batch | None] = contextvars.ContextVar("stats_batch", default=None)
@@ -211,12 +216,13 @@ class Amortized:
             if not batch.empty:
                 self.hold(batch.flush(), moment)
 
-    def hold(self, failed: dict[Key, _Pending], now: float | None = None) -> None:
-        """Counts whose write failed: kept for their series' next flush, an interval from now at the earliest."""
+    def hold(self, counts: dict[Key, _Pending], now: float | None = None, wait: bool = True) -> None:
+        """Held for their series' next flush: a failed write's counts (``wait``: an interval from now at the
+        earliest), or a batch's (a quiet series is due at once, a busy one when its interval ends)."""
         moment = time.monotonic() if now is None else now
         with self._lock:
-            for (series, hour), pending in failed.items():
-                due, batch = self._held.get(series, (moment + self.interval, Batch()))
+            for (series, hour), pending in counts.items():
+                due, batch = self._held.get(series, (moment + self.interval if wait else moment, Batch()))
                 batch.merge((series, hour), pending)
                 self._held[series] = (due, batch)
 
@@ -226,14 +232,15 @@ HELD = Amortized(FLUSH_SECONDS)
 
 @contextmanager
 def collecting() -> Iterator[Batch]:
-    """Sum what this handler invocation records: written when the block ends, with what this container held."""
+    """Sum what this handler invocation records; when the block ends, hand it to the container's held counts
+    and write every series that is due (a quiet one at once, a busy one once per ``FLUSH_SECONDS``)."""
     batch = Batch()
     token = _current.set(batch)
     try:
         yield batch
     finally:
         _current.reset(token)
-        HELD.hold(batch.flush())
+        HELD.hold(batch.take(), wait=False)
         HELD.flush_due()
 
 

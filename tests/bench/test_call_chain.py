@@ -35,7 +35,11 @@ PROD_LIMITS = {
 
 
 @pytest.fixture
-def world(client: ApiClient) -> Iterator[dict[str, Any]]:
+def world(client: ApiClient, monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str, Any]]:
+    from chalicelib.stats import record
+
+    # "warm" is at steady load: within one interval of the counters' last write, however slow this machine is
+    monkeypatch.setattr(record, "HELD", record.Amortized(interval=3600.0))
     with serve_vendor() as vendor, serve_receiver() as receiver:
         vendor.expect_bearer("chain-token")
         connection = client.post(
@@ -132,10 +136,8 @@ def test_a_warm_ingest_at_steady_load_writes_no_counter_per_request(
     seconds per series; ``FLUSH_SECONDS`` is stretched so that "one interval" holds on a slow machine.
     """
     from chalicelib.ratelimit import limiter
-    from chalicelib.stats import record
 
     monkeypatch.setattr(limiter, "FLUSH_SECONDS", 3600.0)
-    monkeypatch.setattr(record, "HELD", record.Amortized(interval=3600.0))
     pipeline, meter = world["pipeline"], world["meter"]
     poll(lambda: time.time() % limiter.WINDOW_SECONDS < limiter.WINDOW_SECONDS - 20, "a fresh rate-limit window")
     with settings_env(monkeypatch, **PROD_LIMITS):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 import time
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -167,3 +168,45 @@ def test_the_tenant_series_reads_every_hour_item_through_its_keys_only_index(ten
     assert delivered == [72, 72, 36]  # 3 subscriptions x 24 hours, then 12 hours of the third day
     other = read.series("tenant-someone-else", query)
     assert [point.outbound.delivered for point in other.points] == [0, 0, 0]
+
+
+def test_tallies_from_many_threads_are_all_counted(local_api: object, tenant: str) -> None:
+    """The dispatcher's pool (and a threaded local server) tally at once: every count reaches the items."""
+    held = record.Amortized(interval=0.0)  # every tally is due: writes race with additions
+    at = datetime(2026, 3, 1, 12, 30, tzinfo=UTC)
+
+    def hammer(thread: int) -> None:
+        for n in range(25):
+            observation = record.Observation(tenant, record.SUBSCRIPTION, "sub-t", at)
+            held.add(observation.timed("out", n % 5 != 0, 10 * thread), now=1000.0 + n)
+
+    threads = [threading.Thread(target=hammer, args=(t,)) for t in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    held.flush_due(now=2000.0)
+    query = {"subscriptionId": "sub-t", "from": "2026-03-01T12:30:00Z", "to": "2026-03-01T12:31:00Z"}
+    for granularity in ("minute", "hour"):
+        [point] = read.series(tenant, MetricsQuery.model_validate({**query, "granularity": granularity})).points
+        assert (point.outbound.delivered, point.outbound.failed) == (160, 40), granularity
+
+
+def test_a_busy_series_batches_are_written_once_per_interval(
+    tenant: str, stats_writes: list[dict[str, Any]], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A quiet series' batch is written when it ends; the next batches within the interval wait for it to pass."""
+    held = record.Amortized(interval=3600.0)
+    monkeypatch.setattr(record, "HELD", held)
+    at = datetime(2026, 3, 1, 13, 5, tzinfo=UTC)
+    for _ in range(3):
+        with record.collecting():
+            for ok in (True, True, False):
+                record.record(record.Observation(tenant, record.SUBSCRIPTION, "sub-b", at).timed("out", ok, 20))
+    assert len(stats_writes) == 2  # the first batch's hour and minute items; the other two are held
+    held.flush_due(now=time.monotonic() + 3600)
+    assert len(stats_writes) == 4
+    query = {"subscriptionId": "sub-b", "from": "2026-03-01T13:05:00Z", "to": "2026-03-01T13:06:00Z"}
+    for granularity in ("minute", "hour"):
+        [point] = read.series(tenant, MetricsQuery.model_validate({**query, "granularity": granularity})).points
+        assert (point.outbound.delivered, point.outbound.failed) == (6, 3), granularity
