@@ -35,7 +35,6 @@ from chalicelib.core.errors import ApiError, AuthenticationFailed, Authorization
 from chalicelib.core.ids import derived_id
 from chalicelib.core.logging import logger
 from chalicelib.ratelimit import limiter
-from chalicelib.stats import record as stats
 
 ModelPath = str
 """A pydantic model by its dotted path, ``"<module>.<class>"``, imported on first use (:func:`model`)."""
@@ -204,7 +203,9 @@ def endpoint(
                 unexpected_error.headers.update(extra | (quota.headers() if quota is not None else {}))
                 raise unexpected_error from exc
             finally:
-                stats.flush_due()  # the counts this container held for a while, once their interval passed
+                from chalicelib.stats.record import flush_due  # on the first request: routes register without it
+
+                flush_due()  # the counts this container held for a while, once their interval passed
             response.headers.update(extra | (quota.headers() if quota is not None else {}))
             return response
 
