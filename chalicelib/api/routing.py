@@ -211,6 +211,10 @@ def endpoint(
                 unexpected_error = unexpected(exc)
                 unexpected_error.headers.update(extra | (quota.headers() if quota is not None else {}))
                 raise unexpected_error from exc
+            finally:
+                from chalicelib.stats.record import flush_due  # on the first request: routes register without it
+
+                flush_due()  # the counts this container held for a while, once their interval passed
             response.headers.update(extra | (quota.headers() if quota is not None else {}))
             return response
 

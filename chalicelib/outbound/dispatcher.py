@@ -131,7 +131,7 @@ def handle(event: dict[str, Any]) -> dict[str, Any]:
             raise
 
     executor = pool("dispatch", get_outbound_settings().max_concurrency)
-    with stats.collecting():  # the batch's attempts: one stats write per (subscription, hour)
+    with stats.collecting():  # the batch's attempts, summed: written per subscription at most every few seconds
         return handle_concurrently(event, run, executor, raise_on_entire_batch_failure=False)
 
 
