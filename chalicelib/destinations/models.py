@@ -100,23 +100,20 @@ def _checked(kind: _Kind) -> AfterValidator:
     return AfterValidator(check)
 
 
-def arn_pattern(kind: _Kind) -> str:
-    """What ``parse_arn`` accepts for ``kind``, as a JSON Schema pattern: the document states the rule (the region
-    is the platform's, read when the document is built), so a request it calls valid is never a 400."""
-    resource = "|".join(f"(?:{part.strip('^$')})" for part in kind.resource.pattern.split("|"))
-    return f"^arn:aws[a-z-]*:{kind.service}:{get_settings().region}:[0-9]{{12}}:(?:{resource})$"
-
-
 def _arn_field(kind: _Kind, example: str) -> object:
-    def state(schema: dict[str, Any]) -> None:
-        schema["pattern"] = arn_pattern(kind)
+    def state_pattern(schema: dict[str, Any]) -> None:
+        """The document states what ``parse_arn`` enforces, the platform's region included (a deployment's
+        setting, fixed when its document is built), so a client can check an ARN before sending it."""
+        resource = kind.resource.pattern.replace("^", "").replace("$", "")
+        region = get_settings().region  # [a-z0-9-]: nothing to escape
+        schema["pattern"] = f"^arn:aws[a-z-]*:{kind.service}:{region}:[0-9]{{12}}:(?:{resource})$"
 
     return Field(
         min_length=20,
         max_length=512,
         description=f"The ARN of {kind.label}: {kind.shape}.",
         examples=[example],
-        json_schema_extra=state,
+        json_schema_extra=state_pattern,
     )
 
 

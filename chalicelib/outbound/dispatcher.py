@@ -8,10 +8,12 @@ reported as a batch item failure only when the platform itself failed (AWS
 errors), and then SQS redelivers just that record.
 
 Sends are keyed on the delivery (event and subscription, ``deliveries``): the
-batch reads the latest-status items of its deliveries in one BatchGetItem, and
-a message whose attempt is already recorded, or a second copy in the same
-batch, is acknowledged without a POST (a stream record read again, SQS handing
-a message out twice).
+batch reads the latest status of its deliveries (status items and first-try
+successes) in one BatchGetItem, and a message whose attempt is already
+recorded, or a second copy in the same batch, is acknowledged without a POST (a
+stream record read again, SQS handing a message out twice). A fan-out
+delivery's first-try success is recorded as one item, every other attempt as
+two (``store.record_attempt``).
 
 Order inside a record: send, enqueue the follow-up (retry or dead letter), then
 record the attempt. Only a failure or crash between the send and the record
@@ -56,17 +58,20 @@ RECORD_PAUSE_SECONDS = 0.25
 @dataclass(frozen=True)
 class Batch:
     """A batch's messages by ``messageId`` (or why one is unreadable), with what one BatchGetItem read for them:
-    the subscriptions they name and the latest status of each delivery."""
+    the subscriptions they name, and each delivery's status item and first-try success."""
 
     messages: dict[str, DispatchMessage | Exception]
     subscriptions: dict[tuple[str, str], Item]
     statuses: dict[tuple[str, str, str], Item]
+    first_tries: dict[tuple[str, str, str], Item]
 
     def subscription(self, message: DispatchMessage) -> Item | None:
         return self.subscriptions.get((message.tenant_id, message.subscription_id))
 
     def status(self, message: DispatchMessage) -> Item | None:
-        return self.statuses.get((message.tenant_id, message.event_id, message.subscription_id))
+        """The delivery's latest status (``deliveries.latest``)."""
+        key = (message.tenant_id, message.event_id, message.subscription_id)
+        return deliveries.latest(self.statuses.get(key), self.first_tries.get(key))
 
 
 def prepare(event: dict[str, Any]) -> Batch:
@@ -78,11 +83,12 @@ def prepare(event: dict[str, Any]) -> Batch:
         except ValueError as exc:
             messages[record["messageId"]] = exc
     parsed = [m for m in messages.values() if isinstance(m, DispatchMessage)]
-    subscriptions, statuses = store.dispatch_reads(
+    subscriptions, statuses, successes = store.dispatch_reads(
         {(m.tenant_id, m.subscription_id) for m in parsed},
         {(m.tenant_id, m.event_id, m.subscription_id) for m in parsed if m.delivery_id},
+        {(m.tenant_id, m.subscription_id, key) for m in parsed if (key := deliveries.first_try_key_of(m))},
     )
-    return Batch(messages, subscriptions, statuses)
+    return Batch(messages, subscriptions, statuses, successes)
 
 
 def sent_before(batch: Batch) -> Callable[[DispatchMessage], bool]:
@@ -125,7 +131,7 @@ def handle(event: dict[str, Any]) -> dict[str, Any]:
             raise
 
     executor = pool("dispatch", get_outbound_settings().max_concurrency)
-    with stats.collecting():  # the batch's attempts: one stats write per (subscription, hour)
+    with stats.collecting():  # the batch's attempts, summed: written per subscription at most every few seconds
         return handle_concurrently(event, run, executor, raise_on_entire_batch_failure=False)
 
 
@@ -213,7 +219,8 @@ def _finish(message: DispatchMessage, subscription: Item, outcome: Outcome, *, f
         queue.send_delayed(message.model_copy(update={"attempt": message.attempt + 1, "due_at": now + delay}), delay)
     elif status is AttemptStatus.FAILED:
         queue.send_dead_letter(message, outcome.error or f"HTTP {outcome.status_code}")
-    _record(message, attempt)
+    first_try = status is AttemptStatus.SUCCEEDED and message.attempt == 1
+    _record(message, attempt, deliveries.first_try_key_of(message) if first_try else None)
     live.push_attempt(message.tenant_id, attempt)  # never raises: a failed push cannot change the outcome
     metrics.count(
         "DeliveryAttempted", outcome="succeeded" if outcome.succeeded else "failed"
@@ -233,15 +240,16 @@ def _finish(message: DispatchMessage, subscription: Item, outcome: Outcome, *, f
     return delay if ordered else None
 
 
-def _record(message: DispatchMessage, attempt: Attempt) -> None:
-    """Record a sent attempt, trying again after jittered pauses before giving up.
+def _record(message: DispatchMessage, attempt: Attempt, first_try_key: str | None) -> None:
+    """Record a sent attempt (a fan-out delivery's first-try success under ``first_try_key``, as one item),
+    trying again after jittered pauses before giving up.
 
     Until the record is written a copy of the message would send again (the at-least-once window), so a
     record that failed after botocore's own retries is worth a few more seconds, not a resend.
     """
     for tries in range(RECORD_TRIES):
         try:
-            store.record_attempt(message.tenant_id, attempt, message.delivery_id)
+            store.record_attempt(message.tenant_id, attempt, message.delivery_id, first_try_key=first_try_key)
             return
         except (BotoCoreError, ClientError):
             if tries == RECORD_TRIES - 1:

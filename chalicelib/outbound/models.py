@@ -391,9 +391,10 @@ class DispatchMessage(WireModel):
     MessageGroupId), and ``delivery_id`` is then also its MessageDeduplicationId
     (``chalicelib.outbound.ordered``). A message without one (queued before
     deliveries had ids) is sent as it comes. ``ordering_value`` is the ordering
-    key's value in the event (an AWS destination's FIFO group or partition key),
-    and ``timestamp`` the event's, which an AWS destination's attributes carry
-    (a message without it has the event read).
+    key's value in the event (an AWS destination's FIFO group or partition key).
+    ``event_time`` is the event's timestamp, which keys a first-try success's one
+    attempt item (``deliveries.first_try_key``) and which an AWS destination's
+    attributes carry (a message without it has the event read).
     """
 
     tenant_id: str
@@ -406,4 +407,4 @@ class DispatchMessage(WireModel):
     message_group: str | None = None
     delivery_id: str | None = None
     ordering_value: str | None = None
-    timestamp: str | None = None
+    event_time: Timestamp | None = None

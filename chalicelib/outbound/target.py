@@ -62,7 +62,7 @@ def envelope(message: DispatchMessage, body: bytes) -> Envelope:
         subscription_id=message.subscription_id,
         event_id=message.event_id,
         event_type=message.event_type,
-        timestamp=message.timestamp or _event_time(message),
+        timestamp=message.event_time or _event_time(message),
         body=body,
         ordering_value=message.ordering_value,
         deduplication_id=delivery,

@@ -257,5 +257,6 @@ def test_a_dispatcher_killed_after_any_call_writes_a_fifo_destination_once(
     crashes = each_crash(deliver, lambda crash: None)
     assert crashes >= 3  # the write, the attempt's log entry and its status, at least
     deliver()  # the redelivery after the last crash
+    aws.sqs().delete_message(QueueUrl=driver.url, ReceiptHandle=raw["ReceiptHandle"])  # done: acknowledged
     assert [a.body["id"] for a in queue.arrivals()] == [event["eventId"]]
     assert {a["status"] for a in attempts(client, made["subscriptionId"])} == {"Succeeded"}

@@ -460,7 +460,6 @@ class EventBus(TypedDict, total=False):
     eventBusName: Required[str]
     region: Required[str]
     source: Required[str]
-    schemaVersion: Required[str]
 
 
 class EventDetail(TypedDict, total=False):
@@ -1162,3 +1161,10 @@ OPERATIONS: dict[str, tuple[str, str]] = {
     "update_connection": ("PATCH", "/integrations/connections/{connectionId}"),
     "update_subscription": ("PATCH", "/webhooks/subscriptions/{subscriptionId}"),
 }
+# Served on the ingest address when deployed (x-front: ingest), not the API's base URL.
+INGEST_OPERATIONS: frozenset[str] = frozenset(
+    {
+        "ingest_delivery",
+        "receive_vendor_delivery",
+    }
+)
