@@ -10,23 +10,18 @@ from __future__ import annotations
 
 Chain = dict[str, dict[str, int]]
 
-# A signed vendor delivery: stored and queued by the API, turned into its event by the consumer.
-INBOUND: Chain = {
-    "api": {"dynamodb.PutItem": 1, "sqs.SendMessage": 1},
-    # the queue message carries the rest (inbound.handoff); PutItem: the event (first, conditional); UpdateItem:
-    # the delivery marked Processed, and the "accepted" count, one ADD on the stats hour item per batch
-    # (issue 11, docs/observability.md). No transaction: it would bill both writes twice.
-    "consumer": {"dynamodb.PutItem": 1, "dynamodb.UpdateItem": 2},
-}
-# delivery item 1 + its keys-only byConnection entry 1 + its inflight entry 1; then the event put 1 (its
-# payload is the delivery's: payloadRef), the delivery update 1 + its inflight entry removed 1;
-# + the stats hour item's ADD 2 (it holds per-minute counters and a latency histogram, over 1 KB).
-INBOUND_WRU = 8.0
+# A signed vendor delivery: verified, normalized and committed with its event by the API, in one conditional
+# put (chalicelib.inbound.store); the events stream does the rest (DISPATCH). No consumer. The "accepted" count
+# is summed in the container (chalicelib.inbound.service.COUNTS): a warm delivery writes no stats item.
+INBOUND: Chain = {"api": {"dynamodb.PutItem": 1}}
+# the one item (delivery and event, the payload once in its data) 1 + its keys-only byConnection entry 1 + its
+# keys-only byTime entry 1.
+INBOUND_WRU = 3.0
 
 # One event to one subscriber: fanned out by the stream, sent by the dispatcher.
 DISPATCH: Chain = {
-    # the GetItem: an inbound event's payload, read from the delivery that holds it (events.store)
-    "stream": {"dynamodb.GetItem": 1, "sqs.SendMessageBatch": 1, "events.PutEvents": 1},
+    # an inbound event's payload is in its own item's data: the stream reads nothing (events.store)
+    "stream": {"sqs.SendMessageBatch": 1, "events.PutEvents": 1},
     # BatchGetItem: the subscription and the delivery's latest status (a copy already sent is dropped), one per batch;
     # PutItem: the attempt's log item, then its status item (conditional: it never goes back within a delivery);
     # UpdateItem: the attempt counted on the subscription's stats hour item (one per subscription and hour per batch).

@@ -66,21 +66,11 @@ def emit(
     return store.get(tenant_id, event.event_id) or event
 
 
-def commit(
-    state_change: dict[str, Any],
-    event: PlatformEvent | None,
-    *,
-    payload_from: str | None = None,
-    unless_recorded: str | None = None,
-) -> bool:
+def commit(state_change: dict[str, Any], event: PlatformEvent | None) -> bool:
     """Write the state change and its event together; ``False`` when a condition failed and nothing was written.
 
     ``state_change`` is one ``TransactWriteItems`` entry (``Table.update_entry`` and friends). With no
     event (a change that announces nothing, such as a run's retry) it is still one atomic write.
-    ``payload_from`` names the delivery that holds the event's ``data.payload`` (``store.record_entry``).
-    ``unless_recorded`` names another event of the same tenant whose recording cancels the commit.
     """
-    entries = [state_change] + ([store.record_entry(event, payload_from=payload_from)] if event is not None else [])
-    if unless_recorded is not None and event is not None:
-        entries.append(store.absent_entry(event.tenant_id, unless_recorded))
+    entries = [state_change] + ([store.record_entry(event)] if event is not None else [])
     return not transact(entries)

@@ -1,8 +1,9 @@
 """The events table's stream handler: the one place events leave the platform.
 
 Every event item is written by a transaction with the state it announces (or
-alone: events with no state of their own, and an inbound delivery's event, put
-before its delivery is marked, ``chalicelib.inbound.processing``). Its INSERT on the stream is
+alone: events with no state of their own; an inbound delivery is its event's own
+item, ``chalicelib.inbound.store``). Its INSERT on the stream (or a redrive's MODIFY:
+``events.store.published``) is
 turned into dispatch messages for the tenant's matching subscriptions and an
 entry on the EventBridge bus. Records are handled in order and the batch stops
 at the first that fails (``core.batch.handle_stream_in_turn``): Lambda retries
@@ -10,8 +11,9 @@ the shard from it, and nothing after it has been acted on. The failed record
 itself may have enqueued its messages before failing (the bus put comes after
 them), and a crash re-reads the whole batch: those copies carry the delivery id
 of their event and subscription, and the dispatcher sends none of them twice
-(``chalicelib.outbound.deliveries``). Modifications and TTL removals of event
-items are ignored."""
+(``chalicelib.outbound.deliveries``). Other modifications and TTL removals of
+event items are ignored. A batch that fails past the mapping's retries goes to
+its failure destination (``chalicelib.outbound.stream_failures``)."""
 
 from __future__ import annotations
 
@@ -27,12 +29,9 @@ from chalicelib.outbound import fanout
 
 
 def _record(raw: dict[str, Any]) -> None:
-    if raw.get("eventName") != "INSERT":
+    event = events.published(raw)
+    if event is None:
         return
-    image = raw.get("dynamodb", {}).get("NewImage")
-    if not image:
-        return
-    event = events.from_stream_image(image)
     if event.trace_id:
         set_trace_id(event.trace_id)
     queued = fanout.fan_out(event)

@@ -119,22 +119,25 @@ def test_a_warm_run_stays_within_the_documented_chain(client: ApiClient, world: 
 
 
 def test_the_meter_counts_a_write_the_chain_does_not_allow(client: ApiClient, world: dict[str, Any]) -> None:
-    """The guard itself: one extra UpdateItem in the consumer's phase is caught."""
+    """The guard itself: one extra UpdateItem in the API's phase of a delivery is caught, and so is one more unit."""
     from chalicelib.core import aws
-    from chalicelib.inbound import store
+    from chalicelib.events import store
 
     pipeline, meter = world["pipeline"], world["meter"]
     deliver(client, world, 3)
     pipeline.settle()
     meter.take()
     deliver(client, world, 4)
-    with meter.as_phase("consumer"):
+    with meter.as_phase("api"):
         aws.dynamodb().update_item(
-            TableName=store.table_name(),
-            Key={"tenantId": {"S": "nobody"}, "deliveryId": {"S": "del-x"}},
+            TableName=store.TABLE.name,
+            Key={"tenantId": {"S": "nobody"}, "eventId": {"S": "evt-x"}},
             UpdateExpression="SET touched = :t",
             ExpressionAttributeValues={":t": {"BOOL": True}},
         )
     pipeline.settle()
-    with pytest.raises(AssertionError, match="consumer took more"):
-        assert_within(meter.take(), chain.INBOUND, chain.INBOUND_WRU)
+    calls = meter.take()
+    with pytest.raises(AssertionError, match="api took more"):
+        assert_within(calls, chain.INBOUND, chain.INBOUND_WRU)
+    with pytest.raises(AssertionError, match="write units"):
+        assert_within(calls, {"api": {"dynamodb.PutItem": 1, "dynamodb.UpdateItem": 1}}, chain.INBOUND_WRU)
