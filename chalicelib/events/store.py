@@ -20,7 +20,7 @@ from __future__ import annotations
 import base64
 from typing import Any
 
-from chalicelib.core import aws, jsontext
+from chalicelib.core import jsontext
 from chalicelib.core.dynamo import Item, Table, decode_cursor, deserialize, encode_cursor, query_from, serialize
 from chalicelib.core.errors import ValidationFailed
 from chalicelib.events.models import PlatformEvent
@@ -122,13 +122,13 @@ def published(record: dict[str, Any]) -> PlatformEvent | None:
     return _event(stored)
 
 
-def mark_unpublished(record: dict[str, Any], reason: str, failed_at: str) -> bool:
-    """Mark the item a stream record published as not fanned out: ``failureReason``, ``failedAt``.
+def unpublished_entry(record: dict[str, Any], reason: str, failed_at: str) -> dict[str, Any]:
+    """The ``Update`` that marks the item a stream record published as not fanned out: ``failureReason``, ``failedAt``.
 
     An inbound delivery's item also becomes ``Failed``, which its redrive takes back (``chalicelib.inbound.redrive``);
     any other event is sent again by ``POST /events/{id}/redeliver``. ``redrivenAt`` is removed, so this change is
     not published itself. Conditional on the item still being as the record saw it (a redrive since wins)
-    and not marked yet (a repeated failure message); ``False`` when it is not, or gone.
+    and not marked yet (a repeated failure message).
     """
     image = record["dynamodb"]["NewImage"]
     keys = deserialize(record["dynamodb"]["Keys"])
@@ -137,19 +137,12 @@ def mark_unpublished(record: dict[str, Any], reason: str, failed_at: str) -> boo
         changes["status"] = "Failed"
     seen = deserialize({"r": image[REDRIVEN_AT]})["r"] if REDRIVEN_AT in image else None
     seen_state = "attribute_not_exists(#redriven)" if seen is None else "#redriven = :seen"
-    condition = f"{seen_state} AND attribute_not_exists(#failed)"
-    entry = TABLE.update_entry(
+    return TABLE.update_entry(
         str(keys["tenantId"]),
         str(keys["eventId"]),
         changes,
-        condition=condition,
+        condition=f"{seen_state} AND attribute_not_exists(#failed)",
         condition_values={":seen": seen} if seen is not None else None,
         remove=[REDRIVEN_AT] if seen is not None else None,
         condition_names={"#redriven": REDRIVEN_AT, "#failed": "failedAt"},
-    )["Update"]
-    client = aws.dynamodb()
-    try:
-        client.update_item(**entry)
-    except client.exceptions.ConditionalCheckFailedException:
-        return False
-    return True
+    )

@@ -11,8 +11,9 @@ is set; it is counted per connection after the signature verifies, so forged
 requests cannot spend a connection's budget. A status notification (SES, a
 Twilio callback) records its run's delivery first (``delivery_status``: safe to
 repeat). A signed delivery whose body cannot be read (not JSON, no event name)
-is still committed, ``Failed`` with the reason and its raw body, and answered
-202: ``redrive`` normalizes it again after a fix. The connection's numbers
+is still committed, ``Failed`` with the reason and its raw body, together with
+its ``DeliveryFailed`` event (one transaction, on this rare path only), and
+answered 202: ``redrive`` normalizes it again after a fix. The connection's numbers
 (``chalicelib.stats``; docs/observability.md) are summed in the container and written
 at most once a minute per connection (``COUNTS``), so a flood costs no AWS call
 per request; a repeated delivery adds one best-effort stats write.
@@ -41,7 +42,7 @@ from chalicelib.core.errors import (
 )
 from chalicelib.core.logging import logger
 from chalicelib.core.timestamps import now_text
-from chalicelib.events.emit import new_event
+from chalicelib.events.emit import delivery_failed, new_event
 from chalicelib.events.models import PlatformEvent
 from chalicelib.inbound import delivery_status, extract, lookup, sns, store, webhook_secrets
 from chalicelib.inbound.catalog import RULES, normalize
@@ -228,12 +229,13 @@ def ingest(inbound: Inbound) -> Outcome:
             update={"status": DeliveryStatus.FAILED, "failure_reason": found.reason, "failed_at": delivery.received_at}
         )
         item = store.failed_item(delivery, inbound.body, claims)
+        announced = delivery_failed(delivery.tenant_id, item, found.reason, 0, delivery.expires_at)
+        existing = store.insert_failed(item, announced)
     else:
         delivery = normalized(delivery, provider.key, found)
         if delivery.provider_id in delivery_status.READERS:  # before the commit: a vendor retry repeats it
             delivery_status.record(delivery)
-        item = store.processed_item(delivery, event_of(delivery))
-    existing = store.insert(item)
+        existing = store.insert(store.processed_item(delivery, event_of(delivery)))
     if existing is None or _own_write(existing, delivery):
         _committed(connection, delivery)
         return Outcome(_receipt(delivery, "Accepted"), 202)

@@ -25,8 +25,16 @@ from dataclasses import dataclass
 from typing import Any, cast
 
 from chalicelib.core import aws, jsontext
-from chalicelib.core.dynamo import Item, decode_cursor, deserialize, encode_cursor, query_from, serialize
-from chalicelib.core.errors import PayloadTooLarge, ValidationFailed
+from chalicelib.core.dynamo import (
+    Item,
+    decode_cursor,
+    deserialize,
+    encode_cursor,
+    query_from,
+    serialize,
+    transact,
+)
+from chalicelib.core.errors import PayloadTooLarge, ServiceUnavailable, ValidationFailed
 from chalicelib.core.timestamps import now_text
 from chalicelib.events import store as events
 from chalicelib.events.models import PlatformEvent
@@ -146,6 +154,16 @@ def insert(item: Item) -> Delivery | None:
         old = cast("dict[str, Any]", exc.response.get("Item") or {})
         return from_item(deserialize(old), with_payload=False)
     return None
+
+
+def insert_failed(item: Item, announced: PlatformEvent) -> Delivery | None:
+    """Store a Failed delivery's item with its ``DeliveryFailed`` event, in one transaction; a repeat as ``insert``."""
+    if not transact([events.TABLE.put_new_entry(item), events.record_entry(announced)]):
+        return None
+    existing = get_item(str(item["tenantId"]), str(item["deliveryId"]), consistent=True)
+    if existing is None:  # the event without its item: only a TTL removal between the two could leave that
+        raise ServiceUnavailable("The delivery could not be stored; retry it.")
+    return from_item(existing, with_payload=False)
 
 
 def get_item(tenant_id: str, delivery_id: str, *, consistent: bool = False) -> Item | None:

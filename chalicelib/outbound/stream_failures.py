@@ -5,9 +5,10 @@ spent, ``infra/template.json``), Lambda sends the batch's place, not its
 records, to the ``events-stream-failures`` queue: the shard and the first and
 last sequence numbers (``DDBStreamBatchInfo``). This consumer reads that range
 back from the stream and marks every event the stream would have published
-(``events.store.published``) as not fanned out (``events.store.mark_unpublished``):
-an inbound delivery becomes ``Failed`` with the reason, which ``POST
-/webhooks/deliveries/{id}/redrive`` takes back; any other event keeps its
+(``events.store.published``) as not fanned out (``events.store.unpublished_entry``):
+an inbound delivery becomes ``Failed`` with the reason and is announced as
+``DeliveryFailed`` in the same transaction, as its dead letter was, and ``POST
+/webhooks/deliveries/{id}/redrive`` takes it back; any other event keeps its
 ``failureReason`` and is sent again by ``POST /events/{id}/redeliver``. Each is
 logged with its trace id and counted (``EventFanoutFailed``). Marking is safe to
 repeat: a second copy of the message finds the items marked already.
@@ -29,13 +30,16 @@ from pydantic import ValidationError
 from chalicelib.core import aws, jsontext
 from chalicelib.core.batch import SqsRecord, handle_in_turn
 from chalicelib.core.context import set_trace_id
+from chalicelib.core.dynamo import deserialize
 from chalicelib.core.logging import logger
 from chalicelib.core.metrics import count
 from chalicelib.core.models import WireModel
 from chalicelib.core.timestamps import now_text
 from chalicelib.events import store as events
+from chalicelib.events.emit import commit, delivery_failed
 
 GONE = {"TrimmedDataAccessException", "ResourceNotFoundException", "ExpiredIteratorException"}
+DELIVERY_FIELDS = ("deliveryId", "connectionId", "providerId", "redriveCount")
 MAX_EMPTY_READS = 3  # an open shard answers empty pages past its last record; a closed one ends the iterator
 
 
@@ -107,7 +111,13 @@ def mark(stream_record: dict[str, Any], condition: str) -> int:
     where = f"see logs with traceId {event.trace_id}" if event.trace_id else "see the events stream's logs"
     reason = f"its fan-out failed on every try of the events stream ({condition}); {where}"
     context = {"eventId": event.event_id, "tenant_id": event.tenant_id, "type": event.type}
-    if not events.mark_unpublished(stream_record, reason, now_text()):
+    entry = events.unpublished_entry(stream_record, reason, now_text())
+    image = deserialize({k: v for k, v in stream_record["dynamodb"]["NewImage"].items() if k in DELIVERY_FIELDS})
+    announced = None
+    if "deliveryId" in image:  # an inbound delivery: Failed, and announced as its dead letter was
+        redrives = int(image.get("redriveCount") or 0)
+        announced = delivery_failed(event.tenant_id, image, reason, redrives, event.expires_at)
+    if not commit(entry, announced):
         logger.info("events stream failure: the event changed since (redriven, or gone); left as is", extra=context)
         return 0
     logger.error("event not fanned out: marked for a redrive", extra={**context, "reason": reason})

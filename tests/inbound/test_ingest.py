@@ -20,6 +20,7 @@ from tests.inbound import signers
 from tests.inbound.conftest import Hook, json_bytes, post_delivery
 from tests.support.api_client import ApiClient
 from tests.support.aws_calls import aws_calls
+from tests.support.events import recorded
 
 MERGED_PR = {"action": "closed", "number": 7, "pull_request": {"merged": True, "title": "Ship it"}}
 
@@ -252,8 +253,13 @@ def test_body_over_the_limit_is_413(client: ApiClient, connect: Callable[..., Ho
     assert too_large.status == 413 and too_large.json["error"]["code"] == "PAYLOAD_TOO_LARGE"
 
 
+def _listed(client: ApiClient, hook: Hook) -> list[dict[str, Any]]:
+    items: list[dict[str, Any]] = client.get(f"/webhooks/deliveries?connectionId={hook.connection_id}").json["items"]
+    return items
+
+
 def test_a_signed_body_the_scheme_cannot_read_is_stored_failed_with_its_reason(
-    client: ApiClient, connect: Callable[..., Hook]
+    client: ApiClient, connect: Callable[..., Hook], tenant: str
 ) -> None:
     stripe = connect("prov-stripe")
     for body in (b"not json at all", json_bytes({"id": "evt_1"}), json_bytes(["list"]), json_bytes({"type": "x"})):
@@ -264,6 +270,9 @@ def test_a_signed_body_the_scheme_cannot_read_is_stored_failed_with_its_reason(
         assert delivery["failureReason"].startswith("the delivery could not be read: "), delivery
         again = post_delivery(client, stripe.connection_id, body, signers.stripe(stripe.secret, body))
         assert (again.status, again.json["status"]) == (200, "Duplicate")  # the same body is the same delivery
+    announced = [e["data"] for e in recorded(tenant, "DeliveryFailed")]  # once each, committed with the delivery
+    assert sorted(a["deliveryId"] for a in announced) == sorted(d["deliveryId"] for d in _listed(client, stripe))
+    assert all(a["reason"].startswith("the delivery could not be read: ") for a in announced)
     github = connect("prov-github")
     body = json_bytes(MERGED_PR)
     no_event = post_delivery(

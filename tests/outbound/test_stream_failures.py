@@ -17,6 +17,7 @@ from tests.inbound import signers
 from tests.inbound.conftest import Hook, json_bytes, post_delivery
 from tests.outbound.helpers import publish
 from tests.support.api_client import ApiClient
+from tests.support.events import recorded
 from tests.support.streams import StreamPump
 
 CONDITION = "RetryAttemptsExhausted"
@@ -50,6 +51,8 @@ def test_a_delivery_whose_fan_out_was_given_up_is_failed_and_its_redrive_publish
     assert failed["status"] == "Failed" and CONDITION in failed["failureReason"]
     assert failed["eventId"] == event_id and client.get(f"/events/{event_id}").status == 200  # the event is there
     assert stream_failures.mark(inserted, CONDITION) == 0  # a repeated failure message marks nothing twice
+    [announced] = recorded(tenant, "DeliveryFailed")  # with the mark, in one transaction, once
+    assert announced["data"]["deliveryId"] == delivery_id and CONDITION in announced["data"]["reason"]
     assert all(events.published(r) is None for r in stream.pending() if r["eventName"] == "MODIFY")
 
     position = len(stream.pending())
@@ -61,6 +64,7 @@ def test_a_delivery_whose_fan_out_was_given_up_is_failed_and_its_redrive_publish
     assert stream_failures.mark(inserted, CONDITION) == 0  # the old batch's record: the redrive since wins
     assert stream_failures.mark(modified, CONDITION) == 1  # the redrive's own publication failing again is marked
     assert client.get(f"/webhooks/deliveries/{delivery_id}").json["status"] == "Failed"
+    assert len(recorded(tenant, "DeliveryFailed")) == 2  # a failure after a redrive is announced again
 
 
 def test_another_event_keeps_its_failure_on_its_item_and_is_redelivered_by_its_own_route(
