@@ -17,6 +17,7 @@ from tests.inbound import signers
 from tests.inbound.conftest import Hook, json_bytes, post_delivery
 from tests.outbound.helpers import publish
 from tests.support.api_client import ApiClient
+from tests.support.crashes import each_crash
 from tests.support.events import recorded
 from tests.support.streams import StreamPump
 
@@ -110,3 +111,23 @@ def _sqs_record(message_id: str, body: str) -> dict[str, Any]:
         "eventSourceARN": "arn:aws:sqs:us-east-1:123456789012:integration-platform-dev-events-stream-failures",
         "awsRegion": "us-east-1",
     }
+
+
+def test_the_consumer_killed_after_any_call_marks_and_announces_together_and_once(
+    client: ApiClient, tenant: str
+) -> None:
+    hook = _connect(client, "prov-github")
+    stream = StreamPump()
+    body = json_bytes({"action": "opened", "issue": {"number": 4}})
+    headers = {"X-GitHub-Event": "issues", "X-GitHub-Delivery": "crash-1", **signers.github(hook.secret, body)}
+    delivery_id = post_delivery(client, hook.connection_id, body, headers).json["deliveryId"]
+    inserted = _record_of(stream, client.get(f"/webhooks/deliveries/{delivery_id}").json["eventId"])
+
+    def agree(crash: int) -> None:
+        failed = client.get(f"/webhooks/deliveries/{delivery_id}").json["status"] == "Failed"
+        assert len(recorded(tenant, "DeliveryFailed")) == (1 if failed else 0), crash
+
+    assert each_crash(lambda: stream_failures.mark(inserted, CONDITION), agree) >= 1
+    stream_failures.mark(inserted, CONDITION)  # SQS's redelivery of the failure message
+    assert client.get(f"/webhooks/deliveries/{delivery_id}").json["status"] == "Failed"
+    assert len(recorded(tenant, "DeliveryFailed")) == 1
