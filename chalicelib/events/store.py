@@ -60,11 +60,6 @@ def exists(tenant_id: str, event_id: str) -> bool:
     return TABLE.exists(tenant_id, event_id)
 
 
-def absent_entry(tenant_id: str, event_id: str) -> dict[str, Any]:
-    """A transaction step that holds only while the event is not recorded."""
-    return TABLE.absent_entry(tenant_id, event_id)
-
-
 def record_entry(event: PlatformEvent) -> dict[str, Any]:
     """The event's ``Put`` for the same transaction as the state change it announces."""
     return TABLE.put_new_entry(item(event))
