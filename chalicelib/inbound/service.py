@@ -7,16 +7,17 @@ and nothing else is written. A put that succeeded is on the stream, so nothing
 accepted is lost; a put that failed answers 503 and the vendor retries, and the
 retry finds nothing or the very item (a repeat: 200 Duplicate, no second
 write). The rate-limit counter is one more call when ``RATE_LIMIT_INBOUND_PER_MINUTE``
-is set; it is counted per connection after the signature verifies, so forged
-requests cannot spend a connection's budget. A status notification (SES, a
+is set, at most once a second per connection and container (``chalicelib.ratelimit``);
+it is counted per connection after the signature verifies, so forged requests
+cannot spend a connection's budget. A status notification (SES, a
 Twilio callback) records its run's delivery first (``delivery_status``: safe to
 repeat). A signed delivery whose body cannot be read (not JSON, no event name)
 is still committed, ``Failed`` with the reason and its raw body, together with
 its ``DeliveryFailed`` event (one transaction, on this rare path only), and
 answered 202: ``redrive`` normalizes it again after a fix. The connection's numbers
-(``chalicelib.stats``; docs/observability.md) are summed in the container and written
-at most once a minute per connection (``COUNTS``), so a flood costs no AWS call
-per request; a repeated delivery adds one best-effort stats write.
+(accepted, repeated, refused: ``chalicelib.stats``; docs/observability.md) are
+tallied in the container and written at most once per connection every few
+seconds, so a flood costs no AWS call per request once the lookups are cached.
 """
 
 from __future__ import annotations
@@ -62,9 +63,6 @@ from chalicelib.stats import record as stats
 
 REDACTED = "[redacted]"
 NAMED_CONNECTIONS = 20  # the most candidates a 400 names when a 004 envelope leaves its connection out
-# Accepted and refused deliveries in the connection's numbers: at most one stats write per connection a
-# minute per container.
-COUNTS = stats.Amortized(interval=60.0)
 _SENSITIVE = ("signature", "secret", "token", "authorization", "cookie", "hmac", "api-key", "apikey")
 
 
@@ -159,7 +157,7 @@ def _authenticate(connection: Connection, provider: Provider, request: SignedReq
         return verify(request, provider.webhook_signature, stored.valid(request.now) if stored else [])
     except SignatureRejected as rejected:
         count_rejection(provider.key, provider.webhook_signature.scheme)
-        COUNTS.add(_observed(connection, "rejected"))
+        stats.tally(_observed(connection, "rejected"))
         logger.warning(
             "inbound delivery rejected",
             extra={
@@ -207,7 +205,7 @@ def ingest(inbound: Inbound) -> Outcome:
             return Outcome(answered, 200)
     limiter.for_inbound(connection.tenant_id, connection.connection_id, request.now)
     if connection.status != ConnectionStatus.ACTIVE:
-        COUNTS.add(_observed(connection, "rejected"))
+        stats.tally(_observed(connection, "rejected"))
         raise Conflict(f"Connection '{connection.connection_id}' is {connection.status}; deliveries are refused.")
     found = _read(provider.webhook_signature.scheme, inbound, request, claims)
     if isinstance(found, extract.Challenge):
@@ -239,7 +237,7 @@ def ingest(inbound: Inbound) -> Outcome:
     if existing is None or _own_write(existing, delivery):
         _committed(connection, delivery)
         return Outcome(_receipt(delivery, "Accepted"), 202)
-    stats.record(_observed(connection, "duplicate"))
+    stats.tally(_observed(connection, "duplicate"))
     return Outcome(_receipt(existing, "Duplicate"), 200)
 
 
@@ -269,7 +267,7 @@ def event_of(delivery: Delivery) -> PlatformEvent:
 
 def _committed(connection: Connection, delivery: Delivery) -> None:
     if delivery.status == DeliveryStatus.PROCESSED:
-        COUNTS.add(_observed(connection, "accepted"))
+        stats.tally(_observed(connection, "accepted"))
         return
     logger.error(
         "inbound delivery could not be normalized; stored Failed for a redrive",
