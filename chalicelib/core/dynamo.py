@@ -139,17 +139,6 @@ class Table:
         )
         return "Item" in response
 
-    def absent_entry(self, tenant_id: str, sort_value: str) -> dict[str, Any]:
-        """A ``ConditionCheck`` that the item is not there, for one step of a ``transact``."""
-        return {
-            "ConditionCheck": {
-                "TableName": self.name,
-                "Key": self.key(tenant_id, sort_value),
-                "ConditionExpression": "attribute_not_exists(#sk)",
-                "ExpressionAttributeNames": {"#sk": self.sort_key},
-            }
-        }
-
     def put_new(self, item: Item) -> bool:
         """Write only if absent; ``False`` means the key already exists."""
         client = aws.dynamodb()

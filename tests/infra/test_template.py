@@ -13,7 +13,6 @@ from __future__ import annotations
 import os
 from typing import Any
 
-import pytest
 from chalice.app import DynamoDBEventConfig, ScheduledEventConfig, SQSEventConfig
 
 from app import app
@@ -113,7 +112,6 @@ def test_every_stream_handler_reads_its_table_stream_in_order(translated: dict[s
     assert read == streamed  # no stream is written without a reader
 
 
-@pytest.mark.xfail(strict=True, reason="issue 23 gives the events stream's mapping its failure destination")
 def test_every_stream_mapping_has_a_failure_destination(translated: dict[str, Any]) -> None:
     resources = translated["Resources"]
     for mapping in mappings(translated).values():
