@@ -10,6 +10,7 @@ Chalice, the merge template and the transform fails here, not in an account.
 
 from __future__ import annotations
 
+import fnmatch
 import os
 from typing import Any
 
@@ -18,6 +19,7 @@ from chalice.app import DynamoDBEventConfig, ScheduledEventConfig, SQSEventConfi
 
 from app import app
 from chalicelib.api.routing import OPERATIONS
+from chalicelib.core.platform import PROBE_TENANT, is_tenant_id
 from tests.infra.conftest import Package
 
 DAYS = 24 * 3600
@@ -257,7 +259,13 @@ def test_the_destination_writer_role_is_assumed_only_by_the_functions_that_write
         "StringLike": {"aws:RequestTag/tenantId": "?*"},
         "ForAllValues:StringEquals": {"aws:TagKeys": ["tenantId"]},
     }
+    # The access check's "no tenant" probe is a session the trust policy admits (else its refusal proves nothing).
+    assert fnmatch.fnmatchcase(PROBE_TENANT, tag["Condition"]["StringLike"]["aws:RequestTag/tenantId"])
+    assert not is_tenant_id(PROBE_TENANT)
     [policy] = role["Policies"]
+    [write] = [s for s in policy["PolicyDocument"]["Statement"] if s["Sid"] == "Write"]
+    # Never into the platform's own account: its queues, topics and default bus are no tenant's destination.
+    assert write["Condition"] == {"StringNotEquals": {"aws:ResourceAccount": {"Ref": "AWS::AccountId"}}}
     granted = {action for s in policy["PolicyDocument"]["Statement"] for action in s["Action"]}
     writes = {"sqs:SendMessage", "sns:Publish", "events:PutEvents", "kinesis:PutRecord"}
     assert writes <= granted and not any(a.endswith("*") for a in granted)
