@@ -206,8 +206,10 @@ def _to_eventbridge(destination: EventBridgeDestination, envelope: Envelope) -> 
 
 
 def partition_key(envelope: Envelope) -> str:
-    """The ordering key's value (one shard keeps its records in order), else the event id; SHA-256 if too long."""
-    key = envelope.ordering_value or envelope.event_id
+    """The ordering key's value (one shard keeps its records in order); without one, the subscription for an
+    ordered subscription (its events on one shard, in order) and the event id otherwise (spread over the
+    shards); SHA-256 if too long."""
+    key = envelope.ordering_value or (envelope.subscription_id if envelope.ordered else envelope.event_id)
     return key if len(key) <= MAX_PARTITION_KEY else hashlib.sha256(key.encode()).hexdigest()
 
 
