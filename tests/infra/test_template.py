@@ -242,6 +242,20 @@ def test_every_function_runs_the_packaged_code_as_its_own_role(translated: dict[
         assert role_id in roles, function_id
 
 
+def test_only_the_dispatchers_write_the_platform_bus_in_their_own_region_and_account(
+    translated: dict[str, Any],
+) -> None:
+    """The dispatchers put a tenant's events on the platform's bus (an ``eventbridge`` destination naming it);
+    no other function writes there, so no other role may."""
+    grant = of_type(translated, "AWS::IAM::Policy")["PlatformBusWrite"]
+    assert {r["Ref"] for r in grant["Roles"]} == {"OutboundDispatchRole", "OutboundOrderedRole"}
+    [statement] = grant["PolicyDocument"]["Statement"]
+    assert (statement["Action"], statement["Resource"]) == (["events:PutEvents"], {"Fn::GetAtt": ["EventBus", "Arn"]})
+    roles = of_type(translated, "AWS::IAM::Role")
+    inline = {name for name, role in roles.items() if "events:PutEvents" in str(role.get("Policies"))}
+    assert inline == {"DestinationWriterRole"}  # tenants' buses, under their tags; no function's own role
+
+
 def test_the_destination_writer_role_is_assumed_only_by_the_functions_that_write_or_check_destinations(
     translated: dict[str, Any],
 ) -> None:
@@ -269,7 +283,7 @@ def test_the_destination_writer_role_is_assumed_only_by_the_functions_that_write
     granted = {action for s in policy["PolicyDocument"]["Statement"] for action in s["Action"]}
     writes = {"sqs:SendMessage", "sns:Publish", "events:PutEvents", "kinesis:PutRecord"}
     assert writes <= granted and not any(a.endswith("*") for a in granted)
-    [grant] = of_type(translated, "AWS::IAM::Policy").values()
+    grant = of_type(translated, "AWS::IAM::Policy")["DestinationWriterAssume"]
     assert {r["Ref"] for r in grant["Roles"]} == users
     [statement] = grant["PolicyDocument"]["Statement"]
     assert statement["Resource"] == {"Fn::GetAtt": ["DestinationWriterRole", "Arn"]}
