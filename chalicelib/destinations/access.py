@@ -131,6 +131,40 @@ def verify(tenant_id: str, destination: Destination, subscription_id: str | None
         )
 
 
+_BY_SERVICE: dict[str, type[Any]] = {
+    "sqs": SqsDestination,
+    "sns": SnsDestination,
+    "events": EventBridgeDestination,
+    "kinesis": KinesisDestination,
+}
+# The policy reads a tenant can grant: a bus policy grants only PutEvents, PutRule and PutTargets, and the
+# check reads a stream's policy through AWS's answer to the probe, so those two grant the write alone.
+_GRANTABLE_READS: tuple[type[Any], ...] = (SqsDestination, SnsDestination)
+
+
+def grant(resource_arn: str, tenant_id: str, role_arn: str) -> dict[str, Any]:
+    """The resource policy a tenant pastes (docs/webhooks-outbound.md "Granting the platform access"): the writer
+    role may write to ``resource_arn`` (and read its policy, where it can be granted) only in sessions tagged
+    with ``tenant_id``. The docs' JSON is this, with placeholders; the tests grant with it too."""
+    kind = _BY_SERVICE[resource_arn.split(":")[2]]
+    action: str | list[str] = WRITE_ACTIONS[kind]
+    if kind in _GRANTABLE_READS:
+        action = [WRITE_ACTIONS[kind], POLICY_READS[kind]]
+    return {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Sid": "IntegrationPlatformWrites",
+                "Effect": "Allow",
+                "Principal": {"AWS": role_arn},
+                "Action": action,
+                "Resource": resource_arn,
+                "Condition": {"StringEquals": {CONDITION_KEY: tenant_id}},
+            }
+        ],
+    }
+
+
 def verification(tenant_id: str, subscription_id: str | None) -> Envelope:
     """The verification message: a platform event of its own type, with the attributes of any delivery."""
     event_id = f"vrf_{secrets.token_hex(12)}"

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import json
+import re
 import secrets
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Any
 
 import boto3
@@ -353,3 +355,17 @@ def test_what_a_policy_statement_must_hold(statement: dict[str, Any], missing: s
     policy["Statement"] = {**policy["Statement"][0], **statement}  # one statement, not a list: also valid
     found = access.why_not_granted(policy, "sqs:SendMessage", queue, "t-1")
     assert (found is None) if missing is None else (missing in (found or "")), found
+
+
+def test_the_docs_policies_are_what_grant_builds() -> None:
+    """docs/webhooks-outbound.md gives a policy per type to paste; the tests grant with ``access.grant``: one thing."""
+    text = (Path(__file__).resolve().parents[2] / "docs" / "webhooks-outbound.md").read_text()
+    section = text.split("### Granting the platform access", 1)[1].split("\n### ", 1)[0]
+    blocks = [json.loads(block) for block in re.findall(r"```json\n(.*?)```", section, re.DOTALL)]
+    resources = [
+        "arn:aws:sqs:REGION:ACCOUNT:QUEUE",
+        "arn:aws:sns:REGION:ACCOUNT:TOPIC",
+        "arn:aws:events:REGION:ACCOUNT:event-bus/BUS",
+        "arn:aws:kinesis:REGION:ACCOUNT:stream/STREAM",
+    ]
+    assert blocks == [access.grant(arn, "YOUR_TENANT_ID", "PLATFORM_ROLE_ARN") for arn in resources]
