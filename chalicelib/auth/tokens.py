@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 from chalicelib.auth.principal import Principal
 from chalicelib.core.config import get_settings
 from chalicelib.core.errors import AuthenticationFailed
+from chalicelib.core.platform import is_tenant_id
 
 if TYPE_CHECKING:
     from jwt import PyJWKClient
@@ -71,6 +72,10 @@ def principal_from_bearer(authorization: str | None) -> Principal:
     tenant = claims.get(settings.tenant_claim)
     if not isinstance(tenant, str) or not tenant:
         raise AuthenticationFailed(f"The token carries no '{settings.tenant_claim}' claim.")
+    if not is_tenant_id(tenant):
+        raise AuthenticationFailed(
+            f"The token's '{settings.tenant_claim}' claim is not a tenant id (it starts with a dot)."
+        )
     return Principal(tenant_id=tenant, subject=str(claims.get("sub", "")), scopes=_scopes(claims))
 
 

@@ -17,8 +17,15 @@ the writer role (or its account) with ``StringEquals`` on
 ``aws:PrincipalTag/tenantId`` naming this tenant. Where AWS does not let the
 writer role read a policy across accounts (EventBridge bus policies grant only
 ``PutEvents``, ``PutRule`` and ``PutTargets``), the same question is asked of
-AWS instead: a second verification under a session tagged with no tenant
-must be refused.
+AWS instead: a second verification under a session tagged ``PROBE_TENANT``
+(a value the writer role's trust policy admits and no tenant id can take) must
+be refused. Where the policy is readable it is read first, so a verification
+never lands in a resource that is not this tenant's.
+
+Only what a tenant's grant can fix is a 422 (access denied, a resource that
+is not there, a KMS key the role may not use); a failure that may pass later is
+a 503; anything else, the role assumption refused included, is the platform's
+own fault: a 500, logged.
 
 Webhooks are checked by the URL policy where subscriptions are stored; the
 platform's own bus needs no grant (the function's own role writes it).
@@ -36,6 +43,8 @@ from botocore.exceptions import BotoCoreError, ClientError
 from chalicelib.core import aws
 from chalicelib.core.config import get_settings
 from chalicelib.core.errors import ApiError, ServiceUnavailable, is_transient
+from chalicelib.core.logging import logger
+from chalicelib.core.platform import PROBE_TENANT
 from chalicelib.core.timestamps import now_text
 from chalicelib.destinations import delivery
 from chalicelib.destinations.base import Envelope
@@ -52,8 +61,6 @@ from chalicelib.destinations.models import (
 
 VERIFICATION_TYPE = "destination.verification"
 CONDITION_KEY = "aws:PrincipalTag/tenantId"
-# A session tag no tenant has: the probe that a policy conditions on the tenant (an empty id is never a tenant).
-NO_TENANT = ""
 # What a destination needs granted: the write, and the read of its policy.
 WRITE_ACTIONS: dict[type[Any], str] = {
     SqsDestination: "sqs:SendMessage",
@@ -74,34 +81,88 @@ _NOUNS: dict[type[Any], str] = {
     KinesisDestination: "stream",
 }
 _DENIED_CODES = frozenset(
-    {"AccessDenied", "AccessDeniedException", "AuthorizationError", "AuthorizationErrorException"}
+    {
+        "AccessDenied",
+        "AccessDeniedException",
+        "AuthorizationError",
+        "AuthorizationErrorException",
+        "NotAuthorizedForSourceException",
+        "NotAuthorizedForDetailTypeException",
+    }
 )
+# A resource that is not there (SQS answers either code, by protocol) and KMS refusals (codes start with KMS).
+_MISSING_CODES = frozenset(
+    {"AWS.SimpleQueueService.NonExistentQueue", "QueueDoesNotExist", "NotFound", "ResourceNotFoundException"}
+)
+# EventBridge's entry codes for a failure that may pass later (inside a 200, so botocore did not retry them).
+_TRANSIENT_ENTRY_CODES = frozenset({"ThrottlingException", "InternalFailure", "InternalException"})
+
+
+def _fixable(code: str) -> bool:
+    """Whether the tenant's grant (or resource) can fix a refusal with this AWS code: a 422 naming the action."""
+    return code in _DENIED_CODES or code in _MISSING_CODES or code.startswith("KMS")
 
 
 def verify(tenant_id: str, destination: Destination, subscription_id: str | None = None) -> None:
     """Return when the platform may write to ``destination`` for ``tenant_id`` and for no other tenant.
 
-    Raises ``DestinationAccessDenied`` (422) naming the missing permission, or ``ServiceUnavailable`` (503)
-    when AWS failed for now (a throttle, a 5xx, a timeout) and the same request may pass later.
+    Raises ``DestinationAccessDenied`` (422) naming the missing permission, ``ServiceUnavailable`` (503)
+    when AWS failed for now (a throttle, a 5xx, a timeout) and the same request may pass later, or ``ApiError``
+    (500) when the platform itself is at fault (its writer role cannot be assumed, AWS refused a call as invalid).
     """
     if isinstance(destination, WebhookDestination):
         return
     if isinstance(destination, EventBridgeDestination) and destination.platform_bus:
         return
     action = WRITE_ACTIONS[type(destination)]
+    policy = _policy(tenant_id, destination, action)
+    if policy is not None:
+        missing = why_not_granted(policy, action, str(destination.arn), tenant_id)
+        if missing:
+            raise DestinationAccessDenied(action, missing)
+        _write(tenant_id, destination, action, subscription_id)
+        return
     _write(tenant_id, destination, action, subscription_id)
-    policy = _policy(tenant_id, destination)
-    if policy is None:
-        if _write_refused(destination, action):
-            return
+    if not _write_refused(destination, action):
         raise DestinationAccessDenied(
             action,
             f"the {_NOUNS[type(destination)]} policy lets the platform write for any tenant; condition "
             f"{action} on {CONDITION_KEY} = {tenant_id} (docs/webhooks-outbound.md)",
         )
-    missing = why_not_granted(policy, action, str(destination.arn), tenant_id)
-    if missing:
-        raise DestinationAccessDenied(action, missing)
+
+
+_BY_SERVICE: dict[str, type[Any]] = {
+    "sqs": SqsDestination,
+    "sns": SnsDestination,
+    "events": EventBridgeDestination,
+    "kinesis": KinesisDestination,
+}
+# The policy reads a tenant can grant: a bus policy grants only PutEvents, PutRule and PutTargets, and the
+# check reads a stream's policy through AWS's answer to the probe, so those two grant the write alone.
+_GRANTABLE_READS: tuple[type[Any], ...] = (SqsDestination, SnsDestination)
+
+
+def grant(resource_arn: str, tenant_id: str, role_arn: str) -> dict[str, Any]:
+    """The resource policy a tenant pastes (docs/webhooks-outbound.md "Granting the platform access"): the writer
+    role may write to ``resource_arn`` (and read its policy, where it can be granted) only in sessions tagged
+    with ``tenant_id``. The docs' JSON is this, with placeholders; the tests grant with it too."""
+    kind = _BY_SERVICE[resource_arn.split(":")[2]]
+    action: str | list[str] = WRITE_ACTIONS[kind]
+    if kind in _GRANTABLE_READS:
+        action = [WRITE_ACTIONS[kind], POLICY_READS[kind]]
+    return {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Sid": "IntegrationPlatformWrites",
+                "Effect": "Allow",
+                "Principal": {"AWS": role_arn},
+                "Action": action,
+                "Resource": resource_arn,
+                "Condition": {"StringEquals": {CONDITION_KEY: tenant_id}},
+            }
+        ],
+    }
 
 
 def verification(tenant_id: str, subscription_id: str | None) -> Envelope:
@@ -125,27 +186,50 @@ def _write(tenant_id: str, destination: AwsDestination, action: str, subscriptio
     try:
         delivery.write(destination, verification(tenant_id, subscription_id))
     except delivery.EntryFailed as exc:
-        raise DestinationAccessDenied(action, f"{action} was refused: {exc}") from exc
+        raise _entry_refusal(exc, action) from exc
     except (BotoCoreError, ClientError) as exc:
         raise _refusal(exc, action) from exc
 
 
 def _refusal(error: BotoCoreError | ClientError, action: str) -> ApiError:
-    """The API error for an AWS failure of ``action``: 503 if it may pass later, else 422 naming ``action``."""
-    if isinstance(error, ClientError) and not is_transient(error):
+    """The API error for an AWS failure of ``action``: 503 if it may pass later, 422 naming ``action`` if the
+    tenant can fix it, else a 500 (the platform's role or request is at fault), logged."""
+    if not isinstance(error, ClientError) or is_transient(error):
+        return ServiceUnavailable()
+    code = str(error.response.get("Error", {}).get("Code", ""))
+    if error.operation_name != "AssumeRole" and _fixable(code):
         return DestinationAccessDenied(action, f"{action} was refused: {delivery.describe(error)}")
-    return ServiceUnavailable()
+    return _platform_fault(action, delivery.describe(error))
 
 
-def _policy(tenant_id: str, destination: AwsDestination) -> dict[str, Any] | None:
+def _entry_refusal(error: delivery.EntryFailed, action: str) -> ApiError:
+    """The same for an EventBridge entry refused inside a 200."""
+    if error.code in _TRANSIENT_ENTRY_CODES:
+        return ServiceUnavailable()
+    if _fixable(error.code):
+        return DestinationAccessDenied(action, f"{action} was refused: {error}")
+    return _platform_fault(action, str(error))
+
+
+def _platform_fault(action: str, why: str) -> ApiError:
+    logger.error("destination access check failed on the platform's side", extra={"action": action, "error": why})
+    return ApiError("The platform could not check the destination's access; this is not the destination's fault.")
+
+
+def _policy(tenant_id: str, destination: AwsDestination, action: str) -> dict[str, Any] | None:
     """The resource's policy as read through the tenant's session ({} when it has none); None when AWS does not
-    let the writer role read it (it grants only the write across accounts)."""
+    let the writer role read it (it grants only the write across accounts). A resource that is not there is a
+    422 naming the write ``action``."""
     try:
         text = _read_policy(tenant_id, destination)
     except (BotoCoreError, ClientError) as exc:
-        if isinstance(exc, ClientError) and exc.response.get("Error", {}).get("Code") in _DENIED_CODES:
+        if (
+            isinstance(exc, ClientError)
+            and exc.operation_name != "AssumeRole"
+            and exc.response.get("Error", {}).get("Code") in _DENIED_CODES
+        ):
             return None
-        raise _refusal(exc, POLICY_READS[type(destination)]) from exc
+        raise _refusal(exc, action) from exc
     try:
         policy = json.loads(text) if text else {}
     except ValueError:
@@ -168,13 +252,23 @@ def _read_policy(tenant_id: str, destination: AwsDestination) -> str | None:
 
 
 def _write_refused(destination: AwsDestination, action: str) -> bool:
-    """Whether AWS refuses the write to a session tagged with no tenant: the policy's condition, asked of AWS."""
+    """Whether AWS refuses the write to a session tagged ``PROBE_TENANT``: the policy's condition, asked of AWS.
+
+    Only an access-denied answer to the write is "refused"; a refused role assumption is the platform's fault
+    (the trust policy admits the probe tag), and a throttle or internal error (inside EventBridge's 200 too)
+    says nothing about the policy."""
     try:
-        delivery.write(destination, verification(NO_TENANT, None))
-    except delivery.EntryFailed:
-        return True
+        delivery.write(destination, verification(PROBE_TENANT, None))
+    except delivery.EntryFailed as exc:
+        if exc.code in _DENIED_CODES:
+            return True
+        raise _entry_refusal(exc, action) from exc
     except (BotoCoreError, ClientError) as exc:
-        if isinstance(exc, ClientError) and exc.response.get("Error", {}).get("Code") in _DENIED_CODES:
+        if (
+            isinstance(exc, ClientError)
+            and exc.operation_name != "AssumeRole"
+            and exc.response.get("Error", {}).get("Code") in _DENIED_CODES
+        ):
             return True
         raise _refusal(exc, action) from exc
     return False

@@ -34,7 +34,8 @@ class Envelope:
 
     ``ordering_value`` is the subscription's ordering key's value for this event (None when it has none);
     ``deduplication_id`` is the same for every copy and retry of this delivery (a FIFO queue or topic drops a
-    copy sent within its five-minute window).
+    copy sent within its five-minute window). ``ordered``: the subscription delivers in order, so a write
+    without an ordering value keeps the subscription's events together (one Kinesis shard, one FIFO group).
     """
 
     tenant_id: str
@@ -45,3 +46,4 @@ class Envelope:
     body: bytes
     ordering_value: str | None
     deduplication_id: str
+    ordered: bool = False

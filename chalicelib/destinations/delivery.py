@@ -31,6 +31,7 @@ from typing import Any
 from botocore.exceptions import BotoCoreError, ClientError
 
 from chalicelib.core import aws, jsontext
+from chalicelib.core.platform import EVENT_SOURCE
 from chalicelib.core.timestamps import parse_time
 from chalicelib.destinations.base import Envelope, Outcome
 from chalicelib.destinations.models import (
@@ -41,7 +42,6 @@ from chalicelib.destinations.models import (
     SqsDestination,
 )
 
-SOURCE = "integration-platform"
 # The services' own limits on one message, entry or record, with what counts towards them.
 SQS_MAX_BYTES = 256 * 1024  # body and message attributes (names, types and values)
 SNS_MAX_BYTES = 256 * 1024  # the same
@@ -58,7 +58,11 @@ class TooLarge(ValueError):
 
 
 class EntryFailed(RuntimeError):
-    """EventBridge accepted the call but refused the entry, with its ``ErrorCode``."""
+    """EventBridge accepted the call but refused the entry, with its ``ErrorCode`` (``code``)."""
+
+    def __init__(self, code: str, text: str) -> None:
+        super().__init__(text)
+        self.code = code
 
 
 def send(destination: AwsDestination, envelope: Envelope) -> Outcome:
@@ -181,11 +185,11 @@ def detail(destination: EventBridgeDestination, envelope: Envelope) -> str:
 
 def _to_eventbridge(destination: EventBridgeDestination, envelope: Envelope) -> str:
     text = detail(destination, envelope)
-    size = 14 + len(SOURCE) + len(envelope.event_type.encode()) + len(text.encode())
+    size = 14 + len(EVENT_SOURCE) + len(envelope.event_type.encode()) + len(text.encode())
     if size > EVENTBRIDGE_MAX_BYTES:
         raise TooLarge(f"the entry is {size} bytes; EventBridge takes at most {EVENTBRIDGE_MAX_BYTES}")
     entry: Any = {
-        "Source": SOURCE,
+        "Source": EVENT_SOURCE,
         "DetailType": envelope.event_type,
         "Detail": text,
         "EventBusName": destination.event_bus_arn,
@@ -196,13 +200,16 @@ def _to_eventbridge(destination: EventBridgeDestination, envelope: Envelope) -> 
     response = client.put_events(Entries=[entry])
     (result,) = response.get("Entries") or [{}]
     if response.get("FailedEntryCount") or result.get("ErrorCode"):
-        raise EntryFailed(_bounded(f"{result.get('ErrorCode', 'Unknown')}: {result.get('ErrorMessage', '')}"))
+        code = str(result.get("ErrorCode") or "Unknown")
+        raise EntryFailed(code, _bounded(f"{code}: {result.get('ErrorMessage', '')}"))
     return _answer(eventId=result.get("EventId"))
 
 
 def partition_key(envelope: Envelope) -> str:
-    """The ordering key's value (one shard keeps its records in order), else the event id; SHA-256 if too long."""
-    key = envelope.ordering_value or envelope.event_id
+    """The ordering key's value (one shard keeps its records in order); without one, the subscription for an
+    ordered subscription (its events on one shard, in order) and the event id otherwise (spread over the
+    shards); SHA-256 if too long."""
+    key = envelope.ordering_value or (envelope.subscription_id if envelope.ordered else envelope.event_id)
     return key if len(key) <= MAX_PARTITION_KEY else hashlib.sha256(key.encode()).hexdigest()
 
 

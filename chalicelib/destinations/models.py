@@ -17,7 +17,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, Field
 
-from chalicelib.core.config import get_settings
+from chalicelib.core.config import LOCAL_ACCOUNT, get_settings
 from chalicelib.core.models import RequestModel
 
 FIFO_SUFFIX = ".fifo"
@@ -92,9 +92,30 @@ def parse_arn(value: str, kind: _Kind) -> Arn:
     return arn
 
 
+def refuse_platforms(arn: Arn) -> None:
+    """A ``ValueError`` when ``arn`` names one of the platform's own resources, its bus excepted.
+
+    The writer role writes wherever a resource policy lets it, and the platform's own account needs none: a
+    tenant naming the dispatch queue, a dead-letter queue or the alarms topic would have the platform write
+    there. A deployed stage refuses its whole account (the writer role's policy also excludes it, with
+    ``aws:ResourceAccount``); on the embedded AWS, one account holds the platform and every tenant, so there the
+    platform's resources are refused by their names (the resource prefix).
+    """
+    settings = get_settings()
+    if str(arn) == settings.event_bus_arn:
+        return
+    account = settings.destination_role_arn.split(":")[4]
+    if arn.account != account:
+        return
+    if account != LOCAL_ACCOUNT:
+        raise ValueError(f"in the platform's own account {account}; give a resource in your own account")
+    if arn.resource.split("/", 1)[-1].startswith(f"{settings.resource_prefix}-"):
+        raise ValueError("one of the platform's own resources; give a resource of your own")
+
+
 def _checked(kind: _Kind) -> AfterValidator:
     def check(value: str) -> str:
-        parse_arn(value, kind)
+        refuse_platforms(parse_arn(value, kind))
         return value
 
     return AfterValidator(check)

@@ -23,10 +23,10 @@ from typing import Any
 
 from chalicelib.core.config import get_settings
 from chalicelib.core.logging import logger
+from chalicelib.core.platform import EVENT_SOURCE
 from chalicelib.events.emit import emit
 from chalicelib.events.models import EventBus, PlatformEvent
 
-SOURCE = "integration-platform"
 ORIGIN = "eventbridge"
 TENANT = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.:-]{0,127}$")
 EVENT_TYPE = re.compile(r"^[A-Za-z][A-Za-z0-9_.:-]{0,127}$")
@@ -43,7 +43,7 @@ def describe() -> EventBus:
         event_bus_arn=settings.event_bus_arn,
         event_bus_name=settings.event_bus_name,
         region=settings.region,
-        source=SOURCE,
+        source=EVENT_SOURCE,
     )
 
 

@@ -37,6 +37,8 @@ from infra.iam.template import Template, load
 from infra.local.calls import CALL_LOG_VARIABLE
 from infra.local.invoke import LOCAL_ACCOUNT, PROJECT_DIR
 
+# What ``aws:ResourceAccount`` says of a tenant's resource on moto's one account (``in_account``).
+TENANT_ACCOUNT = "tenant-account"
 FLOWS = (
     "tests/e2e/test_local_runtime.py::test_health_and_jwks",
     "tests/e2e/test_inbound_e2e.py",
@@ -51,6 +53,7 @@ FLOWS = (
     "tests/e2e/test_live_e2e.py",
     "tests/e2e/test_destinations_e2e.py",
     "tests/e2e/test_platform_bus_e2e.py",
+    "tests/e2e/test_destinations_e2e.py",
 )
 # Policy actions no flow calls through boto3, and why each stays.
 KEPT = {
@@ -91,6 +94,25 @@ def read_calls(directory: Path) -> list[dict[str, Any]]:
     ]
 
 
+def in_account(request: Request, template: Template, tenant_side: bool) -> Request:
+    """``request`` with ``aws:ResourceAccount``, the account of the resource it names (none for ``*``).
+
+    The flows run on moto's one account, where the tenants' queues, topics, buses and streams sit beside the
+    platform's. A tenant's stand for another account (as they are when deployed, and as the writer role's
+    ``StringNotEquals aws:ResourceAccount`` requires), so a call under the writer role to a resource that is not
+    named under the platform's resource prefix carries ``TENANT_ACCOUNT``; one to a platform resource keeps the
+    platform's account, and is refused, as AWS would refuse it.
+    """
+    parts = request.resource.split(":")
+    if len(parts) < 6 or not parts[4]:
+        return request
+    account = parts[4]
+    name = parts[5].split("/", 1)[-1]
+    if tenant_side and account == template.account and not name.startswith(f"{template.resource_prefix}-"):
+        account = TENANT_ACCOUNT
+    return Request(request.action, request.resource, (*request.context, ("aws:ResourceAccount", account)))
+
+
 def findings(template: Template, calls: list[dict[str, Any]]) -> tuple[list[Finding], list[str]]:
     """Every request the calls and the template's event sources make, and the calls the check cannot place."""
     arns = Arns(template.region, template.account)
@@ -112,7 +134,9 @@ def findings(template: Template, calls: list[dict[str, Any]]) -> tuple[list[Find
         # A write to an event destination runs under the writer role the function assumed (tagged with the
         # tenant): the role's policy authorizes it, and the tenant's resource policy, which no flow can see.
         principal = call.get("role") or function
-        found.update(Finding(principal, request, origin) for request in requests)
+        found.update(
+            Finding(principal, in_account(request, template, bool(call.get("role"))), origin) for request in requests
+        )
         target = call.get("params", {}).get("Target", {})
         if call["operation"] in ("CreateSchedule", "UpdateSchedule") and target.get("RoleArn"):
             found.add(Finding(target["RoleArn"], Request("sqs:SendMessage", target["Arn"]), "a schedule's firing"))

@@ -52,6 +52,7 @@ class Template:
     roles: dict[str, list[Statement]]  # role ARN -> its statements, for every role (the scheduler's too)
     region: str
     account: str
+    resource_prefix: str = ""
 
 
 class Resolver:
@@ -174,7 +175,8 @@ def load(path: Path, region: str, account: str) -> Template:
     }
     if len(prefixes) != 1:
         raise ValueError(f"the functions disagree on RESOURCE_PREFIX: {sorted(prefixes)}")
-    resolver = Resolver(raw, region, account, {"ResourcePrefix": prefixes.pop()})
+    prefix = prefixes.pop()
+    resolver = Resolver(raw, region, account, {"ResourcePrefix": prefix})
     roles: dict[str, list[Statement]] = {}
     for logical_id, resource in resources.items():
         if resource.get("Type") == "AWS::IAM::Role":
@@ -204,7 +206,7 @@ def load(path: Path, region: str, account: str) -> Template:
             sources=[source for event in events.values() if (source := _source(event))],
             environment=_environment(resolver, properties.get("Environment", {}).get("Variables", {})),
         )
-    return Template(functions=functions, roles=roles, region=region, account=account)
+    return Template(functions=functions, roles=roles, region=region, account=account, resource_prefix=prefix)
 
 
 def _environment(resolver: Resolver, variables: dict[str, Any]) -> dict[str, str]:

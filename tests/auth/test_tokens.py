@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 
+from chalicelib.core.platform import PROBE_TENANT
 from infra.local.dev_issuer import DevIssuer
 from tests.api.expect import error_of
 from tests.support.api_client import ApiClient
@@ -61,6 +62,15 @@ def test_token_signed_by_a_key_outside_the_jwks_is_401(client: ApiClient, tenant
 def test_token_without_a_tenant_is_401(client: ApiClient, issuer: DevIssuer, tenant_claim: object) -> None:
     token = issuer.token("placeholder", extra_claims={"tenant_id": tenant_claim})
     unauthenticated(client, f"Bearer {token}")
+
+
+@pytest.mark.parametrize("tenant_claim", [PROBE_TENANT, ".platform"])
+def test_a_dot_led_tenant_is_401_since_those_names_are_the_platforms(
+    client: ApiClient, issuer: DevIssuer, tenant_claim: str
+) -> None:
+    """The access check's "no tenant" probe tag must be a value no tenant's session can carry."""
+    error = unauthenticated(client, f"Bearer {issuer.token(tenant_claim)}")
+    assert "is not a tenant id" in str(error["message"])
 
 
 def test_error_never_leaks_the_token(client: ApiClient, issuer: DevIssuer, tenant: str) -> None:

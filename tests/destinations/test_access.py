@@ -3,19 +3,24 @@
 from __future__ import annotations
 
 import json
+import re
 import secrets
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
 from typing import Any
 
 import boto3
 import pytest
+from botocore.awsrequest import AWSResponse, HTTPHeaders
 from botocore.stub import Stubber
 from pydantic import BaseModel
 
 from chalicelib.api.requests import parse_json_body
 from chalicelib.core import aws as clients
 from chalicelib.core.config import get_settings
-from chalicelib.core.errors import ServiceUnavailable, ValidationFailed
+from chalicelib.core.errors import ApiError, ServiceUnavailable, ValidationFailed
+from chalicelib.core.platform import PROBE_TENANT
 from chalicelib.destinations import access
 from chalicelib.destinations.errors import DestinationAccessDenied
 from chalicelib.destinations.models import (
@@ -45,6 +50,9 @@ def grant(resource: str, action: str, *tenants: str, principal: Any = None) -> d
             }
         ],
     }
+
+
+JSON = {"content-type": "application/json"}
 
 
 def denied(tenant: str, destination: Destination) -> DestinationAccessDenied:
@@ -167,8 +175,8 @@ def unreadable_policy(tenant: str) -> Stubber:
     """The tenant's verification accepted, then AWS refusing the writer role the policy read (as it does across
     accounts for an event bus): AWS's answers, stubbed, since moto lets any role read any policy."""
     stub = Stubber(clients.as_tenant("sqs", tenant))
-    stub.add_response("send_message", {"MessageId": "m-1"})
     stub.add_client_error("get_queue_attributes", "AccessDenied", http_status_code=403)
+    stub.add_response("send_message", {"MessageId": "m-1"})
     return stub
 
 
@@ -186,10 +194,133 @@ def test_an_unreadable_policy_is_asked_of_aws_by_a_write_for_no_tenant(
 
 def test_an_unreadable_policy_that_refuses_other_tenants_passes(make_queue: Callable[..., Queue], tenant: str) -> None:
     destination = SqsDestination(type="sqs", queue_arn=make_queue().arn)
-    with unreadable_policy(tenant), Stubber(clients.as_tenant("sqs", access.NO_TENANT)) as anyone:
+    with unreadable_policy(tenant), Stubber(clients.as_tenant("sqs", PROBE_TENANT)) as anyone:
         anyone.add_client_error("send_message", "AccessDenied", http_status_code=403)
         access.verify(tenant, destination)
         anyone.assert_no_pending_responses()
+
+
+@contextmanager
+def assume_role_refused(tag_value: str) -> Iterator[None]:
+    """STS refusing the writer role to sessions tagged ``tag_value`` (as a trust policy would): moto's STS
+    grants every AssumeRole, so the refusal is answered before the call reaches it."""
+
+    def refuse(params: dict[str, Any], **_: Any) -> Any:
+        if params["body"].get("Tags.member.1.Value") == tag_value:  # the query protocol's form of the tag
+            error = {"Error": {"Code": "AccessDenied", "Message": "not authorized to perform: sts:TagSession"}}
+            return AWSResponse("https://sts", 403, HTTPHeaders(), None), {
+                **error,
+                "ResponseMetadata": {"HTTPStatusCode": 403},
+            }
+        return None
+
+    clients.reset_clients()
+    clients.session().events.register("before-call.sts.AssumeRole", refuse)
+    try:
+        yield
+    finally:
+        clients.session().events.unregister("before-call.sts.AssumeRole", refuse)
+        clients.reset_clients()
+
+
+def test_a_probe_whose_role_assumption_is_refused_is_the_platforms_fault_not_a_pass(
+    make_queue: Callable[..., Queue], tenant: str
+) -> None:
+    """With an empty tag the trust policy refused the probe's AssumeRole, which read as "the policy refuses other
+    tenants": every unreadable policy passed. A refused assumption is now a 500, never a pass."""
+    destination = SqsDestination(type="sqs", queue_arn=make_queue().arn)
+    with assume_role_refused(PROBE_TENANT), unreadable_policy(tenant), pytest.raises(ApiError) as caught:
+        access.verify(tenant, destination)
+    assert (caught.value.status, type(caught.value)) == (500, ApiError)
+
+
+def test_the_tenants_own_role_assumption_refused_is_a_500_not_a_missing_permission(
+    make_queue: Callable[..., Queue], tenant: str
+) -> None:
+    queue = granted_queue(make_queue, tenant)
+    with assume_role_refused(tenant), pytest.raises(ApiError) as caught:
+        access.verify(tenant, SqsDestination(type="sqs", queue_arn=queue.arn))
+    assert (caught.value.status, type(caught.value)) == (500, ApiError)
+    assert queue.receive() == []
+
+
+def test_an_invalid_request_is_a_500_not_a_missing_permission(make_queue: Callable[..., Queue], tenant: str) -> None:
+    """Only access-denied, not-found and KMS codes are the tenant's to fix; AWS calling our request invalid is ours."""
+    destination = SqsDestination(type="sqs", queue_arn=make_queue().arn)
+    with Stubber(clients.as_tenant("sqs", tenant)) as stub, pytest.raises(ApiError) as caught:
+        stub.add_client_error("get_queue_attributes", "InvalidAttributeName", http_status_code=400)
+        access.verify(tenant, destination)
+    assert (caught.value.status, type(caught.value)) == (500, ApiError)
+
+
+@pytest.mark.parametrize(
+    ("code", "expected"),
+    [
+        ("ThrottlingException", ServiceUnavailable),
+        ("InternalFailure", ServiceUnavailable),
+        ("InvalidArgument", ApiError),
+    ],
+)
+def test_a_probe_entry_failing_for_another_reason_than_access_is_not_a_pass(
+    aws: None, tenant: str, code: str, expected: type[ApiError]
+) -> None:
+    """EventBridge answers a throttle or internal failure inside a 200; that says nothing about the policy."""
+    name = f"dest-{secrets.token_hex(4)}"
+    bus = boto3.client("events").create_event_bus(Name=name)["EventBusArn"]
+    destination = EventBridgeDestination(type="eventbridge", event_bus_arn=bus)
+    mine, probe = Stubber(clients.as_tenant("events", tenant)), Stubber(clients.as_tenant("events", PROBE_TENANT))
+    mine.add_client_error("describe_event_bus", "AccessDeniedException", http_status_code=400)
+    mine.add_response("put_events", {"FailedEntryCount": 0, "Entries": [{"EventId": "e-1"}]})
+    probe.add_response("put_events", {"FailedEntryCount": 1, "Entries": [{"ErrorCode": code, "ErrorMessage": "x"}]})
+    with mine, probe, pytest.raises(expected) as caught:
+        access.verify(tenant, destination)
+    assert not isinstance(caught.value, DestinationAccessDenied)
+
+
+def test_a_readable_policy_that_is_not_this_tenants_is_refused_before_anything_is_written(
+    make_queue: Callable[..., Queue], tenant: str
+) -> None:
+    """Tenant B's verification message must never land in tenant A's queue."""
+    queue = granted_queue(make_queue, tenant)
+    denied(f"{tenant}-b", SqsDestination(type="sqs", queue_arn=queue.arn))
+    assert queue.receive() == []
+
+
+@pytest.mark.parametrize("suffix", ["outbound-dispatch", "runs-dlq", "alarms"])
+def test_the_platforms_own_queues_and_topics_are_a_400(suffix: str) -> None:
+    """On the embedded AWS (one account for all) the platform's resources are refused by name."""
+    settings = get_settings()
+    account = settings.destination_role_arn.split(":")[4]
+    name = f"{settings.resource_prefix}-{suffix}"
+    for raw in (
+        {"type": "sqs", "queueArn": f"arn:aws:sqs:{settings.region}:{account}:{name}"},
+        {"type": "sns", "topicArn": f"arn:aws:sns:{settings.region}:{account}:{name}"},
+    ):
+        with pytest.raises(ValidationFailed) as caught:
+            parse_json_body(JSON, json.dumps({"destination": raw}).encode(), Body)
+        assert "the platform's own resources" in str(caught.value.details)
+
+
+def test_a_deployed_stage_refuses_its_whole_account_but_its_bus(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The account id is visible in ``GET /events/bus``: its ``default`` bus and every queue there are refused."""
+    account = "210987654321"
+    monkeypatch.setenv("DESTINATION_ROLE_ARN", f"arn:aws:iam::{account}:role/ip-prod-destination-writer")
+    monkeypatch.setenv("EVENT_BUS_ARN", f"arn:aws:events:us-east-1:{account}:event-bus/ip-prod-events")
+    get_settings.cache_clear()
+    try:
+        for raw in (
+            {"type": "eventbridge", "eventBusArn": f"arn:aws:events:us-east-1:{account}:event-bus/default"},
+            {"type": "sqs", "queueArn": f"arn:aws:sqs:us-east-1:{account}:anything"},
+        ):
+            with pytest.raises(ValidationFailed) as caught:
+                parse_json_body(JSON, json.dumps({"destination": raw}).encode(), Body)
+            assert "the platform's own account" in str(caught.value.details)
+        bus = {"type": "eventbridge", "eventBusArn": f"arn:aws:events:us-east-1:{account}:event-bus/ip-prod-events"}
+        assert parse_json_body(JSON, json.dumps({"destination": bus}).encode(), Body).destination.type == "eventbridge"
+        other = {"type": "sqs", "queueArn": "arn:aws:sqs:us-east-1:111122223333:orders"}
+        assert parse_json_body(JSON, json.dumps({"destination": other}).encode(), Body).destination.type == "sqs"
+    finally:
+        get_settings.cache_clear()
 
 
 class Body(BaseModel):
@@ -224,3 +355,17 @@ def test_what_a_policy_statement_must_hold(statement: dict[str, Any], missing: s
     policy["Statement"] = {**policy["Statement"][0], **statement}  # one statement, not a list: also valid
     found = access.why_not_granted(policy, "sqs:SendMessage", queue, "t-1")
     assert (found is None) if missing is None else (missing in (found or "")), found
+
+
+def test_the_docs_policies_are_what_grant_builds() -> None:
+    """docs/webhooks-outbound.md gives a policy per type to paste; the tests grant with ``access.grant``: one thing."""
+    text = (Path(__file__).resolve().parents[2] / "docs" / "webhooks-outbound.md").read_text()
+    section = text.split("### Granting the platform access", 1)[1].split("\n### ", 1)[0]
+    blocks = [json.loads(block) for block in re.findall(r"```json\n(.*?)```", section, re.DOTALL)]
+    resources = [
+        "arn:aws:sqs:REGION:ACCOUNT:QUEUE",
+        "arn:aws:sns:REGION:ACCOUNT:TOPIC",
+        "arn:aws:events:REGION:ACCOUNT:event-bus/BUS",
+        "arn:aws:kinesis:REGION:ACCOUNT:stream/STREAM",
+    ]
+    assert blocks == [access.grant(arn, "YOUR_TENANT_ID", "PLATFORM_ROLE_ARN") for arn in resources]

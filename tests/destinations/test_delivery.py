@@ -131,6 +131,32 @@ def test_eventbridge_carries_source_type_and_time_and_the_body_as_detail(
     assert json.loads(outcome.response_body or "")["eventId"] == event["id"]
 
 
+def test_an_ordered_subscription_without_a_key_keeps_its_events_on_one_shard_in_order(
+    aws: None, envelope: Envelope
+) -> None:
+    """With the event id as the partition key an ordered subscription's events spread over the shards, and a
+    consumer reads them out of order; the subscription's id keeps them on one shard."""
+    kinesis = boto3.client("kinesis")
+    name = f"stream-{secrets.token_hex(4)}"
+    kinesis.create_stream(StreamName=name, ShardCount=2)
+    stream = kinesis.describe_stream(StreamName=name)["StreamDescription"]
+    destination = KinesisDestination(type="kinesis", stream_arn=stream["StreamARN"])
+    sent = [dataclasses.replace(envelope, event_id=f"evt-{n}", body=b"%d" % n, ordered=True) for n in range(8)]
+    for one in sent:
+        assert delivery.send(destination, one).succeeded
+    read: list[tuple[str, str, bytes]] = []
+    for shard in stream["Shards"]:
+        iterator = kinesis.get_shard_iterator(
+            StreamName=name, ShardId=shard["ShardId"], ShardIteratorType="TRIM_HORIZON"
+        )["ShardIterator"]
+        records = kinesis.get_records(ShardIterator=iterator)["Records"]
+        read.extend((shard["ShardId"], r["PartitionKey"], r["Data"]) for r in records)
+    assert len({shard for shard, _, _ in read}) == 1
+    assert [(key, data) for _, key, data in read] == [(envelope.subscription_id, one.body) for one in sent]
+    unordered = dataclasses.replace(envelope, event_id="evt-x")
+    assert delivery.partition_key(unordered) == "evt-x"  # an unordered one still spreads
+
+
 @pytest.mark.parametrize(("body", "detail"), [(b'"just text"', '{"data":"just text"}'), (b"[1, 2]", '{"data":[1, 2]}')])
 def test_a_body_that_is_not_an_object_travels_as_data(envelope: Envelope, body: bytes, detail: str) -> None:
     destination = EventBridgeDestination(

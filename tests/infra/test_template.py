@@ -10,6 +10,7 @@ Chalice, the merge template and the transform fails here, not in an account.
 
 from __future__ import annotations
 
+import fnmatch
 import json
 import os
 from typing import Any
@@ -18,6 +19,7 @@ from chalice.app import DynamoDBEventConfig, ScheduledEventConfig, SQSEventConfi
 
 from app import app
 from chalicelib.api.routing import OPERATIONS
+from chalicelib.core.platform import PROBE_TENANT, is_tenant_id
 from tests.infra.conftest import Package
 
 DAYS = 24 * 3600
@@ -265,6 +267,20 @@ def test_every_function_runs_the_packaged_code_as_its_own_role(translated: dict[
         assert role_id in roles, function_id
 
 
+def test_only_the_dispatchers_write_the_platform_bus_in_their_own_region_and_account(
+    translated: dict[str, Any],
+) -> None:
+    """The dispatchers put a tenant's events on the platform's bus (an ``eventbridge`` destination naming it);
+    no other function writes there, so no other role may."""
+    grant = of_type(translated, "AWS::IAM::Policy")["PlatformBusWrite"]
+    assert {r["Ref"] for r in grant["Roles"]} == {"OutboundDispatchRole", "OutboundOrderedRole"}
+    [statement] = grant["PolicyDocument"]["Statement"]
+    assert (statement["Action"], statement["Resource"]) == (["events:PutEvents"], {"Fn::GetAtt": ["EventBus", "Arn"]})
+    roles = of_type(translated, "AWS::IAM::Role")
+    inline = {name for name, role in roles.items() if "events:PutEvents" in str(role.get("Policies"))}
+    assert inline == {"DestinationWriterRole"}  # tenants' buses, under their tags; no function's own role
+
+
 def test_the_destination_writer_role_is_assumed_only_by_the_functions_that_write_or_check_destinations(
     translated: dict[str, Any],
 ) -> None:
@@ -282,11 +298,17 @@ def test_the_destination_writer_role_is_assumed_only_by_the_functions_that_write
         "StringLike": {"aws:RequestTag/tenantId": "?*"},
         "ForAllValues:StringEquals": {"aws:TagKeys": ["tenantId"]},
     }
+    # The access check's "no tenant" probe is a session the trust policy admits (else its refusal proves nothing).
+    assert fnmatch.fnmatchcase(PROBE_TENANT, tag["Condition"]["StringLike"]["aws:RequestTag/tenantId"])
+    assert not is_tenant_id(PROBE_TENANT)
     [policy] = role["Policies"]
+    [write] = [s for s in policy["PolicyDocument"]["Statement"] if s["Sid"] == "Write"]
+    # Never into the platform's own account: its queues, topics and default bus are no tenant's destination.
+    assert write["Condition"] == {"StringNotEquals": {"aws:ResourceAccount": {"Ref": "AWS::AccountId"}}}
     granted = {action for s in policy["PolicyDocument"]["Statement"] for action in s["Action"]}
     writes = {"sqs:SendMessage", "sns:Publish", "events:PutEvents", "kinesis:PutRecord"}
     assert writes <= granted and not any(a.endswith("*") for a in granted)
-    [grant] = of_type(translated, "AWS::IAM::Policy").values()
+    grant = of_type(translated, "AWS::IAM::Policy")["DestinationWriterAssume"]
     assert {r["Ref"] for r in grant["Roles"]} == users
     [statement] = grant["PolicyDocument"]["Statement"]
     assert statement["Resource"] == {"Fn::GetAtt": ["DestinationWriterRole", "Arn"]}

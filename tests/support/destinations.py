@@ -19,11 +19,9 @@ from typing import Any
 import boto3
 
 from chalicelib.core.config import get_settings, local_destination_role_arn
-from chalicelib.destinations.access import VERIFICATION_TYPE
+from chalicelib.destinations.access import VERIFICATION_TYPE, grant
 
-WRITE_ACTIONS = {"sqs": "sqs:SendMessage", "sns": "sns:Publish", "eventbridge": "events:PutEvents"}
-WRITE_ACTIONS["kinesis"] = "kinesis:PutRecord"
-TYPES = tuple(WRITE_ACTIONS)
+TYPES = ("sqs", "sns", "eventbridge", "kinesis")
 LOCAL_RUNTIME_PREFIX = "integration-platform-dev"  # the local runtime's, whatever the caller's (infra/local/runtime.py)
 
 
@@ -52,23 +50,6 @@ def runtime_role(env: Mapping[str, str]) -> str:
 def in_process() -> Clients:
     settings = get_settings()
     return Clients(settings.aws_endpoint_url or None, settings.region)
-
-
-def grant(tenant_id: str, action: str, resource: str, role_arn: str) -> dict[str, Any]:
-    """The statement a tenant pastes: the writer role may ``action`` on ``resource`` for this tenant's sessions."""
-    return {
-        "Version": "2012-10-17",
-        "Statement": [
-            {
-                "Sid": "IntegrationPlatformWrites",
-                "Effect": "Allow",
-                "Principal": {"AWS": role_arn},
-                "Action": action,
-                "Resource": resource,
-                "Condition": {"StringEquals": {"aws:PrincipalTag/tenantId": tenant_id}},
-            }
-        ],
-    }
 
 
 @dataclass(frozen=True)
@@ -112,7 +93,6 @@ class TenantResource:
         if self.kind == "sqs":
             self.arn = inbox_arn
             self._grant_on(
-                "sqs",
                 lambda policy: self.clients("sqs").set_queue_attributes(
                     QueueUrl=self.inbox_url, Attributes={"Policy": policy}
                 ),
@@ -125,7 +105,6 @@ class TenantResource:
                 TopicArn=self.arn, Protocol="sqs", Endpoint=inbox_arn, Attributes={"RawMessageDelivery": "true"}
             )
             self._grant_on(
-                "sns",
                 lambda policy: sns.set_topic_attributes(
                     TopicArn=self.arn, AttributeName="Policy", AttributeValue=policy
                 ),
@@ -135,13 +114,13 @@ class TenantResource:
             self.arn = events.create_event_bus(Name=self.name)["EventBusArn"]
             events.put_rule(Name="all", EventBusName=self.name, EventPattern=json.dumps({"source": [{"prefix": ""}]}))
             events.put_targets(Rule="all", EventBusName=self.name, Targets=[{"Id": "inbox", "Arn": inbox_arn}])
-            self._grant_on("eventbridge", lambda policy: events.put_permission(EventBusName=self.name, Policy=policy))
+            self._grant_on(lambda policy: events.put_permission(EventBusName=self.name, Policy=policy))
         else:
             kinesis = self.clients("kinesis")
             kinesis.create_stream(StreamName=self.name, ShardCount=1)
             self.arn = kinesis.describe_stream_summary(StreamName=self.name)["StreamDescriptionSummary"]["StreamARN"]
             self._shard_iterator = None
-            self._grant_on("kinesis", lambda policy: kinesis.put_resource_policy(ResourceARN=self.arn, Policy=policy))
+            self._grant_on(lambda policy: kinesis.put_resource_policy(ResourceARN=self.arn, Policy=policy))
 
     def _queue(self, name: str) -> tuple[str, str]:
         sqs = self.clients("sqs")
@@ -150,9 +129,9 @@ class TenantResource:
         arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
         return url, arn
 
-    def _grant_on(self, kind: str, put: Any) -> None:
+    def _grant_on(self, put: Any) -> None:
         if self.granted:
-            put(json.dumps(grant(self.tenant_id, WRITE_ACTIONS[kind], self.arn, self.role_arn)))
+            put(json.dumps(grant(self.arn, self.tenant_id, self.role_arn)))
 
     def remove(self) -> None:
         """The tenant deletes the resource: the platform's next writes there are refused."""

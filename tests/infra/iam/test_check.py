@@ -281,3 +281,30 @@ def test_the_stages_policies_differ_only_in_their_prefix() -> None:
     """``make iam`` proves the dev stage, which the flows run; this carries the proof to prod."""
     dev = json.dumps(policy("dev"))
     assert dev.replace("integration-platform-dev", "integration-platform-prod") == json.dumps(policy("prod"))
+
+
+def test_the_writer_role_may_not_write_into_the_platforms_own_account(tmp_path: Path) -> None:
+    """The real writer role (``StringNotEquals aws:ResourceAccount``): on moto's one account a tenant's queue
+    stands for another account and passes; the platform's dispatch queue keeps the platform's and is denied."""
+    template = packaged(may_assume_writer(policy()))
+    loaded = load(write(tmp_path, template, []), "us-east-1", ACCOUNT)
+    queues = {
+        f"https://sqs.us-east-1.amazonaws.com/{ACCOUNT}/their-queue": True,
+        "https://sqs.us-east-1.amazonaws.com/210987654321/their-queue": True,
+        f"https://sqs.us-east-1.amazonaws.com/{ACCOUNT}/{PREFIX}-outbound-dispatch": False,
+    }
+    calls = [
+        {
+            "function": "api_handler",
+            "role": WRITER,
+            "service": "sqs",
+            "operation": "SendMessage",
+            "params": {"QueueUrl": q},
+        }
+        for q in queues
+    ]
+    report = check.check(loaded, calls)
+    allowed = {f.request.resource for f in report.allowed if f.request.action == "sqs:SendMessage"}
+    denied = {f.request.resource for f in report.denied if f.request.action == "sqs:SendMessage"}
+    assert denied == {f"arn:aws:sqs:us-east-1:{ACCOUNT}:{PREFIX}-outbound-dispatch"}
+    assert allowed == {f"arn:aws:sqs:us-east-1:{a}:their-queue" for a in (ACCOUNT, "210987654321")}
