@@ -84,7 +84,7 @@ def run() -> None:
     from chalicelib.core import aws
     from chalicelib.events.emit import emit
     from chalicelib.outbound import queue, service
-    from chalicelib.outbound.models import CreateSubscriptionRequest
+    from chalicelib.outbound.subscription_requests import CreateSubscriptionRequest
     from tests.support.receiver import Behaviour, serve_receiver
     from tests.support.streams import StreamPump
 

@@ -62,7 +62,7 @@ def measure(label: str, fields: dict[str, Any]) -> float:
     from app import outbound_dispatch, outbound_ordered
     from chalicelib.events.emit import emit
     from chalicelib.outbound import queue, service
-    from chalicelib.outbound.models import CreateSubscriptionRequest
+    from chalicelib.outbound.subscription_requests import CreateSubscriptionRequest
     from tests.support.receiver import Behaviour, serve_receiver
     from tests.support.streams import StreamPump
 

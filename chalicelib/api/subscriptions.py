@@ -14,16 +14,15 @@ from chalicelib.core.errors import AuthorizationDenied
 if TYPE_CHECKING:
     from chalicelib.outbound.models import (
         AttemptList,
-        CreateSubscriptionRequest,
         PublicKey,
         Queued,
         RecoverRequest,
         RotatedSecret,
         Subscription,
         SubscriptionList,
-        UpdateSubscriptionRequest,
     )
     from chalicelib.outbound.preview import Preview
+    from chalicelib.outbound.subscription_requests import CreateSubscriptionRequest, UpdateSubscriptionRequest
 
 subscriptions = Blueprint(__name__)
 TAG = "Webhook subscriptions"
@@ -43,7 +42,7 @@ def _traced(subscription: Subscription) -> Subscription:
     summary="Create an outbound subscription: a webhook, or an SQS, SNS, EventBridge or Kinesis destination",
     tag=TAG,
     scope=WRITE,
-    request="chalicelib.outbound.models.CreateSubscriptionRequest",
+    request="chalicelib.outbound.subscription_requests.CreateSubscriptionRequest",
     response="chalicelib.outbound.models.Subscription",
     status=201,
     errors=(400, 403, 422),
@@ -107,7 +106,7 @@ def get_subscription(call: Call) -> Subscription:
     summary="Change a subscription's destination, event types or state; active=true re-enables a disabled one",
     tag=TAG,
     scope=WRITE,
-    request="chalicelib.outbound.models.UpdateSubscriptionRequest",
+    request="chalicelib.outbound.subscription_requests.UpdateSubscriptionRequest",
     response="chalicelib.outbound.models.Subscription",
     errors=(400, 403, 404, 422),
     portal=True,
@@ -146,7 +145,7 @@ def delete_subscription(call: Call) -> Response:
 )
 def rotate_secret(call: Call) -> RotatedSecret:
     from chalicelib.outbound import service
-    from chalicelib.outbound.models import RotateSecretRequest
+    from chalicelib.outbound.subscription_requests import RotateSecretRequest
 
     call.principal.require_subscription(call.path["subscriptionId"])
     request = (

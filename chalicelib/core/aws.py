@@ -45,6 +45,7 @@ if TYPE_CHECKING:
 _clients: dict[tuple[str, str | None], Any] = {}
 _session: boto3.session.Session | None = None
 _injector: faults.FaultInjector | None = None
+_denials: faults.Denials | None = None
 # Reentrant: refreshing a tenant session's credentials creates an STS client, which may happen inside a client's
 # creation on services that resolve their endpoint from the account.
 _lock = threading.RLock()
@@ -70,7 +71,7 @@ def session() -> boto3.session.Session:
 
 
 def _session_locked() -> boto3.session.Session:
-    global _session, _injector
+    global _session, _injector, _denials
     if _session is None:
         import boto3
 
@@ -81,6 +82,8 @@ def _session_locked() -> boto3.session.Session:
         )
         switch = faults.from_environment(os.environ, created.get_available_services)
         _injector = faults.FaultInjector(switch) if switch else None
+        deny_file = os.environ.get(faults.DENY_VARIABLE, "").strip()
+        _denials = faults.Denials(deny_file) if deny_file else None
         _session = created
     return _session
 
@@ -105,9 +108,12 @@ def _config(connect_timeout: float = 60.0, read_timeout: float = 60.0) -> Any:
 
 
 def _watched(client: Any) -> Any:
-    """``client`` with the fault injector (when ``AWS_FAULTS`` is set) and the crash watcher on it."""
+    """``client`` with the fault injector (when ``AWS_FAULTS`` is set), the refusals ``AWS_FAULTS_DENY_FILE``
+    lists (when set) and the crash watcher on it."""
     if _injector is not None:
         _injector.instrument(client)
+    if _denials is not None:
+        _denials.instrument(client)
     faults.watch_for_crashes(client)
     return client
 
@@ -272,10 +278,11 @@ def live_connections() -> Any:
 
 def reset_clients() -> None:
     """Forget the Session and its clients; tests call this when they switch AWS endpoints or ``AWS_FAULTS``."""
-    global _session, _injector
+    global _session, _injector, _denials
     with _lock:
         _clients.clear()
         _tenant_clients.clear()
         _tenant_sessions.clear()
         _session = None
         _injector = None
+        _denials = None

@@ -11,6 +11,12 @@ really produce, without changing a line of the code under test:
   clients ``chalicelib.core.aws`` creates (never on moto's own), so botocore
   retries and parses them exactly as it would the real thing. An injected fault
   never reaches AWS: the call has no effect.
+* ``AWS_FAULTS_DENY_FILE`` names a file of resource ARNs, one a line: a call
+  whose parameters name one of them (the ARN, or an SQS queue's URL) answers
+  ``AccessDenied`` (403) as AWS does when a resource policy refuses, without
+  reaching AWS. The file is read again whenever it changes, so a test revokes
+  and restores a tenant's grant while the platform runs (moto evaluates no
+  resource policy on a write, so it never refuses one by itself).
 * ``crash_after(n)`` ends the current thread's handler right after its n-th AWS
   call, as a Lambda timeout or out-of-memory would. ``LambdaCrashed`` derives
   from ``BaseException`` so no ``except Exception`` of ours can swallow it, and
@@ -37,6 +43,7 @@ from chalicelib.core.logging import logger
 SPEC_VARIABLE = "AWS_FAULTS"
 SEED_VARIABLE = "AWS_FAULTS_SEED"
 STOP_VARIABLE = "AWS_FAULTS_STOP_FILE"
+DENY_VARIABLE = "AWS_FAULTS_DENY_FILE"
 KINDS = ("throttle", "internal", "timeout")
 TIMEOUTS = ("read-timeout", "connect-timeout")
 HOOK_ID = "aws-faults"  # the ``unique_id`` of the injector's handler on a client
@@ -222,6 +229,67 @@ def _error_body(model: Any, code: str, status: int, request_id: str) -> tuple[di
     else:
         xml = f"<ErrorResponse>{error}<RequestId>{request_id}</RequestId></ErrorResponse>"
     return {"x-amzn-RequestId": request_id, "Content-Type": "text/xml"}, xml.encode()
+
+
+class Denials:
+    """The ARNs ``AWS_FAULTS_DENY_FILE`` lists, answered ``AccessDenied`` on every client it is hooked to."""
+
+    def __init__(self, path: str) -> None:
+        self.path = path
+        self._lock = threading.Lock()
+        self._read: tuple[tuple[int, ...], frozenset[str], tuple[str, ...]] = ((), frozenset(), ())
+
+    def listed(self) -> tuple[frozenset[str], tuple[str, ...]]:
+        """The listed ARNs, and the ``/<account>/<name>`` a listed SQS queue's URL ends with (none without a file)."""
+        try:
+            found = os.stat(self.path)
+            changed = (found.st_ino, found.st_mtime_ns, found.st_size)  # a rewrite in the same tick changes one
+        except FileNotFoundError:
+            return frozenset(), ()
+        with self._lock:
+            if changed != self._read[0]:
+                with open(self.path, encoding="utf-8") as listed:
+                    arns = frozenset(line.strip() for line in listed if line.strip())
+                queues = tuple("/" + "/".join(a.split(":")[4:6]) for a in arns if a.split(":")[2:3] == ["sqs"])
+                self._read = (changed, arns, queues)
+            return self._read[1], self._read[2]
+
+    def instrument(self, client: Any) -> None:
+        client.meta.events.register_first("before-parameter-build", self._check, unique_id="aws-denials-check")
+        client.meta.events.register_first("before-call", self._answer, unique_id="aws-denials-answer")
+
+    def _check(self, params: Mapping[str, Any], context: dict[str, Any], **_: Any) -> None:
+        arns, queues = self.listed()
+        if not arns:
+            return
+        named = [v for v in _strings(params) if v in arns or (queues and v.startswith("http") and v.endswith(queues))]
+        if named:
+            context[DENY_VARIABLE] = named[0]
+
+    def _answer(self, model: Any, context: dict[str, Any], **_: Any) -> Any:
+        from botocore.awsrequest import AWSResponse
+        from botocore.compat import HTTPHeaders
+
+        resource = context.get(DENY_VARIABLE)
+        if resource is None:
+            return None
+        message = f"{model.name} on {resource} refused (injected by {DENY_VARIABLE})"
+        logger.info("injected AWS refusal", extra={"operation": model.name, "resource": resource})
+        error = {"Code": "AccessDenied", "Message": message}
+        parsed = {"Error": error, "ResponseMetadata": {"HTTPStatusCode": 403}}
+        return AWSResponse(resource, 403, HTTPHeaders(), None), parsed
+
+
+def _strings(value: Any) -> Iterator[str]:
+    """Every string in a call's parameters, however deep (an EventBridge entry names its bus inside a list)."""
+    if isinstance(value, str):
+        yield value
+    elif isinstance(value, Mapping):
+        for item in value.values():
+            yield from _strings(item)
+    elif isinstance(value, list):
+        for item in value:
+            yield from _strings(item)
 
 
 class LambdaCrashed(BaseException):

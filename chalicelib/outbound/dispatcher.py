@@ -174,7 +174,10 @@ def deliver(message: DispatchMessage, subscription: Item | None) -> float | None
         outcome = _send(message, destination.type, lambda: delivery.send(destination, envelope))
     usage = stats.for_subscription(message.tenant_id, message.subscription_id)
     stats.record(usage.timed("out", outcome.succeeded, outcome.latency_ms))
-    return _finish(message, subscription, outcome, final=outcome.status_code == 410 and destination.type == "webhook")
+    # Final, so dead-lettered at once with its reason: a webhook's 410 Gone, and an AWS write refused before it
+    # was sent (too large for the service: no retry makes that body fit, so the subscription is not failing).
+    final = outcome.status_code == 410 if isinstance(destination, WebhookDestination) else outcome.refused
+    return _finish(message, subscription, outcome, final=final)
 
 
 def _send(message: DispatchMessage, call: str, send: Callable[[], Outcome]) -> Outcome:
@@ -236,7 +239,7 @@ def _finish(message: DispatchMessage, subscription: Item, outcome: Outcome, *, f
             "latencyMs": outcome.latency_ms,
         },
     )
-    _track_health(message, subscription, outcome)
+    _track_health(message, subscription, outcome, final=final)
     return delay if ordered else None
 
 
@@ -258,17 +261,20 @@ def _record(message: DispatchMessage, attempt: Attempt, first_try_key: str | Non
             time.sleep(backoff.pause(tries, base=RECORD_PAUSE_SECONDS, cap=2.0))
 
 
-def _track_health(message: DispatchMessage, subscription: Item, outcome: Outcome) -> None:
-    """Best effort: a failure here must not redeliver a record whose follow-up is enqueued."""
+def _track_health(message: DispatchMessage, subscription: Item, outcome: Outcome, *, final: bool) -> None:
+    """Best effort: a failure here must not redeliver a record whose follow-up is enqueued.
+
+    A final refusal to send (one body too large for an AWS destination) says nothing of the destination's
+    health, so it neither marks the subscription failing nor counts towards disabling it."""
     tenant_id, subscription_id = message.tenant_id, message.subscription_id
     try:
         if outcome.succeeded:
             if "failingSince" in subscription:
                 store.clear_failing(tenant_id, subscription_id)
             return
-        if not subscription.get("active"):
+        if not subscription.get("active") or (final and outcome.refused):
             return
-        if outcome.status_code == 410 and target.is_webhook(subscription):
+        if final and outcome.status_code == 410:  # only a webhook's 410 is final
             service.disable(tenant_id, subscription, "the endpoint answered 410 Gone")
             return
         since = subscription.get("failingSince") or store.mark_failing(tenant_id, subscription_id, now_text())

@@ -1,9 +1,5 @@
-"""Subscription, attempt and dispatch-message shapes.
-
-``eventType`` (004) and ``eventTypes`` (a list with ``*`` and prefix wildcards)
-are both accepted; the stored subscription always holds the list, and
-``eventType`` echoes its first entry so 004 clients see what they sent.
-"""
+"""Subscription, attempt, event and dispatch-message shapes (a subscription request's are in
+``chalicelib.outbound.subscription_requests``)."""
 
 from __future__ import annotations
 
@@ -11,37 +7,16 @@ import re
 from enum import StrEnum
 from typing import Annotated, Any
 
-from pydantic import ConfigDict, Field, field_validator, model_validator
+from pydantic import Field
 
-from chalicelib.core.models import (
-    JsonObject,
-    ListResponse,
-    RequestModel,
-    WireModel,
-    at_least_one_of,
-    exactly_one_of,
-    not_both,
-)
+from chalicelib.core.models import JsonObject, ListResponse, RequestModel, WireModel
 from chalicelib.core.timestamps import Timestamp
-from chalicelib.destinations.models import Destination, WebhookDestination
+from chalicelib.destinations.models import Destination
 from chalicelib.events.models import PlatformEvent
 from chalicelib.stats.models import UsageStats
 
 TYPE_PATTERN = re.compile(r"^(\*|[A-Za-z][A-Za-z0-9_.:-]{0,127}\*?)$")
 EVENT_TYPE = re.compile(r"^[A-Za-z][A-Za-z0-9_.:-]{0,127}$")
-# What ``_check_patterns`` enforces, as JSON Schema (the validator keeps its own messages).
-PATTERNS_SCHEMA = {"items": {"type": "string", "pattern": TYPE_PATTERN.pattern}, "minItems": 1, "maxItems": 50}
-EventTypePatterns = Annotated[list[str], Field(json_schema_extra=PATTERNS_SCHEMA)]
-Url = Annotated[str, Field(min_length=8, max_length=2048)]
-SecretRef = Annotated[str, Field(min_length=6, max_length=420)]
-Overlap = Annotated[int, Field(ge=0, le=7 * 24 * 3600)]
-Pattern = Annotated[
-    dict[str, Any],
-    Field(description="An EventBridge event pattern over {id, type, source, timestamp, data}."),
-]
-Transform = Annotated[
-    str, Field(min_length=1, max_length=1024, description="A JMESPath expression projecting the envelope.")
-]
 
 
 def matches(patterns: list[str], event_type: str) -> bool:
@@ -52,29 +27,6 @@ def matches(patterns: list[str], event_type: str) -> bool:
         if pattern.endswith("*") and event_type.startswith(pattern[:-1]):
             return True
     return False
-
-
-def _check_patterns(patterns: list[str] | None) -> list[str] | None:
-    if patterns is None:
-        return None
-    if not 1 <= len(patterns) <= 50:
-        raise ValueError("give between 1 and 50 event types")
-    for pattern in patterns:
-        if not TYPE_PATTERN.match(pattern):
-            raise ValueError(f"'{pattern}' is not an event type, '*' or a 'Prefix*' wildcard")
-    return list(dict.fromkeys(patterns))
-
-
-ORDERING_KEY = re.compile(r"^data(\.[A-Za-z0-9_$@-]{1,64}){1,8}$")
-OrderingKey = Annotated[
-    str,
-    Field(
-        pattern=ORDERING_KEY.pattern,
-        max_length=300,
-        description="A dotted path into the event, starting at data (e.g. data.repository.id); "
-        "events with the same value keep their order, others need not wait for each other.",
-    ),
-]
 
 
 class DeliveryMode(StrEnum):
@@ -95,115 +47,6 @@ class SubscriptionStatus(StrEnum):
     ACTIVE = "Active"
     INACTIVE = "Inactive"
     DISABLED = "Disabled"
-
-
-# Only a webhook is signed: with any other destination, no signingSecretRef or signatureScheme.
-UNSIGNED_UNLESS_WEBHOOK: dict[str, Any] = {
-    "if": {
-        "required": ["destination"],
-        "properties": {"destination": {"properties": {"type": {"not": {"const": "webhook"}}}}},
-    },
-    "then": {"not": {"anyOf": [{"required": ["signingSecretRef"]}, {"required": ["signatureScheme"]}]}},
-}
-
-
-class CreateSubscriptionRequest(RequestModel):
-    model_config = ConfigDict(
-        json_schema_extra={
-            **at_least_one_of("eventType", "eventTypes"),
-            **exactly_one_of("endpointUrl", "destination"),
-            "if": {"required": ["orderingKey"], "properties": {"orderingKey": {"not": {"type": "null"}}}},
-            "then": {"required": ["delivery"], "properties": {"delivery": {"const": "ordered"}}},
-            "allOf": [UNSIGNED_UNLESS_WEBHOOK],
-        }
-    )
-
-    tenant_id: str | None = None
-    project_id: Annotated[str, Field(min_length=1, max_length=200)] | None = None
-    event_type: Annotated[str, Field(max_length=129, json_schema_extra={"pattern": TYPE_PATTERN.pattern})] | None = None
-    event_types: EventTypePatterns | None = None
-    endpoint_url: Url | None = Field(default=None, description='Short for destination {"type": "webhook", "url": ...}.')
-    destination: Destination | None = None
-    signing_secret_ref: SecretRef | None = None
-    signature_scheme: SignatureScheme = SignatureScheme.V1
-    filter: Pattern | None = None
-    transform: Transform | None = None
-    active: bool = True
-    description: Annotated[str, Field(max_length=500)] | None = None
-    delivery: DeliveryMode = DeliveryMode.UNORDERED
-    ordering_key: OrderingKey | None = None
-
-    @field_validator("event_types")
-    @classmethod
-    def _valid_patterns(cls, value: list[str] | None) -> list[str] | None:
-        return _check_patterns(value)
-
-    @model_validator(mode="after")
-    def _some_type(self) -> CreateSubscriptionRequest:
-        if self.event_type is None and self.event_types is None:
-            raise ValueError("give eventType or eventTypes")
-        if self.ordering_key is not None and self.delivery is not DeliveryMode.ORDERED:
-            raise ValueError("orderingKey needs delivery 'ordered'")
-        if self.event_type is not None:
-            _check_patterns([self.event_type])
-        if (self.endpoint_url is None) == (self.destination is None):
-            raise ValueError("give endpointUrl or destination, not both")
-        if not isinstance(self.target(), WebhookDestination) and (
-            self.signing_secret_ref is not None or "signature_scheme" in self.model_fields_set
-        ):
-            raise ValueError("only a webhook destination is signed; leave signingSecretRef and signatureScheme out")
-        return self
-
-    def target(self) -> Destination:
-        """Where to deliver: ``destination``, or the webhook ``endpointUrl`` names."""
-        if self.destination is not None:
-            return self.destination
-        return WebhookDestination(url=self.endpoint_url or "")
-
-    def patterns(self) -> list[str]:
-        listed = ([self.event_type] if self.event_type else []) + (self.event_types or [])
-        return list(dict.fromkeys(listed))
-
-
-class UpdateSubscriptionRequest(RequestModel):
-    """``filter: null`` or ``transform: null`` removes it; leaving the field out keeps it.
-
-    ``endpointUrl`` is short for a webhook ``destination``; give one of them, or neither to keep it.
-    """
-
-    model_config = ConfigDict(json_schema_extra=not_both("endpointUrl", "destination"))
-
-    endpoint_url: Url | None = None
-    destination: Destination | None = None
-    event_types: EventTypePatterns | None = None
-    filter: Pattern | None = None
-    transform: Transform | None = None
-    active: bool | None = None
-    description: Annotated[str, Field(max_length=500)] | None = None
-    delivery: DeliveryMode | None = None
-    ordering_key: OrderingKey | None = Field(default=None, description="null removes the key.")
-
-    @field_validator("event_types")
-    @classmethod
-    def _valid_patterns(cls, value: list[str] | None) -> list[str] | None:
-        return _check_patterns(value)
-
-    @model_validator(mode="after")
-    def _one_destination(self) -> UpdateSubscriptionRequest:
-        if self.endpoint_url is not None and self.destination is not None:
-            raise ValueError("give endpointUrl or destination, not both")
-        return self
-
-    def target(self) -> Destination | None:
-        """The new destination, if the request changes it."""
-        if self.endpoint_url is not None:
-            return WebhookDestination(url=self.endpoint_url)
-        return self.destination
-
-
-class RotateSecretRequest(RequestModel):
-    overlap_seconds: Overlap | None = None
-    signing_secret_ref: SecretRef | None = None
 
 
 class SigningSecretEntry(WireModel):

@@ -29,18 +29,22 @@ from chalicelib.outbound import fanout, filters, store, target, transforms
 from chalicelib.outbound import secrets as signing_secrets
 from chalicelib.outbound.config import get_outbound_settings
 from chalicelib.outbound.models import (
-    CreateSubscriptionRequest,
     DeliveryMode,
     PublicKey,
     PublicKeyEntry,
     RotatedSecret,
-    RotateSecretRequest,
     SignatureScheme,
     SigningSecretEntry,
     Subscription,
     SubscriptionListQuery,
     SubscriptionStatus,
+)
+from chalicelib.outbound.subscription_requests import (
+    ORDER_REFUSED,
+    CreateSubscriptionRequest,
+    RotateSecretRequest,
     UpdateSubscriptionRequest,
+    keeps_order,
 )
 
 SIGNING_FIELDS = ("signingSecretRef", "signingSecrets", "signatureScheme")
@@ -92,13 +96,13 @@ def create(
         if existing is not None:
             return to_model(existing), False
     subscription_id = subscription_id or new_id("sub")
-    url_field = "endpointUrl" if request.endpoint_url else "destination.url"
-    destination = _checked(tenant_id, subscription_id, request.target(), url_field)
-    now = now_text()
     if request.filter is not None:
         filters.check(request.filter)
     if request.transform is not None:
         transforms.check(request.transform)
+    url_field = "endpointUrl" if request.endpoint_url else "destination.url"
+    destination = _checked(tenant_id, subscription_id, request.target(), url_field)  # last: it writes
+    now = now_text()
     signed: Item = {}
     entry, generated = None, None
     if isinstance(destination, WebhookDestination):
@@ -147,8 +151,6 @@ def update(tenant_id: str, subscription_id: str, request: UpdateSubscriptionRequ
     becomes_webhook = False
     destination = request.target()
     if destination is not None:
-        url_field = "endpointUrl" if request.endpoint_url else "destination.url"
-        destination = _checked(tenant_id, subscription_id, destination, url_field)
         changes.update(target.fields(destination))
         if not isinstance(destination, WebhookDestination):
             removals += [f for f in ("endpointUrl", *SIGNING_FIELDS) if f in current]
@@ -173,6 +175,10 @@ def update(tenant_id: str, subscription_id: str, request: UpdateSubscriptionRequ
         raise ValidationFailed(
             "orderingKey needs delivery 'ordered'.", [FieldError("orderingKey", "needs delivery 'ordered'")]
         )
+    changes_order = request.delivery is not None or destination is not None
+    if changes_order and delivery == DeliveryMode.ORDERED and not keeps_order(destination or target.of(current)):
+        field = "delivery" if request.delivery is not None else "destination"
+        raise ValidationFailed(ORDER_REFUSED + ".", [FieldError(field, ORDER_REFUSED)])
     for name, check in (("filter", filters.check), ("transform", transforms.check)):
         if name in request.model_fields_set:
             value = getattr(request, name)
@@ -185,6 +191,9 @@ def update(tenant_id: str, subscription_id: str, request: UpdateSubscriptionRequ
         changes["status"] = SubscriptionStatus.ACTIVE if request.active else SubscriptionStatus.INACTIVE
         if request.active:
             removals += [f for f in ("disabledAt", "disabledReason", "failingSince") if f in current]
+    if destination is not None:  # last of the checks: verifying an AWS destination writes to it
+        url_field = "endpointUrl" if request.endpoint_url else "destination.url"
+        _checked(tenant_id, subscription_id, destination, url_field)
     generated: str | None = None
     entry: SigningSecretEntry | None = None
     if becomes_webhook:  # made only once the request is valid, so a refused one leaves no secret behind
@@ -204,7 +213,8 @@ def update(tenant_id: str, subscription_id: str, request: UpdateSubscriptionRequ
 
 def _checked(tenant_id: str, subscription_id: str, destination: Destination, url_field: str) -> Destination:
     """A webhook's URL passes the URL policy; the platform must be able to write to any other destination for
-    this tenant and no other (a real write, ``destinations.access``), or it is a 422 naming the missing permission."""
+    this tenant and no other (a real write, ``destinations.access``), or it is a 422 naming the missing permission.
+    Called after every other check of the request, so a request refused for anything else writes nothing."""
     if isinstance(destination, WebhookDestination):
         check_url(destination.url, url_field)
     else:

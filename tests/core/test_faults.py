@@ -15,6 +15,7 @@ from chalicelib.core import aws, faults
 from chalicelib.core.config import get_settings
 from chalicelib.core.faults import FaultSpecError, LambdaCrashed, crash_after
 from tests.support.crashes import crash_points
+from tests.support.destinations import Revocations
 
 SERVICES = boto3.session.Session().get_available_services()
 
@@ -149,6 +150,33 @@ def test_faults_stop_once_the_stop_file_exists(
     assert [outcome(aws.sqs().list_queues) for _ in range(3)] == ["ok"] * 3
     stop.unlink()
     assert outcome(aws.sqs().list_queues) == "ok", "stopped for good"
+
+
+def test_a_listed_resource_is_refused_as_aws_refuses_a_revoked_grant_until_restored(
+    faulty: Callable[..., None], monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    revocations = Revocations(tmp_path / "denied")
+    monkeypatch.setenv(faults.DENY_VARIABLE, str(revocations.path))
+    faulty(None)
+    sqs = aws.sqs()
+    urls = [sqs.create_queue(QueueName=name)["QueueUrl"] for name in ("denied", "denied-not")]
+    arns = [sqs.get_queue_attributes(QueueUrl=u, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"] for u in urls]
+    bus = aws.events().create_event_bus(Name="denied-bus")["EventBusArn"]
+    revocations.revoke(arns[0])
+    revocations.revoke(bus)
+    with pytest.raises(ClientError) as refused:
+        sqs.send_message(QueueUrl=urls[0], MessageBody="x")
+    assert refused.value.response["Error"]["Code"] == "AccessDenied"
+    assert refused.value.response["ResponseMetadata"]["HTTPStatusCode"] == 403
+    entry: Any = {"Source": "s", "DetailType": "t", "Detail": "{}", "EventBusName": bus}
+    assert outcome(lambda: aws.events().put_events(Entries=[entry])) == "AccessDenied"
+    assert outcome(lambda: sqs.send_message(QueueUrl=urls[1], MessageBody="y")) == "ok"  # "denied-not" is not listed
+    revocations.restore(arns[0])
+    assert outcome(lambda: sqs.send_message(QueueUrl=urls[0], MessageBody="z")) == "ok"
+    received = boto3.client("sqs", region_name=get_settings().region).receive_message(
+        QueueUrl=urls[0], MaxNumberOfMessages=10
+    )
+    assert [m["Body"] for m in received["Messages"]] == ["z"]  # the refused write never reached AWS
 
 
 @pytest.mark.parametrize(

@@ -3,9 +3,10 @@
 One runtime of this module's own, with fast retries and a one-second disable window, serves every type. Per
 type: what arrives is the webhook body with the event's id, type and time beside it; a content filter and a
 transform apply; ordering keeps a FIFO group or a Kinesis partition key per ordering key; access that is not
-granted, or granted to another tenant, is a 422 at creation; and a destination taken away later fails its writes
-(health: ``failingSince``), disables the subscription with ``WebhookSubscriptionDisabled``, leaves the delivery in
-the dead letters, and the operator's redrive delivers it once the tenant has made it again.
+granted, or granted to another tenant, is a 422 at creation; and a grant revoked later (AWS answers 403
+``AccessDenied``, ``AWS_FAULTS_DENY_FILE``) fails its writes (the attempts, the stats, health: ``failingSince``),
+disables the subscription with ``WebhookSubscriptionDisabled``, leaves the delivery in the dead letters, and the
+operator's redrive delivers it once the tenant has granted it again.
 """
 
 from __future__ import annotations
@@ -19,18 +20,24 @@ from typing import Any
 import pytest
 
 from tests.e2e.conftest import PROJECT_DIR, LocalRuntime, start_runtime
-from tests.support.destinations import TYPES, Arrival, Clients, TenantResource, runtime_role
+from tests.support.destinations import TYPES, Arrival, Clients, Revocations, TenantResource, runtime_role
 from tests.support.waiting import WAIT_SECONDS, poll
 
 
 @pytest.fixture(scope="module")
-def runtime(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalRuntime]:
+def revocations(tmp_path_factory: pytest.TempPathFactory) -> Revocations:
+    return Revocations(tmp_path_factory.mktemp("revocations") / "denied")
+
+
+@pytest.fixture(scope="module")
+def runtime(tmp_path_factory: pytest.TempPathFactory, revocations: Revocations) -> Iterator[LocalRuntime]:
     started = start_runtime(
         tmp_path_factory.mktemp("destinations"),
         WEBHOOK_RETRY_SCHEDULE="1,1,1,1",
         WEBHOOK_RETRY_JITTER="0",
         WEBHOOK_DISABLE_AFTER_SECONDS="1",
         WEBHOOK_SUBSCRIPTION_CACHE_SECONDS="0",
+        **revocations.env,
     )
     yield started
     started.stop()
@@ -153,13 +160,29 @@ def test_access_not_granted_or_granted_to_another_tenant_is_a_422(runtime: Local
     assert other.call("GET", "/webhooks/subscriptions").json["items"] == []
 
 
+# Until dest-harden's verify (reads the policy before anything is written) is merged: strict, so the merge that
+# brings it fails here until this marker goes.
+@pytest.mark.xfail(strict=True, reason="verify writes before it reads the policy (fixed on dest-harden, e5186de)")
+@pytest.mark.parametrize("kind", [kind for kind in TYPES if kind != "eventbridge"])
+def test_a_tenant_refused_another_tenants_resource_wrote_nothing_there(runtime: LocalRuntime, kind: str) -> None:
+    """Not even a verification write: a policy the platform can read is checked before it writes. An EventBridge
+    bus's policy is not readable across accounts, so there the write is AWS's to refuse, which moto does not do."""
+    tenant, other = Tenant(runtime), Tenant(runtime)
+    granted = tenant.resource(kind)
+    foreign = other.call("POST", "/webhooks/subscriptions", {"eventTypes": ["*"], "destination": granted.destination})
+    assert foreign.status == 422, foreign.body
+    assert granted.arrivals(verifications=True) == []
+
+
 @pytest.mark.parametrize("kind", TYPES)
-def test_a_destination_taken_away_fails_disables_dead_letters_and_is_redriven(runtime: LocalRuntime, kind: str) -> None:
+def test_revoked_access_fails_with_a_403_disables_dead_letters_and_is_redriven(
+    runtime: LocalRuntime, revocations: Revocations, kind: str
+) -> None:
     tenant = Tenant(runtime)
     resource = tenant.resource(kind)
     sub = tenant.subscribe(resource.destination, ["Invoice.*"])
     path = f"/webhooks/subscriptions/{sub['subscriptionId']}"
-    resource.remove()
+    revocations.revoke(resource.arn)  # the tenant takes its grant back: AWS answers AccessDenied
     event = tenant.publish("Invoice.Paid", {"invoice": "in-1"})
 
     def disabled() -> bool:
@@ -172,14 +195,22 @@ def test_a_destination_taken_away_fails_disables_dead_letters_and_is_redriven(ru
         lambda: tenant.call("GET", f"/events/{event['eventId']}").json["deliveries"][0]["status"] == "Failed",
         "the delivery failed for good",
     )
-    [attempt, *_] = tenant.call("GET", path + "/attempts").json["items"]
-    assert attempt["error"] and attempt["status"] == "Failed", attempt
+    tried = tenant.call("GET", path + "/attempts").json["items"]
+    sent = [(a.get("statusCode"), a["error"].split(":")[0]) for a in tried if a["error"] != "subscription is Disabled"]
+    assert sent and set(sent) == {(403, "AccessDenied")}, tried  # a refusal, as AWS answers a revoked grant
+    assert tried[0]["status"] == "Failed", tried
+
+    def failures_counted() -> bool:
+        stats = tenant.subscription(sub["subscriptionId"])["stats"]
+        return bool(stats["failedCalls"] >= 1 and stats["failedCalls"] == stats["totalCalls"])
+
+    poll(failures_counted, "the refused writes counted as failures in the subscription's stats")
     recorded = tenant.call("GET", "/events?since=2000-01-01T00:00:00Z").json["items"]
     announced = [e["data"] for e in recorded if e["type"] == "WebhookSubscriptionDisabled"]
     assert [(e["subscriptionId"], e["destination"]) for e in announced] == [
         (sub["subscriptionId"], resource.destination)
     ]
-    resource.restore()  # the tenant fixes it, turns the subscription back on and has the dead letters redriven
+    revocations.restore(resource.arn)  # the tenant grants it again, turns the subscription on, has it redriven
     assert tenant.call("PATCH", path, {"active": True}).status == 200
     redrive(runtime)
     arrived = collect(resource, 1, runtime)

@@ -260,3 +260,94 @@ def test_a_dispatcher_killed_after_any_call_writes_a_fifo_destination_once(
     aws.sqs().delete_message(QueueUrl=driver.url, ReceiptHandle=raw["ReceiptHandle"])  # done: acknowledged
     assert [a.body["id"] for a in queue.arrivals()] == [event["eventId"]]
     assert {a["status"] for a in attempts(client, made["subscriptionId"])} == {"Succeeded"}
+
+
+def raw_messages(resource: TenantResource) -> list[dict[str, Any]]:
+    """Everything on the tenant's queue, verification writes included (``arrivals`` skips those)."""
+    sqs = resource.clients("sqs")
+    found: list[dict[str, Any]] = []
+    while batch := sqs.receive_message(QueueUrl=resource.inbox_url, MaxNumberOfMessages=10).get("Messages", []):
+        found.extend(batch)
+        for message in batch:
+            sqs.delete_message(QueueUrl=resource.inbox_url, ReceiptHandle=message["ReceiptHandle"])
+    return found
+
+
+def test_ordered_delivery_needs_a_destination_that_keeps_order(client: ApiClient, tenant: str) -> None:
+    role = get_settings().destination_role_arn
+    unordered = [TenantResource(kind, tenant, in_process(), role) for kind in ("sqs", "sns", "eventbridge")]
+    for resource in unordered:
+        reply = client.post(
+            "/webhooks/subscriptions",
+            {"eventTypes": ["Order*"], "destination": resource.destination, "delivery": "ordered"},
+        )
+        assert reply.status == 400 and "keeps order" in json.dumps(reply.json), (resource.kind, reply.json)
+    assert client.get("/webhooks/subscriptions").json["items"] == []
+    assert raw_messages(unordered[0]) == []  # refused before the access check wrote to it
+    fifo = TenantResource("sqs", tenant, in_process(), role, fifo=True)
+    for destination in (fifo.destination, TenantResource("kinesis", tenant, in_process(), role).destination):
+        create(client, destination=destination, delivery="ordered")
+    # An update that changes one of the two is checked against the other, as stored.
+    ordered = create(client, endpointUrl=URL, delivery="ordered")
+    standard = create(client, destination=unordered[0].destination)
+    for path, body in (
+        (f"/webhooks/subscriptions/{ordered['subscriptionId']}", {"destination": unordered[1].destination}),
+        (f"/webhooks/subscriptions/{standard['subscriptionId']}", {"delivery": "ordered"}),
+        (f"/webhooks/subscriptions/{standard['subscriptionId']}", {"delivery": "ordered", "endpointUrl": URL + "x"}),
+    ):
+        reply = client.request("PATCH", path, json_body=body)
+        if "endpointUrl" in body:  # a webhook keeps order: allowed
+            assert reply.status == 200, reply.json
+            continue
+        assert reply.status == 400 and "keeps order" in json.dumps(reply.json), (body, reply.json)
+    assert client.get(f"/webhooks/subscriptions/{ordered['subscriptionId']}").json["destination"]["type"] == "webhook"
+    moved = client.request(
+        "PATCH", f"/webhooks/subscriptions/{ordered['subscriptionId']}", json_body={"destination": fifo.destination}
+    )
+    assert moved.status == 200, moved.json
+
+
+def test_a_request_refused_for_anything_else_writes_nothing_to_the_destination(client: ApiClient, tenant: str) -> None:
+    """Access is verified by writing to the destination, so it is checked last: a 400 sends nothing."""
+    queue = granted_queue(tenant)
+    for fields in ({"filter": {"data": {"n": "not a list"}}}, {"transform": "data.["}):
+        reply = client.post(
+            "/webhooks/subscriptions", {"eventTypes": ["Order*"], "destination": queue.destination, **fields}
+        )
+        assert reply.status == 400, reply.json
+    made = create(client, endpointUrl=URL)
+    path = f"/webhooks/subscriptions/{made['subscriptionId']}"
+    for fields in ({"filter": {"data": {"n": "not a list"}}}, {"transform": "data.["}, {"orderingKey": "data.n"}):
+        reply = client.request("PATCH", path, json_body={"destination": queue.destination, **fields})
+        assert reply.status == 400, (fields, reply.json)
+    assert raw_messages(queue) == []
+    assert client.get(path).json["destination"]["type"] == "webhook"
+
+
+def test_a_body_too_large_for_the_destination_is_dead_lettered_at_once_and_the_subscription_stays_healthy(
+    client: ApiClient, driver: QueueDriver, tenant: str
+) -> None:
+    from chalicelib.outbound import dispatcher
+
+    queue = granted_queue(tenant)
+    made = create(client, destination=queue.destination)
+    event = publish(client, "OrderPlaced", {})
+    item = store.SUBSCRIPTIONS.get(tenant, made["subscriptionId"])
+    message = DispatchMessage(
+        tenant_id=tenant,
+        subscription_id=made["subscriptionId"],
+        event_id=event["eventId"],
+        event_type="OrderPlaced",
+        body=json.dumps({"data": "x" * 300_000}),
+        delivery_id="dlv_large",
+        event_time=event["timestamp"],
+    )
+    driver.dead_letters()  # only this test's from here
+    dispatcher.deliver(message, item)
+    [attempt] = [a for a in attempts(client, made["subscriptionId"]) if a["eventId"] == event["eventId"]]
+    assert attempt["status"] == "Failed" and attempt.get("nextRetryAt") is None, attempt
+    assert "SQS takes at most" in attempt["error"]
+    [parked] = [m for m in driver.dead_letters() if json.loads(m["Body"])["subscriptionId"] == made["subscriptionId"]]
+    assert "SQS takes at most" in parked["MessageAttributes"]["failureReason"]["StringValue"]
+    read = client.get(f"/webhooks/subscriptions/{made['subscriptionId']}").json
+    assert read["status"] == "Active" and read.get("failingSince") is None, read

@@ -8,6 +8,9 @@ from collections import Counter
 from collections.abc import Callable
 from typing import Any
 
+from botocore.awsrequest import AWSResponse
+from botocore.compat import HTTPHeaders
+
 from chalicelib.core import aws, faults
 from chalicelib.core.config import get_settings
 from chalicelib.events.emit import emit
@@ -128,3 +131,39 @@ def create_destination(client: ApiClient, destination: dict[str, str]) -> dict[s
     assert reply.status == 201, reply.json
     body: dict[str, Any] = reply.json
     return body
+
+
+def test_eventbridge_throttles_and_partial_failures_are_retried_and_each_event_lands_once(
+    client: ApiClient, driver: QueueDriver, outbound_env: Callable[..., None], tenant: str, monkeypatch: Any
+) -> None:
+    """A third of PutEvents calls fail on the wire (throttles, 500s, timeouts) and every third answered one is a
+    200 with ``FailedEntryCount`` 1 (EventBridge refused the entry, wrote nothing): each is a failed attempt,
+    retried on the schedule, and every event reaches the tenant's bus exactly once."""
+    outbound_env(WEBHOOK_RETRY_SCHEDULE=",".join(["0.01"] * 15))
+    bus = TenantResource("eventbridge", tenant, in_process(), get_settings().destination_role_arn)
+    sub = create_destination(client, bus.destination)["subscriptionId"]
+    monkeypatch.setattr("botocore.retries.standard.ExponentialBackoff.delay_amount", lambda *_: 0)
+    monkeypatch.setenv(faults.SPEC_VARIABLE, "events=0.3")
+    monkeypatch.setenv(faults.SEED_VARIABLE, "5")
+    aws.reset_clients()
+    answered = Counter[str]()
+
+    def partial_failure(model: Any, **_: Any) -> Any:
+        answered[model.name] += 1
+        if model.name != "PutEvents" or answered[model.name] % 3:
+            return None
+        entry = {"ErrorCode": "InternalFailure", "ErrorMessage": "the entry was not written"}
+        parsed = {"FailedEntryCount": 1, "Entries": [entry], "ResponseMetadata": {"HTTPStatusCode": 200}}
+        return AWSResponse("https://events.invalid/", 200, HTTPHeaders(), None), parsed
+
+    aws.as_tenant("events", tenant).meta.events.register("before-call.eventbridge.PutEvents", partial_failure)
+    published = [emit(tenant, "LoadTest", {"n": n}, source="test").event_id for n in range(20)]
+    driver.drain()
+    monkeypatch.delenv(faults.SPEC_VARIABLE)
+    aws.reset_clients()
+    assert sorted(a.body["id"] for a in bus.arrivals()) == sorted(published)  # each once
+    logged = attempts(client, sub, limit=100)
+    errors = {a["error"].split(":")[0] for a in logged if a["status"] == "Retrying"}
+    assert "InternalFailure" in errors and len(errors) > 1, errors  # the refused entries, and the wire's faults
+    assert {a["eventId"] for a in logged if a["status"] == "Succeeded"} == set(published)
+    assert not [m for m in driver.dead_letters() if json.loads(m["Body"])["tenantId"] == tenant]

@@ -68,6 +68,10 @@ UNSTATED_RULES = {
     ("GET", "/metrics"): "connectionId and subscriptionId exclude each other; from <= to, at most 1440 points",
     ("POST", "/webhooks/subscriptions"): "endpointUrl's host must resolve to a public address (DNS)",
     ("POST", "/integrations/providers"): "configurationSchema must be a JSON Schema of the supported subset",
+    ("PATCH", "/webhooks/subscriptions/{subscriptionId}"): (
+        "delivery 'ordered' needs a destination that keeps order; a PATCH that changes one of the two is checked"
+        " against the other as stored (the document states it when both are given)"
+    ),
 }
 
 

@@ -185,6 +185,49 @@ def test_a_subscription_on_the_platform_bus_from_the_command_line(local_runtime:
     assert any(line.split() == ["destination", "eventbridge", arn] for line in got.stdout.splitlines())
 
 
+def test_subscriptions_create_and_update_every_field(
+    local_runtime: LocalRuntime, token: str, receiver: Receiver
+) -> None:
+    bus = _json(ipctl(local_runtime, token, "events", "bus", "--json"))["eventBusArn"]
+    shaped = ["--filter", '{"data": {"total": [{"numeric": [">", 10]}]}}', "--transform", "{order: data.order}"]
+    create = ["subscriptions", "create", "--eventbridge", bus, "--event-type", "Order*", *shaped, "--json"]
+    created = _json(ipctl(local_runtime, token, *create))
+    assert created["filter"] == {"data": {"total": [{"numeric": [">", 10]}]}}
+    assert created["transform"] == "{order: data.order}" and created["delivery"] == "unordered"
+    sub = created["subscriptionId"]
+    refused = ipctl(local_runtime, token, "subscriptions", "update", sub, "--delivery", "ordered")
+    assert refused.returncode == cli.EXIT_CLIENT_ERROR and "keeps order" in refused.stderr, refused.stderr
+    moved = _json(
+        ipctl(
+            local_runtime,
+            token,
+            "subscriptions",
+            "update",
+            sub,
+            "--endpoint",
+            receiver.url,
+            "--delivery",
+            "ordered",
+            "--ordering-key",
+            "data.order",
+            "--event-type",
+            "Order.Paid",
+            "--event-type",
+            "Order.Shipped",
+            "--inactive",
+            "--json",
+        )
+    )
+    assert moved["destination"] == {"type": "webhook", "url": receiver.url} and moved["signingSecret"]
+    assert (moved["delivery"], moved["orderingKey"]) == ("ordered", "data.order")
+    assert moved["eventTypes"] == ["Order.Paid", "Order.Shipped"] and moved["status"] == "Inactive"
+    assert moved["filter"] == created["filter"]  # left out: kept
+    back = _json(ipctl(local_runtime, token, "subscriptions", "update", sub, "--active", "--json"))
+    assert back["status"] == "Active" and back["destination"] == moved["destination"]
+    both = ipctl(local_runtime, token, "subscriptions", "update", sub, "--active", "--inactive")
+    assert both.returncode == cli.EXIT_USAGE
+
+
 @pytest.mark.parametrize(
     "where",
     [

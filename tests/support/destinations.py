@@ -5,20 +5,24 @@ role may write, only in a session tagged with this tenant (``aws:PrincipalTag/te
 with plain boto3 clients, as the tenant's consumer would: an SNS topic and an EventBridge bus deliver to a queue of
 the tenant's, which is read. ``Clients`` reach the embedded AWS the caller runs on (in-process moto, or the moto
 server of a local runtime). Moto does not evaluate resource policies on writes, so a write is refused here by
-taking the resource away (``remove``), and allowed again by making it anew (``restore``), under the same ARN.
+taking the resource away (``remove``, AWS's 400 not-found) and allowed again by making it anew (``restore``), or
+refused as a revoked grant is (``Revocations``: AWS's 403 ``AccessDenied``, through ``AWS_FAULTS_DENY_FILE``).
 """
 
 from __future__ import annotations
 
 import json
+import os
 import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import boto3
 
 from chalicelib.core.config import get_settings, local_destination_role_arn
+from chalicelib.core.faults import DENY_VARIABLE
 from chalicelib.destinations.access import VERIFICATION_TYPE, grant
 
 TYPES = ("sqs", "sns", "eventbridge", "kinesis")
@@ -153,10 +157,11 @@ class TenantResource:
         self.make()
         assert self.arn == before
 
-    def arrivals(self) -> list[Arrival]:
-        """What reached the resource since the last call, oldest first."""
+    def arrivals(self, *, verifications: bool = False) -> list[Arrival]:
+        """What reached the resource since the last call, oldest first; the platform's verification writes only
+        when asked for."""
         if self.kind == "kinesis":
-            return self._records()
+            return self._records(verifications)
         sqs = self.clients("sqs")
         found: list[Arrival] = []
         while batch := sqs.receive_message(
@@ -172,11 +177,11 @@ class TenantResource:
                     attributes = {"detail-type": body["detail-type"], "source": body["source"], "time": body["time"]}
                     body = body["detail"]
                 sqs.delete_message(QueueUrl=self.inbox_url, ReceiptHandle=message["ReceiptHandle"])
-                if not verification(body):
+                if verifications or not verification(body):
                     found.append(Arrival(body, attributes, message.get("Attributes", {}).get("MessageGroupId")))
         return found
 
-    def _records(self) -> list[Arrival]:
+    def _records(self, verifications: bool) -> list[Arrival]:
         kinesis = self.clients("kinesis")
         if self._shard_iterator is None:
             [shard] = kinesis.list_shards(StreamName=self.name)["Shards"]
@@ -186,7 +191,35 @@ class TenantResource:
         response = kinesis.get_records(ShardIterator=self._shard_iterator)
         self._shard_iterator = response["NextShardIterator"]
         records = [Arrival(json.loads(r["Data"]), {}, r["PartitionKey"]) for r in response["Records"]]
-        return [record for record in records if not verification(record.body)]
+        return [record for record in records if verifications or not verification(record.body)]
+
+
+@dataclass(frozen=True)
+class Revocations:
+    """The file ``AWS_FAULTS_DENY_FILE`` names: the platform's calls naming a listed ARN are answered
+    ``AccessDenied``, as when the tenant takes its grant back, until the ARN is restored."""
+
+    path: Path
+
+    @property
+    def env(self) -> dict[str, str]:
+        """What a runtime's environment needs to obey this file."""
+        return {DENY_VARIABLE: str(self.path)}
+
+    def revoke(self, arn: str) -> None:
+        self._write(self._listed() | {arn})
+
+    def restore(self, arn: str) -> None:
+        self._write(self._listed() - {arn})
+
+    def _listed(self) -> set[str]:
+        return set(self.path.read_text().split()) if self.path.exists() else set()
+
+    def _write(self, arns: set[str]) -> None:
+        """Whole or not at all (a new file moved into place), so a reader never sees half a list."""
+        staged = self.path.with_suffix(".new")
+        staged.write_text("".join(f"{arn}\n" for arn in sorted(arns)))
+        os.replace(staged, self.path)
 
 
 def verification(body: Any) -> bool:

@@ -16,7 +16,8 @@ from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
-from integration_platform import destinations, jsonread, models
+from integration_platform import destinations, models
+from integration_platform.cli_options import json_arg, subscription_options, subscription_request, subscription_update
 from integration_platform.client import Client
 from integration_platform.errors import (
     ApiError,
@@ -48,13 +49,6 @@ COLUMNS: dict[str, list[str]] = {
     "attempts": ["attemptId", "eventId", "eventType", "attempt", "status", "statusCode", "attemptedAt"],
     "api-keys": ["apiKeyId", "name", "prefix", "status", "scopes", "expiresAt"],
 }
-
-
-def _json_arg(text: str) -> Any:
-    try:
-        return jsonread.read(text)
-    except ValueError as error:
-        raise argparse.ArgumentTypeError(f"not JSON: {error}") from error
 
 
 def _cell(value: Any, key: str = "") -> str:
@@ -116,27 +110,6 @@ def _wait(client: Client, run: models.Run, args: argparse.Namespace) -> models.R
     return client.wait_for_run(run["runId"], timeout=args.timeout, interval=args.interval, on_poll=progress)
 
 
-# ``subscriptions create --sqs ARN`` and the like: each AWS destination type by its ARN (``--endpoint`` is a webhook).
-DESTINATION_OPTIONS: dict[str, Callable[[str], models.Destination]] = {
-    "sqs": destinations.sqs,
-    "sns": destinations.sns,
-    "eventbridge": destinations.eventbridge,
-    "kinesis": destinations.kinesis,
-}
-
-
-def _subscription_request(args: argparse.Namespace) -> models.CreateSubscriptionRequest:
-    request: models.CreateSubscriptionRequest = {"eventTypes": args.event_type}
-    if args.endpoint:
-        request["endpointUrl"] = args.endpoint  # a webhook, as every platform version reads it
-    for name, make in DESTINATION_OPTIONS.items():
-        if getattr(args, name):
-            request["destination"] = make(getattr(args, name))
-    if args.description:
-        request["description"] = args.description
-    return request
-
-
 def _connection_request(args: argparse.Namespace) -> models.CreateConnectionRequest:
     request: models.CreateConnectionRequest = {"providerId": args.provider, "displayName": args.name}
     if args.credentials is not None:
@@ -193,8 +166,8 @@ def _build_parser() -> argparse.ArgumentParser:
     )
     sub.add_argument("--provider", required=True)
     sub.add_argument("--name", required=True)
-    sub.add_argument("--credentials", type=_json_arg, help='JSON, e.g. \'{"token": "..."}\'')
-    sub.add_argument("--configuration", type=_json_arg, help='JSON, e.g. \'{"baseUrl": "..."}\'')
+    sub.add_argument("--credentials", type=json_arg, help='JSON, e.g. \'{"token": "..."}\'')
+    sub.add_argument("--configuration", type=json_arg, help='JSON, e.g. \'{"baseUrl": "..."}\'')
     sub.add_argument("--project")
     sub.add_argument("--idempotency-key")
     command(actions, "delete", lambda c, a: c.delete_connection(a.id), "delete a connection").add_argument("id")
@@ -215,16 +188,22 @@ def _build_parser() -> argparse.ArgumentParser:
     sub = command(
         actions,
         "create",
-        lambda c, a: c.create_subscription(_subscription_request(a), idempotency_key=a.idempotency_key),
+        lambda c, a: c.create_subscription(subscription_request(a), idempotency_key=a.idempotency_key),
         "subscribe a webhook endpoint, queue, topic, bus or stream",
     )
-    where = sub.add_mutually_exclusive_group(required=True)
-    where.add_argument("--endpoint", metavar="URL", help="a webhook: the endpoint URL")
-    for name in DESTINATION_OPTIONS:
-        where.add_argument(f"--{name}", metavar="ARN", help=f"an {name} destination: its ARN")
-    sub.add_argument("--event-type", action="append", required=True, help="repeat for several")
-    sub.add_argument("--description")
+    subscription_options(sub, creating=True)
     sub.add_argument("--idempotency-key")
+    sub = command(
+        actions,
+        "update",
+        lambda c, a: c.update_subscription(a.id, subscription_update(a)),
+        "change the destination, event types, filter, transform, ordering or state",
+    )
+    sub.add_argument("id")
+    subscription_options(sub, creating=False)
+    state = sub.add_mutually_exclusive_group()
+    state.add_argument("--active", action="store_const", const=True, help="deliver (re-enables a disabled one)")
+    state.add_argument("--inactive", dest="active", action="store_const", const=False, help="pause deliveries")
     command(actions, "delete", lambda c, a: c.delete_subscription(a.id), "delete").add_argument("id")
     command(actions, "rotate-secret", lambda c, a: c.rotate_secret(a.id), "new signing secret").add_argument("id")
     sub = command(actions, "recover", lambda c, a: c.recover_subscription(a.id, a.since), "resend failed events")
@@ -246,7 +225,7 @@ def _build_parser() -> argparse.ArgumentParser:
     sub = command(actions, "start", _start_run, "start an operation on a connection")
     sub.add_argument("connection")
     sub.add_argument("operation")
-    sub.add_argument("--params", type=_json_arg, default={}, help="JSON object of parameters")
+    sub.add_argument("--params", type=json_arg, default={}, help="JSON object of parameters")
     sub.add_argument("--idempotency-key")
     sub.add_argument("--wait", action="store_true", help="wait for the run to end (progress on stderr)")
     waiting(sub)
@@ -267,7 +246,7 @@ def _build_parser() -> argparse.ArgumentParser:
         actions, "publish", lambda c, a: c.publish_event({"type": a.type, "data": a.data}), "publish an event"
     )
     sub.add_argument("--type", required=True)
-    sub.add_argument("--data", type=_json_arg, default={})
+    sub.add_argument("--data", type=json_arg, default={})
     command(actions, "bus", lambda c, a: c.get_event_bus(), "the platform's EventBridge bus, for --eventbridge")
 
     sub = groups.add_parser("listen", help="forward live events to a local URL, signed", parents=[common])
