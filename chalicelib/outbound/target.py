@@ -65,6 +65,7 @@ def envelope(message: DispatchMessage, body: bytes) -> Envelope:
         timestamp=message.event_time or _event_time(message),
         body=body,
         ordering_value=message.ordering_value,
+        ordered=message.message_group is not None,
         deduplication_id=delivery,
     )
 

@@ -160,9 +160,6 @@ def test_access_not_granted_or_granted_to_another_tenant_is_a_422(runtime: Local
     assert other.call("GET", "/webhooks/subscriptions").json["items"] == []
 
 
-# Until dest-harden's verify (reads the policy before anything is written) is merged: strict, so the merge that
-# brings it fails here until this marker goes.
-@pytest.mark.xfail(strict=True, reason="verify writes before it reads the policy (fixed on dest-harden, e5186de)")
 @pytest.mark.parametrize("kind", [kind for kind in TYPES if kind != "eventbridge"])
 def test_a_tenant_refused_another_tenants_resource_wrote_nothing_there(runtime: LocalRuntime, kind: str) -> None:
     """Not even a verification write: a policy the platform can read is checked before it writes. An EventBridge

@@ -351,3 +351,14 @@ def test_a_body_too_large_for_the_destination_is_dead_lettered_at_once_and_the_s
     assert "SQS takes at most" in parked["MessageAttributes"]["failureReason"]["StringValue"]
     read = client.get(f"/webhooks/subscriptions/{made['subscriptionId']}").json
     assert read["status"] == "Active" and read.get("failingSince") is None, read
+
+
+def test_an_ordered_message_makes_an_ordered_envelope() -> None:
+    """An ordered subscription's message (it has a FIFO group) is ordered at the destination too: with no ordering
+    value, Kinesis keys it by the subscription, not the event (``destinations.delivery``)."""
+    from chalicelib.outbound import target
+
+    common = {"tenant_id": "t", "subscription_id": "sub_x", "event_id": "evt_1", "event_type": "OrderPlaced"}
+    timed = {**common, "event_time": "2026-12-07T08:00:00Z"}
+    assert target.envelope(DispatchMessage(**timed, message_group="sub_x"), b"{}").ordered
+    assert not target.envelope(DispatchMessage(**timed), b"{}").ordered
