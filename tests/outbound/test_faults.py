@@ -100,16 +100,16 @@ def test_a_dead_endpoint_ends_in_the_dlq_and_is_disabled(
 def test_destination_writes_under_heavy_aws_faults_lose_nothing(
     client: ApiClient, driver: QueueDriver, outbound_env: Callable[..., None], tenant: str, monkeypatch: Any
 ) -> None:
-    """Half of every Kinesis and SNS call and a third of STS's fail (throttles, 500s, timeouts) once the
+    """Seven in ten Kinesis and SNS calls and a third of STS's fail (throttles, 500s, timeouts) once the
     subscriptions exist: an attempt botocore could not rescue is retried on the schedule, and every event reaches
     both of the tenant's destinations, with none dead-lettered."""
-    outbound_env(WEBHOOK_RETRY_SCHEDULE=",".join(["0.01"] * 15))
+    outbound_env(WEBHOOK_RETRY_SCHEDULE=",".join(["0.01"] * 40))
     role = get_settings().destination_role_arn
     stream = TenantResource("kinesis", tenant, in_process(), role)
     topic = TenantResource("sns", tenant, in_process(), role)
     subs = [create_destination(client, r.destination)["subscriptionId"] for r in (stream, topic)]
     monkeypatch.setattr("botocore.retries.standard.ExponentialBackoff.delay_amount", lambda *_: 0)
-    monkeypatch.setenv(faults.SPEC_VARIABLE, "kinesis=0.5,sns=0.5,sts=0.3")
+    monkeypatch.setenv(faults.SPEC_VARIABLE, "kinesis=0.7,sns=0.7,sts=0.3")
     monkeypatch.setenv(faults.SEED_VARIABLE, "22")
     aws.reset_clients()
     published = {emit(tenant, "LoadTest", {"n": n}, source="test").event_id for n in range(30)}
@@ -136,14 +136,14 @@ def create_destination(client: ApiClient, destination: dict[str, str]) -> dict[s
 def test_eventbridge_throttles_and_partial_failures_are_retried_and_each_event_lands_once(
     client: ApiClient, driver: QueueDriver, outbound_env: Callable[..., None], tenant: str, monkeypatch: Any
 ) -> None:
-    """A third of PutEvents calls fail on the wire (throttles, 500s, timeouts) and every third answered one is a
+    """Seven in ten PutEvents calls fail on the wire (throttles, 500s, timeouts) and every third answered one is a
     200 with ``FailedEntryCount`` 1 (EventBridge refused the entry, wrote nothing): each is a failed attempt,
     retried on the schedule, and every event reaches the tenant's bus exactly once."""
-    outbound_env(WEBHOOK_RETRY_SCHEDULE=",".join(["0.01"] * 15))
+    outbound_env(WEBHOOK_RETRY_SCHEDULE=",".join(["0.01"] * 40))
     bus = TenantResource("eventbridge", tenant, in_process(), get_settings().destination_role_arn)
     sub = create_destination(client, bus.destination)["subscriptionId"]
     monkeypatch.setattr("botocore.retries.standard.ExponentialBackoff.delay_amount", lambda *_: 0)
-    monkeypatch.setenv(faults.SPEC_VARIABLE, "events=0.3")
+    monkeypatch.setenv(faults.SPEC_VARIABLE, "events=0.7")
     monkeypatch.setenv(faults.SEED_VARIABLE, "5")
     aws.reset_clients()
     answered = Counter[str]()
