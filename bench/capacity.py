@@ -71,16 +71,22 @@ class Meter:
 
     def watch(self, *clients: Any) -> None:
         for client in clients:
-            events = client.meta.events
-            events.register("before-parameter-build", self._before, unique_id=f"meter-before-{id(self)}")
-            events.register("after-call", self._after, unique_id=f"meter-after-{id(self)}")
-            events.register_first("before-send", self._sending, unique_id=f"meter-sending-{id(self)}")
-            events.register("before-parse", self._answered, unique_id=f"meter-answered-{id(self)}")
+            self._hook(client.meta.events)
 
     def watch_platform(self) -> None:
+        """The platform's clients, and every client its Session makes from now on (a tenant's role session
+        shares the Session's hooks, so a destination's writes are counted too)."""
         from chalicelib.core import aws
 
+        self._hook(aws.session().events)
         self.watch(aws.dynamodb(), aws.sqs(), aws.secretsmanager(), aws.events(), aws.sns())
+
+    def _hook(self, events: Any) -> None:
+        """Register once per emitter (a client's emitter is a copy of its Session's, hooks included)."""
+        events.register("before-parameter-build", self._before, unique_id=f"meter-before-{id(self)}")
+        events.register("after-call", self._after, unique_id=f"meter-after-{id(self)}")
+        events.register_first("before-send", self._sending, unique_id=f"meter-sending-{id(self)}")
+        events.register("before-parse", self._answered, unique_id=f"meter-answered-{id(self)}")
 
     @contextmanager
     def as_phase(self, phase: str) -> Iterator[None]:
