@@ -159,6 +159,13 @@ class Figures:
     def total(self) -> float:
         return sum(self.bill().values())
 
+    def cpu_by_phase(self) -> dict[str, float]:
+        """CPU milliseconds per invocation of each phase (the ingest request's is the API's in inbound rows)."""
+        by_phase: dict[str, list[float]] = {}
+        for invocation in self.invocations:
+            by_phase.setdefault(invocation.phase, []).append(invocation.cpu_seconds * 1000)
+        return {phase: round(sum(ms) / len(ms), 2) for phase, ms in by_phase.items()}
+
     def detail(self) -> dict[str, Any]:
         return {
             "name": self.name,
@@ -170,6 +177,7 @@ class Figures:
             "lambdaMs": round(self.per_event(sum(i.seconds for i in self.invocations)) * 1000, 2),
             "lambdaCpuMs": round(self.per_event(sum(i.cpu_seconds for i in self.invocations)) * 1000, 2),
             "logBytes": round(self.per_event(self.log_bytes)),
+            "cpuMsByPhase": self.cpu_by_phase(),
             "bill": {line: round(value, 2) for line, value in self.bill().items()},
             "operations": operations(self),
         }
