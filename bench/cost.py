@@ -27,60 +27,21 @@ from __future__ import annotations
 import argparse
 import io
 import json
-import math
 import sys
-from collections import Counter
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack, redirect_stdout
-from dataclasses import dataclass
 from functools import partial
 from tempfile import TemporaryDirectory
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from bench import destinations, environment, payloads, prices, stack
+from bench import billing, destinations, environment, payloads, prices, stack
+from bench.billing import Figures
 
-STAGE = "prod"
-FROM_STAGE = environment.apply(STAGE)
-
-if TYPE_CHECKING:
-    from bench.capacity import Call
-    from bench.pipeline import Invocation
+FROM_STAGE = environment.apply(billing.STAGE)
 
 SUBSCRIBER_LATENCY_MS = 100
 VENDOR_LATENCY_MS = 300
 PULL_REQUEST_BYTES = 26 * 1024
-# Whose invocation a pipeline phase is: the function's name in app.py (its memory is read by that name).
-PHASE_FUNCTIONS = {
-    "api": "api_handler",
-    "consumer": "inbound_events",
-    "stream": "events_stream",
-    "dispatcher": "outbound_dispatch",
-    "run worker": "run_operations",
-}
-# A dispatcher's write to a destination (a tenant's queue, topic, bus or stream), priced per unit below.
-DESTINATION_WRITES = {
-    "sqs.SendMessage": prices.SQS_PER_REQUEST,
-    "sqs.SendMessageBatch": prices.SQS_PER_REQUEST,
-    "sns.Publish": prices.SNS_PER_PUBLISH,
-    "sns.PublishBatch": prices.SNS_PER_PUBLISH,
-    "events.PutEvents": prices.EVENTBRIDGE_PER_ENTRY,
-    "kinesis.PutRecord": prices.KINESIS_PER_RECORD_KB,
-    "kinesis.PutRecords": prices.KINESIS_PER_RECORD_KB,
-}
-FRONT_PRICES = {"http": prices.API_GATEWAY_HTTP_PER_REQUEST, "rest": prices.API_GATEWAY_REST_PER_REQUEST}
-
-
-def fronts() -> dict[str, str]:
-    """Which API Gateway front serves each kind of request: ingest as the template says, management on REST."""
-    return {"ingest": stack.ingest_front(), "management": "rest"}
-
-
-def memory_gb() -> dict[str, float]:
-    return {phase: stack.memory_mb(function, STAGE) / 1024 for phase, function in PHASE_FUNCTIONS.items()}
-
-
-def is_destination_write(call: Call) -> bool:
-    return call.phase == "dispatcher" and call.operation in DESTINATION_WRITES
 
 
 class Stdout(io.TextIOBase):
@@ -95,92 +56,6 @@ class Stdout(io.TextIOBase):
     def write(self, text: str) -> int:
         self.bytes += len(text.encode())
         return len(text)
-
-
-@dataclass
-class Figures:
-    """One scenario's totals over ``events`` events."""
-
-    key: str
-    name: str
-    events: int
-    calls: list[Call]
-    invocations: list[Invocation]
-    log_bytes: int
-
-    def per_event(self, value: float) -> float:
-        return value / self.events
-
-    @property
-    def ours(self) -> int:
-        return sum(1 for c in self.calls if c.phase != "esm")
-
-    @property
-    def esm(self) -> int:
-        return sum(1 for c in self.calls if c.phase == "esm")
-
-    @property
-    def wru(self) -> float:
-        return sum(c.wru for c in self.calls)
-
-    @property
-    def rru(self) -> float:
-        return sum(c.rru for c in self.calls)
-
-    @property
-    def bus_entries(self) -> int:
-        """EventBridge entries put, by the stream or by a destination: none unless a destination asks."""
-        return sum(c.chunks for c in self.calls if c.operation == "events.PutEvents")
-
-    def bill(self) -> dict[str, float]:
-        """Dollars per million events, per line of the bill."""
-        front_of, memory = fronts(), memory_gb()
-        front = sum(FRONT_PRICES[front_of[i.front]] for i in self.invocations if i.phase == "api")
-        gb_seconds = sum(math.ceil(i.seconds * 1000) / 1000 * memory[i.phase] for i in self.invocations)
-        platform = [c for c in self.calls if not is_destination_write(c)]
-        lines = {
-            "front": front,
-            "lambda requests": len(self.invocations) * prices.LAMBDA_PER_REQUEST,
-            "lambda GB-s": gb_seconds * prices.LAMBDA_PER_GB_SECOND,
-            "dynamodb writes": self.wru * prices.DYNAMODB_PER_WRU,
-            "dynamodb reads": self.rru * prices.DYNAMODB_PER_RRU,
-            "sqs": sum(c.chunks for c in platform if c.operation.startswith("sqs.")) * prices.SQS_PER_REQUEST,
-            "eventbridge": sum(c.chunks for c in platform if c.operation == "events.PutEvents")
-            * prices.EVENTBRIDGE_PER_ENTRY,
-            "secrets manager": sum(1 for c in platform if c.operation.startswith("secretsmanager."))
-            * prices.SECRETS_MANAGER_PER_CALL,
-            "cloudwatch logs": self.log_bytes / 1024**3 * prices.CLOUDWATCH_LOGS_PER_GB,
-            "destination write": sum(
-                c.chunks * DESTINATION_WRITES[c.operation] for c in self.calls if is_destination_write(c)
-            ),
-        }
-        return {line: self.per_event(value) * prices.MILLION for line, value in lines.items()}
-
-    def total(self) -> float:
-        return sum(self.bill().values())
-
-    def cpu_by_phase(self) -> dict[str, float]:
-        """CPU milliseconds per invocation of each phase (the ingest request's is the API's in inbound rows)."""
-        by_phase: dict[str, list[float]] = {}
-        for invocation in self.invocations:
-            by_phase.setdefault(invocation.phase, []).append(invocation.cpu_seconds * 1000)
-        return {phase: round(sum(ms) / len(ms), 2) for phase, ms in by_phase.items()}
-
-    def detail(self) -> dict[str, Any]:
-        return {
-            "name": self.name,
-            "calls": round(self.per_event(self.ours), 2),
-            "esmCalls": round(self.per_event(self.esm), 2),
-            "wru": round(self.per_event(self.wru), 2),
-            "rru": round(self.per_event(self.rru), 2),
-            "eventBridgeEntries": round(self.per_event(self.bus_entries), 2),
-            "lambdaMs": round(self.per_event(sum(i.seconds for i in self.invocations)) * 1000, 2),
-            "lambdaCpuMs": round(self.per_event(sum(i.cpu_seconds for i in self.invocations)) * 1000, 2),
-            "logBytes": round(self.per_event(self.log_bytes)),
-            "cpuMsByPhase": self.cpu_by_phase(),
-            "bill": {line: round(value, 2) for line, value in self.bill().items()},
-            "operations": operations(self),
-        }
 
 
 class World:
@@ -212,7 +87,6 @@ class World:
         from tests.support.receiver import Receiver
 
         get_settings.cache_clear()
-        self.region = get_settings().region
         provision(get_settings().resource_prefix)
         self.stack = stack_
         self.stdout = stdout
@@ -229,13 +103,18 @@ class World:
             outbound=lambda: (sum(len(r.received) for r in self.receivers), len(self.vendor.requests)),
         )
         self.tenants: dict[str, tuple[ApiClient, dict[str, Any]]] = {}
+        self.skipped: dict[str, str] = {}
         for name, subscriptions in (("1", ["webhook"]), ("5", ["webhook"] * 5), *((k, [k]) for k in kinds)):
             client = ApiClient(self.api, issuer.token(f"tenant-bench-{name}"))
-            self.tenants[name] = (client, self._connect(client, f"tenant-bench-{name}", subscriptions))
+            try:
+                self.tenants[name] = (client, self._connect(client, f"tenant-bench-{name}", subscriptions))
+            except LookupError as refused:
+                self.skipped[name] = str(refused)
         self.meter.take()
         self.sequence = 0
 
     def _connect(self, client: Any, tenant: str, subscriptions: list[str]) -> dict[str, Any]:
+        """A GitHub connection and ``subscriptions``; ``LookupError`` when a destination cannot be made here."""
         from tests.support.receiver import serve_receiver
 
         connection = client.post(
@@ -254,8 +133,10 @@ class World:
                 made = client.post("/webhooks/subscriptions", {"endpointUrl": receiver.url, "eventTypes": ["*"]})
                 receiver.trust(made.json["signingSecret"])
             else:
-                destination = destinations.create(kind, tenant, self.region)
+                destination = destinations.create(kind, tenant, client)
                 made = client.post("/webhooks/subscriptions", {"destination": destination, "eventTypes": ["*"]})
+                if made.status == 400 and "destination" in json.dumps(made.json):
+                    raise LookupError(f"the subscriptions API refused a destination (400): {made.json}")
             if made.status != 201:
                 raise SystemExit(f"a {kind} subscription was refused: {made.status} {made.json}")
         return dict(connection)
@@ -323,7 +204,12 @@ def scenarios(world: World, events: int, kinds: tuple[str, ...]) -> Iterator[Fig
     for key, name, batch, send in plan:
         front = "management" if key == "async_run" else "ingest"
         count = events if batch == 1 else max(1, events * 2 // batch) * batch
-        yield world.measure(key, name, count, batch, send, front)
+        figures = world.measure(key, name, count, batch, send, front)
+        if key.startswith("destination_") and key != "destination_webhook":
+            written = sum(1 for c in figures.calls if billing.is_destination_write(c))
+            if written < figures.events:  # a write the meter did not see would be priced at nothing
+                raise SystemExit(f"{name}: {written} destination writes metered for {figures.events} events")
+        yield figures
 
 
 def chain(figures: Figures) -> list[str]:
@@ -336,25 +222,22 @@ def chain(figures: Figures) -> list[str]:
     return lines
 
 
-def operations(figures: Figures) -> dict[str, float]:
-    counted = Counter(f"{c.phase}: {c.operation}" for c in figures.calls)
-    return {name: count / figures.events for name, count in sorted(counted.items())}
-
-
 def assumptions(events: int, skipped: dict[str, str]) -> dict[str, Any]:
     return {
-        "stage": STAGE,
+        "stage": billing.STAGE,
         "stageSettings": FROM_STAGE,
         "notFromStage": {name: environment.BENCH_ENVIRONMENT[name] for name in environment.MACHINE_ONLY},
         "region": "us-east-1 list prices, on demand (bench/prices.py)",
         "lambda": "per invocation, and per GB-second of measured CPU time plus the stated waits, rounded up to 1 ms",
-        "lambdaMemoryMb": {function: stack.memory_mb(function, STAGE) for function in PHASE_FUNCTIONS.values()},
+        "lambdaMemoryMb": {
+            function: stack.memory_mb(function, billing.STAGE) for function in billing.PHASE_FUNCTIONS.values()
+        },
         "subscriberLatencyMs": SUBSCRIBER_LATENCY_MS,
         "vendorLatencyMs": VENDOR_LATENCY_MS,
         "latencyWaited": "once per invocation that posts to a subscriber / calls a vendor (a batch runs concurrently)",
         "awsCallLatency": "not billed: AWS calls (destination writes too) cost their CPU here, not their round trip",
-        "fronts": fronts(),
-        "frontPricesPerMillion": {name: price * prices.MILLION for name, price in FRONT_PRICES.items()},
+        "fronts": billing.fronts(),
+        "frontPricesPerMillion": {name: price * prices.MILLION for name, price in billing.FRONT_PRICES.items()},
         "destinationWrite": "the SQS/SNS/EventBridge/Kinesis write to a tenant's resource, billed to its owner",
         "kinesis": "on demand, $0.08 per GB in at 1 KB per record; the per-stream hour is not per event",
         "logs": "what the functions print at the stage's log level (logs, EMF metrics); Lambda's own lines not counted",
@@ -384,7 +267,7 @@ def report(measured: list[Figures], skipped: dict[str, str]) -> None:
     for kind, reason in skipped.items():
         print(f"{f'1 inbound -> 1 {kind} destination':<{width}}  skipped: {reason}")
     print()
-    print(f"$ per million events, by line (ingest front: {fronts()['ingest']}):")
+    print(f"$ per million events, by line (ingest front: {billing.fronts()['ingest']}):")
     lines = list(first.bill())
     print(f"{'':<{width}}  " + "  ".join(f"{line:>17}" for line in lines))
     for f in measured:
@@ -405,7 +288,8 @@ def main() -> int:
     stdout = Stdout()
     with TemporaryDirectory() as workdir, ExitStack() as context, redirect_stdout(stdout):
         world = World(context, workdir, kinds, stdout)
-        measured = list(scenarios(world, args.events, kinds))
+        skipped |= world.skipped
+        measured = list(scenarios(world, args.events, tuple(k for k in kinds if k in world.tenants)))
     if not args.json:
         report(measured, skipped)
         return 0

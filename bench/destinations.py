@@ -1,17 +1,16 @@
-"""A tenant's own queue, topic, bus or stream on moto, granted to the platform's writer role as the docs say.
+"""A tenant's own queue, topic or stream on moto, granted to the platform's writer role as the docs say.
 
 ``bench.cost`` prices one inbound event to one subscription per destination type; each needs a resource
 the tenant owns, whose policy lets the platform's writer role (``DESTINATION_ROLE_ARN``) write to it only
 in a session tagged with this tenant (``aws:PrincipalTag/tenantId``), as docs/webhooks-outbound.md
-("Destinations") tells a tenant to grant it. ``supported`` says why the rows cannot run on a branch
-without destinations, so they are skipped with a reason rather than faked.
+("Destinations") tells a tenant to grant it. Where this code base cannot make a row (``supported``, or
+``create`` raising ``LookupError``), the row is skipped with the reason rather than faked.
 """
 
 from __future__ import annotations
 
 import importlib.util
 import json
-import os
 from typing import Any
 
 TYPES = ("webhook", "sqs", "sns", "eventbridge", "kinesis")
@@ -19,16 +18,13 @@ ACCOUNT = "123456789012"
 
 
 def supported() -> str | None:
-    """None when this code base has event destinations, else why the rows are skipped."""
+    """None when this code base writes to destinations, else why the rows are skipped."""
     if importlib.util.find_spec("chalicelib.destinations") is None:
-        return "no chalicelib.destinations on this commit (issue 22: dest-writers and dest-subs not merged yet)"
-    if not os.environ.get("DESTINATION_ROLE_ARN"):
-        return "DESTINATION_ROLE_ARN is not set after provisioning, so no writer role to grant"
+        return "no chalicelib.destinations on this commit (issue 22's writers, dest-writers, not merged yet)"
     return None
 
 
-def _grant(tenant: str, actions: list[str], resource: str) -> str:
-    role = os.environ["DESTINATION_ROLE_ARN"]
+def _grant(role: str, tenant: str, actions: list[str], resource: str) -> str:
     statement = {
         "Sid": "IntegrationPlatformWriter",
         "Effect": "Allow",
@@ -40,32 +36,42 @@ def _grant(tenant: str, actions: list[str], resource: str) -> str:
     return json.dumps({"Version": "2012-10-17", "Statement": [statement]})
 
 
-def create(kind: str, tenant: str, region: str) -> dict[str, Any]:
-    """The tenant's resource of ``kind``, with the platform granted; the subscription's ``destination``."""
+def create(kind: str, tenant: str, client: Any) -> dict[str, Any]:
+    """The subscription's ``destination`` of ``kind`` for ``tenant``, made and granted to the writer role.
+
+    The ``eventbridge`` row aims at the platform's own bus (``GET /events/bus``: what a tenant who wants the
+    platform events on the bus, as before issue 22, subscribes), which the function's own role writes.
+    Raises ``LookupError`` with the reason when this code base cannot make one.
+    """
     import boto3
 
+    from chalicelib.core.config import get_settings
+
+    settings = get_settings()
+    region, role = settings.region, str(getattr(settings, "destination_role_arn", ""))
     name = f"bench-{tenant}-{kind}"
+    if kind == "eventbridge":
+        bus = client.get("/events/bus")
+        if bus.status != 200:
+            raise LookupError(f"GET /events/bus answered {bus.status} (issue 22's bus surface not merged yet)")
+        return {"type": "eventbridge", "eventBusArn": bus.json["eventBusArn"]}
+    if not role:
+        raise LookupError("no destination_role_arn setting (issue 22's writer role not merged yet)")
     if kind == "sqs":
         sqs = boto3.client("sqs", region_name=region)
         arn = f"arn:aws:sqs:{region}:{ACCOUNT}:{name}"
-        sqs.create_queue(QueueName=name, Attributes={"Policy": _grant(tenant, ["sqs:SendMessage"], arn)})
+        sqs.create_queue(QueueName=name, Attributes={"Policy": _grant(role, tenant, ["sqs:SendMessage"], arn)})
         return {"type": "sqs", "queueArn": arn}
     if kind == "sns":
         sns = boto3.client("sns", region_name=region)
         arn = sns.create_topic(Name=name)["TopicArn"]
-        policy = _grant(tenant, ["sns:Publish"], arn)
+        policy = _grant(role, tenant, ["sns:Publish"], arn)
         sns.set_topic_attributes(TopicArn=arn, AttributeName="Policy", AttributeValue=policy)
         return {"type": "sns", "topicArn": arn}
-    if kind == "eventbridge":
-        events = boto3.client("events", region_name=region)
-        arn = events.create_event_bus(Name=name)["EventBusArn"]
-        events.put_permission(EventBusName=name, Policy=_grant(tenant, ["events:PutEvents"], arn))
-        return {"type": "eventbridge", "eventBusArn": arn}
     if kind == "kinesis":
         kinesis = boto3.client("kinesis", region_name=region)
         kinesis.create_stream(StreamName=name, StreamModeDetails={"StreamMode": "ON_DEMAND"})
         arn = kinesis.describe_stream_summary(StreamName=name)["StreamDescriptionSummary"]["StreamARN"]
-        actions = ["kinesis:PutRecord", "kinesis:PutRecords", "kinesis:DescribeStreamSummary"]
-        kinesis.put_resource_policy(ResourceARN=arn, Policy=_grant(tenant, actions, arn))
+        kinesis.put_resource_policy(ResourceARN=arn, Policy=_grant(role, tenant, ["kinesis:PutRecord"], arn))
         return {"type": "kinesis", "streamArn": arn}
     raise ValueError(f"no tenant resource for destination type {kind!r}")
