@@ -135,8 +135,11 @@ class World:
             else:
                 destination = destinations.create(kind, tenant, client)
                 made = client.post("/webhooks/subscriptions", {"destination": destination, "eventTypes": ["*"]})
-                if made.status == 400 and "destination" in json.dumps(made.json):
-                    raise LookupError(f"the subscriptions API refused a destination (400): {made.json}")
+                refused = [
+                    d["message"] for d in made.json.get("error", {}).get("details", []) if d["field"] == "destination"
+                ]
+                if made.status == 400 and refused:
+                    raise LookupError(f"the subscriptions API takes no destination here (400: {'; '.join(refused)})")
             if made.status != 201:
                 raise SystemExit(f"a {kind} subscription was refused: {made.status} {made.json}")
         return dict(connection)
@@ -254,7 +257,9 @@ def report(measured: list[Figures], skipped: dict[str, str]) -> None:
         print(f"call chain, {figures.name} (phase, call, units):")
         print("\n".join(chain(figures)))
     print()
-    width = max(len(f.name) for f in measured)
+    width = max(
+        len(name) for name in [*(f.name for f in measured), *(f"1 inbound -> 1 {k} destination" for k in skipped)]
+    )
     print(f"{'per event':<{width}}  ours  esm    WRU    RRU  EB entries  Lambda ms (CPU)      $/M")
     for f in measured:
         ms = sum(i.seconds for i in f.invocations) * 1000
