@@ -25,8 +25,9 @@ INBOUND_WRU = 8.0
 
 # One event to one subscriber: fanned out by the stream, sent by the dispatcher.
 DISPATCH: Chain = {
-    # the GetItem: an inbound event's payload, read from the delivery that holds it (events.store)
-    "stream": {"dynamodb.GetItem": 1, "sqs.SendMessageBatch": 1, "events.PutEvents": 1},
+    # the GetItem: an inbound event's payload, read from the delivery that holds it (events.store). No PutEvents:
+    # the platform bus gets an event only through an eventbridge destination (issue 22).
+    "stream": {"dynamodb.GetItem": 1, "sqs.SendMessageBatch": 1},
     # BatchGetItem: the subscription and the delivery's latest status (a copy already sent is dropped), one per batch;
     # PutItem: the attempt's log item, then its status item (conditional: it never goes back within a delivery);
     # UpdateItem: the attempt counted on the subscription's stats hour item (one per subscription and hour per batch).

@@ -244,6 +244,8 @@ def assumptions(events: int, skipped: dict[str, str]) -> dict[str, Any]:
         "destinationWrite": "the SQS/SNS/EventBridge/Kinesis write to a tenant's resource, billed to its owner",
         "kinesis": "on demand, $0.08 per GB in at 1 KB per record; the per-stream hour is not per event",
         "logs": "what the functions print at the stage's log level (logs, EMF metrics); Lambda's own lines not counted",
+        "notCounted": "X-Ray traces ($5 per million recorded; xray is on, at the default sampling of 1/s plus 5%), "
+        "API Gateway access logs, Lambda's own START/END/REPORT log lines, DynamoDB storage and stream fees",
         "streamReads": "free (Lambda's DynamoDB stream reads); empty SQS polls left out (per queue, not per event)",
         "events": events,
         "comparison": {"hookdeck": prices.HOOKDECK_PER_MILLION, "svix": prices.SVIX_PER_MILLION},

@@ -78,6 +78,7 @@ def section(result: dict[str, Any]) -> list[str]:
         f"- Logs: {assumed['logs']}. Streams: {assumed['streamReads']}.",
         f"- Destinations: {assumed['destinationWrite']}; Kinesis {assumed['kinesis']}.",
         f"- Prices: {assumed['region']}. {assumed['events']} events per scenario.",
+        f"- Not counted: {assumed['notCounted']}.",
         "",
         f'"Before" is the same bench at `{old["commit"]}` (`{old["command"]}`, kept in `bench/cost_before.json`).',
         f"For comparison: Hookdeck ${prices.HOOKDECK_PER_MILLION:.0f}/M, Svix ${prices.SVIX_PER_MILLION:.0f}/M.",

@@ -1,4 +1,5 @@
-"""Platform event routes: the events recorded since a time, one event and its delivery status per subscription."""
+"""Platform event routes: the events recorded since a time, one event and its delivery status per subscription,
+and the platform's EventBridge bus an ``eventbridge`` destination may name."""
 
 from __future__ import annotations
 
@@ -10,10 +11,26 @@ from chalicelib.api.routing import Call, endpoint
 from chalicelib.core.errors import NotFound
 
 if TYPE_CHECKING:
+    from chalicelib.events.models import EventBus
     from chalicelib.outbound.models import EventDetail, EventList, EventListQuery
 
 events = Blueprint(__name__)
 TAG = "Events"
+
+
+@endpoint(
+    events,
+    "/events/bus",
+    "GET",
+    summary="The platform's EventBridge bus, which an eventbridge destination may name to put events on it",
+    tag=TAG,
+    scope="events.read",
+    response="chalicelib.events.models.EventBus",
+)
+def get_event_bus(call: Call) -> EventBus:
+    from chalicelib.events import bus
+
+    return bus.describe()
 
 
 @endpoint(

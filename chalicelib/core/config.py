@@ -33,6 +33,8 @@ FIFO_SUFFIX = ".fifo"
 # config cannot interpolate the environment, so the addresses that depend on the ports are derived here.
 LOCAL_STAGE = "local"
 DEFAULT_PORT = 8000
+# moto's default account, where the local runtime and the tests create the destination writer role.
+LOCAL_ACCOUNT = "123456789012"
 
 
 def _flag(name: str, default: bool = False) -> bool:
@@ -136,8 +138,15 @@ class Settings:
 
     @property
     def event_bus_name(self) -> str:
-        """The custom EventBridge bus that carries every platform event out and other services' in."""
+        """The custom EventBridge bus: platform events out for the subscriptions that ask, other services' in."""
         return f"{self.resource_prefix}-events"
+
+    @property
+    def event_bus_arn(self) -> str:
+        """The bus's ARN (``GET /events/bus``): ``infra/template.json`` sets it; the embedded AWS's otherwise."""
+        return os.environ.get("EVENT_BUS_ARN") or (
+            f"arn:aws:events:{self.region}:{LOCAL_ACCOUNT}:event-bus/{self.event_bus_name}"
+        )
 
 
 def local_ports() -> tuple[int, int]:

@@ -1,16 +1,18 @@
-"""The platform's EventBridge bus: every platform event out, other services' events in.
+"""The platform's EventBridge bus: platform events out on request, other services' events in.
 
-Out: the events table's stream handler puts each recorded event on
-``<prefix>-events`` with ``source`` the platform and ``detail-type`` the event
-type; the detail carries the tenant and ``cs-schema-version`` (004's envelope
-rule), so AWS users route platform events to any target with rules.
+Out: nothing is put on ``<prefix>-events`` by default (issue 22). A tenant who
+wants platform events there subscribes with an ``eventbridge`` destination
+naming the bus's ARN (``GET /events/bus``, ``describe``); the destination's
+writer puts each event with ``source`` the platform, ``detail-type`` the event
+type and ``detail`` as built here (the tenant and ``cs-schema-version``, 004's
+envelope rule), so AWS users route platform events to any target with rules.
 
-In: a rule on the same bus matches events from any other ``source`` whose
-detail names a ``tenantId`` and a ``type``, and sends them to the bus-events
-queue; ``receive`` records each as a platform event of that tenant (its id
-derived from EventBridge's, so a redelivered message records it once), and the
-stream fans it out to subscriptions like any other. Events that came in from
-the bus are not put back on it.
+In: a rule on the same bus matches events from any ``source`` but the
+platform's whose detail names a ``tenantId`` and a ``type``, and sends them to
+the bus-events queue; ``receive`` records each as a platform event of that
+tenant (its id derived from EventBridge's, so a redelivered message records it
+once), and the stream fans it out to subscriptions like any other. What the
+platform itself puts on the bus never matches that rule, so nothing loops.
 """
 
 from __future__ import annotations
@@ -20,11 +22,11 @@ import json
 import re
 from typing import Any
 
-from chalicelib.core import aws, jsontext
+from chalicelib.core import jsontext
 from chalicelib.core.config import get_settings
 from chalicelib.core.logging import logger
 from chalicelib.events.emit import emit
-from chalicelib.events.models import PlatformEvent
+from chalicelib.events.models import EventBus, PlatformEvent
 
 SOURCE = "integration-platform"
 SCHEMA_VERSION = "1.0"
@@ -37,6 +39,18 @@ EVENT_TYPE = re.compile(r"^[A-Za-z][A-Za-z0-9_.:-]{0,127}$")
 
 class BusEventRejected(ValueError):
     """An event from the bus that names no valid tenant, type or data: logged and counted, not recorded."""
+
+
+def describe() -> EventBus:
+    """The bus a tenant aims an ``eventbridge`` destination at to get platform events there."""
+    settings = get_settings()
+    return EventBus(
+        event_bus_arn=settings.event_bus_arn,
+        event_bus_name=settings.event_bus_name,
+        region=settings.region,
+        source=SOURCE,
+        schema_version=SCHEMA_VERSION,
+    )
 
 
 def detail(event: PlatformEvent) -> str:
@@ -54,23 +68,6 @@ def detail(event: PlatformEvent) -> str:
     if len(text) > MAX_DETAIL_BYTES:
         text = jsontext.dumps({**body, "data": None, "dataOmitted": True})
     return text
-
-
-def publish(events: list[PlatformEvent]) -> None:
-    """Put platform events on the bus, ten per call; raise if any entry was refused."""
-    outgoing = [e for e in events if e.origin != ORIGIN]
-    client = aws.events()
-    bus = get_settings().event_bus_name
-    for start in range(0, len(outgoing), 10):
-        chunk = outgoing[start : start + 10]
-        entries: Any = [
-            {"Source": SOURCE, "DetailType": e.type, "Detail": detail(e), "EventBusName": bus, "Resources": []}
-            for e in chunk
-        ]
-        response = client.put_events(Entries=entries)
-        if response.get("FailedEntryCount"):
-            failed = next(e for e in response["Entries"] if e.get("ErrorCode"))
-            raise RuntimeError(f"EventBridge refused {response['FailedEntryCount']} events: {failed.get('ErrorCode')}")
 
 
 def receive(message: dict[str, Any]) -> PlatformEvent:

@@ -2,8 +2,10 @@
 
 A received vendor delivery is announced under its normalized type
 (``PullRequestMerged``, from ``chalicelib.inbound.catalog``); everything the
-platform itself does is announced under one of these. ``docs/events.md``
-shows each payload.
+platform itself does is announced under one of these, which is also the
+``detail-type`` of its entry on an EventBridge bus (the platform's, only for a
+subscription that asks: ``chalicelib.events.bus``). ``docs/events.md`` shows
+each payload.
 """
 
 from __future__ import annotations

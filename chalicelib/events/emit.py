@@ -2,7 +2,8 @@
 
 Nothing is fanned out from here. An event item written to the events table is
 picked up by the table's stream (``chalicelib.outbound.stream``), which fans it
-out to subscriptions and puts it on the EventBridge bus. So a state change and
+out to subscriptions (the EventBridge bus too, for a subscription whose
+destination it is). So a state change and
 its event are one transaction (``commit``): if it fails nothing changed and the
 caller's retry starts over; if it succeeds the event will be delivered.
 

@@ -1,4 +1,4 @@
-"""The platform event record (``evt-`` id) that the events table's stream fans out."""
+"""The platform event record (``evt-`` id) that the events table's stream fans out, and the bus it may go on."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from chalicelib.events.catalog import PLATFORM_EVENT_TYPES, PLATFORM_SOURCES, PL
 
 
 class PlatformEvent(WireModel):
-    """``origin`` is ``eventbridge`` for events that came in from the bus: they are not put back on it."""
+    """``origin`` is ``eventbridge`` for events that came in from the bus: their data is the sender's, kept exactly."""
 
     event_id: str
     tenant_id: str
@@ -39,3 +39,17 @@ class PlatformEvent(WireModel):
             return value
         data = {key: normalise(item) if key in PLATFORM_TIME_FIELDS else item for key, item in value["data"].items()}
         return {**value, "data": data}
+
+
+class EventBus(WireModel):
+    """The platform's EventBridge bus, as ``GET /events/bus`` names it.
+
+    An ``eventbridge`` destination with ``event_bus_arn`` puts the tenant's matching events on it with ``source``
+    and ``detail-type`` the event type; the rule that brings other services' events in ignores that ``source``.
+    """
+
+    event_bus_arn: str
+    event_bus_name: str
+    region: str
+    source: str
+    schema_version: str

@@ -54,6 +54,9 @@ KEPT = {
     "logs:PutLogEvents": "Lambda's runtime writes the function's logs under its role, not our code",
     "xray:PutTraceSegments": "Lambda sends the X-Ray segments of active tracing under the function's role",
     "xray:PutTelemetryRecords": "Lambda sends the X-Ray segments of active tracing under the function's role",
+    # The stream no longer puts every event on the bus (issue 22); the dispatchers put the events of an eventbridge
+    # destination naming the platform's own bus with their own role. Drop this once a flow covers that destination.
+    "events:PutEvents": "the dispatchers write an eventbridge destination on the platform's own bus (issue 22)",
 }
 
 

@@ -300,3 +300,13 @@ def test_the_live_websocket_api_and_its_pushers(package: Package) -> None:
         assert variable == {"Fn::Sub": "https://${WebsocketAPI}.execute-api.${AWS::Region}.amazonaws.com/api"}
     table = package.resources("AWS::DynamoDB::Table")["LiveConnectionsTable"]["Properties"]
     assert table["TimeToLiveSpecification"] == {"AttributeName": "expiresAt", "Enabled": True}
+
+
+def test_the_api_and_the_dispatchers_know_the_platform_bus_arn(package: Package) -> None:
+    """GET /events/bus names it, and a dispatcher writes an eventbridge destination on it with its own role."""
+    functions = package.resources("AWS::Serverless::Function")
+    for name in ("APIHandler", "OutboundDispatch", "OutboundOrdered"):
+        variable = functions[name]["Properties"]["Environment"]["Variables"]["EVENT_BUS_ARN"]
+        assert variable == {"Fn::GetAtt": ["EventBus", "Arn"]}, name
+    [bus] = package.resources("AWS::Events::EventBus")
+    assert bus == "EventBus"

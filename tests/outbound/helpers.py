@@ -45,8 +45,9 @@ def all_accepted(receiver: Receiver, expected: set[str]) -> Callable[[], bool]:
     return lambda: expected <= receiver.accepted_ids
 
 
-def fail_first(service: Any, operation: str, times: int = 1) -> Callable[[], None]:
-    """Make the next ``times`` ``operation`` calls of ``service`` fail, before they are sent; returns the undo."""
+def fail_first(service: Any, operation: str, times: int = 1, *, after: bool = False) -> Callable[[], None]:
+    """Make the next ``times`` ``operation`` calls of ``service`` fail, before they are sent (``after``: once AWS
+    has done them, their answer lost, as a timeout after the request went through); returns the undo."""
     from botocore.exceptions import ClientError
 
     left = [times]
@@ -57,7 +58,7 @@ def fail_first(service: Any, operation: str, times: int = 1) -> Callable[[], Non
             raise ClientError({"Error": {"Code": "ThrottlingException", "Message": "injected"}}, operation)
 
     hooks = service.meta.events
-    event_name = f"before-call.{service.meta.service_model.service_name}.{operation}"
+    event_name = f"{'after' if after else 'before'}-call.{service.meta.service_model.service_name}.{operation}"
     hooks.register(event_name, refuse, unique_id=f"fail-first-{operation}")
     return lambda: hooks.unregister(event_name, unique_id=f"fail-first-{operation}")
 

@@ -58,3 +58,29 @@ def test_every_component_schema_has_a_model(document: dict[str, Any]) -> None:
     generator = _generator()
     names = {generator.class_name(name) for name in document["components"]["schemas"]}
     assert sorted(name for name in names if not hasattr(models, name)) == []
+
+
+def test_a_discriminated_union_becomes_an_alias_named_by_its_members_suffix() -> None:
+    """A subscription's ``destination`` reads as ``Destination``, not ``Any``; a long alias wraps as ruff would."""
+    refs = [{"$ref": f"#/components/schemas/{name}"} for name in ("WebhookDestination", "SqsDestination")]
+    union = {"oneOf": refs, "discriminator": {"propertyName": "type"}}
+    member = {"type": "object", "properties": {"type": {"const": "x"}}}
+    document = {
+        "components": {
+            "schemas": {
+                "WebhookDestination": member,
+                "SqsDestination": member,
+                "Subscription": {"type": "object", "properties": {"destination": union}, "required": ["destination"]},
+                "Other": {
+                    "type": "object",
+                    "properties": {"either": {**union, "oneOf": [*refs[:1], {"type": "string"}]}},
+                },
+            }
+        }
+    }
+    source = _generator().render(document)
+    assert 'Destination: TypeAlias = "WebhookDestination | SqsDestination"\n' in source
+    assert "    destination: Required[Destination]\n" in source
+    assert "    either: Any\n" in source  # not a union of components: nothing to name
+    long = _generator().union_alias("Destination", '"' + " | ".join(["VeryLongMemberDestination"] * 5) + '"')
+    assert long.startswith('Destination: TypeAlias = (\n    "') and long.endswith('"\n)\n')

@@ -331,6 +331,10 @@ class Client:
     def iter_events(self, since: str, *, page_size: int | None = None) -> Iterator[models.PublishedEvent]:
         return self._pages("list_events", {}, {"since": since, "limit": page_size})
 
+    def get_event_bus(self) -> models.EventBus:
+        """The platform's EventBridge bus: a subscription whose destination names its ARN gets events on it."""
+        return cast(models.EventBus, self.call("get_event_bus"))
+
     # -- inbound deliveries -----------------------------------------------------------------------
 
     def list_deliveries(

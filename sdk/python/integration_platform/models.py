@@ -441,6 +441,16 @@ class EstablishedConnection(TypedDict, total=False):
     traceId: str | None
 
 
+class EventBus(TypedDict, total=False):
+    """The platform's EventBridge bus, as ``GET /events/bus`` names it."""
+
+    eventBusArn: Required[str]
+    eventBusName: Required[str]
+    region: Required[str]
+    source: Required[str]
+    schemaVersion: Required[str]
+
+
 class EventDetail(TypedDict, total=False):
     """A recorded event with where it went (``GET /events/{id}``)."""
 
@@ -1069,6 +1079,7 @@ OPERATIONS: dict[str, tuple[str, str]] = {
     "get_credential": ("GET", "/integrations/credentials/{credentialId}"),
     "get_delivery": ("GET", "/webhooks/deliveries/{id}"),
     "get_event": ("GET", "/events/{eventId}"),
+    "get_event_bus": ("GET", "/events/bus"),
     "get_health": ("GET", "/integrations/connections/{connectionId}/health"),
     "get_metrics": ("GET", "/metrics"),
     "get_provider": ("GET", "/integrations/providers/{providerId}"),

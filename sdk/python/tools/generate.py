@@ -7,7 +7,10 @@ Standard library only, so anyone can regenerate without the platform installed:
 
 Each object schema becomes a ``TypedDict`` (required keys ``Required``, the
 rest optional, because the API omits absent fields), each string enum a
-``Literal`` alias, and ``OPERATIONS`` maps every operationId to its method and
+``Literal`` alias, each discriminated union (``oneOf`` with a ``discriminator``,
+as a subscription's ``destination``) an alias named by the suffix its members
+share (``WebhookDestination | SqsDestination | ...`` is ``Destination``), and
+``OPERATIONS`` maps every operationId to its method and
 path so the client and its tests can see the whole API. ``tests/sdk`` renders
 the in-process document and fails when the committed file differs.
 """
@@ -75,10 +78,52 @@ def field_line(field: str, kind: str) -> str:
     return f"    {field}: Literal[\n" + "".join(f"        {member},\n" for member in inner.split(", ")) + "    ]\n"
 
 
+def union_members(schema: dict[str, Any]) -> list[str]:
+    """The classes of a discriminated union of components, or [] when ``schema`` is not one."""
+    members = schema.get("oneOf", [])
+    if "discriminator" not in schema or not members or not all("$ref" in member for member in members):
+        return []
+    return [annotation(member) for member in members]
+
+
+def union_name(members: list[str]) -> str:
+    """The capitalized suffix every member's name ends with (``Destination``); "" when they share none."""
+    shortest = min(members, key=len)
+    for start in range(1, len(shortest)):
+        suffix = shortest[start:]
+        if suffix[0].isupper() and all(member.endswith(suffix) for member in members):
+            return suffix
+    return ""
+
+
+def unions(node: Any) -> dict[str, str]:
+    """Every named discriminated union in a document: its alias name and the union, quoted (its classes come later)."""
+    found: dict[str, str] = {}
+    if isinstance(node, dict):
+        members = union_members(node)
+        if members and union_name(members):
+            found[union_name(members)] = '"' + " | ".join(members) + '"'
+        for value in node.values():
+            found.update(unions(value))
+    elif isinstance(node, list):
+        for value in node:
+            found.update(unions(value))
+    return found
+
+
+def union_alias(name: str, kind: str) -> str:
+    """``name: TypeAlias = "A | B"``, in parentheses on a line of its own when too long, as ``ruff format`` would."""
+    line = f"{name}: TypeAlias = {kind}\n"
+    return line if len(line) <= LINE_LENGTH else f"{name}: TypeAlias = (\n    {kind}\n)\n"
+
+
 def annotation(schema: dict[str, Any]) -> str:
     """The Python type of one JSON schema (as used by pydantic's generator)."""
     if "$ref" in schema:
         return class_name(schema["$ref"].rsplit("/", 1)[-1])
+    members = union_members(schema)
+    if members:
+        return union_name(members) or " | ".join(members)
     if "anyOf" in schema:
         members = list(dict.fromkeys(annotation(member) for member in schema["anyOf"]))
         return " | ".join(members)
@@ -120,13 +165,14 @@ def typed_dict(name: str, schema: dict[str, Any]) -> str:
 def render(document: dict[str, Any]) -> str:
     """The source of ``models.py`` for ``document``; deterministic, so a diff means drift."""
     schemas: dict[str, Any] = document.get("components", {}).get("schemas", {})
-    classes, aliases = [], []
+    classes, named = [], {name: union_alias(name, kind) for name, kind in unions(schemas).items()}
     for schema_name in sorted(schemas, key=class_name):
         schema, name = schemas[schema_name], class_name(schema_name)
         if schema.get("type") == "object" and "properties" in schema:
             classes.append(typed_dict(name, schema))
         else:
-            aliases.append(alias(name, annotation(schema)))
+            named[name] = alias(name, annotation(schema))
+    aliases = [named[name] for name in sorted(named)]
     operations = sorted(
         (operation["operationId"], method.upper(), path)
         for path, item in document.get("paths", {}).items()
