@@ -18,7 +18,7 @@ CHALICELIB = Path(__file__).resolve().parents[1] / "chalicelib"
 
 LAYERS: tuple[frozenset[str], ...] = (
     frozenset({"core"}),
-    frozenset({"auth", "credentials", "providers", "ratelimit", "system"}),
+    frozenset({"auth", "credentials", "destinations", "providers", "ratelimit", "system"}),
     frozenset(
         {"adapters", "connections", "events", "inbound", "live", "outbound", "protection", "runs", "schedules", "stats"}
     ),
@@ -71,3 +71,8 @@ def test_a_package_imports_only_its_layer_and_below(package: str) -> None:
 def test_credentials_holds_the_vault_and_imports_only_core() -> None:
     """The vault is below connections and runs, which use it; the rotation workflow lives in ``rotation``."""
     assert set(imported_packages("credentials")) == {"core"}
+
+
+def test_destinations_imports_only_core() -> None:
+    """Outbound (the dispatcher, subscriptions) uses the writers; the writers know nothing of subscriptions."""
+    assert set(imported_packages("destinations")) == {"core"}

@@ -97,6 +97,9 @@ class Settings:
     breaker_cooldown_seconds: float = 30.0
     # The role EventBridge Scheduler assumes to send a schedule's firings to the runs queue (infra/template.json).
     scheduler_role_arn: str = ""
+    # The role event destinations are written under, assumed per tenant with the session tag ``tenantId``
+    # (infra/template.json ``DestinationWriterRole``; the local runtime creates it in moto).
+    destination_role_arn: str = ""
 
     def table_name(self, table: str) -> str:
         if table not in ALL_TABLES:
@@ -167,13 +170,19 @@ def _local_defaults(stage: str) -> dict[str, str]:
     }
 
 
+def local_destination_role_arn(resource_prefix: str) -> str:
+    """The writer role the local runtime creates in moto; a deployed stage names the template's in the environment."""
+    return f"arn:aws:iam::{LOCAL_ACCOUNT}:role/{resource_prefix}-destination-writer"
+
+
 @lru_cache(maxsize=1)
 def get_settings() -> Settings:
     stage = os.environ.get("STAGE", "dev")
     local = _local_defaults(stage)
+    resource_prefix = os.environ.get("RESOURCE_PREFIX", f"integration-platform-{stage}")
     return Settings(
         stage=stage,
-        resource_prefix=os.environ.get("RESOURCE_PREFIX", f"integration-platform-{stage}"),
+        resource_prefix=resource_prefix,
         region=os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION") or "us-east-1",
         jwt_issuer=os.environ.get("JWT_ISSUER", ""),
         jwt_audience=os.environ.get("JWT_AUDIENCE", "integration-platform"),
@@ -209,4 +218,5 @@ def get_settings() -> Settings:
         breaker_failure_threshold=int(os.environ.get("BREAKER_FAILURE_THRESHOLD", "5")),
         breaker_cooldown_seconds=float(os.environ.get("BREAKER_COOLDOWN_SECONDS", "30")),
         scheduler_role_arn=os.environ.get("SCHEDULER_ROLE_ARN", "arn:aws:iam::000000000000:role/local-scheduler"),
+        destination_role_arn=os.environ.get("DESTINATION_ROLE_ARN") or local_destination_role_arn(resource_prefix),
     )

@@ -37,6 +37,7 @@ from chalicelib.core.dynamo import Item
 from chalicelib.core.ids import new_id
 from chalicelib.core.logging import logger
 from chalicelib.core.timestamps import from_epoch, now_text, parse_time
+from chalicelib.destinations.base import Outcome
 from chalicelib.events import store as events
 from chalicelib.live import push as live
 from chalicelib.outbound import deliveries, fanout, queue, retry, sender, service, signing, store, transforms
@@ -143,13 +144,13 @@ def deliver(message: DispatchMessage, subscription: Item | None) -> float | None
         text = _body(message, subscription)
     except transforms.TransformFailed as exc:
         if subscription is not None:
-            return _finish(message, subscription, sender.Outcome(None, 0, error=str(exc)), final=True)
+            return _finish(message, subscription, Outcome(None, 0, error=str(exc)), final=True)
         return None
     if subscription is None or text is None:
         logger.info("dropping a delivery whose subscription or event is gone", extra={"eventId": message.event_id})
         return None
     if not subscription.get("active"):
-        outcome = sender.Outcome(None, 0, error=f"subscription is {subscription.get('status', 'inactive')}")
+        outcome = Outcome(None, 0, error=f"subscription is {subscription.get('status', 'inactive')}")
         return _finish(message, subscription, outcome, final=True)
     body = text.encode()
     refs = service.active_secret_refs(subscription, datetime.now(UTC))
@@ -162,7 +163,7 @@ def deliver(message: DispatchMessage, subscription: Item | None) -> float | None
     return _finish(message, subscription, outcome, final=outcome.status_code == 410)
 
 
-def _send(message: DispatchMessage, url: str, body: bytes, headers: dict[str, str]) -> sender.Outcome:
+def _send(message: DispatchMessage, url: str, body: bytes, headers: dict[str, str]) -> Outcome:
     """One POST, in an X-Ray subsegment ``webhook`` (``chalicelib.core.tracing``); the event type is metadata,
     since a tenant's own types are not a bounded set."""
     annotations: dict[str, tracing.Annotation] = {"call": "webhook", "attempt": message.attempt}
@@ -174,7 +175,7 @@ def _send(message: DispatchMessage, url: str, body: bytes, headers: dict[str, st
     return outcome
 
 
-def _finish(message: DispatchMessage, subscription: Item, outcome: sender.Outcome, *, final: bool) -> float | None:
+def _finish(message: DispatchMessage, subscription: Item, outcome: Outcome, *, final: bool) -> float | None:
     now = time.time()
     delay = (
         None
@@ -241,7 +242,7 @@ def _record(message: DispatchMessage, attempt: Attempt) -> None:
             time.sleep(backoff.pause(tries, base=RECORD_PAUSE_SECONDS, cap=2.0))
 
 
-def _track_health(message: DispatchMessage, subscription: Item, outcome: sender.Outcome) -> None:
+def _track_health(message: DispatchMessage, subscription: Item, outcome: Outcome) -> None:
     """Best effort: a failure here must not redeliver a record whose follow-up is enqueued."""
     tenant_id, subscription_id = message.tenant_id, message.subscription_id
     try:

@@ -10,26 +10,12 @@ cannot reach inside either.
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
 
 from chalicelib.core import http
 from chalicelib.core.urls import UnsafeUrl
+from chalicelib.destinations.base import Outcome
 
 RESPONSE_BODY_LIMIT = 1024
-
-
-@dataclass(frozen=True)
-class Outcome:
-    status_code: int | None
-    latency_ms: int
-    response_body: str | None = None
-    error: str | None = None
-    retry_after: float | None = None
-    refused: bool = False
-
-    @property
-    def succeeded(self) -> bool:
-        return self.status_code is not None and 200 <= self.status_code < 300
 
 
 def post(url: str, body: bytes, headers: dict[str, str], timeout: float) -> Outcome:

@@ -7,7 +7,10 @@ becomes the IAM requests AWS would authorize (``infra.iam.requests``), which
 are evaluated against the role of the function that made it, as the template
 declares it (``infra.iam.template``). Lambda's event source mappings are
 evaluated from the template's event sources, and each schedule a flow created
-against the role it names. The check fails on any request the policy does not
+against the role it names; a call an event destination's writer made under the
+role it assumed (``role`` in the record) against that role, while the function's
+own ``sts:AssumeRole`` and ``sts:TagSession`` are checked against the function's.
+The check fails on any request the policy does not
 allow (naming the function, the action and the resource), on a call no
 function made, and on a policy action no flow used unless ``KEPT`` says why it
 stays. ``--calls DIR`` evaluates calls recorded earlier without running the
@@ -107,7 +110,10 @@ def findings(template: Template, calls: list[dict[str, Any]]) -> tuple[list[Find
         except UnknownCall as exc:
             problems.add(f"{function}: {exc}")
             continue
-        found.update(Finding(function, request, origin) for request in requests)
+        # A write to an event destination runs under the writer role the function assumed (tagged with the
+        # tenant): the role's policy authorizes it, and the tenant's resource policy, which no flow can see.
+        principal = call.get("role") or function
+        found.update(Finding(principal, request, origin) for request in requests)
         target = call.get("params", {}).get("Target", {})
         if call["operation"] in ("CreateSchedule", "UpdateSchedule") and target.get("RoleArn"):
             found.add(Finding(target["RoleArn"], Request("sqs:SendMessage", target["Arn"]), "a schedule's firing"))

@@ -9,8 +9,11 @@ action; SQS batch calls authorize the single-message action; ``RotateSecret``
 with a function also needs ``lambda:InvokeFunction`` on it; a schedule's
 target role needs ``iam:PassRole`` with ``iam:PassedToService``; ``CreateSecret``
 with tags also needs ``TagResource``, and ``AssumeRole`` with session tags
-``sts:TagSession``; a queue URL of another account names that account's queue; posting to a
-live socket (``apigatewaymanagementapi``) is ``execute-api:ManageConnections`` on it. An operation
+``sts:TagSession``; a queue URL of another account names that account's queue (an SQS
+destination), as a topic, bus or stream ARN names its own; posting to a live socket
+(``apigatewaymanagementapi``) is ``execute-api:ManageConnections`` on it. The event
+destinations' access check reads each resource's policy (``GetQueueAttributes``,
+``GetTopicAttributes``, ``DescribeEventBus``, ``GetResourcePolicy``), authorized on that resource. An operation
 this module does not know raises ``UnknownCall``: the check then fails, naming it, instead of guessing.
 
 The event source mappings' requests are derived from the template, as Lambda
@@ -139,8 +142,10 @@ def _sqs(operation: str, params: dict[str, Any], arns: Arns) -> list[Request]:
 
 
 def _events(operation: str, params: dict[str, Any], arns: Arns) -> list[Request]:
+    if operation == "DescribeEventBus":
+        return [Request("events:DescribeEventBus", arns.bus(params.get("Name", "default")))]
     if operation != "PutEvents":
-        raise UnknownCall(f"events:{operation}: the IAM check knows only PutEvents")
+        raise UnknownCall(f"events:{operation}: the IAM check knows only PutEvents and DescribeEventBus")
     buses = {entry.get("EventBusName", "default") for entry in params.get("Entries", [])}
     return [Request("events:PutEvents", arns.bus(bus)) for bus in sorted(buses)]
 
@@ -186,6 +191,8 @@ def _ses(operation: str, params: dict[str, Any], arns: Arns) -> list[Request]:
 
 
 def _sns(operation: str, params: dict[str, Any], arns: Arns) -> list[Request]:
+    if operation == "GetTopicAttributes" and params.get("TopicArn"):
+        return [Request("sns:GetTopicAttributes", params["TopicArn"])]
     if operation != "Publish":
         raise UnknownCall(f"sns:{operation}: the IAM check does not know its resources")
     target = params.get("TopicArn") or params.get("TargetArn")
@@ -202,8 +209,10 @@ def _sts(operation: str, params: dict[str, Any], arns: Arns) -> list[Request]:
 
 
 def _kinesis(operation: str, params: dict[str, Any], arns: Arns) -> list[Request]:
+    if operation == "GetResourcePolicy" and params.get("ResourceARN"):
+        return [Request("kinesis:GetResourcePolicy", params["ResourceARN"])]
     if operation not in ("PutRecord", "PutRecords"):
-        raise UnknownCall(f"kinesis:{operation}: the IAM check knows only PutRecord(s)")
+        raise UnknownCall(f"kinesis:{operation}: the IAM check knows only PutRecord(s) and GetResourcePolicy")
     if params.get("StreamARN"):
         return [Request(f"kinesis:{operation}", params["StreamARN"])]
     if not params.get("StreamName"):

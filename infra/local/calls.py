@@ -11,8 +11,12 @@ Session (``chalicelib.core.aws``) is appended to ``calls-<pid>.jsonl`` there:
 the function, the service, the operation and only the parameters that name a
 resource (table, index, queue, bus, secret, schedule, role, function, identity,
 topic, stream). Values such as items, message bodies and secret strings are never
-written. ``infra.iam`` turns the records into IAM actions and resource ARNs and
-evaluates them against the packaged template's policies. The event source
+written. A call made under the destination writer role (``aws.as_tenant``,
+whose sessions share the app Session's hooks) also names that role
+(``role``): the role's policy authorizes it, not the function's, while the
+function's own ``sts:AssumeRole`` is a call of its own. ``infra.iam`` turns
+the records into IAM actions and resource ARNs and evaluates them against
+the packaged template's policies. The event source
 mappings' own calls (the pollers) do not go through the app's Session: the
 check derives what Lambda needs for them from the template instead.
 """
@@ -27,6 +31,8 @@ from contextlib import contextmanager
 from contextvars import ContextVar
 from pathlib import Path
 from typing import Any
+
+from chalicelib.core.aws import ASSUMED_ROLE
 
 CALL_LOG_VARIABLE = "IAM_CALL_LOG"
 # Parameters that name the resource a call acts on; everything else is left out of the record.
@@ -51,6 +57,7 @@ IDENTIFIERS = frozenset(
         "StreamArn",
         "StreamARN",
         "StreamName",
+        "ResourceARN",  # a Kinesis stream's resource policy (GetResourcePolicy)
         "ConnectionId",  # a live socket (PostToConnection)
     }
 )
@@ -95,16 +102,17 @@ class CallLog:
         self.path = directory / f"calls-{os.getpid()}.jsonl"
         self._lock = threading.Lock()
 
-    def record(self, params: dict[str, Any], model: Any, **_: Any) -> None:
-        line = json.dumps(
-            {
-                "function": _function.get(),
-                "service": model.service_model.service_name,
-                "operation": model.name,
-                "params": skeleton(params),
-            },
-            sort_keys=True,
-        )
+    def record(self, params: dict[str, Any], model: Any, context: dict[str, Any] | None = None, **_: Any) -> None:
+        entry = {
+            "function": _function.get(),
+            "service": model.service_model.service_name,
+            "operation": model.name,
+            "params": skeleton(params),
+        }
+        role = (context or {}).get(ASSUMED_ROLE)
+        if role:
+            entry["role"] = role
+        line = json.dumps(entry, sort_keys=True)
         with self._lock, self.path.open("a", encoding="utf-8") as out:
             out.write(line + "\n")
 

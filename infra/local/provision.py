@@ -52,4 +52,52 @@ def provision(resource_prefix: str, visibility_timeout: int = 30, region: str = 
         ],
     )
     resources = cloudformation.describe_stack_resources(StackName=STACK_NAME)["StackResources"]
+    create_writer_role(resource_prefix, region)
     return sorted(r["LogicalResourceId"] for r in resources)
+
+
+# What the template's DestinationWriterRole allows: the four writes, and reading the policies that grant them.
+WRITER_ACTIONS = (
+    "sqs:SendMessage",
+    "sns:Publish",
+    "events:PutEvents",
+    "kinesis:PutRecord",
+    "sqs:GetQueueAttributes",
+    "sns:GetTopicAttributes",
+    "events:DescribeEventBus",
+    "kinesis:GetResourcePolicy",
+)
+
+
+def create_writer_role(resource_prefix: str, region: str = "us-east-1") -> str:
+    """The role event destinations are written under (``DESTINATION_ROLE_ARN``), as the template declares it.
+
+    The template's own role trusts the dispatching functions' roles; moto has no functions, so this one trusts
+    the account. moto's STS assumes any ARN, but its IAM enforcement (``INITIAL_NO_AUTH_ACTION_COUNT``) authorizes
+    an assumed session's calls by the role's own policy, which needs the role.
+    """
+    from chalicelib.core.config import local_destination_role_arn
+
+    iam = boto3.client("iam", region_name=region)
+    arn = local_destination_role_arn(resource_prefix)
+    trust = {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Effect": "Allow",
+                "Principal": {"AWS": arn.split(":role/")[0] + ":root"},
+                "Action": ["sts:AssumeRole", "sts:TagSession"],
+            }
+        ],
+    }
+    writes = {
+        "Version": "2012-10-17",
+        "Statement": [{"Effect": "Allow", "Action": list(WRITER_ACTIONS), "Resource": "*"}],
+    }
+    name = arn.rsplit("/", 1)[1]
+    try:
+        iam.create_role(RoleName=name, AssumeRolePolicyDocument=json.dumps(trust))
+    except iam.exceptions.EntityAlreadyExistsException:
+        return arn
+    iam.put_role_policy(RoleName=name, PolicyName="destination-writes", PolicyDocument=json.dumps(writes))
+    return arn

@@ -192,6 +192,74 @@ def test_a_template_the_check_cannot_read_is_refused(tmp_path: Path) -> None:
         load(write(tmp_path, template, []), "us-east-1", ACCOUNT)
 
 
+WRITER = f"arn:aws:iam::{ACCOUNT}:role/{PREFIX}-destination-writer"
+WRITER_ACTIONS = ["sqs:SendMessage", "sqs:GetQueueAttributes", "sns:Publish", "events:PutEvents", "kinesis:PutRecord"]
+
+
+def with_writer_role(template: dict[str, Any], actions: list[str]) -> dict[str, Any]:
+    """The template with a ``DestinationWriterRole`` as the contract names it (what infra/template.json declares)."""
+    statement = {"Effect": "Allow", "Action": actions, "Resource": "*"}
+    template["Resources"]["DestinationWriterRole"] = {
+        "Type": "AWS::IAM::Role",
+        "Properties": {
+            "RoleName": {"Fn::Sub": "${ResourcePrefix}-destination-writer"},
+            "Policies": [
+                {"PolicyName": "writes", "PolicyDocument": {"Version": "2012-10-17", "Statement": [statement]}}
+            ],
+        },
+    }
+    return template
+
+
+def destination_calls() -> list[dict[str, Any]]:
+    """A dispatch assuming the writer role for a tenant, then writing to the tenant's resources under it."""
+    queue = "https://sqs.us-east-1.amazonaws.com/210987654321/their-queue"
+    under_role: list[tuple[str, str, dict[str, Any]]] = [
+        ("sqs", "SendMessage", {"QueueUrl": queue}),
+        ("sqs", "GetQueueAttributes", {"QueueUrl": queue}),
+        ("sns", "Publish", {"TopicArn": "arn:aws:sns:us-east-1:210987654321:t"}),
+        ("events", "PutEvents", {"Entries": [{"EventBusName": "arn:aws:events:us-east-1:210987654321:event-bus/b"}]}),
+        ("kinesis", "PutRecord", {"StreamARN": "arn:aws:kinesis:us-east-1:210987654321:stream/s"}),
+    ]
+    assume = {"RoleArn": WRITER, "Tags": "present", "RoleSessionName": "tenant-acme"}
+    return [
+        {"function": "api_handler", "service": "sts", "operation": "AssumeRole", "params": assume},
+        *(
+            {"function": "api_handler", "role": WRITER, "service": s, "operation": o, "params": p}
+            for s, o, p in under_role
+        ),
+    ]
+
+
+def may_assume_writer(document: dict[str, Any]) -> dict[str, Any]:
+    """The stage policy plus the grant to assume the writer role (the template's ``DestinationWriterAssume``)."""
+    statement = {"Sid": "AssumeWriter", "Effect": "Allow", "Action": ["sts:AssumeRole", "sts:TagSession"]}
+    document["Statement"].append({**statement, "Resource": WRITER})
+    return document
+
+
+def test_writes_under_the_writer_role_are_the_roles_and_assuming_it_the_functions(tmp_path: Path) -> None:
+    template = with_writer_role(packaged(may_assume_writer(policy())), WRITER_ACTIONS)
+    loaded = load(write(tmp_path, template, []), "us-east-1", ACCOUNT)
+    report = check.check(loaded, destination_calls())
+    assert report.denied == [] and report.problems == []
+    granted = {(f.principal, f.request.action) for f in report.allowed}
+    assert {("api_handler", "sts:AssumeRole"), ("api_handler", "sts:TagSession")} <= granted
+    assert {(WRITER, action) for action in WRITER_ACTIONS} <= granted
+    assert not any(principal == "api_handler" and action in WRITER_ACTIONS for principal, action in granted)
+
+
+def test_a_write_the_writer_role_lacks_is_denied_naming_the_role(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    actions = [a for a in WRITER_ACTIONS if a != "kinesis:PutRecord"]
+    template = with_writer_role(packaged(may_assume_writer(policy())), actions)
+    path = write(tmp_path, template, destination_calls())
+    assert check.main([str(path), "--calls", str(tmp_path / "calls")]) == 1
+    stream = "arn:aws:kinesis:us-east-1:210987654321:stream/s"
+    assert f"DENIED: {WRITER} may not kinesis:PutRecord on {stream}" in capsys.readouterr().out
+
+
 def test_the_stages_policies_differ_only_in_their_prefix() -> None:
     """``make iam`` proves the dev stage, which the flows run; this carries the proof to prod."""
     dev = json.dumps(policy("dev"))

@@ -111,6 +111,31 @@ def test_destinations_in_other_accounts_keep_their_account_and_a_tagged_session_
     ]
 
 
+def test_a_destinations_writes_and_policy_reads_authorize_on_the_tenants_resource() -> None:
+    """What ``chalicelib.destinations`` calls, under the writer role: each on the ARN it names."""
+    topic, bus = "arn:aws:sns:us-east-1:210987654321:t", "arn:aws:events:us-east-1:210987654321:event-bus/b"
+    stream = "arn:aws:kinesis:us-east-1:210987654321:stream/s"
+    url, queue = "https://sqs.us-east-1.amazonaws.com/210987654321/q", "arn:aws:sqs:us-east-1:210987654321:q"
+    cases: list[tuple[str, str, dict[str, Any], Request]] = [
+        (
+            "sqs",
+            "GetQueueAttributes",
+            {"QueueUrl": url},
+            Request("sqs:GetQueueAttributes", queue),
+        ),
+        ("sns", "Publish", {"TopicArn": topic}, Request("sns:Publish", topic)),
+        ("sns", "GetTopicAttributes", {"TopicArn": topic}, Request("sns:GetTopicAttributes", topic)),
+        ("events", "PutEvents", {"Entries": [{"EventBusName": bus}]}, Request("events:PutEvents", bus)),
+        ("events", "DescribeEventBus", {"Name": bus}, Request("events:DescribeEventBus", bus)),
+        ("kinesis", "PutRecord", {"StreamARN": stream}, Request("kinesis:PutRecord", stream)),
+        ("kinesis", "GetResourcePolicy", {"ResourceARN": stream}, Request("kinesis:GetResourcePolicy", stream)),
+    ]
+    for service, operation, params, request in cases:
+        assert requests_for(service, operation, params, ARNS) == [request], operation
+    with pytest.raises(UnknownCall, match="sns:GetTopicAttributes"):
+        requests_for("sns", "GetTopicAttributes", {}, ARNS)
+
+
 def test_event_source_mappings_need_what_lambda_documents() -> None:
     stream = EventSource("DynamoDB", f"{PREFIX}/p-events/stream/x", "arn:aws:sqs:us-east-1:1:p-events-failed")
     assert [r.action for r in mapping_requests(stream)] == [

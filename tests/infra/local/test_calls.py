@@ -9,8 +9,11 @@ from pathlib import Path
 from typing import Any
 
 import boto3
+import pytest
 from botocore.stub import Stubber
 
+from chalicelib.core import aws as clients
+from chalicelib.core.config import get_settings
 from infra.local.calls import acting_as, record_calls
 
 
@@ -64,3 +67,23 @@ def test_the_function_follows_a_copied_context_into_threads_and_no_further(tmp_p
 def test_nothing_is_recorded_unless_asked() -> None:
     session = boto3.session.Session(region_name="us-east-1")
     assert record_calls(session, {}) is None
+
+
+def test_a_call_under_the_writer_role_names_the_role_and_assuming_it_is_the_functions(
+    tmp_path: Path, request: pytest.FixtureRequest
+) -> None:
+    """The tenant sessions share the app Session's hooks, so the writer's calls are recorded too, each naming
+    the role it ran under; the AssumeRole that made the session is the function's own call."""
+    request.getfixturevalue("aws")  # moto
+    clients.reset_clients()  # a fresh Session, so the log's hook reaches every client made from here
+    try:
+        record_calls(clients.session(), {"IAM_CALL_LOG": str(tmp_path)})
+        with acting_as("outbound_dispatch"):
+            clients.as_tenant("sqs", "acme").list_queues()
+    finally:
+        clients.reset_clients()
+    role = get_settings().destination_role_arn
+    listed, assumed = logged(tmp_path)  # the role is assumed when the first call is signed, after it is recorded
+    assert (listed["function"], listed.get("role"), listed["operation"]) == ("outbound_dispatch", role, "ListQueues")
+    assert (assumed["function"], "role" in assumed, assumed["operation"]) == ("outbound_dispatch", False, "AssumeRole")
+    assert assumed["params"] == {"RoleArn": role, "Tags": "present"}
