@@ -241,7 +241,8 @@ def assumptions(events: int, skipped: dict[str, str]) -> dict[str, Any]:
         "awsCallLatency": "not billed: AWS calls (destination writes too) cost their CPU here, not their round trip",
         "fronts": billing.fronts(),
         "frontPricesPerMillion": {name: price * prices.MILLION for name, price in billing.FRONT_PRICES.items()},
-        "destinationWrite": "the SQS/SNS/EventBridge/Kinesis write to a tenant's resource, billed to its owner",
+        "destinationWrite": "the SQS/SNS/EventBridge/Kinesis write, billed to the resource's owner: the tenant "
+        "for its own queue, topic or stream; the platform for its own bus (the eventbridge row)",
         "kinesis": "on demand, $0.08 per GB in at 1 KB per record; the per-stream hour is not per event",
         "logs": "what the functions print at the stage's log level (logs, EMF metrics); Lambda's own lines not counted",
         "notCounted": "X-Ray traces ($5 per million recorded; xray is on, at the default sampling of 1/s plus 5%), "

@@ -26,7 +26,7 @@ def supported() -> str | None:
 
 def _grant(role: str, tenant: str, actions: list[str], resource: str) -> str:
     statement = {
-        "Sid": "IntegrationPlatformWriter",
+        "Sid": "IntegrationPlatformWrites",
         "Effect": "Allow",
         "Principal": {"AWS": role},
         "Action": actions,
@@ -48,24 +48,23 @@ def create(kind: str, tenant: str, client: Any) -> dict[str, Any]:
     from chalicelib.core.config import get_settings
 
     settings = get_settings()
-    region, role = settings.region, str(getattr(settings, "destination_role_arn", ""))
+    region, role = settings.region, settings.destination_role_arn
     name = f"bench-{tenant}-{kind}"
     if kind == "eventbridge":
         bus = client.get("/events/bus")
         if bus.status != 200:
             raise LookupError(f"GET /events/bus answered {bus.status} (issue 22's bus surface not merged yet)")
         return {"type": "eventbridge", "eventBusArn": bus.json["eventBusArn"]}
-    if not role:
-        raise LookupError("no destination_role_arn setting (issue 22's writer role not merged yet)")
     if kind == "sqs":
         sqs = boto3.client("sqs", region_name=region)
         arn = f"arn:aws:sqs:{region}:{ACCOUNT}:{name}"
-        sqs.create_queue(QueueName=name, Attributes={"Policy": _grant(role, tenant, ["sqs:SendMessage"], arn)})
+        policy = _grant(role, tenant, ["sqs:SendMessage", "sqs:GetQueueAttributes"], arn)
+        sqs.create_queue(QueueName=name, Attributes={"Policy": policy})
         return {"type": "sqs", "queueArn": arn}
     if kind == "sns":
         sns = boto3.client("sns", region_name=region)
         arn = sns.create_topic(Name=name)["TopicArn"]
-        policy = _grant(role, tenant, ["sns:Publish"], arn)
+        policy = _grant(role, tenant, ["sns:Publish", "sns:GetTopicAttributes"], arn)
         sns.set_topic_attributes(TopicArn=arn, AttributeName="Policy", AttributeValue=policy)
         return {"type": "sns", "topicArn": arn}
     if kind == "kinesis":
