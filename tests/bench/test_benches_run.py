@@ -68,3 +68,6 @@ def test_cost_prints_every_scenario_as_json() -> None:
     assert assumed["subscriberLatencyMs"] == 100 and assumed["vendorLatencyMs"] == 300
     tiny = printed["details"]["inbound_1_sub_tiny"]
     assert 0 < tiny["lambdaCpuMs"] < tiny["lambdaMs"]  # billed: its CPU plus the subscriber it waited on
+    # The platform bus only on request (issue 22): an EventBridge entry only where a destination asks for one.
+    entries = {key: detail["eventBridgeEntries"] for key, detail in printed["details"].items()}
+    assert entries == {key: 1.0 if key == "destination_eventbridge" else 0.0 for key in entries}
