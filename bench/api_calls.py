@@ -4,8 +4,9 @@ Every call a client from ``chalicelib.core.aws`` makes fires ``before-call``;
 the bench sends each GET endpoint (and the inbound delivery, the publish and the
 run start) through the real API (the local gateway over the Chalice app) on moto,
 twice, and counts the second, warm, request. It does so with the rate limits off
-and on: a limit adds exactly one ``UpdateItem`` (both the tenant's and the API
-key's counters live in one item). Path ids are those of one tenant's resources
+and on: a container adds its counts at most once a second per tenant or connection
+(``chalicelib.ratelimit``), so the warm request adds no ``UpdateItem`` when it comes
+within that second of the first. Path ids are those of one tenant's resources
 made through the API first (``tests/reliability/resources.py``).
 
     .venv/bin/python -m bench.api_calls

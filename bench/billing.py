@@ -63,6 +63,7 @@ class Figures:
     calls: list[Call]
     invocations: list[Invocation]
     log_bytes: int
+    events_per_second: float  # the rate it ran at here: counters flushed by time cost less per event at more
 
     def per_event(self, value: float) -> float:
         return value / self.events
@@ -133,6 +134,7 @@ class Figures:
             "lambdaMs": round(self.per_event(sum(i.seconds for i in self.invocations)) * 1000, 2),
             "lambdaCpuMs": round(self.per_event(sum(i.cpu_seconds for i in self.invocations)) * 1000, 2),
             "logBytes": round(self.per_event(self.log_bytes)),
+            "eventsPerSecond": round(self.events_per_second, 1),
             "cpuMsByPhase": self.cpu_by_phase(),
             "bill": {line: round(value, 2) for line, value in self.bill().items()},
             "operations": operations(self),

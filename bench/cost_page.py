@@ -47,7 +47,7 @@ def section(result: dict[str, Any]) -> list[str]:
         wru = _pair(then, now, lambda d: f"{d['wru']:g}")
         rows.append(
             f"| {now['name']} | {was} | **${dollars:.2f}** | {verdict} | {calls} | {wru} "
-            f"| {now['eventBridgeEntries']:g} | {_top(now['bill'])} |"
+            f"| {now['eventBridgeEntries']:g} | {_top(now['bill'])} | {now['eventsPerSecond']:g} |"
         )
     skipped = [f"| 1 inbound -> 1 {kind} destination | skipped: {why} |" for kind, why in assumed["skipped"].items()]
     lines = list(details["inbound_1_sub_tiny"]["bill"])
@@ -78,14 +78,14 @@ def section(result: dict[str, Any]) -> list[str]:
         f"- Logs: {assumed['logs']}. Streams: {assumed['streamReads']}.",
         f"- Destinations: {assumed['destinationWrite']}; Kinesis {assumed['kinesis']}.",
         f"- Prices: {assumed['region']}. {assumed['events']} events per scenario.",
-        f"- Not counted: {assumed['notCounted']}.",
+        f"- Counters: {assumed['counters']}. Not counted: {assumed['notCounted']}.",
         "",
         f'"Before" is the same bench at `{old["commit"]}` (`{old["command"]}`, kept in `bench/cost_before.json`).',
         f"For comparison: Hookdeck ${prices.HOOKDECK_PER_MILLION:.0f}/M, Svix ${prices.SVIX_PER_MILLION:.0f}/M.",
         "",
         "| Scenario (per event) | $/M before | $/M now | Target | AWS calls, ours + mappings' (before -> now) "
-        "| WRU (before -> now) | EventBridge entries | Largest line now ($/M) |",
-        "|---|---|---|---|---|---|---|---|",
+        "| WRU (before -> now) | EventBridge entries | Largest line now ($/M) | Events/s here |",
+        "|---|---|---|---|---|---|---|---|---|",
         *rows,
         *skipped,
         "",

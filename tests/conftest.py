@@ -100,6 +100,16 @@ def document(local_api: object) -> dict[str, Any]:
     return parsed
 
 
+@pytest.fixture(autouse=True)
+def fresh_container(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Each test starts as a fresh Lambda container: no rate-limit or stats counts held from another test."""
+    from chalicelib.ratelimit import limiter
+    from chalicelib.stats import record
+
+    monkeypatch.setattr(limiter, "COUNTS", limiter.Counts())
+    monkeypatch.setattr(record, "HELD", record.Amortized(record.FLUSH_SECONDS))
+
+
 @pytest.fixture
 def tenant() -> str:
     return f"tenant-{secrets.token_hex(4)}"

@@ -46,9 +46,9 @@ def _send_sms(parameters: SendSmsParameters, context: ExecutionContext) -> Vendo
         form["From"] = parameters.from_
     if parameters.messaging_service_sid:
         form["MessagingServiceSid"] = parameters.messaging_service_sid
-    public = get_settings().public_base_url
-    if public and context.connection_id and context.run_id:  # Twilio needs an absolute URL
-        webhook = f"{public}/webhooks/deliveries/{quote(context.connection_id, safe='')}"
+    ingest = get_settings().ingest_base_url
+    if ingest and context.connection_id and context.run_id:  # Twilio needs an absolute URL
+        webhook = f"{ingest}/webhooks/deliveries/{quote(context.connection_id, safe='')}"
         form["StatusCallback"] = status_callback_url(webhook, context.run_id)
     return VendorRequest("POST", f"/2010-04-01/Accounts/{quote(sid, safe='')}/Messages.json", form=form)
 

@@ -73,7 +73,11 @@ def redeliver_event(call: Call) -> Queued:
     )
     if call.principal.is_portal:  # a portal replays only what its own subscription was sent, never to others
         call.principal.require_subscription(request.subscription_id)
-        sent = {d.subscription_id for d in recovery.delivery_status(call.tenant_id, call.path["eventId"])}
+        from chalicelib.events import store as events
+
+        event = events.get(call.tenant_id, call.path["eventId"])
+        only = {request.subscription_id} if request.subscription_id else set()
+        sent = {d.subscription_id for d in recovery.delivery_status(call.tenant_id, event, only)} if event else set()
         if request.subscription_id not in sent:
             raise NotFound(f"Event '{call.path['eventId']}' was not found.")
     queued = recovery.redeliver(call.tenant_id, call.path["eventId"], request.subscription_id)

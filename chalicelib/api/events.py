@@ -53,12 +53,10 @@ def get_event(call: Call) -> EventDetail:
     event = store.get(call.tenant_id, call.path["eventId"])
     if event is None:
         raise NotFound(f"Event '{call.path['eventId']}' was not found.")
-    deliveries = delivery_status(call.tenant_id, event.event_id)
     allowed = call.principal.subscription_ids
-    if allowed is not None:  # a portal sees only events that went to its own subscriptions, and only those deliveries
-        deliveries = [d for d in deliveries if d.subscription_id in allowed]
-        if not deliveries:
-            raise NotFound(f"Event '{call.path['eventId']}' was not found.")
+    deliveries = delivery_status(call.tenant_id, event, allowed)  # a portal: only its own subscriptions' deliveries
+    if allowed is not None and not deliveries:  # a portal sees only events that went to its own subscriptions
+        raise NotFound(f"Event '{call.path['eventId']}' was not found.")
     return EventDetail(**(event.model_dump() | {"data": jsontext.for_api(event.data)}), deliveries=deliveries)
 
 

@@ -267,7 +267,8 @@ def _operation(op: Operation, refs: Refs, definitions: dict[str, Any]) -> dict[s
     if op.scope is None:
         document["description"] = (
             "Authenticated by the sender's signature over the raw body, not by a bearer token or API key."
-            if op.raw_body
+            " A deployed stage serves it on the ingest address (a connection's webhookUrl), not this API's."
+            if op.vendor_facing
             else "Public: no credentials are required."
         )
         document["security"] = []
@@ -275,6 +276,8 @@ def _operation(op: Operation, refs: Refs, definitions: dict[str, Any]) -> dict[s
         document["description"] = f"Requires the scope `{op.scope}` (bearer token or API key)."
         document["security"] = [{"bearerAuth": [op.scope]}, {"apiKeyAuth": [op.scope]}]
         document["x-required-scope"] = op.scope
+    if op.vendor_facing:
+        document["x-front"] = "ingest"
     parameters = _parameters(op, refs, definitions)
     if op.idempotent:
         parameters.append(dict(IDEMPOTENCY_KEY))

@@ -74,6 +74,15 @@ class Operation:
     produces: tuple[str, ...] = JSON_MEDIA
 
     @property
+    def vendor_facing(self) -> bool:
+        """Public and authenticated by the sender's signature over the raw body: what vendors call.
+
+        A deployed stage serves these on its ingest HTTP API and nowhere else (docs/deploy.md "Two fronts");
+        ``tests/infra/test_template.py`` holds the template's routes to exactly these.
+        """
+        return self.scope is None and self.raw_body
+
+    @property
     def request_model(self) -> type[BaseModel] | None:
         return _model(self.request)
 
@@ -202,6 +211,10 @@ def endpoint(
                 unexpected_error = unexpected(exc)
                 unexpected_error.headers.update(extra | (quota.headers() if quota is not None else {}))
                 raise unexpected_error from exc
+            finally:
+                from chalicelib.stats.record import flush_due  # on the first request: routes register without it
+
+                flush_due()  # the counts this container held for a while, once their interval passed
             response.headers.update(extra | (quota.headers() if quota is not None else {}))
             return response
 

@@ -15,14 +15,15 @@ if TYPE_CHECKING:
     from chalicelib.outbound.models import (
         AttemptList,
         CreateSubscriptionRequest,
-        Preview,
         PublicKey,
         Queued,
         RecoverRequest,
         RotatedSecret,
         Subscription,
         SubscriptionList,
+        UpdateSubscriptionRequest,
     )
+    from chalicelib.outbound.preview import Preview
 
 subscriptions = Blueprint(__name__)
 TAG = "Webhook subscriptions"
@@ -39,7 +40,7 @@ def _traced(subscription: Subscription) -> Subscription:
     subscriptions,
     "/webhooks/subscriptions",
     "POST",
-    summary="Create an outbound webhook subscription",
+    summary="Create an outbound subscription: a webhook, or an SQS, SNS, EventBridge or Kinesis destination",
     tag=TAG,
     scope=WRITE,
     request="chalicelib.outbound.models.CreateSubscriptionRequest",
@@ -103,19 +104,23 @@ def get_subscription(call: Call) -> Subscription:
     subscriptions,
     ONE,
     "PATCH",
-    summary="Change a subscription's URL, event types or state; active=true re-enables a disabled one",
+    summary="Change a subscription's destination, event types or state; active=true re-enables a disabled one",
     tag=TAG,
     scope=WRITE,
     request="chalicelib.outbound.models.UpdateSubscriptionRequest",
     response="chalicelib.outbound.models.Subscription",
-    errors=(400, 404),
+    errors=(400, 403, 404, 422),
     portal=True,
 )
 def update_subscription(call: Call) -> Subscription:
     from chalicelib.outbound import service
 
     call.principal.require_subscription(call.path["subscriptionId"])
-    return _traced(service.update(call.tenant_id, call.path["subscriptionId"], call.body))
+    body: UpdateSubscriptionRequest = call.body
+    if call.principal.is_portal and body.destination is not None and body.destination.type != "webhook":
+        # The platform writes there as the tenant: a tenant's customer may not aim it at the tenant's resources.
+        raise AuthorizationDenied("A portal session can point a subscription only at a webhook URL.")
+    return _traced(service.update(call.tenant_id, call.path["subscriptionId"], body))
 
 
 @endpoint(
@@ -204,8 +209,8 @@ def recover_subscription(call: Call) -> Queued:
     summary="Show whether an event (given, or a recent one by eventId) matches and exactly what would be sent",
     tag=TAG,
     scope=READ,
-    request="chalicelib.outbound.models.PreviewRequest",
-    response="chalicelib.outbound.models.Preview",
+    request="chalicelib.outbound.preview.PreviewRequest",
+    response="chalicelib.outbound.preview.Preview",
     errors=(400, 404),
 )
 def preview_subscription(call: Call) -> Preview:

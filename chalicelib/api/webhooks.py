@@ -124,7 +124,7 @@ def receive_vendor_delivery(call: Call) -> Reply:
         body=call.raw_body,
         envelope=False,
         caller_tenant=_caller_tenant(call),
-        url=status_callback_url(get_settings().public_base_url + path, query.run_id),
+        url=status_callback_url(get_settings().ingest_base_url + path, query.run_id),
         run_id=query.run_id,
     )
     return _reply(service.ingest(inbound))

@@ -234,7 +234,7 @@ def _webhook_secret(
 
 
 def _webhook_url(connection: Connection) -> str | None:
-    """Where the vendor is pointed; relative when the stage has no public base URL configured.
+    """Where the vendor is pointed: the ingest front (the HTTP API when deployed); relative when it is unknown.
 
     A connection with an inbound secret receives webhooks; so does one of a built-in provider whose
     deliveries are signed without a shared secret (SES through SNS), known from the catalogue, not a read.
@@ -243,7 +243,7 @@ def _webhook_url(connection: Connection) -> str | None:
     receives = builtin is not None and builtin.webhook_signature.scheme != "none"
     if connection.webhook_secret_ref is None and not receives:
         return None
-    return f"{get_settings().public_base_url}/webhooks/deliveries/{connection.connection_id}"
+    return f"{get_settings().ingest_base_url}/webhooks/deliveries/{connection.connection_id}"
 
 
 def get(tenant_id: str, connection_id: str) -> Connection:

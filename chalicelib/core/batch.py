@@ -20,8 +20,9 @@ package"), so this module keeps the same contract in a few lines:
 ``handle_concurrently`` runs a queue batch on a shared thread pool, so the batch
 takes about as long as its slowest record; ``handle_in_turn`` runs the records
 one after another, for handlers whose records must not overlap.
-``handle_stream_in_turn`` keeps a stream's semantics: in order, and nothing
-after the first failure is run (Lambda retries the shard from that record).
+``handle_stream_in_steps`` keeps a stream's semantics (in order, and nothing
+after the first failure is finished: Lambda retries the shard from that record)
+while the records' sends go out together, ten to a request, not per record.
 
 ``handle_fifo_concurrently`` runs a FIFO batch's message groups at once but each
 group's records in order, stopping a group at its first failure and reporting
@@ -38,10 +39,12 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any, TypeVar
 
 from chalicelib.core.errors import EntireBatchFailed
+from chalicelib.core.logging import logger
 
 _pools: dict[str, ThreadPoolExecutor] = {}
 _lock = threading.Lock()
 _Record = TypeVar("_Record")
+_Plan = TypeVar("_Plan")
 
 
 class SqsRecord:
@@ -112,20 +115,44 @@ def handle_in_turn(
     return _report(records, errors, _message_id, raise_on_entire_batch_failure)
 
 
-def handle_stream_in_turn(event: dict[str, Any], handle_record: Callable[[dict[str, Any]], None]) -> dict[str, Any]:
-    """Run ``handle_record`` for each DynamoDB stream record (the raw dict), in order, up to the first that raises.
+def handle_stream_in_steps(
+    event: dict[str, Any],
+    plan: Callable[[dict[str, Any]], _Plan],
+    send: Callable[[list[_Plan]], int],
+    finish: Callable[[_Plan], None],
+) -> dict[str, Any]:
+    """A DynamoDB stream batch whose records' sends go out together, with the stream's semantics kept.
 
-    Lambda retries a shard from the first record reported, so that record and
-    every later one are reported and the later ones are not run: nothing after
-    the checkpoint has been acted on, and the retry acts on each of them once.
-    A batch that failed at its first record raises nothing (a retry is routine).
+    ``plan`` each record (the raw dict), in order, up to the first that raises; ``send`` those plans at once,
+    which answers how many of them, from the first, had everything sent; then ``finish`` each of those, in
+    order, up to the first that raises. The first record not planned, sent in full or finished is reported
+    with every later one: Lambda retries the shard from it. ``send`` may have sent part of what a reported
+    record needs, so a retry sends copies: a record's sends must be idempotent (dispatch messages carry
+    their delivery id). A batch that failed at its first record raises nothing (a retry is routine).
     """
     records: list[dict[str, Any]] = event.get("Records", [])
     parent = contextvars.copy_context()
-    for index, record in enumerate(records):
-        if _run(handle_record, record, parent) is not None:
-            return {"batchItemFailures": [{"itemIdentifier": _sequence_number(r)} for r in records[index:]]}
-    return {"batchItemFailures": []}
+    plans: list[_Plan] = []
+    for record in records:
+        try:
+            plans.append(parent.copy().run(plan, record))
+        except Exception:
+            logger.exception("stream record failed", extra={"sequenceNumber": _sequence_number(record)})
+            break
+    try:
+        sent = min(len(plans), parent.copy().run(send, plans)) if plans else 0
+    except Exception:
+        logger.exception("stream batch's sends failed")
+        sent = 0
+    done = 0
+    while done < sent:
+        error = _run(finish, plans[done], parent)
+        if error is not None:
+            where = {"sequenceNumber": _sequence_number(records[done])}
+            logger.error("stream record failed", exc_info=error, extra=where)
+            break
+        done += 1
+    return {"batchItemFailures": [{"itemIdentifier": _sequence_number(r)} for r in records[done:]]}
 
 
 def _run(handle_record: Callable[[_Record], None], record: _Record, parent: contextvars.Context) -> Exception | None:

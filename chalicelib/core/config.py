@@ -56,6 +56,9 @@ class Settings:
     allow_insecure_urls: bool
     max_body_bytes: int
     public_base_url: str
+    # Where vendors post (a connection's webhookUrl): the ingest HTTP API in a deployed stage, the one local
+    # server otherwise (docs/webhooks-inbound.md "Two fronts").
+    ingest_base_url: str
     # Where boto3 clients send their calls; empty means AWS itself (boto3 also reads AWS_ENDPOINT_URL).
     aws_endpoint_url: str = ""
     run_max_attempts: int = 5
@@ -180,6 +183,7 @@ def get_settings() -> Settings:
     stage = os.environ.get("STAGE", "dev")
     local = _local_defaults(stage)
     resource_prefix = os.environ.get("RESOURCE_PREFIX", f"integration-platform-{stage}")
+    public_base_url = (os.environ.get("PUBLIC_BASE_URL") or local.get("PUBLIC_BASE_URL", "")).rstrip("/")
     return Settings(
         stage=stage,
         resource_prefix=resource_prefix,
@@ -190,7 +194,8 @@ def get_settings() -> Settings:
         tenant_claim=os.environ.get("TENANT_CLAIM", "tenant_id"),
         allow_insecure_urls=_flag("ALLOW_INSECURE_URLS"),
         max_body_bytes=int(os.environ.get("MAX_BODY_BYTES", str(1024 * 1024))),
-        public_base_url=(os.environ.get("PUBLIC_BASE_URL") or local.get("PUBLIC_BASE_URL", "")).rstrip("/"),
+        public_base_url=public_base_url,
+        ingest_base_url=(os.environ.get("INGEST_BASE_URL") or public_base_url).rstrip("/"),
         aws_endpoint_url=os.environ.get("AWS_ENDPOINT_URL") or local.get("AWS_ENDPOINT_URL", ""),
         run_max_attempts=int(os.environ.get("RUN_MAX_ATTEMPTS", "5")),
         live_messages_per_minute=int(os.environ.get("LIVE_MESSAGES_PER_MINUTE", "1000")),

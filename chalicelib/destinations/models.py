@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, Field
 
@@ -101,8 +101,19 @@ def _checked(kind: _Kind) -> AfterValidator:
 
 
 def _arn_field(kind: _Kind, example: str) -> object:
+    def state_pattern(schema: dict[str, Any]) -> None:
+        """The document states what ``parse_arn`` enforces, the platform's region included (a deployment's
+        setting, fixed when its document is built), so a client can check an ARN before sending it."""
+        resource = kind.resource.pattern.replace("^", "").replace("$", "")
+        region = get_settings().region  # [a-z0-9-]: nothing to escape
+        schema["pattern"] = f"^arn:aws[a-z-]*:{kind.service}:{region}:[0-9]{{12}}:(?:{resource})$"
+
     return Field(
-        min_length=20, max_length=512, description=f"The ARN of {kind.label}: {kind.shape}.", examples=[example]
+        min_length=20,
+        max_length=512,
+        description=f"The ARN of {kind.label}: {kind.shape}.",
+        examples=[example],
+        json_schema_extra=state_pattern,
     )
 
 

@@ -2,10 +2,9 @@
 
 Out: nothing is put on ``<prefix>-events`` by default (issue 22). A tenant who
 wants platform events there subscribes with an ``eventbridge`` destination
-naming the bus's ARN (``GET /events/bus``, ``describe``); the destination's
-writer puts each event with ``source`` the platform, ``detail-type`` the event
-type and ``detail`` as built here (the tenant and ``cs-schema-version``, 004's
-envelope rule), so AWS users route platform events to any target with rules.
+naming the bus's ARN (``GET /events/bus``, ``describe``); the dispatcher puts
+each event there with ``source`` the platform and ``detail-type`` the event
+type (``chalicelib.destinations.delivery``).
 
 In: a rule on the same bus matches events from any ``source`` but the
 platform's whose detail names a ``tenantId`` and a ``type``, and sends them to
@@ -22,17 +21,13 @@ import json
 import re
 from typing import Any
 
-from chalicelib.core import jsontext
 from chalicelib.core.config import get_settings
 from chalicelib.core.logging import logger
 from chalicelib.events.emit import emit
 from chalicelib.events.models import EventBus, PlatformEvent
 
 SOURCE = "integration-platform"
-SCHEMA_VERSION = "1.0"
 ORIGIN = "eventbridge"
-# PutEvents takes 256 KB per entry; the data of a larger event is left out (GET /events/{id} has it).
-MAX_DETAIL_BYTES = 240 * 1024
 TENANT = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.:-]{0,127}$")
 EVENT_TYPE = re.compile(r"^[A-Za-z][A-Za-z0-9_.:-]{0,127}$")
 
@@ -49,25 +44,7 @@ def describe() -> EventBus:
         event_bus_name=settings.event_bus_name,
         region=settings.region,
         source=SOURCE,
-        schema_version=SCHEMA_VERSION,
     )
-
-
-def detail(event: PlatformEvent) -> str:
-    body: dict[str, Any] = {
-        "cs-schema-version": SCHEMA_VERSION,
-        "tenantId": event.tenant_id,
-        "eventId": event.event_id,
-        "type": event.type,
-        "source": event.source,
-        "timestamp": event.timestamp,
-        "traceId": event.trace_id,
-        "data": event.data,
-    }
-    text = jsontext.dumps(body)
-    if len(text) > MAX_DETAIL_BYTES:
-        text = jsontext.dumps({**body, "data": None, "dataOmitted": True})
-    return text
 
 
 def receive(message: dict[str, Any]) -> PlatformEvent:

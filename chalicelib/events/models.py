@@ -52,4 +52,3 @@ class EventBus(WireModel):
     event_bus_name: str
     region: str
     source: str
-    schema_version: str

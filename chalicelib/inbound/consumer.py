@@ -39,5 +39,5 @@ def _record(record: SqsRecord) -> None:
 
 
 def handle_batch(event: dict[str, Any]) -> dict[str, Any]:
-    with stats.collecting():  # the batch's "accepted" counts: one stats write per (connection, hour)
+    with stats.collecting():  # the batch's "accepted" counts, summed: written per connection at most every few seconds
         return handle_concurrently(event, _record, pool("inbound", BATCH_SIZE))

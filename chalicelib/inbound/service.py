@@ -2,13 +2,13 @@
 
 The request path does at most two AWS calls when warm (see ``lookup``): the
 conditional put that stores and dedupes, and the SQS send; a third, the
-rate-limit counter, when ``RATE_LIMIT_INBOUND_PER_MINUTE`` is set. The limit
+rate-limit counter, when ``RATE_LIMIT_INBOUND_PER_MINUTE`` is set, at most once a
+second per connection and container (``chalicelib.ratelimit``). The limit
 is counted per connection after the signature verifies, so forged requests
-cannot spend a connection's budget. A repeated delivery adds one best-effort stats write
-(``chalicelib.stats``; docs/observability.md); a refused one (forged, or to a connection that is not
-Active) is summed in the container and written at most once a minute per connection, so a flood of
-forged requests costs no AWS call per request once the lookups are cached; an accepted one is counted
-by the consumer, batched. A delivery is
+cannot spend a connection's budget. A repeated or refused delivery (forged, or to a connection that
+is not Active) is tallied in the container and written at most once per connection every few seconds
+(``chalicelib.stats``; docs/observability.md), so a flood costs no AWS call per request once the
+lookups are cached; an accepted one is counted by the consumer, batched. A delivery is
 stored as ``Received`` before the send. If the send fails the vendor gets a
 503 and retries; every retry that finds the stored delivery still ``Received``
 sends it again, however soon it comes (a vendor may retry once, at once). The
@@ -61,8 +61,6 @@ from chalicelib.stats import record as stats
 
 REDACTED = "[redacted]"
 NAMED_CONNECTIONS = 20  # the most candidates a 400 names when a 004 envelope leaves its connection out
-# Refused deliveries in the connection's numbers: at most one stats write per connection a minute per container.
-REFUSED = stats.Amortized(interval=60.0)
 _SENSITIVE = ("signature", "secret", "token", "authorization", "cookie", "hmac", "api-key", "apikey")
 
 
@@ -157,7 +155,7 @@ def _authenticate(connection: Connection, provider: Provider, request: SignedReq
         return verify(request, provider.webhook_signature, stored.valid(request.now) if stored else [])
     except SignatureRejected as rejected:
         count_rejection(provider.key, provider.webhook_signature.scheme)
-        REFUSED.add(_observed(connection, "rejected"))
+        stats.tally(_observed(connection, "rejected"))
         logger.warning(
             "inbound delivery rejected",
             extra={
@@ -180,7 +178,7 @@ def ingest(inbound: Inbound) -> Outcome:
             return Outcome(answered, 200)
     limiter.for_inbound(connection.tenant_id, connection.connection_id, request.now)
     if connection.status != ConnectionStatus.ACTIVE:
-        REFUSED.add(_observed(connection, "rejected"))
+        stats.tally(_observed(connection, "rejected"))
         raise Conflict(f"Connection '{connection.connection_id}' is {connection.status}; deliveries are refused.")
     found = (
         extract.envelope(inbound.body)
@@ -215,7 +213,7 @@ def ingest(inbound: Inbound) -> Outcome:
     if existing.status == DeliveryStatus.RECEIVED:
         logger.info("re-sending a delivery never handed on", extra={"delivery_id": existing.delivery_id})
         _hand_on(existing)
-    stats.record(_observed(connection, "duplicate"))
+    stats.tally(_observed(connection, "duplicate"))
     return Outcome(_receipt(existing, "Duplicate"), 200)
 
 

@@ -6,13 +6,22 @@ id: a stream record read again after a failure or a crash, or SQS handing one
 message out twice. A delivery someone asked for (a redelivery, a recovery, a
 dead letter redriven) gets a fresh id, so it is sent as asked.
 
-The attempts table's latest-status item of (event, subscription) holds the
-delivery id and how many attempts it has made; it is written after every send.
-The dispatcher reads those items for its batch (one BatchGetItem, no write) and
-drops a message whose attempt the item already counts. So a duplicate produces
-no second POST once the first copy's attempt is recorded; only a copy handled
-between another copy's send and its record (a crash there, or two copies at the
-same moment) can send twice: at least once (docs/reliability.md). Fan-out itself
+What a delivery's latest status is read from (``store``, ``latest``):
+
+- A first-try success of a fan-out delivery writes one item: its attempt, in
+  the subscription's log, under a key every reader can compute from the event
+  and the subscription (``first_try_key``: the event's time and the derived
+  delivery id), written only if absent. Nothing later can follow a success, so
+  that item is the delivery's latest status as long as it is the only one.
+- Every other attempt (a failure, a retry, an ordered delivery, a redelivery)
+  writes its log item and the event's latest-status item of (event,
+  subscription), which holds the delivery id and how many attempts it has made.
+
+The dispatcher reads both for its batch (one BatchGetItem, no write) and drops
+a message whose attempt they already count. So a duplicate produces no second
+POST once the first copy's attempt is recorded; only a copy handled between
+another copy's send and its record (a crash there, or two copies at the same
+moment) can send twice: at least once (docs/reliability.md). Fan-out itself
 writes nothing to be idempotent: a copy it enqueues again costs one SQS message
 and one read, not a POST.
 """
@@ -32,6 +41,50 @@ def delivery_id(event_id: str, subscription_id: str, *, fresh: bool) -> str:
         return new_id("dlv")
     digest = hashlib.sha256(f"{event_id}\n{subscription_id}".encode()).hexdigest()
     return f"dlv_{digest[:40]}"
+
+
+def first_try_key(event_time: str, event_id: str, subscription_id: str) -> str:
+    """The log's sort key of a fan-out delivery's first-try success: computable by every reader of the event.
+
+    It sorts by the event's time, which precedes the attempt by the pipeline's latency (the item's
+    ``attemptedAt`` says when it was made).
+    """
+    return f"{event_time}#{delivery_id(event_id, subscription_id, fresh=False)}"
+
+
+def first_try_key_of(message: DispatchMessage) -> str | None:
+    """The key under which this message's delivery may have succeeded at its first try; ``None`` when it
+    cannot have: an ordered or asked-for delivery, or a message queued before messages carried the event's time."""
+    if message.event_time is None or message.message_group is not None or message.delivery_id is None:
+        return None
+    if message.delivery_id != delivery_id(message.event_id, message.subscription_id, fresh=False):
+        return None
+    return first_try_key(message.event_time, message.event_id, message.subscription_id)
+
+
+def latest(status: Item | None, first: Item | None) -> Item | None:
+    """The latest status of (event, subscription), from its status item and its first-try success, either absent.
+
+    Within one delivery a success ends it (a copy's failure of the same first attempt may have been
+    recorded beside it); between deliveries the later attempt wins (a redelivery's status item).
+    """
+    if first is None:
+        return status
+    success: Item = {
+        "tenantId": first["tenantId"],
+        "subscriptionId": first["subscriptionId"],
+        "deliveryId": first["deliveryId"],
+        "status": AttemptStatus.SUCCEEDED.value,
+        "attempts": 1,
+        "lastAttemptAt": first["attemptedAt"],
+        **({"statusCode": first["statusCode"]} if "statusCode" in first else {}),
+    }
+    if status is None:
+        return success
+    if status.get("deliveryId") == first["deliveryId"]:
+        later = max(str(status["lastAttemptAt"]), str(first["attemptedAt"]))
+        return success | {"attempts": max(1, int(status["attempts"])), "lastAttemptAt": later}
+    return status if str(status["lastAttemptAt"]) >= str(first["attemptedAt"]) else success
 
 
 def already_made(message: DispatchMessage, status: Item | None) -> bool:

@@ -8,10 +8,12 @@ reported as a batch item failure only when the platform itself failed (AWS
 errors), and then SQS redelivers just that record.
 
 Sends are keyed on the delivery (event and subscription, ``deliveries``): the
-batch reads the latest-status items of its deliveries in one BatchGetItem, and
-a message whose attempt is already recorded, or a second copy in the same
-batch, is acknowledged without a POST (a stream record read again, SQS handing
-a message out twice).
+batch reads the latest status of its deliveries (status items and first-try
+successes) in one BatchGetItem, and a message whose attempt is already
+recorded, or a second copy in the same batch, is acknowledged without a POST (a
+stream record read again, SQS handing a message out twice). A fan-out
+delivery's first-try success is recorded as one item, every other attempt as
+two (``store.record_attempt``).
 
 Order inside a record: send, enqueue the follow-up (retry or dead letter), then
 record the attempt. Only a failure or crash between the send and the record
@@ -37,10 +39,12 @@ from chalicelib.core.dynamo import Item
 from chalicelib.core.ids import new_id
 from chalicelib.core.logging import logger
 from chalicelib.core.timestamps import from_epoch, now_text, parse_time
+from chalicelib.destinations import delivery
 from chalicelib.destinations.base import Outcome
+from chalicelib.destinations.models import WebhookDestination
 from chalicelib.events import store as events
 from chalicelib.live import push as live
-from chalicelib.outbound import deliveries, fanout, queue, retry, sender, service, signing, store, transforms
+from chalicelib.outbound import deliveries, fanout, queue, retry, sender, service, signing, store, target, transforms
 from chalicelib.outbound import secrets as signing_secrets
 from chalicelib.outbound.config import get_outbound_settings
 from chalicelib.outbound.models import Attempt, AttemptStatus, DispatchMessage
@@ -54,17 +58,20 @@ RECORD_PAUSE_SECONDS = 0.25
 @dataclass(frozen=True)
 class Batch:
     """A batch's messages by ``messageId`` (or why one is unreadable), with what one BatchGetItem read for them:
-    the subscriptions they name and the latest status of each delivery."""
+    the subscriptions they name, and each delivery's status item and first-try success."""
 
     messages: dict[str, DispatchMessage | Exception]
     subscriptions: dict[tuple[str, str], Item]
     statuses: dict[tuple[str, str, str], Item]
+    first_tries: dict[tuple[str, str, str], Item]
 
     def subscription(self, message: DispatchMessage) -> Item | None:
         return self.subscriptions.get((message.tenant_id, message.subscription_id))
 
     def status(self, message: DispatchMessage) -> Item | None:
-        return self.statuses.get((message.tenant_id, message.event_id, message.subscription_id))
+        """The delivery's latest status (``deliveries.latest``)."""
+        key = (message.tenant_id, message.event_id, message.subscription_id)
+        return deliveries.latest(self.statuses.get(key), self.first_tries.get(key))
 
 
 def prepare(event: dict[str, Any]) -> Batch:
@@ -76,11 +83,12 @@ def prepare(event: dict[str, Any]) -> Batch:
         except ValueError as exc:
             messages[record["messageId"]] = exc
     parsed = [m for m in messages.values() if isinstance(m, DispatchMessage)]
-    subscriptions, statuses = store.dispatch_reads(
+    subscriptions, statuses, successes = store.dispatch_reads(
         {(m.tenant_id, m.subscription_id) for m in parsed},
         {(m.tenant_id, m.event_id, m.subscription_id) for m in parsed if m.delivery_id},
+        {(m.tenant_id, m.subscription_id, key) for m in parsed if (key := deliveries.first_try_key_of(m))},
     )
-    return Batch(messages, subscriptions, statuses)
+    return Batch(messages, subscriptions, statuses, successes)
 
 
 def sent_before(batch: Batch) -> Callable[[DispatchMessage], bool]:
@@ -123,7 +131,7 @@ def handle(event: dict[str, Any]) -> dict[str, Any]:
             raise
 
     executor = pool("dispatch", get_outbound_settings().max_concurrency)
-    with stats.collecting():  # the batch's attempts: one stats write per (subscription, hour)
+    with stats.collecting():  # the batch's attempts, summed: written per subscription at most every few seconds
         return handle_concurrently(event, run, executor, raise_on_entire_batch_failure=False)
 
 
@@ -153,23 +161,29 @@ def deliver(message: DispatchMessage, subscription: Item | None) -> float | None
         outcome = Outcome(None, 0, error=f"subscription is {subscription.get('status', 'inactive')}")
         return _finish(message, subscription, outcome, final=True)
     body = text.encode()
-    refs = service.active_secret_refs(subscription, datetime.now(UTC))
-    secret_values = [signing_secrets.read(message.tenant_id, ref) for ref in refs]
-    headers = signing.headers(message.event_id, int(now), body, secret_values)
-    headers["X-Retry-Count"] = str(message.attempt - 1)
-    outcome = _send(message, subscription["endpointUrl"], body, headers)
+    destination = target.of(subscription)
+    if isinstance(destination, WebhookDestination):
+        refs = service.active_secret_refs(subscription, datetime.now(UTC))
+        secret_values = [signing_secrets.read(message.tenant_id, ref) for ref in refs]
+        headers = signing.headers(message.event_id, int(now), body, secret_values)
+        headers["X-Retry-Count"] = str(message.attempt - 1)
+        timeout = get_outbound_settings().timeout_seconds
+        outcome = _send(message, "webhook", lambda: sender.post(destination.url, body, headers, timeout))
+    else:
+        envelope = target.envelope(message, body)
+        outcome = _send(message, destination.type, lambda: delivery.send(destination, envelope))
     usage = stats.for_subscription(message.tenant_id, message.subscription_id)
     stats.record(usage.timed("out", outcome.succeeded, outcome.latency_ms))
-    return _finish(message, subscription, outcome, final=outcome.status_code == 410)
+    return _finish(message, subscription, outcome, final=outcome.status_code == 410 and destination.type == "webhook")
 
 
-def _send(message: DispatchMessage, url: str, body: bytes, headers: dict[str, str]) -> Outcome:
-    """One POST, in an X-Ray subsegment ``webhook`` (``chalicelib.core.tracing``); the event type is metadata,
-    since a tenant's own types are not a bounded set."""
-    annotations: dict[str, tracing.Annotation] = {"call": "webhook", "attempt": message.attempt}
+def _send(message: DispatchMessage, call: str, send: Callable[[], Outcome]) -> Outcome:
+    """One POST or AWS write, in an X-Ray subsegment named ``webhook`` or the destination's type
+    (``chalicelib.core.tracing``); the event type is metadata, since a tenant's own types are not a bounded set."""
+    annotations: dict[str, tracing.Annotation] = {"call": call, "attempt": message.attempt}
     ids = {"subscriptionId": message.subscription_id, "eventId": message.event_id, "eventType": message.event_type}
-    with tracing.subsegment("webhook", annotations, ids) as span:
-        outcome = sender.post(url, body, headers, get_outbound_settings().timeout_seconds)
+    with tracing.subsegment(call, annotations, ids) as span:
+        outcome = send()
         result = "succeeded" if outcome.succeeded else "refused" if outcome.refused else "failed"
         span.finish(result, outcome.status_code, no_answer=outcome.status_code is None and not outcome.refused)
     return outcome
@@ -205,7 +219,8 @@ def _finish(message: DispatchMessage, subscription: Item, outcome: Outcome, *, f
         queue.send_delayed(message.model_copy(update={"attempt": message.attempt + 1, "due_at": now + delay}), delay)
     elif status is AttemptStatus.FAILED:
         queue.send_dead_letter(message, outcome.error or f"HTTP {outcome.status_code}")
-    _record(message, attempt)
+    first_try = status is AttemptStatus.SUCCEEDED and message.attempt == 1
+    _record(message, attempt, deliveries.first_try_key_of(message) if first_try else None)
     live.push_attempt(message.tenant_id, attempt)  # never raises: a failed push cannot change the outcome
     metrics.count(
         "DeliveryAttempted", outcome="succeeded" if outcome.succeeded else "failed"
@@ -225,15 +240,16 @@ def _finish(message: DispatchMessage, subscription: Item, outcome: Outcome, *, f
     return delay if ordered else None
 
 
-def _record(message: DispatchMessage, attempt: Attempt) -> None:
-    """Record a sent attempt, trying again after jittered pauses before giving up.
+def _record(message: DispatchMessage, attempt: Attempt, first_try_key: str | None) -> None:
+    """Record a sent attempt (a fan-out delivery's first-try success under ``first_try_key``, as one item),
+    trying again after jittered pauses before giving up.
 
     Until the record is written a copy of the message would send again (the at-least-once window), so a
     record that failed after botocore's own retries is worth a few more seconds, not a resend.
     """
     for tries in range(RECORD_TRIES):
         try:
-            store.record_attempt(message.tenant_id, attempt, message.delivery_id)
+            store.record_attempt(message.tenant_id, attempt, message.delivery_id, first_try_key=first_try_key)
             return
         except (BotoCoreError, ClientError):
             if tries == RECORD_TRIES - 1:
@@ -252,7 +268,7 @@ def _track_health(message: DispatchMessage, subscription: Item, outcome: Outcome
             return
         if not subscription.get("active"):
             return
-        if outcome.status_code == 410:
+        if outcome.status_code == 410 and target.is_webhook(subscription):
             service.disable(tenant_id, subscription, "the endpoint answered 410 Gone")
             return
         since = subscription.get("failingSince") or store.mark_failing(tenant_id, subscription_id, now_text())

@@ -4,8 +4,8 @@ Called by the events table's stream handler (``chalicelib.outbound.stream``) for
 each new event item, never from a request path: the event is committed first
 (with the state it announces), and the stream retries fan-out until it
 succeeds. Cost per event: one subscriptions Query (cached per tenant for a few
-seconds, dropped at once by this process's own writes) and one
-SendMessageBatch per ten targets. A subscription's content ``filter`` and
+seconds, dropped at once by this process's own writes); the stream enqueues a
+batch's messages together, ten to a SendMessageBatch across its events. A subscription's content ``filter`` and
 ``transform`` are applied here, in process (``filters``, ``transforms``): a
 non-matching event is not enqueued for it, and its message carries the
 transformed body, which is what the dispatcher signs and sends. Every message
@@ -100,10 +100,11 @@ def _prepared(event: PlatformEvent, subscription: Item) -> str | None:
         return None
 
 
-def enqueue(event: PlatformEvent, chosen: list[Item], *, fresh: bool = False) -> int:
-    """``fresh``: a redelivery someone asked for, under a new delivery id (``deliveries``), so it is sent."""
+def messages(event: PlatformEvent, chosen: list[Item], *, fresh: bool = False) -> list[DispatchMessage]:
+    """The event's dispatch message for each chosen subscription; ``fresh``: a redelivery someone asked for,
+    under a new delivery id (``deliveries``), so it is sent."""
     plain = body(event)
-    return queue.send_batch(
+    return [
         DispatchMessage(
             tenant_id=event.tenant_id,
             subscription_id=subscription["subscriptionId"],
@@ -111,13 +112,18 @@ def enqueue(event: PlatformEvent, chosen: list[Item], *, fresh: bool = False) ->
             event_type=event.type,
             body=_prepared(event, subscription) if subscription.get("transform") else plain,
             delivery_id=deliveries.delivery_id(event.event_id, subscription["subscriptionId"], fresh=fresh),
+            event_time=event.timestamp,
             **ordering.fields(subscription, event.data),
         )
         for subscription in chosen
-    )
+    ]
 
 
-def fan_out(event: PlatformEvent) -> int:
-    """Enqueue the event for every matching subscription."""
+def enqueue(event: PlatformEvent, chosen: list[Item], *, fresh: bool = False) -> int:
+    return queue.send_batch(messages(event, chosen, fresh=fresh))
+
+
+def fan_out(event: PlatformEvent) -> list[DispatchMessage]:
+    """The event's messages to every matching subscription (the stream enqueues a batch's together)."""
     chosen = targets(event)
-    return enqueue(event, chosen) if chosen else 0
+    return messages(event, chosen) if chosen else []

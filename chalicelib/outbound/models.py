@@ -13,8 +13,17 @@ from typing import Annotated, Any
 
 from pydantic import ConfigDict, Field, field_validator, model_validator
 
-from chalicelib.core.models import JsonObject, ListResponse, RequestModel, WireModel, at_least_one_of, exactly_one_of
+from chalicelib.core.models import (
+    JsonObject,
+    ListResponse,
+    RequestModel,
+    WireModel,
+    at_least_one_of,
+    exactly_one_of,
+    not_both,
+)
 from chalicelib.core.timestamps import Timestamp
+from chalicelib.destinations.models import Destination, WebhookDestination
 from chalicelib.events.models import PlatformEvent
 from chalicelib.stats.models import UsageStats
 
@@ -92,6 +101,7 @@ class CreateSubscriptionRequest(RequestModel):
     model_config = ConfigDict(
         json_schema_extra={
             **at_least_one_of("eventType", "eventTypes"),
+            **exactly_one_of("endpointUrl", "destination"),
             "if": {"required": ["orderingKey"], "properties": {"orderingKey": {"not": {"type": "null"}}}},
             "then": {"required": ["delivery"], "properties": {"delivery": {"const": "ordered"}}},
         }
@@ -101,7 +111,8 @@ class CreateSubscriptionRequest(RequestModel):
     project_id: Annotated[str, Field(min_length=1, max_length=200)] | None = None
     event_type: Annotated[str, Field(max_length=129, json_schema_extra={"pattern": TYPE_PATTERN.pattern})] | None = None
     event_types: EventTypePatterns | None = None
-    endpoint_url: Url
+    endpoint_url: Url | None = Field(default=None, description='Short for destination {"type": "webhook", "url": ...}.')
+    destination: Destination | None = None
     signing_secret_ref: SecretRef | None = None
     signature_scheme: SignatureScheme = SignatureScheme.V1
     filter: Pattern | None = None
@@ -124,7 +135,19 @@ class CreateSubscriptionRequest(RequestModel):
             raise ValueError("orderingKey needs delivery 'ordered'")
         if self.event_type is not None:
             _check_patterns([self.event_type])
+        if (self.endpoint_url is None) == (self.destination is None):
+            raise ValueError("give endpointUrl or destination, not both")
+        if not isinstance(self.target(), WebhookDestination) and (
+            self.signing_secret_ref is not None or "signature_scheme" in self.model_fields_set
+        ):
+            raise ValueError("only a webhook destination is signed; leave signingSecretRef and signatureScheme out")
         return self
+
+    def target(self) -> Destination:
+        """Where to deliver: ``destination``, or the webhook ``endpointUrl`` names."""
+        if self.destination is not None:
+            return self.destination
+        return WebhookDestination(url=self.endpoint_url or "")
 
     def patterns(self) -> list[str]:
         listed = ([self.event_type] if self.event_type else []) + (self.event_types or [])
@@ -132,9 +155,15 @@ class CreateSubscriptionRequest(RequestModel):
 
 
 class UpdateSubscriptionRequest(RequestModel):
-    """``filter: null`` or ``transform: null`` removes it; leaving the field out keeps it."""
+    """``filter: null`` or ``transform: null`` removes it; leaving the field out keeps it.
+
+    ``endpointUrl`` is short for a webhook ``destination``; give one of them, or neither to keep it.
+    """
+
+    model_config = ConfigDict(json_schema_extra=not_both("endpointUrl", "destination"))
 
     endpoint_url: Url | None = None
+    destination: Destination | None = None
     event_types: EventTypePatterns | None = None
     filter: Pattern | None = None
     transform: Transform | None = None
@@ -147,6 +176,18 @@ class UpdateSubscriptionRequest(RequestModel):
     @classmethod
     def _valid_patterns(cls, value: list[str] | None) -> list[str] | None:
         return _check_patterns(value)
+
+    @model_validator(mode="after")
+    def _one_destination(self) -> UpdateSubscriptionRequest:
+        if self.endpoint_url is not None and self.destination is not None:
+            raise ValueError("give endpointUrl or destination, not both")
+        return self
+
+    def target(self) -> Destination | None:
+        """The new destination, if the request changes it."""
+        if self.endpoint_url is not None:
+            return WebhookDestination(url=self.endpoint_url)
+        return self.destination
 
 
 class RotateSecretRequest(RequestModel):
@@ -176,9 +217,10 @@ class Subscription(WireModel):
     active: bool
     event_type: str
     event_types: list[str]
-    endpoint_url: str
-    signing_secret_ref: str
-    signature_scheme: SignatureScheme = SignatureScheme.V1
+    destination: Destination
+    endpoint_url: str | None = Field(default=None, description="A webhook destination's URL; null for the others.")
+    signing_secret_ref: str | None = Field(default=None, description="Only a webhook destination is signed.")
+    signature_scheme: SignatureScheme | None = SignatureScheme.V1
     filter: dict[str, Any] | None = None
     transform: str | None = None
     description: str | None = None
@@ -233,49 +275,6 @@ class PublicKey(WireModel):
         default=None, description="The current key: whpk_ then base64 of the raw 32-byte ed25519 key."
     )
     keys: list[PublicKeyEntry]
-
-
-class PreviewEvent(RequestModel):
-    """An event to try a subscription on; ``id`` and ``timestamp`` default to made-up ones."""
-
-    type: Annotated[str, Field(pattern=EVENT_TYPE.pattern)]
-    data: JsonObject = Field(default_factory=dict)
-    source: Annotated[str, Field(min_length=1, max_length=200)] = "preview"
-    id: Annotated[str, Field(min_length=1, max_length=80)] | None = None
-    timestamp: Timestamp | None = None
-
-
-class PreviewRequest(RequestModel):
-    """Give an ``event`` or the ``eventId`` of one of the tenant's recorded events, not both."""
-
-    model_config = ConfigDict(json_schema_extra=exactly_one_of("event", "eventId"))
-
-    event: PreviewEvent | None = None
-    event_id: Annotated[str, Field(min_length=1, max_length=80)] | None = None
-
-    @model_validator(mode="after")
-    def _one_source(self) -> PreviewRequest:
-        if (self.event is None) == (self.event_id is None):
-            raise ValueError("give either event or eventId")
-        return self
-
-
-class Preview(WireModel):
-    """Whether the subscription takes the event and, if so, exactly what would be sent."""
-
-    matches: bool
-    event_type_matches: bool
-    filter_matches: bool
-    body: str | None = Field(default=None, description="The exact bytes that would be signed and sent.")
-    headers: dict[str, str] | None = Field(
-        default=None, description="The headers that would be sent; signatures are computed only at send time."
-    )
-    signature_scheme: SignatureScheme | None = Field(
-        default=None,
-        description="How webhook-signature (and, for v1, X-Signature-256) will be added over body at send time.",
-    )
-    error: str | None = Field(default=None, description="Why no body could be built (the transform failed).")
-    trace_id: str | None = None
 
 
 class AttemptStatus(StrEnum):
@@ -380,7 +379,11 @@ class DispatchMessage(WireModel):
     ``message_group`` is set for an ordered subscription (the FIFO queue's
     MessageGroupId), and ``delivery_id`` is then also its MessageDeduplicationId
     (``chalicelib.outbound.ordered``). A message without one (queued before
-    deliveries had ids) is sent as it comes.
+    deliveries had ids) is sent as it comes. ``ordering_value`` is the ordering
+    key's value in the event (an AWS destination's FIFO group or partition key).
+    ``event_time`` is the event's timestamp, which keys a first-try success's one
+    attempt item (``deliveries.first_try_key``) and which an AWS destination's
+    attributes carry (a message without it has the event read).
     """
 
     tenant_id: str
@@ -392,3 +395,5 @@ class DispatchMessage(WireModel):
     body: str | None = None
     message_group: str | None = None
     delivery_id: str | None = None
+    ordering_value: str | None = None
+    event_time: Timestamp | None = None

@@ -77,7 +77,7 @@ def handle(event: dict[str, Any]) -> dict[str, Any]:
             raise HeldForRetry(f"attempt {current.attempt} failed; next in {wait:.0f} s")
 
     executor = pool("ordered", get_outbound_settings().max_concurrency)
-    with stats.collecting():  # the batch's attempts: one stats write per (subscription, hour)
+    with stats.collecting():  # the batch's attempts, summed: written per subscription at most every few seconds
         result = handle_fifo_concurrently(event, run, executor)
     failed = {f["itemIdentifier"] for f in result["batchItemFailures"]}
     _release([r for r in event.get("Records", []) if r["messageId"] in failed - attempted])

@@ -51,11 +51,14 @@ def group(subscription: Item, data: Any) -> str:
 
 
 def fields(subscription: Item, data: Any) -> dict[str, str]:
-    """``message_group`` for an ordered subscription's message, nothing otherwise.
+    """``message_group`` for an ordered subscription's message, and ``ordering_value`` when its key has one.
 
     Its ``delivery_id`` (``chalicelib.outbound.deliveries``) is then also the FIFO deduplication id, so
-    SQS drops a stream retry's copy within its five-minute window.
+    SQS drops a stream retry's copy within its five-minute window. The value is what an AWS destination
+    groups by (a FIFO queue's or topic's message group, a Kinesis partition key).
     """
     if not is_ordered(subscription):
         return {}
-    return {"message_group": group(subscription, data)}
+    path = subscription.get("orderingKey")
+    value = key_value(data, path) if path else None
+    return {"message_group": group(subscription, data)} | ({"ordering_value": value} if value is not None else {})

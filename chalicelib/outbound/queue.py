@@ -15,6 +15,8 @@ import threading
 from collections.abc import Iterable
 from typing import Any
 
+from botocore.exceptions import BotoCoreError, ClientError
+
 from chalicelib.core import aws
 from chalicelib.core.config import get_settings
 from chalicelib.outbound import deliveries
@@ -22,6 +24,7 @@ from chalicelib.outbound.models import DispatchMessage
 
 MAX_DELAY_SECONDS = 900
 MAX_INLINE_PAYLOAD = 200_000
+MAX_BATCH_BYTES = 256 * 1024  # SendMessageBatch's limit on the sum of its messages
 QUEUE = "outbound-dispatch"
 ORDERED_QUEUE = "outbound-ordered.fifo"
 
@@ -67,22 +70,54 @@ def encode(message: DispatchMessage) -> str:
     return body
 
 
-def send_batch(messages: Iterable[DispatchMessage]) -> int:
-    """Enqueue messages ten per call, ordered ones (in the given order) on the FIFO queue; raise if any was refused."""
-    entries: dict[str, list[dict[str, Any]]] = {}
+class NotEnqueued(RuntimeError):
+    """SQS did not take every message: ``first`` is the index of the first one not enqueued (later ones may
+    or may not have been)."""
+
+    def __init__(self, first: int, reason: str) -> None:
+        super().__init__(f"SQS did not take dispatch message {first} (or some after it): {reason}")
+        self.first = first
+
+
+Chunk = tuple[str, list[tuple[int, dict[str, Any]]]]
+
+
+def _chunks(messages: list[DispatchMessage]) -> list[Chunk]:
+    """SendMessageBatch requests, in the messages' order: per queue, ten entries and 256 KiB at most each, and on
+    the FIFO queue no group twice in one, so an entry SQS refuses never lets a later message of its group in."""
+    chunks: list[Chunk] = []
+    current: dict[str, tuple[list[tuple[int, dict[str, Any]]], set[str], int]] = {}
     for i, m in enumerate(messages):
         name = ordered_queue_name() if m.message_group else dispatch_queue_name()
-        entries.setdefault(name, []).append({"Id": str(i), "MessageBody": encode(m), **_fifo(m)})
+        entry = {"Id": str(i), "MessageBody": encode(m), **_fifo(m)}
+        size = len(entry["MessageBody"].encode())
+        entries, groups, used = current.get(name, ([], set(), 0))
+        if not entries or len(entries) == 10 or used + size > MAX_BATCH_BYTES or m.message_group in groups:
+            entries, groups, used = [], set(), 0
+            chunks.append((name, entries))
+        entries.append((i, entry))
+        if m.message_group:
+            groups.add(m.message_group)
+        current[name] = (entries, groups, used + size)
+    return chunks
+
+
+def send_batch(messages: Iterable[DispatchMessage]) -> int:
+    """Enqueue messages, ordered ones (in the given order) on the FIFO queue, ten to a request across events;
+    ``NotEnqueued`` names the first message not enqueued, and no request is made after the one that failed."""
+    chunks = _chunks(list(messages))
     client = aws.sqs()
-    for name, listed in entries.items():
-        url = queue_url(name)
-        for start in range(0, len(listed), 10):
-            chunk: Any = listed[start : start + 10]
-            response = client.send_message_batch(QueueUrl=url, Entries=chunk)
-            failed = response.get("Failed", [])
-            if failed:
-                raise RuntimeError(f"SQS refused {len(failed)} dispatch messages: {failed[0].get('Code')}")
-    return sum(len(listed) for listed in entries.values())
+    for n, (name, entries) in enumerate(chunks):
+        later = {i for _, rest in chunks[n + 1 :] for i, _ in rest}
+        try:
+            batch: Any = [e for _, e in entries]
+            response = client.send_message_batch(QueueUrl=queue_url(name), Entries=batch)
+        except (BotoCoreError, ClientError) as exc:
+            raise NotEnqueued(min(later | {i for i, _ in entries}), str(exc)) from exc
+        failed = response.get("Failed", [])
+        if failed:
+            raise NotEnqueued(min(later | {int(f["Id"]) for f in failed}), str(failed[0].get("Code")))
+    return sum(len(entries) for _, entries in chunks)
 
 
 def send_delayed(message: DispatchMessage, delay_seconds: float) -> None:

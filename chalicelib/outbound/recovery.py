@@ -9,12 +9,14 @@ queue, oldest first, with fresh deduplication ids.
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from typing import Any
 
 from chalicelib.core.dynamo import Item
 from chalicelib.core.errors import Conflict, FieldError, NotFound, Unprocessable
 from chalicelib.core.timestamps import format_time, parse_time
 from chalicelib.events import store as events
+from chalicelib.events.models import PlatformEvent
 from chalicelib.outbound import deliveries, fanout, ordering, queue, service, store
 from chalicelib.outbound.models import (
     Attempt,
@@ -34,9 +36,29 @@ def list_attempts(tenant_id: str, subscription_id: str, query: AttemptListQuery)
     return [Attempt.model_validate(item) for item in items], cursor
 
 
-def delivery_status(tenant_id: str, event_id: str) -> list[DeliveryStatus]:
-    """The latest outcome of the event at each subscription it was sent to."""
-    return [DeliveryStatus.model_validate(item) for item in store.event_statuses(tenant_id, event_id)]
+def delivery_status(
+    tenant_id: str, event: PlatformEvent, subscription_ids: Collection[str] | None = None
+) -> list[DeliveryStatus]:
+    """The latest outcome of the event at each subscription it was sent to (only ``subscription_ids``, if given).
+
+    Two reads: the event's status items (one Query), and the first-try successes, which have none, under the
+    log keys computed for each of the tenant's subscriptions (one BatchGetItem per 100; the tenant's
+    subscriptions are one Query unless ``subscription_ids`` names them). A deleted subscription's first-try
+    successes are no longer looked for.
+    """
+    statuses = {item["subscriptionId"]: item for item in store.event_statuses(tenant_id, event.event_id)}
+    looked_for = (
+        set(subscription_ids)
+        if subscription_ids is not None
+        else {item["subscriptionId"] for item in store.all_subscriptions(tenant_id)}
+    )
+    keys = {(sub, deliveries.first_try_key(event.timestamp, event.event_id, sub)) for sub in looked_for}
+    first_tries = {item["subscriptionId"]: item for item in store.first_tries(tenant_id, keys)}
+    wanted = statuses.keys() | first_tries.keys()
+    if subscription_ids is not None:
+        wanted &= looked_for
+    found = (deliveries.latest(statuses.get(sub), first_tries.get(sub)) for sub in sorted(wanted))
+    return [DeliveryStatus.model_validate(item) for item in found if item is not None]
 
 
 def _require_active(item: dict[str, object]) -> None:

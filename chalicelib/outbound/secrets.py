@@ -35,6 +35,7 @@ PREFIX = "whsec_"
 PRIVATE_PREFIX = "whsk_"
 PUBLIC_PREFIX = "whpk_"
 _cache: dict[tuple[str, str], tuple[float, str]] = {}
+_loading: dict[tuple[str, str], threading.Lock] = {}  # one read under way per reference (``read``)
 _lock = threading.Lock()
 
 
@@ -114,17 +115,33 @@ def check_ref(tenant_id: str, ref: str, field: str = "signingSecretRef") -> str:
     return vault.ref_for(path)
 
 
-def read(tenant_id: str, ref: str) -> str:
-    """The secret behind ``ref``, cached briefly so a batch reads it once."""
-    key = (tenant_id, ref)
-    now = time.monotonic()
+def _cached(key: tuple[str, str]) -> str | None:
     with _lock:
         hit = _cache.get(key)
-    if hit and now - hit[0] < get_outbound_settings().secret_cache_seconds:
+    if hit and time.monotonic() - hit[0] < get_outbound_settings().secret_cache_seconds:
         return hit[1]
-    value = _parse(vault.read_text(tenant_id, vault.path_from_ref(ref)))
+    return None
+
+
+def read(tenant_id: str, ref: str) -> str:
+    """The secret behind ``ref``, cached per container (a reference always names the same value).
+
+    A dispatch batch runs its records at once, so with a cold cache every record of one subscription would
+    ask Secrets Manager together: one of them reads, the others wait for its value (one read per batch).
+    """
+    key = (tenant_id, ref)
+    value = _cached(key)
+    if value is not None:
+        return value
     with _lock:
-        _cache[key] = (now, value)
+        loading = _loading.setdefault(key, threading.Lock())
+    with loading:
+        value = _cached(key)
+        if value is None:
+            started = time.monotonic()
+            value = _parse(vault.read_text(tenant_id, vault.path_from_ref(ref)))
+            with _lock:
+                _cache[key] = (started, value)
     return value
 
 
@@ -132,5 +149,6 @@ def forget(tenant_id: str, ref: str, *, managed: bool) -> None:
     """Drop a secret from the cache and, if the platform made it, from Secrets Manager."""
     with _lock:
         _cache.pop((tenant_id, ref), None)
+        _loading.pop((tenant_id, ref), None)
     if managed:
         vault.delete(tenant_id, vault.path_from_ref(ref))

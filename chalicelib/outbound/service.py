@@ -21,9 +21,11 @@ from chalicelib.core.errors import Conflict, FieldError, NotFound, ServiceUnavai
 from chalicelib.core.ids import new_id
 from chalicelib.core.timestamps import format_time, now_text, parse_time
 from chalicelib.core.urls import check_url
+from chalicelib.destinations import access
+from chalicelib.destinations.models import Destination, WebhookDestination
 from chalicelib.events import catalog
 from chalicelib.events.emit import commit, new_event
-from chalicelib.outbound import fanout, filters, store, transforms
+from chalicelib.outbound import fanout, filters, store, target, transforms
 from chalicelib.outbound import secrets as signing_secrets
 from chalicelib.outbound.config import get_outbound_settings
 from chalicelib.outbound.models import (
@@ -41,13 +43,18 @@ from chalicelib.outbound.models import (
     UpdateSubscriptionRequest,
 )
 
+SIGNING_FIELDS = ("signingSecretRef", "signingSecrets", "signatureScheme")
+
 
 def to_model(item: Item, signing_secret: str | None = None) -> Subscription:
     entries = _entries(item)
+    webhook = target.is_webhook(item)
     return Subscription.model_validate(
         {
             **item,
             "eventType": item["eventTypes"][0],
+            "destination": target.of(item).model_dump(by_alias=True),
+            "signatureScheme": item.get("signatureScheme", SignatureScheme.V1) if webhook else None,
             "signingSecret": signing_secret,
             "publicKey": entries[-1].public_key if entries else None,
         },
@@ -84,14 +91,21 @@ def create(
         existing = store.SUBSCRIPTIONS.get(tenant_id, subscription_id)
         if existing is not None:
             return to_model(existing), False
-    check_url(request.endpoint_url, "endpointUrl")
     subscription_id = subscription_id or new_id("sub")
+    url_field = "endpointUrl" if request.endpoint_url else "destination.url"
+    destination = _checked(tenant_id, subscription_id, request.target(), url_field)
     now = now_text()
     if request.filter is not None:
         filters.check(request.filter)
     if request.transform is not None:
         transforms.check(request.transform)
-    entry, generated = _new_entry(tenant_id, subscription_id, 1, request.signature_scheme, request.signing_secret_ref)
+    signed: Item = {}
+    entry, generated = None, None
+    if isinstance(destination, WebhookDestination):
+        entry, generated = _new_entry(
+            tenant_id, subscription_id, 1, request.signature_scheme, request.signing_secret_ref
+        )
+        signed = _signing_fields(entry, 1, request.signature_scheme)
     item: Item = {
         "tenantId": tenant_id,
         "subscriptionId": subscription_id,
@@ -99,11 +113,8 @@ def create(
         "status": SubscriptionStatus.ACTIVE if request.active else SubscriptionStatus.INACTIVE,
         "active": request.active,
         "eventTypes": request.patterns(),
-        "endpointUrl": request.endpoint_url,
-        "signingSecretRef": entry.ref,
-        "signingSecrets": [entry.model_dump(mode="json", by_alias=True, exclude_none=True)],
-        "secretVersion": 1,
-        "signatureScheme": request.signature_scheme.value,
+        **target.fields(destination),
+        **signed,
         "filter": request.filter,
         "transform": request.transform,
         "description": request.description,
@@ -113,7 +124,8 @@ def create(
         "updatedAt": now,
     }
     if not store.SUBSCRIPTIONS.put_new(item):  # a concurrent repeat with the same key wrote it first
-        signing_secrets.forget(tenant_id, entry.ref, managed=entry.managed)  # this attempt's secret is nobody's
+        if entry is not None:  # this attempt's secret is nobody's
+            signing_secrets.forget(tenant_id, entry.ref, managed=entry.managed)
         existing = store.SUBSCRIPTIONS.get(tenant_id, subscription_id)
         if existing is None:
             raise ServiceUnavailable("The subscription could not be recorded; retry the request.")
@@ -123,16 +135,33 @@ def create(
 
 
 def update(tenant_id: str, subscription_id: str, request: UpdateSubscriptionRequest) -> Subscription:
-    """``active: true`` also re-enables a subscription the platform disabled."""
+    """``active: true`` also re-enables a subscription the platform disabled.
+
+    A new destination is checked as at create. One that stops being a webhook drops its signing secrets;
+    one that becomes a webhook gets a new one (shown once, in this answer).
+    """
     current = get_item(tenant_id, subscription_id)
     changes: dict[str, Any] = {"updatedAt": now_text()}
-    if request.endpoint_url is not None:
-        changes["endpointUrl"] = check_url(request.endpoint_url, "endpointUrl")
+    removals: list[str] = []
+    dropped: list[SigningSecretEntry] = []
+    generated: str | None = None
+    destination = request.target()
+    if destination is not None:
+        url_field = "endpointUrl" if request.endpoint_url else "destination.url"
+        destination = _checked(tenant_id, subscription_id, destination, url_field)
+        changes.update(target.fields(destination))
+        if not isinstance(destination, WebhookDestination):
+            removals += [f for f in ("endpointUrl", *SIGNING_FIELDS) if f in current]
+            dropped = _entries(current)
+        elif not target.is_webhook(current):
+            removals.append(target.DESTINATION)
+            version = int(current.get("secretVersion", 0)) + 1
+            entry, generated = _new_entry(tenant_id, subscription_id, version, SignatureScheme.V1, None)
+            changes.update(_signing_fields(entry, version, SignatureScheme.V1))
     if request.event_types is not None:
         changes["eventTypes"] = request.event_types
     if request.description is not None:
         changes["description"] = request.description
-    removals: list[str] = []
     if request.delivery is not None:
         changes["delivery"] = request.delivery
     if "ordering_key" in request.model_fields_set:
@@ -164,7 +193,28 @@ def update(tenant_id: str, subscription_id: str, request: UpdateSubscriptionRequ
     if item is None:
         raise NotFound(f"Subscription '{subscription_id}' does not exist.")
     fanout.forget_tenant(tenant_id)
-    return to_model(item)
+    for old in dropped:
+        signing_secrets.forget(tenant_id, old.ref, managed=old.managed)
+    return to_model(item, generated)
+
+
+def _checked(tenant_id: str, subscription_id: str, destination: Destination, url_field: str) -> Destination:
+    """A webhook's URL passes the URL policy; the platform must be able to write to any other destination for
+    this tenant and no other (a real write, ``destinations.access``), or it is a 422 naming the missing permission."""
+    if isinstance(destination, WebhookDestination):
+        check_url(destination.url, url_field)
+    else:
+        access.verify(tenant_id, destination, subscription_id)
+    return destination
+
+
+def _signing_fields(entry: SigningSecretEntry, version: int, scheme: SignatureScheme) -> Item:
+    return {
+        "signingSecretRef": entry.ref,
+        "signingSecrets": [entry.model_dump(mode="json", by_alias=True, exclude_none=True)],
+        "secretVersion": version,
+        "signatureScheme": scheme.value,
+    }
 
 
 def delete(tenant_id: str, subscription_id: str) -> None:
@@ -224,6 +274,10 @@ def active_secret_refs(item: Item, now: datetime) -> list[str]:
 
 def rotate(tenant_id: str, subscription_id: str, request: RotateSecretRequest) -> RotatedSecret:
     item = get_item(tenant_id, subscription_id)
+    if not target.is_webhook(item):
+        raise Conflict(
+            f"Subscription '{subscription_id}' delivers to {item['destination']['type']}, which is not signed."
+        )
     now = datetime.now(UTC)
     overlap = request.overlap_seconds
     if overlap is None:
@@ -280,7 +334,8 @@ def disable(tenant_id: str, item: Item, reason: str) -> bool:
         catalog.SUBSCRIPTION_DISABLED,
         {
             "subscriptionId": subscription_id,
-            "endpointUrl": item["endpointUrl"],
+            "endpointUrl": item.get("endpointUrl"),
+            "destination": target.of(item).model_dump(mode="json", by_alias=True),
             "reason": reason,
             "failingSince": item.get("failingSince"),
             "disabledAt": now,

@@ -6,13 +6,17 @@ is a subscription's attempt log (sort ``<iso time>#<attemptId>``, newest last),
 and ``<tenantId>#<eventId>`` holds one latest-status item per subscription for
 that event, so ``GET /events/{id}`` needs one Query and no Scan. An attempt
 writes its log item, then its status item under a condition that keeps a
-delivery's status from going back (``record_attempt``).
+delivery's status from going back (``record_attempt``); a fan-out delivery's
+first-try success writes only its log item, under a key its readers compute
+(``chalicelib.outbound.deliveries.first_try_key``), so ``GET /events/{id}``
+also reads one log key per subscription (``first_tries``).
 """
 
 from __future__ import annotations
 
 import base64
 import binascii
+import contextlib
 import json
 import time
 from typing import Any
@@ -47,13 +51,25 @@ def all_subscriptions(tenant_id: str) -> list[Item]:
             return items
 
 
-def dispatch_reads(
-    subscriptions: set[tuple[str, str]], deliveries: set[tuple[str, str, str]]
-) -> tuple[dict[tuple[str, str], Item], dict[tuple[str, str, str], Item]]:
-    """A dispatcher batch's subscriptions and its deliveries' latest statuses, in one consistent BatchGetItem.
+def _log_key(tenant_id: str, subscription_id: str, attempt_key: str) -> dict[str, Any]:
+    return {"subscriptionKey": {"S": subscription_key(tenant_id, subscription_id)}, "attemptKey": {"S": attempt_key}}
 
-    ``subscriptions`` are (tenant, subscription), ``deliveries`` (tenant, event, subscription). Consistent:
-    a disabling applies at once, and an attempt recorded a moment ago is seen.
+
+def _by_delivery(items: list[Item]) -> dict[tuple[str, str, str], Item]:
+    return {(i["tenantId"], i["eventId"], i["subscriptionId"]): i for i in items}
+
+
+def dispatch_reads(
+    subscriptions: set[tuple[str, str]],
+    deliveries: set[tuple[str, str, str]],
+    first_tries: set[tuple[str, str, str]],
+) -> tuple[dict[tuple[str, str], Item], dict[tuple[str, str, str], Item], dict[tuple[str, str, str], Item]]:
+    """A dispatcher batch's subscriptions, its deliveries' status items and first-try successes, in one
+    consistent BatchGetItem.
+
+    ``subscriptions`` are (tenant, subscription), ``deliveries`` (tenant, event, subscription), ``first_tries``
+    (tenant, subscription, log key); the two found kinds of delivery item are keyed (tenant, event,
+    subscription). Consistent: a disabling applies at once, and an attempt recorded a moment ago is seen.
     """
     found = batch_get_tables(
         {
@@ -61,16 +77,27 @@ def dispatch_reads(
             attempts_table(): [
                 {"subscriptionKey": {"S": f"{tenant}#{event}"}, "attemptKey": {"S": sub}}
                 for tenant, event, sub in sorted(deliveries)
-            ],
+            ]
+            + [_log_key(tenant, sub, key) for tenant, sub, key in sorted(first_tries)],
         },
         consistent=True,
     )
     subs = (deserialize(raw) for raw in found[SUBSCRIPTIONS.name])
-    statuses = (deserialize(raw) for raw in found[attempts_table()])
+    attempts = [deserialize(raw) for raw in found[attempts_table()]]
+    statuses = [i for i in attempts if "attemptId" not in i]  # a log item names its attempt; a status item does not
+    statuses = [i | {"eventId": i["subscriptionKey"][len(i["tenantId"]) + 1 :]} for i in statuses]
     return (
         {(item["tenantId"], item["subscriptionId"]): item for item in subs},
-        {(i["tenantId"], i["subscriptionKey"][len(i["tenantId"]) + 1 :], i["attemptKey"]): i for i in statuses},
+        _by_delivery(statuses),
+        _by_delivery([i for i in attempts if "attemptId" in i]),
     )
+
+
+def first_tries(tenant_id: str, keys: set[tuple[str, str]]) -> list[Item]:
+    """The first-try successes found among (subscription, ``deliveries.first_try_key``) pairs (eventually
+    consistent: a view, not a send decision)."""
+    found = batch_get_tables({attempts_table(): [_log_key(tenant_id, sub, key) for sub, key in sorted(keys)]})
+    return [deserialize(raw) for raw in found[attempts_table()]]
 
 
 def mark_failing(tenant_id: str, subscription_id: str, now_iso: str) -> str:
@@ -116,23 +143,41 @@ def remove_fields(tenant_id: str, subscription_id: str, fields: list[str]) -> No
         return
 
 
-def record_attempt(tenant_id: str, attempt: Attempt, delivery_id: str | None = None) -> None:
-    """Append to the subscription's log, then set the event's latest status for the subscription (the record).
-
-    The status never goes back within one delivery: a copy's attempt recorded late (sent again in the
-    at-least-once window) leaves a later attempt's status, or a finished one, as it is. The log goes
-    first, so a recorded status always has its log entry (recovery reads the log).
-    """
-    expires_at = int(time.time()) + get_outbound_settings().attempt_retention_days * 86400
-    log_item = attempt.model_dump(mode="json", by_alias=True, exclude_none=True)
-    log_item.update(
+def _log_item(tenant_id: str, attempt: Attempt, attempt_key: str, expires_at: int) -> dict[str, Any]:
+    item = attempt.model_dump(mode="json", by_alias=True, exclude_none=True)
+    item.update(
         {
             "subscriptionKey": subscription_key(tenant_id, attempt.subscription_id),
-            "attemptKey": f"{attempt.attempted_at}#{attempt.attempt_id}",
+            "attemptKey": attempt_key,
             "tenantId": tenant_id,
             "expiresAt": expires_at,
         }
     )
+    return item
+
+
+def record_attempt(
+    tenant_id: str, attempt: Attempt, delivery_id: str | None = None, *, first_try_key: str | None = None
+) -> None:
+    """Record an attempt: a first-try success under ``first_try_key`` as one item; any other attempt as its log
+    item, then the event's latest status for the subscription.
+
+    The one item is written only if absent: a copy's success recorded first stands. The status never goes
+    back within one delivery: a copy's attempt recorded late (sent again in the at-least-once window)
+    leaves a later attempt's status, or a finished one, as it is. The log goes first, so a recorded status
+    always has its log entry (recovery reads the log).
+    """
+    expires_at = int(time.time()) + get_outbound_settings().attempt_retention_days * 86400
+    client = aws.dynamodb()
+    if first_try_key is not None:
+        only = _log_item(tenant_id, attempt, first_try_key, expires_at) | {"deliveryId": delivery_id}
+        # a copy of this delivery that succeeded at its first try too, and was recorded first, stands
+        with contextlib.suppress(client.exceptions.ConditionalCheckFailedException):
+            client.put_item(
+                TableName=attempts_table(), Item=serialize(only), ConditionExpression="attribute_not_exists(attemptKey)"
+            )
+        return
+    log_item = _log_item(tenant_id, attempt, f"{attempt.attempted_at}#{attempt.attempt_id}", expires_at)
     status_item = DeliveryStatus(
         subscription_id=attempt.subscription_id,
         status=attempt.status,
@@ -152,7 +197,6 @@ def record_attempt(tenant_id: str, attempt: Attempt, delivery_id: str | None = N
     )
     if delivery_id is not None:
         status_item["deliveryId"] = delivery_id
-    client = aws.dynamodb()
     client.put_item(TableName=attempts_table(), Item=serialize(log_item))
     try:
         client.put_item(

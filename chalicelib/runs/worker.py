@@ -54,7 +54,7 @@ class RetryScheduled(Exception):
 
 def handle_runs(event: dict[str, Any], context: Any = None) -> dict[str, Any]:
     # A batch whose every record is postponed is a normal outcome here, not an error to raise.
-    with stats.collecting():  # one stats write per (connection, hour) for the whole batch
+    with stats.collecting():  # the batch's counts, summed: written per connection at most every few seconds
         return handle_in_turn(event, _run_record, raise_on_entire_batch_failure=False)
 
 

@@ -1,7 +1,7 @@
-"""Usage numbers per connection and subscription: hourly buckets in the ``stats`` table (docs/observability.md).
+"""Usage numbers per connection and subscription: hour and minute items in the ``stats`` table (docs/observability.md).
 
-``record`` counts one observation with one ``UpdateItem ... ADD`` (or adds it to the batch a
-handler opened with ``collecting``); ``read`` turns the buckets into the ``stats``, health
-``metrics`` and ``GET /metrics`` shapes. The numbers are best effort: a failed write is logged
-and dropped, never raised into the flow it counts.
+``record`` counts observations: summed per batch (``collecting``) or per container (``tally``) and
+written at most once per series every few seconds, or at once for a lone API action; ``read`` turns
+the items into the ``stats``, health ``metrics`` and ``GET /metrics`` shapes. The numbers are best
+effort: a failed write is logged and held for the next flush, never raised into the flow it counts.
 """

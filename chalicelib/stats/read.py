@@ -1,7 +1,9 @@
-"""Reading the hourly buckets back: usage ``stats``, health ``metrics`` and ``GET /metrics`` series.
+"""Reading the buckets back: usage ``stats``, health ``metrics`` and ``GET /metrics`` series.
 
 One series (a connection, a subscription) is a Query on its key; the tenant's whole series is
-a Query on the ``byTenant`` index, summed across subjects. p50/p95 are estimated from the
+a Query on the ``byTenant`` index, summed across subjects. A minute series reads the minute
+items (a Query per series on ``<series>#m``; the tenant's series are those with an hour item
+in the window). p50/p95 are estimated from the
 summed histograms by linear interpolation inside the bucket that holds the quantile, so they
 are as fine as the bucket bounds (``record.LATENCY_BOUNDS_MS``).
 """
@@ -52,38 +54,51 @@ def _items(tenant_id: str, series: str | None, first: datetime, last: datetime) 
     The tenant's index holds keys only: every count is an ``ADD`` on the hour item, and an index that
     projected the counters would be written (and billed) on each one; a keys-only entry is written once,
     when the hour item is created. Reading the tenant's whole series is rare, so it pays the
-    ``BatchGetItem`` instead.
+    ``BatchGetItem`` instead. Minute items carry no ``tenantId``, so they are not in the index.
     """
+    if series is not None:
+        return [deserialize(raw) for raw in _query(series, record.hour_key(first), record.hour_key(last))]
+    found = _query(tenant_id, record.hour_key(first), record.hour_key(last), index=record.TENANT_INDEX)
+    keys = [{"seriesKey": raw["seriesKey"], "hour": raw["hour"]} for raw in found]
+    return [deserialize(raw) for raw in batch_get_raw(get_settings().table_name(record.TABLE), keys)]
+
+
+def _query(partition: str, first: str, last: str, index: str | None = None) -> list[dict[str, Any]]:
+    """Every item of a partition (a series, its minutes, a tenant in the index) with its sort key in [first, last]."""
     params: dict[str, Any] = {
         "TableName": get_settings().table_name(record.TABLE),
         "KeyConditionExpression": "#pk = :pk AND #hour BETWEEN :first AND :last",
-        "ExpressionAttributeNames": {"#pk": "seriesKey" if series else "tenantId", "#hour": "hour"},
-        "ExpressionAttributeValues": {
-            ":pk": {"S": series or tenant_id},
-            ":first": {"S": record.hour_key(first)},
-            ":last": {"S": record.hour_key(last)},
-        },
+        "ExpressionAttributeNames": {"#pk": "tenantId" if index else "seriesKey", "#hour": "hour"},
+        "ExpressionAttributeValues": {":pk": {"S": partition}, ":first": {"S": first}, ":last": {"S": last}},
     }
-    if series is None:
-        params["IndexName"] = record.TENANT_INDEX
+    if index is not None:
+        params["IndexName"] = index
     found: list[dict[str, Any]] = []
     while True:
         response = aws.dynamodb().query(**params)
         found += response.get("Items", [])
         if "LastEvaluatedKey" not in response:
-            break
+            return found
         params["ExclusiveStartKey"] = response["LastEvaluatedKey"]
-    if series is not None:
-        return [deserialize(raw) for raw in found]
-    keys = [{"seriesKey": raw["seriesKey"], "hour": raw["hour"]} for raw in found]
-    return [deserialize(raw) for raw in batch_get_raw(params["TableName"], keys)]
 
 
-_MINUTE = re.compile(r"m\d\d_")  # a minute's counter (m07_call_ok); any other integer is an hour total
+def _minutes(series: Iterable[str], first: datetime, last: datetime) -> dict[str, list[Counters]]:
+    """The minute items of ``series`` in [first, last], by minute key."""
+    by_minute: dict[str, list[Counters]] = {}
+    for one in sorted(set(series)):
+        for raw in _query(one + record.MINUTE_SERIES, record.minute_key(first), record.minute_key(last)):
+            item = deserialize(raw)
+            by_minute.setdefault(str(item["hour"]), []).append(_counters(item))
+    return by_minute
+
+
+# A minute's counter inside an hour item (m07_call_ok), as hour items held them before minute items
+# (issue 23, 2026-12-07); read until the last of those items expires (RETENTION_DAYS after that).
+_MINUTE = re.compile(r"m\d\d_")
 
 
 def _counters(item: Mapping[str, Any], minute: int | None = None) -> Counters:
-    """The hour's totals, or one minute's (``m07_call_ok`` read as ``call_ok``)."""
+    """An item's totals, or one minute's from an older hour item (``m07_call_ok`` read as ``call_ok``)."""
     if minute is None:
         return {k: int(v) for k, v in item.items() if isinstance(v, int) and not _MINUTE.match(k) and k != "expiresAt"}
     prefix = f"m{minute:02d}_"
@@ -235,7 +250,7 @@ def _point(timestamp: datetime, counters: Counters) -> MetricsPoint:
 
 
 def series(tenant_id: str, query: MetricsQuery) -> MetricsSeries:
-    """One point per step of the window; hours and days are sums of hour items, minutes read the minute counters."""
+    """One point per step of the window; hours and days are sums of hour items, minutes sum minute items."""
     start, end = window(query)
     key = None
     if query.connection_id is not None:
@@ -245,11 +260,17 @@ def series(tenant_id: str, query: MetricsQuery) -> MetricsSeries:
     by_hour: dict[str, list[Item]] = {}
     for item in _items(tenant_id, key, start, end - timedelta(microseconds=1)):
         by_hour.setdefault(str(item["hour"]), []).append(item)
+    minutes: dict[str, list[Counters]] = {}
+    if query.granularity == "minute":
+        found = [str(item["seriesKey"]) for items in by_hour.values() for item in items]
+        subjects = [key] if key is not None else found
+        minutes = _minutes(subjects, start, end - timedelta(microseconds=1))
     step, points, moment = STEPS[query.granularity], [], start
     while moment < end:
         if query.granularity == "minute":
             hour_items = by_hour.get(record.hour_key(moment), [])
-            counters = _sum(_counters(item, moment.minute) for item in hour_items)
+            legacy = [_counters(item, moment.minute) for item in hour_items]
+            counters = _sum([*legacy, *minutes.get(record.minute_key(moment), [])])
         else:
             hours = [record.hour_key(moment + timedelta(hours=h)) for h in range(int(step / timedelta(hours=1)))]
             counters = _sum(_counters(item) for hour in hours for item in by_hour.get(hour, []))

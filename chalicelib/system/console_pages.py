@@ -16,7 +16,17 @@ CONTENT_TYPES = {
     ".css": "text/css; charset=utf-8",
 }
 ASSETS = frozenset(
-    {"console.html", "portal.html", "console.js", "portal.js", "common.js", "plots.js", "live.js", "console.css"}
+    {
+        "console.html",
+        "portal.html",
+        "console.js",
+        "portal.js",
+        "common.js",
+        "destinations.js",
+        "plots.js",
+        "live.js",
+        "console.css",
+    }
 )
 # No script or style from anywhere else, no framing; the pages only talk to this origin.
 SECURITY_HEADERS = {

@@ -11,6 +11,8 @@ source "$(dirname "$0")/_common.sh"
 # - "sha256=..." must be a real signature: HMAC-SHA256 of the exact body bytes with the
 #   webhook secret, computed here with openssl. A wrong one is 401 and nothing is stored.
 # - No bearer token: the signature authenticates the vendor.
+# - It goes to INGEST_URL, the vendor-facing front (a deployed stage's IngestURL; locally
+#   the same server as BASE_URL).
 # - The seed's answer is what comes back (plus a Location header); a second send of the
 #   same providerDeliveryId is 200 "Duplicate", so the id is made unique per run.
 if [[ -z "${CONNECTION_ID:-}" || -z "${WEBHOOK_SECRET:-}" ]]; then
@@ -21,7 +23,7 @@ fi
 body="{\"providerDeliveryId\": \"gh-12345-$(date +%s)-$$\", \"eventName\": \"pull_request\", \"payload\": { \"action\": \"closed\", \"merged\": true }}"
 signature="sha256=$(printf '%s' "$body" | openssl dgst -sha256 -hmac "$WEBHOOK_SECRET" | sed 's/^.*= //')"
 
-call 202 POST /webhooks/deliveries \
+BASE_URL="$INGEST_URL" call 202 POST /webhooks/deliveries \
   -H "X-CS-Provider: github" \
   -H "X-CS-Connection: $CONNECTION_ID" \
   -H "X-Hub-Signature-256: $signature" \

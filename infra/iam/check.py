@@ -49,6 +49,7 @@ FLOWS = (
     "tests/e2e/test_ordered_e2e.py",
     "tests/e2e/test_platform_role_and_dead_letters_e2e.py",
     "tests/e2e/test_live_e2e.py",
+    "tests/e2e/test_platform_bus_e2e.py",
 )
 # Policy actions no flow calls through boto3, and why each stays.
 KEPT = {
@@ -57,9 +58,6 @@ KEPT = {
     "logs:PutLogEvents": "Lambda's runtime writes the function's logs under its role, not our code",
     "xray:PutTraceSegments": "Lambda sends the X-Ray segments of active tracing under the function's role",
     "xray:PutTelemetryRecords": "Lambda sends the X-Ray segments of active tracing under the function's role",
-    # The stream no longer puts every event on the bus (issue 22); the dispatchers put the events of an eventbridge
-    # destination naming the platform's own bus with their own role. Drop this once a flow covers that destination.
-    "events:PutEvents": "the dispatchers write an eventbridge destination on the platform's own bus (issue 22)",
 }
 
 

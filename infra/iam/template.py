@@ -183,6 +183,11 @@ def load(path: Path, region: str, account: str) -> Template:
                 raise ValueError(f"{logical_id} has managed policies, which the IAM check cannot read")
             arn = resolver.get_att(logical_id, "Arn")
             roles[arn] = [s for policy in policies for s in statements(policy["PolicyDocument"])]
+    for resource in resources.values():  # a policy of its own, attached to some roles (the writer role's grant)
+        if resource.get("Type") == "AWS::IAM::Policy":
+            attached = statements(resolver.resolve(resource["Properties"]["PolicyDocument"]))
+            for role_name in resolver.resolve(resource["Properties"].get("Roles", [])):
+                roles[f"arn:aws:iam::{account}:role/{role_name}"].extend(attached)
     functions: dict[str, Function] = {}
     for logical_id, resource in resources.items():
         if resource.get("Type") != FUNCTION:

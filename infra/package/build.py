@@ -19,17 +19,24 @@ for want of a hash and the package with it. The same files go in on any
 machine, whatever its pip configuration points at: a mirror's file whose hash
 is not in the lock is refused.
 
+Then the one change a merge template cannot make, since it can only add and
+override: the routes the merge template puts on the ingest HTTP API (the
+vendor-facing ones) are taken out of the REST API Chalice generates, so each
+route has one front in a deployed stage (docs/deploy.md "Two fronts").
+
     python -m infra.package.build --stage prod --merge-template infra/template.json build
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import subprocess
 import sys
 from collections.abc import Mapping
 from pathlib import Path
+from typing import Any
 
 RUNTIME_GLIBC_MINOR = 26
 LAMBDA_PIP = {
@@ -54,6 +61,40 @@ def chalice_package(
     command = [str(CHALICE), "package", "--stage", stage, "--pkg-format", "cloudformation"]
     command += ["--template-format", "json", "--merge-template", str(merge_template), str(out)]
     subprocess.run(command, cwd=project, env=env, check=True, capture_output=True, text=True, timeout=300)
+    sam = out / "sam.json"
+    template = json.loads(sam.read_text())
+    rest_only(template)
+    sam.write_text(json.dumps(template, indent=2, separators=(",", ": ")) + "\n")  # as Chalice writes it
+
+
+def http_api_routes(template: dict[str, Any]) -> set[tuple[str, str]]:
+    """``(method, path)`` of every route on an HTTP API of ``template`` (the WebSocket API's are not HTTP)."""
+    resources = template["Resources"]
+    http_apis = {
+        name
+        for name, resource in resources.items()
+        if resource["Type"] == "AWS::ApiGatewayV2::Api" and resource["Properties"].get("ProtocolType") == "HTTP"
+    }
+    routes = set()
+    for resource in resources.values():
+        if resource["Type"] == "AWS::ApiGatewayV2::Route" and resource["Properties"]["ApiId"].get("Ref") in http_apis:
+            method, _, path = resource["Properties"]["RouteKey"].partition(" ")
+            routes.add((method.lower(), path))
+    return routes
+
+
+def rest_only(template: dict[str, Any]) -> None:
+    """Take the HTTP API's routes out of the REST API's definition: API Gateway answers them 404 there."""
+    routes = http_api_routes(template)
+    if not routes:
+        return
+    paths: dict[str, dict[str, Any]] = template["Resources"]["RestAPI"]["Properties"]["DefinitionBody"]["paths"]
+    for method, path in routes:
+        operations = paths.get(path, {})
+        if operations.pop(method, None) is None:
+            raise ValueError(f"the HTTP API routes {method.upper()} {path}, which the app does not declare")
+        if not operations:
+            del paths[path]
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -118,6 +118,16 @@ def test_security_scopes_and_public_operations(document: dict[str, Any]) -> None
     }
 
 
+def test_the_vendor_facing_operations_are_marked_for_the_ingest_front(document: dict[str, Any]) -> None:
+    """``x-front: ingest``: the SDK sends these to the ingest address (docs/deploy.md "Two fronts")."""
+    marked = {(path, method) for path, method, operation in _operations(document) if operation.get("x-front")}
+    assert marked == {("/webhooks/deliveries", "post"), ("/webhooks/deliveries/{id}", "post")}
+    for path, method in marked:
+        operation = document["paths"][path][method]
+        assert operation["x-front"] == "ingest" and operation["security"] == []
+        assert "webhookUrl" in operation["description"]
+
+
 def test_responses_follow_what_the_pipeline_can_answer(document: dict[str, Any]) -> None:
     for path, method, operation in _operations(document):
         statuses = set(operation["responses"])
@@ -214,3 +224,33 @@ def test_request_bodies_reference_strict_validation_schemas(document: dict[str, 
     component = _pointer(document, schema["$ref"])
     assert component["additionalProperties"] is False
     assert component["required"]
+
+
+def test_the_document_shows_destinations_and_the_platform_bus(document: dict[str, Any], client: ApiClient) -> None:
+    """Issue 22: a subscription's destination is one of five shapes, told apart by ``type``; ``GET /events/bus``
+    names the bus an ``eventbridge`` destination may take, and a real subscription on it reads as documented."""
+    schemas = document["components"]["schemas"]
+    destination = schemas["Subscription"]["properties"]["destination"]
+    kinds = {
+        "webhook": "url",
+        "sqs": "queueArn",
+        "sns": "topicArn",
+        "eventbridge": "eventBusArn",
+        "kinesis": "streamArn",
+    }
+    assert destination["discriminator"]["propertyName"] == "type"
+    for kind, field in kinds.items():
+        shape = _pointer(document, destination["discriminator"]["mapping"][kind])
+        assert shape["properties"]["type"]["const"] == kind and field in shape["required"], kind
+    assert "destination" in schemas["CreateSubscriptionRequest"]["properties"]
+    assert "destination" in schemas["UpdateSubscriptionRequest"]["properties"]
+    bus = check_reply(document, "GET", "/events/bus", client.get("/events/bus"))
+    assert bus["content"][JSON]["schema"] == {"$ref": "#/components/schemas/EventBus"}
+    arn = client.get("/events/bus").json["eventBusArn"]
+    created = client.post(
+        "/webhooks/subscriptions", {"eventTypes": ["*"], "destination": {"type": "eventbridge", "eventBusArn": arn}}
+    )
+    assert created.status == 201, created.body
+    check_reply(document, "POST", "/webhooks/subscriptions", created)
+    read = client.get(f"/webhooks/subscriptions/{created.json['subscriptionId']}")
+    check_reply(document, "GET", "/webhooks/subscriptions/{subscriptionId}", read)

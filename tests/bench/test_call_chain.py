@@ -9,6 +9,7 @@ its write units computed from item sizes (``bench.capacity``); the limits are
 from __future__ import annotations
 
 import json
+import time
 from collections import Counter
 from collections.abc import Iterator
 from typing import Any
@@ -18,14 +19,27 @@ import pytest
 from bench import chain
 from bench.capacity import Call, Meter
 from bench.pipeline import Pipeline
+from tests.core.env import settings_env
 from tests.inbound import signers
 from tests.support.api_client import ApiClient
 from tests.support.fake_vendor import serve_vendor
 from tests.support.receiver import serve_receiver
+from tests.support.waiting import poll
+
+# the prod stage's limits (.chalice/config.json), high enough that this test's deliveries pass
+PROD_LIMITS = {
+    "RATE_LIMIT_TENANT_PER_MINUTE": "1000",
+    "RATE_LIMIT_KEY_PER_MINUTE": "600",
+    "RATE_LIMIT_INBOUND_PER_MINUTE": "600",
+}
 
 
 @pytest.fixture
-def world(client: ApiClient) -> Iterator[dict[str, Any]]:
+def world(client: ApiClient, monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str, Any]]:
+    from chalicelib.stats import record
+
+    # "warm" is at steady load: within one interval of the counters' last write, however slow this machine is
+    monkeypatch.setattr(record, "HELD", record.Amortized(interval=3600.0))
     with serve_vendor() as vendor, serve_receiver() as receiver:
         vendor.expect_bearer("chain-token")
         connection = client.post(
@@ -47,23 +61,18 @@ def world(client: ApiClient) -> Iterator[dict[str, Any]]:
         yield {"connection": connection, "meter": meter, "pipeline": pipeline, "receiver": receiver}
 
 
-def deliver(client: ApiClient, world: dict[str, Any], number: int) -> None:
+def deliver(
+    client: ApiClient, world: dict[str, Any], number: int, secret: str | None = None, status: int = 202
+) -> None:
     connection = world["connection"]
     body = json.dumps({"action": "opened", "issue": {"number": number}}).encode()
     headers = {"Content-Type": "application/json", "X-GitHub-Event": "issues", "X-GitHub-Delivery": f"chain-{number}"}
     path = f"/webhooks/deliveries/{connection['connectionId']}"
+    signature = signers.github(secret or connection["webhookSecret"], body)
     sent = world["pipeline"].api(
-        lambda: (
-            client.request(
-                "POST",
-                path,
-                body=body,
-                headers={**headers, **signers.github(connection["webhookSecret"], body)},
-                token="",
-            ).status
-        )
+        lambda: client.request("POST", path, body=body, headers={**headers, **signature}, token="").status
     )
-    assert sent == 202
+    assert sent == status
 
 
 def start_run(client: ApiClient, world: dict[str, Any]) -> None:
@@ -104,6 +113,20 @@ def test_a_warm_inbound_delivery_and_its_dispatch_stay_within_the_documented_cha
     assert len(world["receiver"].accepted()) == 2
 
 
+def test_a_stream_batch_enqueues_its_events_messages_ten_to_a_request(client: ApiClient, world: dict[str, Any]) -> None:
+    """Issue 23: the stream's SendMessageBatch is per batch, not per event (the chain's one per event is a bound)."""
+    pipeline, meter = world["pipeline"], world["meter"]
+    deliver(client, world, 10)
+    pipeline.settle()
+    meter.take()
+    for number in range(11, 14):
+        deliver(client, world, number)
+    pipeline.settle()  # the consumer writes the three events, then the stream reads them as one batch
+    stream = Counter(call.operation for call in meter.take() if call.phase == "stream")
+    assert stream["sqs.SendMessageBatch"] == 1, stream
+    assert len(world["receiver"].accepted()) == 4
+
+
 def test_a_warm_run_stays_within_the_documented_chain(client: ApiClient, world: dict[str, Any]) -> None:
     pipeline, meter, receiver = world["pipeline"], world["meter"], world["receiver"]
     start_run(client, world)
@@ -118,6 +141,34 @@ def test_a_warm_run_stays_within_the_documented_chain(client: ApiClient, world: 
     assert events == 2
     per_event = {phase: {op: n * events for op, n in ops.items()} for phase, ops in chain.DISPATCH.items()}
     assert_within(calls, per_event, chain.DISPATCH_WRU * events)
+
+
+def test_a_warm_ingest_at_steady_load_writes_no_counter_per_request(
+    client: ApiClient, world: dict[str, Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """With the prod stage's limits: within one interval, accepted, repeated and forged deliveries write no counter.
+
+    Each container adds its rate-limit counts once a second per connection and its stats tallies once every few
+    seconds per series; ``FLUSH_SECONDS`` is stretched so that "one interval" holds on a slow machine.
+    """
+    from chalicelib.ratelimit import limiter
+
+    monkeypatch.setattr(limiter, "FLUSH_SECONDS", 3600.0)
+    pipeline, meter = world["pipeline"], world["meter"]
+    poll(lambda: time.time() % limiter.WINDOW_SECONDS < limiter.WINDOW_SECONDS - 20, "a fresh rate-limit window")
+    with settings_env(monkeypatch, **PROD_LIMITS):
+        deliver(client, world, 10)
+        deliver(client, world, 10, status=200)  # a repeat: tallied
+        deliver(client, world, 10, secret="forged", status=401)  # refused: tallied
+        pipeline.settle()
+        meter.take()  # the first of the window and of each tally wrote; from here on, one interval
+        for number in range(11, 21):
+            deliver(client, world, number)
+            pipeline.settle()
+            deliver(client, world, number, status=200)
+            deliver(client, world, number, secret="forged", status=401)
+        api = Counter(c.operation for c in meter.take() if c.phase == "api")
+    assert api == Counter({"dynamodb.PutItem": 20, "sqs.SendMessage": 10}), api  # the deliveries, nothing else
 
 
 def test_the_meter_counts_a_write_the_chain_does_not_allow(client: ApiClient, world: dict[str, Any]) -> None:

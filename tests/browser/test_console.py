@@ -134,6 +134,47 @@ def test_subscriptions_disable_enable_recover_and_attempts(console: Page, scenar
     console.no_console_errors()
 
 
+def test_subscriptions_show_their_destination_and_the_form_creates_any_type(console: Page, scenario: Scenario) -> None:
+    from selenium.webdriver.support.select import Select
+
+    sid = scenario.ids["subscriptionId"]
+    console.route("#/subscriptions")
+    webhook = f'#subscriptions tr[data-subscription-id="{sid}"] td.destination'
+    assert console.text(f"{webhook} .destination-type") == "webhook"
+    assert console.text(f"{webhook} .destination-target") == scenario.receiver.url
+
+    bus = scenario.get("/events/bus")["eventBusArn"]
+    Select(console.css("#new-destination-type")).select_by_value("eventbridge")
+    console.css("#use-platform-bus").click()
+    target = console.css("#new-destination-target")
+    console.wait(lambda: target.get_attribute("value") == bus, "the platform bus's ARN filled in")
+    types = console.css("#new-event-types")
+    types.clear()
+    types.send_keys("OrderShipped")
+    console.css("#new-subscription button[type=submit]").click()
+    console.wait(lambda: "Created sub-" in console.text("#flash"), "the subscription created")
+    created = console.text("#flash").split("Created ")[1].strip()
+    assert scenario.get(f"/webhooks/subscriptions/{created}")["destination"] == {
+        "type": "eventbridge",
+        "eventBusArn": bus,
+    }
+    row = f'#subscriptions tr[data-subscription-id="{created}"] td.destination'
+    console.wait(lambda: console.text(f"{row} .destination-type") == "eventbridge", "the new row")
+    assert console.text(f"{row} .destination-target") == bus
+    assert console.text("#new-signing-secret") == ""  # only a webhook is signed
+    console.screenshot("console-subscriptions-destinations")
+    console.route(f"#/subscriptions/{created}")
+    assert console.text("#destination") == f"eventbridge {bus}"
+    console.no_console_errors()
+
+    console.route("#/subscriptions")
+    Select(console.css("#new-destination-type")).select_by_value("sqs")
+    console.css("#new-destination-target").send_keys(bus)  # an EventBridge ARN is no queue: the API's 400
+    console.css("#new-subscription button[type=submit]").click()
+    console.wait(lambda: "queue" in console.text("#flash"), "the refusal shown")
+    assert all("400" in error for error in console.console_errors())
+
+
 def test_runs_show_parameters_result_and_attempts(console: Page, scenario: Scenario) -> None:
     console.route("#/runs")
     assert scenario.ids["runId"] in console.text("table.runs")

@@ -58,3 +58,27 @@ def test_the_portal_link_manages_only_its_subscription(page: Page, scenario: Sce
     page.wait(lambda: page.css("main").get_attribute("data-loaded") == "yes" and page.all(card), "the re-render")
     page.screenshot("portal-edited")
     page.no_console_errors()
+
+
+def test_the_portal_shows_an_aws_destination_by_its_arn_and_changes_only_its_event_types(
+    page: Page, scenario: Scenario
+) -> None:
+    bus = scenario.get("/events/bus")["eventBusArn"]
+    body = {"eventTypes": ["OrderShipped"], "destination": {"type": "eventbridge", "eventBusArn": bus}}
+    sid = scenario.call("POST", "/webhooks/subscriptions", body)["subscriptionId"]
+    session = scenario.call("POST", "/webhooks/portal-sessions", {"subscriptionIds": [sid], "expiresInSeconds": 900})
+    page.driver.get(session["portalUrl"])  # in the tab the first portal test left open: only the fragment changes
+    card = f'section.subscription[data-subscription-id="{sid}"]'
+    page.wait(lambda: page.css("main").get_attribute("data-loaded") == "yes" and page.all(card), "the new link's page")
+    assert page.text(f"{card} h2 .destination-type") == "eventbridge"
+    assert page.text(f"{card} h2 .destination-target") == bus
+    assert page.all(f"{card} input.endpoint-url") == []  # a portal may aim a subscription only at a webhook
+    assert not page.css(f"{card} button.rotate").is_displayed()
+    types = page.css(f"{card} input.event-types")
+    types.clear()
+    types.send_keys("Invoice*")
+    page.css(f"{card} form.edit button[type=submit]").click()
+    poll(lambda: scenario.get(f"/webhooks/subscriptions/{sid}")["eventTypes"] == ["Invoice*"], "saved")
+    assert scenario.get(f"/webhooks/subscriptions/{sid}")["destination"] == body["destination"]
+    page.screenshot("portal-eventbridge")
+    page.no_console_errors()

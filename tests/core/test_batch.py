@@ -13,7 +13,7 @@ from chalicelib.core.batch import (
     handle_concurrently,
     handle_fifo_concurrently,
     handle_in_turn,
-    handle_stream_in_turn,
+    handle_stream_in_steps,
     pool,
 )
 from chalicelib.core.context import current_trace_id, set_trace_id
@@ -110,27 +110,58 @@ def test_in_turn_reports_exactly_the_failed_records_in_order() -> None:
     assert [str(error) for error in failed.value.errors] == ["bad"]
 
 
+def change(sequence: str, name: str) -> dict[str, Any]:
+    return {"eventID": sequence, "eventName": name, "dynamodb": {"SequenceNumber": sequence}}
+
+
+def reported(response: dict[str, Any]) -> list[str]:
+    return [failure["itemIdentifier"] for failure in response["batchItemFailures"]]
+
+
 def test_a_stream_batch_stops_at_its_first_failure_and_reports_it_and_every_later_record() -> None:
-    """Lambda retries a shard from the first failed record: nothing after it may have been acted on."""
-    run: list[str] = []
+    """Lambda retries a shard from the first failed record: nothing after it may have been finished."""
+    planned: list[str] = []
+    sent: list[list[str]] = []
+    finished: list[str] = []
 
-    def handle(item: dict[str, Any]) -> None:
-        run.append(item["eventID"])
+    def plan(item: dict[str, Any]) -> str:
+        planned.append(item["eventID"])
         if item["eventName"] == "REMOVE":
-            raise RuntimeError("no")
+            raise RuntimeError("no plan")
+        return str(item["eventID"])
 
-    def change(sequence: str, name: str) -> dict[str, Any]:
-        return {"eventID": sequence, "eventName": name, "dynamodb": {"SequenceNumber": sequence}}
+    def send(plans: list[str]) -> int:
+        sent.append(plans)
+        return plans.index("400") if "400" in plans else len(plans)  # 400's sends were refused
 
-    event = {"Records": [change("100", "INSERT"), change("200", "REMOVE"), change("300", "INSERT")]}
-    response = handle_stream_in_turn(event, handle)
-    assert response == {"batchItemFailures": [{"itemIdentifier": "200"}, {"itemIdentifier": "300"}]}
-    assert run == ["100", "200"]
-    run.clear()
-    first_fails = {"Records": [change("200", "REMOVE"), change("300", "INSERT")]}
-    assert len(handle_stream_in_turn(first_fails, handle)["batchItemFailures"]) == 2  # no EntireBatchFailed
-    assert run == ["200"]
-    assert handle_stream_in_turn({"Records": [change("300", "INSERT")]}, handle) == {"batchItemFailures": []}
+    def finish(plan: str) -> None:
+        finished.append(plan)
+        if plan == "300":
+            raise RuntimeError("no finish")
+
+    def run(*records: dict[str, Any]) -> list[str]:
+        for seen in (planned, sent, finished):
+            seen.clear()
+        return reported(handle_stream_in_steps({"Records": list(records)}, plan, send, finish))
+
+    assert run(change("100", "INSERT"), change("200", "REMOVE"), change("300", "INSERT")) == ["200", "300"]
+    assert (planned, sent, finished) == (["100", "200"], [["100"]], ["100"])
+    assert run(change("100", "INSERT"), change("400", "INSERT"), change("500", "INSERT")) == ["400", "500"]
+    assert (sent, finished) == ([["100", "400", "500"]], ["100"]), "sent together, finished up to the refusal"
+    assert run(change("100", "INSERT"), change("300", "INSERT"), change("500", "INSERT")) == ["300", "500"]
+    assert finished == ["100", "300"]
+    assert run(change("200", "REMOVE"), change("100", "INSERT")) == ["200", "100"]  # no EntireBatchFailed
+    assert sent == []
+    assert run(change("100", "INSERT"), change("500", "INSERT")) == []
+
+
+def test_a_stream_batch_whose_sends_raise_finishes_nothing() -> None:
+    def send(plans: list[str]) -> int:
+        raise RuntimeError("queue gone")
+
+    finished: list[str] = []
+    response = handle_stream_in_steps({"Records": [change("100", "INSERT")]}, str, send, finished.append)
+    assert reported(response) == ["100"] and finished == []
 
 
 def test_a_record_exposes_the_attributes_handlers_read() -> None:

@@ -24,7 +24,6 @@ def test_the_bus_route_names_the_platform_bus_as_eventbridge_knows_it(client: Ap
         "eventBusName": name,
         "region": get_settings().region,
         "source": "integration-platform",
-        "schemaVersion": "1.0",
     }
 
 

@@ -149,3 +149,10 @@ def test_the_deploy_workflow_packages_and_deploys_with_oidc() -> None:
     assert steps.index(credentials) > next(i for i, s in enumerate(steps) if "make package" in s.get("run", ""))
     assert "CAPABILITY_IAM CAPABILITY_AUTO_EXPAND" in scripts
     assert "JwtIssuer=" in scripts and "JwksUrl=" in scripts
+
+
+def test_the_ingest_script_posts_to_the_ingest_url(local_runtime: LocalRuntime) -> None:
+    """05 is what a vendor does: it goes to INGEST_URL (docs/deploy.md "Two fronts"), which defaults to BASE_URL."""
+    env = script_env(local_runtime, INGEST_URL="http://127.0.0.1:1")  # nothing listens there
+    done = run(["bash", str(CURL / "05-ingest-delivery.sh")], env)
+    assert done.returncode != 0 and ">> POST /webhooks/deliveries" not in done.stderr

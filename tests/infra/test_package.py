@@ -17,6 +17,7 @@ import pytest
 from cfnlint.api import lint
 
 from chalicelib.core.config import ALL_QUEUES, ALL_TABLES
+from infra.package import build
 from tests.infra.conftest import JWT_PARAMETERS, MERGE_TEMPLATE, ROOT, STAGE, Package, chalice_package
 
 CHALICE_CONFIG = ROOT / ".chalice" / "config.json"
@@ -219,6 +220,7 @@ def test_roles_carry_the_hand_written_stage_policy(package: Package) -> None:
     scheduler = roles.pop("SchedulerRole")  # EventBridge Scheduler's, not a function's: it may only feed the runs queue
     [statement] = [s for p in scheduler["Properties"]["Policies"] for s in p["PolicyDocument"]["Statement"]]
     assert (statement["Action"], statement["Resource"]) == ("sqs:SendMessage", {"Fn::GetAtt": ["RunsQueue", "Arn"]})
+    roles.pop("DestinationWriterRole")  # assumed per tenant to write destinations (tests/infra/test_template.py)
     assert roles
     for role in roles.values():
         assert [p["PolicyDocument"] for p in role["Properties"]["Policies"]] == [policy]
@@ -290,9 +292,13 @@ def test_alarms_cover_dead_letters_dispatch_api_throttles_and_rotation(package: 
 
 def test_the_live_websocket_api_and_its_pushers(package: Package) -> None:
     """Chalice generates the WebSocket API; the functions that post frames know its management endpoint."""
-    [api] = package.resources("AWS::ApiGatewayV2::Api").values()
-    assert api["Properties"]["ProtocolType"] == "WEBSOCKET"
-    routes = {r["Properties"]["RouteKey"] for r in package.resources("AWS::ApiGatewayV2::Route").values()}
+    apis = package.resources("AWS::ApiGatewayV2::Api")
+    [api_id] = [name for name, api in apis.items() if api["Properties"]["ProtocolType"] == "WEBSOCKET"]
+    routes = {
+        r["Properties"]["RouteKey"]
+        for r in package.resources("AWS::ApiGatewayV2::Route").values()
+        if r["Properties"]["ApiId"] == {"Ref": api_id}
+    }
     assert routes == {"$connect", "$default", "$disconnect"}
     functions = package.resources("AWS::Serverless::Function")
     for name in ("EventsStream", "OutboundDispatch", "OutboundOrdered", "WebsocketMessage"):
@@ -300,6 +306,20 @@ def test_the_live_websocket_api_and_its_pushers(package: Package) -> None:
         assert variable == {"Fn::Sub": "https://${WebsocketAPI}.execute-api.${AWS::Region}.amazonaws.com/api"}
     table = package.resources("AWS::DynamoDB::Table")["LiveConnectionsTable"]["Properties"]
     assert table["TimeToLiveSpecification"] == {"AttributeName": "expiresAt", "Enabled": True}
+
+
+def test_an_http_api_route_the_app_does_not_declare_fails_the_package() -> None:
+    """``build.rest_only`` moves routes; one the REST API lacks is a typo in the merge template, not a move."""
+    route = {"ApiId": {"Ref": "Ingest"}, "RouteKey": "POST /webhooks/typo"}
+    template = {
+        "Resources": {
+            "Ingest": {"Type": "AWS::ApiGatewayV2::Api", "Properties": {"ProtocolType": "HTTP"}},
+            "Route": {"Type": "AWS::ApiGatewayV2::Route", "Properties": route},
+            "RestAPI": {"Type": "AWS::Serverless::Api", "Properties": {"DefinitionBody": {"paths": {"/": {}}}}},
+        }
+    }
+    with pytest.raises(ValueError, match="POST /webhooks/typo"):
+        build.rest_only(template)
 
 
 def test_the_api_and_the_dispatchers_know_the_platform_bus_arn(package: Package) -> None:

@@ -17,6 +17,7 @@ import pytest
 from chalice.app import DynamoDBEventConfig, ScheduledEventConfig, SQSEventConfig
 
 from app import app
+from chalicelib.api.routing import OPERATIONS
 from tests.infra.conftest import Package
 
 DAYS = 24 * 3600
@@ -178,6 +179,57 @@ def test_the_api_sends_every_route_to_the_api_handler_on_its_stage(
     assert package.template["Outputs"]["EndpointURL"] == translated["Outputs"]["EndpointURL"]
 
 
+def test_the_vendor_routes_are_served_by_the_ingest_http_api_and_nowhere_else(translated: dict[str, Any]) -> None:
+    """Two fronts (docs/deploy.md): the ingest routes on an HTTP API, every other route on REST, none on both."""
+    # The vendor-facing operations as the code declares them (signature-authenticated): the two ingest POSTs.
+    vendor_routes = {(op.method, op.path) for op in OPERATIONS if op.vendor_facing}
+    assert vendor_routes == {("POST", "/webhooks/deliveries"), ("POST", "/webhooks/deliveries/{id}")}
+    http_apis = {n: a for n, a in of_type(translated, "AWS::ApiGatewayV2::Api").items() if a["ProtocolType"] == "HTTP"}
+    [(api_id, api)] = http_apis.items()
+    assert api.get("DisableExecuteApiEndpoint") is not True  # webhookUrl names that endpoint
+    routes = [r for r in of_type(translated, "AWS::ApiGatewayV2::Route").values() if r["ApiId"] == {"Ref": api_id}]
+    assert {tuple(r["RouteKey"].split(" ")) for r in routes} == vendor_routes
+    integrations = of_type(translated, "AWS::ApiGatewayV2::Integration").items()
+    [(integration_id, integration)] = [(n, i) for n, i in integrations if i["ApiId"] == {"Ref": api_id}]
+    assert {r["Target"]["Fn::Sub"] for r in routes} == {f"integrations/${{{integration_id}}}"}
+    assert all(r["AuthorizationType"] == "NONE" for r in routes)  # the signature authenticates, in the function
+    # Payload format 1.0 is the REST proxy event Chalice's handler reads (tests/inbound/test_http_api_front.py).
+    assert (integration["IntegrationType"], integration["PayloadFormatVersion"]) == ("AWS_PROXY", "1.0")
+    assert integration["IntegrationUri"]["Fn::Sub"] == INVOKE_API_HANDLER
+    [api_function] = [f for f in of_type(translated, "AWS::Lambda::Function").values() if f["Handler"] == "app.app"]
+    assert integration["TimeoutInMillis"] < api_function["Timeout"] * 1000
+
+    rest_paths = of_type(translated, "AWS::ApiGateway::RestApi")["RestAPI"]["Body"]["paths"]
+    on_rest = {(method.upper(), path) for path, item in rest_paths.items() for method in item}
+    assert not on_rest & vendor_routes
+    declared = {(method, path) for path, entries in app.routes.items() for method in entries}
+    assert on_rest | vendor_routes == declared  # every route has exactly one front
+
+    [stage] = [s for s in of_type(translated, "AWS::ApiGatewayV2::Stage").values() if s["ApiId"] == {"Ref": api_id}]
+    assert (stage["StageName"], stage["AutoDeploy"]) == ("$default", True)
+    throttle = stage["DefaultRouteSettings"]
+    assert throttle["ThrottlingRateLimit"] == {"Ref": "IngestThrottleRate"}
+    assert throttle["ThrottlingBurstLimit"] == {"Ref": "IngestThrottleBurst"}
+    [log_group_id, _] = stage["AccessLogSettings"]["DestinationArn"]["Fn::GetAtt"]
+    assert translated["Resources"][log_group_id]["Type"] == "AWS::Logs::LogGroup"
+    assert "$context.requestId" in stage["AccessLogSettings"]["Format"]
+
+    permissions = of_type(translated, "AWS::Lambda::Permission").values()
+    [permission] = [p for p in permissions if f"${{{api_id}}}" in str(p.get("SourceArn"))]
+    assert permission["Principal"] == "apigateway.amazonaws.com" and permission["Action"] == "lambda:InvokeFunction"
+    assert function_of(translated, permission["FunctionName"]) == "app.app"
+    assert permission["SourceArn"]["Fn::Sub"].endswith(f":${{{api_id}}}/*")
+
+
+def test_webhook_urls_name_the_ingest_api_wherever_they_are_made(translated: dict[str, Any]) -> None:
+    """The API function (connections, Twilio's check) and the runs worker (Twilio's StatusCallback)."""
+    address = {"Fn::If": ["HasIngestBaseUrl", {"Ref": "IngestBaseUrl"}, {"Fn::GetAtt": ["IngestApi", "ApiEndpoint"]}]}
+    functions = {f["Handler"]: f for f in of_type(translated, "AWS::Lambda::Function").values()}
+    for handler in ("app.app", "app.run_operations"):
+        assert functions[handler]["Environment"]["Variables"]["INGEST_BASE_URL"] == address, handler
+    assert translated["Outputs"]["IngestURL"]["Value"] == address
+
+
 def test_every_function_runs_the_packaged_code_as_its_own_role(translated: dict[str, Any]) -> None:
     functions = of_type(translated, "AWS::Lambda::Function")
     roles = of_type(translated, "AWS::IAM::Role")
@@ -186,3 +238,37 @@ def test_every_function_runs_the_packaged_code_as_its_own_role(translated: dict[
         assert function["Runtime"] == "python3.11" and function["TracingConfig"] == {"Mode": "Active"}
         role_id, _ = function["Role"]["Fn::GetAtt"]
         assert role_id in roles, function_id
+
+
+def test_the_destination_writer_role_is_assumed_only_by_the_functions_that_write_or_check_destinations(
+    translated: dict[str, Any],
+) -> None:
+    """Tenants' resource policies grant this role for sessions tagged with their tenant; the dispatchers write
+    under it and the API checks access under it, each told its ARN. No other function may assume it, and a
+    session without the ``tenantId`` tag (or with other tags) is refused by the trust policy itself."""
+    resources = translated["Resources"]
+    role = resources["DestinationWriterRole"]["Properties"]
+    users = {"OutboundDispatchRole", "OutboundOrderedRole", "ApiHandlerRole"}
+    assume, tag = role["AssumeRolePolicyDocument"]["Statement"]
+    for statement in (assume, tag):
+        assert {arn["Fn::GetAtt"][0] for arn in statement["Principal"]["AWS"]} == users
+    assert (assume["Action"], tag["Action"]) == ("sts:AssumeRole", "sts:TagSession")
+    assert tag["Condition"] == {
+        "StringLike": {"aws:RequestTag/tenantId": "?*"},
+        "ForAllValues:StringEquals": {"aws:TagKeys": ["tenantId"]},
+    }
+    [policy] = role["Policies"]
+    granted = {action for s in policy["PolicyDocument"]["Statement"] for action in s["Action"]}
+    writes = {"sqs:SendMessage", "sns:Publish", "events:PutEvents", "kinesis:PutRecord"}
+    assert writes <= granted and not any(a.endswith("*") for a in granted)
+    [grant] = of_type(translated, "AWS::IAM::Policy").values()
+    assert {r["Ref"] for r in grant["Roles"]} == users
+    [statement] = grant["PolicyDocument"]["Statement"]
+    assert statement["Resource"] == {"Fn::GetAtt": ["DestinationWriterRole", "Arn"]}
+    functions = of_type(translated, "AWS::Lambda::Function")
+    told = {
+        function["Role"]["Fn::GetAtt"][0]
+        for function in functions.values()
+        if "DESTINATION_ROLE_ARN" in function.get("Environment", {}).get("Variables", {})
+    }
+    assert told == users

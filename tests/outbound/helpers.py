@@ -6,6 +6,9 @@ from collections.abc import Callable
 from typing import Any
 
 from chalicelib.core import aws
+from chalicelib.events import store as events
+from chalicelib.outbound.models import DeliveryStatus
+from chalicelib.outbound.recovery import delivery_status
 from tests.outbound.conftest import QueueDriver
 from tests.support.api_client import ApiClient
 from tests.support.receiver import Receiver
@@ -39,6 +42,13 @@ def attempts(client: ApiClient, subscription_id: str, limit: int = 100) -> list[
         cursor = reply.json.get("nextCursor") or ""
         if not cursor:
             return found
+
+
+def statuses(tenant: str, event_id: str) -> list[DeliveryStatus]:
+    """``GET /events/{id}``'s deliveries: the event's latest status at each subscription."""
+    event = events.get(tenant, event_id)
+    assert event is not None, event_id
+    return delivery_status(tenant, event)
 
 
 def all_accepted(receiver: Receiver, expected: set[str]) -> Callable[[], bool]:

@@ -4,6 +4,8 @@ Each test places the duplicate exactly: SQS handing a message out again after
 its send was recorded, two copies in one batch, the record failing after the
 send (the at-least-once window, documented in docs/reliability.md), and a
 dead letter parked under a fresh delivery id so that a redrive is sent as asked.
+A first-try success is recorded as one item, which the duplicate check, the
+event's status and the attempts log all find.
 """
 
 from __future__ import annotations
@@ -11,12 +13,13 @@ from __future__ import annotations
 from typing import Any
 
 from chalicelib.core import aws
+from chalicelib.core.config import get_settings
 from chalicelib.outbound import deliveries, dispatcher
 from chalicelib.outbound.models import DispatchMessage
-from chalicelib.outbound.recovery import delivery_status
 from tests.outbound.conftest import QueueDriver, lambda_event
-from tests.outbound.helpers import fail_first, publish, subscribe
+from tests.outbound.helpers import attempts, fail_first, publish, statuses, subscribe
 from tests.support.api_client import ApiClient
+from tests.support.aws_calls import aws_calls
 from tests.support.receiver import Behaviour, serve_receiver
 
 
@@ -43,6 +46,49 @@ def test_a_message_received_again_after_its_send_was_recorded_is_not_posted_agai
         assert again["MessageId"] == message["MessageId"] and again["Attributes"]["ApproximateReceiveCount"] == "2"
         driver.invoke([again])
         assert [r.message_id for r in receiver.received] == [event["eventId"]]
+
+
+def test_a_first_try_success_is_one_item_that_the_duplicate_check_the_status_and_the_log_find(
+    client: ApiClient, driver: QueueDriver, tenant: str
+) -> None:
+    with serve_receiver() as receiver:
+        sub = subscribe(client, receiver, ["*"])
+        event = publish(client, "OrderShipped", {"order": 8})
+        [message] = queued(driver)
+        with aws_calls() as calls:
+            driver.invoke([message])
+        table = get_settings().table_name("attempts").encode()
+        assert [c.operation for c in calls if table in c.body].count("dynamodb.PutItem") == 1
+        [status] = statuses(tenant, event["eventId"])
+        assert (status.subscription_id, status.status, status.attempts) == (sub["subscriptionId"], "Succeeded", 1)
+        [logged] = attempts(client, sub["subscriptionId"])
+        assert (logged["eventId"], logged["status"], logged["attempt"]) == (event["eventId"], "Succeeded", 1)
+        shown = client.get(f"/events/{event['eventId']}").json["deliveries"]
+        assert [(d["subscriptionId"], d["status"], d["attempts"]) for d in shown] == [
+            (sub["subscriptionId"], "Succeeded", 1)
+        ]
+        aws.sqs().send_message(QueueUrl=driver.url, MessageBody=message["Body"])  # a stream retry's copy
+        driver.invoke(queued(driver))
+        assert [r.message_id for r in receiver.received] == [event["eventId"]]
+
+
+def test_an_event_shows_a_redelivery_after_its_first_try_success(
+    client: ApiClient, driver: QueueDriver, tenant: str
+) -> None:
+    with serve_receiver() as receiver:
+        sub = subscribe(client, receiver, ["*"])
+        event = publish(client, "OrderShipped", {"order": 9})
+        driver.drain()
+        receiver.behaviour.status = 503
+        assert client.post(f"/events/{event['eventId']}/redeliver").status == 202
+        driver.invoke(queued(driver))
+        [status] = statuses(tenant, event["eventId"])
+        assert (status.subscription_id, status.status, status.attempts) == (sub["subscriptionId"], "Retrying", 1)
+        receiver.behaviour.status = None
+        driver.drain()
+        [status] = statuses(tenant, event["eventId"])
+        assert (status.status, status.attempts) == ("Succeeded", 2)
+        assert [r.answered for r in receiver.received] == [200, 503, 200]
 
 
 def test_two_copies_of_a_message_in_one_batch_post_once(client: ApiClient, driver: QueueDriver) -> None:
@@ -90,7 +136,7 @@ def test_a_send_whose_record_failed_is_sent_again_and_only_then(
         assert failed == {"batchItemFailures": [{"itemIdentifier": message["MessageId"]}]}
         driver.drain()
         assert [r.message_id for r in receiver.received] == [event["eventId"]] * 2
-        [status] = delivery_status(tenant, event["eventId"])
+        [status] = statuses(tenant, event["eventId"])
         assert (status.status, status.attempts) == ("Succeeded", 1)
 
 
@@ -109,7 +155,7 @@ def test_a_retried_attempt_whose_record_failed_leaves_one_follow_up_that_sends(
         driver.drain()
         answers = [(r.message_id, r.answered) for r in receiver.received]
         assert answers == [(event["eventId"], 500), (event["eventId"], 500), (event["eventId"], 200)]
-        [status] = delivery_status(tenant, event["eventId"])
+        [status] = statuses(tenant, event["eventId"])
         assert (status.status, status.attempts) == ("Succeeded", 2)
 
 
@@ -136,3 +182,41 @@ def test_a_delivery_id_is_the_same_for_every_fan_out_and_new_when_asked_for() ->
     assert derived == deliveries.delivery_id("evt_1", "sub_1", fresh=False)
     assert derived != deliveries.delivery_id("evt_1", "sub_2", fresh=False)
     assert derived != deliveries.delivery_id("evt_1", "sub_1", fresh=True)
+
+
+def test_the_latest_status_is_a_first_try_success_unless_a_later_delivery_was_recorded() -> None:
+    """Two copies of a first attempt at once: one failed and was recorded as Retrying, the other succeeded.
+    The success ends that delivery; a redelivery recorded after it is what the event shows."""
+    derived = deliveries.delivery_id("evt_1", "sub_1", fresh=False)
+    success = {
+        "tenantId": "t",
+        "subscriptionId": "sub_1",
+        "eventId": "evt_1",
+        "deliveryId": derived,
+        "attemptId": "att-1",
+        "attempt": 1,
+        "status": "Succeeded",
+        "statusCode": 200,
+        "attemptedAt": "2026-12-07T06:00:01.000Z",
+    }
+    retrying = {
+        "tenantId": "t",
+        "subscriptionId": "sub_1",
+        "deliveryId": derived,
+        "status": "Retrying",
+        "attempts": 1,
+        "lastAttemptAt": "2026-12-07T06:00:02.000Z",
+    }
+    merged = deliveries.latest(retrying, success)
+    assert merged is not None
+    assert (merged["status"], merged["attempts"]) == ("Succeeded", 1)
+    assert merged["lastAttemptAt"] == retrying["lastAttemptAt"]
+    follow_up = DispatchMessage(
+        tenant_id="t", subscription_id="sub_1", event_id="evt_1", event_type="X", attempt=2, delivery_id=derived
+    )
+    assert deliveries.already_made(follow_up, merged)
+    redelivery = retrying | {"deliveryId": deliveries.delivery_id("evt_1", "sub_1", fresh=True)}
+    assert deliveries.latest(redelivery, success) == redelivery
+    earlier = redelivery | {"lastAttemptAt": "2026-12-07T06:00:00.000Z"}
+    assert deliveries.latest(earlier, success) == deliveries.latest(None, success)
+    assert deliveries.latest(None, None) is None

@@ -11,9 +11,8 @@ from chalicelib.core import aws
 from chalicelib.core.timestamps import parse_time
 from chalicelib.outbound import queue
 from chalicelib.outbound.models import DispatchMessage
-from chalicelib.outbound.recovery import delivery_status
 from tests.outbound.conftest import QueueDriver, lambda_event
-from tests.outbound.helpers import attempts, publish, subscribe
+from tests.outbound.helpers import attempts, publish, statuses, subscribe
 from tests.support.api_client import ApiClient
 from tests.support.receiver import Behaviour, serve_receiver
 
@@ -34,7 +33,7 @@ def test_a_published_event_arrives_signed_both_ways(client: ApiClient, driver: Q
         }
         assert got.headers["webhook-signature"].startswith("v1,")
         assert got.headers["x-signature-256"].startswith("sha256=")
-    [status] = delivery_status(tenant, event["eventId"])
+    [status] = statuses(tenant, event["eventId"])
     assert status.subscription_id == sub["subscriptionId"] and status.status == "Succeeded"
     [attempt] = attempts(client, sub["subscriptionId"])
     assert attempt["statusCode"] == 200 and attempt["latencyMs"] >= 0 and attempt["responseBody"]

@@ -10,10 +10,9 @@ from typing import Any
 from chalicelib.core import aws
 from chalicelib.core.timestamps import now_text
 from chalicelib.events import store as events
-from chalicelib.outbound.recovery import delivery_status
 from infra.local.dev_issuer import DevIssuer
 from tests.outbound.conftest import QueueDriver
-from tests.outbound.helpers import all_accepted, attempts, publish, subscribe
+from tests.outbound.helpers import all_accepted, attempts, publish, statuses, subscribe
 from tests.support.api_client import ApiClient
 from tests.support.receiver import Behaviour, serve_receiver
 
@@ -117,7 +116,7 @@ def test_recover_requeues_what_failed_since_a_time(
         lost = {publish(client, "Lost", {"n": n})["eventId"] for n in range(3)}
         driver.drain()
         assert receiver.accepted_ids == set()
-        assert all(s.status == "Failed" for e in lost for s in delivery_status(tenant, e))
+        assert all(s.status == "Failed" for e in lost for s in statuses(tenant, e))
         parked = {json.loads(m["Body"])["eventId"] for m in driver.dead_letters()}
         assert lost <= parked
 
@@ -130,10 +129,9 @@ def test_recover_requeues_what_failed_since_a_time(
         assert set(recovered.json["eventIds"]) == lost
         driver.drain()
         assert receiver.accepted_ids == lost
-        assert all(s.status == "Succeeded" for e in lost for s in delivery_status(tenant, e))
+        assert all(s.status == "Succeeded" for e in lost for s in statuses(tenant, e))
         assert client.post(path, {"since": before}).json["queued"] == 0, "nothing is left failed"
-        statuses = {a["status"] for a in attempts(client, sub["subscriptionId"])}
-        assert statuses == {"Retrying", "Failed", "Succeeded"}
+        assert {a["status"] for a in attempts(client, sub["subscriptionId"])} == {"Retrying", "Failed", "Succeeded"}
 
 
 def test_get_event_shows_its_delivery_status_per_subscription(client: ApiClient, driver: QueueDriver) -> None:

@@ -237,7 +237,7 @@ def test_a_stream_retry_is_deduplicated_by_the_fifo_queue(client: ApiClient, fif
         fifo.standard.stream.pump()
         event = events.get(tenant, first)
         assert event is not None
-        fanout.fan_out(event)  # the stream handler's retry of the same record
+        queue.send_batch(fanout.fan_out(event))  # the stream handler's retry of the same record
         fifo.drain()
         assert [r.message_id for r in receiver.received].count(first) == 1
 
@@ -278,7 +278,7 @@ def test_group_is_the_subscription_plus_a_scalar_key_value() -> None:
     hashed = ordering.group(item, {"repo": {"id": "naïve value " * 20}})
     assert hashed.startswith("sub_1:") and len(hashed) <= 128 and hashed.isascii()
     assert ordering.fields({"subscriptionId": "sub_1"}, {}) == {}
-    assert ordering.fields(item, {"repo": {"id": 42}}) == {"message_group": "sub_1:42"}
+    assert ordering.fields(item, {"repo": {"id": 42}}) == {"message_group": "sub_1:42", "ordering_value": "42"}
 
 
 def fifo_record(message_id: str, group: str) -> dict[str, Any]:
@@ -326,3 +326,34 @@ def test_a_batch_where_every_record_fails_is_reported_not_raised() -> None:
 
     result = handle_fifo_concurrently({"Records": records}, handle, pool("test-fifo", 4))
     assert [f["itemIdentifier"] for f in result["batchItemFailures"]] == ["a1", "a2"]
+
+
+def test_one_request_never_carries_two_messages_of_a_group(local_api: object) -> None:
+    """Sent together across events, each group's messages go out in order, one per SendMessageBatch: an entry
+    SQS refuses can never let a later message of its group in ahead of it."""
+    from chalicelib.outbound.models import DispatchMessage
+    from tests.support.aws_calls import aws_calls
+
+    def message(group: str, n: int) -> DispatchMessage:
+        return DispatchMessage(
+            tenant_id="t",
+            subscription_id=group,
+            event_id=f"evt-{n}",
+            event_type="X",
+            message_group=group,
+            delivery_id=f"dlv-{group}-{n}",
+        )
+
+    sent = [message("a", 1), message("b", 2), message("a", 3), message("b", 4), message("a", 5)]
+    with aws_calls() as calls:
+        assert queue.send_batch(sent) == 5
+    requests = [c for c in calls if c.operation == "sqs.SendMessageBatch"]
+    assert len(requests) == 3
+    url = queue.queue_url(queue.ordered_queue_name())
+    received: list[str] = []
+    while found := aws.sqs().receive_message(QueueUrl=url, MaxNumberOfMessages=10).get("Messages", []):
+        for m in found:
+            received.append(DispatchMessage.model_validate_json(m["Body"]).event_id)
+            aws.sqs().delete_message(QueueUrl=url, ReceiptHandle=m["ReceiptHandle"])
+    assert [e for e in received if e in {"evt-1", "evt-3", "evt-5"}] == ["evt-1", "evt-3", "evt-5"]
+    assert [e for e in received if e in {"evt-2", "evt-4"}] == ["evt-2", "evt-4"]

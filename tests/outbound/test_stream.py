@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import json
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from contextlib import ExitStack
 from typing import Any
 
 import pytest
@@ -91,6 +92,85 @@ def test_a_batch_failing_at_its_first_record_sends_each_event_once_after_the_ret
         driver.drain(until=lambda: set(ids) <= receiver.accepted_ids)
         copies = Counter(r.message_id for r in receiver.received)
         assert {n: copies[event_id] for n, event_id in enumerate(ids)} == {0: 1, 1: 1, 2: 1}
+
+
+def refuse_one_entry(number: int) -> Callable[[], None]:
+    """SQS refuses entry ``number`` (counted across requests) of the SendMessageBatch calls that follow: it is
+    left out of the request and reported ``Failed`` in the answer, as SQS does. Returns the undo."""
+    seen = [0]
+    refused: list[str] = []
+
+    def drop(params: dict[str, Any], **_: Any) -> None:
+        entries = params["Entries"]
+        if seen[0] <= number < seen[0] + len(entries):
+            refused.append(entries.pop(number - seen[0])["Id"])
+        seen[0] += len(entries) + len(refused)
+
+    def report(parsed: dict[str, Any], **_: Any) -> None:
+        while refused:
+            failure = {"Id": refused.pop(), "SenderFault": False, "Code": "InternalError", "Message": "injected"}
+            parsed.setdefault("Failed", []).append(failure)
+
+    hooks = aws.sqs().meta.events
+    hooks.register("provide-client-params.sqs.SendMessageBatch", drop, unique_id="refuse-one-entry")
+    hooks.register("after-call.sqs.SendMessageBatch", report, unique_id="report-one-entry")
+
+    def undo() -> None:
+        hooks.unregister("provide-client-params.sqs.SendMessageBatch", unique_id="refuse-one-entry")
+        hooks.unregister("after-call.sqs.SendMessageBatch", unique_id="report-one-entry")
+
+    return undo
+
+
+def fail_second_request() -> Callable[[], None]:
+    """The second SendMessageBatch that follows fails whole, as a throttled SQS answers; returns the undo."""
+    from botocore.exceptions import ClientError
+
+    calls = [0]
+
+    def refuse(**_: Any) -> None:
+        calls[0] += 1
+        if calls[0] == 2:
+            raise ClientError({"Error": {"Code": "ThrottlingException", "Message": "injected"}}, "SendMessageBatch")
+
+    hooks = aws.sqs().meta.events
+    hooks.register("before-call.sqs.SendMessageBatch", refuse, unique_id="fail-second-request")
+    return lambda: hooks.unregister("before-call.sqs.SendMessageBatch", unique_id="fail-second-request")
+
+
+@pytest.mark.parametrize(
+    "refusal",
+    [
+        pytest.param(fail_second_request, id="the second request fails"),
+        pytest.param(lambda: refuse_one_entry(10), id="one entry of the second request is refused"),
+    ],
+)
+def test_a_batch_of_events_is_enqueued_ten_messages_to_a_request_and_a_refusal_loses_and_repeats_nothing(
+    client: ApiClient, driver: QueueDriver, refusal: Callable[[], Callable[[], None]]
+) -> None:
+    """Six events to four subscribers: 24 messages in three SendMessageBatch requests, not six. Message 10 is the
+    third event's third: the stream retries from that event, and every subscriber gets every event once."""
+    with ExitStack() as stack:
+        receivers = [stack.enter_context(serve_receiver()) for _ in range(4)]
+        for receiver in receivers:
+            subscribe(client, receiver, ["OrderShipped"])
+        driver.stream.pump()  # the subscriptions' own platform events, if any, out of the way
+        ids = [publish(client, "OrderShipped", {"order": n})["eventId"] for n in range(6)]
+        with aws_calls() as calls:
+            assert driver.stream.pump() == 6
+        assert [c.operation for c in calls].count("sqs.SendMessageBatch") == 3
+        dispatch_queued(driver)
+        ids += [publish(client, "OrderShipped", {"order": n})["eventId"] for n in range(6, 12)]
+        undo = refusal()
+        try:
+            assert driver.stream.pump() == 2, "done: the two events before the one whose messages were not all taken"
+        finally:
+            undo()
+        dispatch_queued(driver)  # what the failed try enqueued is sent before the stream retries
+        assert driver.stream.pump() == 4
+        driver.drain(until=lambda: all(set(ids) <= r.accepted_ids for r in receivers))
+        for receiver in receivers:
+            assert Counter(r.message_id for r in receiver.received) == dict.fromkeys(ids, 1)
 
 
 def test_modifications_and_removals_of_event_items_are_not_fanned_out(

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
+from botocore.exceptions import ClientError
 
 from chalicelib.core import aws
+from chalicelib.core.config import get_settings
 from chalicelib.core.errors import RateLimitExceeded
 from chalicelib.ratelimit import limiter
 from infra.local.dev_issuer import DevIssuer
@@ -87,14 +90,23 @@ def test_the_tenant_limit_counts_every_request_and_answers_429(
         assert unauthenticated.status == 401 and unauthenticated.header("X-RateLimit-Limit") is None
 
 
-def test_a_request_is_one_atomic_update_even_with_both_limits(client: ApiClient, limits: Any) -> None:
+def test_a_warm_container_writes_at_most_once_per_interval_for_both_limits(
+    client: ApiClient, limits: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """N requests in one interval: one ``UpdateItem``, the tenant's and the key's counters in it, nothing else."""
     key = client.post("/auth/api-keys", {"name": "k", "scopes": ["integration.providers.read"]}).json["apiKey"]
+    monkeypatch.setattr(limiter, "FLUSH_SECONDS", 3600.0)  # "one interval", however slow this machine is
+    replies: list[Reply] = []
+
+    def burst() -> None:
+        replies.extend(client.get("/integrations/providers", token="", headers={"X-API-Key": key}) for _ in range(10))
+        replies.extend(client.get("/integrations/providers") for _ in range(10))
+
     with limits(tenant=100, key=50):
-        assert updates_to_rate_limits(lambda: client.get("/integrations/providers")) == 1
-        assert (
-            updates_to_rate_limits(lambda: client.get("/integrations/providers", token="", headers={"X-API-Key": key}))
-            == 1
-        )
+        writes = updates_to_rate_limits(burst)
+    assert [quota(r)[:2] for r in replies[:10]] == [(50, 50 - n) for n in range(1, 11)]
+    assert [quota(r)[:2] for r in replies[10:]] == [(100, 100 - n) for n in range(11, 21)]
+    assert writes == 1  # the first request of the window; the other 19 are counted in memory
 
 
 def test_the_key_limit_applies_to_the_key_and_the_tenant_limit_to_all(client: ApiClient, limits: Any) -> None:
@@ -123,7 +135,7 @@ def test_an_inbound_connection_has_its_own_limit(client: ApiClient, limits: Any,
         assert client.get("/integrations/providers").status == 200  # the API budget is separate
 
 
-def test_limiter_windows_reset(limits: Any) -> None:
+def test_limiter_windows_reset(local_api: object, limits: Any) -> None:
     with limits(inbound=1):
         start = 1_000_000 * limiter.WINDOW_SECONDS
         assert limiter.for_inbound("tenant-w", "conn-w", start + 1) == limiter.Quota(1, 0, start + 60)
@@ -131,3 +143,84 @@ def test_limiter_windows_reset(limits: Any) -> None:
             limiter.for_inbound("tenant-w", "conn-w", start + 50)
         assert refused.value.headers["Retry-After"] == "10"
         assert limiter.for_inbound("tenant-w", "conn-w", start + 60) == limiter.Quota(1, 0, start + 120)
+
+
+def window_total(key: str) -> int:
+    item = aws.dynamodb().get_item(
+        TableName=get_settings().table_name("rate-limits"), Key={"bucket": {"S": key}}, ConsistentRead=True
+    )
+    return int(item["Item"]["deliveries"]["N"])
+
+
+def test_a_burst_across_containers_is_refused_within_one_interval_of_slack(
+    local_api: object, limits: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Three warm containers, 10 requests a second each: past the limit, a container refuses within one interval."""
+    containers = [limiter.Counts() for _ in range(3)]
+    start = 2_000_000 * limiter.WINDOW_SECONDS
+    admitted: list[float] = []
+    with limits(inbound=100):
+        for tick in range(200):  # 20 s; every container sees every third request
+            moment = start + tick * 0.1
+            monkeypatch.setattr(limiter, "COUNTS", containers[tick % 3])
+            try:
+                limiter.for_inbound("tenant-burst", "conn-burst", moment)
+                admitted.append(moment)
+            except RateLimitExceeded:
+                pass
+    slack = 2 * 10 * limiter.FLUSH_SECONDS  # what the two other containers can count in one interval
+    assert 100 <= len(admitted) <= 100 + slack
+    passed_at = start + 100 * 0.1  # the 101st request: the shared count passed the limit
+    assert max(admitted) <= passed_at + limiter.FLUSH_SECONDS  # every container refuses within one interval
+    assert window_total(f"tenant-burst#inbound#conn-burst#{start // limiter.WINDOW_SECONDS}") <= 200
+
+
+def test_counts_from_many_threads_all_reach_the_window(
+    local_api: object, limits: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(limiter, "COUNTS", limiter.Counts())
+    monkeypatch.setattr(limiter, "FLUSH_SECONDS", 0.0)  # every request flushes unless a flush is under way
+    start = 3_000_000 * limiter.WINDOW_SECONDS
+
+    def hammer(offset: int) -> None:
+        for n in range(50):
+            limiter.for_inbound("tenant-threads", "conn-threads", start + offset * 0.001 + n * 0.01)
+
+    with limits(inbound=1_000_000):
+        threads = [threading.Thread(target=hammer, args=(t,)) for t in range(8)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        last = limiter.for_inbound("tenant-threads", "conn-threads", start + 5)  # flushes what is still held
+    assert last is not None and last.remaining == 1_000_000 - 401
+    assert window_total(f"tenant-threads#inbound#conn-threads#{start // limiter.WINDOW_SECONDS}") == 401
+
+
+def test_a_failed_flush_fails_no_request_and_its_counts_go_with_the_next(
+    local_api: object, limits: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(limiter, "COUNTS", limiter.Counts())
+    start = 4_000_000 * limiter.WINDOW_SECONDS
+    key = f"tenant-fail#inbound#conn-fail#{start // limiter.WINDOW_SECONDS}"
+    refused: list[str] = []
+
+    def throttle(params: dict[str, Any], **_: Any) -> None:
+        if params.get("TableName", "").endswith("-rate-limits"):
+            refused.append(params["TableName"])
+            code, message = "ProvisionedThroughputExceededException", "Rate of requests exceeds"
+            raise ClientError({"Error": {"Code": code, "Message": message}}, "UpdateItem")
+
+    events = aws.dynamodb().meta.events
+    with limits(inbound=3):
+        events.register("before-parameter-build.dynamodb.UpdateItem", throttle, unique_id="throttle-limits")
+        try:
+            seen = [limiter.for_inbound("tenant-fail", "conn-fail", start + n * 0.5) for n in range(3)]
+            with pytest.raises(RateLimitExceeded):  # decided on the container's own count while the table refuses
+                limiter.for_inbound("tenant-fail", "conn-fail", start + 1.6)
+        finally:
+            events.unregister("before-parameter-build.dynamodb.UpdateItem", unique_id="throttle-limits")
+        assert [q.remaining for q in seen if q is not None] == [2, 1, 0] and len(refused) == 2
+        with pytest.raises(RateLimitExceeded):
+            limiter.for_inbound("tenant-fail", "conn-fail", start + 3)
+    assert window_total(key) == 5  # the four held through two failed flushes, and this one

@@ -162,6 +162,45 @@ def test_subscriptions_events_attempts_and_api_keys(
     assert ipctl(local_runtime, token, "api-keys", "revoke", key["apiKeyId"]).returncode == 0
 
 
+def test_a_subscription_on_the_platform_bus_from_the_command_line(local_runtime: LocalRuntime, token: str) -> None:
+    bus = _json(ipctl(local_runtime, token, "events", "bus", "--json"))
+    arn = bus["eventBusArn"]
+    shown = ipctl(local_runtime, token, "events", "bus")
+    assert shown.returncode == 0 and ["eventBusArn", arn] in [line.split() for line in shown.stdout.splitlines()]
+    created = _json(
+        ipctl(local_runtime, token, "subscriptions", "create", "--eventbridge", arn, "--event-type", "X", "--json")
+    )
+    assert created["destination"] == {"type": "eventbridge", "eventBusArn": arn}
+    listed = ipctl(local_runtime, token, "subscriptions", "list")
+    assert listed.returncode == 0 and listed.stdout.splitlines()[0].split() == [
+        "subscriptionId",
+        "status",
+        "eventTypes",
+        "destination",
+        "createdAt",
+    ]
+    row = next(line for line in listed.stdout.splitlines() if created["subscriptionId"] in line)
+    assert f"eventbridge {arn}" in row
+    got = ipctl(local_runtime, token, "subscriptions", "get", created["subscriptionId"])
+    assert any(line.split() == ["destination", "eventbridge", arn] for line in got.stdout.splitlines())
+
+
+@pytest.mark.parametrize(
+    "where",
+    [
+        pytest.param([], id="no destination"),
+        pytest.param(
+            ["--endpoint", "https://example.com/h", "--sqs", "arn:aws:sqs:us-east-1:111122223333:q"], id="two"
+        ),
+    ],
+)
+def test_subscriptions_create_takes_exactly_one_destination(
+    local_runtime: LocalRuntime, token: str, where: list[str]
+) -> None:
+    done = ipctl(local_runtime, token, "subscriptions", "create", "--event-type", "X", *where)
+    assert done.returncode == cli.EXIT_USAGE and "--endpoint" in done.stderr
+
+
 @pytest.mark.parametrize(
     ("args", "code"),
     [

@@ -1,7 +1,7 @@
 """Twilio: ``X-Twilio-Signature`` = base64 HMAC-SHA1(auth token, full URL + sorted form fields).
 
 Twilio signs the URL it was given, so the request carries the URL as the
-platform published it (``PUBLIC_BASE_URL`` + path + query); the connection's
+platform published it (the ingest base URL + path + query); the connection's
 webhook secret is the Twilio auth token.
 """
 
@@ -35,7 +35,7 @@ def verify(request: SignedRequest, settings: WebhookSignature, secrets: Sequence
     if given is None:
         raise SignatureRejected("X-Twilio-Signature is not base64")
     if not request.url:
-        raise SignatureRejected("the platform's public URL is unknown (PUBLIC_BASE_URL)")
+        raise SignatureRejected("the platform's ingest URL is unknown (INGEST_BASE_URL, PUBLIC_BASE_URL)")
     text = signed_text(request.url, request.body)
     if not any_equal(given, (mac(s.encode(), text, "sha1") for s in secrets)):
         raise SignatureRejected("X-Twilio-Signature does not match")

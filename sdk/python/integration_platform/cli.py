@@ -16,7 +16,7 @@ from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
-from integration_platform import jsonread, models
+from integration_platform import destinations, jsonread, models
 from integration_platform.client import Client
 from integration_platform.errors import (
     ApiError,
@@ -42,7 +42,7 @@ Handler = Callable[[Client, argparse.Namespace], Any]
 COLUMNS: dict[str, list[str]] = {
     "connections": ["connectionId", "providerId", "displayName", "status", "health", "establishedAt"],
     "providers": ["providerId", "displayName", "category", "authModel", "builtIn"],
-    "subscriptions": ["subscriptionId", "status", "eventTypes", "endpointUrl", "createdAt"],
+    "subscriptions": ["subscriptionId", "status", "eventTypes", "destination", "createdAt"],
     "runs": ["runId", "connectionId", "operation", "status", "createdAt", "completedAt"],
     "deliveries": ["deliveryId", "connectionId", "normalizedEventType", "status", "receivedAt"],
     "attempts": ["attemptId", "eventId", "eventType", "attempt", "status", "statusCode", "attemptedAt"],
@@ -57,9 +57,11 @@ def _json_arg(text: str) -> Any:
         raise argparse.ArgumentTypeError(f"not JSON: {error}") from error
 
 
-def _cell(value: Any) -> str:
+def _cell(value: Any, key: str = "") -> str:
     if value is None:
         return ""
+    if key == "destination" and isinstance(value, dict):
+        return destinations.describe(value)
     if isinstance(value, list):
         return ",".join(str(item) for item in value)
     if isinstance(value, dict):
@@ -68,7 +70,7 @@ def _cell(value: Any) -> str:
 
 
 def render_table(rows: Sequence[dict[str, Any]], columns: Sequence[str]) -> str:
-    cells = [[_cell(row.get(column)) for column in columns] for row in rows]
+    cells = [[_cell(row.get(column), column) for column in columns] for row in rows]
     widths = [max([len(column), *(len(line[i]) for line in cells)]) for i, column in enumerate(columns)]
     lines = [columns, *cells]
     return "\n".join(
@@ -78,7 +80,7 @@ def render_table(rows: Sequence[dict[str, Any]], columns: Sequence[str]) -> str:
 
 def render_record(record: dict[str, Any]) -> str:
     width = max((len(key) for key in record), default=0)
-    return "\n".join(f"{key.ljust(width)}  {_cell(value)}" for key, value in record.items())
+    return "\n".join(f"{key.ljust(width)}  {_cell(value, key)}" for key, value in record.items())
 
 
 def _limited(items: Iterable[Any], limit: int | None) -> list[Any]:
@@ -114,8 +116,22 @@ def _wait(client: Client, run: models.Run, args: argparse.Namespace) -> models.R
     return client.wait_for_run(run["runId"], timeout=args.timeout, interval=args.interval, on_poll=progress)
 
 
+# ``subscriptions create --sqs ARN`` and the like: each AWS destination type by its ARN (``--endpoint`` is a webhook).
+DESTINATION_OPTIONS: dict[str, Callable[[str], models.Destination]] = {
+    "sqs": destinations.sqs,
+    "sns": destinations.sns,
+    "eventbridge": destinations.eventbridge,
+    "kinesis": destinations.kinesis,
+}
+
+
 def _subscription_request(args: argparse.Namespace) -> models.CreateSubscriptionRequest:
-    request: models.CreateSubscriptionRequest = {"endpointUrl": args.endpoint, "eventTypes": args.event_type}
+    request: models.CreateSubscriptionRequest = {"eventTypes": args.event_type}
+    if args.endpoint:
+        request["endpointUrl"] = args.endpoint  # a webhook, as every platform version reads it
+    for name, make in DESTINATION_OPTIONS.items():
+        if getattr(args, name):
+            request["destination"] = make(getattr(args, name))
     if args.description:
         request["description"] = args.description
     return request
@@ -193,16 +209,19 @@ def _build_parser() -> argparse.ArgumentParser:
     listing(actions, lambda c, a: c.iter_providers(page_size=a.page_size), "providers")
     command(actions, "get", lambda c, a: c.get_provider(a.id), "show a provider").add_argument("id")
 
-    actions = group("subscriptions", "outbound webhook subscriptions")
+    actions = group("subscriptions", "outbound subscriptions: webhooks, SQS, SNS, EventBridge, Kinesis")
     listing(actions, lambda c, a: c.iter_subscriptions(page_size=a.page_size), "subscriptions")
     command(actions, "get", lambda c, a: c.get_subscription(a.id), "show a subscription").add_argument("id")
     sub = command(
         actions,
         "create",
         lambda c, a: c.create_subscription(_subscription_request(a), idempotency_key=a.idempotency_key),
-        "subscribe an endpoint",
+        "subscribe a webhook endpoint, queue, topic, bus or stream",
     )
-    sub.add_argument("--endpoint", required=True, help="the endpoint URL")
+    where = sub.add_mutually_exclusive_group(required=True)
+    where.add_argument("--endpoint", metavar="URL", help="a webhook: the endpoint URL")
+    for name in DESTINATION_OPTIONS:
+        where.add_argument(f"--{name}", metavar="ARN", help=f"an {name} destination: its ARN")
     sub.add_argument("--event-type", action="append", required=True, help="repeat for several")
     sub.add_argument("--description")
     sub.add_argument("--idempotency-key")
@@ -249,6 +268,7 @@ def _build_parser() -> argparse.ArgumentParser:
     )
     sub.add_argument("--type", required=True)
     sub.add_argument("--data", type=_json_arg, default={})
+    command(actions, "bus", lambda c, a: c.get_event_bus(), "the platform's EventBridge bus, for --eventbridge")
 
     sub = groups.add_parser("listen", help="forward live events to a local URL, signed", parents=[common])
     sub.set_defaults(handler=_listen, action="listen")

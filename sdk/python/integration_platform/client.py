@@ -9,6 +9,7 @@ transport's retries can never create twice.
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import time
 import urllib.parse
@@ -25,12 +26,17 @@ USER_AGENT = "integration-platform-python/1.0.0"
 
 
 class Client:
-    """A tenant's view of the platform, authenticated by a bearer token or an API key."""
+    """A tenant's view of the platform, authenticated by a bearer token or an API key.
+
+    ``ingest_url`` is where the vendor-facing operations go: a deployed stage's ``IngestURL``. Without it
+    they go to ``base_url``, which is right locally, where one server serves both fronts.
+    """
 
     def __init__(
         self,
         base_url: str,
         *,
+        ingest_url: str | None = None,
         token: str | None = None,
         api_key: str | None = None,
         timeout: float = 30.0,
@@ -43,6 +49,7 @@ class Client:
         if api_key:
             headers["X-API-Key"] = api_key
         self.transport = Transport(base_url, headers, timeout, retry or RetryPolicy(), sleep)
+        self.ingest_transport = dataclasses.replace(self.transport, base_url=ingest_url or base_url)
         self._sleep = sleep
 
     @classmethod
@@ -51,16 +58,18 @@ class Client:
         environ: Mapping[str, str] = os.environ,
         *,
         url: str | None = None,
+        ingest_url: str | None = None,
         token: str | None = None,
         api_key: str | None = None,
         **options: Any,
     ) -> Client:
-        """Arguments first, then ``IPCTL_URL``, ``IPCTL_TOKEN``, ``IPCTL_API_KEY``, as ``ipctl`` reads them.
+        """Arguments first, then ``IPCTL_URL``, ``IPCTL_INGEST_URL``, ``IPCTL_TOKEN``, ``IPCTL_API_KEY``.
 
         Without a URL it is the local runtime on ``PORT`` (8000 when unset), as ``make run`` serves it.
         """
         return cls(
             url or environ.get("IPCTL_URL") or f"http://127.0.0.1:{environ.get('PORT') or '8000'}",
+            ingest_url=ingest_url or environ.get("IPCTL_INGEST_URL"),
             token=token or environ.get("IPCTL_TOKEN"),
             api_key=api_key or environ.get("IPCTL_API_KEY"),
             **options,
@@ -83,7 +92,8 @@ class Client:
             **{name: urllib.parse.quote(value, safe="") for name, value in (path_params or {}).items()}
         )
         headers = {"Idempotency-Key": idempotency_key or str(uuid.uuid4())} if method == "POST" else {}
-        response = self.transport.request(method, path, query=query, body=body, headers=headers)
+        transport = self.ingest_transport if operation_id in models.INGEST_OPERATIONS else self.transport
+        response = transport.request(method, path, query=query, body=body, headers=headers)
         if response.headers.get("content-type", "").startswith("application/json"):
             return response.json()
         return response.body.decode() if response.body else None

@@ -32,6 +32,10 @@ ConnectionStatus: TypeAlias = Literal["Active", "Inactive"]
 
 DeliveryMode: TypeAlias = Literal["unordered", "ordered"]
 
+Destination: TypeAlias = (
+    "WebhookDestination | SqsDestination | SnsDestination | EventBridgeDestination | KinesisDestination"
+)
+
 Health: TypeAlias = Literal["Healthy", "Unhealthy", "Unknown"]
 
 InboundDeliveryStatus: TypeAlias = Literal["Received", "Processed", "Failed"]
@@ -283,7 +287,8 @@ class CreateSubscriptionRequest(TypedDict, total=False):
     projectId: str | None
     eventType: str | None
     eventTypes: list[str] | None
-    endpointUrl: Required[str]
+    endpointUrl: str | None
+    destination: Destination | None
     signingSecretRef: str | None
     signatureScheme: SignatureScheme
     filter: dict[str, Any] | None
@@ -441,6 +446,13 @@ class EstablishedConnection(TypedDict, total=False):
     traceId: str | None
 
 
+class EventBridgeDestination(TypedDict, total=False):
+    """``PutEvents`` to an event bus: the tenant's own, or the platform's (``GET /events/bus`` names it)."""
+
+    type: Required[Literal["eventbridge"]]
+    eventBusArn: Required[str]
+
+
 class EventBus(TypedDict, total=False):
     """The platform's EventBridge bus, as ``GET /events/bus`` names it."""
 
@@ -448,7 +460,6 @@ class EventBus(TypedDict, total=False):
     eventBusName: Required[str]
     region: Required[str]
     source: Required[str]
-    schemaVersion: Required[str]
 
 
 class EventDetail(TypedDict, total=False):
@@ -534,6 +545,13 @@ class IngestQuery(TypedDict, total=False):
     """IngestQuery"""
 
     connectionId: str | None
+
+
+class KinesisDestination(TypedDict, total=False):
+    """``PutRecord`` to a data stream."""
+
+    type: Required[Literal["kinesis"]]
+    streamArn: Required[str]
 
 
 class ListQuery(TypedDict, total=False):
@@ -662,6 +680,7 @@ class Preview(TypedDict, total=False):
     matches: Required[bool]
     eventTypeMatches: Required[bool]
     filterMatches: Required[bool]
+    destination: Destination | None
     body: str | None
     headers: dict[str, str] | None
     signatureScheme: SignatureScheme | None
@@ -932,6 +951,20 @@ class ScheduleListQuery(TypedDict, total=False):
     cursor: str | None
 
 
+class SnsDestination(TypedDict, total=False):
+    """``Publish`` to a standard or FIFO topic."""
+
+    type: Required[Literal["sns"]]
+    topicArn: Required[str]
+
+
+class SqsDestination(TypedDict, total=False):
+    """``SendMessage`` to a standard or FIFO queue."""
+
+    type: Required[Literal["sqs"]]
+    queueArn: Required[str]
+
+
 class StatusChanged(TypedDict, total=False):
     """StatusChanged"""
 
@@ -953,9 +986,10 @@ class Subscription(TypedDict, total=False):
     active: Required[bool]
     eventType: Required[str]
     eventTypes: Required[list[str]]
-    endpointUrl: Required[str]
-    signingSecretRef: Required[str]
-    signatureScheme: SignatureScheme
+    destination: Required[Destination]
+    endpointUrl: str | None
+    signingSecretRef: str | None
+    signatureScheme: SignatureScheme | None
     filter: dict[str, Any] | None
     transform: str | None
     description: str | None
@@ -998,6 +1032,7 @@ class UpdateSubscriptionRequest(TypedDict, total=False):
     """``filter: null`` or ``transform: null`` removes it; leaving the field out keeps it."""
 
     endpointUrl: str | None
+    destination: Destination | None
     eventTypes: list[str] | None
     filter: dict[str, Any] | None
     transform: str | None
@@ -1024,6 +1059,13 @@ class VendorQuery(TypedDict, total=False):
     """VendorQuery"""
 
     runId: str | None
+
+
+class WebhookDestination(TypedDict, total=False):
+    """An HTTPS POST, signed (Standard Webhooks); the URL policy is checked where the subscription is stored."""
+
+    type: Literal["webhook"]
+    url: Required[str]
 
 
 class WebhookSecretChange(TypedDict, total=False):
@@ -1119,3 +1161,10 @@ OPERATIONS: dict[str, tuple[str, str]] = {
     "update_connection": ("PATCH", "/integrations/connections/{connectionId}"),
     "update_subscription": ("PATCH", "/webhooks/subscriptions/{subscriptionId}"),
 }
+# Served on the ingest address when deployed (x-front: ingest), not the API's base URL.
+INGEST_OPERATIONS: frozenset[str] = frozenset(
+    {
+        "ingest_delivery",
+        "receive_vendor_delivery",
+    }
+)

@@ -11,7 +11,9 @@ rest optional, because the API omits absent fields), each string enum a
 as a subscription's ``destination``) an alias named by the suffix its members
 share (``WebhookDestination | SqsDestination | ...`` is ``Destination``), and
 ``OPERATIONS`` maps every operationId to its method and
-path so the client and its tests can see the whole API. ``tests/sdk`` renders
+path so the client and its tests can see the whole API; ``INGEST_OPERATIONS``
+names the ones marked ``x-front: ingest``, which a deployed stage serves on its
+ingest address. ``tests/sdk`` renders
 the in-process document and fails when the committed file differs.
 """
 
@@ -179,6 +181,13 @@ def render(document: dict[str, Any]) -> str:
         for method, operation in item.items()
     )
     table = "".join(f"    {literal(op)}: ({literal(method)}, {literal(path)}),\n" for op, method, path in operations)
+    ingest = sorted(
+        operation["operationId"]
+        for item in document.get("paths", {}).values()
+        for operation in item.values()
+        if operation.get("x-front") == "ingest"
+    )
+    ingest_set = "".join(f"        {literal(op)},\n" for op in ingest)
     version = literal(document.get("info", {}).get("version", ""))
     return (
         f"{HEADER}\nAPI_VERSION = {version}\n\n"
@@ -186,6 +195,8 @@ def render(document: dict[str, Any]) -> str:
         + "\n\n"
         + "\n\n".join(classes)
         + f"\n\nOPERATIONS: dict[str, tuple[str, str]] = {{\n{table}}}\n"
+        + "# Served on the ingest address when deployed (x-front: ingest), not the API's base URL.\n"
+        + f"INGEST_OPERATIONS: frozenset[str] = frozenset(\n    {{\n{ingest_set}    }}\n)\n"
     )
 
 

@@ -15,12 +15,15 @@ from typing import Any
 import pytest
 
 from infra.iam import check
+from infra.iam.policy import Request
+from infra.iam.policy import evaluate as evaluate_policy
 from infra.iam.template import FUNCTION, load
 
 ROOT = Path(__file__).resolve().parents[3]
 PREFIX = "integration-platform-dev"
 ACCOUNT = "123456789012"
 EVENTS = f"arn:aws:dynamodb:us-east-1:{ACCOUNT}:table/{PREFIX}-events"
+WRITER_ROLE_USERS = ("ApiHandlerRole", "OutboundDispatchRole", "OutboundOrderedRole")
 
 
 def policy(stage: str = "dev") -> dict[str, Any]:
@@ -45,7 +48,7 @@ def packaged(document: dict[str, Any], *, patches: bool = True) -> dict[str, Any
     """The merge template's resources and Chalice's functions, each with its own role holding ``document``."""
     merge = json.loads((ROOT / "infra" / "template.json").read_text())
     resources = {name: r for name, r in merge["Resources"].items() if "Type" in r}
-    for role in ("ApiHandlerRole", "CredentialRotationRole", "RunOperationsRole"):
+    for role in ("ApiHandlerRole", "CredentialRotationRole", "RunOperationsRole", *WRITER_ROLE_USERS[1:]):
         resources[role] = {
             "Type": "AWS::IAM::Role",
             "Properties": {"Policies": [{"PolicyName": role + "Policy", "PolicyDocument": copy.deepcopy(document)}]},
@@ -190,6 +193,20 @@ def test_a_template_the_check_cannot_read_is_refused(tmp_path: Path) -> None:
     ] = {"Fn::If": ["IsProd", "*", "arn:aws:dynamodb:*:*:table/x"]}
     with pytest.raises(ValueError, match="Fn::If"):
         load(write(tmp_path, template, []), "us-east-1", ACCOUNT)
+
+
+def test_a_policy_attached_to_roles_is_part_of_each_role(tmp_path: Path) -> None:
+    """The destination writer role is assumed under a grant of its own (``DestinationWriterAssume``), attached
+    to the three functions that write to or check destinations; the other functions' roles do not get it."""
+    loaded = load(write(tmp_path, packaged(policy()), []), "us-east-1", ACCOUNT)
+    writer = f"arn:aws:iam::{ACCOUNT}:role/{PREFIX}-destination-writer"
+    for action in ("sts:AssumeRole", "sts:TagSession"):
+        request = Request(action, writer)
+        assert evaluate_policy(loaded.functions["api_handler"].statements, request).allowed
+        for role in WRITER_ROLE_USERS:
+            assert evaluate_policy(loaded.roles[f"arn:aws:iam::{ACCOUNT}:role/STACK-{role}-GENERATED"], request).allowed
+        assert not evaluate_policy(loaded.functions["run_operations"].statements, request).allowed
+        assert not evaluate_policy(loaded.functions["api_handler"].statements, Request(action, writer + "x")).allowed
 
 
 WRITER = f"arn:aws:iam::{ACCOUNT}:role/{PREFIX}-destination-writer"

@@ -32,12 +32,12 @@ for found in pkgutil.walk_packages(chalicelib.__path__, "chalicelib."):
     importlib.import_module(found.name)
 handlers = [name for name, value in vars(app).items() if type(value).__module__ == "chalice.app"]
 
-from chalicelib.core.batch import handle_in_turn, handle_stream_in_turn
+from chalicelib.core.batch import handle_in_turn, handle_stream_in_steps
 sqs = {"messageId": "m", "receiptHandle": "h", "body": "{}", "attributes": {}, "messageAttributes": {},
        "md5OfBody": "", "eventSource": "aws:sqs", "eventSourceARN": "arn:aws:sqs:us-east-1:1:q"}
 stream = {"eventID": "1", "eventName": "INSERT", "eventSource": "aws:dynamodb", "dynamodb": {"SequenceNumber": "1"}}
 assert handle_in_turn({"Records": [sqs]}, lambda record: None) == {"batchItemFailures": []}
-assert handle_stream_in_turn({"Records": [stream]}, lambda record: None) == {"batchItemFailures": []}
+assert handle_stream_in_steps({"Records": [stream]}, str, len, lambda plan: None) == {"batchItemFailures": []}
 from aws_lambda_powertools.utilities.idempotency import DynamoDBPersistenceLayer, IdempotencyConfig
 from aws_lambda_powertools.utilities.idempotency.base import IdempotencyHandler
 from aws_lambda_powertools.utilities.idempotency.exceptions import IdempotencyValidationError

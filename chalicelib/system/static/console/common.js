@@ -20,9 +20,17 @@ export function signOut() {
   sessionStorage.removeItem(STORE_KEY);
 }
 
+// Its message says why: the error's message, then each field's (a 400 names the field and what is wrong with it).
+function explain(status, body) {
+  const error = body && body.error;
+  if (!error || !error.message) return `HTTP ${status}`;
+  const details = (error.details || []).map((d) => `${d.field}: ${d.message}`);
+  return details.length ? `${error.message} ${details.join("; ")}` : error.message;
+}
+
 export class ApiError extends Error {
   constructor(status, body) {
-    super((body && body.error && body.error.message) || `HTTP ${status}`);
+    super(explain(status, body));
     this.status = status;
     this.body = body;
   }

@@ -3,6 +3,7 @@ import {
   ApiError, api, apiRoot, badge, credentials, el, isoHoursAgo, json, millis, notice, percent, redactHeaders,
   show, signIn, signOut, table, when,
 } from "./common.js";
+import { destinationCells, newSubscriptionForm } from "./destinations.js";
 import { connect as connectLive } from "./live.js";
 import { linePlot, sparkline } from "./plots.js";
 
@@ -254,13 +255,14 @@ async function subscriptionsView() {
     const st = s.stats || {};
     return el("tr", { dataset: { subscriptionId: s.subscriptionId } },
       el("td", {}, link(`#/subscriptions/${enc(s.subscriptionId)}`, s.subscriptionId)),
-      el("td", {}, s.endpointUrl), el("td", {}, badge(s.status)),
+      el("td", { class: "destination" }, destinationCells(s)), el("td", {}, badge(s.status)),
       cell("failingSince", when(s.failingSince)),
       cell("totalCalls", st.totalCalls ?? "–", "num"), cell("successRate", percent(st.successRate), "num"),
       el("td", {}, toggle, " ", recover));
   });
   show(main, el("h1", {}, "Subscriptions"),
-    table(["Subscription", "Endpoint", "Status", "Failing since", "Attempts", "Success", "Actions"], rows, { id: "subscriptions" }));
+    table(["Subscription", "Destination", "Status", "Failing since", "Attempts", "Success", "Actions"], rows, { id: "subscriptions" }),
+    el("h2", {}, "New subscription"), newSubscriptionForm(say, route));
 }
 
 async function subscriptionView(id) {
@@ -274,7 +276,7 @@ async function subscriptionView(id) {
     el("td", {}, when(a.attemptedAt)), el("td", {}, a.error ?? ""), el("td", {}, redeliverButton(a.eventId, id))));
   show(main, el("h1", {}, "Subscription ", s.subscriptionId, " ", badge(s.status)),
     el("dl", { class: "facts" },
-      el("dt", {}, "Endpoint"), el("dd", {}, s.endpointUrl),
+      el("dt", {}, "Destination"), el("dd", { id: "destination" }, destinationCells(s)),
       el("dt", {}, "Event types"), el("dd", {}, s.eventTypes.join(", ")),
       el("dt", {}, "Failing since"), el("dd", {}, when(s.failingSince)),
       el("dt", {}, "Disabled"), el("dd", {}, s.disabledReason ?? "–")),

@@ -1,6 +1,7 @@
 // The subscriber portal: a tenant's customer manages only the subscriptions its portal token lists.
 // The token arrives in the URL fragment (never sent to a server), moves to sessionStorage, and leaves the address bar.
 import { api, badge, credentials, el, json, millis, notice, show, signIn, table, when } from "./common.js";
+import { destinationCells, destinationOf } from "./destinations.js";
 
 const main = document.getElementById("main");
 const flash = document.getElementById("flash");
@@ -24,21 +25,25 @@ function claims(token) {
 async function endpointCard(id) {
   const s = await api(`/webhooks/subscriptions/${enc(id)}`);
   const attempts = await api(`/webhooks/subscriptions/${enc(id)}/attempts?limit=20`);
-  const url = el("input", { type: "text", class: "endpoint-url", value: s.endpointUrl });
+  // A portal may point a subscription only at a webhook URL (the platform writes AWS destinations as the tenant):
+  // a queue, topic, bus or stream is shown, and only its event types can change here.
+  const webhook = destinationOf(s).type === "webhook";
+  const url = webhook ? el("input", { type: "text", class: "endpoint-url", value: s.endpointUrl }) : null;
   const types = el("input", { type: "text", class: "event-types", value: s.eventTypes.join(", ") });
   const edit = el("form", { class: "card edit" },
-    el("label", {}, "Endpoint URL", url),
+    webhook ? el("label", {}, "Endpoint URL", url) : null,
     el("label", {}, "Event types (comma-separated, * for all)", types),
     el("button", { type: "submit", class: "primary" }, "Save"));
   edit.addEventListener("submit", async (e) => {
     e.preventDefault();
     const eventTypes = types.value.split(",").map((t) => t.trim()).filter(Boolean);
-    await api(`/webhooks/subscriptions/${enc(id)}`, { method: "PATCH", body: { endpointUrl: url.value.trim(), eventTypes } });
+    const where = webhook ? { endpointUrl: url.value.trim() } : {};
+    await api(`/webhooks/subscriptions/${enc(id)}`, { method: "PATCH", body: { ...where, eventTypes } });
     say("Saved");
     render();
   });
   const secret = el("output", { class: "new-secret" });
-  const rotate = el("button", { type: "button", class: "rotate" }, "Rotate signing secret");
+  const rotate = el("button", { type: "button", class: "rotate", hidden: !webhook }, "Rotate signing secret");
   rotate.addEventListener("click", async () => {
     const rotated = await api(`/webhooks/subscriptions/${enc(id)}/rotate-secret`, { method: "POST" });
     secret.textContent = rotated.signingSecret
@@ -63,7 +68,7 @@ async function endpointCard(id) {
       el("td", {}, view, " ", replay));
   });
   return el("section", { class: "subscription", dataset: { subscriptionId: id } },
-    el("h2", {}, s.endpointUrl, " ", badge(s.status)),
+    el("h2", {}, destinationCells(s), " ", badge(s.status)),
     edit, el("p", {}, rotate, " ", secret),
     el("h3", {}, "Attempts"),
     table(["Event", "Type", "#", "Status", "HTTP", "Latency", "At", ""], rows, { class: "attempts" }),
@@ -90,9 +95,15 @@ async function render() {
   }
 }
 
-const fragment = new URLSearchParams(location.hash.slice(1));
-if (fragment.get("token")) {
-  signIn("bearer", fragment.get("token"));
-  history.replaceState(null, "", location.pathname);
+// A link opened in a tab already on the portal only changes the fragment (no reload): take its token then too.
+function takeToken() {
+  const fragment = new URLSearchParams(location.hash.slice(1));
+  if (fragment.get("token")) {
+    signIn("bearer", fragment.get("token"));
+    history.replaceState(null, "", location.pathname);
+  }
 }
+
+window.addEventListener("hashchange", () => { takeToken(); main.dataset.loaded = ""; render(); });
+takeToken();
 render();
