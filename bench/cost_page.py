@@ -89,11 +89,6 @@ def section(result: dict[str, Any]) -> list[str]:
         *rows,
         *skipped,
         "",
-        "Ingest latency on this machine, as the CPU milliseconds of the vendor-facing request's invocation (the",
-        "API function's; its only wait is its AWS calls): "
-        + "; ".join(_ingest(name, old_details, details) for name in ("inbound_1_sub_tiny", "inbound_1_sub_26kb"))
-        + ".",
-        "",
         "An event whose subscriptions have no `eventbridge` destination should put no EventBridge entry (issue 22):",
         "the column above counts every `PutEvents` entry per event, the platform bus's and a destination's.",
         "",
@@ -125,14 +120,6 @@ def section(result: dict[str, Any]) -> list[str]:
 
 def _pair(then: dict[str, Any] | None, now: dict[str, Any], show: Callable[[dict[str, Any]], str]) -> str:
     return f"{show(then)} -> {show(now)}" if then else str(show(now))
-
-
-def _ingest(key: str, old: dict[str, Any], now: dict[str, Any]) -> str:
-    after = now[key]["cpuMsByPhase"]["api"]
-    if key not in old:
-        return f"{now[key]['name']} {after:.1f} ms"
-    was = old[key]["cpuMsByPhase"]["api"]
-    return f"{now[key]['name']} {was:.1f} ms before, {after:.1f} ms now (ratio {after / was:.2f})"
 
 
 def _top(bill: dict[str, float]) -> str:
