@@ -116,6 +116,15 @@ class Figures:
     def total(self) -> float:
         return sum(self.bill().values())
 
+    def wru_by_call(self) -> dict[str, float]:
+        """Write units per event by ``phase: operation``, largest first: which write the bill's largest line is."""
+        units: dict[str, float] = {}
+        for call in self.calls:
+            name = f"{call.phase}: {call.operation}"
+            units[name] = units.get(name, 0.0) + call.wru
+        ranked = sorted(units.items(), key=lambda item: -item[1])
+        return {name: round(self.per_event(wru), 2) for name, wru in ranked if wru}
+
     def cpu_by_phase(self) -> dict[str, float]:
         """CPU milliseconds per invocation of each phase (the ingest request's is the API's in inbound rows)."""
         by_phase: dict[str, list[float]] = {}
@@ -138,6 +147,7 @@ class Figures:
             "cpuMsByPhase": self.cpu_by_phase(),
             "bill": {line: round(value, 2) for line, value in self.bill().items()},
             "operations": operations(self),
+            "wruByCall": self.wru_by_call(),
         }
 
 

@@ -89,6 +89,8 @@ def section(result: dict[str, Any]) -> list[str]:
         *rows,
         *skipped,
         "",
+        *_remains(details),
+        "",
         "An event whose subscriptions have no `eventbridge` destination should put no EventBridge entry (issue 22):",
         "the column above counts every `PutEvents` entry per event, the platform bus's and a destination's.",
         "",
@@ -120,6 +122,17 @@ def section(result: dict[str, Any]) -> list[str]:
 
 def _pair(then: dict[str, Any] | None, now: dict[str, Any], show: Callable[[dict[str, Any]], str]) -> str:
     return f"{show(then)} -> {show(now)}" if then else str(show(now))
+
+
+def _remains(details: dict[str, Any]) -> list[str]:
+    """What dominates what remains, per issue 23 scenario: its bill's lines, largest first, and its writes."""
+    lines = ["What remains, largest first ($/M; DynamoDB write units per event by call):", ""]
+    for key in TARGETS:
+        detail = details[key]
+        bill = sorted(((v, line) for line, v in detail["bill"].items() if v >= 0.005), reverse=True)
+        writes = ", ".join(f"{call} {wru:g}" for call, wru in detail["wruByCall"].items())
+        lines.append(f"- {detail['name']}: " + ", ".join(f"{line} {v:.2f}" for v, line in bill) + f". WRU: {writes}.")
+    return lines
 
 
 def _top(bill: dict[str, float]) -> str:
