@@ -18,13 +18,6 @@ if serves_api():
     register(app)
 
 
-@app.on_sqs_message(queue=get_settings().queue_name("inbound-events"), batch_size=10)
-def inbound_events(event: SQSEvent) -> dict[str, Any]:
-    from chalicelib.inbound.consumer import handle_batch
-
-    return handle_batch(event.to_dict())
-
-
 @app.on_sqs_message(queue=get_settings().queue_name("outbound-dispatch"), batch_size=10)
 def outbound_dispatch(event: SQSEvent) -> dict[str, Any]:
     from chalicelib.outbound.dispatcher import handle
@@ -43,6 +36,14 @@ def outbound_ordered(event: SQSEvent) -> dict[str, Any]:
 @app.on_dynamodb_record(stream_arn=get_settings().events_stream_arn, batch_size=100, starting_position="TRIM_HORIZON")
 def events_stream(event: DynamoDBEvent) -> dict[str, Any]:
     from chalicelib.outbound.stream import handle
+
+    return handle(event.to_dict())
+
+
+# The events stream mapping's failure destination: a batch that failed past its retries (infra/template.json).
+@app.on_sqs_message(queue=get_settings().queue_name("events-stream-failures"), batch_size=10)
+def events_stream_failures(event: SQSEvent) -> dict[str, Any]:
+    from chalicelib.outbound.stream_failures import handle
 
     return handle(event.to_dict())
 
@@ -96,13 +97,6 @@ def bus_event_dead_letters(event: SQSEvent) -> dict[str, Any]:
     from chalicelib.events.receiver import handle_dead_letters
 
     return handle_dead_letters(event.to_dict())
-
-
-@app.on_sqs_message(queue=get_settings().dead_letter_queue_name("inbound-events"), batch_size=10)
-def inbound_dead_letters(event: SQSEvent) -> dict[str, Any]:
-    from chalicelib.inbound.dead_letters import handle_dead_letters
-
-    return handle_dead_letters(event.to_dict(), event.context)
 
 
 @app.on_sqs_message(queue=get_settings().dead_letter_queue_name("health-checks"), batch_size=10)

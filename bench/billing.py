@@ -22,7 +22,6 @@ STAGE = "prod"
 # Whose invocation a pipeline phase is: the function's name in app.py (its memory is read by that name).
 PHASE_FUNCTIONS = {
     "api": "api_handler",
-    "consumer": "inbound_events",
     "stream": "events_stream",
     "dispatcher": "outbound_dispatch",
     "run worker": "run_operations",

@@ -10,28 +10,23 @@ from __future__ import annotations
 
 Chain = dict[str, dict[str, int]]
 
-# A signed vendor delivery: stored and queued by the API, turned into its event by the consumer.
-# Warm and at steady load (issue 23): the counters are amortized per container, so neither the API's rate limit
-# (one UpdateItem a second per connection and container) nor a handler's stats (one UpdateItem on the hour item
-# and one on the minute's item per series every 5 s per container; a quiet series' batch at once) is in a warm
-# chain; tests/bench/test_call_chain.py holds the interval open.
-INBOUND: Chain = {
-    "api": {"dynamodb.PutItem": 1, "sqs.SendMessage": 1},
-    # the queue message carries the rest (inbound.handoff); PutItem: the event (first, conditional); UpdateItem:
-    # the delivery marked Processed. No transaction: it would bill both writes twice.
-    "consumer": {"dynamodb.PutItem": 1, "dynamodb.UpdateItem": 1},
-}
-# delivery item 1 + its keys-only byConnection entry 1 + its inflight entry 1; then the event put 1 (its
-# payload is the delivery's: payloadRef), the delivery update 1 + its inflight entry removed 1: 7 as measured
-# (8 while the stats hour item's ADD was written per batch, before issue 23).
-INBOUND_WRU = 7.0
+# A signed vendor delivery: verified, normalized and committed with its event by the API, in one conditional
+# put (chalicelib.inbound.store); the events stream does the rest (DISPATCH). No consumer (issue 23). Warm and at
+# steady load the counters are amortized per container, so neither the API's rate limit (one UpdateItem a second
+# per connection and container) nor its stats tallies (one UpdateItem on the hour item and one on the minute's item
+# per series every 5 s per container; a quiet series' first at once) is in a warm chain;
+# tests/bench/test_call_chain.py holds the interval open.
+INBOUND: Chain = {"api": {"dynamodb.PutItem": 1}}
+# the one item (delivery and event, the payload once in its data) 1 + its keys-only byConnection entry 1 + its
+# keys-only byTime entry 1 (7 before issue 23: the delivery, its inflight entry, the event, the Processed mark).
+INBOUND_WRU = 3.0
 
 # One event to one subscriber: fanned out by the stream, sent by the dispatcher.
 DISPATCH: Chain = {
-    # the GetItem: an inbound event's payload, read from the delivery that holds it (events.store). No PutEvents:
+    # an inbound event's payload is in its own item's data: the stream reads nothing (events.store). No PutEvents:
     # the platform bus gets an event only through an eventbridge destination (issue 22). SendMessageBatch: per
     # stream batch, ten messages to a request across its events (issue 23), so at most one per event.
-    "stream": {"dynamodb.GetItem": 1, "sqs.SendMessageBatch": 1},
+    "stream": {"sqs.SendMessageBatch": 1},
     # BatchGetItem: the subscription and the delivery's latest status, its status item and its first-try success
     # (a copy already sent is dropped), one per batch; PutItem: a first-try success is one conditional item, the
     # attempt's log item keyed by the event's time and the delivery (issue 23); any other attempt writes its log item,

@@ -6,7 +6,7 @@ fresh interpreter with ``PYTHONDONTWRITEBYTECODE=1``, no site-packages, and on
 ``sys.path`` only that directory and a directory holding boto3 and its
 dependencies (the Lambda Python runtime provides them, compiled). The process
 gets the function's environment: the stage's variables and ``_HANDLER``, which
-Lambda sets to the function's handler (``app.inbound_events``).
+Lambda sets to the function's handler (``app.outbound_dispatch``).
 
 What is timed, inside the process (interpreter start-up is left out of both):
 
@@ -175,8 +175,9 @@ def event_for(attribute: str, source: str) -> dict[str, Any]:
     body: dict[str, Any] = {**ids, "subscriptionId": "s-1", "eventType": "bench.event", "attempt": 1}
     if attribute.startswith("bus_event"):  # an EventBridge event, as the rule's SQS target delivers it
         body = {"id": "1", "source": "bench", "detail": {"tenantId": "acme", "type": "bench.event", "data": {}}}
-    elif attribute == "inbound_events":  # the handoff the API queues (chalicelib.inbound.handoff)
-        body = {**ids, "providerId": "p-1", "providerDeliveryId": "pd-1", "eventName": "push", "eventType": "Push"}
+    elif attribute == "events_stream_failures":  # Lambda's record of a stream batch given up
+        info = {"shardId": "shardId-1", "startSequenceNumber": "1", "endSequenceNumber": "1"}
+        body = {"DDBStreamBatchInfo": {**info, "streamArn": "arn:aws:dynamodb:us-east-1:123456789012:table/t/stream/x"}}
     elif attribute.startswith("health_check"):  # one connection's check
         body = {"kind": "check", "sweepId": "s-1", "tenantId": "acme", "connectionId": "c-1"}
     if source == "SQS":

@@ -1,7 +1,7 @@
 """The AWS call chain and the cost per million events, from the real handlers run in-process on moto.
 
-Each scenario sends events through the platform end to end (``bench.pipeline``: the API, the inbound
-consumer, the events stream, the dispatcher, the run worker, with Lambda's event sources played by hand)
+Each scenario sends events through the platform end to end (``bench.pipeline``: the API, the events
+stream, the dispatcher, the run worker, with Lambda's event sources played by hand)
 and meters every AWS call (``bench.capacity``: ours and the SQS event source mappings', with the write and
 read units each DynamoDB call consumes, computed from item sizes). What it prices is what a deployment of
 the prod stage pays:

@@ -25,7 +25,7 @@ TARGETS = {
     "async_run": 20.0,
 }
 
-PHASE_ORDER = ("api", "consumer", "run worker", "stream", "dispatcher", "esm")
+PHASE_ORDER = ("api", "consumer", "run worker", "stream", "dispatcher", "esm")  # "consumer": the before's inbound hop
 
 
 def before() -> dict[str, Any]:

@@ -126,12 +126,11 @@ class Pipeline:
         return self.stream.pump()
 
     def settle(self) -> None:
-        """Everything queued flows to its end: inbound, runs, the stream, then the dispatcher."""
+        """Everything queued flows to its end: runs, the stream, then the dispatcher."""
         import app
 
         while True:
-            moved = self.drain("inbound-events", "consumer", app.inbound_events)
-            moved += self.drain("runs", "run worker", app.run_operations)
+            moved = self.drain("runs", "run worker", app.run_operations)
             moved += self.pump_stream()
             moved += self.drain("outbound-dispatch", "dispatcher", app.outbound_dispatch)
             if not moved:

@@ -186,16 +186,16 @@ def list_event_types(call: Call) -> EventTypeCatalog:
     webhooks,
     "/webhooks/deliveries/{id}/redrive",
     "POST",
-    summary="Put a Failed delivery back to the consumer (Failed -> Received, queued again)",
+    summary="Normalize a Failed delivery again and publish its event (Failed -> Processed)",
     tag=TAG,
     scope=INGEST_SCOPE,
     response="chalicelib.inbound.models.Delivery",
     status=202,
-    errors=(404, 409, 503),
+    errors=(404, 409),
     idempotent=True,
 )
 def redrive_delivery(call: Call) -> Delivery:
-    from chalicelib.inbound import dead_letters
+    from chalicelib.inbound import redrive
 
-    delivery = dead_letters.redrive(call.tenant_id, call.path["id"])
+    delivery = redrive.redrive(call.tenant_id, call.path["id"])
     return delivery.model_copy(update={"trace_id": current_trace_id()})

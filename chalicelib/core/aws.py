@@ -230,6 +230,11 @@ def dynamodb() -> DynamoDBClient:
     return _client("dynamodb")  # type: ignore[no-any-return]
 
 
+def dynamodbstreams() -> Any:
+    """DynamoDB Streams, read back by the events stream's failure consumer (chalicelib.outbound.stream_failures)."""
+    return _client("dynamodbstreams")
+
+
 def sqs() -> SQSClient:
     return _client("sqs")  # type: ignore[no-any-return]
 

@@ -16,7 +16,6 @@ ALL_TABLES = (
     "connections",
     "credentials",
     "runs",
-    "deliveries",
     "events",
     "subscriptions",
     "attempts",
@@ -27,7 +26,14 @@ ALL_TABLES = (
     "schedules",
     "live-connections",
 )
-ALL_QUEUES = ("inbound-events", "outbound-dispatch", "runs", "health-checks", "bus-events", "outbound-ordered.fifo")
+ALL_QUEUES = (
+    "events-stream-failures",
+    "outbound-dispatch",
+    "runs",
+    "health-checks",
+    "bus-events",
+    "outbound-ordered.fifo",
+)
 FIFO_SUFFIX = ".fifo"
 # The stage ``chalice local --stage local`` serves against ``make aws`` (docs/configuration.md). Chalice's
 # config cannot interpolate the environment, so the addresses that depend on the ports are derived here.
@@ -86,7 +92,6 @@ class Settings:
     run_pending_deadline_seconds: float = 120.0
     run_max_requeues: int = 3
     run_running_deadline_seconds: float = 180.0
-    delivery_received_deadline_seconds: float = 300.0
     rotation_deadline_seconds: float = 900.0
     # A streaming run writes its text so far to the run item after this many text chunks or seconds (one
     # UpdateItem each; docs/adapters.md "Stream").
@@ -215,7 +220,6 @@ def get_settings() -> Settings:
         run_pending_deadline_seconds=float(os.environ.get("RUN_PENDING_DEADLINE_SECONDS", "120")),
         run_max_requeues=int(os.environ.get("RUN_MAX_REQUEUES", "3")),
         run_running_deadline_seconds=float(os.environ.get("RUN_RUNNING_DEADLINE_SECONDS", "180")),
-        delivery_received_deadline_seconds=float(os.environ.get("DELIVERY_RECEIVED_DEADLINE_SECONDS", "300")),
         rotation_deadline_seconds=float(os.environ.get("ROTATION_DEADLINE_SECONDS", "900")),
         stream_partial_every_chunks=int(os.environ.get("STREAM_PARTIAL_EVERY_CHUNKS", "20")),
         stream_partial_every_seconds=float(os.environ.get("STREAM_PARTIAL_EVERY_SECONDS", "2")),

@@ -139,17 +139,6 @@ class Table:
         )
         return "Item" in response
 
-    def absent_entry(self, tenant_id: str, sort_value: str) -> dict[str, Any]:
-        """A ``ConditionCheck`` that the item is not there, for one step of a ``transact``."""
-        return {
-            "ConditionCheck": {
-                "TableName": self.name,
-                "Key": self.key(tenant_id, sort_value),
-                "ConditionExpression": "attribute_not_exists(#sk)",
-                "ExpressionAttributeNames": {"#sk": self.sort_key},
-            }
-        }
-
     def put_new(self, item: Item) -> bool:
         """Write only if absent; ``False`` means the key already exists."""
         client = aws.dynamodb()
@@ -169,9 +158,11 @@ class Table:
         changes: Item,
         condition: str | None = None,
         condition_values: Item | None = None,
+        remove: list[str] | None = None,
     ) -> Item | None:
-        """Set ``changes`` on an existing item; ``None`` when it is gone or the condition fails."""
-        entry = self.update_entry(tenant_id, sort_value, changes, condition, condition_values)["Update"]
+        """Set ``changes`` on an existing item and ``remove`` attributes, in one write; ``None`` when it is gone
+        or the condition fails."""
+        entry = self.update_entry(tenant_id, sort_value, changes, condition, condition_values, remove)["Update"]
         client = aws.dynamodb()
         try:
             response = client.update_item(**entry, ReturnValues="ALL_NEW")

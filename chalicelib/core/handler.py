@@ -1,7 +1,7 @@
 """Which Lambda function this process runs, so a queue, stream or schedule function skips the API.
 
 Lambda sets ``_HANDLER`` to the function's handler (``app.app`` for the REST
-API, ``app.inbound_events`` for a queue consumer, ...) before the runtime
+API, ``app.outbound_dispatch`` for a queue consumer, ...) before the runtime
 imports ``app``. Only the API function needs the blueprints, their models and
 the request pipeline; loading them in every other function cost a third of its
 cold start (docs/performance.md "Cold start and package"). Without ``_HANDLER``

@@ -1,7 +1,7 @@
 """The sparse ``inflight`` index that lets the sweeper find items stuck mid-flight without a Scan.
 
-An item that enters an in-flight state (a run Pending or Running, a delivery
-Received, a rotation Rotating) gets ``inflightShard`` (one of ``SHARDS``
+An item that enters an in-flight state (a run Pending or Running, a rotation Rotating)
+gets ``inflightShard`` (one of ``SHARDS``
 values from a hash of its id) and ``inflightDeadline`` (epoch seconds, to the
 millisecond), the ``inflight`` GSI's keys. Reaching a final state REMOVEs both,
 which drops the item from the index, so the index only ever holds what is in

@@ -14,6 +14,7 @@ second one.
 
 from __future__ import annotations
 
+import hashlib
 import time
 from typing import Any
 
@@ -21,7 +22,7 @@ from chalicelib.core.context import current_trace_id
 from chalicelib.core.dynamo import transact
 from chalicelib.core.ids import new_id
 from chalicelib.core.timestamps import now_text
-from chalicelib.events import store
+from chalicelib.events import catalog, store
 from chalicelib.events.models import PlatformEvent
 
 RETENTION_SECONDS = 30 * 24 * 3600
@@ -67,21 +68,31 @@ def emit(
     return store.get(tenant_id, event.event_id) or event
 
 
-def commit(
-    state_change: dict[str, Any],
-    event: PlatformEvent | None,
-    *,
-    payload_from: str | None = None,
-    unless_recorded: str | None = None,
-) -> bool:
+def commit(state_change: dict[str, Any], event: PlatformEvent | None) -> bool:
     """Write the state change and its event together; ``False`` when a condition failed and nothing was written.
 
     ``state_change`` is one ``TransactWriteItems`` entry (``Table.update_entry`` and friends). With no
     event (a change that announces nothing, such as a run's retry) it is still one atomic write.
-    ``payload_from`` names the delivery that holds the event's ``data.payload`` (``store.record_entry``).
-    ``unless_recorded`` names another event of the same tenant whose recording cancels the commit.
     """
-    entries = [state_change] + ([store.record_entry(event, payload_from=payload_from)] if event is not None else [])
-    if unless_recorded is not None and event is not None:
-        entries.append(store.absent_entry(event.tenant_id, unless_recorded))
+    entries = [state_change] + ([store.record_entry(event)] if event is not None else [])
     return not transact(entries)
+
+
+def delivery_failed(
+    tenant_id: str, delivery: dict[str, Any], reason: str, redrive_count: int, expires_at: int | None
+) -> PlatformEvent:
+    """``DeliveryFailed`` for an inbound delivery (its ``deliveryId``, ``connectionId``, ``providerId``).
+
+    Its id is the same for every copy of one failure and differs after each redrive, so a failure handled
+    twice announces once, and a delivery that fails again after a redrive announces again.
+    """
+    material = f"{tenant_id}/{delivery['deliveryId']}/{catalog.DELIVERY_FAILED}/{redrive_count}"
+    data = {name: delivery[name] for name in ("deliveryId", "connectionId", "providerId")} | {"reason": reason}
+    event = new_event(
+        tenant_id,
+        catalog.DELIVERY_FAILED,
+        data,
+        source="inbound",
+        event_id="evt-" + hashlib.sha256(material.encode()).hexdigest()[:24],
+    )
+    return event.model_copy(update={"expires_at": expires_at}) if expires_at else event

@@ -9,7 +9,8 @@ adapter's health check and records it. Every step is safe to repeat: a
 redelivered page job re-enqueues checks that the check skips because this
 sweep already recorded the connection (``lastSweepId``). A vendor that is down
 is a recorded ``Unhealthy`` result, not a failed job; only AWS errors fail a
-record, and only that record is retried (partial batch response). A check the
+record, and only that record is retried (partial batch response). A batch's
+vendor-call counts are summed (``stats.collecting``) and written when it ends. A check the
 vendor's rate limit or open circuit breaker holds back (``chalicelib.protection``)
 is sent again, delayed until the guard expects to admit it, at most
 ``MAX_DEFERRALS`` times; after that the next sweep checks the connection.
@@ -33,6 +34,7 @@ from chalicelib.core.logging import logger
 from chalicelib.core.models import WireModel
 from chalicelib.protection import guard
 from chalicelib.runs.queue import queue_url
+from chalicelib.stats import record as stats
 
 PAGE_SIZE = 100
 SQS_BATCH = 10
@@ -145,4 +147,6 @@ def _record(record: SqsRecord) -> None:
 
 
 def handle(event: dict[str, Any], context: Any = None) -> dict[str, Any]:
-    return handle_in_turn(event, _record, raise_on_entire_batch_failure=False)
+    # The batch's vendor-call counts, summed per connection and hour: no answer reads them before the batch ends.
+    with stats.collecting():
+        return handle_in_turn(event, _record, raise_on_entire_batch_failure=False)

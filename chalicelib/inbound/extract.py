@@ -2,7 +2,9 @@
 
 Each vendor puts them somewhere else (GitHub in headers, Stripe in the body,
 Slack inside ``event``); the 004 envelope names them outright. Anything a
-scheme requires but the request lacks is a 400, never a 500.
+scheme requires but the request lacks is a ``ValidationFailed``, never a 500: a
+400 for a 004 envelope, a delivery stored ``Failed`` for a vendor's own form
+(``chalicelib.inbound.service``).
 """
 
 from __future__ import annotations
@@ -70,7 +72,7 @@ def _form(request: SignedRequest) -> dict[str, str] | None:
     return {name: values[0] for name, values in fields.items()}
 
 
-def _body_digest(body: bytes) -> str:
+def body_digest(body: bytes) -> str:
     """An id for senders that give none: the same body twice is the same delivery."""
     return "sha256-" + hashlib.sha256(body).hexdigest()[:32]
 
@@ -105,9 +107,9 @@ def _slack(request: SignedRequest, claims: dict[str, Any] | None) -> Extracted |
     if form is not None:
         if "payload" in form:  # interactivity: block_actions, view_submission, shortcuts
             payload = _json_object(form["payload"].encode(), "payload")
-            delivery = payload.get("trigger_id") or _body_digest(request.body)
+            delivery = payload.get("trigger_id") or body_digest(request.body)
             return Extracted(_text(delivery, "trigger_id"), _text(payload.get("type"), "type"), payload)
-        delivery = form.get("trigger_id") or _body_digest(request.body)
+        delivery = form.get("trigger_id") or body_digest(request.body)
         return Extracted(_text(delivery, "trigger_id"), "slash_command", dict(form))
     body = _json_object(request.body)
     if body.get("type") == "url_verification":
@@ -116,7 +118,7 @@ def _slack(request: SignedRequest, claims: dict[str, Any] | None) -> Extracted |
         inner = body.get("event")
         name = inner.get("type") if isinstance(inner, dict) else None
         return Extracted(_text(body.get("event_id"), "event_id"), _text(name, "event.type"), body)
-    delivery = body.get("event_id") or _body_digest(request.body)
+    delivery = body.get("event_id") or body_digest(request.body)
     return Extracted(_text(delivery, "event_id"), _text(body.get("type"), "type"), body)
 
 
@@ -144,7 +146,7 @@ _NAME_FIELDS = ("type", "eventType", "event_type", "eventName", "event")
 def _generic(request: SignedRequest, claims: dict[str, Any] | None) -> Extracted:
     payload = claims if claims is not None else _json_object(request.body)
     delivery = next((v for v in map(request.header, _ID_HEADERS) if v), None)
-    delivery = delivery or next((payload[f] for f in _ID_FIELDS if payload.get(f)), None) or _body_digest(request.body)
+    delivery = delivery or next((payload[f] for f in _ID_FIELDS if payload.get(f)), None) or body_digest(request.body)
     name = next((v for v in map(request.header, _NAME_HEADERS) if v), None)
     name = name or next((payload[f] for f in _NAME_FIELDS if isinstance(payload.get(f), str)), None)
     return Extracted(_text(delivery, "deliveryId"), _text(name, "eventName"), payload)

@@ -10,5 +10,5 @@ def count_rejection(provider_key: str, scheme: str) -> None:
 
 
 def count_failed_delivery() -> None:
-    """A delivery whose processing exhausted its receives and was marked ``Failed``."""
+    """A signed delivery whose body could not be read, stored ``Failed`` for a redrive."""
     count("InboundDeliveryFailed")

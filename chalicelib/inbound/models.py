@@ -23,9 +23,10 @@ class VendorQuery(WireModel):
 
 
 class DeliveryStatus(StrEnum):
-    RECEIVED = "Received"
+    # Committed with its event (one item: chalicelib.inbound.store); the events stream does the rest.
     PROCESSED = "Processed"
-    # Processing exhausted the inbound-events queue's receives; ``POST .../redrive`` puts it back.
+    # It could not be normalized, or its event's fan-out failed past the stream's retries;
+    # ``POST .../redrive`` normalizes it again and publishes its event.
     FAILED = "Failed"
 
 
@@ -42,7 +43,7 @@ class DeliveryReceipt(WireModel):
 
     delivery_id: str
     status: Literal["Accepted", "Duplicate"]
-    normalized_event_type: str
+    normalized_event_type: str | None = None  # none for a delivery stored Failed: it could not be normalized
     trace_id: str | None = None
 
 
@@ -52,8 +53,8 @@ class Delivery(WireModel):
     connection_id: str
     provider_id: str
     provider_delivery_id: str
-    event_name: str
-    normalized_event_type: str
+    event_name: str | None = None  # none while a Failed delivery could not be read
+    normalized_event_type: str | None = None
     status: DeliveryStatus
     received_at: Timestamp
     processed_at: Timestamp | None = None

@@ -1,22 +1,23 @@
-"""Receiving a vendor delivery: verify, dedupe, store, normalize, hand on (the consumer side: ``processing``).
+"""Receiving a vendor delivery: verify, dedupe, normalize and commit it with its event, in one write.
 
-The request path does at most two AWS calls when warm (see ``lookup``): the
-conditional put that stores and dedupes, and the SQS send; a third, the
-rate-limit counter, when ``RATE_LIMIT_INBOUND_PER_MINUTE`` is set, at most once a
-second per connection and container (``chalicelib.ratelimit``). The limit
-is counted per connection after the signature verifies, so forged requests
-cannot spend a connection's budget. A repeated or refused delivery (forged, or to a connection that
-is not Active) is tallied in the container and written at most once per connection every few seconds
-(``chalicelib.stats``; docs/observability.md), so a flood costs no AWS call per request once the
-lookups are cached; an accepted one is counted by the consumer, batched. A delivery is
-stored as ``Received`` before the send. If the send fails the vendor gets a
-503 and retries; every retry that finds the stored delivery still ``Received``
-sends it again, however soon it comes (a vendor may retry once, at once). The
-consumer is idempotent (deterministic event id), so a repeat send never makes a
-second event. A vendor that never retries is covered by the sweeper
-(``chalicelib.sweeper.deliveries``): a delivery still Received after
-``DELIVERY_RECEIVED_DEADLINE_SECONDS`` is sent again, so nothing accepted is
-ever lost.
+The request path does one AWS write when warm (see ``lookup``): the conditional
+put of the delivery's item, which holds its normalized event too
+(``chalicelib.inbound.store``), so the events table's stream fans the event out
+and nothing else is written. A put that succeeded is on the stream, so nothing
+accepted is lost; a put that failed answers 503 and the vendor retries, and the
+retry finds nothing or the very item (a repeat: 200 Duplicate, no second
+write). The rate-limit counter is one more call when ``RATE_LIMIT_INBOUND_PER_MINUTE``
+is set, at most once a second per connection and container (``chalicelib.ratelimit``);
+it is counted per connection after the signature verifies, so forged requests
+cannot spend a connection's budget. A status notification (SES, a
+Twilio callback) records its run's delivery first (``delivery_status``: safe to
+repeat). A signed delivery whose body cannot be read (not JSON, no event name)
+is still committed, ``Failed`` with the reason and its raw body, together with
+its ``DeliveryFailed`` event (one transaction, on this rare path only), and
+answered 202: ``redrive`` normalizes it again after a fix. The connection's numbers
+(accepted, repeated, refused: ``chalicelib.stats``; docs/observability.md) are
+tallied in the container and written at most once per connection every few
+seconds, so a flood costs no AWS call per request once the lookups are cached.
 """
 
 from __future__ import annotations
@@ -38,14 +39,15 @@ from chalicelib.core.errors import (
     CredentialUnavailable,
     FieldError,
     NotFound,
-    ServiceUnavailable,
     ValidationFailed,
 )
 from chalicelib.core.logging import logger
 from chalicelib.core.timestamps import now_text
-from chalicelib.inbound import extract, handoff, lookup, queue, sns, store, webhook_secrets
+from chalicelib.events.emit import delivery_failed, new_event
+from chalicelib.events.models import PlatformEvent
+from chalicelib.inbound import delivery_status, extract, lookup, sns, store, webhook_secrets
 from chalicelib.inbound.catalog import RULES, normalize
-from chalicelib.inbound.metrics import count_rejection
+from chalicelib.inbound.metrics import count_failed_delivery, count_rejection
 from chalicelib.inbound.models import (
     Delivery,
     DeliveryReceipt,
@@ -168,6 +170,31 @@ def _authenticate(connection: Connection, provider: Provider, request: SignedReq
         raise AuthenticationFailed("The webhook signature could not be verified.") from rejected
 
 
+@dataclass(frozen=True)
+class Unreadable:
+    """A signed delivery whose body could not be read: stored ``Failed`` with ``reason``, for a redrive."""
+
+    provider_delivery_id: str
+    reason: str
+
+
+def _read(
+    scheme: str, inbound: Inbound, request: SignedRequest, claims: dict[str, Any] | None
+) -> extract.Extracted | extract.Challenge | Unreadable:
+    """The delivery's ids, name and payload; a 004 envelope that is not valid is the caller's 400."""
+    if inbound.envelope:
+        return extract.envelope(inbound.body)
+    try:
+        found = extract.vendor(scheme, request, claims)
+    except ValidationFailed as exc:
+        return Unreadable(extract.body_digest(inbound.body), f"the delivery could not be read: {exc.message}")
+    if isinstance(found, extract.Extracted) and inbound.run_id and scheme == "twilio":  # signed as part of the URL
+        return extract.Extracted(
+            found.provider_delivery_id, found.event_name, {**found.payload, "runId": inbound.run_id}
+        )
+    return found
+
+
 def ingest(inbound: Inbound) -> Outcome:
     connection, provider = _connection(inbound)
     request = SignedRequest(inbound.headers, inbound.body, time.time(), inbound.url)
@@ -180,59 +207,83 @@ def ingest(inbound: Inbound) -> Outcome:
     if connection.status != ConnectionStatus.ACTIVE:
         stats.tally(_observed(connection, "rejected"))
         raise Conflict(f"Connection '{connection.connection_id}' is {connection.status}; deliveries are refused.")
-    found = (
-        extract.envelope(inbound.body)
-        if inbound.envelope
-        else extract.vendor(provider.webhook_signature.scheme, request, claims)
-    )
+    found = _read(provider.webhook_signature.scheme, inbound, request, claims)
     if isinstance(found, extract.Challenge):
         return Outcome({"challenge": found.challenge}, 200)
-    if inbound.run_id and provider.webhook_signature.scheme == "twilio":  # signed as part of the URL
-        found = extract.Extracted(
-            found.provider_delivery_id, found.event_name, {**found.payload, "runId": inbound.run_id}
-        )
     delivery = Delivery(
         delivery_id=delivery_id_for(connection.tenant_id, connection.connection_id, found.provider_delivery_id),
         tenant_id=connection.tenant_id,
         connection_id=connection.connection_id,
         provider_id=provider.provider_id,
         provider_delivery_id=found.provider_delivery_id,
-        event_name=found.event_name,
-        normalized_event_type=normalize(provider.key, found.event_name, found.payload),
-        status=DeliveryStatus.RECEIVED,
+        status=DeliveryStatus.PROCESSED,
         received_at=now_text(),
         headers=redact_headers(inbound.headers, provider.webhook_signature.header),
-        payload=found.payload,
         expires_at=int(request.now) + retention_seconds(),
         trace_id=current_trace_id(),
     )
-    existing = store.insert(delivery)
+    if isinstance(found, Unreadable):
+        delivery = delivery.model_copy(
+            update={"status": DeliveryStatus.FAILED, "failure_reason": found.reason, "failed_at": delivery.received_at}
+        )
+        item = store.failed_item(delivery, inbound.body, claims)
+        announced = delivery_failed(delivery.tenant_id, item, found.reason, 0, delivery.expires_at)
+        existing = store.insert_failed(item, announced)
+    else:
+        delivery = normalized(delivery, provider.key, found)
+        if delivery.provider_id in delivery_status.READERS:  # before the commit: a vendor retry repeats it
+            delivery_status.record(delivery)
+        existing = store.insert(store.processed_item(delivery, event_of(delivery)))
     if existing is None or _own_write(existing, delivery):
-        _hand_on(delivery)  # counted "accepted" by the consumer, in its batch's one stats write
+        _committed(connection, delivery)
         return Outcome(_receipt(delivery, "Accepted"), 202)
-    if existing.status == DeliveryStatus.RECEIVED:
-        logger.info("re-sending a delivery never handed on", extra={"delivery_id": existing.delivery_id})
-        _hand_on(existing)
     stats.tally(_observed(connection, "duplicate"))
     return Outcome(_receipt(existing, "Duplicate"), 200)
 
 
+def normalized(delivery: Delivery, provider_key: str, found: extract.Extracted) -> Delivery:
+    """The delivery with what its body says: the vendor's ids, its event name, type and payload."""
+    return delivery.model_copy(
+        update={
+            "provider_delivery_id": found.provider_delivery_id,
+            "event_name": found.event_name,
+            "normalized_event_type": normalize(provider_key, found.event_name, found.payload),
+            "payload": found.payload,
+        }
+    )
+
+
+def event_of(delivery: Delivery) -> PlatformEvent:
+    """The delivery's event: its id derived from the delivery's, expiring with it."""
+    return new_event(
+        delivery.tenant_id,
+        str(delivery.normalized_event_type),
+        store.event_data(delivery),
+        source=f"inbound:{delivery.provider_id}",
+        event_id=store.event_id_for(delivery.delivery_id),
+        expires_at=delivery.expires_at,
+    )
+
+
+def _committed(connection: Connection, delivery: Delivery) -> None:
+    if delivery.status == DeliveryStatus.PROCESSED:
+        stats.tally(_observed(connection, "accepted"))
+        return
+    logger.error(
+        "inbound delivery could not be normalized; stored Failed for a redrive",
+        extra={"delivery_id": delivery.delivery_id, "tenant_id": delivery.tenant_id, "reason": delivery.failure_reason},
+    )
+    count_failed_delivery()
+
+
 def _observed(connection: Connection, outcome: stats.InboundOutcome) -> stats.Observation:
-    """A refused or repeated delivery in the connection's numbers (``GET /metrics``)."""
+    """A delivery in the connection's numbers (``GET /metrics``)."""
     return stats.for_connection(connection.tenant_id, connection.connection_id).inbound(outcome)
 
 
 def _own_write(existing: Delivery, delivery: Delivery) -> bool:
     """The SDK retries a put whose response was lost; the retry then finds this very request's item."""
     return existing.trace_id == delivery.trace_id and existing.received_at == delivery.received_at
-
-
-def _hand_on(delivery: Delivery) -> None:
-    try:
-        queue.send(handoff.message(delivery))
-    except Exception as exc:
-        logger.exception("inbound hand-off failed; a retry re-sends", extra={"delivery_id": delivery.delivery_id})
-        raise ServiceUnavailable("The delivery was stored but could not be queued; retry it.") from exc
 
 
 def _receipt(delivery: Delivery, status: str) -> DeliveryReceipt:

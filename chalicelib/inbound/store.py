@@ -1,112 +1,188 @@
-"""Delivery items: one conditional put both stores a delivery and detects its repeat.
+"""Delivery items: one conditional put stores a delivery, dedupes it and records its event.
 
-The partition key is the tenant and the sort key the deterministic delivery
-id, so ``attribute_not_exists`` on the put is the whole duplicate check, race
-free under any concurrency. The payload is kept zlib-compressed in a binary
-attribute as exact JSON text (``chalicelib.core.jsontext``): vendor JSON compresses
-well under DynamoDB's 400 KB item limit, key order, unicode (even a lone
-surrogate) and every number (even one DynamoDB or a float cannot hold) survive
-untouched, and deep nesting is not a problem. A
-Received delivery is in the sparse ``inflight`` index
-(``chalicelib.core.inflight``) until it is Processed or Failed, so the sweeper
-re-sends one whose hand-off failed and whose vendor never retried.
+A delivery lives in the events table, on the item of its own event: the key is
+the tenant and the event id derived from the delivery id (``event_id_for``), so
+``attribute_not_exists`` on the put is the whole duplicate check, race free
+under any concurrency, and the put's INSERT on the table's stream is the
+event's fan-out (``chalicelib.outbound.stream``). Nothing is written after it.
+
+The item holds the event as every event item does (``type``, ``timestamp``,
+``dataZ``: ``chalicelib.events.store``) and the delivery's own attributes beside
+it (``deliveryId``, ``connectionKey``, ``status``, ``receivedAt``, ``headers``...).
+The payload is stored once, inside the event's ``dataZ`` (compressed exact JSON
+text, ``chalicelib.core.jsontext``); a payload too large to travel in an event
+stays in ``payloadZ`` and the event says ``payloadOmitted``. A delivery that
+could not be normalized holds no event: its raw body (``rawZ``, compressed) and
+its reason wait, ``Failed``, for a redrive (``chalicelib.inbound.redrive``); no
+event reader sees it (no ``type``: ``chalicelib.events.store``).
 """
 
 from __future__ import annotations
 
+import hashlib
+import zlib
+from dataclasses import dataclass
 from typing import Any, cast
 
-from chalicelib.core import aws, inflight, jsontext
-from chalicelib.core.config import get_settings
-from chalicelib.core.dynamo import batch_get_raw, decode_cursor, deserialize, encode_cursor, query_from, serialize
-from chalicelib.core.errors import PayloadTooLarge, ValidationFailed
+from chalicelib.core import aws, jsontext
+from chalicelib.core.dynamo import (
+    Item,
+    decode_cursor,
+    deserialize,
+    encode_cursor,
+    query_from,
+    serialize,
+    transact,
+)
+from chalicelib.core.errors import PayloadTooLarge, ServiceUnavailable, ValidationFailed
+from chalicelib.core.timestamps import now_text
+from chalicelib.events import store as events
+from chalicelib.events.models import PlatformEvent
 from chalicelib.inbound.models import Delivery, DeliveryStatus
 
 INDEX = "byConnection"
-PAYLOAD = "payloadZ"
+PAYLOAD = "payloadZ"  # the payload when it is not in the event's data (too large to travel)
+RAW = "rawZ"  # a Failed delivery's body as it came, compressed, until a redrive normalizes it
+CLAIMS = "claimsZ"  # what its signature scheme read from it (a JWT's claims, an SNS message), for the redrive
 # DynamoDB's item limit is 400 KB; leave room for the headers and the other attributes.
-# The attributes that hold a delivery in the sweeper's index, dropped when it reaches a final state.
-_INFLIGHT = f"{inflight.SHARD}, {inflight.DEADLINE}"
 MAX_STORED_PAYLOAD = 360 * 1024
+# A payload beyond this stays on the delivery only: the event is also an SQS message and an
+# EventBridge entry (256 KB each).
+MAX_EVENT_PAYLOAD = 200 * 1024
+_BLOBS = (events.DATA, PAYLOAD, RAW, CLAIMS)
+_DELIVERY_KEYS = {field.alias or name for name, field in Delivery.model_fields.items()} - {
+    "eventId"
+}  # its event's, once it has one
 
 
-def table_name() -> str:
-    return get_settings().table_name("deliveries")
+def event_id_for(delivery_id: str) -> str:
+    """The delivery's event id, and so its item's sort key: derived, so a repeat finds the same item."""
+    return f"evt-{hashlib.sha256(delivery_id.encode()).hexdigest()[:24]}"
 
 
 def connection_key(tenant_id: str, connection_id: str) -> str:
     return f"{tenant_id}#{connection_id}"
 
 
-def _to_item(delivery: Delivery) -> dict[str, Any]:
-    plain = delivery.model_dump(mode="json", by_alias=True, exclude_none=True, exclude={"payload", "trace_id"})
-    plain["connectionKey"] = connection_key(delivery.tenant_id, delivery.connection_id)
-    if delivery.trace_id:
-        plain["traceId"] = delivery.trace_id
-    plain |= inflight.marker(delivery.delivery_id, get_settings().delivery_received_deadline_seconds)
-    raw = serialize(plain)
-    blob = jsontext.compress(delivery.payload)
+def event_data(delivery: Delivery) -> dict[str, Any]:
+    """The event's ``data``: the delivery's ids and its payload, unless that is too large to travel."""
+    data: dict[str, Any] = {
+        "deliveryId": delivery.delivery_id,
+        "connectionId": delivery.connection_id,
+        "providerId": delivery.provider_id,
+        "providerDeliveryId": delivery.provider_delivery_id,
+        "eventName": delivery.event_name,
+    }
+    if len(jsontext.dumps(delivery.payload)) > MAX_EVENT_PAYLOAD:
+        return data | {"payloadOmitted": True}
+    return data | {"payload": delivery.payload}
+
+
+def _checked(blob: bytes) -> bytes:
     if len(blob) > MAX_STORED_PAYLOAD:
         raise PayloadTooLarge(f"The payload is too large to retain ({len(blob)} bytes compressed).")
-    raw[PAYLOAD] = {"B": blob}
-    return raw
+    return blob
 
 
-def _from_item(raw: dict[str, Any], with_payload: bool = True) -> Delivery:
-    raw = dict(raw)
-    blob = raw.pop(PAYLOAD, None)
-    item = deserialize(raw)
-    item.pop("connectionKey", None)
-    if blob is not None and with_payload:
-        item["payload"] = jsontext.decompress(bytes(blob["B"]))
-    return Delivery.model_validate(item)
+def _delivery_part(delivery: Delivery) -> Item:
+    plain: Item = delivery.model_dump(
+        mode="json",
+        by_alias=True,
+        exclude_none=True,
+        exclude={"payload", "event_id", "processed_at", "normalized_event_type"},
+    )
+    plain["eventId"] = event_id_for(delivery.delivery_id)
+    plain["connectionKey"] = connection_key(delivery.tenant_id, delivery.connection_id)
+    return plain
 
 
-def insert(delivery: Delivery) -> Delivery | None:
-    """Store ``delivery``; when its id exists already, return the stored one instead."""
+def processed_item(delivery: Delivery, event: PlatformEvent) -> Item:
+    """The one item of a normalized delivery: its event's attributes and its own."""
+    item = _delivery_part(delivery) | events.item(event)
+    _checked(item[events.DATA])
+    if "payload" not in event.data:
+        item[PAYLOAD] = _checked(jsontext.compress(delivery.payload))
+    return item
+
+
+def failed_item(delivery: Delivery, body: bytes, claims: dict[str, Any] | None) -> Item:
+    """The one item of a delivery that could not be normalized: no event, its body kept for a redrive."""
+    item = _delivery_part(delivery) | {RAW: _checked(zlib.compress(body))}
+    if claims is not None:
+        item[CLAIMS] = _checked(jsontext.compress(claims))
+    return item
+
+
+def from_item(item: Item, *, with_payload: bool = True) -> Delivery:
+    """The delivery an item holds: its own attributes, and what its event (if it has one yet) says."""
+    delivery = {name: value for name, value in item.items() if name in _DELIVERY_KEYS}
+    if "type" in item:
+        delivery |= {"normalizedEventType": item["type"], "eventId": item["eventId"], "processedAt": item["timestamp"]}
+    if with_payload and PAYLOAD in item:
+        delivery["payload"] = jsontext.decompress(bytes(item[PAYLOAD]))
+    elif with_payload and events.DATA in item:
+        delivery["payload"] = jsontext.decompress(bytes(item[events.DATA])).get("payload")
+    return Delivery.model_validate(delivery)
+
+
+@dataclass(frozen=True)
+class Raw:
+    """What a Failed delivery kept of its request, for a redrive to normalize it again."""
+
+    body: bytes
+    claims: dict[str, Any] | None
+
+
+def raw_of(item: Item) -> Raw | None:
+    if RAW not in item:
+        return None
+    claims = jsontext.decompress(bytes(item[CLAIMS])) if CLAIMS in item else None
+    return Raw(zlib.decompress(bytes(item[RAW])), claims)
+
+
+def insert(item: Item) -> Delivery | None:
+    """Store the delivery's item; when its id exists already, return the stored delivery instead."""
     client = aws.dynamodb()
     try:
         client.put_item(
-            TableName=table_name(),
-            Item=_to_item(delivery),
-            ConditionExpression="attribute_not_exists(deliveryId)",
+            TableName=events.TABLE.name,
+            Item=serialize(item),
+            ConditionExpression="attribute_not_exists(eventId)",
             ReturnValuesOnConditionCheckFailure="ALL_OLD",
         )
     except client.exceptions.ConditionalCheckFailedException as exc:
         old = cast("dict[str, Any]", exc.response.get("Item") or {})
-        return _from_item(old)
+        return from_item(deserialize(old), with_payload=False)
     return None
 
 
-def _key(tenant_id: str, delivery_id: str) -> dict[str, Any]:
-    return serialize({"tenantId": tenant_id, "deliveryId": delivery_id})
+def insert_failed(item: Item, announced: PlatformEvent) -> Delivery | None:
+    """Store a Failed delivery's item with its ``DeliveryFailed`` event, in one transaction; a repeat as ``insert``."""
+    if not transact([events.TABLE.put_new_entry(item), events.record_entry(announced)]):
+        return None
+    existing = get_item(str(item["tenantId"]), str(item["deliveryId"]), consistent=True)
+    if existing is None:  # the event without its item: only a TTL removal between the two could leave that
+        raise ServiceUnavailable("The delivery could not be stored; retry it.")
+    return from_item(existing, with_payload=False)
+
+
+def get_item(tenant_id: str, delivery_id: str, *, consistent: bool = False) -> Item | None:
+    """The delivery's item as stored; ``None`` when there is none (or the id is not a delivery's)."""
+    if not delivery_id or len(delivery_id) > 200:
+        return None
+    response = aws.dynamodb().get_item(
+        TableName=events.TABLE.name,
+        Key=events.TABLE.key(tenant_id, event_id_for(delivery_id)),
+        ConsistentRead=consistent,
+    )
+    raw = response.get("Item")
+    item = deserialize(raw) if raw else None
+    return item if item is not None and item.get("deliveryId") == delivery_id else None
 
 
 def get(tenant_id: str, delivery_id: str, *, with_payload: bool = True) -> Delivery | None:
-    """``with_payload=False`` reads a delivery even when its payload is what processing chokes on."""
-    if not delivery_id or len(delivery_id) > 200:
-        return None
-    response = aws.dynamodb().get_item(TableName=table_name(), Key=_key(tenant_id, delivery_id))
-    raw = response.get("Item")
-    return _from_item(raw, with_payload) if raw else None
-
-
-def stored_payload(tenant_id: str, delivery_id: str) -> tuple[bool, Any]:
-    """The delivery's payload alone, for the event that references it (``chalicelib.events.store``).
-
-    Eventually consistent: the payload never changes after the put that stored it, which finished before
-    the delivery was queued. ``(False, None)`` when the delivery is not there.
-    """
-    response = aws.dynamodb().get_item(
-        TableName=table_name(),
-        Key=_key(tenant_id, delivery_id),
-        ProjectionExpression="#p",
-        ExpressionAttributeNames={"#p": PAYLOAD},
-    )
-    blob = response.get("Item", {}).get(PAYLOAD)
-    if blob is None:
-        return False, None
-    return True, jsontext.decompress(bytes(blob["B"]))
+    item = get_item(tenant_id, delivery_id)
+    return from_item(item, with_payload=with_payload) if item else None
 
 
 def list_by_connection(
@@ -114,13 +190,13 @@ def list_by_connection(
 ) -> tuple[list[Delivery], str | None]:
     """Newest first. The cursor carries neither tenant nor connection: both are put back from the query.
 
-    The ``byConnection`` index holds keys only: an index projecting every attribute doubled each
-    delivery's writes (its payload) to serve a list that is read far less often than deliveries arrive,
-    so a page is a keys Query and one BatchGetItem (docs/performance.md, "Cost per event").
+    The ``byConnection`` index of the events table holds keys only (and only delivery items, which alone
+    have ``connectionKey``): projecting every attribute would double each delivery's write to serve a
+    list read far less often than deliveries arrive, so a page is a keys Query and one BatchGetItem.
     """
     key = connection_key(tenant_id, connection_id)
     params: dict[str, Any] = {
-        "TableName": table_name(),
+        "TableName": events.TABLE.name,
         "IndexName": INDEX,
         "KeyConditionExpression": "connectionKey = :k",
         "ExpressionAttributeValues": serialize({":k": key}),
@@ -129,136 +205,37 @@ def list_by_connection(
     }
     start = decode_cursor(cursor, tenant_id)
     if start is not None:
-        if set(start) != {"tenantId", "deliveryId", "receivedAt"}:
+        if set(start) != {"tenantId", "eventId", "receivedAt"}:
             raise ValidationFailed("The cursor is not valid.")
         start = {**start, "connectionKey": {"S": key}}
     response = query_from(params, start)
     last = response.get("LastEvaluatedKey")
     if last:
         last = {k: v for k, v in last.items() if k != "connectionKey"}
-    ids = [str(raw["deliveryId"]["S"]) for raw in response.get("Items", [])]
-    found = _batch_get(tenant_id, ids)
+    ids = [str(raw["eventId"]["S"]) for raw in response.get("Items", [])]
+    found = {event_id: from_item(item) for event_id, item in events.TABLE.batch_get(tenant_id, ids).items()}
     return [found[i] for i in ids if i in found], encode_cursor(last, tenant_id)
 
 
-def _batch_get(tenant_id: str, delivery_ids: list[str]) -> dict[str, Delivery]:
-    """The page's deliveries by id (one call per page: a list page holds at most 100)."""
-    keys = [_key(tenant_id, i) for i in delivery_ids]
-    deliveries = (_from_item(raw) for raw in batch_get_raw(table_name(), keys))
-    return {delivery.delivery_id: delivery for delivery in deliveries}
+def commit_redrive(current: Delivery, changes: Item, remove: list[str]) -> Item | None:
+    """``Failed`` -> ``Processed`` with ``changes``, marked ``redrivenAt`` so the stream publishes the event again.
 
-
-def mark_processed(tenant_id: str, delivery_id: str, event_id: str, processed_at: str) -> bool:
-    """``Received`` (or ``Failed``) -> ``Processed`` once its event is recorded; ``False`` if already
-    ``Processed`` or gone.
-
-    ``Failed`` is included because a delivery whose event exists *is* processed: a copy of its message
-    (the sweeper's re-send) can succeed after the dead-letter consumer gave the original up.
+    Conditional on the delivery still being ``Failed`` at the redrive count it was read with, so two
+    redrives at once publish once; ``None`` when that no longer holds.
     """
+    count = current.redrive_count or 0
+    entry = events.TABLE.update_entry(
+        current.tenant_id,
+        event_id_for(current.delivery_id),
+        changes | {"status": DeliveryStatus.PROCESSED.value, "redriveCount": count + 1, events.REDRIVEN_AT: now_text()},
+        condition="#st = :failed AND (attribute_not_exists(#rc) OR #rc = :count)",
+        condition_values={":failed": DeliveryStatus.FAILED.value, ":count": count},
+        remove=[*remove, "failureReason", "failedAt"],
+        condition_names={"#st": "status", "#rc": "redriveCount"},
+    )["Update"]
     client = aws.dynamodb()
     try:
-        client.update_item(
-            TableName=table_name(),
-            Key=_key(tenant_id, delivery_id),
-            UpdateExpression="SET #s = :s, eventId = :e, processedAt = :p REMOVE failureReason, failedAt, " + _INFLIGHT,
-            ConditionExpression="#s IN (:received, :failed)",
-            ExpressionAttributeNames={"#s": "status"},
-            ExpressionAttributeValues=serialize(
-                {
-                    ":s": DeliveryStatus.PROCESSED.value,
-                    ":e": event_id,
-                    ":p": processed_at,
-                    ":received": DeliveryStatus.RECEIVED.value,
-                    ":failed": DeliveryStatus.FAILED.value,
-                }
-            ),
-        )
-    except client.exceptions.ConditionalCheckFailedException:
-        return False
-    return True
-
-
-def _transition(
-    tenant_id: str, delivery_id: str, expected: DeliveryStatus, update: str, values: dict[str, Any], with_payload: bool
-) -> Delivery | None:
-    """Apply ``update`` only while the delivery is ``expected``; the updated delivery, or ``None``."""
-    client = aws.dynamodb()
-    try:
-        response = client.update_item(
-            TableName=table_name(),
-            Key=_key(tenant_id, delivery_id),
-            UpdateExpression=update,
-            ConditionExpression="#s = :expected",
-            ExpressionAttributeNames={"#s": "status"},
-            ExpressionAttributeValues=serialize({":expected": expected.value, **values}),
-            ReturnValues="ALL_NEW",
-        )
+        response = client.update_item(**entry, ReturnValues="ALL_NEW")
     except client.exceptions.ConditionalCheckFailedException:
         return None
-    return _from_item(response["Attributes"], with_payload)
-
-
-def failed_entry(tenant_id: str, delivery_id: str, reason: str, failed_at: str) -> dict[str, Any]:
-    """``Received`` -> ``Failed``, committed together with the ``DeliveryFailed`` event."""
-    return {
-        "Update": {
-            "TableName": table_name(),
-            "Key": _key(tenant_id, delivery_id),
-            "UpdateExpression": "SET #s = :s, failureReason = :r, failedAt = :f REMOVE " + _INFLIGHT,
-            "ConditionExpression": "#s = :expected",
-            "ExpressionAttributeNames": {"#s": "status"},
-            "ExpressionAttributeValues": serialize(
-                {":s": DeliveryStatus.FAILED.value, ":r": reason, ":f": failed_at, ":expected": "Received"}
-            ),
-        }
-    }
-
-
-def mark_failed(tenant_id: str, delivery_id: str, reason: str, failed_at: str) -> Delivery | None:
-    """``Received`` -> ``Failed`` with no event (a redrive that could not queue: the failure was announced)."""
-    client = aws.dynamodb()
-    try:
-        response = client.update_item(
-            **failed_entry(tenant_id, delivery_id, reason, failed_at)["Update"], ReturnValues="ALL_NEW"
-        )
-    except client.exceptions.ConditionalCheckFailedException:
-        return None
-    return _from_item(response["Attributes"], with_payload=False)
-
-
-def mark_redriven(tenant_id: str, delivery_id: str) -> Delivery | None:
-    """``Failed`` -> ``Received``, counting the redrive; ``None`` when it is not ``Failed`` (or not there)."""
-    update = (
-        "SET #s = :s, redriveCount = if_not_exists(redriveCount, :zero) + :one, "
-        f"{inflight.SHARD} = :shard, {inflight.DEADLINE} = :deadline REMOVE failureReason, failedAt"
-    )
-    marker = inflight.marker(delivery_id, get_settings().delivery_received_deadline_seconds)
-    values = {
-        ":s": DeliveryStatus.RECEIVED.value,
-        ":zero": 0,
-        ":one": 1,
-        ":shard": marker[inflight.SHARD],
-        ":deadline": marker[inflight.DEADLINE],
-    }
-    return _transition(tenant_id, delivery_id, DeliveryStatus.FAILED, update, values, with_payload=True)
-
-
-def postpone_resend(tenant_id: str, delivery_id: str, now: float) -> bool:
-    """Push a Received delivery's passed deadline out before the sweeper re-sends it; ``False`` if it is no
-    longer Received or no longer due (the index is eventually consistent; this condition is not)."""
-    later = inflight.deadline(get_settings().delivery_received_deadline_seconds, now)
-    client = aws.dynamodb()
-    try:
-        client.update_item(
-            TableName=table_name(),
-            Key=serialize({"tenantId": tenant_id, "deliveryId": delivery_id}),
-            UpdateExpression="SET #d = :d",
-            ConditionExpression="#s = :received AND #d < :now",
-            ExpressionAttributeNames={"#s": "status", "#d": inflight.DEADLINE},
-            ExpressionAttributeValues=serialize(
-                {":d": later, ":received": DeliveryStatus.RECEIVED.value, ":now": round(now, 3)}
-            ),
-        )
-    except client.exceptions.ConditionalCheckFailedException:
-        return False
-    return True
+    return deserialize(response["Attributes"])

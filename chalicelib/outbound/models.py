@@ -97,6 +97,16 @@ class SubscriptionStatus(StrEnum):
     DISABLED = "Disabled"
 
 
+# Only a webhook is signed: with any other destination, no signingSecretRef or signatureScheme.
+UNSIGNED_UNLESS_WEBHOOK: dict[str, Any] = {
+    "if": {
+        "required": ["destination"],
+        "properties": {"destination": {"properties": {"type": {"not": {"const": "webhook"}}}}},
+    },
+    "then": {"not": {"anyOf": [{"required": ["signingSecretRef"]}, {"required": ["signatureScheme"]}]}},
+}
+
+
 class CreateSubscriptionRequest(RequestModel):
     model_config = ConfigDict(
         json_schema_extra={
@@ -104,6 +114,7 @@ class CreateSubscriptionRequest(RequestModel):
             **exactly_one_of("endpointUrl", "destination"),
             "if": {"required": ["orderingKey"], "properties": {"orderingKey": {"not": {"type": "null"}}}},
             "then": {"required": ["delivery"], "properties": {"delivery": {"const": "ordered"}}},
+            "allOf": [UNSIGNED_UNLESS_WEBHOOK],
         }
     )
 

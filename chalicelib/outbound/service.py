@@ -144,7 +144,7 @@ def update(tenant_id: str, subscription_id: str, request: UpdateSubscriptionRequ
     changes: dict[str, Any] = {"updatedAt": now_text()}
     removals: list[str] = []
     dropped: list[SigningSecretEntry] = []
-    generated: str | None = None
+    becomes_webhook = False
     destination = request.target()
     if destination is not None:
         url_field = "endpointUrl" if request.endpoint_url else "destination.url"
@@ -155,9 +155,7 @@ def update(tenant_id: str, subscription_id: str, request: UpdateSubscriptionRequ
             dropped = _entries(current)
         elif not target.is_webhook(current):
             removals.append(target.DESTINATION)
-            version = int(current.get("secretVersion", 0)) + 1
-            entry, generated = _new_entry(tenant_id, subscription_id, version, SignatureScheme.V1, None)
-            changes.update(_signing_fields(entry, version, SignatureScheme.V1))
+            becomes_webhook = True
     if request.event_types is not None:
         changes["eventTypes"] = request.event_types
     if request.description is not None:
@@ -187,10 +185,16 @@ def update(tenant_id: str, subscription_id: str, request: UpdateSubscriptionRequ
         changes["status"] = SubscriptionStatus.ACTIVE if request.active else SubscriptionStatus.INACTIVE
         if request.active:
             removals += [f for f in ("disabledAt", "disabledReason", "failingSince") if f in current]
-    if removals:
-        store.remove_fields(tenant_id, subscription_id, removals)
-    item = store.SUBSCRIPTIONS.update(tenant_id, subscription_id, changes)
+    generated: str | None = None
+    entry: SigningSecretEntry | None = None
+    if becomes_webhook:  # made only once the request is valid, so a refused one leaves no secret behind
+        version = int(current.get("secretVersion", 0)) + 1
+        entry, generated = _new_entry(tenant_id, subscription_id, version, SignatureScheme.V1, None)
+        changes.update(_signing_fields(entry, version, SignatureScheme.V1))
+    item = store.SUBSCRIPTIONS.update(tenant_id, subscription_id, changes, remove=removals or None)
     if item is None:
+        if entry is not None:
+            signing_secrets.forget(tenant_id, entry.ref, managed=entry.managed)
         raise NotFound(f"Subscription '{subscription_id}' does not exist.")
     fanout.forget_tenant(tenant_id)
     for old in dropped:

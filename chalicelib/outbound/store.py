@@ -126,23 +126,6 @@ def clear_failing(tenant_id: str, subscription_id: str) -> None:
         return
 
 
-def remove_fields(tenant_id: str, subscription_id: str, fields: list[str]) -> None:
-    if not fields:
-        return
-    names = {f"#r{i}": field for i, field in enumerate(fields)}
-    client = aws.dynamodb()
-    try:
-        client.update_item(
-            TableName=SUBSCRIPTIONS.name,
-            Key=SUBSCRIPTIONS.key(tenant_id, subscription_id),
-            UpdateExpression="REMOVE " + ", ".join(names),
-            ConditionExpression="attribute_exists(subscriptionId)",
-            ExpressionAttributeNames=names,
-        )
-    except client.exceptions.ConditionalCheckFailedException:
-        return
-
-
 def _log_item(tenant_id: str, attempt: Attempt, attempt_key: str, expires_at: int) -> dict[str, Any]:
     item = attempt.model_dump(mode="json", by_alias=True, exclude_none=True)
     item.update(

@@ -1,9 +1,9 @@
 """The events table's stream handler: the one place events leave the platform.
 
 Every event item is written by a transaction with the state it announces (or
-alone: events with no state of their own, and an inbound delivery's event, put
-before its delivery is marked, ``chalicelib.inbound.processing``). Its INSERT on the stream is
-turned into dispatch messages for the tenant's matching subscriptions, and
+alone: events with no state of their own; an inbound delivery is its event's own
+item, ``chalicelib.inbound.store``). Its INSERT on the stream (or a redrive's MODIFY:
+``events.store.published``) is turned into dispatch messages for the tenant's matching subscriptions, and
 nothing else: the platform's EventBridge bus gets an event only through a
 subscription whose destination is that bus (issue 22; ``docs/events.md``), so
 an event nobody asked for costs no bus entry.
@@ -17,8 +17,9 @@ shard from it, and nothing after it has been finished. Records from it on may
 have enqueued some of their messages already, and a crash re-reads the whole
 batch: those copies carry the delivery id of their event and subscription,
 and the dispatcher sends none of them twice
-(``chalicelib.outbound.deliveries``). Modifications and TTL removals of event
-items are ignored."""
+(``chalicelib.outbound.deliveries``). Other modifications and TTL removals of
+event items are ignored. A batch that fails past the mapping's retries goes to
+its failure destination (``chalicelib.outbound.stream_failures``)."""
 
 from __future__ import annotations
 
@@ -44,12 +45,9 @@ class Planned:
 
 
 def _plan(raw: dict[str, Any]) -> Planned:
-    if raw.get("eventName") != "INSERT":
+    event = events.published(raw)
+    if event is None:
         return Planned()
-    image = raw.get("dynamodb", {}).get("NewImage")
-    if not image:
-        return Planned()
-    event = events.from_stream_image(image)
     if event.trace_id:
         set_trace_id(event.trace_id)
     return Planned(event, fanout.fan_out(event))

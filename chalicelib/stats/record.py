@@ -17,8 +17,9 @@ invocation once it is due. What a container holds when Lambda recycles it is los
   memory and handed to ``HELD`` when the batch ends, which writes what is due.
 - A request path that a sender can drive (the vendor-facing route: duplicates, refused
   deliveries) counts through ``tally``; every route ends with ``flush_due``.
-- Anything else (a health check, a connection test) is written at once with ``record``: its
-  answer shows its own numbers.
+- Anything else (a health check or connection test on demand, a rotation's check) is written at once with
+  ``record``: its answer shows its own numbers. The health sweep's checks answer nobody, so
+  its batches collect like the other queue handlers'.
 
 A write that fails (throttled, AWS down) is logged and its counts are held for the
 container's next flush; counting never fails what it counts.

@@ -1,1 +1,1 @@
-"""The in-flight sweeper: runs, inbound deliveries and credential rotations that stopped moving."""
+"""The in-flight sweeper: runs and credential rotations that stopped moving."""

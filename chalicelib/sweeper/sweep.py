@@ -18,7 +18,7 @@ from typing import Any
 
 from chalicelib.core import inflight
 from chalicelib.core.logging import logger
-from chalicelib.sweeper import deliveries, rotations, runs
+from chalicelib.sweeper import rotations, runs
 
 PAGE_SIZE = 25
 PER_SHARD = 50
@@ -26,7 +26,6 @@ PER_SHARD = 50
 Handler = Callable[[dict[str, Any], float], str | None]
 KINDS: tuple[tuple[str, Callable[[], str], Handler], ...] = (
     ("runs", runs.table, runs.handle),
-    ("deliveries", deliveries.table, deliveries.handle),
     ("rotations", rotations.table, rotations.handle),
 )
 

@@ -49,6 +49,7 @@ FLOWS = (
     "tests/e2e/test_ordered_e2e.py",
     "tests/e2e/test_platform_role_and_dead_letters_e2e.py",
     "tests/e2e/test_live_e2e.py",
+    "tests/e2e/test_destinations_e2e.py",
     "tests/e2e/test_platform_bus_e2e.py",
 )
 # Policy actions no flow calls through boto3, and why each stays.

@@ -134,6 +134,14 @@ def _dynamodb(operation: str, params: dict[str, Any], arns: Arns) -> list[Reques
     return [Request(f"dynamodb:{operation}", arns.table(params["TableName"], params.get("IndexName")))]
 
 
+def _dynamodbstreams(operation: str, params: dict[str, Any], arns: Arns) -> list[Request]:
+    """A stream read: authorized on the stream, which a shard iterator names before its first ``|``."""
+    stream = params.get("StreamArn") or str(params.get("ShardIterator", "")).split("|", 1)[0]
+    if operation not in ("DescribeStream", "GetShardIterator", "GetRecords") or not stream.startswith("arn:"):
+        raise UnknownCall(f"dynamodbstreams:{operation}: no stream to authorize on")
+    return [Request(f"dynamodb:{operation}", stream)]
+
+
 def _sqs(operation: str, params: dict[str, Any], arns: Arns) -> list[Request]:
     target = params.get("QueueUrl") or params.get("QueueName")
     if not target:
@@ -230,6 +238,7 @@ def _connections(operation: str, params: dict[str, Any], arns: Arns) -> list[Req
 
 _SERVICES = {
     "dynamodb": _dynamodb,
+    "dynamodbstreams": _dynamodbstreams,
     "sqs": _sqs,
     "events": _events,
     "secretsmanager": _secretsmanager,

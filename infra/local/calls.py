@@ -10,7 +10,7 @@ With ``IAM_CALL_LOG`` set to a directory, every call made through the app's
 Session (``chalicelib.core.aws``) is appended to ``calls-<pid>.jsonl`` there:
 the function, the service, the operation and only the parameters that name a
 resource (table, index, queue, bus, secret, schedule, role, function, identity,
-topic, stream). Values such as items, message bodies and secret strings are never
+topic, stream; a shard iterator's stream). Values such as items, message bodies and secret strings are never
 written. A call made under the destination writer role (``aws.as_tenant``,
 whose sessions share the app Session's hooks) also names that role
 (``role``): the role's policy authorizes it, not the function's, while the
@@ -66,6 +66,9 @@ IDENTIFIERS = frozenset(
 PRESENCE_ONLY = frozenset({"PhoneNumber", "Tags"})
 # Maps keyed by a resource name (BatchGetItem/BatchWriteItem's RequestItems): the keys are kept.
 KEYED_BY_RESOURCE = frozenset({"RequestItems"})
+# An opaque position in a resource that names it before its first "|" (a DynamoDB stream's shard iterator):
+# the name is kept, the position is not.
+NAMED_BEFORE_BAR = frozenset({"ShardIterator"})
 
 _function: ContextVar[str | None] = ContextVar("local_function", default=None)
 
@@ -84,6 +87,8 @@ def skeleton(value: Any, key: str | None = None) -> Any:
     """``value`` with only the resource-naming parameters kept, its shape otherwise preserved."""
     if key in PRESENCE_ONLY:
         return "present"
+    if key in NAMED_BEFORE_BAR and isinstance(value, str):
+        return value.split("|", 1)[0]
     if isinstance(value, dict):
         if key in KEYED_BY_RESOURCE:
             return {name: {} for name in value}

@@ -22,6 +22,7 @@ ROOT = Path(__file__).resolve().parents[2]
 QUICK_BENCHES = [
     (["bench.dispatch_batch"], r"^warm invocations: median \d+ ms\s+ratio [0-9.]+"),
     (["bench.inbound_calls", "--deliveries", "5"], r"^warm deliveries:\s+[0-9.]+"),
+    (["bench.ingest_latency", "--deliveries", "5"], r"^warm ingest: median [0-9.]+ ms"),
     (["bench.api_calls"], r"^RESULT \{"),
     (["bench.vendor_calls"], r"^RESULT \{"),
     (["bench.live", "--events", "50"], r"^RESULT \{"),

@@ -1,9 +1,9 @@
 """The data the browser tests look at, made through the public API of the running local runtime.
 
 One thing is not: an inbound delivery in the dead-letter state. The local
-consumer processes every delivery at once, so the scenario plays a consumer that
-never finished (the delivery back to ``Received``) and hands its message to the
-inbound dead-letter queue, whose real consumer marks it ``Failed``.
+stream fans every event out at once, so the scenario plays Lambda giving the
+delivery's stream batch up (``tests.support.given_up``), whose real failure
+consumer marks it ``Failed``.
 """
 
 from __future__ import annotations
@@ -18,6 +18,7 @@ import boto3
 
 from tests.e2e.conftest import LocalRuntime
 from tests.inbound import signers
+from tests.support.given_up import give_up
 from tests.support.receiver import Receiver
 from tests.support.waiting import poll
 
@@ -71,21 +72,10 @@ def inbound_delivery(s: Scenario, connection: dict[str, Any], number: int) -> st
 
 
 def dead_letter(s: Scenario, delivery_id: str) -> None:
-    """Make a processed delivery look like one whose processing never succeeded (no event, still Received),
-    then hand its message to the dead-letter consumer, which marks it Failed."""
-    dynamodb = _aws(s.runtime, "dynamodb")
+    """Give up the events stream batch that held the delivery's event, as Lambda does after its retries: the
+    failure consumer marks the delivery Failed."""
     event_id = s.get(f"/webhooks/deliveries/{delivery_id}")["eventId"]
-    dynamodb.delete_item(TableName=f"{PREFIX}-events", Key={"tenantId": {"S": s.tenant}, "eventId": {"S": event_id}})
-    dynamodb.update_item(
-        TableName=f"{PREFIX}-deliveries",
-        Key={"tenantId": {"S": s.tenant}, "deliveryId": {"S": delivery_id}},
-        UpdateExpression="SET #s = :r REMOVE eventId, processedAt",
-        ExpressionAttributeNames={"#s": "status"},
-        ExpressionAttributeValues={":r": {"S": "Received"}},
-    )
-    sqs = _aws(s.runtime, "sqs")
-    url = sqs.get_queue_url(QueueName=f"{PREFIX}-inbound-events-dlq")["QueueUrl"]
-    sqs.send_message(QueueUrl=url, MessageBody=json.dumps({"tenantId": s.tenant, "deliveryId": delivery_id}))
+    give_up(lambda service: _aws(s.runtime, service), PREFIX, s.tenant, event_id)
     poll(lambda: s.get(f"/webhooks/deliveries/{delivery_id}")["status"] == "Failed", "delivery dead-lettered")
 
 

@@ -157,6 +157,41 @@ def test_a_sweep_check_records_an_unusable_secret_as_unhealthy(
     assert statuses(health)["credential"] == "failed" and vendor.api_requests() == []
 
 
+def test_a_sweep_batch_writes_each_stats_item_once(client: ApiClient, vendor: FakeVendor, tenant: str) -> None:
+    """The batch's vendor-call counts are summed per connection and hour (``stats.collecting``): a connection
+    checked twice in one batch (a deferred check of the last sweep beside this sweep's) costs its items one write
+    each, not one per check; nobody reads the numbers before the batch ends."""
+    from app import health_checks
+
+    first, second = connect(client, vendor.url), connect(client, vendor.url)
+    url = queue_url(get_settings().queue_name("health-checks"))
+    for connection_id, sweep_id in ((first, "sweep-1"), (second, "sweep-1"), (first, "sweep-2")):
+        job = {"kind": "check", "tenantId": tenant, "connectionId": connection_id, "sweepId": sweep_id}
+        aws.sqs().send_message(QueueUrl=url, MessageBody=json.dumps(job))
+    batch: list[Any] = []
+    while messages := aws.sqs().receive_message(QueueUrl=url, MaxNumberOfMessages=10).get("Messages", []):
+        for message in messages:
+            if json.loads(message["Body"]).get("tenantId") == tenant:
+                batch.append(message)
+            else:  # another test's job: dropped, as ``drain`` does
+                aws.sqs().delete_message(QueueUrl=url, ReceiptHandle=message["ReceiptHandle"])
+    assert len(batch) == 3
+    table = get_settings().table_name("stats").encode()
+    with aws_calls() as calls:
+        assert invoke(health_checks, url, batch) == set()  # one batch, as Lambda would hand it over
+    written = [
+        (key["seriesKey"]["S"], key["hour"]["S"])
+        for call in calls
+        if call.operation == "dynamodb.UpdateItem" and table in call.body
+        for key in [json.loads(call.body)["Key"]]
+    ]
+    assert {series.split("#")[2] for series, _ in written} == {first, second}
+    assert len(written) == len(set(written)), written  # before: the first connection's hour and minute twice
+    assert len(vendor.api_requests()) == 3
+    totals = {cid: client.get(f"{BASE}/{cid}").json["stats"]["totalCalls"] for cid in (first, second)}
+    assert totals == {first: 2, second: 1}
+
+
 # One call a minute: every call after the first within a test is inside the window, however slow the machine.
 ONE_A_MINUTE = {"rateLimit": {"requestsPerSecond": 1 / 60, "burst": 1}}
 

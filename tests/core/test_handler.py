@@ -84,15 +84,19 @@ def test_serves_api_only_for_the_api_handler_or_outside_lambda() -> None:
     assert serves_api({})
     assert serves_api({"_HANDLER": ""})
     assert serves_api({"_HANDLER": "app.app"})
-    assert not serves_api({"_HANDLER": "app.inbound_events"})
+    assert not serves_api({"_HANDLER": "app.events_stream"})
     assert not serves_api({"_HANDLER": "app.credential_rotation"})
 
 
 def test_every_event_handler_is_found() -> None:
     handlers = handler_modules()
-    assert {"inbound_events", "outbound_dispatch", "events_stream", "credential_rotation", "health_sweep"} <= set(
-        handlers
-    )
+    assert {
+        "outbound_dispatch",
+        "events_stream",
+        "events_stream_failures",
+        "credential_rotation",
+        "health_sweep",
+    } <= set(handlers)
     assert all(handlers.values())
 
 
@@ -115,13 +119,12 @@ def test_api_handler_and_packaging_load_every_route() -> None:
     assert isinstance(routes, list) and "/integrations/connections" in routes and "/openapi.json" in routes
 
 
-def test_the_inbound_consumer_loads_no_part_of_the_request_path() -> None:
-    """Verification, connections and providers serve the ingest route; the consumer only writes (processing.py)."""
-    loaded = loaded_modules("app.inbound_events", handler_modules()["inbound_events"])["modules"]
+@pytest.mark.parametrize("handler", ["events_stream", "events_stream_failures"])
+def test_the_events_stream_and_its_failure_consumer_load_no_inbound_module(handler: str) -> None:
+    """An inbound event carries its payload in its own item: reading it needs no delivery code (events.store)."""
+    loaded = loaded_modules(f"app.{handler}", handler_modules()[handler])["modules"]
     assert isinstance(loaded, list)
-    request_path = ("chalicelib.inbound.service", "chalicelib.inbound.signatures", "chalicelib.connections")
-    assert [name for name in loaded if name.startswith(request_path)] == []
-    assert "chalicelib.runs.store" not in loaded  # only a status notification records on its run
+    assert [name for name in loaded if name.startswith(("chalicelib.inbound", "chalicelib.connections"))] == []
 
 
 def test_the_api_registers_its_routes_without_any_domain_module() -> None:

@@ -1,4 +1,4 @@
-"""X-Ray subsegments around vendor calls and webhook sends, as the X-Ray daemon receives them.
+"""X-Ray subsegments around vendor calls, webhook sends and destination writes, as the X-Ray daemon receives them.
 
 Each case runs ``tests/core/traced_calls.py`` (real runs, a health check and deliveries against the fake
 vendor and receiver, moto behind) in a fresh interpreter with Lambda's environment: ``LAMBDA_TASK_ROOT``
@@ -69,7 +69,8 @@ def test_vendor_calls_and_webhook_sends_are_subsegments_with_outcomes() -> None:
     assert {d["trace_id"] for d in documents} == {TRACE_ROOT} and {d["namespace"] for d in documents} == {"remote"}
     vendor = [d for d in documents if d["annotations"]["call"] == "vendor"]
     webhooks = [d for d in documents if d["annotations"]["call"] == "webhook"]
-    assert len(vendor) + len(webhooks) == len(documents)
+    writes = [d for d in documents if d["annotations"]["call"] == "sqs"]
+    assert len(vendor) + len(webhooks) + len(writes) == len(documents)
 
     assert {d["name"] for d in vendor} == {"github"} and {d["annotations"]["provider"] for d in vendor} == {"github"}
     calls = [
@@ -96,6 +97,10 @@ def test_vendor_calls_and_webhook_sends_are_subsegments_with_outcomes() -> None:
     }
     assert sends == {("succeeded", 200, False), ("failed", 500, True)}
     assert {d["metadata"]["default"]["eventType"] for d in webhooks} == {"TracedOnce", "TracedFailing"}
+    # A destination's write is named by its type, with the same outcome annotations.
+    [write] = writes
+    assert write["name"] == "sqs" and write["annotations"]["outcome"] == "succeeded"
+    assert write["metadata"]["default"]["eventType"] == "TracedWrite"
 
     # Low cardinality and no secrets: no tenant, no URL, no credential anywhere in what left the process.
     assert all(

@@ -1,4 +1,4 @@
-"""Vendor calls and webhook sends for ``tests/core/test_tracing.py``, run by it in a Lambda-like process.
+"""Vendor calls, webhook sends and a destination write for ``tests/core/test_tracing.py``, in a Lambda-like process.
 
 Not collected on its own (the name is not ``test_*``): the X-Ray recorder reads the daemon address and
 whether it runs in Lambda when it is imported, so each tracing mode needs a fresh interpreter. Every test
@@ -9,10 +9,12 @@ from __future__ import annotations
 
 from typing import Any
 
+from chalicelib.core.config import get_settings
 from tests.outbound.conftest import QueueDriver, driver, outbound_env  # noqa: F401 (fixtures)
 from tests.outbound.helpers import publish, subscribe
 from tests.runs.conftest import handler, run_of, vendor  # noqa: F401 (fixtures)
 from tests.support.api_client import ApiClient
+from tests.support.destinations import TenantResource, in_process
 from tests.support.fake_vendor import FakeVendor, server_error, slow
 from tests.support.receiver import Behaviour, serve_receiver
 from tests.support.run_driver import connect, deliver, runs_queue, settings, start
@@ -47,3 +49,12 @@ def test_webhooks_are_delivered_and_fail(client: ApiClient, driver: QueueDriver)
         publish(client, "TracedFailing", {"n": 2})
         driver.drain(until=lambda: len(failing.received) >= 1)
         assert failing.received[0].answered == 500
+
+
+def test_a_destination_write_is_delivered(client: ApiClient, driver: QueueDriver, tenant: str) -> None:  # noqa: F811
+    queue = TenantResource("sqs", tenant, in_process(), get_settings().destination_role_arn)
+    reply = client.post("/webhooks/subscriptions", {"eventTypes": ["TracedWrite"], "destination": queue.destination})
+    assert reply.status == 201, reply.body
+    publish(client, "TracedWrite", {"n": 3})
+    driver.drain()
+    assert [a.body["type"] for a in queue.arrivals()] == ["TracedWrite"]

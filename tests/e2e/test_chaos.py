@@ -2,16 +2,18 @@
 
 One runtime of its own with ``AWS_FAULTS`` at 30% of every HTTP attempt of every
 AWS service the platform calls (a fixed seed), fast webhook retries, a fast
-in-flight sweeper with short deadlines, and two receivers subscribed to ``*`` that
-answer 500 to a seeded 5% of messages. Over HTTP, in a thread pool: signed GitHub
-deliveries (the sender retries any non-2xx, as vendors do), runs against a fake
-vendor, connection lifecycle changes and credential rotations (a client retries a
-5xx with the same ``Idempotency-Key``). Then the faults stop (``AWS_FAULTS_STOP_FILE``)
-and, within ``Profile.settle_seconds``, every request answered 2xx must have reached
-a final state visible in the API and have its event recorded, every event recorded
-for the tenant must have reached both receivers, and the copies a receiver took
-twice (the at-least-once window, docs/reliability.md; the test asks for no
-redelivery) must stay under 1% of the sends.
+in-flight sweeper with short deadlines, two receivers subscribed to ``*`` that
+answer 500 to a seeded 5% of messages, and the tenant's SQS queue subscribed to
+``*`` as a destination (its writes, and the role session's STS calls, faulted
+too). Over HTTP, in a thread pool: signed GitHub deliveries (the sender retries
+any non-2xx, as vendors do), runs against a fake vendor, connection lifecycle
+changes and credential rotations (a client retries a 5xx with the same
+``Idempotency-Key``). Then the faults stop (``AWS_FAULTS_STOP_FILE``) and, within
+``Profile.settle_seconds``, every request answered 2xx must have reached a final
+state visible in the API and have its event recorded, every event recorded for
+the tenant must have reached both receivers and the queue, and the copies a
+receiver took twice (the at-least-once window, docs/reliability.md; the test
+asks for no redelivery) must stay under 1% of the sends.
 
 ``CHAOS=short`` (the default, in ``make test``) drives a seeded fifth of the load;
 ``CHAOS=full`` (``make chaos``) drives all of it, and its output is in docs/reliability.md.
@@ -49,12 +51,13 @@ from tests.support.chaos import (
     recorded_events,
     retrying,
 )
+from tests.support.destinations import Clients, TenantResource, runtime_role
 from tests.support.fake_vendor import FakeVendor, serve_vendor
 from tests.support.receiver import Behaviour, Receiver, serve_receiver
 from tests.support.waiting import poll
 
 # Every service chalicelib.core.aws makes a client for.
-SERVICES = ("dynamodb", "sqs", "secretsmanager", "events", "scheduler", "ses", "sns")
+SERVICES = ("dynamodb", "sqs", "secretsmanager", "events", "scheduler", "ses", "sns", "sts")
 FAULTS = ",".join(f"{service}=0.3" for service in SERVICES)
 SEED = "20240611"
 ENVIRONMENT = {
@@ -113,6 +116,8 @@ class Setup:
     runner: str
     rotating: list[tuple[str, str]]  # (connectionId, credentialId)
     lifecycle: list[str]
+    queue: TenantResource  # the tenant's SQS queue, a destination subscribed to everything (written under faults)
+    queued: set[str] = field(default_factory=set)  # event ids read from it so far
 
     @property
     def connection_ids(self) -> list[str]:
@@ -139,6 +144,9 @@ def set_up(runtime: LocalRuntime, vendor: FakeVendor, receivers: list[Receiver])
         body = {"eventTypes": ["*"], "endpointUrl": receiver.url}
         subscription = must(api_call(runtime, token, "POST", "/webhooks/subscriptions", body, f"chaos-sub-{n}"), 201)
         receiver.trust(subscription["signingSecret"])
+    queue = TenantResource("sqs", tenant, Clients(runtime.moto_url), runtime_role(runtime.env))
+    to_queue = {"eventTypes": ["*"], "destination": queue.destination}
+    must(api_call(runtime, token, "POST", "/webhooks/subscriptions", to_queue, "chaos-sub-queue"), 201)
     names = (
         [("prov-github", f"github-{n}") for n in range(GITHUB_CONNECTIONS)]
         + [("prov-generic-http", "runner")]
@@ -165,6 +173,7 @@ def set_up(runtime: LocalRuntime, vendor: FakeVendor, receivers: list[Receiver])
             for n in range(PROFILE.rotations)
         ],
         lifecycle=[made[f"lifecycle-{n}"]["connectionId"] for n in range(PROFILE.lifecycle_connections)],
+        queue=queue,
     )
 
 
@@ -267,7 +276,8 @@ def look(runtime: LocalRuntime, setup: Setup, accepted: Accepted, receivers: lis
         for key in ("runId", "credentialId", "connectionId"):
             if isinstance(event.data.get(key), str):
                 by_kind_and_key.setdefault((event.kind, event.data[key]), []).append(event.event_id)
-    received = [receiver.accepted_ids for receiver in receivers]
+    setup.queued |= {arrival.body["id"] for arrival in setup.queue.arrivals()}
+    received = [receiver.accepted_ids for receiver in receivers] + [setup.queued]
     problems: list[str] = []
     for delivery_id in accepted.deliveries:
         item = deliveries.get(delivery_id, {})
@@ -304,7 +314,7 @@ def look(runtime: LocalRuntime, setup: Setup, accepted: Accepted, receivers: lis
         if recorded < changes:
             problems.append(f"connection {connection_id}: {changes} changes accepted, {recorded} events recorded")
     problems += [
-        f"event {e.event_id} ({e.type}) never reached receiver {n}"
+        f"event {e.event_id} ({e.type}) never reached {f'receiver {n}' if n < len(receivers) else 'the queue'}"
         for n, ids in enumerate(received)
         for e in events.values()
         if e.event_id not in ids

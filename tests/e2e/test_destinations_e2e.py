@@ -18,12 +18,9 @@ from typing import Any
 
 import pytest
 
-from chalicelib.core.config import local_destination_role_arn
 from tests.e2e.conftest import PROJECT_DIR, LocalRuntime, start_runtime
-from tests.support.destinations import TYPES, Arrival, Clients, TenantResource
+from tests.support.destinations import TYPES, Arrival, Clients, TenantResource, runtime_role
 from tests.support.waiting import WAIT_SECONDS, poll
-
-PREFIX = "integration-platform-dev"
 
 
 @pytest.fixture(scope="module")
@@ -49,8 +46,7 @@ class Tenant:
         self.clients = Clients(runtime.moto_url)
 
     def resource(self, kind: str, **options: Any) -> TenantResource:
-        role = self.runtime.env.get("DESTINATION_ROLE_ARN") or local_destination_role_arn(PREFIX)
-        return TenantResource(kind, self.id, self.clients, role, **options)
+        return TenantResource(kind, self.id, self.clients, runtime_role(self.runtime.env), **options)
 
     def call(self, method: str, path: str, body: Any = None) -> Any:
         return self.runtime.request(method, path, token=self.token, json_body=body)

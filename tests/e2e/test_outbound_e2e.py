@@ -1,7 +1,7 @@
 """Over the local runtime: a signed GitHub delivery reaches a subscribed receiver, signed again.
 
 Everything runs in the runtime process as a user would run it: the vendor-facing
-route, the inbound-events poller and consumer, ``emit`` and fan-out, the
+route (one write: the delivery and its event), the events stream poller and fan-out, the
 outbound-dispatch poller and the dispatcher. The receiver verifies the message
 with the ``standardwebhooks`` library and ``X-Signature-256``.
 """

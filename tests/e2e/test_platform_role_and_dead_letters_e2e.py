@@ -1,6 +1,6 @@
 """The flows the other e2e modules leave out, over the local runtime: SES and SNS on the platform's own role,
-the health sweep, events from the platform bus, a connection's secret deleted with it, and the runs, health-check,
-bus and inbound dead letters reaching their consumers.
+the health sweep, events from the platform bus, a connection's secret deleted with it, the runs, health-check
+and bus dead letters reaching their consumers, and the events stream's failure destination reaching its consumer.
 
 ``make iam`` runs these with the rest (``infra.iam.check.FLOWS``), so that every action in the policy is
 exercised by the function that needs it. The sweep runs in a runtime of its own, whose schedules run at 1/50
@@ -22,6 +22,7 @@ import boto3
 import pytest
 
 from tests.e2e.conftest import LocalRuntime, start_runtime
+from tests.support.given_up import give_up
 from tests.support.waiting import poll
 
 SENDER = "noreply@example.com"
@@ -192,9 +193,9 @@ def test_dead_letters_fail_a_pending_run_and_record_a_failed_health_check(local_
     assert health["lastCheckFailedAt"]
 
 
-def test_an_inbound_dead_letter_fails_a_delivery_that_was_never_processed(local_runtime: LocalRuntime) -> None:
-    """A delivery whose processing failed on every try: a processed one's record, copied back to ``Received`` under
-    a new id (the consumer would otherwise process it within a poll), and its dead letter."""
+def test_an_events_stream_batch_given_up_fails_its_delivery_until_a_redrive(local_runtime: LocalRuntime) -> None:
+    """Lambda's failure record for a stream batch (its shard and sequence range, not its records), as the events
+    stream's mapping sends it to its failure destination; the consumer reads the range back from the stream."""
     tenant = f"tenant-{secrets.token_hex(4)}"
     token = local_runtime.token(tenant)
     created = local_runtime.request(
@@ -204,7 +205,7 @@ def test_an_inbound_dead_letter_fails_a_delivery_that_was_never_processed(local_
         json_body={"providerId": "prov-github", "displayName": "hooks", "credentials": {"token": "ghp_e2e_dlq"}},
     )
     assert created.status == 201, created.body
-    body = json.dumps({"action": "opened", "issue": {"title": "dead letter"}}).encode()
+    body = json.dumps({"action": "opened", "issue": {"title": "given up"}}).encode()
     headers = {
         "Content-Type": "application/json",
         "X-GitHub-Event": "issues",
@@ -216,24 +217,15 @@ def test_an_inbound_dead_letter_fails_a_delivery_that_was_never_processed(local_
         "POST", created.json["webhookUrl"].removeprefix(local_runtime.base_url), body, headers
     )
     assert accepted.status == 202, accepted.body
-
-    def processed() -> Any:
-        reply = local_runtime.request("GET", f"/webhooks/deliveries/{accepted.json['deliveryId']}", token=token)
-        return reply.json.get("status") == "Processed"
-
-    poll(processed, "the delivery processed", explain=local_runtime.output_tail)
-    dynamodb = aws(local_runtime, "dynamodb")
-    table = f"{PREFIX}-deliveries"
-    key = {"tenantId": {"S": tenant}, "deliveryId": {"S": accepted.json["deliveryId"]}}
-    item = dynamodb.get_item(TableName=table, Key=key, ConsistentRead=True)["Item"]
-    stuck = f"dlv-{secrets.token_hex(8)}"
-    item = {name: value for name, value in item.items() if name not in ("processedAt", "eventId")}
-    dynamodb.put_item(TableName=table, Item={**item, "deliveryId": {"S": stuck}, "status": {"S": "Received"}})
-    send_dead_letter(local_runtime, "inbound-events", {"tenantId": tenant, "deliveryId": stuck, "traceId": "t-dlq"})
+    path = f"/webhooks/deliveries/{accepted.json['deliveryId']}"
+    event_id = local_runtime.request("GET", path, token=token).json["eventId"]
+    give_up(lambda service: aws(local_runtime, service), PREFIX, tenant, event_id)
 
     def failed() -> Any:
-        delivery = local_runtime.request("GET", f"/webhooks/deliveries/{stuck}", token=token).json
+        delivery = local_runtime.request("GET", path, token=token).json
         return delivery if delivery.get("status") == "Failed" else None
 
-    delivery = poll(failed, "the dead-lettered delivery failed", explain=local_runtime.output_tail)
-    assert "t-dlq" in delivery["failureReason"]
+    delivery = poll(failed, "the given-up delivery failed", explain=local_runtime.output_tail)
+    assert "RetryAttemptsExhausted" in delivery["failureReason"] and delivery["eventId"] == event_id
+    redriven = local_runtime.request("POST", f"{path}/redrive", token=token, json_body={})
+    assert redriven.status == 202 and redriven.json["status"] == "Processed", redriven.body

@@ -1,14 +1,7 @@
-"""Inbound fixtures: connections with webhook secrets, unsigned senders, and the real SQS consumer.
-
-``drain`` plays Lambda's SQS event source: it receives what is actually on the
-moto queue, builds a Lambda-shaped event with the real message ids, calls the
-handler the app registered for the queue, and deletes what the partial-batch
-response does not name as failed.
-"""
+"""Inbound fixtures: connections with webhook secrets and unsigned senders."""
 
 from __future__ import annotations
 
-import importlib
 import json
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -54,66 +47,6 @@ def connect(client: ApiClient) -> Callable[..., Hook]:
         return Hook(created.json["connectionId"], secret, created.json)
 
     return make
-
-
-def _record(message: dict[str, Any], queue_arn: str) -> dict[str, Any]:
-    return {
-        "messageId": message["MessageId"],
-        "receiptHandle": message["ReceiptHandle"],
-        "body": message["Body"],
-        "attributes": message.get("Attributes", {}),
-        "messageAttributes": {},
-        "md5OfBody": message["MD5OfBody"],
-        "eventSource": "aws:sqs",
-        "eventSourceARN": queue_arn,
-        "awsRegion": "us-east-1",
-    }
-
-
-class LambdaContext:
-    function_name = "integration-platform-dev-inbound_events"
-    aws_request_id = "local"
-
-
-def registered_handler(queue: str) -> Callable[[dict[str, Any], Any], dict[str, Any]]:
-    module = importlib.import_module("app")
-    config = next(source for source in module.app.event_sources if getattr(source, "queue", None) == queue)
-    handler: Callable[[dict[str, Any], Any], dict[str, Any]] = getattr(module, config.handler_string.split(".")[-1])
-    return handler
-
-
-@pytest.fixture
-def drain(local_api: object) -> Callable[[], list[dict[str, Any]]]:
-    from chalicelib.core import aws
-    from chalicelib.core.config import get_settings
-
-    queue = get_settings().queue_name("inbound-events")
-    sqs = aws.sqs()
-    url = sqs.get_queue_url(QueueName=queue)["QueueUrl"]
-    arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
-    handler = registered_handler(queue)
-
-    def run(extra_records: list[dict[str, Any]] | None = None) -> list[dict[str, Any]]:
-        responses: list[dict[str, Any]] = []
-        pending = list(extra_records or [])
-        while True:
-            received = sqs.receive_message(
-                QueueUrl=url, MaxNumberOfMessages=10, VisibilityTimeout=30, AttributeNames=["All"]
-            ).get("Messages", [])
-            records = [_record(dict(m), arn) for m in received] + pending
-            pending = []
-            if not records:
-                return responses
-            response = handler({"Records": records}, LambdaContext())
-            responses.append(response)
-            failed = {item["itemIdentifier"] for item in response["batchItemFailures"]}
-            # Lambda deletes the successes; a failure would come back after its visibility timeout,
-            # which the tests read from the response instead of waiting for, so it is dropped too.
-            assert failed <= {r["messageId"] for r in records}
-            for message in received:
-                sqs.delete_message(QueueUrl=url, ReceiptHandle=message["ReceiptHandle"])
-
-    return run
 
 
 def events_of(tenant: str) -> list[dict[str, Any]]:

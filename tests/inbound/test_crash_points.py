@@ -1,64 +1,65 @@
-"""A handler that dies between any two of its AWS calls leaves state and event together, and its retry finishes.
+"""Ingest killed after any of its AWS calls: the vendor's retry finds nothing or the one item, never half of it.
 
-``crash_points`` runs the operation once per AWS call it makes, killing it
-right after that call (as a Lambda timeout or out-of-memory would). After each
-crash the state and its events must agree: either the change happened with
-exactly one event, or neither did (the inbound consumer alone may leave its
-event recorded with the delivery still Received: it writes the event first).
-Then the retry (the client's, or SQS's redelivery) must reach the final state
-with exactly one event.
+``crash_points`` runs the request once per AWS call it makes, killing it right
+after that call (as a Lambda timeout would); the vendor sees no answer and
+sends the delivery again. After each crash there is no event or exactly one,
+and the retry ends with exactly one event and the delivery ``Processed``.
 """
 
 from __future__ import annotations
 
+import time
 import uuid
 from collections.abc import Callable
 
-import pytest
-
-from chalicelib.inbound import handoff
-from chalicelib.inbound import processing as inbound
+from chalicelib.core.config import get_settings
+from chalicelib.inbound import service
 from chalicelib.inbound import store as deliveries
 from tests.inbound import signers
 from tests.inbound.conftest import Hook, json_bytes, post_delivery
 from tests.support.api_client import ApiClient
+from tests.support.aws_calls import refusing
 from tests.support.crashes import each_crash
 from tests.support.events import recorded
 
 
-@pytest.mark.parametrize("shape", ["handoff", "ids only"])
-def test_the_inbound_consumer_killed_after_any_call_is_redelivered_to_exactly_one_event(
-    client: ApiClient, connect: Callable[..., Hook], tenant: str, shape: str
+def test_ingest_killed_after_any_call_is_retried_to_exactly_one_event(
+    connect: Callable[..., Hook], tenant: str
 ) -> None:
     hook = connect("prov-github")
     body = json_bytes({"action": "opened", "issue": {"number": 5}})
-    headers = {"X-GitHub-Event": "issues", "X-GitHub-Delivery": str(uuid.uuid4()), **signers.github(hook.secret, body)}
-    accepted = post_delivery(client, hook.connection_id, body, headers)
-    assert accepted.status == 202
-    delivery_id = accepted.json["deliveryId"]
-    stored = deliveries.get(tenant, delivery_id)
-    assert stored is not None
-    # What the API, the sweeper and redrive send; and the earlier ids-only shape a DLQ move may bring back.
-    message = handoff.message(stored) if shape == "handoff" else {"tenantId": tenant, "deliveryId": delivery_id}
-    between: list[int] = []
+    delivery = str(uuid.uuid4())
+
+    def ingest() -> service.Outcome:
+        signed = {"X-GitHub-Event": "issues", "X-GitHub-Delivery": delivery, **signers.github(hook.secret, body)}
+        inbound = service.Inbound(hook.connection_id, signed, body, envelope=False, url="")
+        return service.ingest(inbound)
 
     def agree(crash: int) -> None:
-        # The event is written first and the delivery marked after it (no transaction): a crash between
-        # leaves the delivery Received with its event, which the retry below finishes. Never the reverse.
-        delivery = deliveries.get(tenant, delivery_id)
-        assert delivery is not None
-        events = recorded(tenant, "IssueOpened")
-        assert len(events) <= 1, crash
-        if delivery.status.value == "Processed":
-            assert [e["eventId"] for e in events] == [delivery.event_id], crash
-        else:
-            assert delivery.status.value == "Received", crash
-            if events:
-                between.append(crash)
+        assert len(recorded(tenant, "IssueOpened")) <= 1, crash
 
-    crashes = each_crash(lambda: inbound.process(message), agree)
-    assert crashes >= 2 and between  # some crash fell between the event and the mark
-    inbound.process(message)  # SQS's redelivery after the last crash
-    delivery = deliveries.get(tenant, delivery_id)
-    assert delivery is not None and delivery.status.value == "Processed"
-    assert [e["eventId"] for e in recorded(tenant, "IssueOpened")] == [delivery.event_id]
+    crashes = each_crash(ingest, agree)
+    assert crashes >= 1
+    retried = ingest()  # the vendor's retry after the last crash
+    assert retried.status in {200, 202}
+    delivery_id = service.delivery_id_for(tenant, hook.connection_id, delivery)
+    stored = deliveries.get(tenant, delivery_id)
+    assert stored is not None and stored.status.value == "Processed"
+    assert [e["eventId"] for e in recorded(tenant, "IssueOpened")] == [stored.event_id]
+    assert stored.expires_at is not None and stored.expires_at > time.time()
+
+
+def test_a_throttled_put_is_a_503_the_vendor_retries_into_one_event(
+    client: ApiClient, connect: Callable[..., Hook], tenant: str
+) -> None:
+    hook = connect("prov-github")
+    body = json_bytes({"action": "opened", "issue": {"number": 6}})
+    headers = {"X-GitHub-Event": "issues", "X-GitHub-Delivery": "throttled-1", **signers.github(hook.secret, body)}
+    events_table = get_settings().table_name("events")
+    with refusing(events_table, operations=frozenset({"PutItem"}), code="ProvisionedThroughputExceededException"):
+        refused = post_delivery(client, hook.connection_id, body, headers)
+    assert refused.status == 503 and refused.header("Retry-After"), refused.body
+    assert recorded(tenant, "IssueOpened") == []  # nothing half-written: no item, no event
+    retried = post_delivery(client, hook.connection_id, body, headers)
+    assert retried.status == 202, retried.body
+    assert len(recorded(tenant, "IssueOpened")) == 1

@@ -56,18 +56,16 @@ def test_subscription_is_confirmed_and_nothing_is_stored(
 
 @pytest.mark.parametrize("version", ["1", "2"])
 def test_a_signed_ses_event_sets_the_runs_delivery(
-    client: ApiClient, tenant: str, connect: Callable[..., Hook], sns: SnsSigner, drain: Any, version: str
+    client: ApiClient, tenant: str, connect: Callable[..., Hook], sns: SnsSigner, version: str
 ) -> None:
     hook = ses_connection(connect)
     run = start(client, hook.connection_id, "SendEmail", {"to": ["a@example.org"], "subject": "s", "text": "t"})
     reply = post_sns(client, hook.connection_id, sns.message("Notification", ses_event(run["runId"]), version=version))
     assert reply.status == 202, reply.body
-    drain()
     polled = client.get(f"/integrations/runs/{run['runId']}").json
     assert polled["delivery"]["status"] == "delivery" and polled["delivery"]["at"]
     late = post_sns(client, hook.connection_id, sns.message("Notification", ses_event(run["runId"], "Send")))
     assert late.status == 202
-    drain()
     assert client.get(f"/integrations/runs/{run['runId']}").json["delivery"]["status"] == "delivery"  # never back
 
 
@@ -85,18 +83,17 @@ def test_forged_foreign_or_off_host_sns_messages_are_refused(
 
 
 def test_a_status_for_another_connections_run_changes_nothing(
-    client: ApiClient, tenant: str, connect: Callable[..., Hook], sns: SnsSigner, drain: Any
+    client: ApiClient, tenant: str, connect: Callable[..., Hook], sns: SnsSigner
 ) -> None:
     mine, other = ses_connection(connect), ses_connection(connect)
     run = start(client, other.connection_id, "SendEmail", {"to": ["a@example.org"], "subject": "s", "text": "t"})
     assert post_sns(client, mine.connection_id, sns.message("Notification", ses_event(run["runId"]))).status == 202
-    drain()
     stored = runs.get(tenant, run["runId"])
     assert stored is not None and stored.delivery is None
 
 
 def test_twilio_status_callback_is_verified_over_its_url_and_updates_the_run(
-    client: ApiClient, tenant: str, connect: Callable[..., Hook], drain: Any
+    client: ApiClient, tenant: str, connect: Callable[..., Hook]
 ) -> None:
     hook = connect("prov-twilio-sms", webhookSecret="twilio-auth-token")
     run = start(client, hook.connection_id, "SendSms", {"to": "+15555550123", "from": "+15555550100", "body": "hi"})
@@ -109,7 +106,6 @@ def test_twilio_status_callback_is_verified_over_its_url_and_updates_the_run(
             client, path.replace(run["runId"], "run-other"), form, sign("twilio-auth-token", PUBLIC + path, form)
         )
     assert (bad.status, good.status, other_run.status) == (401, 202, 401)
-    drain()
     delivery = client.get(f"/integrations/runs/{run['runId']}").json["delivery"]
     assert delivery["status"] == "delivered"
 

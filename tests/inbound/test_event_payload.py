@@ -1,160 +1,111 @@
-"""An inbound event references its delivery's payload instead of storing a second copy."""
+"""One item holds a delivery and its event: what it stores, what one write costs, and what each reader gets."""
 
 from __future__ import annotations
 
-import json
-import time
 from collections.abc import Callable
 from typing import Any
 
-import pytest
-
 from chalicelib.core import aws, jsontext
-from chalicelib.core.dynamo import deserialize, serialize
-from chalicelib.core.errors import ServiceUnavailable
-from chalicelib.core.timestamps import from_epoch
+from chalicelib.core.dynamo import deserialize
 from chalicelib.events import store as events
-from chalicelib.inbound import processing
 from chalicelib.inbound import store as deliveries
 from chalicelib.outbound import fanout
 from tests.inbound import signers
 from tests.inbound.conftest import Hook, json_bytes, post_delivery
 from tests.support.api_client import ApiClient
+from tests.support.aws_calls import aws_calls
 
 PAYLOAD = {"action": "opened", "issue": {"number": 7, "big": 12345678901234567890123}}
 
 
-def _delivered(client: ApiClient, connect: Callable[..., Hook], drain: Callable[..., Any], tag: str) -> dict[str, Any]:
-    hook = connect("prov-github")
-    body = json_bytes(PAYLOAD)
+def _post(client: ApiClient, hook: Hook, tag: str, payload: dict[str, Any] = PAYLOAD) -> Any:
+    body = json_bytes(payload)
     headers = {"X-GitHub-Event": "issues", "X-GitHub-Delivery": tag, **signers.github(hook.secret, body)}
-    accepted = post_delivery(client, hook.connection_id, body, headers)
-    assert accepted.status == 202, accepted.body
-    drain()
-    delivery: dict[str, Any] = client.get(f"/webhooks/deliveries/{accepted.json['deliveryId']}").json
-    assert delivery["status"] == "Processed"
-    return delivery
+    return post_delivery(client, hook.connection_id, body, headers)
 
 
-def _raw_event(tenant: str, event_id: str) -> dict[str, Any]:
+def _raw(tenant: str, event_id: str) -> dict[str, Any]:
     item: dict[str, Any] = aws.dynamodb().get_item(TableName=events.TABLE.name, Key=events.TABLE.key(tenant, event_id))[
         "Item"
     ]
     return item
 
 
-def test_the_event_item_holds_a_reference_and_every_reader_gets_the_payload_back(
-    client: ApiClient, connect: Callable[..., Hook], drain: Callable[..., Any], tenant: str
-) -> None:
-    delivery = _delivered(client, connect, drain, "ref-1")
-    raw = _raw_event(tenant, delivery["eventId"])
-    assert deserialize({"r": raw["payloadRef"]})["r"] == {"deliveryId": delivery["deliveryId"]}
-    stored_data = jsontext.decompress(bytes(raw["dataZ"]["B"]))
-    assert "payload" not in stored_data and stored_data["deliveryId"] == delivery["deliveryId"]
-    # The event expires with the delivery that holds its payload, never after it.
-    assert from_epoch(int(raw["expiresAt"]["N"])) == delivery["expiresAt"]
-
-    read = events.get(tenant, delivery["eventId"])
-    assert read is not None and read.data["payload"] == PAYLOAD
-    streamed = events.from_stream_image(raw)  # the stream handler's reader: the fan-out body
-    assert jsontext.loads(fanout.body(streamed))["data"]["payload"] == PAYLOAD
-    shown = client.get(f"/events/{delivery['eventId']}")
-    assert shown.status == 200 and shown.json["data"]["payload"]["issue"]["number"] == 7
+def _inserted(raw: dict[str, Any]) -> dict[str, Any]:
+    return {"eventName": "INSERT", "dynamodb": {"NewImage": raw}}
 
 
-def test_a_missing_payload_is_retried_until_the_event_expires_then_shown_as_omitted(
-    client: ApiClient, connect: Callable[..., Hook], drain: Callable[..., Any], tenant: str
-) -> None:
-    delivery = _delivered(client, connect, drain, "ref-2")
-    aws.dynamodb().delete_item(TableName=deliveries.table_name(), Key=deliveries._key(tenant, delivery["deliveryId"]))
-    raw = _raw_event(tenant, delivery["eventId"])
-    with pytest.raises(ServiceUnavailable):
-        events.from_stream_image(raw)  # the stream record fails, and Lambda retries it
-    assert client.get(f"/events/{delivery['eventId']}").status == 503
-
-    past = {":e": int(time.time()) - 1}
-    aws.dynamodb().update_item(
-        TableName=events.TABLE.name,
-        Key=events.TABLE.key(tenant, delivery["eventId"]),
-        UpdateExpression="SET expiresAt = :e",
-        ExpressionAttributeValues=serialize(past),
-    )
-    read = events.get(tenant, delivery["eventId"])
-    assert read is not None and read.data["payloadOmitted"] is True and "payload" not in read.data
-
-
-def _queued_messages() -> list[dict[str, Any]]:
-    from chalicelib.core.config import get_settings
-
-    sqs = aws.sqs()
-    url = sqs.get_queue_url(QueueName=get_settings().queue_name("inbound-events"))["QueueUrl"]
-    found = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10).get("Messages", [])
-    for message in found:
-        sqs.delete_message(QueueUrl=url, ReceiptHandle=message["ReceiptHandle"])
-    return [json.loads(m["Body"]) for m in found]
-
-
-def _dynamodb_calls() -> tuple[list[str], Callable[[], None]]:
-    seen: list[str] = []
-
-    def count(event_name: str, **_: Any) -> None:
-        seen.append(event_name.rsplit(".", 1)[-1])
-
-    hooks = aws.dynamodb().meta.events
-    hooks.register("before-call.dynamodb", count, unique_id="payload-test-count")
-    return seen, lambda: hooks.unregister("before-call.dynamodb", unique_id="payload-test-count")
-
-
-def test_the_queue_message_carries_the_event_metadata_so_the_consumer_reads_nothing(
-    client: ApiClient, connect: Callable[..., Hook], drain: Callable[..., Any], tenant: str
+def test_a_delivery_is_one_put_of_one_item_that_is_its_event(
+    client: ApiClient, connect: Callable[..., Hook], tenant: str
 ) -> None:
     hook = connect("prov-github")
-    body = json_bytes(PAYLOAD)
-    headers = {"X-GitHub-Event": "issues", "X-GitHub-Delivery": "carry-1", **signers.github(hook.secret, body)}
-    accepted = post_delivery(client, hook.connection_id, body, headers)
-    [message] = _queued_messages()
-    assert "payload" not in json.dumps(message) and len(json.dumps(message)) < 1024
-    assert message["eventType"] == "IssueOpened" and message["deliveryId"] == accepted.json["deliveryId"]
-
-    seen, stop = _dynamodb_calls()
-    try:
-        event_id = processing.process(message)
-        assert processing.process(message) == event_id  # a repeat finds the condition failed and writes nothing
-    finally:
-        stop()
-    # no read: the event's put, the delivery's mark, the "accepted" count on the stats table (its hour item and
-    # its minute item); the repeat's two conditional writes find both done (and count nothing)
-    assert seen == ["PutItem", "UpdateItem", "UpdateItem", "UpdateItem", "PutItem", "UpdateItem"]
-    event = events.get(tenant, str(event_id))
-    assert event is not None and event.data["payload"] == PAYLOAD and event.type == "IssueOpened"
+    assert _post(client, hook, "warm-up").status == 202  # the connection's lookups are cached from here on
+    with aws_calls() as calls:
+        accepted = _post(client, hook, "one-1")
+    assert accepted.status == 202, accepted.body
+    assert [c.operation for c in calls] == ["dynamodb.PutItem"]
     delivery = client.get(f"/webhooks/deliveries/{accepted.json['deliveryId']}").json
-    assert delivery["status"] == "Processed" and delivery["eventId"] == event_id
+    assert delivery["status"] == "Processed" and delivery["eventId"] == deliveries.event_id_for(delivery["deliveryId"])
+    assert delivery["processedAt"] == delivery["receivedAt"] or delivery["processedAt"] >= delivery["receivedAt"]
+
+    raw = _raw(tenant, delivery["eventId"])
+    assert raw["deliveryId"]["S"] == delivery["deliveryId"] and raw["type"]["S"] == "IssueOpened"
+    assert "payloadZ" not in raw and "rawZ" not in raw  # the payload is stored once, in the event's data
+    assert jsontext.decompress(bytes(raw["dataZ"]["B"]))["payload"] == PAYLOAD
+    read = events.get(tenant, delivery["eventId"])
+    assert read is not None and read.data["payload"] == PAYLOAD and read.data["deliveryId"] == delivery["deliveryId"]
+    assert read.expires_at is not None and deserialize(raw)["expiresAt"] == read.expires_at
+    streamed = events.published(_inserted(raw))  # the stream handler's reader: the fan-out body
+    assert streamed is not None and jsontext.loads(fanout.body(streamed))["data"]["payload"] == PAYLOAD
+    assert delivery["payload"]["issue"]["number"] == 7  # GET of the delivery reads the same blob
 
 
-def test_an_ids_only_message_of_the_earlier_shape_is_still_processed(
-    client: ApiClient, connect: Callable[..., Hook], drain: Callable[..., Any], tenant: str
+def test_a_repeat_writes_nothing_more_and_a_failed_put_is_the_vendors_retry(
+    client: ApiClient, connect: Callable[..., Hook], tenant: str
 ) -> None:
-    """What ``infra.ops.redrive`` may move back from the DLQ after an upgrade."""
     hook = connect("prov-github")
-    body = json_bytes(PAYLOAD)
-    headers = {"X-GitHub-Event": "issues", "X-GitHub-Delivery": "old-1", **signers.github(hook.secret, body)}
-    accepted = post_delivery(client, hook.connection_id, body, headers)
-    _queued_messages()
-    event_id = processing.process({"tenantId": tenant, "deliveryId": accepted.json["deliveryId"], "traceId": "t-old"})
-    event = events.get(tenant, str(event_id))
-    assert event is not None and event.data["payload"] == PAYLOAD
-    assert event.data["providerDeliveryId"] == "old-1"
+    first = _post(client, hook, "again-1")
+    with aws_calls() as calls:
+        again = _post(client, hook, "again-1")
+    assert (first.status, again.status, again.json["status"]) == (202, 200, "Duplicate")
+    writes = [
+        c.operation for c in calls if c.operation.split(".")[1] in {"PutItem", "UpdateItem", "TransactWriteItems"}
+    ]
+    assert writes == ["dynamodb.PutItem"]  # the put that found it; the duplicate is tallied in the container
+    assert [e["eventId"] for e in _inbound_events(tenant)] == [deliveries.event_id_for(first.json["deliveryId"])]
 
 
-def test_a_message_for_a_delivery_past_its_retention_announces_nothing(
-    client: ApiClient, connect: Callable[..., Hook], drain: Callable[..., Any], tenant: str
+def _inbound_events(tenant: str) -> list[dict[str, Any]]:
+    return [i for i in events.TABLE.query(tenant, limit=100, cursor=None).items if "deliveryId" in i]
+
+
+def test_a_payload_too_large_to_travel_stays_on_the_delivery_and_the_event_says_omitted(
+    client: ApiClient, connect: Callable[..., Hook], tenant: str
 ) -> None:
-    """An operator's DLQ move can bring back a message older than the delivery's retention."""
     hook = connect("prov-github")
-    body = json_bytes(PAYLOAD)
-    headers = {"X-GitHub-Event": "issues", "X-GitHub-Delivery": "expired-1", **signers.github(hook.secret, body)}
-    post_delivery(client, hook.connection_id, body, headers)
-    [message] = _queued_messages()
-    assert processing.process({**message, "expiresAt": int(time.time()) - 1}) is None
-    recorded = events.TABLE.query(tenant, limit=10, cursor=None).items
-    assert [e["type"] for e in recorded] == ["ConnectionCreated"]
+    large = {"action": "opened", "blob": [f"{i:08d}-{i * 7919 % 100003}" for i in range(16_000)]}
+    accepted = _post(client, hook, "large-1", large)
+    assert accepted.status == 202, accepted.body
+    delivery = client.get(f"/webhooks/deliveries/{accepted.json['deliveryId']}").json
+    assert delivery["payload"] == large
+    raw = _raw(tenant, delivery["eventId"])
+    assert "payloadZ" in raw
+    event = events.published(_inserted(raw))
+    assert event is not None and event.data["payloadOmitted"] is True and "payload" not in event.data
+
+
+def test_a_delivery_that_could_not_be_read_is_no_event_to_any_reader(
+    client: ApiClient, connect: Callable[..., Hook], tenant: str
+) -> None:
+    hook = connect("prov-stripe")
+    body = b"<xml>not what stripe sends</xml>"
+    accepted = post_delivery(client, hook.connection_id, body, signers.stripe(hook.secret, body))
+    assert accepted.status == 202
+    event_id = deliveries.event_id_for(accepted.json["deliveryId"])
+    raw = _raw(tenant, event_id)
+    assert raw["status"]["S"] == "Failed" and "type" not in raw and "timestamp" not in raw  # not in byTime either
+    assert events.get(tenant, event_id) is None and events.get_many(tenant, [event_id]) == {}
+    assert events.published(_inserted(raw)) is None  # the stream fans nothing out
+    assert client.get(f"/events/{event_id}").status == 404
+    listed = client.get(f"/webhooks/deliveries?connectionId={hook.connection_id}").json["items"]
+    assert [d["status"] for d in listed] == ["Failed"]

@@ -21,6 +21,7 @@ from tests.inbound import signers
 from tests.inbound.conftest import Hook, json_bytes, post_delivery
 from tests.support.api_client import ApiClient
 from tests.support.aws_calls import aws_calls
+from tests.support.events import recorded
 
 MERGED_PR = {"action": "closed", "number": 7, "pull_request": {"merged": True, "title": "Ship it"}}
 
@@ -51,8 +52,8 @@ def test_connection_gets_a_webhook_url_and_a_generated_secret_shown_once(
     assert "webhookSecret" not in given.created
 
 
-def test_github_delivery_accepted_normalized_stored_and_handed_on(
-    client: ApiClient, connect: Callable[..., Hook], drain: Callable[[], Any]
+def test_github_delivery_accepted_normalized_and_committed_with_its_event(
+    client: ApiClient, connect: Callable[..., Hook]
 ) -> None:
     hook = connect("prov-github")
     accepted = github_delivery(client, hook, MERGED_PR, delivery="gh-12345")
@@ -62,7 +63,6 @@ def test_github_delivery_accepted_normalized_stored_and_handed_on(
     assert receipt["deliveryId"].startswith("del-") and receipt["traceId"] == accepted.header("X-Trace-Id")
     assert accepted.header("Location") == f"/webhooks/deliveries/{receipt['deliveryId']}"
 
-    drain()
     delivery = client.get(f"/webhooks/deliveries/{receipt['deliveryId']}").json
     assert delivery["status"] == "Processed" and delivery["providerDeliveryId"] == "gh-12345"
     assert delivery["payload"] == MERGED_PR and delivery["eventName"] == "pull_request"
@@ -255,17 +255,53 @@ def test_body_over_the_limit_is_413(client: ApiClient, connect: Callable[..., Ho
     assert too_large.status == 413 and too_large.json["error"]["code"] == "PAYLOAD_TOO_LARGE"
 
 
-def test_payload_not_what_the_scheme_expects_is_400(client: ApiClient, connect: Callable[..., Hook]) -> None:
+def _listed(client: ApiClient, hook: Hook) -> list[dict[str, Any]]:
+    items: list[dict[str, Any]] = client.get(f"/webhooks/deliveries?connectionId={hook.connection_id}").json["items"]
+    return items
+
+
+def test_a_signed_body_the_scheme_cannot_read_is_stored_failed_with_its_reason(
+    client: ApiClient, connect: Callable[..., Hook], tenant: str
+) -> None:
     stripe = connect("prov-stripe")
     for body in (b"not json at all", json_bytes({"id": "evt_1"}), json_bytes(["list"]), json_bytes({"type": "x"})):
         reply = post_delivery(client, stripe.connection_id, body, signers.stripe(stripe.secret, body))
-        assert reply.status == 400 and reply.json["error"]["code"] == "VALIDATION_ERROR", body
+        assert reply.status == 202 and "normalizedEventType" not in reply.json, body
+        delivery = client.get(f"/webhooks/deliveries/{reply.json['deliveryId']}").json
+        assert delivery["status"] == "Failed" and "eventId" not in delivery and "payload" not in delivery
+        assert delivery["failureReason"].startswith("the delivery could not be read: "), delivery
+        again = post_delivery(client, stripe.connection_id, body, signers.stripe(stripe.secret, body))
+        assert (again.status, again.json["status"]) == (200, "Duplicate")  # the same body is the same delivery
+    announced = [e["data"] for e in recorded(tenant, "DeliveryFailed")]  # once each, committed with the delivery
+    assert sorted(a["deliveryId"] for a in announced) == sorted(d["deliveryId"] for d in _listed(client, stripe))
+    assert all(a["reason"].startswith("the delivery could not be read: ") for a in announced)
     github = connect("prov-github")
     body = json_bytes(MERGED_PR)
     no_event = post_delivery(
         client, github.connection_id, body, {"X-GitHub-Delivery": "d", **signers.github(github.secret, body)}
     )
-    assert no_event.status == 400 and no_event.json["error"]["details"][0]["field"] == "X-GitHub-Event"
+    failed = client.get(f"/webhooks/deliveries/{no_event.json['deliveryId']}").json
+    assert no_event.status == 202 and "X-GitHub-Event" in failed["failureReason"]
+    forged = post_delivery(client, github.connection_id, b"not json", {"X-GitHub-Delivery": "d2"})
+    assert forged.status == 401  # only a delivery whose signature verifies is stored
+
+
+def test_a_004_envelope_that_is_not_valid_is_the_callers_400(client: ApiClient, connect: Callable[..., Hook]) -> None:
+    hook = connect("prov-github")
+    body = json_bytes({"eventName": "push", "payload": {}})
+    reply = client.request(
+        "POST",
+        "/webhooks/deliveries",
+        body=body,
+        headers={
+            "Content-Type": "application/json",
+            "X-CS-Provider": "github",
+            "X-CS-Connection": hook.connection_id,
+            **signers.github(hook.secret, body),
+        },
+        token="",
+    )
+    assert reply.status == 400 and reply.json["error"]["code"] == "VALIDATION_ERROR", reply.body
 
 
 def test_repeat_delivery_is_200_duplicate_with_the_same_id(client: ApiClient, connect: Callable[..., Hook]) -> None:

@@ -23,7 +23,7 @@ from tests.infra.conftest import JWT_PARAMETERS, MERGE_TEMPLATE, ROOT, STAGE, Pa
 CHALICE_CONFIG = ROOT / ".chalice" / "config.json"
 # Tables whose partition key is not tenantId start their key with "<tenantId>#" (docs/decisions.md).
 TENANT_PREFIXED_KEYS = {"attempts": "subscriptionKey", "rate-limits": "bucket", "stats": "seriesKey"}
-RETAINED_TABLES = {"runs", "deliveries", "events", "attempts", "rate-limits", "idempotency", "stats"}
+RETAINED_TABLES = {"runs", "events", "attempts", "rate-limits", "idempotency", "stats"}
 
 
 @pytest.fixture(scope="session")

@@ -10,10 +10,10 @@ Chalice, the merge template and the transform fails here, not in an account.
 
 from __future__ import annotations
 
+import json
 import os
 from typing import Any
 
-import pytest
 from chalice.app import DynamoDBEventConfig, ScheduledEventConfig, SQSEventConfig
 
 from app import app
@@ -113,7 +113,6 @@ def test_every_stream_handler_reads_its_table_stream_in_order(translated: dict[s
     assert read == streamed  # no stream is written without a reader
 
 
-@pytest.mark.xfail(strict=True, reason="issue 23 gives the events stream's mapping its failure destination")
 def test_every_stream_mapping_has_a_failure_destination(translated: dict[str, Any]) -> None:
     resources = translated["Resources"]
     for mapping in mappings(translated).values():
@@ -219,6 +218,32 @@ def test_the_vendor_routes_are_served_by_the_ingest_http_api_and_nowhere_else(tr
     assert permission["Principal"] == "apigateway.amazonaws.com" and permission["Action"] == "lambda:InvokeFunction"
     assert function_of(translated, permission["FunctionName"]) == "app.app"
     assert permission["SourceArn"]["Fn::Sub"].endswith(f":${{{api_id}}}/*")
+
+
+def test_the_dashboard_graphs_both_fronts(translated: dict[str, Any]) -> None:
+    """Requests, 4xx, 5xx and latency of the management REST API (metrics by ``ApiName``) and of the ingest HTTP API
+    (by ``ApiId`` and stage, with HTTP API's metric names ``4xx``/``5xx``); the widgets do not overlap."""
+    [dashboard] = of_type(translated, "AWS::CloudWatch::Dashboard").values()
+    widgets = json.loads(dashboard["DashboardBody"]["Fn::Sub"])["widgets"]
+    graphed = {
+        (metric[1], *metric[2:-1], metric[-1]["stat"])
+        for widget in widgets
+        for metric in widget["properties"].get("metrics", [])
+        if metric[0] == "AWS/ApiGateway"
+    }
+    rest = ("ApiName", "${AWS::StackName}", "Stage", "api")
+    [api_id] = [n for n, a in of_type(translated, "AWS::ApiGatewayV2::Api").items() if a["ProtocolType"] == "HTTP"]
+    stages = of_type(translated, "AWS::ApiGatewayV2::Stage").values()
+    [stage] = [s["StageName"] for s in stages if s["ApiId"] == {"Ref": api_id}]
+    ingest = ("ApiId", f"${{{api_id}}}", "Stage", stage)
+    assert graphed == {
+        *{(name, *rest, "Sum") for name in ("Count", "4XXError", "5XXError")},
+        *{("Latency", *rest, stat) for stat in ("p50", "p95")},
+        *{(name, *ingest, "Sum") for name in ("Count", "4xx", "5xx")},
+        *{("Latency", *ingest, stat) for stat in ("p50", "p95")},
+    }
+    cells = [(w["x"] + dx, w["y"] + dy) for w in widgets for dx in range(w["width"]) for dy in range(w["height"])]
+    assert len(cells) == len(set(cells))
 
 
 def test_webhook_urls_name_the_ingest_api_wherever_they_are_made(translated: dict[str, Any]) -> None:

@@ -1,4 +1,5 @@
-"""Faults: a flaky, slow receiver loses nothing; a dead one ends in the DLQ and is disabled."""
+"""Faults: a flaky, slow receiver loses nothing; a dead one ends in the DLQ and is disabled; faulted AWS writes
+to destinations are retried until they land."""
 
 from __future__ import annotations
 
@@ -7,10 +8,13 @@ from collections import Counter
 from collections.abc import Callable
 from typing import Any
 
+from chalicelib.core import aws, faults
+from chalicelib.core.config import get_settings
 from chalicelib.events.emit import emit
 from tests.outbound.conftest import QueueDriver
 from tests.outbound.helpers import all_accepted, attempts, publish, subscribe
 from tests.support.api_client import ApiClient
+from tests.support.destinations import TenantResource, in_process
 from tests.support.receiver import Behaviour, serve_receiver
 
 EVENTS = 200
@@ -88,3 +92,39 @@ def test_a_dead_endpoint_ends_in_the_dlq_and_is_disabled(
     final = [a for a in logged if a["status"] == "Failed"]
     assert {a["eventId"] for a in final} == sent
     assert max(a["attempt"] for a in logged) == 3
+
+
+def test_destination_writes_under_heavy_aws_faults_lose_nothing(
+    client: ApiClient, driver: QueueDriver, outbound_env: Callable[..., None], tenant: str, monkeypatch: Any
+) -> None:
+    """Half of every Kinesis and SNS call and a third of STS's fail (throttles, 500s, timeouts) once the
+    subscriptions exist: an attempt botocore could not rescue is retried on the schedule, and every event reaches
+    both of the tenant's destinations, with none dead-lettered."""
+    outbound_env(WEBHOOK_RETRY_SCHEDULE=",".join(["0.01"] * 15))
+    role = get_settings().destination_role_arn
+    stream = TenantResource("kinesis", tenant, in_process(), role)
+    topic = TenantResource("sns", tenant, in_process(), role)
+    subs = [create_destination(client, r.destination)["subscriptionId"] for r in (stream, topic)]
+    monkeypatch.setattr("botocore.retries.standard.ExponentialBackoff.delay_amount", lambda *_: 0)
+    monkeypatch.setenv(faults.SPEC_VARIABLE, "kinesis=0.5,sns=0.5,sts=0.3")
+    monkeypatch.setenv(faults.SEED_VARIABLE, "22")
+    aws.reset_clients()
+    published = {emit(tenant, "LoadTest", {"n": n}, source="test").event_id for n in range(30)}
+    driver.drain()
+    monkeypatch.delenv(faults.SPEC_VARIABLE)
+    aws.reset_clients()
+    for resource in (stream, topic):
+        assert {a.body["id"] for a in resource.arrivals()} == published, resource.kind
+    logged = [a for sub in subs for a in attempts(client, sub)]
+    assert any(a["status"] == "Retrying" and a["error"] for a in logged), "some writes failed and were retried"
+    assert {(a["eventId"], a["subscriptionId"]) for a in logged if a["status"] == "Succeeded"} == {
+        (event_id, sub) for event_id in published for sub in subs
+    }
+    assert not [m for m in driver.dead_letters() if json.loads(m["Body"])["tenantId"] == tenant]
+
+
+def create_destination(client: ApiClient, destination: dict[str, str]) -> dict[str, Any]:
+    reply = client.post("/webhooks/subscriptions", {"eventTypes": ["Load*"], "destination": destination})
+    assert reply.status == 201, reply.json
+    body: dict[str, Any] = reply.json
+    return body

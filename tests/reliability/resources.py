@@ -6,11 +6,7 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
-from chalicelib.core import aws
-from chalicelib.core.config import get_settings
-from infra.local.sqs_poller import lambda_record
 from tests.inbound import signers
-from tests.inbound.conftest import registered_handler
 from tests.support.api_client import ApiClient, Reply
 
 PROVIDER = {"key": "acme", "displayName": "Acme", "authModel": "ApiKey", "baseUrl": "https://api.acme.example"}
@@ -88,18 +84,3 @@ def make_resources(
     )
     made.ids["scheduleId"] = schedule["scheduleId"]
     return made
-
-
-def drain_inbound() -> None:
-    """Hand every queued inbound delivery to the app's consumer, as the event source mapping would."""
-    queue = get_settings().queue_name("inbound-events")
-    handler = registered_handler(queue)
-    sqs = aws.sqs()
-    url = sqs.get_queue_url(QueueName=queue)["QueueUrl"]
-    arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
-    while messages := sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10, AttributeNames=["All"]).get(
-        "Messages", []
-    ):
-        handler({"Records": [lambda_record(m, arn, get_settings().region) for m in messages]}, None)
-        for message in messages:
-            sqs.delete_message(QueueUrl=url, ReceiptHandle=message["ReceiptHandle"])

@@ -21,7 +21,7 @@ from chalicelib.auth.principal import ALL_SCOPES
 from infra.local.dev_issuer import DevIssuer
 from tests.api.expect import client_for, error_of
 from tests.outbound.conftest import QueueDriver
-from tests.reliability.resources import Made, drain_inbound, make_resources
+from tests.reliability.resources import Made, make_resources
 from tests.support.api_client import ApiClient
 from tests.support.fake_vendor import serve_vendor
 from tests.support.receiver import serve_receiver
@@ -69,8 +69,7 @@ def tenant_a(local_api: object, issuer: DevIssuer) -> Iterator[tuple[ApiClient, 
     with serve_vendor() as vendor, serve_receiver() as receiver:
         vendor.expect_bearer(VENDOR_TOKEN)
         made = make_resources(client, vendor.url, receiver.url, {"token": VENDOR_TOKEN}, key="isolation")
-        drain_inbound()  # leave no queued work to the tests that share these queues after this module
-        QueueDriver().drain()
+        QueueDriver().drain()  # leave no queued work to the tests that share these queues after this module
         yield client, made
 
 

@@ -10,7 +10,6 @@ from botocore.exceptions import ClientError
 
 from chalicelib.core import aws
 from chalicelib.core.config import get_settings
-from tests.inbound.conftest import drain  # noqa: F401  (the inbound consumer, run on what is queued)
 from tests.outbound.conftest import QueueDriver
 from tests.runs.conftest import TOKEN, vendor  # noqa: F401  (the fake vendor that wants TOKEN)
 

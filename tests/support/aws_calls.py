@@ -7,7 +7,7 @@ a test can say what a request costs in AWS calls, not only what it answers.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
@@ -27,22 +27,31 @@ class AwsCall:
 
 @contextmanager
 def aws_calls() -> Iterator[list[AwsCall]]:
+    """Each call is named ``<factory>.<Operation>`` after the ``chalicelib.core.aws`` factory that made its client
+    (``secretsmanager.GetSecretValue``, ``events.PutEvents``). The hook is registered under the client's own event
+    name (its hyphenated service id: ``secrets-manager``, ``eventbridge``), not the factory's, so that the count
+    never rests on botocore's alias table; the name is not taken from the event, whose service part is that id."""
     seen: list[AwsCall] = []
 
-    def count(event_name: str, params: dict[str, Any], **_: Any) -> None:
-        body = params.get("body", b"")
-        seen.append(
-            AwsCall(".".join(event_name.split(".")[1:3]), body if isinstance(body, bytes) else str(body).encode())
-        )
+    def counter(service: str) -> Callable[..., None]:
+        def count(params: dict[str, Any], model: Any, **_: Any) -> None:
+            body = params.get("body", b"")
+            seen.append(AwsCall(f"{service}.{model.name}", body if isinstance(body, bytes) else str(body).encode()))
 
-    clients = [getattr(aws, service)() for service in SERVICES]
-    for client, service in zip(clients, SERVICES, strict=True):
-        client.meta.events.register(f"before-call.{service}", count, unique_id="aws-calls-count")
+        return count
+
+    clients = {service: getattr(aws, service)() for service in SERVICES}
+    hooks = [
+        (client.meta.events, f"before-call.{client.meta.service_model.service_id.hyphenize()}", counter(service))
+        for service, client in clients.items()
+    ]
+    for events, event_name, count in hooks:
+        events.register(event_name, count, unique_id="aws-calls-count")
     try:
         yield seen
     finally:
-        for client, service in zip(clients, SERVICES, strict=True):
-            client.meta.events.unregister(f"before-call.{service}", unique_id="aws-calls-count")
+        for events, event_name, _ in hooks:
+            events.unregister(event_name, unique_id="aws-calls-count")
 
 
 @contextmanager

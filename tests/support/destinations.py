@@ -12,17 +12,19 @@ from __future__ import annotations
 
 import json
 import secrets
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 import boto3
 
-from chalicelib.core.config import get_settings
+from chalicelib.core.config import get_settings, local_destination_role_arn
 from chalicelib.destinations.access import VERIFICATION_TYPE
 
 WRITE_ACTIONS = {"sqs": "sqs:SendMessage", "sns": "sns:Publish", "eventbridge": "events:PutEvents"}
 WRITE_ACTIONS["kinesis"] = "kinesis:PutRecord"
 TYPES = tuple(WRITE_ACTIONS)
+LOCAL_RUNTIME_PREFIX = "integration-platform-dev"  # the local runtime's, whatever the caller's (infra/local/runtime.py)
 
 
 @dataclass(frozen=True)
@@ -40,6 +42,11 @@ class Clients:
             aws_access_key_id="tenant",
             aws_secret_access_key="tenant",
         )
+
+
+def runtime_role(env: Mapping[str, str]) -> str:
+    """The writer role a local runtime with environment ``env`` writes under (``make iam`` names the template's)."""
+    return env.get("DESTINATION_ROLE_ARN") or local_destination_role_arn(LOCAL_RUNTIME_PREFIX)
 
 
 def in_process() -> Clients:

@@ -38,7 +38,7 @@ Destination: TypeAlias = (
 
 Health: TypeAlias = Literal["Healthy", "Unhealthy", "Unknown"]
 
-InboundDeliveryStatus: TypeAlias = Literal["Received", "Processed", "Failed"]
+InboundDeliveryStatus: TypeAlias = Literal["Processed", "Failed"]
 
 JsonValue: TypeAlias = "str | bool | int | float | list[JsonValue] | dict[str, JsonValue] | None"
 
@@ -361,8 +361,8 @@ class Delivery(TypedDict, total=False):
     connectionId: Required[str]
     providerId: Required[str]
     providerDeliveryId: Required[str]
-    eventName: Required[str]
-    normalizedEventType: Required[str]
+    eventName: str | None
+    normalizedEventType: str | None
     status: Required[InboundDeliveryStatus]
     receivedAt: Required[str]
     processedAt: str | None
@@ -396,7 +396,7 @@ class DeliveryReceipt(TypedDict, total=False):
 
     deliveryId: Required[str]
     status: Required[Literal["Accepted", "Duplicate"]]
-    normalizedEventType: Required[str]
+    normalizedEventType: str | None
     traceId: str | None
 
 

@@ -93,7 +93,17 @@ def test_an_unknown_call_is_refused_rather_than_guessed() -> None:
     with pytest.raises(UnknownCall, match="events:PutRule"):
         requests_for("events", "PutRule", {"Name": "r"}, ARNS)
     with pytest.raises(UnknownCall, match="dynamodbstreams:GetRecords"):
-        requests_for("dynamodbstreams", "GetRecords", {}, ARNS)
+        requests_for("dynamodbstreams", "GetRecords", {}, ARNS)  # an iterator names its stream; none is given
+
+
+def test_a_stream_read_is_authorized_on_the_stream_its_iterator_names() -> None:
+    stream = f"{PREFIX}/p-events/stream/2026-12-07T00:00:00.000"
+    assert requests_for("dynamodbstreams", "GetShardIterator", {"StreamArn": stream, "ShardId": "s"}, ARNS) == [
+        Request("dynamodb:GetShardIterator", stream)
+    ]
+    assert requests_for("dynamodbstreams", "GetRecords", {"ShardIterator": f"{stream}|1|AAAA"}, ARNS) == [
+        Request("dynamodb:GetRecords", stream)
+    ]
 
 
 def test_destinations_in_other_accounts_keep_their_account_and_a_tagged_session_needs_tag_session() -> None:

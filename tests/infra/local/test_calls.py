@@ -42,6 +42,19 @@ def test_each_call_is_recorded_with_its_function_and_only_the_names_of_its_resou
     assert "hunter2" not in "".join(path.read_text() for path in tmp_path.iterdir())
 
 
+def test_a_shard_iterator_is_recorded_as_the_stream_it_names_not_its_position(tmp_path: Path) -> None:
+    session = boto3.session.Session(region_name="us-east-1", aws_access_key_id="x", aws_secret_access_key="x")
+    assert record_calls(session, {"IAM_CALL_LOG": str(tmp_path)}) is not None
+    client = session.client("dynamodbstreams")
+    stream = "arn:aws:dynamodb:us-east-1:1:table/p-events/stream/2026-12-07T00:00:00.000"
+    with Stubber(client) as stub:
+        stub.add_response("get_records", {"Records": []})
+        with acting_as("events_stream_failures"):
+            client.get_records(ShardIterator=f"{stream}|1|AAAAsecretpositionZZZZ")
+    [call] = logged(tmp_path)
+    assert call["params"] == {"ShardIterator": stream}
+
+
 def test_the_function_follows_a_copied_context_into_threads_and_no_further(tmp_path: Path) -> None:
     session = boto3.session.Session(region_name="us-east-1", aws_access_key_id="x", aws_secret_access_key="x")
     record_calls(session, {"IAM_CALL_LOG": str(tmp_path)})

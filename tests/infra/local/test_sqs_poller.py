@@ -212,13 +212,13 @@ def test_batch_item_failures_follow_lambda_rules(result: Any, expected: set[str]
 
 
 def test_the_app_gets_a_poller_for_every_dead_letter_handler(aws: None) -> None:
-    """``make run`` runs the DLQ consumers too: discovery covers every ``on_sqs_message`` of ``app.py``."""
+    """``make run`` runs the DLQ and failure consumers too: discovery covers every ``on_sqs_message`` of ``app.py``."""
     from app import app
     from chalicelib.core.config import get_settings
 
     pollers = {p.queue_name: p.function.name for p in discover_pollers(app, sqs(), "dev", REGION)}
     settings = get_settings()
-    assert pollers[settings.dead_letter_queue_name("inbound-events")] == "inbound_dead_letters"
+    assert pollers[settings.queue_name("events-stream-failures")] == "events_stream_failures"
     assert pollers[settings.dead_letter_queue_name("health-checks")] == "health_check_dead_letters"
     assert pollers[settings.dead_letter_queue_name("runs")] == "run_dead_letters"
 

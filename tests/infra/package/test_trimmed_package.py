@@ -84,7 +84,7 @@ def test_every_module_and_library_path_runs_from_the_trimmed_read_only_package(a
         assert done.returncode == 0, done.stderr
         result = json.loads(done.stdout.split("RESULT ", 1)[1])
         loaded = [os.path.relpath(path, task) for path in result["files"] if path.startswith(str(task))]
-    assert {"inbound_events", "events_stream", "credential_rotation", "health_sweep"} <= set(result["handlers"])
+    assert {"events_stream_failures", "events_stream", "credential_rotation", "health_sweep"} <= set(result["handlers"])
     assert "chalicelib/outbound/dispatcher.py" in loaded
     assert [path for path in loaded if any(path.startswith(prefix) for prefix in UNUSED)] == []
     # Libraries load from their bytecode: the package carries no source for them.
