@@ -20,6 +20,12 @@ maps), so a figure is within a few bytes of what DynamoDB bills.
 Calls are counted through botocore's event hooks on the clients from
 ``chalicelib.core.aws`` (and on any other client handed to ``watch``), under the
 phase the caller names, so a bench or a test can tell whose call it was.
+
+The same hooks keep the CPU time a watched call spends *outside* the function
+(``outside_cpu``): moto answering in the caller's thread (from ``before-send``
+to ``before-parse``, where AWS would be across the network) and this meter's own
+sizing. ``bench.pipeline`` subtracts it, so a handler is billed for its own CPU:
+botocore's serializing, signing and parsing stay in, as they run in Lambda.
 """
 
 from __future__ import annotations
@@ -28,6 +34,7 @@ import base64
 import copy
 import math
 import threading
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -47,7 +54,8 @@ class Call:
     operation: str
     wru: float = 0.0
     rru: float = 0.0
-    chunks: int = 1  # SQS requests / EventBridge entries billed (per 64 KB chunk)
+    # billed units: SQS requests, EventBridge entries and SNS publishes per 64 KB chunk; Kinesis KB of records
+    chunks: int = 1
 
 
 @dataclass
@@ -57,18 +65,28 @@ class Meter:
     region: str = "us-east-1"
     phase: str = "-"
     calls: list[Call] = field(default_factory=list)
+    outside_cpu: float = 0.0  # seconds of CPU spent in moto and in this meter, every thread together
     _pending: threading.local = field(default_factory=threading.local)
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
     def watch(self, *clients: Any) -> None:
         for client in clients:
-            client.meta.events.register("before-parameter-build", self._before)
-            client.meta.events.register("after-call", self._after)
+            self._hook(client.meta.events)
 
     def watch_platform(self) -> None:
+        """The platform's clients, and every client its Session makes from now on (a tenant's role session
+        shares the Session's hooks, so a destination's writes are counted too)."""
         from chalicelib.core import aws
 
-        self.watch(aws.dynamodb(), aws.sqs(), aws.secretsmanager(), aws.events())
+        self._hook(aws.session().events)
+        self.watch(aws.dynamodb(), aws.sqs(), aws.secretsmanager(), aws.events(), aws.sns())
+
+    def _hook(self, events: Any) -> None:
+        """Register once per emitter (a client's emitter is a copy of its Session's, hooks included)."""
+        events.register("before-parameter-build", self._before, unique_id=f"meter-before-{id(self)}")
+        events.register("after-call", self._after, unique_id=f"meter-after-{id(self)}")
+        events.register_first("before-send", self._sending, unique_id=f"meter-sending-{id(self)}")
+        events.register("before-parse", self._answered, unique_id=f"meter-answered-{id(self)}")
 
     @contextmanager
     def as_phase(self, phase: str) -> Iterator[None]:
@@ -89,12 +107,35 @@ class Meter:
 
     # botocore hooks -------------------------------------------------------------------------------
 
+    def _outside(self, started: float) -> None:
+        spent = time.thread_time() - started
+        with self._lock:
+            self.outside_cpu += spent
+
+    def _sending(self, **_: Any) -> None:
+        self._pending.sending = time.thread_time()
+
+    def _answered(self, **_: Any) -> None:
+        sending = getattr(self._pending, "sending", None)
+        if sending is not None:
+            self._outside(sending)
+            self._pending.sending = None
+
     def _before(self, params: dict[str, Any], model: Any, **_: Any) -> None:
+        started = time.thread_time()
         service = model.service_model.service_name
         before = _snapshot(self._tables(), params, model.name) if service == "dynamodb" else None
         self._pending.call = (params, before)
+        self._outside(started)
 
     def _after(self, model: Any, parsed: dict[str, Any], **_: Any) -> None:
+        started = time.thread_time()
+        try:
+            self._count(model, parsed)
+        finally:
+            self._outside(started)
+
+    def _count(self, model: Any, parsed: dict[str, Any]) -> None:
         service = model.service_model.service_name
         pending: tuple[dict[str, Any], Any] = getattr(self._pending, "call", ({}, None))
         params, before = pending
@@ -110,6 +151,10 @@ class Meter:
         elif service == "events" and model.name == "PutEvents":
             entries = params.get("Entries", [])
             call.chunks = sum(_chunks(_entry_bytes(e), prices.EVENTBRIDGE_CHUNK_BYTES) for e in entries)
+        elif service == "sns":
+            call.chunks = _sns_chunks(params, model.name)
+        elif service == "kinesis":
+            call.chunks = _kinesis_kilobytes(params, model.name)
         with self._lock:
             self.calls.append(call)
 
@@ -260,7 +305,7 @@ def _read_units(params: dict[str, Any], operation: str, parsed: dict[str, Any]) 
     return 0.0
 
 
-# SQS and EventBridge ---------------------------------------------------------------------------------
+# SQS, EventBridge, SNS and Kinesis ---------------------------------------------------------------------------------
 
 
 def _sqs_chunks(params: dict[str, Any], operation: str, parsed: dict[str, Any]) -> int:
@@ -276,3 +321,34 @@ def _sqs_chunks(params: dict[str, Any], operation: str, parsed: dict[str, Any]) 
 
 def _entry_bytes(entry: dict[str, Any]) -> int:
     return sum(len(str(entry.get(name, "")).encode()) for name in ("Source", "DetailType", "Detail", "Resources"))
+
+
+def _sns_chunks(params: dict[str, Any], operation: str) -> int:
+    """A publish per 64 KB of message and attributes; ``PublishBatch`` bills each entry as one publish."""
+    entries = params.get("PublishBatchRequestEntries", []) if operation == "PublishBatch" else [params]
+    if operation not in ("Publish", "PublishBatch"):
+        return 1
+    return sum(_chunks(_message_bytes(e), prices.SNS_CHUNK_BYTES) for e in entries)
+
+
+def _message_bytes(entry: dict[str, Any]) -> int:
+    attributes = entry.get("MessageAttributes", {})
+    size = len(str(entry.get("Message", "")).encode())
+    for name, value in attributes.items():
+        size += len(name.encode()) + len(str(value.get("DataType", "")).encode())
+        size += len(str(value.get("StringValue", value.get("BinaryValue", ""))).encode())
+    return size
+
+
+def _kinesis_kilobytes(params: dict[str, Any], operation: str) -> int:
+    """Data in, in KB: each record (its data and partition key) rounded up to the next KB."""
+    records = params.get("Records", []) if operation == "PutRecords" else [params]
+    if operation not in ("PutRecord", "PutRecords"):
+        return 0
+    return sum(
+        _chunks(len(_bytes(r.get("Data", b""))) + len(r.get("PartitionKey", "").encode()), 1024) for r in records
+    )
+
+
+def _bytes(data: Any) -> bytes:
+    return data if isinstance(data, bytes) else str(data).encode()

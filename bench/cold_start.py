@@ -49,6 +49,8 @@ from contextlib import ExitStack, contextmanager
 from pathlib import Path
 from typing import Any
 
+from bench import environment
+
 ROOT = Path(__file__).resolve().parent.parent
 ZIP = ROOT / "build" / "deployment.zip"
 TEMPLATE = ROOT / "build" / "sam.json"
@@ -106,11 +108,9 @@ def package_is_stale() -> bool:
 
 def lambda_env(stage: str = "prod") -> dict[str, str]:
     """What a deployed function sees: the stage's variables from ``.chalice/config.json``, dummy credentials."""
-    config = json.loads((ROOT / ".chalice" / "config.json").read_text())
     keep = ("PATH", "HOME", "LANG", "LC_ALL", "TZ")
     env = {k: v for k, v in os.environ.items() if k in keep}
-    env.update(config.get("environment_variables", {}))
-    env.update(config["stages"][stage].get("environment_variables", {}))
+    env.update(environment.stage_variables(stage))
     env.update(
         {
             "AWS_DEFAULT_REGION": "us-east-1",

@@ -1,153 +1,71 @@
 """The AWS call chain and the cost per million events, from the real handlers run in-process on moto.
 
-Each scenario sends events through the platform end to end (``bench.pipeline``:
-the API, the inbound consumer, the events stream, the dispatcher, the run
-worker, with Lambda's event sources played by hand) and meters every AWS call
-(``bench.capacity``: ours and the SQS event source mappings', with the write and
-read units each DynamoDB call consumes, computed from item sizes). The dollars
-come from ``bench.prices``. Lambda's GB-seconds use each handler's wall time on
-this machine against moto, with a subscriber that answers at once; each
-millisecond a subscriber takes adds $0.0083 per million deliveries at 512 MB
-(less in a batch, which the dispatcher sends concurrently).
+Each scenario sends events through the platform end to end (``bench.pipeline``: the API, the events
+stream, the dispatcher, the run worker, with Lambda's event sources played by hand)
+and meters every AWS call (``bench.capacity``: ours and the SQS event source mappings', with the write and
+read units each DynamoDB call consumes, computed from item sizes). What it prices is what a deployment of
+the prod stage pays:
 
-    .venv/bin/python -m bench.cost [--events 20]
+- the prod stage's environment from ``.chalice/config.json`` (its rate limits on), all but what a bench on
+  one machine must change (``bench.environment.MACHINE_ONLY``);
+- Lambda per invocation and per GB-second, each function at its declared memory (``bench.stack``), for the
+  CPU time the handler used on this machine (moto's and the meter's taken out) plus the stated latencies it
+  waits on: a subscriber that answers in ``SUBSCRIBER_LATENCY_MS``, a vendor in ``VENDOR_LATENCY_MS``;
+- the front the template puts the ingest route behind (an HTTP API or REST), REST for the rest;
+- what the functions print (logs at the stage's level, EMF metrics) as CloudWatch Logs ingests it;
+- the prices in ``bench.prices``; a destination's write (SQS, SNS, EventBridge, Kinesis) on a line of its own,
+  as it is billed to the account that owns the resource.
+
+``--json`` prints ``{"scenarios": {name: dollars per million}, "assumptions": {...}, ...}``; without it, the
+call chains and the tables.
+
+    .venv/bin/python -m bench.cost [--events 20] [--json]
 """
 
 from __future__ import annotations
 
 import argparse
-import hashlib
+import io
 import json
-import math
-import os
-import random
 import sys
-from collections import Counter
+import time
 from collections.abc import Callable, Iterator
-from contextlib import ExitStack
-from dataclasses import dataclass
-from pathlib import Path
+from contextlib import ExitStack, redirect_stdout
+from functools import partial
 from tempfile import TemporaryDirectory
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from bench import environment, prices
+from bench import billing, destinations, environment, payloads, prices, stack
+from bench.billing import Figures
 
-environment.apply()
+FROM_STAGE = environment.apply(billing.STAGE)
 
-if TYPE_CHECKING:
-    from bench.capacity import Call
-
-
-@dataclass
-class Figures:
-    """One scenario's totals over ``events`` events."""
-
-    name: str
-    events: int
-    calls: list[Call]
-    invocations: list[Any]
-
-    def per_event(self, value: float) -> float:
-        return value / self.events
-
-    @property
-    def ours(self) -> int:
-        return sum(1 for c in self.calls if c.phase != "esm")
-
-    @property
-    def esm(self) -> int:
-        return sum(1 for c in self.calls if c.phase == "esm")
-
-    @property
-    def wru(self) -> float:
-        return sum(c.wru for c in self.calls)
-
-    @property
-    def rru(self) -> float:
-        return sum(c.rru for c in self.calls)
-
-    def dollars(self, front: float = prices.API_GATEWAY_REST_PER_REQUEST) -> dict[str, float]:
-        """Dollars per million events, per line of the bill."""
-        api_requests = sum(1 for i in self.invocations if i.phase == "api")
-        gb_seconds = sum(math.ceil(i.seconds * 1000) / 1000 for i in self.invocations) * prices.LAMBDA_MEMORY_GB
-        sqs = sum(c.chunks for c in self.calls if c.operation.startswith("sqs."))
-        bus = sum(c.chunks for c in self.calls if c.operation == "events.PutEvents")
-        secrets = sum(1 for c in self.calls if c.operation.startswith("secretsmanager."))
-        bill = {
-            "front": api_requests * front,
-            "lambda requests": len(self.invocations) * prices.LAMBDA_PER_REQUEST,
-            "lambda GB-s": gb_seconds * prices.LAMBDA_PER_GB_SECOND,
-            "dynamodb writes": self.wru * prices.DYNAMODB_PER_WRU,
-            "dynamodb reads": self.rru * prices.DYNAMODB_PER_RRU,
-            "sqs": sqs * prices.SQS_PER_REQUEST,
-            "eventbridge": bus * prices.EVENTBRIDGE_PER_ENTRY,
-            "secrets manager": secrets * prices.SECRETS_MANAGER_PER_CALL,
-        }
-        return {line: self.per_event(value) * prices.MILLION for line, value in bill.items()}
-
-    def total(self, front: float = prices.API_GATEWAY_REST_PER_REQUEST) -> float:
-        return sum(self.dollars(front).values())
+SUBSCRIBER_LATENCY_MS = 100
+VENDOR_LATENCY_MS = 300
+PULL_REQUEST_BYTES = 26 * 1024
 
 
-def github_push(size: int, seed: int) -> dict[str, Any]:
-    """A GitHub ``push`` payload of about ``size`` bytes, shaped like a real one (repository, commits, URLs)."""
-    rng = random.Random(seed)
-    base = "https://api.github.com/repos/octo-org/hello-world"
-    repository = {
-        "id": 1296269,
-        "node_id": "MDEwOlJlcG9zaXRvcnkxMjk2MjY5",
-        "name": "hello-world",
-        "full_name": "octo-org/hello-world",
-        "private": False,
-        "owner": {
-            "login": "octo-org",
-            "id": 9919,
-            "type": "Organization",
-            "url": "https://api.github.com/users/octo-org",
-        },
-        **{f"{name}_url": f"{base}/{name}{{/number}}" for name in _URL_NAMES},
-        "stargazers_count": 80,
-        "default_branch": "main",
-    }
+class Stdout(io.TextIOBase):
+    """The functions' stdout (their logs and EMF metrics), counted in bytes as CloudWatch Logs ingests it."""
 
-    def commit(number: int) -> dict[str, Any]:
-        sha = hashlib.sha1(f"{seed}-{number}-{rng.random()}".encode()).hexdigest()
-        files = [f"src/module_{rng.randrange(400)}/file_{rng.randrange(9000)}.py" for _ in range(rng.randrange(2, 9))]
-        return {
-            "id": sha,
-            "tree_id": hashlib.sha1(sha.encode()).hexdigest(),
-            "distinct": True,
-            "message": f"Fix the {rng.choice(_WORDS)} {rng.choice(_WORDS)} in {files[0]} (#{rng.randrange(9999)})",
-            "timestamp": f"2024-05-{1 + number % 28:02d}T12:{number % 60:02d}:00Z",
-            "url": f"https://github.com/octo-org/hello-world/commit/{sha}",
-            "author": {"name": "Mona Lisa", "email": "mona@example.com", "username": "mona"},
-            "committer": {"name": "GitHub", "email": "noreply@github.com", "username": "web-flow"},
-            "added": files[:1],
-            "removed": [],
-            "modified": files[1:],
-        }
+    def __init__(self) -> None:
+        self.bytes = 0
 
-    payload: dict[str, Any] = {"ref": "refs/heads/main", "repository": repository, "commits": []}
-    while len(json.dumps(payload)) < size:
-        payload["commits"].append(commit(len(payload["commits"])))
-    payload["head_commit"] = payload["commits"][-1]
-    return payload
+    def writable(self) -> bool:
+        return True
 
-
-_URL_NAMES = [
-    *("archive", "assignees", "blobs", "branches", "collaborators", "comments", "commits", "compare", "contents"),
-    *("contributors", "deployments", "downloads", "events", "forks", "git_commits", "git_refs", "git_tags", "hooks"),
-    *("issue_comment", "issue_events", "issues", "keys", "labels", "languages", "merges", "milestones"),
-    *("notifications", "pulls", "releases", "stargazers", "statuses", "subscribers", "subscription", "tags", "teams"),
-    "trees",
-]
-_WORDS = ["parser", "cache", "retry", "handler", "token", "queue", "index", "window", "limit", "schema", "payload"]
+    def write(self, text: str) -> int:
+        self.bytes += len(text.encode())
+        return len(text)
 
 
 class World:
-    """Two tenants on moto: one with one subscriber, one with five; each with a GitHub connection."""
+    """Tenants on moto, each with a GitHub connection: one subscriber, five, and one per destination type."""
 
-    def __init__(self, stack: ExitStack, workdir: str) -> None:
+    def __init__(self, stack_: ExitStack, workdir: str, kinds: tuple[str, ...], stdout: Stdout) -> None:
+        import os
+        from pathlib import Path
+
         from moto import mock_aws
 
         from bench.capacity import Meter
@@ -158,33 +76,46 @@ class World:
         from tests.support.jwks_server import serve_jwks
 
         make_dynamodb_writes_atomic()
-        stack.enter_context(mock_aws())
+        stack_.enter_context(mock_aws())
         issuer = DevIssuer(Path(workdir) / "issuer.pem")
-        jwks_url = stack.enter_context(serve_jwks(issuer.jwks()))
+        jwks_url = stack_.enter_context(serve_jwks(issuer.jwks()))
         os.environ.update({"JWKS_URL": jwks_url, "JWT_ISSUER": DEV_ISSUER, "JWT_AUDIENCE": DEV_AUDIENCE})
         from app import app
         from chalicelib.core.config import get_settings
         from infra.local.gateway import LocalApi
         from infra.local.provision import provision
         from tests.support.api_client import ApiClient
+        from tests.support.receiver import Receiver
 
         get_settings.cache_clear()
         provision(get_settings().resource_prefix)
-        self.stack = stack
+        self.stack = stack_
+        self.stdout = stdout
         self.api = LocalApi(app)
-        self.vendor: FakeVendor = stack.enter_context(serve_vendor())
+        self.vendor: FakeVendor = stack_.enter_context(serve_vendor())
         self.vendor.expect_bearer("bench-token")
+        self.receivers: list[Receiver] = []
         self.meter = Meter()
         self.meter.watch_platform()
-        self.pipeline = Pipeline(self.meter)
-        self.tenants: dict[int, tuple[ApiClient, dict[str, Any]]] = {}
-        for subscribers in (1, 5):
-            client = ApiClient(self.api, issuer.token(f"tenant-bench-{subscribers}"))
-            self.tenants[subscribers] = (client, self._connect(client, subscribers))
+        self.pipeline = Pipeline(
+            self.meter,
+            subscriber_seconds=SUBSCRIBER_LATENCY_MS / 1000,
+            vendor_seconds=VENDOR_LATENCY_MS / 1000,
+            outbound=lambda: (sum(len(r.received) for r in self.receivers), len(self.vendor.requests)),
+        )
+        self.tenants: dict[str, tuple[ApiClient, dict[str, Any]]] = {}
+        self.skipped: dict[str, str] = {}
+        for name, subscriptions in (("1", ["webhook"]), ("5", ["webhook"] * 5), *((k, [k]) for k in kinds)):
+            client = ApiClient(self.api, issuer.token(f"tenant-bench-{name}"))
+            try:
+                self.tenants[name] = (client, self._connect(client, f"tenant-bench-{name}", subscriptions))
+            except LookupError as refused:
+                self.skipped[name] = str(refused)
         self.meter.take()
         self.sequence = 0
 
-    def _connect(self, client: Any, subscribers: int) -> dict[str, Any]:
+    def _connect(self, client: Any, tenant: str, subscriptions: list[str]) -> dict[str, Any]:
+        """A GitHub connection and ``subscriptions``; ``LookupError`` when a destination cannot be made here."""
         from tests.support.receiver import serve_receiver
 
         connection = client.post(
@@ -196,58 +127,94 @@ class World:
                 "configuration": {"baseUrl": self.vendor.url},
             },
         ).json
-        for _ in range(subscribers):
-            receiver = self.stack.enter_context(serve_receiver())
-            made = client.post("/webhooks/subscriptions", {"endpointUrl": receiver.url, "eventTypes": ["*"]}).json
-            receiver.trust(made["signingSecret"])
+        for kind in subscriptions:
+            if kind == "webhook":  # a subscription without ``destination`` is a webhook one (issue 22)
+                receiver = self.stack.enter_context(serve_receiver())
+                self.receivers.append(receiver)
+                made = client.post("/webhooks/subscriptions", {"endpointUrl": receiver.url, "eventTypes": ["*"]})
+                receiver.trust(made.json["signingSecret"])
+            else:
+                destination = destinations.create(kind, tenant, client)
+                made = client.post("/webhooks/subscriptions", {"destination": destination, "eventTypes": ["*"]})
+                refused = [
+                    d["message"] for d in made.json.get("error", {}).get("details", []) if d["field"] == "destination"
+                ]
+                if made.status == 400 and refused:
+                    raise LookupError(f"the subscriptions API takes no destination here (400: {'; '.join(refused)})")
+            if made.status != 201:
+                raise SystemExit(f"a {kind} subscription was refused: {made.status} {made.json}")
         return dict(connection)
 
-    def inbound(self, subscribers: int, payload: dict[str, Any]) -> Callable[[], int]:
+    def inbound(self, tenant: str, payload: dict[str, Any], github_event: str) -> Callable[[], int]:
         from tests.inbound import signers
 
-        client, connection = self.tenants[subscribers]
+        client, connection = self.tenants[tenant]
         self.sequence += 1
         body = json.dumps({**payload, "sequence": self.sequence}).encode()
         headers = {
             "Content-Type": "application/json",
-            "X-GitHub-Event": "push",
+            "X-GitHub-Event": github_event,
             "X-GitHub-Delivery": f"bench-{self.sequence}",
             **signers.github(connection["webhookSecret"], body),
         }
         path = f"/webhooks/deliveries/{connection['connectionId']}"
         return lambda: int(client.request("POST", path, body=body, headers=headers, token="").status)
 
-    def run(self, subscribers: int) -> Callable[[], int]:
-        client, connection = self.tenants[subscribers]
+    def run(self, tenant: str) -> Callable[[], int]:
+        client, connection = self.tenants[tenant]
         path = f"/integrations/connections/{connection['connectionId']}/operations/GetRepository"
         return lambda: int(client.post(path, {"parameters": {"owner": "octo", "repo": "hello"}}).status)
 
-    def measure(self, name: str, events: int, batch: int, send: Callable[[], Callable[[], int]]) -> Figures:
+    def measure(
+        self, key: str, name: str, events: int, batch: int, send: Callable[[], Callable[[], int]], front: str
+    ) -> Figures:
         """Warm once, then send ``events`` in groups of ``batch``, letting each group flow to its end."""
         self.pipeline.batch_size = batch
         for _ in range(batch):
-            assert self.pipeline.api(send()) < 300
+            assert self.pipeline.api(send(), front) < 300
         self.pipeline.settle()
         self.meter.take()
         self.pipeline.invocations.clear()
+        printed, started = self.stdout.bytes, time.perf_counter()
         for _ in range(events // batch):
             for _ in range(batch):
-                assert self.pipeline.api(send()) < 300
+                assert self.pipeline.api(send(), front) < 300
             self.pipeline.settle()
         calls = [c for c in self.meter.take() if c.phase != "setup"]
-        figures = Figures(name, events, calls, list(self.pipeline.invocations))
+        invocations, seconds = list(self.pipeline.invocations), time.perf_counter() - started
+        figures = Figures(key, name, events, calls, invocations, self.stdout.bytes - printed, events / seconds)
         self.pipeline.invocations.clear()
         return figures
 
 
-def scenarios(world: World, events: int) -> Iterator[Figures]:
-    tiny = {"ref": "refs/heads/main", "after": "6113728f27ae82c7b1a177c8d03f9e96e0adf246"}
-    push = github_push(25 * 1024, seed=14)
-    yield world.measure("1 inbound -> 1 subscriber", events, 1, lambda: world.inbound(1, tiny))
-    yield world.measure("1 inbound -> 5 subscribers", events, 1, lambda: world.inbound(5, tiny))
-    yield world.measure("batches of 10, 1 subscriber", events * 2, 10, lambda: world.inbound(1, tiny))
-    yield world.measure("25 KB GitHub push -> 1 subscriber", events, 1, lambda: world.inbound(1, push))
-    yield world.measure("async run -> 1 subscriber", events, 1, lambda: world.run(1))
+def scenarios(world: World, events: int, kinds: tuple[str, ...]) -> Iterator[Figures]:
+    """Each scenario at batch size 1 (the worst case) but the batch row: twice the events, in whole batches."""
+    tiny, pull = payloads.TINY_PUSH, payloads.github_pull_request(PULL_REQUEST_BYTES, seed=14)
+    plan = [
+        ("inbound_1_sub_tiny", "1 inbound -> 1 subscriber, tiny", 1, partial(world.inbound, "1", tiny, "push")),
+        (
+            "inbound_1_sub_26kb",
+            "26 KB pull_request -> 1 subscriber",
+            1,
+            partial(world.inbound, "1", pull, "pull_request"),
+        ),
+        ("inbound_5_subs", "1 inbound -> 5 subscribers", 1, partial(world.inbound, "5", tiny, "push")),
+        ("inbound_batch_10", "batches of 10, 1 subscriber", 10, partial(world.inbound, "1", tiny, "push")),
+        ("async_run", "async run -> 1 subscriber", 1, partial(world.run, "1")),
+        *(
+            (f"destination_{k}", f"1 inbound -> 1 {k} destination", 1, partial(world.inbound, k, tiny, "push"))
+            for k in kinds
+        ),
+    ]
+    for key, name, batch, send in plan:
+        front = "management" if key == "async_run" else "ingest"
+        count = events if batch == 1 else max(1, events * 2 // batch) * batch
+        figures = world.measure(key, name, count, batch, send, front)
+        if key.startswith("destination_") and key != "destination_webhook":
+            written = sum(1 for c in figures.calls if billing.is_destination_write(c))
+            if written < figures.events:  # a write the meter did not see would be priced at nothing
+                raise SystemExit(f"{name}: {written} destination writes metered for {figures.events} events")
+        yield figures
 
 
 def chain(figures: Figures) -> list[str]:
@@ -260,55 +227,90 @@ def chain(figures: Figures) -> list[str]:
     return lines
 
 
-def operations(figures: Figures) -> dict[str, float]:
-    counted = Counter(f"{c.phase}: {c.operation}" for c in figures.calls)
-    return {name: count / figures.events for name, count in sorted(counted.items())}
+def assumptions(events: int, skipped: dict[str, str]) -> dict[str, Any]:
+    return {
+        "stage": billing.STAGE,
+        "stageSettings": FROM_STAGE,
+        "notFromStage": {name: environment.BENCH_ENVIRONMENT[name] for name in environment.MACHINE_ONLY},
+        "region": "us-east-1 list prices, on demand (bench/prices.py)",
+        "lambda": "per invocation, and per GB-second of measured CPU time plus the stated waits, rounded up to 1 ms",
+        "lambdaMemoryMb": {
+            function: stack.memory_mb(function, billing.STAGE) for function in billing.PHASE_FUNCTIONS.values()
+        },
+        "subscriberLatencyMs": SUBSCRIBER_LATENCY_MS,
+        "vendorLatencyMs": VENDOR_LATENCY_MS,
+        "latencyWaited": "once per invocation that posts to a subscriber / calls a vendor (a batch runs concurrently)",
+        "awsCallLatency": "not billed: AWS calls (destination writes too) cost their CPU here, not their round trip",
+        "fronts": billing.fronts(),
+        "frontPricesPerMillion": {name: price * prices.MILLION for name, price in billing.FRONT_PRICES.items()},
+        "destinationWrite": "the SQS/SNS/EventBridge/Kinesis write, billed to the resource's owner: the tenant "
+        "for its own queue, topic or stream; the platform for its own bus (the eventbridge row)",
+        "kinesis": "on demand, $0.08 per GB in at 1 KB per record; the per-stream hour is not per event",
+        "logs": "what the functions print at the stage's log level (logs, EMF metrics); Lambda's own lines not counted",
+        "counters": "rate-limit and stats counters are flushed per container by time (about 1 s and 5 s), so "
+        "their writes per event hold at the rate the scenario ran here (details: eventsPerSecond), fewer at more",
+        "notCounted": "X-Ray traces ($5 per million recorded; xray is on, at the default sampling of 1/s plus 5%), "
+        "API Gateway access logs, Lambda's own START/END/REPORT log lines, DynamoDB storage and stream fees",
+        "streamReads": "free (Lambda's DynamoDB stream reads); empty SQS polls left out (per queue, not per event)",
+        "events": events,
+        "comparison": {"hookdeck": prices.HOOKDECK_PER_MILLION, "svix": prices.SVIX_PER_MILLION},
+        "skipped": skipped,
+    }
+
+
+def report(measured: list[Figures], skipped: dict[str, str]) -> None:
+    first, pull = measured[0], measured[1]
+    for figures in (first, pull):
+        print(f"call chain, {figures.name} (phase, call, units):")
+        print("\n".join(chain(figures)))
+    print()
+    width = max(
+        len(name) for name in [*(f.name for f in measured), *(f"1 inbound -> 1 {k} destination" for k in skipped)]
+    )
+    print(f"{'per event':<{width}}  ours  esm    WRU    RRU  EB entries  Lambda ms (CPU)      $/M")
+    for f in measured:
+        ms = sum(i.seconds for i in f.invocations) * 1000
+        cpu = sum(i.cpu_seconds for i in f.invocations) * 1000
+        print(
+            f"{f.name:<{width}}  {f.per_event(f.ours):4.1f}  {f.per_event(f.esm):3.1f}  {f.per_event(f.wru):5.1f}"
+            f"  {f.per_event(f.rru):5.2f}  {f.per_event(f.bus_entries):10.1f}"
+            f"  {f.per_event(ms):6.1f} ({f.per_event(cpu):5.1f})  {f.total():7.2f}"
+        )
+    for kind, reason in skipped.items():
+        print(f"{f'1 inbound -> 1 {kind} destination':<{width}}  skipped: {reason}")
+    print()
+    print(f"$ per million events, by line (ingest front: {billing.fronts()['ingest']}):")
+    lines = list(first.bill())
+    print(f"{'':<{width}}  " + "  ".join(f"{line:>17}" for line in lines))
+    for f in measured:
+        bill = f.bill()
+        print(f"{f.name:<{width}}  " + "  ".join(f"{bill[line]:17.2f}" for line in lines))
+    print(f"for comparison: Hookdeck ${prices.HOOKDECK_PER_MILLION:.0f}/M, Svix ${prices.SVIX_PER_MILLION:.0f}/M")
+    print("assumptions: " + json.dumps(assumptions(first.events, skipped), indent=1))
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     parser.add_argument("--events", type=int, default=20)
+    parser.add_argument("--json", action="store_true", help="print the figures as one JSON object")
     args = parser.parse_args()
-    with TemporaryDirectory() as workdir, ExitStack() as stack:
-        world = World(stack, workdir)
-        measured = list(scenarios(world, args.events))
-    first, push = measured[0], measured[3]
-    print(f"call chain, {first.name} (phase, call, units):")
-    print("\n".join(chain(first)))
-    print(f"call chain, {push.name}:")
-    print("\n".join(chain(push)))
-    print()
-    width = max(len(f.name) for f in measured)
-    print(f"{'per event':<{width}}  ours  esm    WRU    RRU   $/M REST  $/M HTTP API  $/M Function URL")
-    for f in measured:
-        print(
-            f"{f.name:<{width}}  {f.per_event(f.ours):4.1f}  {f.per_event(f.esm):3.1f}  {f.per_event(f.wru):5.1f}"
-            f"  {f.per_event(f.rru):5.2f}  {f.total():9.2f}  {f.total(prices.API_GATEWAY_HTTP_PER_REQUEST):12.2f}"
-            f"  {f.total(prices.FUNCTION_URL_PER_REQUEST):16.2f}"
-        )
-    print()
-    print("$ per million events, by line (REST API front):")
-    lines = list(first.dollars())
-    print(f"{'':<{width}}  " + "  ".join(f"{line:>15}" for line in lines))
-    for f in measured:
-        bill = f.dollars()
-        print(f"{f.name:<{width}}  " + "  ".join(f"{bill[line]:15.2f}" for line in lines))
-    print(f"for comparison: Hookdeck ${prices.HOOKDECK_PER_MILLION:.0f}/M, Svix ${prices.SVIX_PER_MILLION:.0f}/M")
+    reason = destinations.supported()
+    kinds = tuple(k for k in destinations.TYPES if k == "webhook" or reason is None)
+    skipped = {k: reason for k in destinations.TYPES if k not in kinds and reason is not None}
+    stdout = Stdout()
+    with TemporaryDirectory() as workdir, ExitStack() as context, redirect_stdout(stdout):
+        world = World(context, workdir, kinds, stdout)
+        skipped |= world.skipped
+        measured = list(scenarios(world, args.events, tuple(k for k in kinds if k in world.tenants)))
+    if not args.json:
+        report(measured, skipped)
+        return 0
     result = {
-        f.name: {
-            "calls": round(f.per_event(f.ours), 2),
-            "esmCalls": round(f.per_event(f.esm), 2),
-            "wru": round(f.per_event(f.wru), 2),
-            "rru": round(f.per_event(f.rru), 2),
-            "dollarsPerMillion": round(f.total(), 2),
-            "httpApi": round(f.total(prices.API_GATEWAY_HTTP_PER_REQUEST), 2),
-            "functionUrl": round(f.total(prices.FUNCTION_URL_PER_REQUEST), 2),
-            "bill": {line: round(value, 2) for line, value in f.dollars().items()},
-            "operations": operations(f),
-        }
-        for f in measured
+        "scenarios": {f.key: round(f.total(), 2) for f in measured},
+        "assumptions": assumptions(args.events, skipped),
+        "details": {f.key: f.detail() for f in measured},
     }
-    print("RESULT " + json.dumps(result))
+    print(json.dumps(result))
     return 0
 
 

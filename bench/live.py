@@ -24,7 +24,7 @@ import time
 from collections import Counter
 from typing import Any
 
-from bench import environment, prices
+from bench import environment, prices, stack
 
 environment.apply()
 AWS_POST_MS = 15.0  # assumed in-region PostToConnection round trip, for the Lambda-time line
@@ -45,7 +45,8 @@ class Sink:
 
 
 def lambda_dollars(milliseconds: float) -> float:
-    return milliseconds / 1000 * prices.LAMBDA_MEMORY_GB * prices.LAMBDA_PER_GB_SECOND
+    """Milliseconds of the events stream function (where the push happens), at its declared memory."""
+    return milliseconds / 1000 * stack.memory_mb("events_stream") / 1024 * prices.LAMBDA_PER_GB_SECOND
 
 
 def main() -> int:
