@@ -216,6 +216,15 @@ def _platform_fault(action: str, why: str) -> ApiError:
     return ApiError("The platform could not check the destination's access; this is not the destination's fault.")
 
 
+def _resource_denied(exc: Exception) -> bool:
+    """AWS refused the call on the resource (its policy); a refused role assumption is the platform's own failure."""
+    return (
+        isinstance(exc, ClientError)
+        and exc.operation_name != "AssumeRole"
+        and exc.response.get("Error", {}).get("Code") in _DENIED_CODES
+    )
+
+
 def _policy(tenant_id: str, destination: AwsDestination, action: str) -> dict[str, Any] | None:
     """The resource's policy as read through the tenant's session ({} when it has none); None when AWS does not
     let the writer role read it (it grants only the write across accounts). A resource that is not there is a
@@ -223,11 +232,7 @@ def _policy(tenant_id: str, destination: AwsDestination, action: str) -> dict[st
     try:
         text = _read_policy(tenant_id, destination)
     except (BotoCoreError, ClientError) as exc:
-        if (
-            isinstance(exc, ClientError)
-            and exc.operation_name != "AssumeRole"
-            and exc.response.get("Error", {}).get("Code") in _DENIED_CODES
-        ):
+        if _resource_denied(exc):
             return None
         raise _refusal(exc, action) from exc
     try:
@@ -240,8 +245,8 @@ def _policy(tenant_id: str, destination: AwsDestination, action: str) -> dict[st
 def _read_policy(tenant_id: str, destination: AwsDestination) -> str | None:
     arn = destination.arn
     if isinstance(destination, SqsDestination):
-        url = f"https://sqs.{arn.region}.amazonaws.com/{arn.account}/{arn.resource}"
-        answer = aws.as_tenant("sqs", tenant_id).get_queue_attributes(QueueUrl=url, AttributeNames=["Policy"])
+        queue = destination.queue_url
+        answer = aws.as_tenant("sqs", tenant_id).get_queue_attributes(QueueUrl=queue, AttributeNames=["Policy"])
         return answer.get("Attributes", {}).get("Policy")  # type: ignore[no-any-return]
     if isinstance(destination, SnsDestination):
         answer = aws.as_tenant("sns", tenant_id).get_topic_attributes(TopicArn=str(arn))
@@ -264,11 +269,7 @@ def _write_refused(destination: AwsDestination, action: str) -> bool:
             return True
         raise _entry_refusal(exc, action) from exc
     except (BotoCoreError, ClientError) as exc:
-        if (
-            isinstance(exc, ClientError)
-            and exc.operation_name != "AssumeRole"
-            and exc.response.get("Error", {}).get("Code") in _DENIED_CODES
-        ):
+        if _resource_denied(exc):
             return True
         raise _refusal(exc, action) from exc
     return False

@@ -146,9 +146,8 @@ def _fifo(envelope: Envelope) -> dict[str, str]:
 
 
 def _to_sqs(destination: SqsDestination, envelope: Envelope) -> str:
-    arn = destination.arn
     request: dict[str, Any] = {
-        "QueueUrl": f"https://sqs.{arn.region}.amazonaws.com/{arn.account}/{arn.resource}",
+        "QueueUrl": destination.queue_url,
         "MessageBody": envelope.body.decode(),
         "MessageAttributes": _message_attributes(envelope, SQS_MAX_BYTES, "SQS"),
     }

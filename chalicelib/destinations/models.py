@@ -169,6 +169,12 @@ class SqsDestination(RequestModel):
     def fifo(self) -> bool:
         return self.queue_arn.endswith(FIFO_SUFFIX)
 
+    @property
+    def queue_url(self) -> str:
+        """SQS's calls name a queue by URL; a queue in another account has the URL its ARN gives."""
+        arn = self.arn
+        return f"https://sqs.{arn.region}.amazonaws.com/{arn.account}/{arn.resource}"
+
 
 class SnsDestination(RequestModel):
     """``Publish`` to a standard or FIFO topic."""
