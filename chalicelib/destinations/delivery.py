@@ -22,7 +22,6 @@ it fails the attempt.
 from __future__ import annotations
 
 import hashlib
-import json
 import re
 import time
 from collections.abc import Callable
@@ -225,7 +224,7 @@ def _to_kinesis(destination: KinesisDestination, envelope: Envelope) -> str:
 
 def _answer(**fields: str | None) -> str:
     """What the attempt log shows of a write: the service's ids for it."""
-    return json.dumps({name: value for name, value in fields.items() if value is not None}, separators=(",", ":"))
+    return jsontext.dumps({name: value for name, value in fields.items() if value is not None})
 
 
 _WRITERS: dict[type[Any], Callable[[Any, Envelope], str]] = {

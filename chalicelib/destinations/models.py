@@ -17,10 +17,8 @@ from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, Field
 
-from chalicelib.core.config import LOCAL_ACCOUNT, get_settings
+from chalicelib.core.config import FIFO_SUFFIX, LOCAL_ACCOUNT, get_settings
 from chalicelib.core.models import RequestModel
-
-FIFO_SUFFIX = ".fifo"
 
 
 @dataclass(frozen=True)

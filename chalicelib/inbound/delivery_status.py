@@ -6,7 +6,7 @@ The run is found without a lookup table: SES copies the ``runId`` tag the
 gets ``delivery: {status, at, detail}``; the update is conditional on the run
 being the same tenant's (the key) and the same connection's, and never moves a
 status back (``rank``: a late "sent" does not overwrite "delivered"). Safe to
-repeat, so the consumer may run it before it records the event.
+repeat, so ingest (and redrive) run it before the commit, and a vendor retry repeats it.
 """
 
 from __future__ import annotations

@@ -19,9 +19,9 @@ from typing import Annotated, Any
 
 from pydantic import ConfigDict, Field, field_validator, model_validator
 
+from chalicelib.core.config import FIFO_SUFFIX
 from chalicelib.core.models import RequestModel, at_least_one_of, exactly_one_of, not_both
 from chalicelib.destinations.models import (
-    FIFO_SUFFIX,
     Destination,
     KinesisDestination,
     SnsDestination,

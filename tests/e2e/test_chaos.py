@@ -68,7 +68,6 @@ ENVIRONMENT = {
     "LOCAL_SCHEDULE_SCALE": "0.05",  # inflight_sweep every 3 s
     "INFLIGHT_SWEEP_RATE_MINUTES": "1",
     "HEALTH_CHECK_RATE_MINUTES": "60",  # no health sweep during the test (180 s at this scale)
-    "DELIVERY_RECEIVED_DEADLINE_SECONDS": "40",  # past the backlog, so it re-sends only what was lost
     "RUN_PENDING_DEADLINE_SECONDS": "15",
     "RUN_RUNNING_DEADLINE_SECONDS": "30",
     "ROTATION_DEADLINE_SECONDS": "30",

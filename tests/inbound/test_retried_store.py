@@ -1,4 +1,4 @@
-"""A stored delivery whose put the SDK retried (the first response was lost) is still accepted and handed on."""
+"""A stored delivery whose put the SDK retried (its first response lost) is still accepted, with its event."""
 
 from __future__ import annotations
 
